@@ -1,0 +1,121 @@
+// Buffer: libevent's evbuffer. A chain of blocks, so that moving data between buffers, or
+// draining the front, never copies bytes. An empty Buffer holds no blocks (sizeof(Buffer) and
+// nothing else), so idle connections cost almost nothing.
+//
+// Thread rule: a Buffer has no lock; it belongs to whoever owns it (a BufferEvent's buffers
+// belong to its loop thread). "Owner thread only" for every method.
+#pragma once
+
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace reactor {
+
+// evbuffer_eol_style.
+enum class EolStyle {
+  kAny,         // EVBUFFER_EOL_ANY: any run of '\r' and '\n'
+  kCrlf,        // EVBUFFER_EOL_CRLF: "\n" or "\r\n"
+  kCrlfStrict,  // EVBUFFER_EOL_CRLF_STRICT: "\r\n" only
+  kLf,          // EVBUFFER_EOL_LF: "\n"
+  kNul,         // EVBUFFER_EOL_NUL: "\0"
+};
+
+namespace detail { struct BufferBlock; }
+
+class Buffer {
+ public:
+  // Called after the length changed: (old length, bytes added, bytes removed)
+  // (evbuffer_add_cb's evbuffer_cb_info).
+  using LengthCallback = std::function<void(std::size_t orig, std::size_t added,
+                                            std::size_t deleted)>;
+  // Releases external memory added with add_reference (evbuffer_ref_cleanup_cb).
+  using ReleaseCallback = std::function<void(const void* data, std::size_t len)>;
+
+  Buffer();
+  ~Buffer();
+  Buffer(Buffer&& other) noexcept;
+  Buffer& operator=(Buffer&& other) noexcept;
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+
+  // evbuffer_get_length.
+  std::size_t length() const { return length_; }
+  bool empty() const { return length_ == 0; }
+  // evbuffer_get_contiguous_space: bytes readable at the front without crossing a block.
+  std::size_t contiguous_space() const;
+  // Number of blocks in the chain (0 when empty) — for tests and memory accounting.
+  std::size_t block_count() const;
+
+  // evbuffer_add.
+  void append(const void* data, std::size_t len);
+  void append(std::string_view text) { append(text.data(), text.size()); }
+  // evbuffer_prepend.
+  void prepend(const void* data, std::size_t len);
+  void prepend(std::string_view text) { prepend(text.data(), text.size()); }
+  // evbuffer_add_reference: appends external memory without copying; release(data, len) runs
+  // once no buffer refers to it any more (also when the bytes are moved to another Buffer).
+  void add_reference(const void* data, std::size_t len, ReleaseCallback release);
+
+  // evbuffer_drain: discards up to n bytes from the front. Returns how many.
+  std::size_t drain(std::size_t n);
+  // evbuffer_remove: copies up to len bytes out and drains them. Returns how many.
+  std::size_t remove(void* out, std::size_t len);
+  // evbuffer_copyout: like remove, without draining.
+  std::size_t copy_out(void* out, std::size_t len) const;
+  // The whole content as a string (copies; tests and small messages).
+  std::string to_string() const;
+
+  // evbuffer_peek: spans over the first `len` bytes (all if nullopt), without copying.
+  std::vector<std::span<const std::byte>> peek(std::optional<std::size_t> len = {}) const;
+  // evbuffer_pullup: makes the first n bytes contiguous (copying only if needed) and returns
+  // them. n larger than length() gives nullopt.
+  std::optional<std::span<const std::byte>> pullup(std::size_t n);
+
+  // evbuffer_add_buffer: moves all of other to the end of this buffer. Blocks change owner;
+  // no byte is copied (except possibly to fill the partial tail block, see below).
+  void append_buffer(Buffer& other);
+  // evbuffer_remove_buffer: moves up to n bytes from the front of this buffer to the end of
+  // dst. Whole blocks move; only a block split at the boundary is copied. Returns how many.
+  std::size_t move_to(Buffer& dst, std::size_t n);
+
+  // evbuffer_search: position of the first occurrence of needle at or after `from`.
+  std::optional<std::size_t> search(std::string_view needle, std::size_t from = 0) const;
+  // evbuffer_readln: removes and returns the next line without its end-of-line; nullopt when
+  // no complete line is buffered. A line may span blocks.
+  std::optional<std::string> readln(EolStyle style);
+
+  // evbuffer_reserve_space / evbuffer_commit_space: writable space at the end (at least n
+  // bytes, possibly in several spans), then commit how much was filled.
+  std::vector<std::span<std::byte>> reserve(std::size_t n);
+  void commit(std::size_t n);
+
+  // evbuffer_read: reads up to max_bytes from fd with one readv into free space (no FIONREAD,
+  // no 4 KiB cap). Returns bytes read, 0 on EOF, -1 with errno on error (EAGAIN included).
+  ssize_t read_from(int fd, std::size_t max_bytes = 64 * 1024);
+  // evbuffer_write_atmost: writes up to max_bytes from the front with one writev, draining
+  // what was written. Returns bytes written or -1 with errno.
+  ssize_t write_to(int fd, std::optional<std::size_t> max_bytes = {});
+
+  // evbuffer_add_cb (one callback; replaces the previous one; empty to remove).
+  void set_length_callback(LengthCallback cb);
+
+ private:
+  void notify(std::size_t orig, std::size_t added, std::size_t deleted);
+
+  detail::BufferBlock* head_ = nullptr;
+  detail::BufferBlock* tail_ = nullptr;
+  std::size_t length_ = 0;
+  std::unique_ptr<LengthCallback> on_length_;  // rarely set: keep it out of the object
+};
+
+}  // namespace reactor

@@ -1,0 +1,134 @@
+// BufferEvent: libevent's bufferevent_socket. A non-blocking socket with an input and an output
+// Buffer, read/write callbacks with watermarks, timeouts, and graceful or abortive close.
+//
+// Write path: write() appends to the output and, when the output was empty, tries the send
+// at once; write interest is armed only while output remains (libevent always defers to the
+// next iteration, costing an epoll_ctl pair and an iteration per echo).
+//
+// Thread rule: loop thread only, for every method (the loop of the EventBase given at
+// construction). Destroy it outside its own callbacks: from a callback, hand it to
+// EventBase::defer_delete.
+#pragma once
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include "reactor/buffer.h"
+#include "reactor/clock.h"
+#include "reactor/event.h"
+#include "reactor/socket_address.h"
+
+namespace reactor {
+
+class EventBase;
+
+// What happened, for the event callback (BEV_EVENT_*).
+using BevFlags = std::uint16_t;
+inline constexpr BevFlags kBevReading = 0x01;    // BEV_EVENT_READING: during a read
+inline constexpr BevFlags kBevWriting = 0x02;    // BEV_EVENT_WRITING: during a write
+inline constexpr BevFlags kBevEof = 0x10;        // BEV_EVENT_EOF
+inline constexpr BevFlags kBevError = 0x20;      // BEV_EVENT_ERROR (see error argument)
+inline constexpr BevFlags kBevTimeout = 0x40;    // BEV_EVENT_TIMEOUT
+inline constexpr BevFlags kBevConnected = 0x80;  // BEV_EVENT_CONNECTED
+
+// Options at creation (BEV_OPT_*).
+using BevOptions = unsigned;
+inline constexpr BevOptions kBevOptCloseOnFree = 0x01;      // BEV_OPT_CLOSE_ON_FREE
+inline constexpr BevOptions kBevOptDeferCallbacks = 0x04;   // BEV_OPT_DEFER_CALLBACKS
+
+class BufferEvent {
+ public:
+  using DataCallback = std::function<void(BufferEvent&)>;
+  // what: kBevEof / kBevError / kBevTimeout / kBevConnected, with kBevReading / kBevWriting;
+  // error: the errno for kBevError, 0 otherwise.
+  using EventCallback = std::function<void(BufferEvent&, BevFlags what, int error)>;
+
+  // bufferevent_socket_new(base, fd, options). fd = -1: no socket yet, use connect().
+  // The fd is made non-blocking. Reading starts disabled, writing enabled (as in libevent):
+  // call enable(kRead). Loop thread only.
+  BufferEvent(EventBase& base, int fd, BevOptions options = 0);
+  // bufferevent_free: with kBevOptCloseOnFree the socket is closed (abruptly if output is
+  // still pending; use close_gracefully for a clean end). Loop thread only.
+  ~BufferEvent();
+  BufferEvent(const BufferEvent&) = delete;
+  BufferEvent& operator=(const BufferEvent&) = delete;
+
+  // bufferevent_socket_connect: starts a non-blocking connect (creating the socket if fd was
+  // -1); the event callback gets kBevConnected or kBevError (e.g. ECONNREFUSED). Returns false
+  // with errno when the connect fails at once. Loop thread only.
+  bool connect(const SocketAddress& address);
+
+  // bufferevent_setcb. Empty functions remove a callback. Loop thread only.
+  void setcb(DataCallback read_cb, DataCallback write_cb, EventCallback event_cb);
+
+  // bufferevent_enable / disable (kRead | kWrite). Loop thread only.
+  void enable(EventFlags what);
+  void disable(EventFlags what);
+  EventFlags enabled() const;
+
+  // bufferevent_write: appends to the output (tries to send at once when the output was
+  // empty). bufferevent_write_buffer: moves all of `data` without copying. Loop thread only.
+  void write(const void* data, std::size_t len);
+  void write(std::string_view text) { write(text.data(), text.size()); }
+  void write_buffer(Buffer& data);
+  // bufferevent_get_input / get_output. Loop thread only.
+  Buffer& input();
+  Buffer& output();
+  // Call after appending to output() directly, to start sending (bufferevent_write does it).
+  void flush_output();
+
+  // bufferevent_setwatermark. Read low: no read callback until the input holds that much.
+  // Read high (0 = none): stop reading from the socket while the input holds at least that
+  // much — backpressure — and resume when the reader drains below it. Write low: the write
+  // callback runs when the output drains to it or below (default 0 = empty). Loop thread only.
+  void set_read_watermarks(std::size_t low, std::size_t high);
+  void set_write_low_watermark(std::size_t low);
+  std::size_t read_low_watermark() const;
+  std::size_t read_high_watermark() const;
+  std::size_t write_low_watermark() const;
+  // True while reading is suspended because the input reached the high watermark.
+  bool read_suspended_by_watermark() const;
+
+  // bufferevent_set_timeouts: kBevTimeout|kBevReading when no data arrived for `read` while
+  // reading is enabled; kBevTimeout|kBevWriting when pending output made no progress for
+  // `write`. nullopt clears. The event callback runs and the direction is disabled (as in
+  // libevent). Loop thread only.
+  void set_timeouts(std::optional<Duration> read, std::optional<Duration> write);
+
+  // Graceful close: stop reading, send what is in the output, shutdown(SHUT_WR), then close
+  // when the peer's EOF arrives or at once if `deadline` passes (then abort). `done` runs once
+  // when the socket is closed (true = flushed cleanly, false = aborted). Loop thread only.
+  void close_gracefully(Duration deadline, std::function<void(bool clean)> done = {});
+  // Abortive close: SO_LINGER 0 then close, so the peer sees a reset. Pending output is
+  // discarded. Loop thread only.
+  void close_abortively();
+  bool closed() const;
+
+  // bufferevent_getfd (-1 once closed). Loop thread only.
+  int fd() const;
+  EventBase& base() const;
+
+  // Counters for the connection registry and metrics.
+  std::uint64_t bytes_read() const;
+  std::uint64_t bytes_written() const;
+  TimePoint created_at() const;
+  TimePoint last_read_at() const;
+  TimePoint last_write_at() const;
+
+  // Owner tag put on this BufferEvent's events, shown by EventBase::snapshot(); also their
+  // ids, for the registry. Loop thread only.
+  void set_owner(std::uint64_t owner);
+  std::uint64_t read_event_id() const;
+  std::uint64_t write_event_id() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace reactor

@@ -1,0 +1,158 @@
+// EventBase: libevent's struct event_base. One per thread; it runs the loop, owns the backend
+// (epoll or poll), the timers, the signal plumbing and the cross-thread post() queue.
+//
+// Thread rule: an EventBase and everything registered on it belong to the loop thread — the
+// thread that constructed it, or the one that last entered loop(). Other threads reach it
+// only through the methods marked "any thread" (post, loopexit, loopbreak, in_loop_thread).
+// Debug builds assert the rule.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reactor/clock.h"
+#include "reactor/event.h"
+#include "reactor/event_flags.h"
+#include "reactor/inspection.h"
+
+namespace reactor {
+
+enum class Backend { kEpoll, kPoll };
+const char* to_string(Backend backend);
+
+struct EventBaseConfig {
+  // Backend to use. Unset: epoll, unless the environment says REACTOR_BACKEND=poll or
+  // REACTOR_NOEPOLL is set (libevent's EVENT_NOEPOLL).
+  std::optional<Backend> backend;
+  // event_base_priority_init: number of priority levels (>= 1).
+  int priorities = 1;
+};
+
+// Loop flags for loop(): libevent's EVLOOP_*.
+using LoopFlags = unsigned;
+inline constexpr LoopFlags kLoopOnce = 0x01;            // EVLOOP_ONCE
+inline constexpr LoopFlags kLoopNonblock = 0x02;        // EVLOOP_NONBLOCK
+inline constexpr LoopFlags kLoopNoExitOnEmpty = 0x04;   // EVLOOP_NO_EXIT_ON_EMPTY
+
+enum class LoopResult {
+  kExited,    // loopexit/loopbreak, or ONCE/NONBLOCK finished its pass (libevent: 0)
+  kNoEvents,  // nothing left pending or active (libevent: 1)
+};
+
+// A duration registered with init_common_timeout(): timers that use it go into an O(1)
+// FIFO queue instead of the heap (libevent's common timeouts).
+struct CommonTimeout {
+  Duration duration{0};
+  std::uint32_t index = 0;
+};
+
+// An object the base destroys at the end of the current iteration (see defer_delete).
+class DeferredDeletable {
+ public:
+  virtual ~DeferredDeletable() = default;
+};
+
+namespace detail { struct BaseCore; }
+
+class EventBase {
+ public:
+  // event_base_new / event_base_new_with_config. Throws std::system_error if the backend
+  // cannot be created. Any thread (the constructing thread becomes the loop thread).
+  explicit EventBase(EventBaseConfig config = {});
+  // event_base_free. Events still registered are detached (they stay valid objects but are
+  // no longer pending); posted functions not yet run are destroyed without running.
+  // Loop thread only, and never from inside loop().
+  ~EventBase();
+  EventBase(const EventBase&) = delete;
+  EventBase& operator=(const EventBase&) = delete;
+
+  // event_base_dispatch: loop(0). Loop thread only.
+  LoopResult dispatch();
+  // event_base_loop. Runs until loopexit/loopbreak, or until no events are pending (unless
+  // kLoopNoExitOnEmpty), or one pass for kLoopOnce (blocks for the first events) and
+  // kLoopNonblock (does not block). Not re-entrant. Loop thread only.
+  LoopResult loop(LoopFlags flags = 0);
+
+  // event_base_loopexit(base, delay): callbacks running now finish, then the loop ends once
+  // the active queue is done (after `delay`, if given). A request made while the loop is not
+  // running is kept and ends the next loop() — libevent loses it; we do not. Any thread.
+  void loopexit(std::optional<Duration> delay = std::nullopt);
+  // event_base_loopbreak: the loop ends right after the callback that is running now. Like
+  // loopexit, sticky when the loop is not running. Any thread.
+  void loopbreak();
+  // event_base_loopcontinue: stop processing active events in this pass and poll again.
+  // Loop thread only.
+  void loopcontinue();
+  // event_base_got_exit / got_break: whether the last loop() ended through them (reset when
+  // loop() starts). Loop thread only.
+  bool got_exit() const;
+  bool got_break() const;
+
+  // event_base_once: a one-shot event the base owns and frees after it runs. fd = -1 and
+  // flags = 0 for a timer. kPersist and kSignal are refused (std::invalid_argument). Loop
+  // thread only.
+  void once(int fd, EventFlags what, std::optional<Duration> timeout, Event::Callback cb);
+
+  // The one thread-safe entry point: run fn on the loop thread, in this or the next iteration.
+  // Functions run in the order posted. The eventfd is written only when the queue goes from
+  // empty to non-empty. A posted function may post again (it runs in the next batch).
+  // Any thread.
+  void post(std::function<void()> fn);
+
+  // Destroy obj at the end of the current iteration, after every callback of this pass has run
+  // (Envoy's deferredDelete). The way to "delete yourself" from a callback. Loop thread only.
+  void defer_delete(std::unique_ptr<DeferredDeletable> obj);
+  template <typename T>
+  void defer_delete(std::unique_ptr<T> obj) {
+    struct Holder : DeferredDeletable {
+      explicit Holder(std::unique_ptr<T> p) : p(std::move(p)) {}
+      std::unique_ptr<T> p;
+    };
+    defer_delete(std::unique_ptr<DeferredDeletable>(new Holder(std::move(obj))));
+  }
+
+  // event_base_init_common_timeout: registers a duration for O(1) timers. Asking twice for the
+  // same duration returns the same queue. Loop thread only.
+  CommonTimeout init_common_timeout(Duration duration);
+
+  // event_reinit: after fork(), in the child, re-create the backend, the wakeup eventfd and
+  // the signal pipe, and re-register every pending event. Loop thread only (the child's).
+  void reinit();
+
+  // event_base_priority_init: change the number of priority levels. Refused
+  // (std::logic_error) while any event is active. Loop thread only.
+  void set_priorities(int priorities);
+  int priorities() const;
+
+  // event_base_gettimeofday_cached: the time cached at the start of this iteration's callback
+  // phase (the real time when not in the loop). Loop thread only.
+  TimePoint now() const;
+
+  // event_base_get_method. Any thread.
+  Backend backend() const;
+  const char* backend_name() const;
+
+  // event_base_foreach_event, as values: every event created on this base (initialized ones
+  // included), ordered by id. Loop thread only — other threads post() a copy out.
+  std::vector<EventInfo> snapshot() const;
+  // event_base_get_num_events. Loop thread only.
+  EventCounts counts() const;
+  // Loop instrumentation: iterations, poll wait, callback time. Loop thread only.
+  LoopStats stats() const;
+
+  // Whether the calling thread is this base's loop thread. Any thread.
+  bool in_loop_thread() const;
+  // Aborts with a message in debug builds when called off the loop thread; free in release.
+  // Any thread.
+  void assert_in_loop_thread() const;
+
+ private:
+  friend class Event;
+  std::unique_ptr<detail::BaseCore> core_;
+};
+
+}  // namespace reactor

@@ -1,0 +1,69 @@
+// Value types that describe a base from the outside: what the control plane shows. They are
+// copied on the loop thread (EventBase::snapshot / stats) and can then travel to any thread.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reactor/clock.h"
+#include "reactor/event_flags.h"
+
+namespace reactor {
+
+// libevent's life cycle: event_new → initialized; event_add → pending; ready → active.
+enum class EventState { kInitialized, kPending, kActive };
+// kInternal: events the base or a library object uses for itself (wakeup eventfd, signal pipe).
+enum class EventKind { kIo, kSignal, kTimer, kInternal };
+
+const char* to_string(EventState state);
+const char* to_string(EventKind kind);
+
+struct EventInfo {
+  std::uint64_t id = 0;             // unique in the base, never reused
+  EventKind kind = EventKind::kIo;
+  int fd = -1;                      // fd for io events, -1 otherwise
+  int signal = 0;                   // signal number for signal events, 0 otherwise
+  EventFlags requested = 0;         // flags given at creation
+  EventState state = EventState::kInitialized;
+  EventFlags fired = 0;             // what made it active (kActive only)
+  int priority = 0;
+  std::optional<Duration> time_left;  // until its timeout, if one is scheduled
+  std::string label;                // set by its creator: "listener", "conn.read", ...
+  std::uint64_t owner = 0;          // owner tag, e.g. a connection id; 0 = none
+};
+
+// libevent's event_base_get_num_events(ADDED / ACTIVE / VIRTUAL) and then some.
+struct EventCounts {
+  std::size_t initialized = 0;  // created, not added
+  std::size_t pending = 0;      // added, waiting (internal events included)
+  std::size_t active = 0;       // in an active queue
+  std::size_t internal = 0;     // of all the above, kInternal ones
+  std::vector<std::size_t> active_per_priority;
+};
+
+// A fixed log-scale histogram of durations, cheap enough to fill on the loop thread.
+struct DurationHistogram {
+  // Upper bounds in microseconds; the last bucket is +Inf.
+  static constexpr std::array<std::int64_t, 11> kBoundsUs = {
+      1, 4, 16, 64, 256, 1000, 4000, 16000, 64000, 256000, 1000000};
+  std::array<std::uint64_t, kBoundsUs.size() + 1> counts{};
+  Duration sum{0};
+  std::uint64_t total = 0;
+
+  void record(Duration d);
+};
+
+struct LoopStats {
+  std::uint64_t iterations = 0;
+  std::uint64_t callbacks = 0;       // user callbacks run
+  Duration poll_wait{0};             // time blocked in epoll_wait / poll
+  Duration callback_time{0};         // time in callbacks
+  Duration longest_callback{0};
+  DurationHistogram poll_wait_histogram;
+  DurationHistogram callback_histogram;
+};
+
+}  // namespace reactor
