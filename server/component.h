@@ -1,0 +1,27 @@
+// Component: something main.cc attaches to the Server that lives as long as it — the gRPC
+// control plane, the Prometheus exporter. Server::start starts components in the order they
+// were added, after every loop is bound and running; Server::wait stops them in reverse order
+// once shutdown begins, while the loops still run (so their post()s complete), and before any
+// loop object is freed.
+#pragma once
+
+#include <string>
+
+namespace reactord {
+
+class Server;
+
+class Component {
+ public:
+  virtual ~Component() = default;
+  // For logs: "control", "metrics". Any thread.
+  virtual std::string name() const = 0;
+  // Bind and start serving. Throw (std::exception with a clear message) on failure: the
+  // server then stops what it started and Server::start rethrows. Main thread.
+  virtual void start(Server& server) = 0;
+  // Stop serving and release threads/sockets; must return within a few seconds. Not called if
+  // start() threw. Main thread (the one in Server::wait).
+  virtual void stop() = 0;
+};
+
+}  // namespace reactord

@@ -1,0 +1,231 @@
+// parse_config: CLI11 with every option also read from REACTORD_<NAME>. Values are taken as
+// strings and converted by our own parsers, so that every bad value yields one clear line.
+#include "server/config.h"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+namespace reactord {
+
+const char* to_string(AcceptMode mode) {
+  switch (mode) {
+    case AcceptMode::kReusePort: return "reuseport";
+    case AcceptMode::kSingle: return "single";
+  }
+  return "?";
+}
+
+const char* to_string(LogLevel level) {
+  switch (level) {
+    case LogLevel::kTrace: return "trace";
+    case LogLevel::kDebug: return "debug";
+    case LogLevel::kInfo: return "info";
+    case LogLevel::kWarn: return "warn";
+    case LogLevel::kError: return "error";
+    case LogLevel::kCritical: return "critical";
+    case LogLevel::kOff: return "off";
+  }
+  return "?";
+}
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+// Splits "1.5ms" into 1.5 and "ms". False if there is no leading non-negative number.
+bool split_number(std::string_view text, double& number, std::string_view& unit) {
+  text = trim(text);
+  std::size_t i = 0;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+  if (i == 0) return false;
+  std::string digits(text.substr(0, i));
+  if (std::count(digits.begin(), digits.end(), '.') > 1 || digits == ".") return false;
+  char* end = nullptr;
+  number = std::strtod(digits.c_str(), &end);
+  if (end != digits.c_str() + digits.size() || !std::isfinite(number)) return false;
+  unit = trim(text.substr(i));
+  return true;
+}
+
+}  // namespace
+
+std::optional<reactor::Duration> parse_duration(std::string_view text) {
+  double number = 0;
+  std::string_view unit;
+  if (!split_number(text, number, unit)) return std::nullopt;
+  double us_per_unit = 0;
+  if (unit.empty() || unit == "s") us_per_unit = 1e6;
+  else if (unit == "ms") us_per_unit = 1e3;
+  else if (unit == "us") us_per_unit = 1;
+  else if (unit == "m" || unit == "min") us_per_unit = 60e6;
+  else if (unit == "h") us_per_unit = 3600e6;
+  else return std::nullopt;
+  double us = number * us_per_unit;
+  if (us > 1e15) return std::nullopt;  // ~31 years: surely a typo
+  return reactor::Duration(static_cast<std::int64_t>(std::llround(us)));
+}
+
+std::optional<std::size_t> parse_size(std::string_view text) {
+  double number = 0;
+  std::string_view unit;
+  if (!split_number(text, number, unit)) return std::nullopt;
+  double factor = 0;
+  if (unit.empty() || unit == "B") factor = 1;
+  else if (unit == "K" || unit == "KiB" || unit == "k") factor = 1024.0;
+  else if (unit == "M" || unit == "MiB") factor = 1024.0 * 1024;
+  else if (unit == "G" || unit == "GiB") factor = 1024.0 * 1024 * 1024;
+  else return std::nullopt;
+  double bytes = number * factor;
+  if (bytes > static_cast<double>(std::numeric_limits<std::int64_t>::max() / 2)) return std::nullopt;
+  if (bytes != std::floor(bytes)) return std::nullopt;  // "1.3" bytes
+  return static_cast<std::size_t>(bytes);
+}
+
+std::string format_duration(reactor::Duration d) {
+  const std::int64_t us = d.count();
+  if (us == 0) return "0s";
+  auto exact = [&](std::int64_t unit_us, const char* suffix) -> std::optional<std::string> {
+    if (us % unit_us != 0) return std::nullopt;
+    return std::to_string(us / unit_us) + suffix;
+  };
+  if (auto s = exact(3600'000'000LL, "h")) return *s;
+  if (auto s = exact(60'000'000LL, "m")) return *s;
+  if (auto s = exact(1'000'000LL, "s")) return *s;
+  if (auto s = exact(1'000LL, "ms")) return *s;
+  return std::to_string(us) + "us";
+}
+
+namespace {
+
+std::string env_name(const std::string& flag) {
+  std::string name = "REACTORD_";
+  for (char c : flag) name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return name;
+}
+
+// The option's value as given on the command line or in the environment.
+struct RawValues {
+  std::string listen, control_listen, metrics_listen, loops, accept_mode, max_connections,
+      idle_timeout, max_output_buffer, drain_timeout, log_level, greeting;
+};
+
+std::optional<std::string> parse_address(const std::string& flag, const std::string& text,
+                                         reactor::SocketAddress& out) {
+  std::string error;
+  auto address = reactor::SocketAddress::parse(text, &error);
+  if (!address) {
+    return "invalid --" + flag + " '" + text + "': " +
+           (error.empty() ? std::string("expected host:port or [v6]:port") : error);
+  }
+  out = *address;
+  return std::nullopt;
+}
+
+// Converts every raw value; the first bad one gives the error line.
+std::optional<std::string> convert(const RawValues& raw, Config& c) {
+  if (auto e = parse_address("listen", raw.listen, c.listen)) return e;
+  if (auto e = parse_address("control-listen", raw.control_listen, c.control_listen)) return e;
+  if (auto e = parse_address("metrics-listen", raw.metrics_listen, c.metrics_listen)) return e;
+
+  auto integer = [](const std::string& text, std::uint64_t lo, std::uint64_t hi,
+                    std::uint64_t& out) {
+    std::string_view t = trim(text);
+    auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+    return ec == std::errc() && ptr == t.data() + t.size() && !t.empty() && out >= lo && out <= hi;
+  };
+  std::uint64_t n = 0;
+  if (!integer(raw.loops, 1, 256, n)) return "invalid --loops '" + raw.loops + "': expected an integer from 1 to 256";
+  c.loops = static_cast<unsigned>(n);
+  if (raw.accept_mode == "reuseport") c.accept_mode = AcceptMode::kReusePort;
+  else if (raw.accept_mode == "single") c.accept_mode = AcceptMode::kSingle;
+  else return "invalid --accept-mode '" + raw.accept_mode + "': expected reuseport or single";
+  if (!integer(raw.max_connections, 1, 100'000'000, n))
+    return "invalid --max-connections '" + raw.max_connections + "': expected an integer from 1 to 100000000";
+  c.max_connections = n;
+
+  auto idle = parse_duration(raw.idle_timeout);
+  if (!idle) return "invalid --idle-timeout '" + raw.idle_timeout + "': expected a duration like 30s, 500ms, 2m (0 = never)";
+  c.idle_timeout = *idle;
+  auto drain = parse_duration(raw.drain_timeout);
+  if (!drain) return "invalid --drain-timeout '" + raw.drain_timeout + "': expected a duration like 30s, 500ms, 2m";
+  c.drain_timeout = *drain;
+  auto size = parse_size(raw.max_output_buffer);
+  if (!size || *size < 1024)
+    return "invalid --max-output-buffer '" + raw.max_output_buffer + "': expected a size of at least 1024 bytes, like 65536, 64KiB, 1MiB";
+  c.max_output_buffer = *size;
+
+  static constexpr LogLevel kLevels[] = {LogLevel::kTrace, LogLevel::kDebug, LogLevel::kInfo,
+                                         LogLevel::kWarn, LogLevel::kError, LogLevel::kCritical,
+                                         LogLevel::kOff};
+  bool found = false;
+  for (LogLevel level : kLevels) {
+    if (raw.log_level == to_string(level)) { c.log_level = level; found = true; }
+  }
+  if (!found) return "invalid --log-level '" + raw.log_level + "': expected trace, debug, info, warn, error, critical or off";
+  c.greeting = raw.greeting;
+  return std::nullopt;
+}
+
+}  // namespace
+
+ConfigResult parse_config(int argc, const char* const* argv) {
+  const Config defaults;
+  RawValues raw{defaults.listen.to_string(),
+                defaults.control_listen.to_string(),
+                defaults.metrics_listen.to_string(),
+                std::to_string(defaults.loops),
+                to_string(defaults.accept_mode),
+                std::to_string(defaults.max_connections),
+                format_duration(defaults.idle_timeout),
+                "1MiB",
+                format_duration(defaults.drain_timeout),
+                to_string(defaults.log_level),
+                defaults.greeting};
+
+  CLI::App app{"reactord: greets every TCP client and echoes what it sends.\n"
+               "Every option can also be set through REACTORD_<OPTION> (e.g. REACTORD_LISTEN)."};
+  app.set_version_flag("--version", std::string("reactord ") + REACTORD_VERSION);
+  auto add = [&](const std::string& flag, std::string& value, const std::string& help) {
+    app.add_option("--" + flag, value, help)->envname(env_name(flag))->capture_default_str();
+  };
+  add("listen", raw.listen, "Echo service address, host:port or [v6]:port (port 0: any)");
+  add("control-listen", raw.control_listen, "gRPC control plane address");
+  add("metrics-listen", raw.metrics_listen, "Prometheus metrics address");
+  add("loops", raw.loops, "Event loops (threads), 1..256");
+  add("accept-mode", raw.accept_mode,
+      "With --loops > 1: reuseport (one SO_REUSEPORT listener per loop) or single (loop 0 accepts)");
+  add("max-connections", raw.max_connections, "Open connections at most; extra clients are closed at once");
+  add("idle-timeout", raw.idle_timeout, "Close clients idle this long (1s, 500ms, 2m; 0 = never)");
+  add("max-output-buffer", raw.max_output_buffer,
+      "Per-connection output limit; reading pauses at it (bytes, 64KiB, 1MiB)");
+  add("drain-timeout", raw.drain_timeout, "On SIGTERM, time clients get to leave before being closed");
+  add("log-level", raw.log_level, "trace, debug, info, warn, error, critical or off");
+  add("greeting", raw.greeting, "Sent to every client on connect");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    return ConfigExit{0, app.help()};
+  } catch (const CLI::CallForVersion&) {
+    return ConfigExit{0, std::string("reactord ") + REACTORD_VERSION + "\n"};
+  } catch (const CLI::ParseError& e) {
+    return ConfigExit{e.get_exit_code() == 0 ? 2 : e.get_exit_code(),
+                      std::string("reactord: ") + e.what() + " (see --help)\n"};
+  }
+  Config config;
+  if (auto error = convert(raw, config)) return ConfigExit{2, "reactord: " + *error + "\n"};
+  return ParsedConfig{std::move(config)};
+}
+
+}  // namespace reactord

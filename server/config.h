@@ -1,0 +1,87 @@
+// Config: every reactord flag's value, parsed once at start-up by parse_config() and then
+// read-only (safe to read from any thread once Server::start has been called).
+//
+// Each flag also comes from the environment variable REACTORD_<NAME> (upper case, '-' → '_'):
+// --listen / REACTORD_LISTEN, --max-connections / REACTORD_MAX_CONNECTIONS, ... A flag given
+// on the command line wins over the environment.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "reactor/clock.h"
+#include "reactor/socket_address.h"
+
+namespace reactord {
+
+// How connections reach the loops when --loops > 1.
+enum class AcceptMode {
+  kReusePort,  // one SO_REUSEPORT listener per loop: the kernel spreads connections
+  kSingle,     // one listener on loop 0 hands accepted fds round-robin to the loops (post())
+};
+const char* to_string(AcceptMode mode);
+
+enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kCritical, kOff };
+const char* to_string(LogLevel level);
+
+struct Config {
+  // --listen: the echo service. "host:port" or "[v6]:port"; port 0 = any free port.
+  reactor::SocketAddress listen = *reactor::SocketAddress::parse("0.0.0.0:9995");
+  // --control-listen / --metrics-listen: validated here, served by the control plane and the
+  // metrics exporter (other components).
+  reactor::SocketAddress control_listen = *reactor::SocketAddress::parse("127.0.0.1:50051");
+  reactor::SocketAddress metrics_listen = *reactor::SocketAddress::parse("127.0.0.1:9464");
+  // --loops: event loops, one thread and one EventBase each (1..256).
+  unsigned loops = 1;
+  // --accept-mode: see AcceptMode (only matters when loops > 1).
+  AcceptMode accept_mode = AcceptMode::kReusePort;
+  // --max-connections: open client connections across all loops; beyond it a new client is
+  // closed at once and counted as rejected.
+  std::size_t max_connections = 10000;
+  // --idle-timeout: a client that sends nothing and receives nothing for this long is closed.
+  // 0 = never.
+  reactor::Duration idle_timeout = std::chrono::minutes(5);
+  // --max-output-buffer: per-connection output high watermark; at or above it the server stops
+  // reading from that client until its output drains to half (backpressure).
+  std::size_t max_output_buffer = 1024 * 1024;
+  // --drain-timeout: on SIGTERM (or a drain request) clients get this long to leave before
+  // the rest are closed gracefully.
+  reactor::Duration drain_timeout = std::chrono::seconds(30);
+  // --log-level.
+  LogLevel log_level = LogLevel::kInfo;
+  // --greeting: sent to every client on connect. Default: the seed's MESSAGE.
+  std::string greeting = "Hello, World!\n";
+
+  // Not a flag: whether Server installs the SIGINT / SIGTERM handlers on loop 0 (main.cc: yes;
+  // in-process tests: no).
+  bool handle_signals = false;
+};
+
+// What parse_config() decided.
+struct ParsedConfig {
+  Config config;
+};
+struct ConfigExit {
+  int exit_code = 0;    // 0 for --help / --version, non-zero for an error
+  std::string message;  // help text, version, or one clear error line
+};
+using ConfigResult = std::variant<ParsedConfig, ConfigExit>;
+
+// Parses argv (and the REACTORD_* environment). Never throws, never exits: --help, --version
+// and every error come back as ConfigExit for main to print (stdout for exit code 0, stderr
+// otherwise). Any thread.
+ConfigResult parse_config(int argc, const char* const* argv);
+
+// "1s", "500ms", "2m", "1h", "250us", "1.5s"; a bare number is seconds; "0" is zero.
+// nullopt on anything else (negative, unknown unit, overflow). Any thread.
+std::optional<reactor::Duration> parse_duration(std::string_view text);
+// "1048576", "64KiB", "1MiB", "2GiB", "64K", "1M" (binary units). nullopt on error. Any thread.
+std::optional<std::size_t> parse_size(std::string_view text);
+// "1.5s", "500ms", "2m" — the shortest exact form, for logs and --help defaults. Any thread.
+std::string format_duration(reactor::Duration d);
+
+}  // namespace reactord

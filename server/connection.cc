@@ -1,0 +1,182 @@
+#include "server/connection.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "reactor/event_base.h"
+#include "server/config.h"
+#include "server/loop_worker.h"
+
+namespace reactord {
+
+namespace {
+// How long a graceful close may wait for the output to flush and the peer to answer the FIN.
+constexpr reactor::Duration kCloseGrace = std::chrono::seconds(2);
+}  // namespace
+
+Connection::Connection(LoopWorker& loop, std::uint64_t id, reactor::UniqueFd fd,
+                       const reactor::SocketAddress& peer)
+    : loop_(loop), id_(id), bev_(loop.base(), fd.get(), reactor::kBevOptCloseOnFree) {
+  fd.release();  // the BufferEvent owns it now
+  std::memcpy(&peer_, peer.get(), std::min<std::size_t>(peer.length(), sizeof(peer_)));
+}
+
+Connection::~Connection() = default;
+
+void Connection::start() {
+  bev_.set_owner(id_);
+  bev_.setcb([this](reactor::BufferEvent&) { on_read(); },
+             [this](reactor::BufferEvent&) { on_write(); },
+             [this](reactor::BufferEvent&, reactor::BevFlags what, int error) { on_event(what, error); });
+  // The write callback only matters while reading is paused: it says the client has read
+  // enough of its echo (the output is down to half the limit) to resume.
+  bev_.set_write_low_watermark(loop_.config().max_output_buffer / 2);
+  if (!loop_.config().greeting.empty()) bev_.write(loop_.config().greeting);
+  bev_.enable(reactor::kRead);
+  if (const auto& idle = loop_.idle_timeout()) {
+    idle_timer_.emplace(loop_.base(), -1, 0, [this](int, reactor::EventFlags) { on_idle(); });
+    idle_timer_->set_owner(id_);
+    idle_timer_->set_label("conn.idle");
+    bytes_out_at_idle_arm_ = bev_.bytes_written();
+    idle_timer_->add(*idle);
+  }
+}
+
+void Connection::on_read() {
+  reactor::Buffer& input = bev_.input();
+  const std::size_t n = input.length();
+  if (n == 0) return;
+  LoopCounters& counters = loop_.mutable_counters();
+  counters.bytes_in.add(n);
+  // The echo: input blocks change owner, no byte is copied.
+  bev_.output().append_buffer(input);
+  bev_.flush_output();
+  account_written();
+  if (idle_timer_) {  // O(1): the common-timeout queue is a FIFO
+    bytes_out_at_idle_arm_ = bev_.bytes_written();
+    idle_timer_->add(*loop_.idle_timeout());
+  }
+  if (!reading_paused_ && bev_.output().length() >= loop_.config().max_output_buffer) {
+    // Backpressure: the client does not read its echo. Stop reading until it does, so what it
+    // keeps sending waits in the kernel (and then in the client), not in our memory.
+    bev_.disable(reactor::kRead);
+    reading_paused_ = true;
+    loop_.on_backpressure_pause();
+    loop_.on_connection_state_changed(*this);
+  }
+}
+
+void Connection::on_write() {
+  account_written();
+  if (!reading_paused_ || closing_) return;
+  if (bev_.output().length() <= loop_.config().max_output_buffer / 2) {
+    reading_paused_ = false;
+    bev_.enable(reactor::kRead);
+    loop_.on_connection_state_changed(*this);
+  }
+}
+
+void Connection::on_event(reactor::BevFlags what, int error) {
+  account_written();
+  if (what & reactor::kBevEof) {
+    close(CloseReason::kPeerEof, /*graceful=*/true);  // send what is still owed, then FIN
+  } else if (what & reactor::kBevError) {
+    last_error_ = error;
+    close(CloseReason::kError, /*graceful=*/false);
+  }
+}
+
+void Connection::on_idle() {
+  if (closing_) return;
+  const std::uint64_t written = bev_.bytes_written();
+  if (written != bytes_out_at_idle_arm_) {  // the client is still reading a long echo
+    bytes_out_at_idle_arm_ = written;
+    idle_timer_->add(*loop_.idle_timeout());
+    return;
+  }
+  close(CloseReason::kIdleTimeout, /*graceful=*/true);
+}
+
+void Connection::close(CloseReason reason, bool graceful) {
+  if (finished_) return;
+  if (closing_) {
+    if (!graceful) {  // upgrade a slow graceful close to a reset
+      bev_.close_abortively();
+      finish(close_reason_);
+    }
+    return;
+  }
+  closing_ = true;
+  close_reason_ = reason;
+  if (idle_timer_) idle_timer_->del();
+  set_state(ConnectionState::kClosing);
+  if (graceful && !bev_.closed()) {
+    bev_.close_gracefully(kCloseGrace, [this](bool) { finish(close_reason_); });
+  } else {
+    if (!bev_.closed()) bev_.close_abortively();
+    finish(reason);
+  }
+}
+
+void Connection::finish(CloseReason reason) {
+  if (finished_) return;
+  finished_ = true;
+  account_written();
+  loop_.on_connection_closed(*this, reason);  // may hand us to defer_delete
+}
+
+void Connection::close_for_shutdown() {
+  if (finished_) return;
+  closing_ = true;
+  close_reason_ = CloseReason::kShutdown;
+  if (idle_timer_) idle_timer_->del();
+  finish(CloseReason::kShutdown);
+}
+
+void Connection::set_draining(bool draining) {
+  if (closing_) return;
+  const ConnectionState next = draining ? ConnectionState::kDraining : ConnectionState::kOpen;
+  if (next != state_) set_state(next);
+}
+
+void Connection::set_state(ConnectionState state) {
+  state_ = state;
+  loop_.on_connection_state_changed(*this);
+}
+
+void Connection::account_written() {
+  const std::uint64_t written = bev_.bytes_written();
+  if (written > bytes_out_counted_) {
+    loop_.mutable_counters().bytes_out.add(written - bytes_out_counted_);
+    bytes_out_counted_ = written;
+  }
+}
+
+ConnectionRecord Connection::record() const {
+  ConnectionRecord r;
+  r.id = id_;
+  const socklen_t len = peer_.sin6_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+  r.peer = reactor::SocketAddress(reinterpret_cast<const sockaddr*>(&peer_), len);
+  const int fd = bev_.fd();
+  r.local = fd >= 0 ? reactor::SocketAddress::local_of(fd) : loop_.listen_address();
+  r.loop = loop_.index();
+  r.state = state_;
+  r.reading_paused = reading_paused_;
+  r.bytes_in = bev_.bytes_read();
+  r.bytes_out = bev_.bytes_written();
+  auto& self = const_cast<reactor::BufferEvent&>(bev_);  // input()/output() are not const
+  r.bytes_buffered_in = self.input().length();
+  r.bytes_buffered_out = self.output().length();
+  r.created = bev_.created_at();
+  r.last_activity = std::max({r.created, bev_.last_read_at(), bev_.last_write_at()});
+  r.created_wall = std::chrono::system_clock::now() -
+                   std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                       reactor::Clock::now() - r.created);
+  r.read_event_id = bev_.read_event_id();
+  r.write_event_id = bev_.write_event_id();
+  r.idle_timer_event_id = idle_timer_ ? idle_timer_->id() : 0;
+  if (finished_) r.close_reason = close_reason_;
+  return r;
+}
+
+}  // namespace reactord

@@ -1,0 +1,83 @@
+// Connection: one echo client (internal to reactord_core). It greets, then moves every byte it
+// reads from its input Buffer to its output Buffer without copying. Kept small: an idle
+// connection costs this object, its BufferEvent and its idle timer.
+//
+// Backpressure: when the output reaches --max-output-buffer, reading is disabled; the write
+// low watermark (half the limit) callback re-enables it once the client has read enough.
+// Idle: an Event on the loop's common-timeout queue (O(1) re-arm), re-armed on every read; when
+// it fires and nothing was written in the meantime, the connection is closed (idle_timeout).
+//
+// Thread rule: loop thread only, for everything. Never destroyed inside its own callbacks: the
+// LoopWorker takes it out of the registry and hands it to EventBase::defer_delete.
+#pragma once
+
+#include <netinet/in.h>
+
+#include <cstdint>
+#include <optional>
+
+#include "reactor/buffer_event.h"
+#include "reactor/event.h"
+#include "reactor/socket_address.h"
+#include "reactor/unique_fd.h"
+#include "server/connection_record.h"
+
+namespace reactord {
+
+class LoopWorker;
+
+class Connection {
+ public:
+  // Takes the accepted socket. Call start() next. Loop thread only.
+  Connection(LoopWorker& loop, std::uint64_t id, reactor::UniqueFd fd,
+             const reactor::SocketAddress& peer);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Greets and starts reading; arms the idle timer. Throws std::system_error if the reactor
+  // refuses the fd. Loop thread only.
+  void start();
+
+  // Closes: graceful = flush the output, FIN, wait for the peer's EOF up to `grace`;
+  // otherwise a reset. The LoopWorker hears on_connection_closed(reason) once the socket is
+  // gone (possibly later). A second call only upgrades a graceful close to an abortive one.
+  // Loop thread only.
+  void close(CloseReason reason, bool graceful);
+  // Shutdown, after the loop ended: marks it closed (reason shutdown) and tells the loop;
+  // the socket closes when the object is destroyed (FIN if nothing is left to send). Loop
+  // thread only.
+  void close_for_shutdown();
+  // Draining or back to open. Loop thread only.
+  void set_draining(bool draining);
+
+  std::uint64_t id() const { return id_; }
+  ConnectionState state() const { return state_; }
+  // Everything the registry shows. Loop thread only.
+  ConnectionRecord record() const;
+
+ private:
+  void on_read();
+  void on_write();
+  void on_event(reactor::BevFlags what, int error);
+  void on_idle();
+  void finish(CloseReason reason);
+  void set_state(ConnectionState state);
+  void account_written();  // adds the bytes written since last time to the loop's bytes_out
+
+  LoopWorker& loop_;
+  const std::uint64_t id_;
+  reactor::BufferEvent bev_;
+  std::optional<reactor::Event> idle_timer_;
+  std::uint64_t bytes_out_at_idle_arm_ = 0;  // written when the idle timer was last armed
+  std::uint64_t bytes_out_counted_ = 0;      // written and already added to the loop counter
+  sockaddr_in6 peer_{};                      // compact peer (v4 stored as sockaddr_in inside)
+  ConnectionState state_ = ConnectionState::kOpen;
+  CloseReason close_reason_ = CloseReason::kShutdown;
+  bool reading_paused_ = false;
+  bool closing_ = false;
+  bool finished_ = false;
+  int last_error_ = 0;  // errno of a kBevError, for the close log line
+};
+
+}  // namespace reactord

@@ -1,0 +1,249 @@
+#include "server/loop_worker.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include "server/config.h"
+#include "server/connection.h"
+#include "server/connection_observer.h"
+#include "server/server_shared.h"
+
+namespace reactord {
+
+std::uint64_t LoopCounters::rejected_total() const {
+  std::uint64_t n = 0;
+  for (const auto& c : rejected) n += c.get();
+  return n;
+}
+std::uint64_t LoopCounters::closed_total() const {
+  std::uint64_t n = 0;
+  for (const auto& c : closed) n += c.get();
+  return n;
+}
+std::uint64_t LoopCounters::accept_errors_total() const {
+  std::uint64_t n = 0;
+  for (const auto& c : accept_errors) n += c.get();
+  return n;
+}
+
+LoopWorker::LoopWorker(unsigned index, const Config& config, ServerShared& shared)
+    : index_(index), config_(config), shared_(shared),
+      base_(std::make_unique<reactor::EventBase>()) {
+  if (config_.idle_timeout.count() > 0) idle_timeout_ = base_->init_common_timeout(config_.idle_timeout);
+}
+
+LoopWorker::~LoopWorker() = default;
+
+void LoopWorker::post(std::function<void()> fn) {
+  std::lock_guard lock(base_mutex_);
+  if (base_) base_->post(std::move(fn));
+}
+
+void LoopWorker::exit_loop(std::optional<reactor::Duration> delay) {
+  std::lock_guard lock(base_mutex_);
+  if (base_) base_->loopexit(delay);
+}
+
+void LoopWorker::break_loop() {
+  std::lock_guard lock(base_mutex_);
+  if (base_) base_->loopbreak();
+}
+
+void LoopWorker::bind(const reactor::SocketAddress& address, bool reuse_port) {
+  reactor::ListenerOptions options = reactor::kLevOptCloseOnFree | reactor::kLevOptReuseable;
+  if (reuse_port) options |= reactor::kLevOptReusePort;
+  listener_ = std::make_unique<reactor::Listener>(
+      *base_, address, options, -1,
+      [this](reactor::UniqueFd fd, const reactor::SocketAddress& peer) { on_accept(std::move(fd), peer); });
+  listener_->set_error_callback([this](int error) { on_accept_error(error); });
+  listen_address_ = listener_->local_address();
+}
+
+void LoopWorker::run() {
+  running_.store(true, std::memory_order_release);
+  try {
+    base_->loop(reactor::kLoopNoExitOnEmpty);
+  } catch (const std::exception& e) {
+    spdlog::error("loop {} failed: {}", index_, e.what());
+  }
+  running_.store(false, std::memory_order_release);
+  teardown();
+}
+
+void LoopWorker::teardown() {
+  // Stop accepting first, then let every connection go (reason shutdown). The loop is not
+  // running, so no connection callback is on the stack: they can be destroyed right here.
+  listener_.reset();
+  drain_timer_.reset();
+  std::vector<std::unique_ptr<Connection>> left = registry_.remove_all();
+  if (!left.empty()) spdlog::info("loop {}: closing {} connections at shutdown", index_, left.size());
+  for (auto& c : left) c->close_for_shutdown();
+  left.clear();
+  counters_.open_connections.set(0);
+}
+
+void LoopWorker::destroy_base() {
+  observers_.clear();
+  owned_events_.clear();
+  std::unique_ptr<reactor::EventBase> base;
+  {
+    std::lock_guard lock(base_mutex_);
+    base = std::move(base_);
+  }
+  base.reset();  // posted functions not run are destroyed here, on this thread
+}
+
+void LoopWorker::own(std::unique_ptr<reactor::Event> event) { owned_events_.push_back(std::move(event)); }
+
+void LoopWorker::on_accept(reactor::UniqueFd fd, const reactor::SocketAddress& peer) {
+  if (config_.loops > 1 && config_.accept_mode == AcceptMode::kSingle) {
+    // One acceptor: hand the socket round-robin to a loop (possibly this one).
+    const unsigned target = shared_.next_loop++ % static_cast<unsigned>(shared_.loops.size());
+    if (target != index_) {
+      LoopWorker* worker = shared_.loops[target];
+      // std::function needs a copyable callable; the shared_ptr keeps the fd closed exactly
+      // once even if the function is destroyed without running.
+      auto holder = std::make_shared<reactor::UniqueFd>(std::move(fd));
+      worker->post([worker, holder, peer] { worker->adopt(std::move(*holder), peer); });
+      return;
+    }
+  }
+  setup_connection(std::move(fd), peer);
+}
+
+void LoopWorker::adopt(reactor::UniqueFd fd, const reactor::SocketAddress& peer) {
+  setup_connection(std::move(fd), peer);
+}
+
+void LoopWorker::setup_connection(reactor::UniqueFd fd, const reactor::SocketAddress& peer) {
+  std::optional<RejectReason> reject;
+  if (!shared_.accepting()) reject = RejectReason::kDraining;
+  else if (!shared_.reserve_slot(config_.max_connections)) reject = RejectReason::kMaxConnections;
+  if (reject) {
+    counters_.rejected[static_cast<std::size_t>(*reject)].add();
+    ++rejects_since_log_;
+    const reactor::TimePoint now = base_->now();
+    if (now - last_reject_log_ >= std::chrono::seconds(1)) {
+      spdlog::warn("loop {}: rejected {} ({}); {} rejected since the last report", index_,
+                   peer.to_string(), to_string(*reject), rejects_since_log_);
+      last_reject_log_ = now;
+      rejects_since_log_ = 0;
+    }
+    return;  // fd closes here: the client sees EOF at once
+  }
+  const std::uint64_t id = shared_.next_connection_id.fetch_add(1, std::memory_order_relaxed);
+  std::unique_ptr<Connection> owned;
+  try {
+    owned = std::make_unique<Connection>(*this, id, std::move(fd), peer);
+  } catch (const std::exception& e) {
+    shared_.release_slot();
+    counters_.rejected[static_cast<std::size_t>(RejectReason::kSetupError)].add();
+    spdlog::error("loop {}: cannot set up connection from {}: {}", index_, peer.to_string(), e.what());
+    return;
+  }
+  Connection& c = *owned;
+  registry_.insert(std::move(owned));
+  counters_.accepted.add();
+  counters_.open_connections.set(registry_.size());
+  notify_opened(c);
+  try {
+    c.start();
+  } catch (const std::exception& e) {
+    counters_.rejected[static_cast<std::size_t>(RejectReason::kSetupError)].add();
+    spdlog::error("loop {}: cannot start connection {} from {}: {}", index_, id, peer.to_string(), e.what());
+    c.close(CloseReason::kError, /*graceful=*/false);
+    return;
+  }
+  spdlog::debug("loop {}: connection {} from {}", index_, id, peer.to_string());
+}
+
+void LoopWorker::on_accept_error(int error) {
+  const std::size_t slot = error > 0 && static_cast<std::size_t>(error) < LoopCounters::kErrnoSlots
+                               ? static_cast<std::size_t>(error) : 0;
+  counters_.accept_errors[slot].add();
+  if (error == EMFILE || error == ENFILE) counters_.accept_errors_shed.add();
+  const reactor::TimePoint now = base_->now();
+  if (now - last_reject_log_ >= std::chrono::seconds(1)) {
+    spdlog::warn("loop {}: accept failed: {}", index_, std::strerror(error));
+    last_reject_log_ = now;
+  }
+}
+
+bool LoopWorker::close_connection(std::uint64_t id, CloseReason reason, bool graceful) {
+  Connection* c = registry_.find(id);
+  if (c == nullptr) return false;
+  c->close(reason, graceful);
+  return true;
+}
+
+void LoopWorker::on_connection_closed(Connection& connection, CloseReason reason) {
+  counters_.closed[static_cast<std::size_t>(reason)].add();
+  std::unique_ptr<Connection> owned = registry_.remove(connection.id());
+  counters_.open_connections.set(registry_.size());
+  if (!observers_.empty()) {
+    ConnectionRecord record = connection.record();
+    record.close_reason = reason;
+    for (auto& [observer_id, observer] : observers_) observer->on_closed(record);
+  }
+  spdlog::debug("loop {}: connection {} closed: {}", index_, connection.id(), to_string(reason));
+  // Last: it may end the drain and stop the server.
+  if (owned) base_->defer_delete(std::move(owned));  // we may be inside its callback
+  shared_.release_slot();
+}
+
+void LoopWorker::on_connection_state_changed(Connection& connection) {
+  if (observers_.empty()) return;
+  const ConnectionRecord record = connection.record();
+  for (auto& [observer_id, observer] : observers_) observer->on_state_changed(record);
+}
+
+void LoopWorker::notify_opened(const Connection& connection) {
+  if (observers_.empty()) return;
+  const ConnectionRecord record = connection.record();
+  for (auto& [observer_id, observer] : observers_) observer->on_opened(record);
+}
+
+void LoopWorker::add_observer(std::uint64_t observer_id, std::shared_ptr<ConnectionObserver> observer) {
+  observer->on_attached(index_, registry_.snapshot());
+  observers_.emplace_back(observer_id, std::move(observer));
+}
+
+void LoopWorker::remove_observer(std::uint64_t observer_id) {
+  std::erase_if(observers_, [&](const auto& entry) { return entry.first == observer_id; });
+}
+
+void LoopWorker::begin_drain(reactor::Duration deadline) {
+  draining_ = true;
+  if (listener_) listener_->disable();
+  for (std::uint64_t id : registry_.ids()) {
+    if (Connection* c = registry_.find(id)) c->set_draining(true);
+  }
+  drain_timer_ = reactor::Event::timer(*base_, [this](int, reactor::EventFlags) { on_drain_deadline(); });
+  drain_timer_->set_label("drain.deadline");
+  drain_timer_->add(deadline);
+}
+
+void LoopWorker::end_drain() {
+  draining_ = false;
+  drain_timer_.reset();
+  if (listener_) listener_->enable();
+  for (std::uint64_t id : registry_.ids()) {
+    if (Connection* c = registry_.find(id)) c->set_draining(false);
+  }
+}
+
+void LoopWorker::on_drain_deadline() {
+  if (!registry_.empty()) {
+    spdlog::info("loop {}: drain deadline: closing {} connections", index_, registry_.size());
+  }
+  close_all(CloseReason::kDrain, /*graceful=*/true);
+}
+
+void LoopWorker::close_all(CloseReason reason, bool graceful) {
+  for (std::uint64_t id : registry_.ids()) close_connection(id, reason, graceful);
+}
+
+}  // namespace reactord

@@ -1,0 +1,142 @@
+// LoopWorker: one event loop of reactord — one thread, one EventBase, its listener (unless it
+// only receives connections from loop 0, see AcceptMode) and its ConnectionRegistry.
+//
+// Thread rule: base(), registry(), listener() and every method marked "loop thread only" are
+// for code running on this loop's thread: its callbacks, and functions given to post(). Other
+// threads (gRPC handlers, the metrics scrape, main) use post() and the counters.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "reactor/event.h"
+#include "reactor/event_base.h"
+#include "reactor/listener.h"
+#include "reactor/socket_address.h"
+#include "reactor/unique_fd.h"
+#include "server/connection_record.h"
+#include "server/connection_registry.h"
+#include "server/loop_counters.h"
+
+namespace reactord {
+
+struct Config;
+class ConnectionObserver;
+class Connection;
+struct ServerShared;
+
+class LoopWorker {
+ public:
+  // Creates the EventBase on the calling thread (Server::start, on the main thread); the base
+  // is handed over to the loop thread by run(). Not yet listening. Main thread only.
+  LoopWorker(unsigned index, const Config& config, ServerShared& shared);
+  // Call only after run() and destroy_base() have returned on the loop thread (Server does).
+  // Main thread only.
+  ~LoopWorker();
+  LoopWorker(const LoopWorker&) = delete;
+  LoopWorker& operator=(const LoopWorker&) = delete;
+
+  // This loop's index (0 .. loops-1). Any thread.
+  unsigned index() const { return index_; }
+
+  // Runs fn on this loop's thread, in order. If the loop has ended, fn is destroyed without
+  // running when the server shuts down — capture a std::promise in fn so a waiter sees
+  // broken_promise instead of hanging. Any thread.
+  void post(std::function<void()> fn);
+  // Whether the loop thread is inside EventBase::loop(). Any thread.
+  bool running() const { return running_.load(std::memory_order_acquire); }
+
+  // libevent's loopexit(delay) / loopbreak on this loop. Any thread.
+  void exit_loop(std::optional<reactor::Duration> delay = std::nullopt);
+  void break_loop();
+
+  // Counters (relaxed atomics). Any thread.
+  const LoopCounters& counters() const { return counters_; }
+  // The address this loop accepts on (port resolved), or unspecified when it has no listener
+  // (AcceptMode::kSingle, loops other than 0). Set before the loop runs; any thread.
+  const reactor::SocketAddress& listen_address() const { return listen_address_; }
+
+  // Loop thread only.
+  reactor::EventBase& base() { return *base_; }
+  ConnectionRegistry& registry() { return registry_; }
+  reactor::Listener* listener() { return listener_.get(); }  // nullptr without one
+
+  // Closes one connection: gracefully (flush, FIN, wait for the peer up to the close grace)
+  // or abortively (RST). Observers hear "closed" with `reason`. False if the id is not on
+  // this loop. Loop thread only.
+  bool close_connection(std::uint64_t id, CloseReason reason, bool graceful = true);
+
+  // Observers of this loop's connections (see ConnectionObserver). add: the observer first
+  // gets on_attached() with the current connections, then every change. Loop thread only
+  // (Server::add_observer posts these to every loop).
+  void add_observer(std::uint64_t observer_id, std::shared_ptr<ConnectionObserver> observer);
+  void remove_observer(std::uint64_t observer_id);
+
+  // ---- used by Server and Connection (not by components) ----
+
+  // Binds this loop's listener (socket + bind + listen; SO_REUSEPORT when `reuse_port`).
+  // Throws std::system_error with the address in the message. Main thread, before run().
+  void bind(const reactor::SocketAddress& address, bool reuse_port);
+  // The loop thread's body: enters the loop until exit, then closes what is left (reason
+  // shutdown). Returns when the loop has ended. Called on the loop thread by Server.
+  void run();
+  // Takes over a connection accepted elsewhere (AcceptMode::kSingle). Loop thread only.
+  void adopt(reactor::UniqueFd fd, const reactor::SocketAddress& peer);
+  // Drain: stop accepting, mark connections draining, and at `deadline` close what is left
+  // (gracefully, reason drain). end_drain undoes it. Loop thread only.
+  void begin_drain(reactor::Duration deadline);
+  void end_drain();
+  void close_all(CloseReason reason, bool graceful);
+  // Keeps an event (e.g. a signal event) that must die with this loop, on its thread.
+  // Loop thread only.
+  void own(std::unique_ptr<reactor::Event> event);
+  // After run() returned: frees the events and the base, on the loop thread, once no other
+  // thread will post any more. Loop thread only.
+  void destroy_base();
+  // Called by a Connection when its socket is gone: removes it from the registry, counts it,
+  // tells observers, and defers its destruction. Loop thread only.
+  void on_connection_closed(Connection& connection, CloseReason reason);
+  // Called by a Connection on a state change / backpressure pause. Loop thread only.
+  void on_connection_state_changed(Connection& connection);
+  void on_backpressure_pause() { counters_.backpressure_pauses.add(); }
+  LoopCounters& mutable_counters() { return counters_; }
+  const Config& config() const { return config_; }
+  // The common timeout queue for --idle-timeout (nullopt when disabled). Loop thread only.
+  const std::optional<reactor::CommonTimeout>& idle_timeout() const { return idle_timeout_; }
+
+ private:
+  void on_accept(reactor::UniqueFd fd, const reactor::SocketAddress& peer);
+  void on_accept_error(int error);
+  void setup_connection(reactor::UniqueFd fd, const reactor::SocketAddress& peer);
+  void notify_opened(const Connection& connection);
+  void on_drain_deadline();
+  void teardown();
+
+  const unsigned index_;
+  const Config& config_;
+  ServerShared& shared_;
+  mutable std::mutex base_mutex_;  // post() vs destroy_base()
+  std::unique_ptr<reactor::EventBase> base_;
+  std::unique_ptr<reactor::Listener> listener_;
+  std::unique_ptr<reactor::Event> drain_timer_;
+  std::vector<std::unique_ptr<reactor::Event>> owned_events_;
+  reactor::SocketAddress listen_address_;
+  ConnectionRegistry registry_;
+  LoopCounters counters_;
+  std::optional<reactor::CommonTimeout> idle_timeout_;
+  std::vector<std::pair<std::uint64_t, std::shared_ptr<ConnectionObserver>>> observers_;
+  std::atomic<bool> running_{false};
+  bool draining_ = false;
+  // Log throttling for rejections and accept errors: one line per second at most.
+  reactor::TimePoint last_reject_log_{};
+  std::uint64_t rejects_since_log_ = 0;
+};
+
+}  // namespace reactord

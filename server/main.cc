@@ -1,0 +1,55 @@
+// reactord: greets every TCP client and echoes what it sends (see README.md).
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <variant>
+
+#include "server/config.h"
+#include "server/server.h"
+
+namespace {
+
+spdlog::level::level_enum to_spdlog(reactord::LogLevel level) {
+  switch (level) {
+    case reactord::LogLevel::kTrace: return spdlog::level::trace;
+    case reactord::LogLevel::kDebug: return spdlog::level::debug;
+    case reactord::LogLevel::kInfo: return spdlog::level::info;
+    case reactord::LogLevel::kWarn: return spdlog::level::warn;
+    case reactord::LogLevel::kError: return spdlog::level::err;
+    case reactord::LogLevel::kCritical: return spdlog::level::critical;
+    case reactord::LogLevel::kOff: return spdlog::level::off;
+  }
+  return spdlog::level::info;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  reactord::ConfigResult parsed = reactord::parse_config(argc, argv);
+  if (auto* exit = std::get_if<reactord::ConfigExit>(&parsed)) {
+    std::fputs(exit->message.c_str(), exit->exit_code == 0 ? stdout : stderr);
+    return exit->exit_code;
+  }
+  reactord::Config config = std::get<reactord::ParsedConfig>(parsed).config;
+  config.handle_signals = true;
+
+  // Logs go to stderr (stdout carries the seed's SIGINT line); one line per event worth
+  // knowing, never one per message.
+  auto logger = spdlog::stderr_logger_mt("reactord");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e [%l] %v");
+  logger->set_level(to_spdlog(config.log_level));
+  logger->flush_on(spdlog::level::trace);
+  spdlog::set_default_logger(logger);
+
+  reactord::Server server(config);
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "reactord: %s\n", e.what());
+    return 1;
+  }
+  const int code = server.wait();
+  std::printf("done\n");
+  return code;
+}

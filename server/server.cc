@@ -1,0 +1,252 @@
+#include "server/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <system_error>
+
+#include "server/server_shared.h"
+
+namespace reactord {
+
+const char* to_string(ServerState state) {
+  switch (state) {
+    case ServerState::kCreated: return "created";
+    case ServerState::kServing: return "serving";
+    case ServerState::kDraining: return "draining";
+    case ServerState::kStopping: return "stopping";
+    case ServerState::kStopped: return "stopped";
+  }
+  return "?";
+}
+
+bool ServerShared::accepting() const { return server.state() == ServerState::kServing; }
+
+bool ServerShared::reserve_slot(std::size_t max_connections) {
+  std::size_t n = open_connections.load(std::memory_order_relaxed);
+  do {
+    if (n >= max_connections) return false;
+  } while (!open_connections.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
+  return true;
+}
+
+void ServerShared::release_slot() {
+  const std::size_t left = open_connections.fetch_sub(1, std::memory_order_relaxed) - 1;
+  if (left == 0 && exit_when_drained.load() && server.state() == ServerState::kDraining) {
+    spdlog::info("drain complete: no connection left");
+    server.request_stop(0);
+  }
+}
+
+Server::Server(Config config) : config_(std::move(config)), shared_(std::make_unique<ServerShared>(*this)) {}
+
+Server::~Server() {
+  if (!threads_.empty() && !waited_) {
+    stop();
+    wait();
+  }
+}
+
+void Server::add_component(std::unique_ptr<Component> component) {
+  components_.push_back(std::move(component));
+}
+
+reactor::SocketAddress Server::listen_address() const {
+  return loops_.empty() ? reactor::SocketAddress() : loops_.front()->listen_address();
+}
+
+std::size_t Server::open_connections() const {
+  return shared_->open_connections.load(std::memory_order_relaxed);
+}
+
+void Server::start() {
+  if (state() != ServerState::kCreated) throw StartError("server already started");
+  const bool reuse_port = config_.loops > 1 && config_.accept_mode == AcceptMode::kReusePort;
+  for (unsigned i = 0; i < config_.loops; ++i) {
+    loops_.push_back(std::make_unique<LoopWorker>(i, config_, *shared_));
+    shared_->loops.push_back(loops_.back().get());
+  }
+  // Bind on this thread so that a bad address fails start() with one clear line. With
+  // SO_REUSEPORT every loop binds the port loop 0 got (which resolves port 0).
+  reactor::SocketAddress address = config_.listen;
+  for (auto& loop : loops_) {
+    if (loop->index() > 0 && !reuse_port) break;  // one acceptor
+    try {
+      loop->bind(address, reuse_port);
+    } catch (const std::system_error& e) {
+      loops_.clear();
+      shared_->loops.clear();
+      throw StartError("cannot listen on " + address.to_string() + ": " + e.code().message());
+    } catch (const std::exception& e) {
+      loops_.clear();
+      shared_->loops.clear();
+      throw StartError("cannot listen on " + address.to_string() + ": " + e.what());
+    }
+    address = loop->listen_address();
+  }
+  spdlog::info("listening on {} ({} loop{}{})", listen_address().to_string(), config_.loops,
+               config_.loops > 1 ? "s, accept mode " : "",
+               config_.loops > 1 ? to_string(config_.accept_mode) : "");
+  if (config_.handle_signals) install_signals();
+
+  state_.store(static_cast<int>(ServerState::kServing));
+  for (auto& loop : loops_) {
+    LoopWorker* worker = loop.get();
+    threads_.emplace_back([this, worker] {
+      worker->run();
+      on_loop_ended(worker->index());
+      {
+        // The base lives until the components have stopped posting (see wait()).
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [this] { return release_bases_; });
+      }
+      worker->destroy_base();
+    });
+  }
+
+  for (auto& component : components_) {
+    try {
+      component->start(*this);
+      ++components_started_;
+      spdlog::info("{} started", component->name());
+    } catch (const std::exception& e) {
+      const std::string message = component->name() + ": " + e.what();
+      stop();
+      wait();
+      throw StartError(message);
+    }
+  }
+}
+
+void Server::request_stop(int exit_code) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stop_requested_) exit_code_ = exit_code;
+    stop_requested_ = true;
+  }
+  wake_.notify_all();
+  stop();
+}
+
+void Server::stop() { stop_now(std::nullopt); }
+
+void Server::stop_after(reactor::Duration delay) { stop_now(delay); }
+
+void Server::stop_now(std::optional<reactor::Duration> delay) {
+  int s = state_.load();
+  while (s == static_cast<int>(ServerState::kServing) || s == static_cast<int>(ServerState::kDraining)) {
+    if (state_.compare_exchange_weak(s, static_cast<int>(ServerState::kStopping))) {
+      spdlog::info("stopping{}", delay ? " in " + format_duration(*delay) : std::string());
+      for (auto& loop : loops_) loop->exit_loop(delay);
+      break;
+    }
+  }
+  {
+    std::lock_guard lock(mutex_);
+    stop_requested_ = true;
+  }
+  wake_.notify_all();
+}
+
+void Server::on_loop_ended(unsigned index) {
+  {
+    std::lock_guard lock(mutex_);
+    ++loops_ended_;
+  }
+  spdlog::debug("loop {} ended", index);
+  wake_.notify_all();
+}
+
+int Server::wait() {
+  if (waited_ || threads_.empty()) return exit_code_;
+  waited_ = true;
+  {
+    std::unique_lock lock(mutex_);
+    wake_.wait(lock, [this] { return stop_requested_ || loops_ended_ == loops_.size(); });
+  }
+  // Every loop ended on its own (exit_loop / break_loop on each): that is a stop too.
+  state_.store(static_cast<int>(ServerState::kStopping));
+  // Components first, while the loops may still run their posted work.
+  while (components_started_ > 0) {
+    Component& component = *components_[--components_started_];
+    try {
+      component.stop();
+      spdlog::info("{} stopped", component.name());
+    } catch (const std::exception& e) {
+      spdlog::error("{} failed to stop: {}", component.name(), e.what());
+    }
+  }
+  for (auto& loop : loops_) loop->exit_loop(std::nullopt);
+  {
+    std::unique_lock lock(mutex_);
+    wake_.wait(lock, [this] { return loops_ended_ == loops_.size(); });
+    release_bases_ = true;
+  }
+  wake_.notify_all();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  loops_.clear();
+  shared_->loops.clear();
+  state_.store(static_cast<int>(ServerState::kStopped));
+  spdlog::info("stopped");
+  return exit_code_;
+}
+
+void Server::drain(std::optional<reactor::Duration> timeout, bool exit_when_done) {
+  int expected = static_cast<int>(ServerState::kServing);
+  if (!state_.compare_exchange_strong(expected, static_cast<int>(ServerState::kDraining))) {
+    // Already draining: a SIGTERM during an operator's drain still exits when done.
+    if (expected == static_cast<int>(ServerState::kDraining) && exit_when_done) {
+      shared_->exit_when_drained.store(true);
+      if (open_connections() == 0) request_stop(0);
+    }
+    return;
+  }
+  shared_->exit_when_drained.store(exit_when_done);
+  const reactor::Duration deadline = timeout.value_or(config_.drain_timeout);
+  spdlog::info("draining: not accepting; {} connections have {} to leave", open_connections(),
+               format_duration(deadline));
+  for (auto& loop : loops_) {
+    LoopWorker* worker = loop.get();
+    worker->post([worker, deadline] { worker->begin_drain(deadline); });
+  }
+  if (exit_when_done && open_connections() == 0) {
+    spdlog::info("drain complete: no connection left");
+    request_stop(0);
+  }
+}
+
+bool Server::resume() {
+  int expected = static_cast<int>(ServerState::kDraining);
+  if (!state_.compare_exchange_strong(expected, static_cast<int>(ServerState::kServing))) return false;
+  shared_->exit_when_drained.store(false);
+  spdlog::info("resumed: accepting again");
+  for (auto& loop : loops_) {
+    LoopWorker* worker = loop.get();
+    worker->post([worker] { worker->end_drain(); });
+  }
+  return true;
+}
+
+void Server::exit_loop(std::size_t index, std::optional<reactor::Duration> delay) {
+  loops_.at(index)->exit_loop(delay);
+}
+
+void Server::break_loop(std::size_t index) { loops_.at(index)->break_loop(); }
+
+std::uint64_t Server::add_observer(std::shared_ptr<ConnectionObserver> observer) {
+  const std::uint64_t id = next_observer_id_.fetch_add(1);
+  for (auto& loop : loops_) {
+    LoopWorker* worker = loop.get();
+    worker->post([worker, id, observer] { worker->add_observer(id, observer); });
+  }
+  return id;
+}
+
+void Server::remove_observer(std::uint64_t observer_id) {
+  for (auto& loop : loops_) {
+    LoopWorker* worker = loop.get();
+    worker->post([worker, observer_id] { worker->remove_observer(observer_id); });
+  }
+}
+
+}  // namespace reactord

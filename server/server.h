@@ -1,0 +1,138 @@
+// Server: reactord as an object. start() binds the listeners and runs one thread per loop;
+// wait() blocks until the server stops and then shuts down in order; drain / resume / stop and
+// the per-loop exit/break are the operator's levers (signals, control plane).
+//
+// Life cycle (ServerState): kCreated → start() → kServing ⇄ kDraining → kStopping → kStopped.
+// Stopping is triggered by stop(), SIGINT (after 2 s, as the seed), a SIGTERM drain that has
+// finished, or every loop having ended (exit_loop / break_loop on each).
+//
+// Shutdown order in wait(): components stopped (reverse order, loops still running) → every
+// loop ends → each loop thread closes its connections (reason shutdown) → threads joined →
+// listeners, events and bases freed. Nothing is freed while a loop still runs.
+//
+// Typical use (main.cc):
+//   Server server(config);                      // config.handle_signals = true
+//   server.add_component(std::make_unique<ControlPlane>(...));
+//   server.start();                             // throws StartError
+//   return server.wait();                       // exit code
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "reactor/clock.h"
+#include "reactor/socket_address.h"
+#include "server/component.h"
+#include "server/config.h"
+#include "server/connection_observer.h"
+#include "server/loop_worker.h"
+
+namespace reactord {
+
+enum class ServerState : int { kCreated, kServing, kDraining, kStopping, kStopped };
+const char* to_string(ServerState state);
+
+// Why start() failed: one line for the operator ("cannot listen on 0.0.0.0:9995: Address
+// already in use").
+class StartError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct ServerShared;
+
+class Server {
+ public:
+  // Keeps a copy of config. Main thread.
+  explicit Server(Config config);
+  // Stops (as stop() + wait()) if still running. Main thread.
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Attach a component before start(); started after the loops, stopped before them.
+  // Main thread.
+  void add_component(std::unique_ptr<Component> component);
+
+  // Creates the loops, binds the listeners (logs "listening on <addr>"), starts the loop
+  // threads, installs the signal events on loop 0 (if config.handle_signals), then starts the
+  // components. Throws StartError with a clear message (nothing left running). Main thread.
+  void start();
+  // Blocks until the server stops, then shuts down in order (see above). Returns the exit code
+  // (0 for a clean stop). Main thread, once.
+  int wait();
+
+  // The configuration in use (immutable). Any thread.
+  const Config& config() const { return config_; }
+  // The address clients connect to (port resolved when --listen asked for port 0). Valid after
+  // start(). Any thread.
+  reactor::SocketAddress listen_address() const;
+
+  // Number of loops, and one of them (index < loop_count()). Valid after start(), until wait()
+  // returns. Any thread (LoopWorker's own thread rules apply).
+  std::size_t loop_count() const { return loops_.size(); }
+  LoopWorker& loop(std::size_t index) { return *loops_.at(index); }
+
+  // Connections open across all loops (relaxed atomic). Any thread.
+  std::size_t open_connections() const;
+  // Any thread.
+  ServerState state() const { return static_cast<ServerState>(state_.load()); }
+
+  // Stop accepting, mark connections draining, and let clients leave; at `timeout`
+  // (default --drain-timeout) close what is left gracefully. With exit_when_done (SIGTERM)
+  // the server stops once no connection is left. Ignored unless serving. Any thread.
+  void drain(std::optional<reactor::Duration> timeout = std::nullopt, bool exit_when_done = false);
+  // Undo a drain that has not finished: accept again, connections back to open. Returns false
+  // if the server is not draining. Any thread.
+  bool resume();
+  // Begin the ordered stop now (connections closed with reason shutdown). Any thread.
+  void stop();
+  // Stop after `delay`: the loops keep serving until then (SIGINT uses 2 s). Any thread.
+  void stop_after(reactor::Duration delay);
+
+  // libevent's loopexit(delay) / loopbreak on one loop. When every loop has ended the server
+  // stops. Any thread.
+  void exit_loop(std::size_t index, std::optional<reactor::Duration> delay = std::nullopt);
+  void break_loop(std::size_t index);
+
+  // Observers of every loop's connections (see ConnectionObserver). Valid after start().
+  // Returns an id for remove_observer. The observer is kept alive until every loop has let it
+  // go. Any thread.
+  std::uint64_t add_observer(std::shared_ptr<ConnectionObserver> observer);
+  void remove_observer(std::uint64_t observer_id);
+
+ private:
+  friend struct ServerShared;
+  void request_stop(int exit_code);
+  void stop_now(std::optional<reactor::Duration> delay);
+  void on_loop_ended(unsigned index);
+  void install_signals();  // server_signals.cc
+
+  Config config_;
+  std::unique_ptr<ServerShared> shared_;
+  std::vector<std::unique_ptr<LoopWorker>> loops_;
+  std::vector<std::thread> threads_;
+  std::vector<std::unique_ptr<Component>> components_;
+  std::size_t components_started_ = 0;
+  std::atomic<int> state_{static_cast<int>(ServerState::kCreated)};
+  std::atomic<std::uint64_t> next_observer_id_{1};
+
+  std::mutex mutex_;               // guards the fields below
+  std::condition_variable wake_;   // stop requested / a loop ended
+  bool stop_requested_ = false;
+  int exit_code_ = 0;
+  std::size_t loops_ended_ = 0;
+  bool release_bases_ = false;  // the loop threads may free their bases
+  bool waited_ = false;
+};
+
+}  // namespace reactord

@@ -1,0 +1,38 @@
+// ServerShared: the little state every loop shares (internal to reactord_core): the id counter,
+// the global connection count for --max-connections, and the drain bookkeeping.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace reactord {
+
+class Server;
+class LoopWorker;
+
+struct ServerShared {
+  explicit ServerShared(Server& s) : server(s) {}
+
+  Server& server;
+  // Connection ids: one process-wide counter, so ids are unique across loops and never reused.
+  std::atomic<std::uint64_t> next_connection_id{1};
+  // Open connections across all loops (for --max-connections and the drain end).
+  std::atomic<std::size_t> open_connections{0};
+  // AcceptMode::kSingle: round-robin cursor (loop 0's thread only).
+  unsigned next_loop = 0;
+  // The loops, for the single acceptor's hand-off. Set before the loops run.
+  std::vector<LoopWorker*> loops;
+  // Set while a drain with exit_when_done is in progress (any thread).
+  std::atomic<bool> exit_when_drained{false};
+
+  // Whether new clients are welcome (serving). Any thread.
+  bool accepting() const;
+  // A loop reserved / released a connection slot. reserve fails at --max-connections.
+  // Any thread.
+  bool reserve_slot(std::size_t max_connections);
+  void release_slot();
+};
+
+}  // namespace reactord
