@@ -82,10 +82,12 @@ class Buffer {
   std::optional<std::span<const std::byte>> pullup(std::size_t n);
 
   // evbuffer_add_buffer: moves all of other to the end of this buffer. Blocks change owner;
-  // no byte is copied (except possibly to fill the partial tail block, see below).
+  // no byte is copied, except that a block holding at most 256 bytes is copied into this
+  // buffer's tail when it fits there (cheaper than linking a tiny block).
   void append_buffer(Buffer& other);
   // evbuffer_remove_buffer: moves up to n bytes from the front of this buffer to the end of
-  // dst. Whole blocks move; only a block split at the boundary is copied. Returns how many.
+  // dst. Whole blocks move (same small-block rule as append_buffer); only a block split at the
+  // boundary is copied (a split add_reference block is shared, not copied). Returns how many.
   std::size_t move_to(Buffer& dst, std::size_t n);
 
   // evbuffer_search: position of the first occurrence of needle at or after `from`.
@@ -95,7 +97,8 @@ class Buffer {
   std::optional<std::string> readln(EolStyle style);
 
   // evbuffer_reserve_space / evbuffer_commit_space: writable space at the end (at least n
-  // bytes, possibly in several spans), then commit how much was filled.
+  // bytes, in one or two spans), then commit how many bytes were written, filling the spans
+  // in order. Any other modification in between cancels the reservation.
   std::vector<std::span<std::byte>> reserve(std::size_t n);
   void commit(std::size_t n);
 
@@ -106,11 +109,21 @@ class Buffer {
   // what was written. Returns bytes written or -1 with errno.
   ssize_t write_to(int fd, std::optional<std::size_t> max_bytes = {});
 
-  // evbuffer_add_cb (one callback; replaces the previous one; empty to remove).
+  // evbuffer_add_cb (one callback; replaces the previous one; empty to remove). Moving a
+  // Buffer moves its callback along. The callback may modify the buffer, but must not replace
+  // or clear itself while it runs.
   void set_length_callback(LengthCallback cb);
 
  private:
   void notify(std::size_t orig, std::size_t added, std::size_t deleted);
+  // Chain maintenance (buffer.cc). None of these notify.
+  void append_silently(const void* data, std::size_t len);
+  void push_back_block(detail::BufferBlock* block);
+  void take_block(detail::BufferBlock* block);  // push_back, or copy when tiny
+  std::size_t drain_silently(std::size_t n);
+  void drop_empty_tail();  // cancels a pending reservation
+  detail::BufferBlock* block_before(const detail::BufferBlock* block) const;
+  void free_all();
 
   detail::BufferBlock* head_ = nullptr;
   detail::BufferBlock* tail_ = nullptr;

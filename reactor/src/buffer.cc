@@ -1,0 +1,363 @@
+// Buffer core: the chain of blocks, adding, draining, copying out, moving between buffers.
+// Search/readln live in buffer_search.cc, reserve/commit and fd I/O in buffer_io.cc.
+//
+// Chain invariants (every method keeps them):
+//  - length_ is the sum of off over the chain; head_ == nullptr iff tail_ == nullptr;
+//  - only the tail block may be empty, and only while a reserve() is pending (or transiently
+//    inside a method); draining to zero frees every block, so an empty Buffer owns nothing.
+#include "reactor/buffer.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+#include <utility>
+
+#include "buffer_block.h"
+
+namespace reactor {
+
+using detail::BufferBlock;
+
+static_assert(sizeof(void*) != 8 || sizeof(Buffer) == 32,
+              "an idle Buffer must stay at 4 words: two block pointers, length, callback");
+
+namespace {
+
+// Frees a detached list of blocks (after the Buffer is consistent again, since freeing a
+// reference block runs user code).
+void free_list(BufferBlock* block) {
+  while (block != nullptr) {
+    BufferBlock* next = block->next;
+    detail::free_block(block);
+    block = next;
+  }
+}
+
+}  // namespace
+
+Buffer::Buffer() = default;
+
+Buffer::~Buffer() { free_all(); }
+
+Buffer::Buffer(Buffer&& other) noexcept
+    : head_(std::exchange(other.head_, nullptr)),
+      tail_(std::exchange(other.tail_, nullptr)),
+      length_(std::exchange(other.length_, 0)),
+      on_length_(std::move(other.on_length_)) {}
+
+Buffer& Buffer::operator=(Buffer&& other) noexcept {
+  if (this != &other) {
+    free_all();
+    head_ = std::exchange(other.head_, nullptr);
+    tail_ = std::exchange(other.tail_, nullptr);
+    length_ = std::exchange(other.length_, 0);
+    on_length_ = std::move(other.on_length_);
+  }
+  return *this;
+}
+
+void Buffer::free_all() {
+  BufferBlock* chain = std::exchange(head_, nullptr);
+  tail_ = nullptr;
+  length_ = 0;
+  free_list(chain);
+}
+
+std::size_t Buffer::contiguous_space() const { return head_ != nullptr ? head_->off : 0; }
+
+std::size_t Buffer::block_count() const {
+  std::size_t count = 0;
+  for (const BufferBlock* b = head_; b != nullptr; b = b->next) ++count;
+  return count;
+}
+
+void Buffer::notify(std::size_t orig, std::size_t added, std::size_t deleted) {
+  if (on_length_ && *on_length_ && (added != 0 || deleted != 0)) (*on_length_)(orig, added, deleted);
+}
+
+void Buffer::set_length_callback(LengthCallback cb) {
+  if (cb) {
+    on_length_ = std::make_unique<LengthCallback>(std::move(cb));
+  } else {
+    on_length_.reset();
+  }
+}
+
+void Buffer::push_back_block(BufferBlock* block) {
+  block->next = nullptr;
+  if (tail_ != nullptr) {
+    tail_->next = block;
+  } else {
+    head_ = block;
+  }
+  tail_ = block;
+}
+
+BufferBlock* Buffer::block_before(const BufferBlock* block) const {
+  BufferBlock* prev = nullptr;
+  for (BufferBlock* b = head_; b != nullptr && b != block; b = b->next) prev = b;
+  return prev;
+}
+
+void Buffer::drop_empty_tail() {
+  if (tail_ == nullptr || tail_->off != 0) return;
+  BufferBlock* empty = tail_;
+  BufferBlock* prev = block_before(empty);  // rare: only after an uncommitted reserve()
+  if (prev == nullptr) {
+    head_ = tail_ = nullptr;
+  } else {
+    prev->next = nullptr;
+    tail_ = prev;
+  }
+  detail::free_block(empty);  // owned: runs no user code
+}
+
+void Buffer::take_block(BufferBlock* block) {
+  // Copy a tiny owned block into free tail space instead of linking it: a memcpy of <= 256
+  // bytes is cheaper than a chain of tiny blocks (and tiny iovecs in write_to).
+  if (block->owned() && block->off <= detail::kCopySmallBlockMax && tail_ != nullptr &&
+      tail_->free_space() >= block->off) {
+    std::memcpy(tail_->data_end(), block->data(), block->off);
+    tail_->off += block->off;
+    detail::free_block(block);
+    return;
+  }
+  push_back_block(block);
+}
+
+void Buffer::append_silently(const void* data, std::size_t len) {
+  auto* src = static_cast<const std::byte*>(data);
+  if (tail_ != nullptr) {
+    const std::size_t n = std::min(len, tail_->free_space());
+    if (n > 0) {
+      std::memcpy(tail_->data_end(), src, n);
+      tail_->off += n;
+      length_ += n;
+      src += n;
+      len -= n;
+    }
+  }
+  if (len > 0) {
+    BufferBlock* block = detail::new_block_of_alloc(detail::growth_alloc(tail_, len));
+    std::memcpy(block->storage, src, len);
+    block->off = len;
+    push_back_block(block);
+    length_ += len;
+  }
+}
+
+void Buffer::append(const void* data, std::size_t len) {
+  if (len == 0) return;
+  const std::size_t orig = length_;
+  append_silently(data, len);
+  notify(orig, len, 0);
+}
+
+void Buffer::prepend(const void* data, std::size_t len) {
+  if (len == 0) return;
+  if (length_ == 0) {
+    free_all();  // drops a pending reservation; then prepending is appending
+    append(data, len);
+    return;
+  }
+  const std::size_t orig = length_;
+  if (head_->front_space() >= len) {
+    head_->misalign -= len;
+    head_->off += len;
+    std::memcpy(head_->data(), data, len);
+  } else {
+    // Data goes at the END of the new block, so further prepends fill it backwards.
+    BufferBlock* block = detail::new_block(len);
+    block->misalign = block->capacity - len;
+    block->off = len;
+    std::memcpy(block->data(), data, len);
+    block->next = head_;
+    head_ = block;
+  }
+  length_ += len;
+  notify(orig, len, 0);
+}
+
+void Buffer::add_reference(const void* data, std::size_t len, ReleaseCallback release) {
+  if (len == 0) {
+    if (release) release(data, len);  // nothing refers to it: release right away
+    return;
+  }
+  auto* ref = new detail::ExternalRef{0, data, len, std::move(release)};
+  BufferBlock* block;
+  try {
+    block = detail::new_reference_block(ref, static_cast<const std::byte*>(data), len);
+  } catch (...) {
+    delete ref;
+    throw;
+  }
+  const std::size_t orig = length_;
+  drop_empty_tail();
+  push_back_block(block);
+  length_ += len;
+  notify(orig, len, 0);
+}
+
+std::size_t Buffer::drain_silently(std::size_t n) {
+  if (n >= length_) {
+    n = length_;
+    free_all();
+    return n;
+  }
+  // Unlink the drained blocks first, free them once the chain is consistent.
+  BufferBlock* drained = nullptr;
+  BufferBlock** drained_tail = &drained;
+  std::size_t remaining = n;
+  while (remaining > 0) {
+    BufferBlock* b = head_;  // never null: n < length_
+    if (b->off <= remaining) {
+      remaining -= b->off;
+      head_ = b->next;
+      b->next = nullptr;
+      *drained_tail = b;
+      drained_tail = &b->next;
+    } else {
+      b->misalign += remaining;
+      b->off -= remaining;
+      remaining = 0;
+    }
+  }
+  length_ -= n;
+  free_list(drained);
+  return n;
+}
+
+std::size_t Buffer::drain(std::size_t n) {
+  const std::size_t orig = length_;
+  const std::size_t drained = drain_silently(n);
+  notify(orig, 0, drained);
+  return drained;
+}
+
+std::size_t Buffer::copy_out(void* out, std::size_t len) const {
+  const std::size_t total = std::min(len, length_);
+  auto* dst = static_cast<std::byte*>(out);
+  std::size_t remaining = total;
+  for (const BufferBlock* b = head_; remaining > 0; b = b->next) {
+    const std::size_t n = std::min(remaining, b->off);
+    std::memcpy(dst, b->data(), n);
+    dst += n;
+    remaining -= n;
+  }
+  return total;
+}
+
+std::size_t Buffer::remove(void* out, std::size_t len) {
+  const std::size_t n = copy_out(out, len);
+  drain(n);
+  return n;
+}
+
+std::string Buffer::to_string() const {
+  std::string out(length_, '\0');
+  copy_out(out.data(), out.size());
+  return out;
+}
+
+std::vector<std::span<const std::byte>> Buffer::peek(std::optional<std::size_t> len) const {
+  std::size_t remaining = len ? std::min(*len, length_) : length_;
+  std::vector<std::span<const std::byte>> spans;
+  for (const BufferBlock* b = head_; remaining > 0; b = b->next) {
+    const std::size_t n = std::min(remaining, b->off);
+    if (n > 0) spans.emplace_back(b->data(), n);
+    remaining -= n;
+  }
+  return spans;
+}
+
+std::optional<std::span<const std::byte>> Buffer::pullup(std::size_t n) {
+  if (n > length_) return std::nullopt;
+  if (n == 0) return std::span<const std::byte>{};
+  if (head_->off >= n) return std::span<const std::byte>(head_->data(), n);
+
+  // Gather into the head block when it is big enough (moving its data to the front if the
+  // tail end is short), else into a new block; then consume the gathered bytes behind it.
+  BufferBlock* target;
+  if (head_->owned() && head_->capacity >= n) {
+    target = head_;
+    head_ = target->next;  // not null: the head holds fewer than n <= length_ bytes
+    length_ -= target->off;
+    if (target->misalign + n > target->capacity) {
+      std::memmove(target->storage, target->data(), target->off);
+      target->misalign = 0;
+    }
+  } else {
+    target = detail::new_block(n);
+  }
+  const std::size_t need = n - target->off;
+  copy_out(target->data_end(), need);
+  target->off += need;
+  drain_silently(need);
+  target->next = head_;
+  head_ = target;
+  if (tail_ == nullptr) tail_ = target;
+  length_ += target->off;
+  return std::span<const std::byte>(target->data(), n);
+}
+
+void Buffer::append_buffer(Buffer& other) {
+  if (&other == this || other.length_ == 0) return;
+  const std::size_t orig = length_;
+  const std::size_t other_orig = other.length_;
+  other.drop_empty_tail();
+  drop_empty_tail();
+
+  BufferBlock* first = std::exchange(other.head_, nullptr);
+  BufferBlock* last = std::exchange(other.tail_, nullptr);
+  other.length_ = 0;
+
+  BufferBlock* rest = first->next;
+  take_block(first);  // may copy it when tiny
+  if (rest != nullptr) {
+    tail_->next = rest;  // the rest of the chain is spliced in O(1)
+    tail_ = last;
+  }
+  length_ += other_orig;
+  other.notify(other_orig, 0, other_orig);
+  notify(orig, other_orig, 0);
+}
+
+std::size_t Buffer::move_to(Buffer& dst, std::size_t n) {
+  if (&dst == this || n == 0 || length_ == 0) return 0;
+  if (n >= length_) {
+    const std::size_t all = length_;
+    dst.append_buffer(*this);
+    return all;
+  }
+  const std::size_t orig = length_;
+  const std::size_t dst_orig = dst.length_;
+  dst.drop_empty_tail();
+
+  std::size_t remaining = n;
+  while (head_->off <= remaining) {  // whole blocks change owner; head_ stays non-null
+    BufferBlock* b = head_;
+    head_ = b->next;
+    remaining -= b->off;
+    length_ -= b->off;
+    dst.length_ += b->off;
+    dst.take_block(b);
+  }
+  if (remaining > 0) {
+    BufferBlock* split = head_;
+    if (split->owned()) {
+      dst.append_silently(split->data(), remaining);
+    } else {
+      // External memory is shared, not copied: both halves hold a count on it.
+      dst.push_back_block(detail::new_reference_block(split->ref, split->data(), remaining));
+      dst.length_ += remaining;
+    }
+    split->misalign += remaining;
+    split->off -= remaining;
+    length_ -= remaining;
+  }
+  notify(orig, 0, n);
+  dst.notify(dst_orig, n, 0);
+  return n;
+}
+
+}  // namespace reactor

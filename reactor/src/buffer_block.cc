@@ -1,0 +1,108 @@
+#include "buffer_block.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <cstdlib>
+#include <new>
+#include <utility>
+
+namespace reactor::detail {
+
+namespace {
+constexpr std::size_t kHeader = sizeof(BufferBlock);
+constexpr std::size_t kPage = 4096;
+
+BufferBlock* init_owned(void* mem, std::size_t alloc_size) {
+  auto* block = static_cast<BufferBlock*>(mem);
+  block->next = nullptr;
+  block->storage = reinterpret_cast<std::byte*>(block + 1);
+  block->capacity = alloc_size - kHeader;
+  block->misalign = 0;
+  block->off = 0;
+  block->ref = nullptr;
+  return block;
+}
+}  // namespace
+
+std::size_t round_up_pow2(std::size_t n) { return std::bit_ceil(n); }
+
+std::size_t block_alloc_size(std::size_t min_capacity) {
+  if (min_capacity > SIZE_MAX - kHeader - kPage) throw std::bad_alloc();
+  const std::size_t need = min_capacity + kHeader;
+  if (need <= kMinBlockAlloc) return kMinBlockAlloc;
+  if (need <= kMaxPow2Alloc) return round_up_pow2(need);
+  return (need + kPage - 1) / kPage * kPage;
+}
+
+std::size_t growth_alloc(const BufferBlock* tail, std::size_t need) {
+  std::size_t alloc = block_alloc_size(need);
+  if (tail != nullptr && tail->owned()) {
+    const std::size_t used = kHeader + tail->misalign + tail->off;
+    alloc = std::max(alloc, std::min(2 * round_up_pow2(used), kMaxGrowthAlloc));
+  }
+  return alloc;
+}
+
+std::size_t read_alloc(std::size_t want) {
+  if (want <= kMinBlockAlloc) return kMinBlockAlloc;
+  if (want <= kMaxPow2Alloc) return round_up_pow2(want);
+  return block_alloc_size(want);
+}
+
+BufferBlock* new_block_of_alloc(std::size_t alloc_size) {
+  void* mem = std::malloc(alloc_size);
+  if (mem == nullptr) throw std::bad_alloc();
+  return init_owned(mem, alloc_size);
+}
+
+BufferBlock* new_block(std::size_t min_capacity) {
+  return new_block_of_alloc(block_alloc_size(min_capacity));
+}
+
+BufferBlock* shrink_block(BufferBlock* block, std::size_t alloc_size) {
+  if (alloc_size < kHeader + block->misalign + block->off ||
+      alloc_size >= kHeader + block->capacity) {
+    return block;
+  }
+  // glibc shrinks heap chunks in place; should realloc move it anyway, the storage pointer
+  // (which points into the block itself) is rebased below. The block is not linked yet, so
+  // nobody else holds its address.
+  void* mem = std::realloc(block, alloc_size);
+  if (mem == nullptr) return block;  // keeping the bigger block is fine
+  auto* moved = static_cast<BufferBlock*>(mem);
+  moved->storage = reinterpret_cast<std::byte*>(moved + 1);
+  moved->capacity = alloc_size - kHeader;
+  return moved;
+}
+
+BufferBlock* new_reference_block(ExternalRef* ref, const std::byte* data, std::size_t len) {
+  void* mem = std::malloc(kHeader);
+  if (mem == nullptr) throw std::bad_alloc();
+  auto* block = static_cast<BufferBlock*>(mem);
+  block->next = nullptr;
+  // The bytes are never written through a reference block (free_space() is 0).
+  block->storage = const_cast<std::byte*>(data);
+  block->capacity = len;
+  block->misalign = 0;
+  block->off = len;
+  block->ref = ref;
+  ++ref->refs;
+  return block;
+}
+
+void free_block(BufferBlock* block) {
+  ExternalRef* ref = block->ref;
+  std::free(block);
+  if (ref != nullptr && --ref->refs == 0) {
+    // Run the release last, after the block is gone, so a callback that touches buffers
+    // sees consistent state.
+    Buffer::ReleaseCallback release = std::move(ref->release);
+    const void* data = ref->data;
+    const std::size_t len = ref->len;
+    delete ref;
+    if (release) release(data, len);
+  }
+}
+
+}  // namespace reactor::detail

@@ -1,0 +1,79 @@
+// BufferBlock: one link of a Buffer's chain (libevent's evbuffer_chain).
+//
+// An owned block is ONE malloc: this header followed by its storage, so a block costs one
+// allocation and one free. A reference block (add_reference) is a header whose storage is
+// external memory shared through a counted ExternalRef; its release callback runs when the
+// last block referring to it is destroyed, whichever Buffer that block lives in by then.
+//
+// Layout of the bytes in a block:  [ misalign (drained) | off (data) | free space ]
+// Reference blocks never have free space: nothing may be written into external memory.
+#pragma once
+
+#include <cstddef>
+
+#include "reactor/buffer.h"
+
+namespace reactor::detail {
+
+// External memory shared by one or more reference blocks (a block split by move_to shares it).
+struct ExternalRef {
+  std::size_t refs;
+  const void* data;
+  std::size_t len;
+  Buffer::ReleaseCallback release;
+};
+
+struct BufferBlock {
+  BufferBlock* next;
+  std::byte* storage;     // owned: right after this header; reference: external memory
+  std::size_t capacity;   // bytes of storage
+  std::size_t misalign;   // bytes already drained from the front of storage
+  std::size_t off;        // bytes of data after misalign
+  ExternalRef* ref;       // nullptr for owned blocks
+
+  std::byte* data() const { return storage + misalign; }
+  std::byte* data_end() const { return storage + misalign + off; }
+  bool owned() const { return ref == nullptr; }
+  std::size_t free_space() const { return owned() ? capacity - misalign - off : 0; }
+  // Bytes that fit in front of the data (prepend without a new block).
+  std::size_t front_space() const { return owned() ? misalign : 0; }
+};
+
+// Block sizing. Allocations are powers of two from kMinBlockAlloc up to kMaxPow2Alloc
+// (amortised growth, friendly to malloc's size classes); beyond that they are rounded to pages.
+inline constexpr std::size_t kMinBlockAlloc = 512;
+inline constexpr std::size_t kMaxPow2Alloc = 1024 * 1024;
+// Consecutive appends double the block size up to this, so a growing message needs
+// O(log n) blocks while a small one stays in 512 bytes.
+inline constexpr std::size_t kMaxGrowthAlloc = 64 * 1024;
+// Blocks with at most this many bytes are copied rather than relinked when moved into a buffer
+// whose tail has room: cheaper than keeping a chain of tiny blocks (and tiny writev entries).
+inline constexpr std::size_t kCopySmallBlockMax = 256;
+
+// Total allocation (header included) for a block able to hold min_capacity bytes.
+std::size_t block_alloc_size(std::size_t min_capacity);
+
+// Allocation size for a block that takes `need` bytes appended after `tail` (may be null): at
+// least `need`, and twice the tail's used size (capped at kMaxGrowthAlloc), so that many small
+// appends end up in O(log n) blocks while one small message stays in a 512-byte block.
+std::size_t growth_alloc(const BufferBlock* tail, std::size_t need);
+// Allocation size for a block that readv fills with up to `want` bytes: a power of two
+// (header included, so the block holds slightly less than `want` when `want` is one).
+std::size_t read_alloc(std::size_t want);
+
+// A new owned, empty block with at least min_capacity bytes of storage. Throws bad_alloc.
+BufferBlock* new_block(std::size_t min_capacity);
+// A new owned, empty block whose allocation (header included) is exactly alloc_size bytes.
+BufferBlock* new_block_of_alloc(std::size_t alloc_size);
+// Shrinks an owned block that is not linked in any chain so that its allocation is about
+// alloc_size bytes; may move it (realloc). Returns the block's (possibly new) address.
+BufferBlock* shrink_block(BufferBlock* block, std::size_t alloc_size);
+// A reference block over [data, data+len) of ref; takes one count on ref.
+BufferBlock* new_reference_block(ExternalRef* ref, const std::byte* data, std::size_t len);
+// Frees a block; for a reference block drops its count and releases the memory at zero.
+void free_block(BufferBlock* block);
+
+// Smallest power of two >= n (n >= 1).
+std::size_t round_up_pow2(std::size_t n);
+
+}  // namespace reactor::detail

@@ -1,0 +1,149 @@
+// Buffer's zero-copy paths: reserve/commit (evbuffer_reserve_space/commit_space), read_from
+// (evbuffer_read) and write_to (evbuffer_write_atmost).
+//
+// read_from does ONE readv into the tail's free space plus one fresh block sized for the rest
+// of max_bytes. libevent 2.1 first asks FIONREAD (one more syscall per read) and caps a read
+// at 4 KiB; we do neither. The fresh block is then trimmed with realloc to what was read (a
+// power of two), so a connection holding a partial message does not keep 64 KiB.
+#include <limits.h>  // IOV_MAX
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cerrno>
+
+#include "buffer_block.h"
+#include "reactor/buffer.h"
+
+namespace reactor {
+
+using detail::BufferBlock;
+
+namespace {
+// writev takes at most IOV_MAX entries; 1024 on Linux.
+constexpr std::size_t kMaxIov = IOV_MAX < 1024 ? IOV_MAX : 1024;
+
+// One writev over a socket without SIGPIPE (a peer that went away is EPIPE, not a dead
+// process); plain writev for pipes and files.
+ssize_t write_vector(int fd, const iovec* iov, std::size_t count) {
+  msghdr msg{};
+  msg.msg_iov = const_cast<iovec*>(iov);
+  msg.msg_iovlen = count;
+  ssize_t n;
+  do {
+    n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 && errno == ENOTSOCK) {
+    do {
+      n = ::writev(fd, iov, static_cast<int>(count));
+    } while (n < 0 && errno == EINTR);
+  }
+  return n;
+}
+}  // namespace
+
+std::vector<std::span<std::byte>> Buffer::reserve(std::size_t n) {
+  drop_empty_tail();  // a previous reservation that was never committed
+  std::vector<std::span<std::byte>> spans;
+  const std::size_t have = tail_ != nullptr ? tail_->free_space() : 0;
+  if (have > 0) spans.emplace_back(tail_->data_end(), have);
+  if (have >= n && have > 0) return spans;
+  // An empty block at the tail stands for the reservation until commit().
+  BufferBlock* block = detail::new_block_of_alloc(detail::growth_alloc(tail_, n - have));
+  push_back_block(block);
+  spans.emplace_back(block->storage, block->capacity);
+  return spans;
+}
+
+void Buffer::commit(std::size_t n) {
+  if (tail_ == nullptr) {
+    assert(n == 0 && "commit without reserve");
+    return;
+  }
+  const std::size_t orig = length_;
+  std::size_t committed;
+  if (tail_->off != 0 || tail_ == head_) {
+    // The reservation is the tail's free space only.
+    assert(n <= tail_->free_space() && "commit larger than the reservation");
+    committed = std::min(n, tail_->free_space());
+    tail_->off += committed;
+  } else {
+    // Two spans: the previous block's free space, then the empty reserved block.
+    BufferBlock* prev = block_before(tail_);
+    const std::size_t first = std::min(n, prev->free_space());
+    prev->off += first;
+    const std::size_t second = std::min(n - first, tail_->free_space());
+    assert(first + second == n && "commit larger than the reservation");
+    tail_->off += second;
+    committed = first + second;
+  }
+  length_ += committed;
+  drop_empty_tail();  // nothing written into the reserved block: free it now
+  notify(orig, committed, 0);
+}
+
+ssize_t Buffer::read_from(int fd, std::size_t max_bytes) {
+  if (max_bytes == 0) {
+    errno = EINVAL;
+    return -1;
+  }
+  iovec iov[2];
+  int count = 0;
+  const std::size_t in_tail = tail_ != nullptr ? std::min(tail_->free_space(), max_bytes) : 0;
+  if (in_tail > 0) iov[count++] = {tail_->data_end(), in_tail};
+  BufferBlock* fresh = nullptr;
+  if (in_tail < max_bytes) {
+    const std::size_t want = max_bytes - in_tail;
+    fresh = detail::new_block_of_alloc(detail::read_alloc(want));
+    iov[count++] = {fresh->storage, std::min(fresh->capacity, want)};
+  }
+
+  ssize_t n;
+  do {
+    n = ::readv(fd, iov, count);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) {
+    const int saved = errno;
+    if (fresh != nullptr) detail::free_block(fresh);
+    errno = saved;
+    return n;
+  }
+
+  const std::size_t orig = length_;
+  const auto got = static_cast<std::size_t>(n);
+  const std::size_t to_tail = std::min(got, in_tail);
+  if (to_tail > 0) tail_->off += to_tail;
+  const std::size_t to_fresh = got - to_tail;
+  if (to_fresh > 0) {
+    fresh->off = to_fresh;
+    const std::size_t fit = detail::block_alloc_size(to_fresh);
+    if (2 * fit <= sizeof(BufferBlock) + fresh->capacity) fresh = detail::shrink_block(fresh, fit);
+    push_back_block(fresh);
+  } else if (fresh != nullptr) {
+    detail::free_block(fresh);
+  }
+  length_ += got;
+  notify(orig, got, 0);
+  return n;
+}
+
+ssize_t Buffer::write_to(int fd, std::optional<std::size_t> max_bytes) {
+  const std::size_t limit = max_bytes ? std::min(*max_bytes, length_) : length_;
+  if (limit == 0) return 0;
+  iovec iov[kMaxIov];
+  std::size_t count = 0;
+  std::size_t total = 0;
+  for (const BufferBlock* b = head_; b != nullptr && total < limit && count < kMaxIov;
+       b = b->next) {
+    if (b->off == 0) continue;
+    const std::size_t n = std::min(b->off, limit - total);
+    iov[count++] = {b->data(), n};
+    total += n;
+  }
+  const ssize_t n = write_vector(fd, iov, count);
+  if (n > 0) drain(static_cast<std::size_t>(n));
+  return n;
+}
+
+}  // namespace reactor
