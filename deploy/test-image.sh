@@ -266,8 +266,8 @@ podman run -d --name "$ctr" "${run_flags[@]}" "${env_args[@]}" \
   -e REACTORCTL_TARGET="127.0.0.1:$q_control" "$tag" >/dev/null
 inspect_needs_token() {
   local cmd=(podman exec "$ctr" reactorctl)
-  "${cmd[@]}" --token-file /run/secrets/reactord_control_token status >/dev/null &&
-    ! "${cmd[@]}" status >/dev/null 2>&1
+  "${cmd[@]}" --token-file /run/secrets/reactord_control_token info >/dev/null &&
+    ! "${cmd[@]}" info >/dev/null 2>&1
 }
 prometheus_scrapes() {  # deploy/prometheus.yml, pointed at the loopback port, scrapes reactord
   local i cfg=$work/prometheus.yml
