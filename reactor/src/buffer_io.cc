@@ -23,6 +23,7 @@ using detail::BufferBlock;
 namespace {
 // writev takes at most IOV_MAX entries; 1024 on Linux.
 constexpr std::size_t kMaxIov = IOV_MAX < 1024 ? IOV_MAX : 1024;
+constexpr std::size_t kMaxReadBytes = 16 * 1024 * 1024;
 
 // One writev over a socket without SIGPIPE (a peer that went away is EPIPE, not a dead
 // process); plain writev for pipes and files.
@@ -88,6 +89,8 @@ ssize_t Buffer::read_from(int fd, std::size_t max_bytes) {
     errno = EINVAL;
     return -1;
   }
+  // One read never needs more: it bounds the fresh block (and readv's ssize_t result).
+  max_bytes = std::min(max_bytes, kMaxReadBytes);
   iovec iov[2];
   int count = 0;
   const std::size_t in_tail = tail_ != nullptr ? std::min(tail_->free_space(), max_bytes) : 0;

@@ -56,6 +56,27 @@ TEST(BufferSearchTest, ReturnsEarliestMatchEvenWhenItCrossesABlock) {
   EXPECT_EQ(other.search("aab"), 5u);
 }
 
+TEST(BufferSearchTest, RepetitiveDataSwitchesToMemmemAndStaysCorrect) {
+  // Thousands of false first-byte candidates per block: the scan falls back to memmem for
+  // in-block matches and still finds matches that cross a block boundary.
+  Buffer buf;
+  for (int i = 0; i < 5; ++i) {
+    Buffer piece;
+    piece.append(std::string(1000, 'a'));
+    buf.append_buffer(piece);
+  }
+  buf.append("b");
+  const std::string needle = std::string(20, 'a') + "b";
+  EXPECT_EQ(buf.search(needle), 5000u - 20);
+  EXPECT_EQ(buf.search("aab", 10), 4998u);
+  EXPECT_EQ(buf.search("ac"), std::nullopt);
+  Buffer cross;
+  append_pieces(cross, {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaax",
+                        "yz"});
+  EXPECT_EQ(cross.search("axy"), 74u);  // 75 a, then x
+  EXPECT_EQ(cross.search("aaaax"), 71u);
+}
+
 TEST(BufferSearchTest, ReadlnLfAcrossBlocks) {
   Buffer buf;
   append_pieces(buf, {"ab", "c\nde", "f\r", "\n", "\n"});

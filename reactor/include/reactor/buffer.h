@@ -102,11 +102,15 @@ class Buffer {
   std::vector<std::span<std::byte>> reserve(std::size_t n);
   void commit(std::size_t n);
 
-  // evbuffer_read: reads up to max_bytes from fd with one readv into free space (no FIONREAD,
-  // no 4 KiB cap). Returns bytes read, 0 on EOF, -1 with errno on error (EAGAIN included).
+  // evbuffer_read: reads up to max_bytes (at most 16 MiB; 0 is EINVAL) from fd with one readv
+  // into the tail's free space plus one fresh block (no FIONREAD, no 4 KiB cap); the fresh
+  // block is trimmed to what arrived. Returns bytes read, 0 on EOF, -1 with errno on error
+  // (EAGAIN included; EINTR is retried).
   ssize_t read_from(int fd, std::size_t max_bytes = 64 * 1024);
-  // evbuffer_write_atmost: writes up to max_bytes from the front with one writev, draining
-  // what was written. Returns bytes written or -1 with errno.
+  // evbuffer_write_atmost: writes up to max_bytes from the front with one writev (at most
+  // IOV_MAX blocks; sendmsg with MSG_NOSIGNAL on sockets, so a closed peer gives EPIPE rather
+  // than SIGPIPE), draining what was written. Returns bytes written (0 when there is nothing to
+  // write) or -1 with errno.
   ssize_t write_to(int fd, std::optional<std::size_t> max_bytes = {});
 
   // evbuffer_add_cb (one callback; replaces the previous one; empty to remove). Moving a
