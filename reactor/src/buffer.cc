@@ -72,7 +72,8 @@ std::size_t Buffer::block_count() const {
 }
 
 void Buffer::notify(std::size_t orig, std::size_t added, std::size_t deleted) {
-  if (on_length_ && *on_length_ && (added != 0 || deleted != 0)) (*on_length_)(orig, added, deleted);
+  if (on_length_ && *on_length_ && (added != 0 || deleted != 0))
+    (*on_length_)(orig, added, deleted);
 }
 
 void Buffer::set_length_callback(LengthCallback cb) {

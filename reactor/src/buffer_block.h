@@ -25,11 +25,11 @@ struct ExternalRef {
 
 struct BufferBlock {
   BufferBlock* next;
-  std::byte* storage;     // owned: right after this header; reference: external memory
-  std::size_t capacity;   // bytes of storage
-  std::size_t misalign;   // bytes already drained from the front of storage
-  std::size_t off;        // bytes of data after misalign
-  ExternalRef* ref;       // nullptr for owned blocks
+  std::byte* storage;    // owned: right after this header; reference: external memory
+  std::size_t capacity;  // bytes of storage
+  std::size_t misalign;  // bytes already drained from the front of storage
+  std::size_t off;       // bytes of data after misalign
+  ExternalRef* ref;      // nullptr for owned blocks
 
   std::byte* data() const { return storage + misalign; }
   std::byte* data_end() const { return storage + misalign + off; }

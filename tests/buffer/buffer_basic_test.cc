@@ -133,7 +133,7 @@ TEST(BufferTest, PullupMakesFrontContiguous) {
 TEST(BufferTest, PullupReusesRoomyHeadBlock) {
   Buffer buf;
   buf.append(std::string(300, 'a'));  // one 512-byte block
-  buf.drain(290);                      // 10 bytes left near the end of it
+  buf.drain(290);                     // 10 bytes left near the end of it
   Buffer other;
   other.append(std::string(400, 'b'));
   buf.append_buffer(other);  // 400 > 256 bytes: linked, not copied
@@ -178,7 +178,9 @@ TEST(BufferTest, ReserveCommitWritesInPlace) {
 
 TEST(BufferTest, LengthCallbackSeesEveryChange) {
   Buffer buf;
-  struct Change { std::size_t orig, added, deleted; };
+  struct Change {
+    std::size_t orig, added, deleted;
+  };
   std::vector<Change> changes;
   buf.set_length_callback([&](std::size_t o, std::size_t a, std::size_t d) {
     changes.push_back({o, a, d});
@@ -189,7 +191,7 @@ TEST(BufferTest, LengthCallbackSeesEveryChange) {
   char out[2];
   buf.remove(out, 2);
   buf.copy_out(out, 1);  // no change, no call
-  buf.append("");         // no change, no call
+  buf.append("");        // no change, no call
   ASSERT_EQ(changes.size(), 4u);
   EXPECT_EQ(changes[0].orig, 0u);
   EXPECT_EQ(changes[0].added, 5u);

@@ -51,7 +51,8 @@ TEST(BufferMoveTest, AppendBufferAfterExistingData) {
   ASSERT_EQ(after.size(), 3u);
   EXPECT_EQ(after[1], moved[0]);
   EXPECT_EQ(after[2], moved[1]);
-  EXPECT_EQ(dst.to_string(), std::string(5000, 'x') + std::string(3000, 'a') + std::string(3000, 'b'));
+  EXPECT_EQ(dst.to_string(),
+            std::string(5000, 'x') + std::string(3000, 'a') + std::string(3000, 'b'));
 }
 
 TEST(BufferMoveTest, MoveToMovesWholeBlocksAndCopiesOnlyTheSplitOne) {
@@ -68,7 +69,8 @@ TEST(BufferMoveTest, MoveToMovesWholeBlocksAndCopiesOnlyTheSplitOne) {
   const auto rest = block_pointers(src);
   ASSERT_EQ(rest.size(), 1u);
   EXPECT_EQ(rest[0], before[2] + 1000);
-  EXPECT_EQ(dst.to_string(), std::string(4000, 'a') + std::string(4000, 'b') + std::string(1000, 'c'));
+  EXPECT_EQ(dst.to_string(),
+            std::string(4000, 'a') + std::string(4000, 'b') + std::string(1000, 'c'));
   EXPECT_EQ(src.to_string(), std::string(3000, 'c'));
 }
 
