@@ -114,9 +114,10 @@ void Buffer::drop_empty_tail() {
 }
 
 void Buffer::take_block(BufferBlock* block) {
-  // Copy a tiny owned block into free tail space instead of linking it: a memcpy of <= 256
-  // bytes is cheaper than a chain of tiny blocks (and tiny iovecs in write_to).
-  if (block->owned() && block->off <= detail::kCopySmallBlockMax && tail_ != nullptr &&
+  // Copy a tiny block into free tail space instead of linking it: a memcpy of <= 256 bytes
+  // is cheaper than a chain of tiny blocks (and tiny iovecs in write_to). Not reference
+  // blocks: freeing one may run a release callback in the middle of this operation.
+  if (!block->external() && block->off <= detail::kCopySmallBlockMax && tail_ != nullptr &&
       tail_->free_space() >= block->off) {
     std::memcpy(tail_->data_end(), block->data(), block->off);
     tail_->off += block->off;
@@ -279,7 +280,7 @@ std::optional<std::span<const std::byte>> Buffer::pullup(std::size_t n) {
   // Gather into the head block when it is big enough (moving its data to the front if the
   // tail end is short), else into a new block; then consume the gathered bytes behind it.
   BufferBlock* target;
-  if (head_->owned() && head_->capacity >= n) {
+  if (head_->movable() && head_->capacity >= n) {
     target = head_;
     head_ = target->next;  // not null: the head holds fewer than n <= length_ bytes
     length_ -= target->off;
@@ -344,12 +345,16 @@ std::size_t Buffer::move_to(Buffer& dst, std::size_t n) {
     dst.take_block(b);
   }
   if (remaining > 0) {
+    // The block at the boundary: its front part is shared with dst (a view or a reference
+    // block over the same bytes), or copied when short.
     BufferBlock* split = head_;
-    if (split->owned()) {
+    if (split->external()) {
+      dst.push_back_block(detail::new_reference_block(split->ref, split->data(), remaining));
+      dst.length_ += remaining;
+    } else if (remaining <= detail::kCopySplitMax) {
       dst.append_silently(split->data(), remaining);
     } else {
-      // External memory is shared, not copied: both halves hold a count on it.
-      dst.push_back_block(detail::new_reference_block(split->ref, split->data(), remaining));
+      dst.push_back_block(detail::new_view_block(split, remaining));
       dst.length_ += remaining;
     }
     split->misalign += remaining;

@@ -21,7 +21,26 @@ BufferBlock* init_owned(void* mem, std::size_t alloc_size) {
   block->misalign = 0;
   block->off = 0;
   block->ref = nullptr;
+  block->owner = nullptr;
+  block->shares = 1;
   return block;
+}
+
+BufferBlock* new_header() {
+  void* mem = std::malloc(kHeader);
+  if (mem == nullptr) throw std::bad_alloc();
+  auto* block = static_cast<BufferBlock*>(mem);
+  block->next = nullptr;
+  block->misalign = 0;
+  block->ref = nullptr;
+  block->owner = nullptr;
+  block->shares = 1;
+  return block;
+}
+
+// Drops one share of an owned block's allocation; frees it with the last one.
+void release_owned(BufferBlock* owned) {
+  if (--owned->shares == 0) std::free(owned);
 }
 }  // namespace
 
@@ -76,15 +95,22 @@ BufferBlock* shrink_block(BufferBlock* block, std::size_t alloc_size) {
   return moved;
 }
 
+BufferBlock* new_view_block(BufferBlock* block, std::size_t len) {
+  BufferBlock* view = new_header();
+  BufferBlock* owner = block->owner != nullptr ? block->owner : block;
+  view->storage = block->data();
+  view->capacity = len;
+  view->off = len;
+  view->owner = owner;
+  ++owner->shares;
+  return view;
+}
+
 BufferBlock* new_reference_block(ExternalRef* ref, const std::byte* data, std::size_t len) {
-  void* mem = std::malloc(kHeader);
-  if (mem == nullptr) throw std::bad_alloc();
-  auto* block = static_cast<BufferBlock*>(mem);
-  block->next = nullptr;
+  BufferBlock* block = new_header();
   // The bytes are never written through a reference block (free_space() is 0).
   block->storage = const_cast<std::byte*>(data);
   block->capacity = len;
-  block->misalign = 0;
   block->off = len;
   block->ref = ref;
   ++ref->refs;
@@ -92,9 +118,19 @@ BufferBlock* new_reference_block(ExternalRef* ref, const std::byte* data, std::s
 }
 
 void free_block(BufferBlock* block) {
+  if (block->owner != nullptr) {
+    BufferBlock* owner = block->owner;
+    std::free(block);
+    release_owned(owner);
+    return;
+  }
   ExternalRef* ref = block->ref;
+  if (ref == nullptr) {
+    release_owned(block);
+    return;
+  }
   std::free(block);
-  if (ref != nullptr && --ref->refs == 0) {
+  if (--ref->refs == 0) {
     // Run the release last, after the block is gone, so a callback that touches buffers
     // sees consistent state.
     Buffer::ReleaseCallback release = std::move(ref->release);

@@ -1,12 +1,20 @@
 // BufferBlock: one link of a Buffer's chain (libevent's evbuffer_chain).
 //
-// An owned block is ONE malloc: this header followed by its storage, so a block costs one
-// allocation and one free. A reference block (add_reference) is a header whose storage is
-// external memory shared through a counted ExternalRef; its release callback runs when the
-// last block referring to it is destroyed, whichever Buffer that block lives in by then.
+// Three kinds of block:
+//  - owned: ONE malloc, this header followed by its storage, so a block costs one allocation
+//    and one free. Only owned blocks are ever written to.
+//  - view: a header (its own small malloc) showing part of an owned block's storage. move_to
+//    makes one when it splits a block and the part that moves is large: the bytes are shared,
+//    not copied. The owned block's allocation lives until it and all its views are freed
+//    (`shares` counts them).
+//  - reference (add_reference): a header whose storage is external memory shared through a
+//    counted ExternalRef; its release callback runs when the last block referring to it is
+//    freed, whichever Buffer that block lives in by then.
 //
 // Layout of the bytes in a block:  [ misalign (drained) | off (data) | free space ]
-// Reference blocks never have free space: nothing may be written into external memory.
+// Views and reference blocks have neither free space nor front space. A shared owned block
+// keeps its free space (views only ever show bytes before its data), but loses its front
+// space and may not be compacted (pullup), since that would overwrite bytes a view shows.
 #pragma once
 
 #include <cstddef>
@@ -25,18 +33,23 @@ struct ExternalRef {
 
 struct BufferBlock {
   BufferBlock* next;
-  std::byte* storage;    // owned: right after this header; reference: external memory
+  std::byte* storage;    // owned: right after this header; view/reference: elsewhere
   std::size_t capacity;  // bytes of storage
   std::size_t misalign;  // bytes already drained from the front of storage
   std::size_t off;       // bytes of data after misalign
-  ExternalRef* ref;      // nullptr for owned blocks
+  ExternalRef* ref;      // reference blocks only
+  BufferBlock* owner;    // view blocks only: the owned block whose storage this shows
+  std::size_t shares;    // owned blocks: 1 + number of views of the storage
 
   std::byte* data() const { return storage + misalign; }
   std::byte* data_end() const { return storage + misalign + off; }
-  bool owned() const { return ref == nullptr; }
+  bool owned() const { return ref == nullptr && owner == nullptr; }
+  bool external() const { return ref != nullptr; }
   std::size_t free_space() const { return owned() ? capacity - misalign - off : 0; }
   // Bytes that fit in front of the data (prepend without a new block).
-  std::size_t front_space() const { return owned() ? misalign : 0; }
+  std::size_t front_space() const { return owned() && shares == 1 ? misalign : 0; }
+  // May the bytes be moved inside storage (pullup's compaction)?
+  bool movable() const { return owned() && shares == 1; }
 };
 
 // Block sizing. Allocations are powers of two from kMinBlockAlloc up to kMaxPow2Alloc
@@ -49,6 +62,9 @@ inline constexpr std::size_t kMaxGrowthAlloc = 64 * 1024;
 // Blocks with at most this many bytes are copied rather than relinked when moved into a buffer
 // whose tail has room: cheaper than keeping a chain of tiny blocks (and tiny writev entries).
 inline constexpr std::size_t kCopySmallBlockMax = 256;
+// move_to copies the moving part of a split block when it is at most this long (a memcpy is
+// cheap, and a small view would pin a big block); larger parts become views.
+inline constexpr std::size_t kCopySplitMax = 1024;
 
 // Total allocation (header included) for a block able to hold min_capacity bytes.
 std::size_t block_alloc_size(std::size_t min_capacity);
@@ -68,9 +84,12 @@ BufferBlock* new_block_of_alloc(std::size_t alloc_size);
 // Shrinks an owned block that is not linked in any chain so that its allocation is about
 // alloc_size bytes; may move it (realloc). Returns the block's (possibly new) address.
 BufferBlock* shrink_block(BufferBlock* block, std::size_t alloc_size);
+// A view of the first len bytes of block (owned or view, not reference); shares the storage.
+BufferBlock* new_view_block(BufferBlock* block, std::size_t len);
 // A reference block over [data, data+len) of ref; takes one count on ref.
 BufferBlock* new_reference_block(ExternalRef* ref, const std::byte* data, std::size_t len);
-// Frees a block; for a reference block drops its count and releases the memory at zero.
+// Frees a block; a shared owned block's allocation stays until its last view is freed; for a
+// reference block drops its count and runs the release callback at zero.
 void free_block(BufferBlock* block);
 
 // Smallest power of two >= n (n >= 1).

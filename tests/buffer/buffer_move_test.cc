@@ -74,6 +74,55 @@ TEST(BufferMoveTest, MoveToMovesWholeBlocksAndCopiesOnlyTheSplitOne) {
   EXPECT_EQ(src.to_string(), std::string(3000, 'c'));
 }
 
+TEST(BufferMoveTest, LargeSplitIsSharedNotCopied) {
+  Buffer src;
+  src.append(std::string(3000, 'a') + std::string(2000, 'b'));  // one 8 KiB block
+  ASSERT_EQ(src.block_count(), 1u);
+  const std::byte* block = src.peek()[0].data();
+  Buffer dst;
+  EXPECT_EQ(src.move_to(dst, 3000), 3000u);
+  ASSERT_EQ(dst.block_count(), 1u);
+  EXPECT_EQ(dst.peek()[0].data(), block);  // the same memory, seen from both buffers
+  EXPECT_EQ(src.peek()[0].data(), block + 3000);
+  // Writing around the shared bytes must not touch them: a prepend to src cannot reuse the
+  // drained front (dst shows it), appends go to the free space after src's data.
+  src.prepend("P");
+  src.append("Q");
+  EXPECT_EQ(dst.to_string(), std::string(3000, 'a'));
+  EXPECT_EQ(src.to_string(), "P" + std::string(2000, 'b') + "Q");
+  // pullup may not compact the shared block either.
+  Buffer more;
+  more.append(std::string(600, 'c'));
+  dst.append_buffer(more);
+  ASSERT_TRUE(dst.pullup(3300).has_value());
+  EXPECT_EQ(src.to_string(), "P" + std::string(2000, 'b') + "Q");
+  EXPECT_EQ(dst.to_string(), std::string(3000, 'a') + std::string(600, 'c'));
+  // Either side may go first; the memory lives until both are done (ASan checks).
+  src.drain(src.length());
+  EXPECT_EQ(dst.to_string(), std::string(3000, 'a') + std::string(600, 'c'));
+  dst.drain(dst.length());
+  EXPECT_EQ(dst.block_count(), 0u);
+}
+
+TEST(BufferMoveTest, SharedBlockSplitAgainAndMovedBack) {
+  Buffer a;
+  a.append(std::string(6000, 'x'));
+  const std::byte* block = a.peek()[0].data();
+  Buffer b;
+  a.move_to(b, 5000);  // view of 5000
+  Buffer c;
+  b.move_to(c, 2500);  // the view split again: a view of the same block
+  EXPECT_EQ(c.peek()[0].data(), block);
+  EXPECT_EQ(b.peek()[0].data(), block + 2500);
+  a.append_buffer(c);  // back into the buffer that owns the block
+  a.append_buffer(b);
+  EXPECT_EQ(a.to_string(), std::string(6000, 'x'));
+  EXPECT_EQ(a.block_count(), 3u);
+  a.drain(1000);
+  a.prepend("front");
+  EXPECT_EQ(a.to_string(), "front" + std::string(5000, 'x'));
+}
+
 TEST(BufferMoveTest, MoveToEverythingOrMoreMovesAll) {
   Buffer src = owned_blocks(2, 1000);
   const auto before = block_pointers(src);

@@ -86,8 +86,9 @@ class Buffer {
   // buffer's tail when it fits there (cheaper than linking a tiny block).
   void append_buffer(Buffer& other);
   // evbuffer_remove_buffer: moves up to n bytes from the front of this buffer to the end of
-  // dst. Whole blocks move (same small-block rule as append_buffer); only a block split at the
-  // boundary is copied (a split add_reference block is shared, not copied). Returns how many.
+  // dst without copying: whole blocks move (same small-block rule as append_buffer), and the
+  // block split at the boundary is shared by both buffers (its memory lives until both are
+  // done with it); only a split part of at most 1 KiB is copied. Returns how many.
   std::size_t move_to(Buffer& dst, std::size_t n);
 
   // evbuffer_search: position of the first occurrence of needle at or after `from`.
