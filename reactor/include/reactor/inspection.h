@@ -62,6 +62,8 @@ struct LoopStats {
   Duration poll_wait{0};             // time blocked in epoll_wait / poll
   Duration callback_time{0};         // time in callbacks
   Duration longest_callback{0};
+  std::uint64_t posts = 0;           // functions handed to post()
+  std::uint64_t wakeup_writes = 0;   // eventfd writes (only when the post queue was empty)
   DurationHistogram poll_wait_histogram;
   DurationHistogram callback_histogram;
 };

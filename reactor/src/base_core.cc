@@ -1,0 +1,295 @@
+// Registration: what add(), del() and activate() do to the fd map, the signal map, the
+// timers and the active queues, and the teardown / reinit of a base.
+#include "base_core.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <system_error>
+
+#include "signal_registry.h"
+
+namespace reactor::detail {
+
+void ActiveQueue::push_back(EventCore* ev) {
+  ev->active_next = nullptr;
+  ev->active_prev = tail;
+  if (tail) tail->active_next = ev; else head = ev;
+  tail = ev;
+}
+
+void ActiveQueue::erase(EventCore* ev) {
+  if (ev->active_prev) ev->active_prev->active_next = ev->active_next; else head = ev->active_next;
+  if (ev->active_next) ev->active_next->active_prev = ev->active_prev; else tail = ev->active_prev;
+  ev->active_prev = ev->active_next = nullptr;
+}
+
+EventCore* ActiveQueue::pop_front() {
+  EventCore* ev = head;
+  if (ev) erase(ev);
+  return ev;
+}
+
+namespace {
+
+Backend choose_backend(const EventBaseConfig& config) {
+  if (config.backend) return *config.backend;
+  if (const char* env = std::getenv("REACTOR_BACKEND")) {
+    if (std::string_view(env) == "poll") return Backend::kPoll;
+    if (std::string_view(env) == "epoll") return Backend::kEpoll;
+  }
+  if (std::getenv("REACTOR_NOEPOLL") != nullptr) return Backend::kPoll;
+  return Backend::kEpoll;
+}
+
+}  // namespace
+
+BaseCore::BaseCore(EventBase* self, const EventBaseConfig& config)
+    : self(self), backend_kind(choose_backend(config)) {
+  if (config.priorities < 1 || config.priorities > 256) {
+    throw std::invalid_argument("reactor: priorities must be in [1, 256]");
+  }
+  loop_thread.store(std::this_thread::get_id());
+  priorities = config.priorities;
+  active.resize(priorities);
+  poller = make_poller(backend_kind);
+}
+
+BaseCore::~BaseCore() {
+  // Objects handed to defer_delete may own events: destroy them while the base still works.
+  run_deferred_deletes();
+  // Base-owned events first (their ~Event unregisters them), then the internal ones.
+  once_events.clear();
+  exit_timer.reset();
+  // Whatever remains belongs to users: detach it. Signals are given back (the previous
+  // disposition restored); the poller and our fds simply close with the base.
+  for (EventCore* ev = all_head; ev != nullptr;) {
+    EventCore* next = ev->all_next;
+    if (ev->inserted && ev->is_signal()) signal_unlink(ev);
+    ev->base = nullptr;
+    ev->inserted = ev->in_timer = ev->active = ev->in_later = false;
+    ev->heap_index = -1;
+    ev->all_prev = ev->all_next = ev->fd_prev = ev->fd_next = nullptr;
+    ev->timer_prev = ev->timer_next = ev->active_prev = ev->active_next = nullptr;
+    ev = next;
+  }
+  all_head = all_tail = nullptr;
+  // wakeup_event / signal_event are detached above; their unique_ptrs free them now.
+}
+
+void BaseCore::assert_in_loop_thread() const {
+#ifndef NDEBUG
+  if (!in_loop_thread()) {
+    std::fprintf(stderr, "reactor: EventBase used off its loop thread (use post())\n");
+    std::abort();
+  }
+#endif
+}
+
+void BaseCore::attach(EventCore* ev) {
+  ev->base = this;
+  ev->id = next_id++;
+  ev->priority = static_cast<std::uint8_t>(priorities / 2);  // libevent's default: the middle
+  ev->all_prev = all_tail;
+  if (all_tail) all_tail->all_next = ev; else all_head = ev;
+  all_tail = ev;
+}
+
+void BaseCore::destroy(EventCore* ev) {
+  del(ev);
+  if (ev->all_prev) ev->all_prev->all_next = ev->all_next; else all_head = ev->all_next;
+  if (ev->all_next) ev->all_next->all_prev = ev->all_prev; else all_tail = ev->all_prev;
+  ev->all_prev = ev->all_next = nullptr;
+  ev->base = nullptr;
+}
+
+EventFlags BaseCore::fd_interest(int fd) const {
+  EventFlags interest = 0;
+  if (fd < 0 || static_cast<std::size_t>(fd) >= fd_heads.size()) return 0;
+  for (const EventCore* ev = fd_heads[fd]; ev; ev = ev->fd_next) {
+    interest |= ev->what & (kRead | kWrite | kClosed | kET);
+  }
+  return interest;
+}
+
+void BaseCore::io_link(EventCore* ev) {
+  const int fd = ev->fd;
+  if (static_cast<std::size_t>(fd) >= fd_heads.size()) fd_heads.resize(fd + 1, nullptr);
+  EventCore*& head = fd_heads[fd];
+  if (head != nullptr && ((head->what ^ ev->what) & kET) && backend_kind == Backend::kEpoll) {
+    throw std::logic_error("reactor: edge- and level-triggered events cannot share an fd");
+  }
+  ev->fd_prev = nullptr;
+  ev->fd_next = head;
+  if (head) head->fd_prev = ev;
+  head = ev;
+  try {
+    poller->set_interest(fd, fd_interest(fd));
+  } catch (...) {
+    head = ev->fd_next;
+    if (head) head->fd_prev = nullptr;
+    ev->fd_next = nullptr;
+    throw;
+  }
+}
+
+void BaseCore::io_unlink(EventCore* ev) {
+  const int fd = ev->fd;
+  if (ev->fd_prev) ev->fd_prev->fd_next = ev->fd_next; else fd_heads[fd] = ev->fd_next;
+  if (ev->fd_next) ev->fd_next->fd_prev = ev->fd_prev;
+  ev->fd_prev = ev->fd_next = nullptr;
+  try {
+    poller->set_interest(fd, fd_interest(fd));
+  } catch (const std::system_error&) {
+    // The fd was closed (and maybe reused) behind our back: nothing left to unregister.
+  }
+}
+
+void BaseCore::schedule(EventCore* ev, TimePoint deadline) {
+  ev->deadline = deadline;
+  ev->in_timer = true;
+  if (ev->common != 0) {
+    common[ev->common - 1].insert(ev);
+  } else {
+    heap.push(ev);
+  }
+}
+
+void BaseCore::unschedule(EventCore* ev) {
+  if (!ev->in_timer) return;
+  if (ev->heap_index >= 0) {
+    heap.erase(ev);
+  } else {
+    common[ev->common - 1].erase(ev);
+  }
+  ev->in_timer = false;
+}
+
+void BaseCore::remove_active(EventCore* ev) {
+  if (!ev->active) return;
+  if (ev->in_later) {
+    later.erase(ev);
+    ev->in_later = false;
+  } else {
+    active[ev->priority].erase(ev);
+    --n_active;
+  }
+  ev->active = false;
+  ev->fired = 0;
+}
+
+void BaseCore::add(EventCore* ev, std::optional<Duration> timeout, std::uint32_t common_index) {
+  const bool was = live(ev);
+  if (!ev->inserted) {
+    if (ev->is_io()) {
+      io_link(ev);
+    } else if (ev->is_signal()) {
+      signal_link(ev);
+    } else if (!timeout) {
+      throw std::logic_error("reactor: a timer event needs a timeout to be added");
+    }
+    ev->inserted = true;
+  }
+  // Re-adding replaces (or clears) the timeout.
+  unschedule(ev);
+  ev->has_timeout = timeout.has_value();
+  if (timeout) {
+    Duration d = *timeout < Duration::zero() ? Duration::zero() : *timeout;
+    ev->timeout = d;
+    ev->common = common_index;
+    schedule(ev, now() + d);
+  } else {
+    ev->common = 0;
+  }
+  retally(ev, was);
+}
+
+void BaseCore::del(EventCore* ev) {
+  const bool was = live(ev);
+  remove_active(ev);
+  unschedule(ev);
+  if (ev->inserted) {
+    ev->inserted = false;
+    if (ev->is_io()) {
+      io_unlink(ev);
+    } else if (ev->is_signal()) {
+      signal_unlink(ev);
+    }
+  }
+  ev->has_timeout = false;
+  retally(ev, was);
+}
+
+void BaseCore::activate(EventCore* ev, EventFlags flags) {
+  if (ev->active) {
+    ev->fired |= flags;
+    return;
+  }
+  const bool was = live(ev);
+  ev->active = true;
+  ev->fired = flags;
+  // An event that already ran in this pass waits for the next iteration, so that an event
+  // re-activating itself (or two activating each other) cannot starve I/O and timers.
+  if (processing && ev->ran_in_pass == pass) {
+    ev->in_later = true;
+    later.push_back(ev);
+  } else {
+    active[ev->priority].push_back(ev);
+    ++n_active;
+  }
+  retally(ev, was);
+}
+
+void BaseCore::move_later_to_active() {
+  while (EventCore* ev = later.pop_front()) {
+    ev->in_later = false;
+    active[ev->priority].push_back(ev);
+    ++n_active;
+  }
+}
+
+void BaseCore::set_priority(EventCore* ev, int priority) {
+  if (ev->active) throw std::logic_error("reactor: cannot change the priority of an active event");
+  if (priority < 0 || priority >= priorities) {
+    throw std::invalid_argument("reactor: priority out of range");
+  }
+  ev->priority = static_cast<std::uint8_t>(priority);
+}
+
+void BaseCore::set_internal(EventCore* ev, bool internal) {
+  const bool was = live(ev);
+  ev->internal = internal;
+  retally(ev, was);
+}
+
+std::uint32_t BaseCore::common_queue_for(Duration d) {
+  for (std::size_t i = 0; i < common.size(); ++i) {
+    if (common[i].duration == d) return static_cast<std::uint32_t>(i + 1);
+  }
+  common.push_back(CommonQueue{d});
+  return static_cast<std::uint32_t>(common.size());
+}
+
+void BaseCore::reinit() {
+  // In a forked child the epoll fd is shared with the parent: never epoll_ctl it (that would
+  // change the parent's interest set). Build a fresh poller first, then re-register.
+  poller = make_poller(backend_kind);
+  // The wakeup eventfd and the signal pipe are shared with the parent too: replace them.
+  // Their events are destroyed against the fresh poller, which does not know their fds.
+  wakeup_event.reset();
+  wakeup_fd.reset();
+  open_wakeup();
+  if (signal_event) {
+    signal_event.reset();
+    close_signal_pipe();
+    open_signal_pipe();
+    signal_retarget(this, signal_write.get());
+    if (n_signal_events > 0) signal_event->add();
+  }
+  for (std::size_t fd = 0; fd < fd_heads.size(); ++fd) {
+    EventFlags interest = fd_interest(static_cast<int>(fd));
+    if (interest != 0) poller->set_interest(static_cast<int>(fd), interest);
+  }
+}
+
+}  // namespace reactor::detail

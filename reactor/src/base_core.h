@@ -1,0 +1,163 @@
+// BaseCore: the state behind one EventBase and the O(1)/O(log n) operations on it. The
+// public EventBase and Event methods check arguments and threads, then call in here.
+//
+// Files: base_core.cc (registration: add/del/activate, fd and signal maps, timers),
+// event_loop.cc (the loop and its phase order), post_queue.cc (post + wakeup eventfd),
+// signal_pipe.cc (this base's signal pipe), inspection.cc (snapshot/counts/stats).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "event_core.h"
+#include "poller.h"
+#include "reactor/event.h"
+#include "reactor/event_base.h"
+#include "reactor/inspection.h"
+#include "reactor/unique_fd.h"
+#include "timer_heap.h"
+
+namespace reactor::detail {
+
+// An intrusive FIFO of active events (links: EventCore::active_prev/next).
+struct ActiveQueue {
+  EventCore* head = nullptr;
+  EventCore* tail = nullptr;
+  bool empty() const { return head == nullptr; }
+  void push_back(EventCore* ev);
+  void erase(EventCore* ev);
+  EventCore* pop_front();
+};
+
+struct BaseCore {
+  BaseCore(EventBase* self, const EventBaseConfig& config);
+  ~BaseCore();
+  BaseCore(const BaseCore&) = delete;
+  BaseCore& operator=(const BaseCore&) = delete;
+
+  // --- registration (base_core.cc) ---
+  void attach(EventCore* ev);   // new Event: id, all-list, default priority
+  void destroy(EventCore* ev);  // ~Event: del + leave the all-list
+  // timeout: none, a plain duration, or a common-timeout queue index (1-based; 0 = none).
+  void add(EventCore* ev, std::optional<Duration> timeout, std::uint32_t common);
+  void del(EventCore* ev);
+  void activate(EventCore* ev, EventFlags flags);
+  void set_priority(EventCore* ev, int priority);
+  void set_internal(EventCore* ev, bool internal);
+  std::uint32_t common_queue_for(Duration d);  // 1-based index, created on first use
+  TimePoint now() const { return cached_now ? *cached_now : Clock::now(); }
+  bool in_loop_thread() const {
+    return loop_thread.load(std::memory_order_relaxed) == std::this_thread::get_id();
+  }
+  void assert_in_loop_thread() const;
+
+  // --- loop (event_loop.cc) ---
+  LoopResult loop(LoopFlags flags);
+  void request_exit(std::optional<Duration> delay);  // loop thread
+  void request_break() { break_requested = true; }   // loop thread
+
+  // --- post (post_queue.cc) ---
+  void post(std::function<void()> fn);  // any thread
+  void open_wakeup();                   // eventfd + its internal event
+  void drain_posted();                  // the wakeup event's callback
+
+  // --- signals (signal_pipe.cc) ---
+  void signal_link(EventCore* ev);
+  void signal_unlink(EventCore* ev);
+  void open_signal_pipe();
+  void close_signal_pipe();
+  void drain_signal_pipe();  // the signal pipe event's callback
+
+  // --- fork (base_core.cc) ---
+  void reinit();
+
+  // --- inspection (inspection.cc) ---
+  std::vector<EventInfo> snapshot() const;
+  EventCounts counts() const;
+
+  // Helpers.
+  bool live(const EventCore* ev) const { return !ev->internal && (ev->inserted || ev->active); }
+  void retally(const EventCore* ev, bool was_live) {
+    bool is = live(ev);
+    if (is != was_live) n_user_live += is ? 1 : -1;
+  }
+  void io_link(EventCore* ev);
+  void io_unlink(EventCore* ev);
+  EventFlags fd_interest(int fd) const;
+  void schedule(EventCore* ev, TimePoint deadline);
+  void unschedule(EventCore* ev);
+  void remove_active(EventCore* ev);
+  std::optional<TimePoint> earliest_deadline() const;
+  void expire_timers(TimePoint now);
+  void dispatch_ready();
+  int run_active();  // returns how many user callbacks ran
+  void run_deferred_deletes();
+  void move_later_to_active();
+  bool alive() const;
+
+  EventBase* self;
+  Backend backend_kind;
+  std::unique_ptr<Poller> poller;
+  int priorities = 1;
+  std::atomic<std::thread::id> loop_thread;
+
+  // Every event created on this base, in id order.
+  EventCore* all_head = nullptr;
+  EventCore* all_tail = nullptr;
+  std::uint64_t next_id = 1;
+
+  std::vector<EventCore*> fd_heads;   // fd → events on it
+  std::vector<EventCore*> sig_heads;  // signo → events on it
+  std::size_t n_signal_events = 0;
+
+  TimerHeap heap;
+  std::vector<CommonQueue> common;
+
+  std::vector<ActiveQueue> active;  // one per priority, 0 most urgent
+  ActiveQueue later;                // re-activated in the pass they already ran in
+  std::size_t n_active = 0;         // in `active` (not `later`)
+  std::size_t n_user_live = 0;      // non-internal events pending or active
+
+  // Loop state.
+  bool running = false;
+  bool processing = false;          // inside the callback phase
+  bool exit_requested = false;      // sticky until a loop consumes it
+  bool break_requested = false;
+  bool continue_requested = false;
+  bool got_exit_flag = false;
+  bool got_break_flag = false;
+  std::uint32_t pass = 0;
+  std::optional<TimePoint> cached_now;
+  TimePoint last_clock{};           // the last clock read in the callback phase
+  LoopStats stats;
+  std::vector<Ready> ready;
+
+  // post().
+  std::mutex post_mutex;
+  std::vector<std::function<void()>> posted;    // guarded by post_mutex
+  std::atomic<bool> has_posted{false};
+  std::atomic<std::uint64_t> wakeup_writes{0};
+  std::atomic<std::uint64_t> posts{0};
+  UniqueFd wakeup_fd;
+  std::unique_ptr<Event> wakeup_event;
+  int posted_ran = 0;  // posted functions run by the current drain (user work)
+
+  // Signals.
+  UniqueFd signal_read;
+  UniqueFd signal_write;
+  std::unique_ptr<Event> signal_event;
+
+  // Base-owned events: once() events by id, and the loopexit(delay) timer.
+  std::unordered_map<std::uint64_t, std::unique_ptr<Event>> once_events;
+  std::unique_ptr<Event> exit_timer;
+  std::vector<std::unique_ptr<DeferredDeletable>> deferred;
+};
+
+}  // namespace reactor::detail

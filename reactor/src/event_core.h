@@ -1,0 +1,74 @@
+// EventCore: the state behind one Event, kept on the heap so that sizeof(Event) is one
+// pointer and the layout can change without touching the public header.
+//
+// An EventCore sits in up to five intrusive structures at once, each with its own links, so
+// that every transition is O(1) (or O(log n) for the timer heap) and allocates nothing:
+//   all-list      every event created on the base (snapshot, detaching at base teardown)
+//   fd/signal     the events interested in one fd, or in one signal number
+//   timer         the min-heap (heap_index) or one common-timeout FIFO (timer_prev/next)
+//   active        one priority's active queue, or the "active later" list
+#pragma once
+
+#include <cstdint>
+
+#include "reactor/clock.h"
+#include "reactor/event.h"
+#include "reactor/event_flags.h"
+
+namespace reactor::detail {
+
+struct BaseCore;
+
+struct EventCore {
+  Event::Callback cb;
+  BaseCore* base = nullptr;  // nullptr once the base was destroyed (the event is detached)
+
+  EventCore* all_prev = nullptr;
+  EventCore* all_next = nullptr;
+  EventCore* fd_prev = nullptr;     // events on the same fd (or the same signal)
+  EventCore* fd_next = nullptr;
+  EventCore* timer_prev = nullptr;  // common-timeout FIFO links
+  EventCore* timer_next = nullptr;
+  EventCore* active_prev = nullptr;
+  EventCore* active_next = nullptr;
+
+  TimePoint deadline{};   // when the scheduled timeout expires (valid while in_timer)
+  Duration timeout{0};    // the duration last given to add(), for kPersist rescheduling
+  std::uint64_t id = 0;
+  std::uint64_t owner = 0;
+  const char* label = nullptr;
+
+  std::int32_t heap_index = -1;   // position in the timer heap, -1 when not there
+  std::int32_t fd = -1;           // fd, or signal number for signal events
+  std::uint32_t common = 0;       // 0: heap timer; n: common-timeout queue n-1
+  std::uint32_t ran_in_pass = 0;  // pass stamp: re-activation in the same pass waits
+
+  EventFlags what = 0;   // flags requested at creation
+  EventFlags fired = 0;  // flags accumulated while active
+  std::uint8_t priority = 0;
+
+  // State bits. inserted = pending (registered with backend / signal map and/or a timer).
+  bool inserted : 1 = false;
+  bool has_timeout : 1 = false;  // add() was given a timeout (kept for kPersist)
+  bool in_timer : 1 = false;
+  bool active : 1 = false;
+  bool in_later : 1 = false;     // active, but parked until the next iteration
+  bool internal : 1 = false;
+  bool is_once : 1 = false;      // owned by the base (EventBase::once)
+
+  bool is_signal() const { return (what & kSignal) != 0; }
+  bool is_io() const { return !is_signal() && (what & (kRead | kWrite | kClosed)) != 0; }
+  EventKind kind() const {
+    if (internal) return EventKind::kInternal;
+    if (is_signal()) return EventKind::kSignal;
+    if (is_io()) return EventKind::kIo;
+    return EventKind::kTimer;
+  }
+  EventState state() const {
+    if (active) return EventState::kActive;
+    if (inserted) return EventState::kPending;
+    return EventState::kInitialized;
+  }
+};
+
+}  // namespace reactor::detail

@@ -1,0 +1,229 @@
+// The loop. Phase order of one iteration of loop() (compare libuv's uv_run):
+//
+//   1. Exit check. A pending loopbreak ends the loop (got_break), then a pending loopexit
+//      (got_exit). Both are sticky: a request made while no loop runs ends the next one.
+//   2. Events re-activated in the pass they already ran in (the "later" list) join their
+//      active queues, so they run in this iteration.
+//   3. Liveness. With no user event pending or active, no loopexit timer, no posted function
+//      and no deferred deletion, the loop returns kNoEvents (unless kLoopNoExitOnEmpty). Internal events
+//      (wakeup eventfd, signal pipe) do not keep a loop alive.
+//   4. Poll. Timeout: 0 if anything is active or kLoopNonblock, else until the earliest timer
+//      (heap top and the head of each common-timeout queue), else forever. Time spent blocked
+//      goes to stats().poll_wait.
+//   5. Cache the time (now()) once; it is also the start of the callback phase.
+//   6. Ready batch → activations: every ready fd is looked up in the fd map and each event
+//      interested in what fired becomes active, for the WHOLE batch, before any callback
+//      runs. This is the per-batch invalidation: from then on readiness lives only in the
+//      active queues, and del()/~Event removes an event from its queue, so an event deleted
+//      or destroyed by an earlier callback of the same batch never runs on stale readiness.
+//   7. Expired timers (heap, then each common queue) become active with kTimeout.
+//   8. Callbacks: always the head of the most urgent non-empty priority queue, re-chosen after
+//      every callback, so a more urgent event activated by a callback runs next. Before each
+//      callback a non-persistent event is deleted (no longer pending: it may re-add itself);
+//      a kPersist event with a timeout gets its timeout restarted. loopbreak stops after the
+//      current callback; loopcontinue stops the pass and polls again. The internal wakeup
+//      event runs the post() queue here; the signal pipe event activates signal events.
+//      One clock read per callback: the end of one callback is the start of the next.
+//   9. Deferred deletions (defer_delete) run, after every callback of the pass.
+//  10. Exit check again; kLoopNonblock stops after one pass, kLoopOnce after a pass that ran
+//      at least one user callback or posted function.
+#include <stdexcept>
+
+#include "base_core.h"
+
+namespace reactor::detail {
+namespace {
+
+// Clears `running` and the time cache on every way out of loop(), exceptions included.
+struct RunningGuard {
+  BaseCore& base;
+  ~RunningGuard() {
+    base.running = false;
+    base.processing = false;
+    base.cached_now.reset();
+  }
+};
+
+}  // namespace
+
+bool BaseCore::alive() const {
+  if (n_user_live > 0 || n_active > 0 || !later.empty() || !deferred.empty()) return true;
+  if (exit_timer && exit_timer->state() != EventState::kInitialized) return true;
+  return has_posted.load(std::memory_order_relaxed);
+}
+
+std::optional<TimePoint> BaseCore::earliest_deadline() const {
+  std::optional<TimePoint> earliest;
+  if (EventCore* top = heap.top()) earliest = top->deadline;
+  for (const CommonQueue& q : common) {
+    if (q.head && (!earliest || q.head->deadline < *earliest)) earliest = q.head->deadline;
+  }
+  return earliest;
+}
+
+void BaseCore::dispatch_ready() {
+  for (const Ready& r : ready) {
+    if (r.fd < 0 || static_cast<std::size_t>(r.fd) >= fd_heads.size()) continue;
+    for (EventCore* ev = fd_heads[r.fd]; ev; ev = ev->fd_next) {
+      EventFlags hit = ev->what & r.what & (kRead | kWrite | kClosed);
+      if (hit) activate(ev, hit);
+    }
+  }
+  ready.clear();
+}
+
+void BaseCore::expire_timers(TimePoint now) {
+  while (EventCore* ev = heap.top()) {
+    if (ev->deadline > now) break;
+    unschedule(ev);
+    activate(ev, kTimeout);
+  }
+  for (CommonQueue& q : common) {
+    while (EventCore* ev = q.head) {
+      if (ev->deadline > now) break;
+      unschedule(ev);
+      activate(ev, kTimeout);
+    }
+  }
+}
+
+int BaseCore::run_active() {
+  int user_ran = 0;
+  processing = true;
+  while (n_active > 0 && !break_requested && !continue_requested) {
+    EventCore* ev = nullptr;
+    for (ActiveQueue& q : active) {
+      if (!q.empty()) {
+        ev = q.pop_front();
+        break;
+      }
+    }
+    const bool was = live(ev);
+    --n_active;
+    ev->active = false;
+    const EventFlags fired = ev->fired;
+    ev->fired = 0;
+    ev->ran_in_pass = pass;
+    retally(ev, was);
+    if (ev->what & kPersist) {
+      if (ev->has_timeout) {
+        // The timeout restarts at each activation. After a timeout, step from the old
+        // deadline so that a periodic timer does not drift.
+        TimePoint base_time = *cached_now;
+        if ((fired & kTimeout) && ev->deadline + ev->timeout > base_time) {
+          base_time = ev->deadline;
+        }
+        unschedule(ev);
+        schedule(ev, base_time + ev->timeout);
+      }
+    } else {
+      // Not pending while its callback runs: the callback may add() it again.
+      del(ev);
+    }
+    const bool once = ev->is_once;
+    const bool user = !ev->internal;
+    const std::uint64_t id = ev->id;
+    posted_ran = 0;
+    ev->cb(ev->fd, fired);
+    // ev may be gone now (an internal event's callback may run code that frees things).
+    if (once) once_events.erase(id);
+    const TimePoint end = Clock::now();
+    const Duration took = std::chrono::duration_cast<Duration>(end - last_clock);
+    last_clock = end;
+    stats.callback_time += took;
+    if (took > stats.longest_callback) stats.longest_callback = took;
+    stats.callback_histogram.record(took);
+    const int work = (user ? 1 : 0) + posted_ran;
+    stats.callbacks += work;
+    user_ran += work;
+  }
+  processing = false;
+  return user_ran;
+}
+
+void BaseCore::run_deferred_deletes() {
+  // A destructor may defer more deletions: repeat until none are left.
+  while (!deferred.empty()) {
+    std::vector<std::unique_ptr<DeferredDeletable>> batch;
+    batch.swap(deferred);
+    batch.clear();
+  }
+}
+
+void BaseCore::request_exit(std::optional<Duration> delay) {
+  if (!delay) {
+    exit_requested = true;
+    return;
+  }
+  if (!exit_timer) {
+    exit_timer = std::make_unique<Event>(*self, -1, 0,
+                                         [this](int, EventFlags) { exit_requested = true; });
+    exit_timer->set_internal(true);
+    exit_timer->set_label("loopexit");
+  }
+  // Several delayed exits: the earliest wins.
+  std::optional<Duration> left;
+  if (exit_timer->pending(kTimeout, &left) && left && *left <= *delay) return;
+  exit_timer->add(*delay);
+}
+
+LoopResult BaseCore::loop(LoopFlags flags) {
+  if (running) throw std::logic_error("reactor: EventBase::loop is not re-entrant");
+  loop_thread.store(std::this_thread::get_id(), std::memory_order_relaxed);
+  running = true;
+  got_exit_flag = got_break_flag = false;
+  RunningGuard guard{*this};
+
+  auto consume_exit = [this] {
+    if (break_requested) {
+      break_requested = false;
+      got_break_flag = true;
+      return true;
+    }
+    if (exit_requested) {
+      exit_requested = false;
+      got_exit_flag = true;
+      return true;
+    }
+    return false;
+  };
+
+  for (;;) {
+    continue_requested = false;
+    if (consume_exit()) return LoopResult::kExited;                            // 1
+    move_later_to_active();                                                    // 2
+    if (!(flags & kLoopNoExitOnEmpty) && !alive()) return LoopResult::kNoEvents;  // 3
+
+    ++pass;
+    ++stats.iterations;
+    // 4. Poll.
+    TimePoint before = Clock::now();
+    std::optional<Duration> timeout;
+    if (n_active > 0 || (flags & kLoopNonblock)) {
+      timeout = Duration::zero();
+    } else if (auto deadline = earliest_deadline()) {
+      timeout = *deadline > before
+                    ? std::chrono::ceil<Duration>(*deadline - before)
+                    : Duration::zero();
+    }
+    cached_now.reset();
+    poller->wait(timeout, ready);
+    const TimePoint after = Clock::now();                                      // 5
+    const Duration waited = std::chrono::duration_cast<Duration>(after - before);
+    stats.poll_wait += waited;
+    stats.poll_wait_histogram.record(waited);
+    cached_now = after;
+    last_clock = after;
+
+    dispatch_ready();                                                          // 6
+    expire_timers(after);                                                      // 7
+    const int ran = run_active();                                              // 8
+    run_deferred_deletes();                                                    // 9
+
+    if (consume_exit()) return LoopResult::kExited;                            // 10
+    if (flags & kLoopNonblock) return LoopResult::kExited;
+    if ((flags & kLoopOnce) && ran > 0) return LoopResult::kExited;
+  }
+}
+
+}  // namespace reactor::detail

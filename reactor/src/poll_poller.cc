@@ -1,0 +1,76 @@
+// The poll(2) backend: a dense pollfd array plus fd → slot index. Always level-triggered:
+// kET is ignored (documented in event_base.h). kClosed uses POLLRDHUP.
+#include <poll.h>
+
+#include <cerrno>
+#include <system_error>
+
+#include "poller.h"
+
+namespace reactor::detail {
+namespace {
+
+class PollPoller final : public Poller {
+ public:
+  void set_interest(int fd, EventFlags interest) override {
+    if (fd < 0) return;
+    if (static_cast<std::size_t>(fd) >= slot_.size()) slot_.resize(fd + 1, -1);
+    int& slot = slot_[fd];
+    if (interest == 0) {
+      if (slot < 0) return;
+      // Swap-remove: the last pollfd takes the freed slot.
+      int last = static_cast<int>(fds_.size()) - 1;
+      if (slot != last) {
+        fds_[slot] = fds_[last];
+        slot_[fds_[slot].fd] = slot;
+      }
+      fds_.pop_back();
+      slot = -1;
+      return;
+    }
+    short events = 0;
+    if (interest & kRead) events |= POLLIN;
+    if (interest & kWrite) events |= POLLOUT;
+    if (interest & kClosed) events |= POLLRDHUP;
+    if (slot < 0) {
+      slot = static_cast<int>(fds_.size());
+      fds_.push_back(pollfd{fd, events, 0});
+    } else {
+      fds_[slot].events = events;
+    }
+  }
+
+  void wait(std::optional<Duration> timeout, std::vector<Ready>& out) override {
+    int n = ::poll(fds_.data(), fds_.size(), timeout_to_ms(timeout));
+    if (n < 0) {
+      if (errno == EINTR) return;
+      throw std::system_error(errno, std::generic_category(), "poll");
+    }
+    for (const pollfd& p : fds_) {
+      if (n == 0) break;
+      if (p.revents == 0) continue;
+      --n;
+      EventFlags what = 0;
+      if (p.revents & (POLLHUP | POLLERR | POLLNVAL)) {
+        what = kRead | kWrite | kClosed;
+      } else {
+        if (p.revents & POLLIN) what |= kRead;
+        if (p.revents & POLLOUT) what |= kWrite;
+        if (p.revents & POLLRDHUP) what |= kClosed;
+      }
+      out.push_back(Ready{p.fd, what});
+    }
+  }
+
+  Backend kind() const override { return Backend::kPoll; }
+
+ private:
+  std::vector<pollfd> fds_;
+  std::vector<int> slot_;  // per fd: index in fds_, -1 when absent
+};
+
+}  // namespace
+
+std::unique_ptr<Poller> make_poll_poller() { return std::make_unique<PollPoller>(); }
+
+}  // namespace reactor::detail

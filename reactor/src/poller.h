@@ -1,0 +1,43 @@
+// Poller: the readiness backend (epoll or poll) behind an EventBase.
+//
+// It knows fds and interest masks only. The base maps fd → events and owns them; the poller
+// owns no Event and no fd (only its own epoll fd). Interest bits are the public kRead,
+// kWrite, kClosed and kET; results use kRead, kWrite and kClosed.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "reactor/clock.h"
+#include "reactor/event_base.h"
+#include "reactor/event_flags.h"
+
+namespace reactor::detail {
+
+struct Ready {
+  int fd;
+  EventFlags what;
+};
+
+class Poller {
+ public:
+  virtual ~Poller() = default;
+  // Makes `interest` the fd's interest set; 0 removes the fd. Throws std::system_error when
+  // the kernel refuses the fd (EBADF, EPERM for regular files, ...). Removing an fd that
+  // was already closed is not an error.
+  virtual void set_interest(int fd, EventFlags interest) = 0;
+  // Waits up to `timeout` (nullopt = forever) and appends the ready fds to `out`.
+  // EINTR returns with nothing ready.
+  virtual void wait(std::optional<Duration> timeout, std::vector<Ready>& out) = 0;
+  virtual Backend kind() const = 0;
+};
+
+std::unique_ptr<Poller> make_epoll_poller();
+std::unique_ptr<Poller> make_poll_poller();
+std::unique_ptr<Poller> make_poller(Backend backend);
+
+// Milliseconds for epoll_wait/poll, rounded up so that a timer is never woken early.
+int timeout_to_ms(std::optional<Duration> timeout);
+
+}  // namespace reactor::detail

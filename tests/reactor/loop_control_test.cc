@@ -1,0 +1,173 @@
+// Loop control: dispatch, loop flags, loopexit / loopbreak / loopcontinue, got_exit /
+// got_break, and sticky exit requests.
+#include <thread>
+
+#include "reactor_test_util.h"
+
+namespace reactor::testing {
+namespace {
+
+class LoopControl : public ReactorTest {};
+
+TEST_P(LoopControl, EmptyBaseReturnsNoEvents) {
+  EXPECT_EQ(base_.dispatch(), LoopResult::kNoEvents);
+  EXPECT_EQ(base_.loop(kLoopOnce), LoopResult::kNoEvents);
+  EXPECT_FALSE(base_.got_exit());
+  EXPECT_FALSE(base_.got_break());
+}
+
+TEST_P(LoopControl, NonblockDoesOnePassWithoutBlocking) {
+  SocketPair sp;
+  int calls = 0;
+  Event ev(base_, sp.a.get(), kRead | kPersist, [&](int, EventFlags) { ++calls; });
+  ev.add();
+  auto start = Clock::now();
+  EXPECT_EQ(base_.loop(kLoopNonblock), LoopResult::kExited);
+  EXPECT_LT(Clock::now() - start, 1s);
+  EXPECT_EQ(calls, 0);
+  WriteByte(sp.b.get());
+  EXPECT_EQ(base_.loop(kLoopNonblock), LoopResult::kExited);
+  EXPECT_EQ(calls, 1);
+  ev.del();
+}
+
+TEST_P(LoopControl, OnceBlocksForTheFirstEventsThenReturns) {
+  int calls = 0;
+  auto t = Event::timer(base_, [&](int, EventFlags) { ++calls; });
+  auto later = Event::timer(base_, [&](int, EventFlags) { ++calls; });
+  t->add(Duration(10ms));
+  later->add(Duration(1h));
+  EXPECT_EQ(base_.loop(kLoopOnce), LoopResult::kExited);
+  EXPECT_EQ(calls, 1);
+  later->del();
+}
+
+TEST_P(LoopControl, NoExitOnEmptyKeepsRunningUntilBreak) {
+  std::thread poster;
+  base_.post([&] {
+    // Nothing is registered, yet the loop must stay: break it from another thread.
+    poster = std::thread([this] { base_.loopbreak(); });
+  });
+  EXPECT_EQ(base_.loop(kLoopNoExitOnEmpty), LoopResult::kExited);
+  EXPECT_TRUE(base_.got_break());
+  poster.join();
+}
+
+TEST_P(LoopControl, LoopexitLetsTheCurrentPassFinish) {
+  int calls = 0;
+  auto a = Event::timer(base_, [&](int, EventFlags) {
+    ++calls;
+    base_.loopexit();
+  });
+  auto b = Event::timer(base_, [&](int, EventFlags) { ++calls; });
+  auto keep = Event::timer(base_, [](int, EventFlags) {});
+  keep->add(Duration(1h));
+  a->activate(kTimeout);
+  b->activate(kTimeout);
+  EXPECT_EQ(base_.dispatch(), LoopResult::kExited);
+  EXPECT_EQ(calls, 2);  // b still ran: loopexit waits for the active queue
+  EXPECT_TRUE(base_.got_exit());
+  EXPECT_FALSE(base_.got_break());
+  keep->del();
+}
+
+TEST_P(LoopControl, LoopbreakStopsRightAfterTheCurrentCallback) {
+  int calls = 0;
+  auto a = Event::timer(base_, [&](int, EventFlags) {
+    ++calls;
+    base_.loopbreak();
+  });
+  auto b = Event::timer(base_, [&](int, EventFlags) { ++calls; });
+  a->activate(kTimeout);
+  b->activate(kTimeout);
+  EXPECT_EQ(base_.dispatch(), LoopResult::kExited);
+  EXPECT_EQ(calls, 1);
+  EXPECT_TRUE(base_.got_break());
+  EXPECT_FALSE(base_.got_exit());
+  // b is still active and runs in the next loop; got_break resets when loop() starts.
+  EXPECT_EQ(base_.loop(kLoopNonblock), LoopResult::kExited);
+  EXPECT_EQ(calls, 2);
+  EXPECT_FALSE(base_.got_break());
+}
+
+TEST_P(LoopControl, LoopexitWithDelayUsesATimer) {
+  auto keep = Event::timer(base_, [](int, EventFlags) {});
+  keep->add(Duration(1h));
+  base_.loopexit(Duration(20ms));
+  auto start = Clock::now();
+  EXPECT_EQ(base_.dispatch(), LoopResult::kExited);
+  EXPECT_GE(Clock::now() - start, 20ms);
+  EXPECT_LT(Clock::now() - start, 5s);
+  EXPECT_TRUE(base_.got_exit());
+  keep->del();
+}
+
+TEST_P(LoopControl, LoopexitDelayAloneKeepsTheLoopAliveUntilItFires) {
+  base_.loopexit(Duration(10ms));
+  EXPECT_EQ(base_.dispatch(), LoopResult::kExited);
+  EXPECT_TRUE(base_.got_exit());
+}
+
+TEST_P(LoopControl, ExitRequestedBeforeTheLoopIsSticky) {
+  auto keep = Event::timer(base_, [](int, EventFlags) {});
+  keep->add(Duration(1h));
+  base_.loopexit();
+  EXPECT_EQ(base_.dispatch(), LoopResult::kExited);  // would block for an hour if lost
+  EXPECT_TRUE(base_.got_exit());
+  base_.loopbreak();
+  EXPECT_EQ(base_.dispatch(), LoopResult::kExited);
+  EXPECT_TRUE(base_.got_break());
+  // Consumed: the next loop runs normally.
+  EXPECT_EQ(base_.loop(kLoopNonblock), LoopResult::kExited);
+  EXPECT_FALSE(base_.got_exit());
+  EXPECT_FALSE(base_.got_break());
+  keep->del();
+}
+
+TEST_P(LoopControl, BreakFromAnotherThreadBeforeTheLoopIsSticky) {
+  auto keep = Event::timer(base_, [](int, EventFlags) {});
+  keep->add(Duration(1h));
+  std::thread([this] { base_.loopbreak(); }).join();
+  EXPECT_EQ(base_.dispatch(), LoopResult::kExited);
+  EXPECT_TRUE(base_.got_break());
+  std::thread([this] { base_.loopexit(); }).join();
+  EXPECT_EQ(base_.dispatch(), LoopResult::kExited);
+  EXPECT_TRUE(base_.got_exit());
+  keep->del();
+}
+
+TEST_P(LoopControl, LoopcontinueStopsThePassAndPollsAgain) {
+  int calls = 0;
+  auto a = Event::timer(base_, [&](int, EventFlags) {
+    ++calls;
+    base_.loopcontinue();
+  });
+  auto b = Event::timer(base_, [&](int, EventFlags) { ++calls; });
+  a->activate(kTimeout);
+  b->activate(kTimeout);
+  uint64_t iterations = base_.stats().iterations;
+  base_.loop(kLoopNonblock);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(base_.stats().iterations, iterations + 1);
+  base_.loop(kLoopNonblock);
+  EXPECT_EQ(calls, 2);
+}
+
+TEST_P(LoopControl, LoopIsNotReentrant) {
+  bool threw = false;
+  auto t = Event::timer(base_, [&](int, EventFlags) {
+    try {
+      base_.loop(kLoopNonblock);
+    } catch (const std::logic_error&) {
+      threw = true;
+    }
+  });
+  t->activate(kTimeout);
+  base_.loop(kLoopNonblock);
+  EXPECT_TRUE(threw);
+}
+
+REACTOR_BACKEND_SUITE(LoopControl);
+
+}  // namespace
+}  // namespace reactor::testing

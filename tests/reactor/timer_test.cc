@@ -1,0 +1,160 @@
+// Timers: the indexed min-heap, common-timeout FIFO queues, the cached time.
+#include <algorithm>
+#include <random>
+#include <vector>
+
+#include "reactor_test_util.h"
+
+namespace reactor::testing {
+namespace {
+
+class Timers : public ReactorTest {};
+
+TEST_P(Timers, FireInDeadlineOrderAndNeverEarly) {
+  std::vector<int> order;
+  std::vector<std::unique_ptr<Event>> timers;
+  std::vector<TimePoint> fired_at(6);
+  const int delays_ms[] = {30, 10, 50, 20, 0, 40};
+  auto start = Clock::now();
+  for (int i = 0; i < 6; ++i) {
+    timers.push_back(Event::timer(base_, [&, i](int fd, EventFlags what) {
+      EXPECT_EQ(fd, -1);
+      EXPECT_EQ(what, kTimeout);
+      order.push_back(delays_ms[i]);
+      fired_at[i] = Clock::now();
+    }));
+    timers.back()->add(Duration(std::chrono::milliseconds(delays_ms[i])));
+  }
+  EXPECT_EQ(base_.dispatch(), LoopResult::kNoEvents);
+  EXPECT_EQ(order, (std::vector<int>{0, 10, 20, 30, 40, 50}));
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_GE(fired_at[i] - start, std::chrono::milliseconds(delays_ms[i]));
+  }
+}
+
+TEST_P(Timers, HeapRemovalFromTheMiddleKeepsOrder) {
+  // Many timers with shuffled deadlines; delete every third, from anywhere in the heap.
+  std::vector<std::unique_ptr<Event>> timers;
+  std::vector<int> fired;
+  std::vector<int> delays(60);
+  for (int i = 0; i < 60; ++i) delays[i] = i;
+  std::mt19937 rng(42);
+  std::shuffle(delays.begin(), delays.end(), rng);
+  for (int i = 0; i < 60; ++i) {
+    int d = delays[i];
+    timers.push_back(Event::timer(base_, [&fired, d](int, EventFlags) { fired.push_back(d); }));
+    timers.back()->add(Duration(std::chrono::milliseconds(d / 3)));
+  }
+  std::vector<int> expected;
+  for (int i = 0; i < 60; ++i) {
+    if (delays[i] % 3 == 0) {
+      timers[i]->del();
+    } else {
+      expected.push_back(delays[i]);
+    }
+  }
+  // Re-adding moves a timer: push one far out, then back.
+  std::size_t moved = delays[1] % 3 != 0 ? 1 : 2;
+  if (delays[moved] % 3 == 0) moved = 4;  // delays are a permutation: one of these survives
+  ASSERT_NE(delays[moved] % 3, 0);
+  timers[moved]->add(Duration(1h));
+  timers[moved]->add(Duration(std::chrono::milliseconds(delays[moved] / 3)));
+  EXPECT_EQ(base_.dispatch(), LoopResult::kNoEvents);
+  ASSERT_EQ(fired.size(), expected.size());
+  // Deadlines are d/3 ms: equal buckets may fire in any order, but buckets are ordered.
+  for (std::size_t i = 1; i < fired.size(); ++i) EXPECT_LE(fired[i - 1] / 3, fired[i] / 3);
+}
+
+TEST_P(Timers, CommonTimeoutsAreFifoAndShareAQueue) {
+  CommonTimeout ct = base_.init_common_timeout(Duration(20ms));
+  CommonTimeout again = base_.init_common_timeout(Duration(20ms));
+  CommonTimeout other = base_.init_common_timeout(Duration(5ms));
+  EXPECT_EQ(ct.index, again.index);
+  EXPECT_NE(ct.index, other.index);
+  EXPECT_EQ(ct.duration, Duration(20ms));
+  std::vector<int> order;
+  std::vector<std::unique_ptr<Event>> timers;
+  for (int i = 0; i < 5; ++i) {
+    timers.push_back(Event::timer(base_, [&order, i](int, EventFlags what) {
+      EXPECT_EQ(what, kTimeout);
+      order.push_back(i);
+    }));
+  }
+  timers[0]->add(ct);
+  timers[1]->add(ct);
+  timers[2]->add(ct);
+  timers[3]->add(other);  // shorter queue fires first
+  timers[4]->add(Duration(10ms));  // heap timer in between
+  timers[1]->del();                // O(1) removal from the middle of a queue
+  std::optional<Duration> left;
+  EXPECT_EQ(timers[0]->pending(kTimeout, &left), kTimeout);
+  EXPECT_LE(*left, Duration(20ms));
+  auto start = Clock::now();
+  EXPECT_EQ(base_.dispatch(), LoopResult::kNoEvents);
+  EXPECT_GE(Clock::now() - start, 20ms);
+  EXPECT_EQ(order, (std::vector<int>{3, 4, 0, 2}));
+}
+
+TEST_P(Timers, PersistentCommonTimeoutTicks) {
+  CommonTimeout ct = base_.init_common_timeout(Duration(5ms));
+  int ticks = 0;
+  std::unique_ptr<Event> t;
+  t = std::make_unique<Event>(base_, -1, kPersist, [&](int, EventFlags what) {
+    EXPECT_EQ(what, kTimeout);
+    if (++ticks == 3) t->del();
+  });
+  t->add(ct);
+  EXPECT_EQ(base_.dispatch(), LoopResult::kNoEvents);
+  EXPECT_EQ(ticks, 3);
+}
+
+TEST_P(Timers, ForeignCommonTimeoutFallsBackToAPlainDuration) {
+  int calls = 0;
+  auto t = Event::timer(base_, [&](int, EventFlags) { ++calls; });
+  t->add(CommonTimeout{Duration(1ms), 99});
+  EXPECT_EQ(base_.dispatch(), LoopResult::kNoEvents);
+  EXPECT_EQ(calls, 1);
+}
+
+TEST_P(Timers, NowIsCachedForTheWholeCallbackPhase) {
+  TimePoint first{}, second{};
+  auto a = Event::timer(base_, [&](int, EventFlags) {
+    first = base_.now();
+    // Burn a little time; the cached time must not move.
+    auto until = Clock::now() + 2ms;
+    while (Clock::now() < until) {
+    }
+  });
+  auto b = Event::timer(base_, [&](int, EventFlags) { second = base_.now(); });
+  a->activate(kTimeout);
+  b->activate(kTimeout);
+  base_.loop(kLoopNonblock);
+  EXPECT_EQ(first, second);
+  EXPECT_NE(first, TimePoint{});
+  // Outside the loop, now() is the real time.
+  auto t0 = base_.now();
+  auto until = Clock::now() + 1ms;
+  while (Clock::now() < until) {
+  }
+  EXPECT_GT(base_.now(), t0);
+}
+
+TEST_P(Timers, ReAddReplacesAndPlainAddClearsTheTimeout) {
+  SocketPair sp;
+  Event ev(base_, sp.a.get(), kRead, [](int, EventFlags) {});
+  ev.add(Duration(1h));
+  std::optional<Duration> left;
+  EXPECT_EQ(ev.pending(kTimeout, &left), kTimeout);
+  EXPECT_GT(*left, Duration(59min));
+  ev.add(Duration(1s));
+  EXPECT_EQ(ev.pending(kTimeout, &left), kTimeout);
+  EXPECT_LE(*left, Duration(1s));
+  ev.add();
+  EXPECT_EQ(ev.pending(kTimeout | kRead), kRead);
+  ev.del();
+}
+
+REACTOR_BACKEND_SUITE(Timers);
+
+}  // namespace
+}  // namespace reactor::testing
