@@ -80,7 +80,11 @@ TEST_P(Inspection, StatsCountIterationsCallbacksAndTime) {
   EXPECT_GE(after.poll_wait, Duration(1ms));  // it blocked for the timer
   // Internal callbacks are timed too, so the histogram holds at least the user ones.
   EXPECT_GE(after.callback_histogram.total, after.callbacks);
-  EXPECT_GE(after.callback_histogram.counts[6], 1u);  // (1 ms, 4 ms]
+  std::uint64_t over_1ms = 0;  // buckets above 1 ms (a loaded machine may stretch 2 ms)
+  for (std::size_t i = 6; i < after.callback_histogram.counts.size(); ++i) {
+    over_1ms += after.callback_histogram.counts[i];
+  }
+  EXPECT_GE(over_1ms, 1u);
   EXPECT_EQ(after.poll_wait_histogram.total, after.iterations);
 }
 
