@@ -64,9 +64,11 @@ std::size_t growth_alloc(const BufferBlock* tail, std::size_t need) {
 }
 
 std::size_t read_alloc(std::size_t want) {
-  if (want <= kMinBlockAlloc) return kMinBlockAlloc;
-  if (want <= kMaxPow2Alloc) return round_up_pow2(want);
-  return block_alloc_size(want);
+  // Exactly `want` bytes of storage: rounding the allocation up to a power of two would double
+  // a 64 KiB read block (and cross malloc's mmap threshold); rounding the storage down would
+  // split a 4 KiB message over two reads. The block is trimmed to a power of two after the read.
+  if (want > SIZE_MAX - kHeader) throw std::bad_alloc();
+  return std::max(kMinBlockAlloc, want + kHeader);
 }
 
 BufferBlock* new_block_of_alloc(std::size_t alloc_size) {

@@ -73,8 +73,8 @@ std::size_t block_alloc_size(std::size_t min_capacity);
 // least `need`, and twice the tail's used size (capped at kMaxGrowthAlloc), so that many small
 // appends end up in O(log n) blocks while one small message stays in a 512-byte block.
 std::size_t growth_alloc(const BufferBlock* tail, std::size_t need);
-// Allocation size for a block that readv fills with up to `want` bytes: a power of two
-// (header included, so the block holds slightly less than `want` when `want` is one).
+// Allocation size for a block that readv fills with up to `want` bytes: room for exactly
+// `want` (at least kMinBlockAlloc in all).
 std::size_t read_alloc(std::size_t want);
 
 // A new owned, empty block with at least min_capacity bytes of storage. Throws bad_alloc.

@@ -87,6 +87,10 @@ TEST(BufferIoTest, ReadRespectsMaxBytesAndAppendsToTail) {
   EXPECT_EQ(buf.block_count(), 1u);  // fitted into the tail block's free space
   EXPECT_EQ(buf.read_from(a.fd, 1 << 20), 9900);
   EXPECT_EQ(buf.to_string(), "prefix" + data);
+  // Into an empty buffer, max_bytes is honoured exactly: a 4 KiB message is one call.
+  ASSERT_EQ(::write(b.fd, data.data(), 4096), 4096);
+  Buffer fresh;
+  EXPECT_EQ(fresh.read_from(a.fd, 4096), 4096);
   errno = 0;
   EXPECT_EQ(buf.read_from(a.fd, 0), -1);
   EXPECT_EQ(errno, EINVAL);
