@@ -1,0 +1,156 @@
+// parse_config and its value parsers: flags, REACTORD_* environment, errors, --help/--version.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "server/config.h"
+
+namespace reactord {
+namespace {
+
+using namespace std::chrono_literals;
+
+ConfigResult parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "reactord");
+  std::vector<const char*> argv;
+  for (auto& a : args) argv.push_back(a.c_str());
+  return parse_config(static_cast<int>(argv.size()), argv.data());
+}
+
+Config parsed(std::vector<std::string> args) {
+  ConfigResult r = parse(std::move(args));
+  if (auto* e = std::get_if<ConfigExit>(&r)) {
+    ADD_FAILURE() << "unexpected exit " << e->exit_code << ": " << e->message;
+    return Config{};
+  }
+  return std::get<ParsedConfig>(r).config;
+}
+
+ConfigExit exited(std::vector<std::string> args) {
+  ConfigResult r = parse(std::move(args));
+  if (!std::holds_alternative<ConfigExit>(r)) {
+    ADD_FAILURE() << "parse succeeded";
+    return ConfigExit{};
+  }
+  return std::get<ConfigExit>(r);
+}
+
+TEST(Config, DurationsAcceptTheUsualUnits) {
+  EXPECT_EQ(parse_duration("1s"), reactor::Duration(1s));
+  EXPECT_EQ(parse_duration("500ms"), reactor::Duration(500ms));
+  EXPECT_EQ(parse_duration("2m"), reactor::Duration(2min));
+  EXPECT_EQ(parse_duration("1h"), reactor::Duration(1h));
+  EXPECT_EQ(parse_duration("250us"), reactor::Duration(250us));
+  EXPECT_EQ(parse_duration("1.5s"), reactor::Duration(1500ms));
+  EXPECT_EQ(parse_duration("30"), reactor::Duration(30s));
+  EXPECT_EQ(parse_duration("0"), reactor::Duration(0));
+  for (const char* bad : {"", "s", "-1s", "1x", "1 parsec", "1..2s", "ms5", "1e400s", "99999999999h"}) {
+    EXPECT_FALSE(parse_duration(bad).has_value()) << bad;
+  }
+  EXPECT_EQ(format_duration(1500ms), "1500ms");
+  EXPECT_EQ(format_duration(2min), "2m");
+  EXPECT_EQ(format_duration(30s), "30s");
+}
+
+TEST(Config, SizesAcceptBinaryUnits) {
+  EXPECT_EQ(parse_size("65536"), 65536u);
+  EXPECT_EQ(parse_size("64KiB"), 65536u);
+  EXPECT_EQ(parse_size("1MiB"), 1048576u);
+  EXPECT_EQ(parse_size("1M"), 1048576u);
+  EXPECT_EQ(parse_size("2GiB"), 2147483648u);
+  for (const char* bad : {"", "KiB", "-5", "1.3", "12 apples", "1TiB"}) {
+    EXPECT_FALSE(parse_size(bad).has_value()) << bad;
+  }
+}
+
+TEST(Config, DefaultsMatchTheSeedAndTheIssue) {
+  Config c = parsed({});
+  EXPECT_EQ(c.listen.to_string(), "0.0.0.0:9995");
+  EXPECT_EQ(c.control_listen.to_string(), "127.0.0.1:50051");
+  EXPECT_EQ(c.metrics_listen.to_string(), "127.0.0.1:9464");
+  EXPECT_EQ(c.loops, 1u);
+  EXPECT_EQ(c.greeting, "Hello, World!\n");
+  EXPECT_EQ(c.log_level, LogLevel::kInfo);
+}
+
+TEST(Config, EveryFlagIsParsed) {
+  Config c = parsed({"--listen", "[::1]:0", "--control-listen", "127.0.0.1:1", "--metrics-listen",
+                     "127.0.0.1:2", "--loops", "3", "--accept-mode", "single", "--max-connections",
+                     "7", "--idle-timeout", "2m", "--max-output-buffer", "64KiB",
+                     "--drain-timeout", "500ms", "--log-level", "debug", "--greeting", "hi"});
+  EXPECT_TRUE(c.listen.is_ipv6());
+  EXPECT_EQ(c.listen.port(), 0);
+  EXPECT_EQ(c.control_listen.port(), 1);
+  EXPECT_EQ(c.metrics_listen.port(), 2);
+  EXPECT_EQ(c.loops, 3u);
+  EXPECT_EQ(c.accept_mode, AcceptMode::kSingle);
+  EXPECT_EQ(c.max_connections, 7u);
+  EXPECT_EQ(c.idle_timeout, reactor::Duration(2min));
+  EXPECT_EQ(c.max_output_buffer, 65536u);
+  EXPECT_EQ(c.drain_timeout, reactor::Duration(500ms));
+  EXPECT_EQ(c.log_level, LogLevel::kDebug);
+  EXPECT_EQ(c.greeting, "hi");
+  Config eq = parsed({"--loops=2", "--idle-timeout=0"});
+  EXPECT_EQ(eq.loops, 2u);
+  EXPECT_EQ(eq.idle_timeout.count(), 0);
+}
+
+TEST(Config, EnvironmentProvidesFlagsAndTheCommandLineWins) {
+  ::setenv("REACTORD_LISTEN", "127.0.0.1:7777", 1);
+  ::setenv("REACTORD_MAX_CONNECTIONS", "42", 1);
+  ::setenv("REACTORD_IDLE_TIMEOUT", "3s", 1);
+  Config c = parsed({"--max-connections", "43"});
+  ::unsetenv("REACTORD_LISTEN");
+  ::unsetenv("REACTORD_MAX_CONNECTIONS");
+  ::unsetenv("REACTORD_IDLE_TIMEOUT");
+  EXPECT_EQ(c.listen.to_string(), "127.0.0.1:7777");
+  EXPECT_EQ(c.max_connections, 43u);
+  EXPECT_EQ(c.idle_timeout, reactor::Duration(3s));
+  ::setenv("REACTORD_LOOPS", "zero", 1);
+  ConfigExit e = exited({});
+  ::unsetenv("REACTORD_LOOPS");
+  EXPECT_NE(e.exit_code, 0);
+  EXPECT_NE(e.message.find("--loops"), std::string::npos) << e.message;
+}
+
+TEST(Config, BadValuesGiveOneClearLine) {
+  struct Case { std::vector<std::string> args; const char* mentions; };
+  const Case cases[] = {
+      {{"--loops", "0"}, "--loops"},
+      {{"--loops", "many"}, "--loops"},
+      {{"--listen", "nowhere"}, "--listen"},
+      {{"--listen", "1.2.3.4:99999"}, "--listen"},
+      {{"--control-listen", "localhost"}, "--control-listen"},
+      {{"--metrics-listen", ":"}, "--metrics-listen"},
+      {{"--idle-timeout", "soon"}, "--idle-timeout"},
+      {{"--drain-timeout", "-1s"}, "--drain-timeout"},
+      {{"--max-output-buffer", "10"}, "--max-output-buffer"},
+      {{"--max-connections", "0"}, "--max-connections"},
+      {{"--log-level", "loud"}, "--log-level"},
+      {{"--accept-mode", "random"}, "--accept-mode"},
+      {{"--no-such-flag"}, "no-such-flag"},
+      {{"--loops"}, "loops"},
+  };
+  for (const Case& c : cases) {
+    ConfigExit e = exited(c.args);
+    EXPECT_NE(e.exit_code, 0) << c.mentions;
+    EXPECT_NE(e.message.find(c.mentions), std::string::npos) << e.message;
+    EXPECT_EQ(e.message.find('\n'), e.message.size() - 1) << "one line: " << e.message;
+  }
+}
+
+TEST(Config, HelpAndVersionExitZero) {
+  ConfigExit help = exited({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* flag : {"--listen", "--control-listen", "--metrics-listen", "--loops",
+                           "--max-connections", "--idle-timeout", "--max-output-buffer",
+                           "--drain-timeout", "--log-level", "--greeting", "REACTORD_"}) {
+    EXPECT_NE(help.message.find(flag), std::string::npos) << flag;
+  }
+  ConfigExit version = exited({"--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_NE(version.message.find("reactord "), std::string::npos);
+}
+
+}  // namespace
+}  // namespace reactord

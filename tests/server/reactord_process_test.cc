@@ -1,0 +1,232 @@
+// The real reactord binary: flags, signals, real peers (nc, socat), and our clients.
+// Binary paths come from CMake (REACTORD_BIN, REACTOR_CLIENT_BIN, REACTOR_BENCH_BIN).
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "test_process.h"
+#include "test_socket.h"
+
+namespace reactord::test {
+namespace {
+
+// reactord on 127.0.0.1:0 with the given extra flags; port() once it says where it listens.
+struct Reactord {
+  explicit Reactord(std::vector<std::string> flags = {}, std::vector<std::string> env = {})
+      : process(make_argv(std::move(flags)), std::move(env)) {
+    auto p = process.wait_for_output(R"(listening on 127\.0\.0\.1:(\d+))", 10000ms);
+    if (p) port = static_cast<std::uint16_t>(std::stoi(*p));
+  }
+  static std::vector<std::string> make_argv(std::vector<std::string> flags) {
+    std::vector<std::string> argv = {REACTORD_BIN, "--listen", "127.0.0.1:0"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    return argv;
+  }
+  reactor::SocketAddress address() const { return reactor::SocketAddress::ipv4_loopback(port); }
+  std::string host_port() const { return "127.0.0.1:" + std::to_string(port); }
+  Process process;
+  std::uint16_t port = 0;
+};
+
+// Runs a short-lived program to completion (bounded) and returns {exit code, output}.
+std::pair<int, std::string> run(std::vector<std::string> argv, const std::string& input = {},
+                                std::chrono::milliseconds timeout = 20000ms) {
+  Process p(std::move(argv));
+  if (!input.empty()) p.write_stdin(input);
+  p.close_stdin();
+  auto code = p.wait_exit(timeout);
+  return {code.value_or(-1), p.output()};
+}
+
+TEST(Reactord, PrintsItsPortAndEchoes) {
+  Reactord d;
+  ASSERT_NE(d.port, 0) << d.process.output();
+  reactor::UniqueFd fd = connect_to(d.address());
+  ASSERT_TRUE(fd.valid());
+  EXPECT_EQ(read_exactly(fd.get(), 14), "Hello, World!\n");
+  ASSERT_TRUE(write_all(fd.get(), "abc\n"));
+  EXPECT_EQ(read_exactly(fd.get(), 4), "abc\n");
+}
+
+TEST(Reactord, FlagsComeFromTheEnvironmentToo) {
+  Reactord d({}, {"REACTORD_GREETING=Hi there\n"});
+  ASSERT_NE(d.port, 0) << d.process.output();
+  reactor::UniqueFd fd = connect_to(d.address());
+  EXPECT_EQ(read_exactly(fd.get(), 9), "Hi there\n");
+}
+
+TEST(Reactord, HelpAndVersion) {
+  auto [help_code, help] = run({REACTORD_BIN, "--help"});
+  EXPECT_EQ(help_code, 0);
+  EXPECT_NE(help.find("--max-output-buffer"), std::string::npos) << help;
+  auto [version_code, version] = run({REACTORD_BIN, "--version"});
+  EXPECT_EQ(version_code, 0);
+  EXPECT_NE(version.find("reactord"), std::string::npos) << version;
+}
+
+TEST(Reactord, BadFlagsExitNonZeroWithOneMessage) {
+  const std::vector<std::vector<std::string>> cases = {
+      {"--loops", "0"}, {"--idle-timeout", "5 parsecs"}, {"--bogus"},
+      {"--listen", "not-an-address"}, {"--max-output-buffer", "lots"}};
+  for (const auto& flags : cases) {
+    std::vector<std::string> argv = {REACTORD_BIN};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    auto [code, out] = run(argv);
+    EXPECT_NE(code, 0) << flags[0];
+    EXPECT_EQ(out.rfind("reactord: ", 0), 0u) << out;
+    EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+  }
+}
+
+TEST(Reactord, AddressInUseExitsNonZeroWithTheReason) {
+  // Someone else holds a port (a plain listening socket, no SO_REUSEPORT).
+  reactor::UniqueFd holder(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(holder.get(), reinterpret_cast<sockaddr*>(&sin), sizeof sin), 0);
+  ASSERT_EQ(::listen(holder.get(), 1), 0);
+  const auto taken = reactor::SocketAddress::local_of(holder.get());
+  for (const char* loops : {"1", "2"}) {
+    auto [code, out] = run({REACTORD_BIN, "--listen", taken.to_string(), "--loops", loops});
+    EXPECT_NE(code, 0) << "loops " << loops;
+    EXPECT_NE(out.find("Address already in use"), std::string::npos) << out;
+    EXPECT_NE(out.find(taken.to_string()), std::string::npos) << out;
+  }
+}
+
+TEST(Reactord, SigintExitsAfterTwoSecondsWithTheSeedsMessage) {
+  Reactord d;
+  ASSERT_NE(d.port, 0) << d.process.output();
+  reactor::UniqueFd fd = connect_to(d.address());
+  ASSERT_EQ(read_exactly(fd.get(), 14), "Hello, World!\n");
+  const auto start = TestClock::now();
+  d.process.signal(SIGINT);
+  ASSERT_TRUE(d.process.wait_for_output("Caught an interrupt signal; exiting cleanly in two seconds.", 3000ms))
+      << d.process.output();
+  // Still serving during the two seconds.
+  ASSERT_TRUE(write_all(fd.get(), "during"));
+  EXPECT_EQ(read_exactly(fd.get(), 6), "during");
+  auto code = d.process.wait_exit(6000ms);
+  const auto elapsed = TestClock::now() - start;
+  ASSERT_TRUE(code.has_value()) << d.process.output();
+  EXPECT_EQ(*code, 0) << d.process.output();
+  EXPECT_GE(elapsed, 1900ms);
+  EXPECT_LT(elapsed, 4000ms);
+  EXPECT_TRUE(wait_closed(fd.get(), 1000ms));
+}
+
+TEST(Reactord, SigtermDrainsThenExitsZero) {
+  Reactord d({"--drain-timeout", "10s"});
+  ASSERT_NE(d.port, 0) << d.process.output();
+  reactor::UniqueFd fd = connect_to(d.address());
+  ASSERT_EQ(read_exactly(fd.get(), 14), "Hello, World!\n");
+  d.process.signal(SIGTERM);
+  ASSERT_TRUE(d.process.wait_for_output("draining", 3000ms)) << d.process.output();
+  // The client is let finish.
+  ASSERT_TRUE(write_all(fd.get(), "finish"));
+  EXPECT_EQ(read_exactly(fd.get(), 6), "finish");
+  // No new clients: not greeted.
+  reactor::UniqueFd late = connect_to(d.address());
+  if (late) {
+    EXPECT_FALSE(wait_for(late.get(), POLLIN, 200ms));
+  }
+  const auto start = TestClock::now();
+  fd.reset();  // the last client leaves: reactord exits well before the drain timeout
+  auto code = d.process.wait_exit(5000ms);
+  ASSERT_TRUE(code.has_value()) << d.process.output();
+  EXPECT_EQ(*code, 0) << d.process.output();
+  EXPECT_LT(TestClock::now() - start, 4s);
+}
+
+TEST(Reactord, SigtermClosesWhatIsLeftAtTheDrainTimeout) {
+  Reactord d({"--drain-timeout", "500ms"});
+  ASSERT_NE(d.port, 0) << d.process.output();
+  reactor::UniqueFd fd = connect_to(d.address());
+  ASSERT_EQ(read_exactly(fd.get(), 14), "Hello, World!\n");
+  const auto start = TestClock::now();
+  d.process.signal(SIGTERM);
+  EXPECT_TRUE(wait_closed(fd.get(), 5000ms)) << "closed at the drain timeout";
+  auto code = d.process.wait_exit(5000ms);
+  ASSERT_TRUE(code.has_value()) << d.process.output();
+  EXPECT_EQ(*code, 0) << d.process.output();
+  EXPECT_GE(TestClock::now() - start, 400ms);
+}
+
+TEST(Reactord, NetcatExchangesData) {
+  Reactord d;
+  ASSERT_NE(d.port, 0) << d.process.output();
+  // -N: shut the socket down after stdin's EOF; reactord then flushes the echo and closes.
+  auto [code, out] = run({"/bin/nc", "-N", "127.0.0.1", std::to_string(d.port)}, "one\ntwo\n");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out, "Hello, World!\none\ntwo\n");
+}
+
+TEST(Reactord, SocatExchangesData) {
+  Reactord d;
+  ASSERT_NE(d.port, 0) << d.process.output();
+  auto [code, out] = run({"/usr/bin/socat", "-t", "5", "-", "TCP:" + d.host_port()}, "socat line\n");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out, "Hello, World!\nsocat line\n");
+}
+
+TEST(Reactord, ReactorClientTalksToIt) {
+  Reactord d;
+  ASSERT_NE(d.port, 0) << d.process.output();
+  auto [code, out] = run({REACTOR_CLIENT_BIN, d.host_port(), "--send", "hello reactor"});
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out, "Hello, World!\nhello reactor\n");
+  auto [code2, out2] = run({REACTOR_CLIENT_BIN, "localhost:" + std::to_string(d.port)}, "a\nbb\n");
+  EXPECT_EQ(code2, 0) << out2;
+  EXPECT_EQ(out2, "Hello, World!\na\nbb\n");
+}
+
+TEST(Reactord, ReactorClientReportsAnUnreachableServer) {
+  // A port nobody listens on: bind one, then close it.
+  reactor::SocketAddress gone;
+  {
+    reactor::UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(s.get(), reinterpret_cast<sockaddr*>(&sin), sizeof sin), 0);
+    gone = reactor::SocketAddress::local_of(s.get());
+  }
+  auto [code, out] = run({REACTOR_CLIENT_BIN, gone.to_string(), "--send", "x"});
+  EXPECT_NE(code, 0);
+  EXPECT_NE(out.find("Connection refused"), std::string::npos) << out;
+  auto [code2, out2] = run({REACTOR_CLIENT_BIN, "no-such-host.invalid:1", "--send", "x"});
+  EXPECT_NE(code2, 0);
+  EXPECT_NE(out2.find("cannot resolve"), std::string::npos) << out2;
+}
+
+TEST(Reactord, ReactorBenchRunsCleanAgainstIt) {
+  Reactord d({"--loops", "2"});
+  ASSERT_NE(d.port, 0) << d.process.output();
+  auto [code, out] = run({REACTOR_BENCH_BIN, d.host_port(), "-c", "20", "-d", "4", "-s", "128", "-t", "1s"});
+  EXPECT_EQ(code, 0) << out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex(R"(RESULT \{.*"messages":(\d+).*"errors":(\d+))"))) << out;
+  EXPECT_GT(std::stoull(m[1].str()), 100u) << out;
+  EXPECT_EQ(m[2].str(), "0") << out;
+  EXPECT_NE(out.find("\"mode\":\"echo\""), std::string::npos);
+}
+
+TEST(Reactord, IdleConnectionsCostLittleMemory) {
+  Reactord d({"--log-level", "warn", "--max-connections", "20000"});
+  ASSERT_NE(d.port, 0) << d.process.output();
+  auto [code, out] = run({REACTOR_BENCH_BIN, d.host_port(), "--idle", "2000", "--hold", "200ms",
+                          "--pid", std::to_string(d.process.pid())}, {}, 60000ms);
+  EXPECT_EQ(code, 0) << out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex(R"("ready":(\d+).*"server_bytes_per_connection":(-?\d+))"))) << out;
+  EXPECT_EQ(m[1].str(), "2000");
+  const long per_connection = std::stol(m[2].str());
+  std::printf("reactord RSS per idle connection: %ld bytes\n", per_connection);
+  EXPECT_GT(per_connection, 0);
+  // Generous bound for debug/sanitizer builds; the release figure is in the report.
+  EXPECT_LT(per_connection, 8192) << out;
+}
+
+}  // namespace
+}  // namespace reactord::test

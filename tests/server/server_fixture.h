@@ -1,0 +1,78 @@
+// An in-process reactord Server on 127.0.0.1:0, and a way to run code on one of its loops
+// from the test thread (post + future, bounded in time).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <future>
+#include <memory>
+#include <thread>
+
+#include "server/server.h"
+#include "test_socket.h"
+
+namespace reactord::test {
+
+inline Config test_config() {
+  Config config;
+  config.listen = reactor::SocketAddress::ipv4_loopback(0);
+  config.handle_signals = false;
+  config.idle_timeout = std::chrono::seconds(60);
+  return config;
+}
+
+// Runs fn on loop `index` and returns its result (fails the test after 5 s).
+template <typename Fn>
+auto on_loop(Server& server, std::size_t index, Fn fn) -> decltype(fn(server.loop(index))) {
+  using Result = decltype(fn(server.loop(index)));
+  auto promise = std::make_shared<std::promise<Result>>();
+  auto future = promise->get_future();
+  LoopWorker& worker = server.loop(index);
+  worker.post([promise, fn, &worker]() mutable {
+    if constexpr (std::is_void_v<Result>) {
+      fn(worker);
+      promise->set_value();
+    } else {
+      promise->set_value(fn(worker));
+    }
+  });
+  if (future.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    ADD_FAILURE() << "loop " << index << " did not run the posted function within 5 s";
+    throw std::runtime_error("loop timeout");
+  }
+  return future.get();
+}
+
+// Polls cond (on the test thread) every 5 ms until true or timeout.
+template <typename Cond>
+bool eventually(Cond cond, std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return cond();
+}
+
+// A started server, stopped and waited for at the end of the test.
+struct RunningServer {
+  explicit RunningServer(Config config) : server(std::move(config)) { server.start(); }
+  ~RunningServer() {
+    server.stop();
+    EXPECT_EQ(server.wait(), 0);
+  }
+  reactor::UniqueFd connect() { return connect_to(server.listen_address()); }
+  // Connects and reads the greeting; fails the test if it does not come.
+  reactor::UniqueFd connect_greeted() {
+    reactor::UniqueFd fd = connect();
+    EXPECT_TRUE(fd.valid());
+    const std::string& greeting = server.config().greeting;
+    EXPECT_EQ(read_exactly(fd.get(), greeting.size()), greeting);
+    return fd;
+  }
+  Server server;
+};
+
+}  // namespace reactord::test

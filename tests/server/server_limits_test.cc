@@ -1,0 +1,235 @@
+// Limits in-process: --max-connections, --idle-timeout, backpressure (--max-output-buffer),
+// and drain / resume.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstring>
+
+#include "server/connection_registry.h"
+#include "server_fixture.h"
+
+namespace reactord::test {
+namespace {
+
+std::uint64_t closed(Server& s, CloseReason reason, std::size_t loop = 0) {
+  return s.loop(loop).counters().closed[static_cast<std::size_t>(reason)].get();
+}
+std::uint64_t rejected(Server& s, RejectReason reason, std::size_t loop = 0) {
+  return s.loop(loop).counters().rejected[static_cast<std::size_t>(reason)].get();
+}
+
+TEST(ServerLimits, MaxConnectionsRejectsAtOnceAndCounts) {
+  Config config = test_config();
+  config.max_connections = 3;
+  RunningServer s(config);
+  std::vector<reactor::UniqueFd> clients;
+  for (int i = 0; i < 3; ++i) clients.push_back(s.connect_greeted());
+  for (int i = 0; i < 2; ++i) {
+    reactor::UniqueFd extra = s.connect();
+    ASSERT_TRUE(extra.valid());
+    EXPECT_TRUE(wait_closed(extra.get(), 2000ms)) << "the 4th client must be closed at once";
+  }
+  EXPECT_TRUE(eventually([&] { return rejected(s.server, RejectReason::kMaxConnections) == 2; }));
+  EXPECT_EQ(s.server.open_connections(), 3u);
+  // A slot frees when a client leaves.
+  clients.pop_back();
+  ASSERT_TRUE(eventually([&] { return s.server.open_connections() == 2; }));
+  reactor::UniqueFd again = s.connect_greeted();
+  ASSERT_TRUE(write_all(again.get(), "ok"));
+  EXPECT_EQ(read_exactly(again.get(), 2), "ok");
+}
+
+TEST(ServerLimits, MaxConnectionsIsGlobalAcrossLoops) {
+  Config config = test_config();
+  config.loops = 2;
+  config.accept_mode = AcceptMode::kSingle;  // alternate loops deterministically
+  config.max_connections = 4;
+  RunningServer s(config);
+  std::vector<reactor::UniqueFd> clients;
+  for (int i = 0; i < 4; ++i) clients.push_back(s.connect_greeted());
+  for (int i = 0; i < 4; ++i) {
+    reactor::UniqueFd extra = s.connect();
+    EXPECT_TRUE(wait_closed(extra.get(), 2000ms));
+  }
+  EXPECT_TRUE(eventually([&] {
+    return rejected(s.server, RejectReason::kMaxConnections, 0) +
+               rejected(s.server, RejectReason::kMaxConnections, 1) == 4;
+  }));
+}
+
+TEST(ServerLimits, IdleTimeoutClosesIdleClientsOnly) {
+  Config config = test_config();
+  config.idle_timeout = std::chrono::milliseconds(300);
+  RunningServer s(config);
+  reactor::UniqueFd idle = s.connect_greeted();
+  reactor::UniqueFd busy = s.connect_greeted();
+  const auto start = TestClock::now();
+  // busy talks every 100 ms for 900 ms: it outlives several idle periods.
+  for (int i = 0; i < 9; ++i) {
+    ASSERT_TRUE(write_all(busy.get(), "."));
+    ASSERT_EQ(read_exactly(busy.get(), 1), ".") << "busy client closed after " << i << " messages";
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(wait_closed(idle.get(), 3000ms));
+  const auto elapsed = TestClock::now() - start;
+  EXPECT_LT(elapsed, 3s);
+  EXPECT_TRUE(eventually([&] { return closed(s.server, CloseReason::kIdleTimeout) >= 1; }));
+  EXPECT_TRUE(wait_closed(busy.get(), 3000ms)) << "then busy goes idle and is closed too";
+  EXPECT_TRUE(eventually([&] { return closed(s.server, CloseReason::kIdleTimeout) == 2; }));
+  // The idle timer is on the connection's record, and in the base's snapshot.
+}
+
+TEST(ServerLimits, IdleTimerUsesTheCommonTimeoutAndShowsInTheSnapshot) {
+  Config config = test_config();
+  config.idle_timeout = std::chrono::seconds(30);
+  RunningServer s(config);
+  reactor::UniqueFd fd = s.connect_greeted();
+  auto [record, infos] = on_loop(s.server, 0, [](LoopWorker& w) {
+    return std::make_pair(w.registry().snapshot().at(0), w.base().snapshot());
+  });
+  ASSERT_NE(record.idle_timer_event_id, 0u);
+  bool found = false;
+  for (const auto& info : infos) {
+    if (info.id == record.idle_timer_event_id) {
+      found = true;
+      EXPECT_EQ(info.owner, record.id);
+      EXPECT_EQ(info.label, "conn.idle");
+      EXPECT_EQ(info.state, reactor::EventState::kPending);
+      ASSERT_TRUE(info.time_left.has_value());
+      EXPECT_LE(*info.time_left, std::chrono::seconds(30));
+      EXPECT_GT(*info.time_left, std::chrono::seconds(25));
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+// A client sends 256 MiB and does not read: the server stops reading from it once its output
+// reaches --max-output-buffer, so memory stays bounded; when the client reads, all of it
+// comes back.
+TEST(ServerLimits, ClientThatDoesNotReadLeavesServerMemoryBounded) {
+  constexpr std::size_t kLimit = 256 * 1024;
+  constexpr std::size_t kTotal = 256u << 20;
+  Config config = test_config();
+  config.max_output_buffer = kLimit;
+  RunningServer s(config);
+  reactor::UniqueFd fd = s.connect_greeted();
+  const long rss_before = rss_kib();
+
+  std::string chunk(1 << 20, '\0');
+  for (std::size_t i = 0; i < chunk.size(); ++i) chunk[i] = static_cast<char>(i * 7 + i / 4093);
+  // Phase 1: send without reading until the send stalls for 300 ms (bounded: 15 s).
+  std::size_t sent = 0;
+  auto last_progress = TestClock::now();
+  const auto phase1_deadline = TestClock::now() + 15s;
+  while (sent < kTotal && TestClock::now() - last_progress < 300ms && TestClock::now() < phase1_deadline) {
+    const std::size_t off = sent % chunk.size();
+    const ssize_t w = ::send(fd.get(), chunk.data() + off, chunk.size() - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (w > 0) {
+      sent += static_cast<std::size_t>(w);
+      last_progress = TestClock::now();
+    } else {
+      ASSERT_TRUE(w < 0 && errno == EAGAIN) << std::strerror(errno);
+      wait_for(fd.get(), POLLOUT, 20ms);
+    }
+  }
+  ASSERT_LT(sent, kTotal) << "the server kept reading: no backpressure";
+  // What the server holds for this client is bounded by the limit plus one read.
+  auto record = on_loop(s.server, 0, [](LoopWorker& w) { return w.registry().snapshot().at(0); });
+  EXPECT_TRUE(record.reading_paused);
+  EXPECT_LE(record.bytes_buffered_out + record.bytes_buffered_in, kLimit + 256 * 1024);
+  EXPECT_GE(record.bytes_buffered_out, kLimit);
+  EXPECT_GE(s.server.loop(0).counters().backpressure_pauses.get(), 1u);
+  // The kernel's socket buffers hold the rest; our process (client side included) did not
+  // grow by anything near what was sent.
+  const long rss_growth_kib = rss_kib() - rss_before;
+  EXPECT_LT(rss_growth_kib, 64 * 1024) << "sent " << sent << " bytes";
+
+  // Phase 2: read and send the rest; every byte comes back, in order (bounded: 60 s).
+  std::atomic<bool> writer_ok{true};
+  std::thread writer([&] {
+    std::size_t total = sent;
+    while (total < kTotal) {
+      const std::size_t off = total % chunk.size();
+      const std::size_t n = std::min(chunk.size() - off, kTotal - total);
+      if (!write_all(fd.get(), std::string_view(chunk.data() + off, n), 60000ms)) {
+        writer_ok = false;
+        return;
+      }
+      total += n;
+    }
+  });
+  std::size_t received = 0;
+  bool same = true;
+  std::vector<char> buf(1 << 20);
+  const auto phase2_deadline = TestClock::now() + 60s;
+  while (received < kTotal && TestClock::now() < phase2_deadline) {
+    if (!wait_for(fd.get(), POLLIN, 1000ms)) continue;
+    const ssize_t r = ::recv(fd.get(), buf.data(), buf.size(), MSG_DONTWAIT);
+    if (r <= 0) {
+      if (r < 0 && errno == EAGAIN) continue;
+      break;
+    }
+    for (ssize_t i = 0; i < r && same; ++i) {
+      same = buf[static_cast<std::size_t>(i)] == chunk[(received + static_cast<std::size_t>(i)) % chunk.size()];
+    }
+    received += static_cast<std::size_t>(r);
+  }
+  writer.join();
+  EXPECT_TRUE(writer_ok);
+  EXPECT_EQ(received, kTotal);
+  EXPECT_TRUE(same) << "echo corrupted";
+}
+
+TEST(ServerLimits, DrainStopsAcceptingAndResumeUndoesIt) {
+  RunningServer s(test_config());
+  reactor::UniqueFd old = s.connect_greeted();
+  s.server.drain(std::chrono::seconds(30), /*exit_when_done=*/false);
+  EXPECT_EQ(s.server.state(), ServerState::kDraining);
+  ASSERT_TRUE(eventually([&] {
+    auto r = on_loop(s.server, 0, [](LoopWorker& w) { return w.registry().snapshot(); });
+    return r.size() == 1 && r[0].state == ConnectionState::kDraining;
+  }));
+  // Draining clients are still served.
+  ASSERT_TRUE(write_all(old.get(), "still"));
+  EXPECT_EQ(read_exactly(old.get(), 5), "still");
+  // A new client waits in the backlog: no greeting while draining...
+  reactor::UniqueFd waiting = s.connect();
+  ASSERT_TRUE(waiting.valid());
+  EXPECT_FALSE(wait_for(waiting.get(), POLLIN, 200ms));
+  // ... and is served after resume.
+  EXPECT_TRUE(s.server.resume());
+  EXPECT_FALSE(s.server.resume());
+  EXPECT_EQ(read_exactly(waiting.get(), 14, 3000ms), "Hello, World!\n");
+  auto records = on_loop(s.server, 0, [](LoopWorker& w) { return w.registry().snapshot(); });
+  ASSERT_EQ(records.size(), 2u);
+  for (const auto& r : records) EXPECT_EQ(r.state, ConnectionState::kOpen);
+}
+
+TEST(ServerLimits, DrainDeadlineClosesWhatIsLeftGracefully) {
+  RunningServer s(test_config());
+  reactor::UniqueFd fd = s.connect_greeted();
+  const auto start = TestClock::now();
+  s.server.drain(std::chrono::milliseconds(200), /*exit_when_done=*/false);
+  EXPECT_TRUE(wait_closed(fd.get(), 5000ms));
+  EXPECT_LT(TestClock::now() - start, 4s);
+  EXPECT_TRUE(eventually([&] { return closed(s.server, CloseReason::kDrain) == 1; }));
+  EXPECT_EQ(s.server.state(), ServerState::kDraining) << "without exit_when_done it stays up";
+}
+
+TEST(ServerLimits, DrainWithExitStopsOnceTheLastClientLeaves) {
+  Server server(test_config());
+  server.start();
+  reactor::UniqueFd fd = connect_to(server.listen_address());
+  ASSERT_EQ(read_exactly(fd.get(), 14), "Hello, World!\n");
+  server.drain(std::chrono::seconds(30), /*exit_when_done=*/true);
+  ASSERT_TRUE(write_all(fd.get(), "bye"));
+  EXPECT_EQ(read_exactly(fd.get(), 3), "bye");
+  fd.reset();  // the last client leaves: the server stops
+  const auto start = TestClock::now();
+  EXPECT_EQ(server.wait(), 0);
+  EXPECT_LT(TestClock::now() - start, 5s);
+  EXPECT_EQ(server.state(), ServerState::kStopped);
+}
+
+}  // namespace
+}  // namespace reactord::test
