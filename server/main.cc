@@ -49,6 +49,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "reactord: %s\n", e.what());
     return 1;
   }
+  // Always printed, whatever --log-level says: scripts and tests read the bound port here.
+  std::printf("listening on %s\n", server.listen_address().to_string().c_str());
+  std::fflush(stdout);
   const int code = server.wait();
   std::printf("done\n");
   return code;

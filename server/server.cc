@@ -83,7 +83,7 @@ void Server::start() {
     }
     address = loop->listen_address();
   }
-  spdlog::info("listening on {} ({} loop{}{})", listen_address().to_string(), config_.loops,
+  spdlog::info("serving on {} ({} loop{}{})", listen_address().to_string(), config_.loops,
                config_.loops > 1 ? "s, accept mode " : "",
                config_.loops > 1 ? to_string(config_.accept_mode) : "");
   if (config_.handle_signals) install_signals();
@@ -175,7 +175,7 @@ int Server::wait() {
       spdlog::error("{} failed to stop: {}", component.name(), e.what());
     }
   }
-  for (auto& loop : loops_) loop->exit_loop(std::nullopt);
+  // The loops end as the stop asked (SIGINT: two seconds after the signal).
   {
     std::unique_lock lock(mutex_);
     wake_.wait(lock, [this] { return loops_ended_ == loops_.size(); });

@@ -71,6 +71,7 @@ TEST(ServerLimits, IdleTimeoutClosesIdleClientsOnly) {
     std::this_thread::sleep_for(100ms);
   }
   EXPECT_TRUE(wait_closed(idle.get(), 3000ms));
+  idle.reset();
   const auto elapsed = TestClock::now() - start;
   EXPECT_LT(elapsed, 3s);
   EXPECT_TRUE(eventually([&] { return closed(s.server, CloseReason::kIdleTimeout) >= 1; }));
@@ -211,6 +212,7 @@ TEST(ServerLimits, DrainDeadlineClosesWhatIsLeftGracefully) {
   const auto start = TestClock::now();
   s.server.drain(std::chrono::milliseconds(200), /*exit_when_done=*/false);
   EXPECT_TRUE(wait_closed(fd.get(), 5000ms));
+  fd.reset();
   EXPECT_LT(TestClock::now() - start, 4s);
   EXPECT_TRUE(eventually([&] { return closed(s.server, CloseReason::kDrain) == 1; }));
   EXPECT_EQ(s.server.state(), ServerState::kDraining) << "without exit_when_done it stays up";
