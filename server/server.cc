@@ -121,10 +121,8 @@ void Server::request_stop(int exit_code) {
   {
     std::lock_guard lock(mutex_);
     if (!stop_requested_) exit_code_ = exit_code;
-    stop_requested_ = true;
   }
-  wake_.notify_all();
-  stop();
+  stop();  // asks the loops to exit, then wakes wait()
 }
 
 void Server::stop() { stop_now(std::nullopt); }
@@ -163,8 +161,9 @@ int Server::wait() {
     std::unique_lock lock(mutex_);
     wake_.wait(lock, [this] { return stop_requested_ || loops_ended_ == loops_.size(); });
   }
-  // Every loop ended on its own (exit_loop / break_loop on each): that is a stop too.
-  state_.store(static_cast<int>(ServerState::kStopping));
+  // Every loop ended on its own (exit_loop / break_loop on each): that is a stop too. (When a
+  // stop was already asked for, this changes nothing: a SIGINT's two seconds still run.)
+  stop_now(std::nullopt);
   // Components first, while the loops may still run their posted work.
   while (components_started_ > 0) {
     Component& component = *components_[--components_started_];
