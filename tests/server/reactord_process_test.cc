@@ -147,6 +147,7 @@ TEST(Reactord, SigtermClosesWhatIsLeftAtTheDrainTimeout) {
   const auto start = TestClock::now();
   d.process.signal(SIGTERM);
   EXPECT_TRUE(wait_closed(fd.get(), 5000ms)) << "closed at the drain timeout";
+  fd.reset();  // answer the FIN: the graceful close ends at once
   auto code = d.process.wait_exit(5000ms);
   ASSERT_TRUE(code.has_value()) << d.process.output();
   EXPECT_EQ(*code, 0) << d.process.output();
@@ -224,8 +225,13 @@ TEST(Reactord, IdleConnectionsCostLittleMemory) {
   const long per_connection = std::stol(m[2].str());
   std::printf("reactord RSS per idle connection: %ld bytes\n", per_connection);
   EXPECT_GT(per_connection, 0);
-  // Generous bound for debug/sanitizer builds; the release figure is in the report.
-  EXPECT_LT(per_connection, 8192) << out;
+  // Sanitizers multiply memory (shadow, redzones); the release figure is in the report.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  constexpr long kBound = 64 * 1024;
+#else
+  constexpr long kBound = 4096;
+#endif
+  EXPECT_LT(per_connection, kBound) << out;
 }
 
 }  // namespace
