@@ -25,9 +25,7 @@ Connection::~Connection() = default;
 
 void Connection::start() {
   bev_.set_owner(id_);
-  bev_.setcb([this](reactor::BufferEvent&) { on_read(); },
-             [this](reactor::BufferEvent&) { on_write(); },
-             [this](reactor::BufferEvent&, reactor::BevFlags what, int error) { on_event(what, error); });
+  set_callbacks(/*with_write=*/false);
   // The write callback only matters while reading is paused: it says the client has read
   // enough of its echo (the output is down to half the limit) to resume.
   bev_.set_write_low_watermark(loop_.config().max_output_buffer / 2);
@@ -40,6 +38,16 @@ void Connection::start() {
     bytes_out_at_idle_arm_ = bev_.bytes_written();
     idle_timer_->add(*idle);
   }
+}
+
+// The write callback is installed only while reading is paused: a BufferEvent with a write
+// callback queues it after every send that empties the output, and that queue costs memory
+// (and a deferred event) on every connection.
+void Connection::set_callbacks(bool with_write) {
+  reactor::BufferEvent::DataCallback write_cb;
+  if (with_write) write_cb = [this](reactor::BufferEvent&) { on_write(); };
+  bev_.setcb([this](reactor::BufferEvent&) { on_read(); }, std::move(write_cb),
+             [this](reactor::BufferEvent&, reactor::BevFlags what, int error) { on_event(what, error); });
 }
 
 void Connection::on_read() {
@@ -60,6 +68,7 @@ void Connection::on_read() {
     // Backpressure: the client does not read its echo. Stop reading until it does, so what it
     // keeps sending waits in the kernel (and then in the client), not in our memory.
     bev_.disable(reactor::kRead);
+    set_callbacks(/*with_write=*/true);
     reading_paused_ = true;
     loop_.on_backpressure_pause();
     loop_.on_connection_state_changed(*this);
@@ -71,6 +80,7 @@ void Connection::on_write() {
   if (!reading_paused_ || closing_) return;
   if (bev_.output().length() <= loop_.config().max_output_buffer / 2) {
     reading_paused_ = false;
+    set_callbacks(/*with_write=*/false);
     bev_.enable(reactor::kRead);
     loop_.on_connection_state_changed(*this);
   }

@@ -2,8 +2,9 @@
 // reads from its input Buffer to its output Buffer without copying. Kept small: an idle
 // connection costs this object, its BufferEvent and its idle timer.
 //
-// Backpressure: when the output reaches --max-output-buffer, reading is disabled; the write
-// low watermark (half the limit) callback re-enables it once the client has read enough.
+// Backpressure: when the output reaches --max-output-buffer, reading is disabled and a write
+// callback installed; the write low watermark (half the limit) callback re-enables reading
+// once the client has read enough.
 // Idle: an Event on the loop's common-timeout queue (O(1) re-arm), re-armed on every read; when
 // it fires and nothing was written in the meantime, the connection is closed (idle_timeout).
 //
@@ -57,6 +58,7 @@ class Connection {
   ConnectionRecord record() const;
 
  private:
+  void set_callbacks(bool with_write);
   void on_read();
   void on_write();
   void on_event(reactor::BevFlags what, int error);
