@@ -38,12 +38,18 @@ class Event {
 
   // evtimer_new(base, cb). Loop thread only.
   static std::unique_ptr<Event> timer(EventBase& base, Callback cb);
-  // evsignal_new(base, signo, cb): persistent signal event. Loop thread only.
+  // evsignal_new(base, signo, cb): persistent signal event. The callback runs on the loop
+  // thread, whatever thread the signal arrived on. A signal number belongs to ONE base at a
+  // time: add() on a second base throws std::logic_error until the first base has no event
+  // for it any more. The previous disposition is restored when the last event for the
+  // signal is removed. Loop thread only.
   static std::unique_ptr<Event> signal(EventBase& base, int signo, Callback cb);
 
   // event_add(ev, NULL): pending with no timeout (a pure timer needs a timeout).
   // Re-adding a pending event keeps it pending and replaces (or clears) its timeout.
-  // Throws std::system_error if the backend refuses the fd, std::logic_error on misuse.
+  // Throws std::system_error if the backend refuses the fd, std::logic_error on misuse (a
+  // pure timer without timeout; a signal owned by another base; kET and level-triggered
+  // events on one fd with epoll). kET is honoured by epoll only: poll is level-triggered.
   // Loop thread only.
   void add();
   // event_add(ev, &tv): pending, with a timeout from now. Loop thread only.

@@ -21,6 +21,8 @@
 
 namespace reactor {
 
+// kEpoll honours kET and scales with the number of fds; kPoll is level-triggered only (kET
+// ignored), for portability checks and tests.
 enum class Backend { kEpoll, kPoll };
 const char* to_string(Backend backend);
 
@@ -120,7 +122,9 @@ class EventBase {
   CommonTimeout init_common_timeout(Duration duration);
 
   // event_reinit: after fork(), in the child, re-create the backend, the wakeup eventfd and
-  // the signal pipe, and re-register every pending event. Loop thread only (the child's).
+  // the signal pipe, and re-register every pending event. The parent's epoll set is never
+  // touched. Throws std::system_error if a registered fd cannot be re-added (closed without
+  // del()). Loop thread only (the child's).
   void reinit();
 
   // event_base_priority_init: change the number of priority levels. Refused
