@@ -1,0 +1,63 @@
+#include "metrics/control_metrics.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "metrics/family_builder.h"
+
+namespace reactord::metrics {
+
+void ControlMetrics::record(std::string_view service, std::string_view method,
+                            std::string_view code, double seconds) {
+  if (!(seconds >= 0)) seconds = 0;  // NaN or a clock step backwards
+  std::size_t bucket = static_cast<std::size_t>(
+      std::lower_bound(kLatencyBounds.begin(), kLatencyBounds.end(), seconds) -
+      kLatencyBounds.begin());
+
+  std::lock_guard lock(mutex_);
+  MethodKey key{std::string(service), std::string(method)};
+  auto it = latency_.find(key);
+  if (it == latency_.end()) {
+    if (latency_.size() >= kMaxMethods) key = MethodKey{"other", "other"};
+    it = latency_.try_emplace(std::move(key)).first;
+  }
+  Latency& latency = it->second;
+  ++latency.buckets[bucket];
+  latency.sum += seconds;
+  ++latency.count;
+  const auto& [svc, meth] = it->first;
+  ++requests_[RequestKey{svc, meth, std::string(code)}];
+}
+
+std::vector<prometheus::MetricFamily> ControlMetrics::Collect() const {
+  using prometheus::MetricType;
+  auto requests = make_family("reactord_control_requests_total",
+                              "Control-plane RPCs finished, by service, method and status code.",
+                              MetricType::Counter);
+  auto duration = make_family("reactord_control_request_duration_seconds",
+                              "Control-plane RPC latency, from arrival to status, in seconds.",
+                              MetricType::Histogram);
+  std::lock_guard lock(mutex_);
+  for (const auto& [key, count] : requests_) {
+    const auto& [service, method, code] = key;
+    add_counter(requests, static_cast<double>(count),
+                {{"service", service}, {"method", method}, {"code", code}});
+  }
+  for (const auto& [key, latency] : latency_) {
+    const auto& [service, method] = key;
+    prometheus::ClientMetric::Histogram histogram;
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < kLatencyBounds.size(); ++i) {
+      cumulative += latency.buckets[i];
+      histogram.bucket.push_back({cumulative, kLatencyBounds[i]});
+    }
+    cumulative += latency.buckets.back();
+    histogram.bucket.push_back({cumulative, std::numeric_limits<double>::infinity()});
+    histogram.sample_count = cumulative;
+    histogram.sample_sum = latency.sum;
+    add_histogram(duration, std::move(histogram), {{"service", service}, {"method", method}});
+  }
+  return {std::move(requests), std::move(duration)};
+}
+
+}  // namespace reactord::metrics

@@ -1,0 +1,60 @@
+// The HTTP endpoint Prometheus scrapes: prometheus-cpp's pull Exposer (civetweb) on one
+// address, serving every registered collector at one path.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <prometheus/collectable.h>
+
+namespace prometheus { class Exposer; }
+
+namespace reactord::metrics {
+
+// "host:port" as given to --metrics-listen, checked. host is an IPv4 literal, "[IPv6]" or
+// "localhost"; port is 0..65535 (0 = any free port).
+struct ListenAddress {
+  std::string host;
+  int port = 0;
+  // The civetweb form ("127.0.0.1:9464", "[::1]:0").
+  std::string to_civetweb() const;
+};
+// Throws std::invalid_argument with a message that quotes the bad text. Any thread.
+ListenAddress parse_listen_address(std::string_view text);
+
+class MetricsEndpoint {
+ public:
+  // Binds and starts serving (civetweb starts its own threads). Throws std::invalid_argument
+  // for a malformed address and std::runtime_error when the address cannot be bound. Any thread.
+  explicit MetricsEndpoint(std::string_view listen, std::string path = "/metrics");
+  // Stops the HTTP threads (civetweb takes about 2 s), then drops the collectors: once this
+  // returns no Collect() is running or will run. Any thread, but not from inside Collect().
+  ~MetricsEndpoint();
+  MetricsEndpoint(const MetricsEndpoint&) = delete;
+  MetricsEndpoint& operator=(const MetricsEndpoint&) = delete;
+
+  // Serve `collectable` from now on; the endpoint keeps it alive. Any thread.
+  void add(std::shared_ptr<prometheus::Collectable> collectable);
+  // Stop serving every collector (scrapes return an empty page). Used before the objects the
+  // collectors read from go away. Any thread.
+  void remove_all();
+
+  // The bound port (the real one when asked for port 0). Any thread.
+  int port() const { return port_; }
+  const std::string& host() const { return host_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string host_;
+  std::string path_;
+  int port_ = 0;
+  std::mutex mutex_;
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
+  // Declared last: destroyed first, so the HTTP threads stop before the collectors go.
+  std::unique_ptr<prometheus::Exposer> exposer_;
+};
+
+}  // namespace reactord::metrics

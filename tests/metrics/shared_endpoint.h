@@ -1,0 +1,13 @@
+// One MetricsEndpoint per test process, created on first use: stopping civetweb takes about
+// 2 s, so tests share it instead of each starting their own. Destroyed after the last test.
+#pragma once
+
+#include "metrics/metrics_endpoint.h"
+
+namespace reactord::metrics::testing {
+
+// Bound to 127.0.0.1:0. Collectors added by one test stay registered for the next ones in the
+// same process; tests look only at the families they own.
+MetricsEndpoint& shared_endpoint();
+
+}  // namespace reactord::metrics::testing
