@@ -1,8 +1,8 @@
-#include "metrics/build_info.h"
+#include "server/metrics/build_info.h"
 
 #include <string>
 
-#include "metrics/family_builder.h"
+#include "server/metrics/family_builder.h"
 
 #ifndef REACTORD_VERSION
 #error "REACTORD_VERSION must be defined by the build"

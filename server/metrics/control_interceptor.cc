@@ -1,4 +1,4 @@
-#include "metrics/control_interceptor.h"
+#include "server/metrics/control_interceptor.h"
 
 #include <chrono>
 

@@ -12,7 +12,7 @@
 #include <grpcpp/support/server_interceptor.h>
 #include <grpcpp/support/status.h>
 
-#include "metrics/control_metrics.h"
+#include "server/metrics/control_metrics.h"
 
 namespace reactord::metrics {
 

@@ -1,9 +1,9 @@
-#include "metrics/control_metrics.h"
+#include "server/metrics/control_metrics.h"
 
 #include <algorithm>
 #include <limits>
 
-#include "metrics/family_builder.h"
+#include "server/metrics/family_builder.h"
 
 namespace reactord::metrics {
 

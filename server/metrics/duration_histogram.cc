@@ -1,4 +1,4 @@
-#include "metrics/duration_histogram.h"
+#include "server/metrics/duration_histogram.h"
 
 #include <chrono>
 #include <cstdint>

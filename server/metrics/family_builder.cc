@@ -1,4 +1,4 @@
-#include "metrics/family_builder.h"
+#include "server/metrics/family_builder.h"
 
 namespace reactord::metrics {
 namespace {

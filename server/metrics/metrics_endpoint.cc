@@ -1,4 +1,4 @@
-#include "metrics/metrics_endpoint.h"
+#include "server/metrics/metrics_endpoint.h"
 
 #include <arpa/inet.h>
 

@@ -1,4 +1,4 @@
-#include "metrics/process_collector.h"
+#include "server/metrics/process_collector.h"
 
 #include <dirent.h>
 #include <unistd.h>
@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "metrics/family_builder.h"
+#include "server/metrics/family_builder.h"
 
 namespace reactord::metrics {
 namespace {

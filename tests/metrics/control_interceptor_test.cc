@@ -1,6 +1,6 @@
 // The control-plane interceptor over a real gRPC server on loopback: gRPC's own health service
 // stands in for the control plane, called through a GenericStub (no generated code needed).
-#include "metrics/control_interceptor.h"
+#include "server/metrics/control_interceptor.h"
 
 #include <gtest/gtest.h>
 

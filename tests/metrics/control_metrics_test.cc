@@ -1,6 +1,6 @@
 // ControlMetrics: exact counts by service/method/code, latency buckets, bounded label sets,
 // and recording from many threads at once (TSan checks the locking).
-#include "metrics/control_metrics.h"
+#include "server/metrics/control_metrics.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // DurationHistogram (per-bucket, microseconds) → Prometheus histogram (cumulative, seconds).
-#include "metrics/duration_histogram.h"
+#include "server/metrics/duration_histogram.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // MetricsEndpoint: address checking, and a real HTTP scrape of the collectors that do not need
 // a server (build info, process, control plane).
-#include "metrics/metrics_endpoint.h"
+#include "server/metrics/metrics_endpoint.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,9 +12,9 @@
 #include <memory>
 #include <stdexcept>
 
-#include "metrics/build_info.h"
-#include "metrics/control_metrics.h"
-#include "metrics/process_collector.h"
+#include "server/metrics/build_info.h"
+#include "server/metrics/control_metrics.h"
+#include "server/metrics/process_collector.h"
 #include "scrape.h"
 #include "shared_endpoint.h"
 

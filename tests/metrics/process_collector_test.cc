@@ -1,5 +1,5 @@
 // process_* metrics: the /proc parsers on fixed text, and the live values of this process.
-#include "metrics/process_collector.h"
+#include "server/metrics/process_collector.h"
 
 #include <fcntl.h>
 #include <sys/resource.h>

@@ -2,7 +2,7 @@
 // 2 s, so tests share it instead of each starting their own. Destroyed after the last test.
 #pragma once
 
-#include "metrics/metrics_endpoint.h"
+#include "server/metrics/metrics_endpoint.h"
 
 namespace reactord::metrics::testing {
 

@@ -1,0 +1,262 @@
+#include "server/metrics/server_collector.h"
+
+#include <cerrno>
+#include <cstring>
+#include <future>
+#include <optional>
+#include <string>
+
+#include "reactor/inspection.h"
+#include "server/metrics/duration_histogram.h"
+#include "server/metrics/family_builder.h"
+#include "server/server.h"
+
+namespace reactord::metrics {
+namespace {
+
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+// What a loop copies out for a scrape, on its own thread.
+struct LoopView {
+  reactor::EventCounts counts;
+  reactor::LoopStats stats;
+  std::size_t buffered_out = 0;
+  bool accepting = false;
+};
+
+// Reject reasons as the metric names them (stable, short).
+const char* reject_label(RejectReason reason) {
+  switch (reason) {
+    case RejectReason::kMaxConnections: return "limit";
+    case RejectReason::kDraining: return "draining";
+    case RejectReason::kSetupError: return "error";
+  }
+  return "error";
+}
+
+std::string errno_label(std::size_t slot) {
+  if (slot == 0) return "other";  // errno values the server does not count one by one
+  const char* name = strerrorname_np(static_cast<int>(slot));
+  return name ? name : "E" + std::to_string(slot);
+}
+
+// Accept errors always shown (at 0 too), so alerts on them have a series from the start.
+constexpr int kCommonAcceptErrors[] = {EMFILE, ENFILE, ENOBUFS, ENOMEM};
+
+double seconds(reactor::Duration d) { return std::chrono::duration<double>(d).count(); }
+
+std::vector<std::optional<LoopView>> gather_loops(Server& server,
+                                                  std::chrono::milliseconds deadline_after,
+                                                  std::atomic<std::uint64_t>& timeouts) {
+  const std::size_t n = server.loop_count();
+  std::vector<std::future<LoopView>> futures;
+  futures.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    LoopWorker& loop = server.loop(i);
+    if (!loop.running()) {
+      // Ended (exit_loop) or not yet started: a post would only wait for the deadline.
+      futures.emplace_back();
+      continue;
+    }
+    auto promise = std::make_shared<std::promise<LoopView>>();
+    futures.push_back(promise->get_future());
+    // A loop that has ended drops the function without running it: the future then reports
+    // broken_promise instead of making us wait.
+    loop.post([promise, &loop] {
+      LoopView view;
+      view.counts = loop.base().counts();
+      view.stats = loop.base().stats();
+      view.buffered_out = loop.registry().buffered_out();
+      view.accepting = loop.listener() != nullptr && loop.listener()->enabled();
+      promise->set_value(std::move(view));
+    });
+  }
+  const auto deadline = std::chrono::steady_clock::now() + deadline_after;
+  std::vector<std::optional<LoopView>> views(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!futures[i].valid()) continue;
+    if (futures[i].wait_until(deadline) != std::future_status::ready) {
+      timeouts.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    try {
+      views[i] = futures[i].get();
+    } catch (const std::future_error&) {
+      // The loop has ended (exit_loop): nothing to report for it.
+    }
+  }
+  return views;
+}
+
+}  // namespace
+
+ServerCollector::ServerCollector(Server& server,
+                                 std::shared_ptr<const ConnectionDurationObserver> durations,
+                                 std::chrono::milliseconds loop_deadline)
+    : server_(server), durations_(std::move(durations)), loop_deadline_(loop_deadline) {}
+
+std::vector<MetricFamily> ServerCollector::Collect() const {
+  const std::size_t loops = server_.loop_count();
+  // Ask the loops first: they answer while we add up the counters.
+  std::vector<std::optional<LoopView>> views = gather_loops(server_, loop_deadline_, loop_timeouts_);
+
+  std::uint64_t accepted = 0, bytes_in = 0, bytes_out = 0, pauses = 0;
+  std::array<std::uint64_t, kRejectReasonCount> rejected{};
+  std::array<std::uint64_t, kCloseReasonCount> closed{};
+  std::array<std::uint64_t, LoopCounters::kErrnoSlots> accept_errors{};
+  for (std::size_t i = 0; i < loops; ++i) {
+    const LoopCounters& c = server_.loop(i).counters();
+    accepted += c.accepted.get();
+    bytes_in += c.bytes_in.get();
+    bytes_out += c.bytes_out.get();
+    pauses += c.backpressure_pauses.get();
+    for (std::size_t r = 0; r < kRejectReasonCount; ++r) rejected[r] += c.rejected[r].get();
+    for (std::size_t r = 0; r < kCloseReasonCount; ++r) closed[r] += c.closed[r].get();
+    for (std::size_t e = 0; e < accept_errors.size(); ++e) accept_errors[e] += c.accept_errors[e].get();
+  }
+
+  std::vector<MetricFamily> out;
+
+  // ---- connections ----
+  auto active = make_family("reactord_connections_active", "Client connections open now.",
+                            MetricType::Gauge);
+  add_gauge(active, static_cast<double>(server_.open_connections()));
+  out.push_back(std::move(active));
+
+  auto accepted_family = make_family("reactord_connections_accepted_total",
+                                     "Client connections accepted and set up.", MetricType::Counter);
+  add_counter(accepted_family, static_cast<double>(accepted));
+  out.push_back(std::move(accepted_family));
+
+  auto rejected_family = make_family(
+      "reactord_connections_rejected_total",
+      "Client connections closed at accept: limit (--max-connections), draining, error (setup "
+      "failed).",
+      MetricType::Counter);
+  for (std::size_t r = 0; r < kRejectReasonCount; ++r) {
+    add_counter(rejected_family, static_cast<double>(rejected[r]),
+                {{"reason", reject_label(static_cast<RejectReason>(r))}});
+  }
+  out.push_back(std::move(rejected_family));
+
+  auto closed_family = make_family("reactord_connections_closed_total",
+                                   "Client connections closed, by reason.", MetricType::Counter);
+  for (std::size_t r = 0; r < kCloseReasonCount; ++r) {
+    add_counter(closed_family, static_cast<double>(closed[r]),
+                {{"reason", to_string(static_cast<CloseReason>(r))}});
+  }
+  out.push_back(std::move(closed_family));
+
+  if (durations_) {
+    auto duration = make_family("reactord_connection_duration_seconds",
+                                "How long closed client connections stayed, in seconds.",
+                                MetricType::Histogram);
+    add_histogram(duration, durations_->histogram());
+    out.push_back(std::move(duration));
+  }
+
+  // ---- bytes ----
+  auto received = make_family("reactord_received_bytes_total", "Bytes read from clients.",
+                              MetricType::Counter);
+  add_counter(received, static_cast<double>(bytes_in));
+  out.push_back(std::move(received));
+  auto sent = make_family("reactord_sent_bytes_total", "Bytes written to clients.",
+                          MetricType::Counter);
+  add_counter(sent, static_cast<double>(bytes_out));
+  out.push_back(std::move(sent));
+
+  std::size_t buffered_out = 0;
+  bool any_view = false, accepting = false;
+  for (const auto& view : views) {
+    if (!view) continue;
+    any_view = true;
+    buffered_out += view->buffered_out;
+    accepting = accepting || view->accepting;
+  }
+  if (any_view) {
+    auto buffered = make_family("reactord_output_buffered_bytes",
+                                "Bytes queued for clients and not yet sent.", MetricType::Gauge);
+    add_gauge(buffered, static_cast<double>(buffered_out));
+    out.push_back(std::move(buffered));
+  }
+  auto pauses_family = make_family(
+      "reactord_backpressure_pauses_total",
+      "Times reading from a client was paused because its output reached --max-output-buffer.",
+      MetricType::Counter);
+  add_counter(pauses_family, static_cast<double>(pauses));
+  out.push_back(std::move(pauses_family));
+
+  // ---- listener ----
+  if (any_view) {
+    auto accepting_family = make_family("reactord_accepting",
+                                        "1 while a listener accepts new clients, else 0.",
+                                        MetricType::Gauge);
+    add_gauge(accepting_family, accepting ? 1 : 0);
+    out.push_back(std::move(accepting_family));
+  }
+  auto draining = make_family("reactord_draining", "1 while the server drains, else 0.",
+                              MetricType::Gauge);
+  add_gauge(draining, server_.state() == ServerState::kDraining ? 1 : 0);
+  out.push_back(std::move(draining));
+
+  auto errors = make_family("reactord_accept_errors_total",
+                            "accept() failures by errno (\"other\": an errno not tracked).",
+                            MetricType::Counter);
+  for (std::size_t e = 0; e < accept_errors.size(); ++e) {
+    bool common = false;
+    for (int c : kCommonAcceptErrors) common = common || static_cast<std::size_t>(c) == e;
+    if (accept_errors[e] == 0 && !common) continue;
+    add_counter(errors, static_cast<double>(accept_errors[e]), {{"errno", errno_label(e)}});
+  }
+  out.push_back(std::move(errors));
+
+  // ---- reactor, per loop ----
+  auto events = make_family("reactord_reactor_events",
+                            "Events on a loop by state (initialized, pending, active); internal "
+                            "events included.",
+                            MetricType::Gauge);
+  auto iterations = make_family("reactord_reactor_loop_iterations_total",
+                                "Passes of the event loop.", MetricType::Counter);
+  auto callbacks = make_family("reactord_reactor_callbacks_total", "Event callbacks run.",
+                               MetricType::Counter);
+  auto poll_wait = make_family("reactord_reactor_poll_wait_seconds",
+                               "Time blocked in epoll_wait/poll per iteration, in seconds.",
+                               MetricType::Histogram);
+  auto callback_duration = make_family("reactord_reactor_callback_duration_seconds",
+                                       "Time spent in each event callback, in seconds.",
+                                       MetricType::Histogram);
+  auto longest = make_family("reactord_reactor_longest_callback_seconds",
+                             "The longest event callback so far, in seconds.", MetricType::Gauge);
+  auto running = make_family("reactord_reactor_running",
+                             "1 while the loop runs, 0 once it has exited.", MetricType::Gauge);
+  for (std::size_t i = 0; i < loops; ++i) {
+    const std::string loop = std::to_string(i);
+    add_gauge(running, server_.loop(i).running() ? 1 : 0, {{"loop", loop}});
+    if (!views[i]) continue;
+    const LoopView& v = *views[i];
+    add_gauge(events, static_cast<double>(v.counts.initialized),
+              {{"loop", loop}, {"state", "initialized"}});
+    add_gauge(events, static_cast<double>(v.counts.pending), {{"loop", loop}, {"state", "pending"}});
+    add_gauge(events, static_cast<double>(v.counts.active), {{"loop", loop}, {"state", "active"}});
+    add_counter(iterations, static_cast<double>(v.stats.iterations), {{"loop", loop}});
+    add_counter(callbacks, static_cast<double>(v.stats.callbacks), {{"loop", loop}});
+    add_histogram(poll_wait, to_prometheus(v.stats.poll_wait_histogram), {{"loop", loop}});
+    add_histogram(callback_duration, to_prometheus(v.stats.callback_histogram), {{"loop", loop}});
+    add_gauge(longest, seconds(v.stats.longest_callback), {{"loop", loop}});
+  }
+  for (auto* family : {&events, &iterations, &callbacks, &poll_wait, &callback_duration, &longest,
+                       &running}) {
+    if (!family->metric.empty()) out.push_back(std::move(*family));
+  }
+
+  auto timeouts = make_family("reactord_metrics_loop_timeouts_total",
+                              "Scrapes in which a loop did not answer in time (its reactor "
+                              "metrics were left out).",
+                              MetricType::Counter);
+  add_counter(timeouts, static_cast<double>(loop_timeouts_.load(std::memory_order_relaxed)));
+  out.push_back(std::move(timeouts));
+  return out;
+}
+
+}  // namespace reactord::metrics
