@@ -1,0 +1,31 @@
+// A blocking loopback TCP client for tests: every call is bounded by a receive/send timeout.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace reactord::metrics::testing {
+
+class TcpClient {
+ public:
+  // Connects to 127.0.0.1:port. Throws std::runtime_error on failure.
+  explicit TcpClient(std::uint16_t port, int timeout_ms = 5000);
+  ~TcpClient();
+  TcpClient(const TcpClient&) = delete;
+  TcpClient& operator=(const TcpClient&) = delete;
+
+  // Sends all of `data`. Throws on error.
+  void send_all(const std::string& data);
+  // Reads exactly n bytes; throws on EOF, error or timeout.
+  std::string read_exactly(std::size_t n);
+  // Waits for the server to close: true on EOF or reset, false on timeout or data.
+  bool wait_closed();
+  // close() with a FIN / with an RST (SO_LINGER 0).
+  void close();
+  void reset();
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace reactord::metrics::testing
