@@ -3,9 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <memory>
 #include <variant>
 
 #include "server/config.h"
+#include "server/metrics/control_metrics.h"
+#include "server/metrics/metrics_component.h"
 #include "server/server.h"
 
 namespace {
@@ -43,6 +46,10 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(logger);
 
   reactord::Server server(config);
+  // Prometheus exporter on --metrics-listen. The control plane records its RPCs in
+  // control_metrics (shared with it), served on the same page.
+  auto control_metrics = std::make_shared<reactord::metrics::ControlMetrics>();
+  server.add_component(std::make_unique<reactord::metrics::MetricsComponent>(control_metrics));
   try {
     server.start();
   } catch (const std::exception& e) {

@@ -1,0 +1,104 @@
+"""Runs a real reactord for the metrics integration scripts: every port is 0, the bound ports
+are read from its log, and stop() checks it exits cleanly (sanitizer reports fail the test).
+Every wait is bounded."""
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+
+GREETING = b"Hello, World!\n"
+
+
+class Reactord:
+    def __init__(self, binary, *extra_args):
+        self.log_lines = []
+        self._log_lock = threading.Lock()
+        args = [binary, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
+                "--control-listen", "127.0.0.1:0", *extra_args]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     text=True)
+        self._reader = threading.Thread(target=self._read_log, daemon=True)
+        self._reader.start()
+        self.port = int(self._wait_for_log(r"listening on 127\.0\.0\.1:(\d+) ")[0])
+        self.metrics_port = int(self._wait_for_log(
+            r"metrics listening on http://127\.0\.0\.1:(\d+)/metrics")[0])
+
+    def _read_log(self):
+        for line in self.proc.stderr:
+            with self._log_lock:
+                self.log_lines.append(line)
+
+    def log(self):
+        with self._log_lock:
+            return "".join(self.log_lines)
+
+    def _wait_for_log(self, pattern, timeout=20):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            match = re.search(pattern, self.log())
+            if match:
+                return match.groups()
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"reactord exited ({self.proc.returncode}):\n{self.log()}")
+            time.sleep(0.05)
+        raise RuntimeError(f"no log line matching {pattern!r} within {timeout}s:\n{self.log()}")
+
+    def scrape(self):
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            if response.status != 200:
+                raise RuntimeError(f"scrape: HTTP {response.status}")
+            return response.read().decode()
+
+    def connect(self):
+        """A client that has read its greeting."""
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        got = b""
+        while len(got) < len(GREETING):
+            chunk = sock.recv(len(GREETING) - len(got))
+            if not chunk:
+                raise RuntimeError("connection closed before the greeting")
+            got += chunk
+        assert got == GREETING, got
+        return sock
+
+    def stop(self, timeout=30):
+        """SIGTERM: drain and exit 0. Raises if it does not, or if a sanitizer complained."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise RuntimeError(f"reactord did not stop within {timeout}s:\n{self.log()}")
+        self._reader.join(timeout=5)
+        if code != 0:
+            raise RuntimeError(f"reactord exited with {code}:\n{self.log()}")
+        for marker in ("ERROR: AddressSanitizer", "WARNING: ThreadSanitizer", "runtime error:"):
+            if marker in self.log():
+                raise RuntimeError(f"sanitizer report in reactord's log:\n{self.log()}")
+
+
+def echo(sock, payload):
+    sock.sendall(payload)
+    got = b""
+    while len(got) < len(payload):
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise RuntimeError("connection closed during echo")
+        got += chunk
+    assert got == payload
+
+
+def wait_until(predicate, timeout=10, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
