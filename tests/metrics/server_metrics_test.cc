@@ -171,6 +171,7 @@ TEST(ServerMetricsTest, CountsEveryCloseReason) {
     }
   });
   EXPECT_TRUE(closed_by_admin.wait_closed());
+  closed_by_admin.close();
 
   // The server closes gracefully (FIN, then waits for ours): answering at once keeps the
   // test short; the reason stays the one the server chose.
