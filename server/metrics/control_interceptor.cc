@@ -1,6 +1,7 @@
 #include "server/metrics/control_interceptor.h"
 
 #include <chrono>
+#include <string>
 
 namespace reactord::metrics {
 namespace {
@@ -34,7 +35,9 @@ class ControlMetricsInterceptor : public grpc::experimental::Interceptor {
   }
 
   ControlMetrics& metrics_;
-  std::string_view method_;  // owned by gRPC for the lifetime of the call
+  // A copy: gRPC may reuse the storage behind info->method() (generic services) before the
+  // interceptor is destroyed.
+  std::string method_;
   std::chrono::steady_clock::time_point start_;
   bool recorded_ = false;
 };
