@@ -1,5 +1,6 @@
 #include "server/metrics/control_interceptor.h"
 
+#include <atomic>
 #include <chrono>
 #include <string>
 
@@ -16,11 +17,13 @@ class ControlMetricsInterceptor : public grpc::experimental::Interceptor {
 
   ~ControlMetricsInterceptor() override {
     // A call that ended without sending a status (client went away) still counts.
-    if (!recorded_) record(status_code_name(grpc::StatusCode::CANCELLED));
+    if (!recorded_.load(std::memory_order_relaxed)) record(status_code_name(grpc::StatusCode::CANCELLED));
   }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
-    if (!recorded_ && methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+    // gRPC may run the hooks of different batches of one call on different threads.
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS) &&
+        !recorded_.load(std::memory_order_relaxed)) {
       record(status_code_name(methods->GetSendStatus().error_code()));
     }
     methods->Proceed();
@@ -28,7 +31,7 @@ class ControlMetricsInterceptor : public grpc::experimental::Interceptor {
 
  private:
   void record(const char* code) {
-    recorded_ = true;
+    if (recorded_.exchange(true, std::memory_order_relaxed)) return;
     auto [service, method] = split_grpc_method(method_);
     std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start_;
     metrics_.record(service, method, code, elapsed.count());
@@ -39,7 +42,7 @@ class ControlMetricsInterceptor : public grpc::experimental::Interceptor {
   // interceptor is destroyed.
   std::string method_;
   std::chrono::steady_clock::time_point start_;
-  bool recorded_ = false;
+  std::atomic<bool> recorded_{false};
 };
 
 class ControlMetricsInterceptorFactory
