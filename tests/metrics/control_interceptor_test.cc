@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 namespace reactord::metrics {
@@ -64,34 +65,50 @@ TEST(ControlInterceptorTest, SplitsMethodNames) {
   EXPECT_STREQ(status_code_name(static_cast<grpc::StatusCode>(999)), "UNKNOWN");
 }
 
+// A loopback gRPC server with the interceptor: gRPC's health service plus reflection (gRPC
+// refuses a server without a synchronous service; reflection is one, as in reactord's control
+// plane), so no generated code is needed.
+class InterceptedServer {
+ public:
+  explicit InterceptedServer(ControlMetrics& metrics) {
+    grpc::EnableDefaultHealthCheckService(true);
+    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    builder.experimental().SetInterceptorCreators(make_control_interceptors(metrics));
+    server_ = builder.BuildAndStart();
+    if (!server_ || port_ == 0) throw std::runtime_error("gRPC server did not start");
+    server_->GetHealthCheckService()->SetServingStatus("reactord", true);
+    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(port_),
+                                   grpc::InsecureChannelCredentials());
+  }
+  // Returns once every call has finished (and been recorded).
+  void shutdown() {
+    if (!server_) return;
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    server_->Wait();
+    server_.reset();
+  }
+  ~InterceptedServer() { shutdown(); }
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+
+ private:
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
 TEST(ControlInterceptorTest, RecordsEveryRpcWithItsStatus) {
   ControlMetrics metrics;
-  grpc::EnableDefaultHealthCheckService(true);
-  // gRPC refuses a server without a synchronous service: reflection is one (as in reactord's
-  // control plane), and no generated code is needed here.
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.experimental().SetInterceptorCreators(make_control_interceptors(metrics));
-  auto server = builder.BuildAndStart();
-  ASSERT_NE(server, nullptr);
-  ASSERT_GT(port, 0);
-  server->GetHealthCheckService()->SetServingStatus("reactord", true);
-
-  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                                     grpc::InsecureChannelCredentials());
-  grpc::GenericStub stub(channel);
+  InterceptedServer server(metrics);
+  grpc::GenericStub stub(server.channel());
   const std::string check = "/grpc.health.v1.Health/Check";
   EXPECT_TRUE(call(stub, check, check_request("reactord")).ok());
   EXPECT_TRUE(call(stub, check, check_request("reactord")).ok());
   EXPECT_EQ(call(stub, check, check_request("no-such-service")).error_code(),
             grpc::StatusCode::NOT_FOUND);
-  EXPECT_EQ(call(stub, "/grpc.health.v1.Health/NoSuchMethod", check_request("")).error_code(),
-            grpc::StatusCode::UNIMPLEMENTED);
 
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  server->Wait();
+  server.shutdown();
 
   auto families = metrics.Collect();
   auto* ok = find(families[0], "Check", "OK");
@@ -105,15 +122,32 @@ TEST(ControlInterceptorTest, RecordsEveryRpcWithItsStatus) {
   auto* not_found = find(families[0], "Check", "NOT_FOUND");
   ASSERT_NE(not_found, nullptr);
   EXPECT_EQ(not_found->counter.value, 1);
-  // Unknown methods reach the interceptor too: that is why ControlMetrics bounds its labels.
-  auto* unimplemented = find(families[0], "NoSuchMethod", "UNIMPLEMENTED");
-  ASSERT_NE(unimplemented, nullptr);
-  EXPECT_EQ(unimplemented->counter.value, 1);
   auto* latency = find(families[1], "Check", "");
   ASSERT_NE(latency, nullptr);
   EXPECT_EQ(latency->histogram.sample_count, 3u);
   EXPECT_GT(latency->histogram.sample_sum, 0);
   EXPECT_LT(latency->histogram.sample_sum, 30);
+}
+
+TEST(ControlInterceptorTest, UnknownMethodsAreCountedToo) {
+#if defined(__SANITIZE_THREAD__)
+  // gRPC serves unknown methods through its generic callback path, which frees the method
+  // name on another thread after synchronising inside uninstrumented libgrpc: TSan reports a
+  // race it cannot see the ordering of (the string code is inlined into this binary, so
+  // called_from_lib does not apply). Checked in the debug and asan builds.
+  GTEST_SKIP() << "false positive inside gRPC's generic callback path under TSan";
+#endif
+  ControlMetrics metrics;
+  InterceptedServer server(metrics);
+  grpc::GenericStub stub(server.channel());
+  EXPECT_EQ(call(stub, "/grpc.health.v1.Health/NoSuchMethod", check_request("")).error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+  server.shutdown();
+  // A client can invent method names: this is why ControlMetrics bounds its label sets.
+  auto families = metrics.Collect();
+  auto* unimplemented = find(families[0], "NoSuchMethod", "UNIMPLEMENTED");
+  ASSERT_NE(unimplemented, nullptr);
+  EXPECT_EQ(unimplemented->counter.value, 1);
 }
 
 }  // namespace
