@@ -72,8 +72,11 @@ std::size_t Buffer::block_count() const {
 }
 
 void Buffer::notify(std::size_t orig, std::size_t added, std::size_t deleted) {
-  if (on_length_ && *on_length_ && (added != 0 || deleted != 0))
-    (*on_length_)(orig, added, deleted);
+  if (!on_length_ || (added == 0 && deleted == 0)) return;
+  // Call a copy, so that the callback may replace or clear itself (set_length_callback) while
+  // it runs. A lambda capturing a pointer or two is stored inline: the copy does not allocate.
+  const LengthCallback callback = *on_length_;
+  callback(orig, added, deleted);
 }
 
 void Buffer::set_length_callback(LengthCallback cb) {

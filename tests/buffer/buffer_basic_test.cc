@@ -205,6 +205,29 @@ TEST(BufferTest, LengthCallbackSeesEveryChange) {
   EXPECT_EQ(changes.size(), 4u);
 }
 
+TEST(BufferTest, LengthCallbackMayClearOrReplaceItselfAndModifyTheBuffer) {
+  Buffer buf;
+  int first = 0;
+  int second = 0;
+  buf.set_length_callback([&](std::size_t, std::size_t added, std::size_t) {
+    ++first;
+    if (added > 0) buf.drain(1);  // nested change: notified again, re-entering this callback
+    buf.set_length_callback([&](std::size_t, std::size_t, std::size_t) { ++second; });
+  });
+  buf.append("abc");
+  EXPECT_EQ(first, 2);  // the append, then the nested drain
+  EXPECT_EQ(buf.to_string(), "bc");
+  buf.append("d");
+  EXPECT_EQ(second, 1);
+  buf.set_length_callback([&](std::size_t, std::size_t, std::size_t) {
+    ++first;
+    buf.set_length_callback(nullptr);
+  });
+  buf.drain(1);
+  buf.drain(1);
+  EXPECT_EQ(first, 3);
+}
+
 TEST(BufferTest, MoveConstructionTakesBlocksAndCallback) {
   Buffer a;
   int calls = 0;

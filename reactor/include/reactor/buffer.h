@@ -115,8 +115,8 @@ class Buffer {
   ssize_t write_to(int fd, std::optional<std::size_t> max_bytes = {});
 
   // evbuffer_add_cb (one callback; replaces the previous one; empty to remove). Moving a
-  // Buffer moves its callback along. The callback may modify the buffer, but must not replace
-  // or clear itself while it runs.
+  // Buffer moves its callback along. The callback may modify the buffer, and may replace or
+  // clear itself (the change applies from the next length change).
   void set_length_callback(LengthCallback cb);
 
  private:
