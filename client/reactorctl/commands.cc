@@ -1,0 +1,350 @@
+#include "commands.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <ostream>
+#include <stdexcept>
+
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "reactord/v1/reactord.grpc.pb.h"
+#include "render.h"
+#include "units.h"
+
+namespace reactorctl {
+
+namespace v1 = reactord::v1;
+
+const char* status_code_name(grpc::StatusCode code);
+
+namespace {
+
+// Bad flag values found while building a request.
+struct InputError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+int fail(const Output& o, const grpc::Status& status) {
+  *o.err << "reactorctl: " << status_code_name(status.error_code()) << ": "
+         << status.error_message() << "\n";
+  return 1;
+}
+
+std::int64_t duration_ms(const std::string& text, const char* flag) {
+  if (text.empty()) return 0;
+  auto us = parse_duration_us(text);
+  if (!us) throw InputError(std::string("bad duration for ") + flag + ": \"" + text +
+                            "\" (use e.g. 500ms, 2s, 1m)");
+  return *us / 1000;
+}
+
+std::uint64_t bytes(const std::string& text, const char* flag) {
+  if (text.empty()) return 0;
+  auto b = parse_bytes(text);
+  if (!b) throw InputError(std::string("bad byte count for ") + flag + ": \"" + text + "\"");
+  return *b;
+}
+
+template <typename Enum>
+Enum parse_enum(const std::string& label, const char* prefix, const char* flag,
+                bool (*parse)(const std::string&, Enum*)) {
+  Enum value{};
+  if (label.empty()) return value;
+  if (!parse(enum_name(label, prefix), &value)) {
+    throw InputError(std::string("unknown value for ") + flag + ": \"" + label + "\"");
+  }
+  return value;
+}
+
+void fill_filter(const FilterArgs& f, v1::ConnectionFilter* out) {
+  for (auto id : f.ids) out->add_ids(id);
+  out->set_peer(f.peer);
+  out->set_local_port(f.local_port);
+  if (f.loop) out->set_loop(*f.loop);
+  out->set_state(parse_enum<v1::ConnectionState>(f.state, "CONNECTION_STATE_", "--state",
+                                                 &v1::ConnectionState_Parse));
+  out->set_min_age_ms(duration_ms(f.min_age, "--min-age"));
+  out->set_min_idle_ms(duration_ms(f.min_idle, "--min-idle"));
+  out->set_min_bytes_in(bytes(f.min_in, "--min-in"));
+  out->set_min_bytes_out(bytes(f.min_out, "--min-out"));
+  out->set_min_buffered(bytes(f.min_buffered, "--min-buffered"));
+  out->set_negate(f.negate);
+}
+
+// Runs body(), turning InputError into exit code 1 with the message.
+template <typename Body>
+int guarded(const Output& o, Body body) {
+  try {
+    return body();
+  } catch (const InputError& e) {
+    *o.err << "reactorctl: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+void print_loops(const Output& o, const char* verb, const v1::LoopActionResponse& r) {
+  if (o.json) {
+    *o.out << to_json(r) << "\n";
+    return;
+  }
+  *o.out << verb << " loop(s):";
+  for (auto l : r.loops()) *o.out << " " << l;
+  *o.out << "\n";
+}
+
+}  // namespace
+
+bool FilterArgs::any() const {
+  return !ids.empty() || !peer.empty() || local_port != 0 || loop || !state.empty() ||
+         !min_age.empty() || !min_idle.empty() || !min_in.empty() || !min_out.empty() ||
+         !min_buffered.empty() || negate;
+}
+
+int cmd_info(const Connection& c, const Output& o) {
+  auto stub = v1::Inspect::NewStub(c.channel());
+  auto ctx = c.context();
+  v1::ServerInfo info;
+  auto status = stub->GetServerInfo(ctx.get(), v1::GetServerInfoRequest(), &info);
+  if (!status.ok()) return fail(o, status);
+  if (o.json) *o.out << to_json(info) << "\n";
+  else print_server_info(*o.out, info);
+  return 0;
+}
+
+int cmd_conns(const Connection& c, const Output& o, const FilterArgs& f, std::uint64_t start,
+              std::uint32_t page_size, std::uint64_t max_results) {
+  return guarded(o, [&] {
+    auto stub = v1::Inspect::NewStub(c.channel());
+    v1::ListConnectionsRequest request;
+    fill_filter(f, request.mutable_filter());
+    request.set_start_id(start);
+    request.set_max_results(page_size);
+    // Follow the pages until `end` (or max_results), merging them into one answer.
+    v1::ListConnectionsResponse all;
+    for (;;) {
+      auto ctx = c.context();
+      v1::ListConnectionsResponse page;
+      auto status = stub->ListConnections(ctx.get(), request, &page);
+      if (!status.ok()) return fail(o, status);
+      for (auto& conn : *page.mutable_connections()) {
+        if (max_results && static_cast<std::uint64_t>(all.connections_size()) >= max_results) {
+          break;
+        }
+        *all.add_connections() = std::move(conn);
+      }
+      bool capped =
+          max_results && static_cast<std::uint64_t>(all.connections_size()) >= max_results;
+      if (page.end() || page.connections_size() == 0) {
+        all.set_end(true);
+        break;
+      }
+      if (capped) break;
+      request.set_start_id(page.connections(page.connections_size() - 1).id() + 1);
+    }
+    if (o.json) *o.out << to_json(all) << "\n";
+    else print_connections(*o.out, all);
+    return 0;
+  });
+}
+
+int cmd_conn(const Connection& c, const Output& o, std::uint64_t id) {
+  auto stub = v1::Inspect::NewStub(c.channel());
+  auto ctx = c.context();
+  v1::GetConnectionRequest request;
+  request.set_id(id);
+  v1::Connection conn;
+  auto status = stub->GetConnection(ctx.get(), request, &conn);
+  if (!status.ok()) return fail(o, status);
+  if (o.json) *o.out << to_json(conn) << "\n";
+  else print_connection(*o.out, conn);
+  return 0;
+}
+
+int cmd_events(const Connection& c, const Output& o, const EventArgs& a) {
+  return guarded(o, [&] {
+    auto stub = v1::Inspect::NewStub(c.channel());
+    v1::ListEventsRequest request;
+    if (a.loop) request.set_loop(*a.loop);
+    request.set_state(
+        parse_enum<v1::EventState>(a.state, "EVENT_STATE_", "--state", &v1::EventState_Parse));
+    request.set_kind(
+        parse_enum<v1::EventKind>(a.kind, "EVENT_KIND_", "--kind", &v1::EventKind_Parse));
+    if (a.fd) request.set_fd(*a.fd);
+    if (a.owner) request.set_owner(*a.owner);
+    auto ctx = c.context();
+    v1::ListEventsResponse list;
+    auto status = stub->ListEvents(ctx.get(), request, &list);
+    if (!status.ok()) return fail(o, status);
+    if (o.json) *o.out << to_json(list) << "\n";
+    else print_events(*o.out, list);
+    return 0;
+  });
+}
+
+int cmd_stats(const Connection& c, const Output& o, std::optional<std::uint32_t> loop) {
+  auto stub = v1::Inspect::NewStub(c.channel());
+  v1::GetLoopStatsRequest request;
+  if (loop) request.set_loop(*loop);
+  auto ctx = c.context();
+  v1::GetLoopStatsResponse stats;
+  auto status = stub->GetLoopStats(ctx.get(), request, &stats);
+  if (!status.ok()) return fail(o, status);
+  if (o.json) *o.out << to_json(stats) << "\n";
+  else print_loop_stats(*o.out, stats);
+  return 0;
+}
+
+int cmd_watch(const Connection& c, const Output& o, const FilterArgs& f, std::uint64_t count) {
+  return guarded(o, [&] {
+    auto stub = v1::Inspect::NewStub(c.channel());
+    v1::WatchConnectionsRequest request;
+    fill_filter(f, request.mutable_filter());
+    auto ctx = c.context(/*streaming=*/true);
+    auto reader = stub->WatchConnections(ctx.get(), request);
+    v1::ConnectionEvent event;
+    std::uint64_t seen = 0;
+    while (reader->Read(&event)) {
+      if (o.json) *o.out << to_json(event) << "\n";
+      else print_watch_event(*o.out, event);
+      o.out->flush();
+      if (count && ++seen >= count) {
+        ctx->TryCancel();
+        break;
+      }
+    }
+    auto status = reader->Finish();
+    if (count && seen >= count) return 0;
+    if (!status.ok()) return fail(o, status);
+    return 0;
+  });
+}
+
+int cmd_close(const Connection& c, const Output& o, const CloseArgs& a) {
+  return guarded(o, [&] {
+    if (a.ids.empty() && !a.filter.any() && !a.all) {
+      throw InputError("close: give connection ids, filter flags, or --all");
+    }
+    auto stub = v1::Control::NewStub(c.channel());
+    v1::CloseConnectionsRequest request;
+    for (auto id : a.ids) request.add_ids(id);
+    fill_filter(a.filter, request.mutable_filter());
+    request.set_all(a.all);
+    request.set_mode(a.abort ? v1::CLOSE_MODE_ABORT : v1::CLOSE_MODE_GRACEFUL);
+    request.set_deadline_ms(duration_ms(a.deadline, "--deadline"));
+    request.set_dry_run(a.dry_run);
+    request.set_wait(a.wait);
+    auto ctx = c.context();
+    v1::CloseConnectionsResponse result;
+    auto status = stub->CloseConnections(ctx.get(), request, &result);
+    if (!status.ok()) return fail(o, status);
+    if (o.json) *o.out << to_json(result) << "\n";
+    else print_close(*o.out, result, a.dry_run);
+    return 0;
+  });
+}
+
+int cmd_drain(const Connection& c, const Output& o, const DrainArgs& a) {
+  return guarded(o, [&] {
+    auto stub = v1::Control::NewStub(c.channel());
+    v1::DrainRequest request;
+    request.set_deadline_ms(duration_ms(a.deadline, "--deadline"));
+    if (!a.close_idle_after.empty()) {
+      request.set_close_idle_after_ms(duration_ms(a.close_idle_after, "--close-idle-after"));
+    }
+    request.set_idle_threshold_ms(duration_ms(a.idle, "--idle"));
+    request.set_exit_when_empty(a.exit_when_empty);
+    auto ctx = c.context();
+    v1::DrainResponse result;
+    auto status = stub->Drain(ctx.get(), request, &result);
+    if (!status.ok()) return fail(o, status);
+    if (o.json) {
+      *o.out << to_json(result) << "\n";
+    } else {
+      *o.out << "state " << enum_label(v1::ServerState_Name(result.state()), "SERVER_STATE_")
+             << ", " << result.connections() << " connection(s) open\n";
+    }
+    return 0;
+  });
+}
+
+int cmd_resume(const Connection& c, const Output& o) {
+  auto stub = v1::Control::NewStub(c.channel());
+  auto ctx = c.context();
+  v1::ResumeResponse result;
+  auto status = stub->Resume(ctx.get(), v1::ResumeRequest(), &result);
+  if (!status.ok()) return fail(o, status);
+  if (o.json) *o.out << to_json(result) << "\n";
+  else *o.out << "state " << enum_label(v1::ServerState_Name(result.state()), "SERVER_STATE_")
+              << "\n";
+  return 0;
+}
+
+int cmd_exit(const Connection& c, const Output& o, std::optional<std::uint32_t> loop,
+             const std::string& delay) {
+  return guarded(o, [&] {
+    auto stub = v1::Control::NewStub(c.channel());
+    v1::ExitLoopRequest request;
+    if (loop) request.set_loop(*loop);
+    request.set_delay_ms(duration_ms(delay, "--delay"));
+    auto ctx = c.context();
+    v1::LoopActionResponse result;
+    auto status = stub->ExitLoop(ctx.get(), request, &result);
+    if (!status.ok()) return fail(o, status);
+    print_loops(o, "exit requested for", result);
+    return 0;
+  });
+}
+
+int cmd_break(const Connection& c, const Output& o, std::optional<std::uint32_t> loop) {
+  auto stub = v1::Control::NewStub(c.channel());
+  v1::BreakLoopRequest request;
+  if (loop) request.set_loop(*loop);
+  auto ctx = c.context();
+  v1::LoopActionResponse result;
+  auto status = stub->BreakLoop(ctx.get(), request, &result);
+  if (!status.ok()) return fail(o, status);
+  print_loops(o, "break requested for", result);
+  return 0;
+}
+
+int cmd_health(const Connection& c, const Output& o, const std::string& service) {
+  auto stub = grpc::health::v1::Health::NewStub(c.channel());
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  auto ctx = c.context();
+  grpc::health::v1::HealthCheckResponse response;
+  auto status = stub->Check(ctx.get(), request, &response);
+  if (!status.ok()) return fail(o, status);
+  bool serving = response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+  if (o.json) {
+    *o.out << to_json(response) << "\n";
+  } else {
+    *o.out << grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status())
+           << "\n";
+  }
+  return serving ? 0 : 3;
+}
+
+const char* status_code_name(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::OK: return "OK";
+    case grpc::CANCELLED: return "CANCELLED";
+    case grpc::UNKNOWN: return "UNKNOWN";
+    case grpc::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    case grpc::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
+    case grpc::NOT_FOUND: return "NOT_FOUND";
+    case grpc::ALREADY_EXISTS: return "ALREADY_EXISTS";
+    case grpc::PERMISSION_DENIED: return "PERMISSION_DENIED";
+    case grpc::UNAUTHENTICATED: return "UNAUTHENTICATED";
+    case grpc::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+    case grpc::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
+    case grpc::ABORTED: return "ABORTED";
+    case grpc::OUT_OF_RANGE: return "OUT_OF_RANGE";
+    case grpc::UNIMPLEMENTED: return "UNIMPLEMENTED";
+    case grpc::INTERNAL: return "INTERNAL";
+    case grpc::UNAVAILABLE: return "UNAVAILABLE";
+    case grpc::DATA_LOSS: return "DATA_LOSS";
+    default: return "ERROR";
+  }
+}
+
+}  // namespace reactorctl

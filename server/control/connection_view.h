@@ -1,0 +1,60 @@
+// ConnectionView: a plain copy of one connection's state, taken on its loop thread, that the
+// control plane filters, sorts and turns into protobuf on a gRPC thread. No gRPC in here: the
+// filter and its tests include this header.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "reactor/clock.h"
+#include "reactor/inspection.h"
+#include "reactor/socket_address.h"
+
+namespace reactord::control {
+
+enum class ConnState { kOpen, kReadPaused, kClosing, kClosed };
+const char* to_string(ConnState state);
+
+// Linux struct tcp_info, the fields an operator looks at.
+struct TcpInfoView {
+  bool valid = false;
+  std::uint32_t state = 0;
+  std::uint32_t rtt_us = 0;
+  std::uint32_t rttvar_us = 0;
+  std::uint32_t retransmits = 0;
+  std::uint32_t total_retrans = 0;
+  std::uint32_t snd_cwnd = 0;
+  std::uint32_t snd_mss = 0;
+  std::uint32_t unacked = 0;
+};
+
+// getsockopt(TCP_INFO) on fd; valid = false when it fails. Any thread (but fd must stay open,
+// so call it on the connection's loop thread).
+TcpInfoView read_tcp_info(int fd);
+
+struct ConnectionView {
+  std::uint64_t id = 0;
+  unsigned loop = 0;
+  reactor::SocketAddress peer;
+  reactor::SocketAddress local;
+  ConnState state = ConnState::kOpen;
+  reactor::TimePoint opened_at{};
+  reactor::TimePoint last_activity{};  // last read or write (opened_at if none yet)
+  std::int64_t opened_unix_ms = 0;
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+  std::uint64_t input_buffered = 0;
+  std::uint64_t output_buffered = 0;
+  // Details, filled only when asked for (GetConnection).
+  bool detailed = false;
+  int fd = -1;
+  std::uint64_t read_low_watermark = 0;
+  std::uint64_t read_high_watermark = 0;
+  std::uint64_t write_low_watermark = 0;
+  bool read_suspended = false;
+  TcpInfoView tcp;
+  std::vector<reactor::EventInfo> events;
+};
+
+}  // namespace reactord::control
