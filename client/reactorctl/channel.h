@@ -14,7 +14,7 @@ class ClientContext;
 namespace reactorctl {
 
 struct ConnectOptions {
-  std::string target = "127.0.0.1:9091";
+  std::string target = "127.0.0.1:50051";
   std::string token_file;
   std::string tls_ca;    // TLS when set (server certificate checked against it)
   std::string tls_cert;  // client certificate (mTLS), with tls_key

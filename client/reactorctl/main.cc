@@ -26,7 +26,7 @@ void add_filter_flags(CLI::App* cmd, reactorctl::FilterArgs& f, bool with_ids) {
   cmd->add_option("--peer", f.peer, "Peer address or CIDR: 10.0.0.7, 10.0.0.0/8, [::1]:5000");
   cmd->add_option("--port", f.local_port, "Local (listening) port");
   cmd->add_option("--loop", f.loop, "Loop index");
-  cmd->add_option("--state", f.state, "open | read-paused | closing");
+  cmd->add_option("--state", f.state, "open | read-paused | draining | closing");
   cmd->add_option("--min-age", f.min_age, "Open for at least this long (e.g. 30s)");
   cmd->add_option("--min-idle", f.min_idle, "No traffic for at least this long");
   cmd->add_option("--min-in", f.min_in, "At least this many bytes read (e.g. 64k)");
@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   reactorctl::ConnectOptions conn;
-  conn.target = env_or("REACTORCTL_TARGET", "127.0.0.1:9091");
+  conn.target = env_or("REACTORCTL_TARGET", "127.0.0.1:50051");
   conn.token_file = env_or("REACTORCTL_TOKEN_FILE", "");
   bool json = false;
   std::string timeout = "10s";

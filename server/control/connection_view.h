@@ -13,7 +13,7 @@
 
 namespace reactord::control {
 
-enum class ConnState { kOpen, kReadPaused, kClosing, kClosed };
+enum class ConnState { kOpen, kReadPaused, kClosing, kClosed, kDraining };
 const char* to_string(ConnState state);
 
 // Linux struct tcp_info, the fields an operator looks at.

@@ -165,6 +165,7 @@ const char* to_string(ConnState state) {
     case ConnState::kReadPaused: return "read-paused";
     case ConnState::kClosing: return "closing";
     case ConnState::kClosed: return "closed";
+    case ConnState::kDraining: return "draining";
   }
   return "?";
 }

@@ -1,0 +1,179 @@
+#include "control_plane.h"
+
+#include <grpcpp/ext/channelz_service_plugin.h>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "control_service.h"
+#include "inspect_service.h"
+#include "plane_context.h"
+#include "server/config.h"
+#include "server/server.h"
+
+namespace reactord::control {
+
+namespace {
+
+std::string read_pem(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(std::string("control plane: cannot read ") + what + " " + path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+const char* const kServiceNames[] = {"", "reactord.v1.Inspect", "reactord.v1.Control"};
+
+}  // namespace
+
+ControlOptions ControlOptions::from(const Config& config) {
+  ControlOptions o;
+  o.listen = config.control_listen;
+  o.token_file = config.control_token_file;
+  o.viewer_token_file = config.control_viewer_token_file;
+  o.tls_cert = config.control_tls_cert;
+  o.tls_key = config.control_tls_key;
+  o.tls_client_ca = config.control_tls_client_ca;
+  return o;
+}
+
+struct ControlPlane::Impl {
+  ControlOptions options;
+  std::unique_ptr<PlaneContext> plane;
+  std::unique_ptr<InspectService> inspect;
+  std::unique_ptr<ControlService> control;
+  std::unique_ptr<grpc::Server> grpc_server;
+  int port = 0;
+
+  // Health follows the server state: a drain started by SIGTERM must flip it too.
+  std::mutex health_mutex;
+  std::condition_variable health_wake;
+  bool health_stop = false;
+  int health_serving = -1;  // last value set; -1 = never
+  std::thread health_thread;
+
+  void sync_health() {
+    bool serving = plane->server.state() == ServerState::kServing && !plane->stopping.load();
+    std::lock_guard lock(health_mutex);
+    if (health_serving == static_cast<int>(serving) || !grpc_server) return;
+    auto* health = grpc_server->GetHealthCheckService();
+    if (!health) return;
+    for (const char* name : kServiceNames) health->SetServingStatus(name, serving);
+    health_serving = serving;
+  }
+
+  void health_loop() {
+    std::unique_lock lock(health_mutex);
+    while (!health_stop) {
+      health_wake.wait_for(lock, std::chrono::milliseconds(100));
+      if (health_stop) break;
+      lock.unlock();
+      sync_health();
+      lock.lock();
+    }
+  }
+};
+
+ControlPlane::ControlPlane(ControlOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+}
+
+ControlPlane::~ControlPlane() {
+  if (impl_->grpc_server) stop();
+}
+
+void ControlPlane::start(Server& server) {
+  const ControlOptions& o = impl_->options;
+  std::string error;
+  auto auth = TokenAuth::load(o.token_file, o.viewer_token_file, &error);
+  if (!auth) throw std::runtime_error("control plane: " + error);
+  bool tls = !o.tls_cert.empty() || !o.tls_key.empty();
+  if (tls && (o.tls_cert.empty() || o.tls_key.empty())) {
+    throw std::runtime_error("control plane: --control-tls-cert and --control-tls-key go together");
+  }
+  if (!o.tls_client_ca.empty() && !tls) {
+    throw std::runtime_error("control plane: --control-tls-client-ca needs --control-tls-cert and --control-tls-key");
+  }
+  bool mtls = !o.tls_client_ca.empty();
+  if (!o.listen.is_loopback() && !auth->enabled() && !mtls) {
+    throw std::runtime_error("control plane: refusing to listen on non-loopback address " +
+                             o.listen.to_string() +
+                             " without authentication (give --control-token-file or "
+                             "--control-tls-client-ca)");
+  }
+
+  std::shared_ptr<grpc::ServerCredentials> creds;
+  if (tls) {
+    grpc::SslServerCredentialsOptions ssl(
+        mtls ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+             : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+    ssl.pem_key_cert_pairs.push_back(
+        {read_pem(o.tls_key, "TLS key"), read_pem(o.tls_cert, "TLS certificate")});
+    if (mtls) ssl.pem_root_certs = read_pem(o.tls_client_ca, "client CA");
+    creds = grpc::SslServerCredentials(ssl);
+  } else {
+    creds = grpc::InsecureServerCredentials();
+  }
+
+  impl_->plane = std::make_unique<PlaneContext>(server, std::move(*auth));
+  impl_->plane->client_certificates = mtls;
+  impl_->inspect = std::make_unique<InspectService>(*impl_->plane);
+  impl_->control = std::make_unique<ControlService>(*impl_->plane);
+
+  // Process-wide switches; they must be set before the builder is created.
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::channelz::experimental::InitChannelzService();
+
+  grpc::ServerBuilder builder;
+  builder.AddChannelArgument(GRPC_ARG_ENABLE_CHANNELZ, 1);
+  // SO_REUSEPORT would let two reactords share the control port silently.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  std::string address = o.listen.to_string();
+  builder.AddListeningPort(address, creds, &impl_->port);
+  builder.RegisterService(impl_->inspect.get());
+  builder.RegisterService(impl_->control.get());
+  impl_->grpc_server = builder.BuildAndStart();
+  if (!impl_->grpc_server || impl_->port == 0) {
+    impl_->grpc_server.reset();
+    throw std::runtime_error("control plane: cannot listen on " + address);
+  }
+  reactor::SocketAddress bound = o.listen;
+  bound.set_port(static_cast<std::uint16_t>(impl_->port));
+  impl_->plane->control_address = bound.to_string();
+  impl_->plane->sync_health = [impl = impl_.get()] { impl->sync_health(); };
+  impl_->sync_health();
+  impl_->health_thread = std::thread([impl = impl_.get()] { impl->health_loop(); });
+  spdlog::info("control plane listening on {}{}{}", impl_->plane->control_address,
+               tls ? (mtls ? " (mTLS)" : " (TLS)") : "",
+               impl_->plane->auth.enabled() ? ", bearer tokens required" : "");
+}
+
+void ControlPlane::stop() {
+  if (!impl_->grpc_server) return;
+  impl_->plane->stopping.store(true);
+  {
+    std::lock_guard lock(impl_->health_mutex);
+    impl_->health_stop = true;
+  }
+  impl_->health_wake.notify_all();
+  if (impl_->health_thread.joinable()) impl_->health_thread.join();
+  impl_->sync_health();
+  impl_->plane->wake_watchers();
+  impl_->grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  impl_->grpc_server->Wait();
+  impl_->grpc_server.reset();
+}
+
+std::uint16_t ControlPlane::port() const { return static_cast<std::uint16_t>(impl_->port); }
+
+}  // namespace reactord::control

@@ -1,0 +1,59 @@
+// ControlPlane: the gRPC control plane as a Server component. It serves reactord.v1.Inspect and
+// reactord.v1.Control, grpc.health.v1.Health (the empty name and each service; NOT_SERVING
+// while draining or stopping), reflection (grpc.reflection.v1alpha) and channelz.
+//
+// Security: binds 127.0.0.1 by default and refuses a non-loopback address unless a bearer
+// token or client-certificate verification (mTLS) is configured. TLS when a certificate and
+// key are given.
+//
+// No gRPC in this header (main.cc and tests include it cheaply).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "reactor/socket_address.h"
+#include "server/component.h"
+
+namespace reactord {
+struct Config;
+}
+
+namespace reactord::control {
+
+struct ControlOptions {
+  reactor::SocketAddress listen = *reactor::SocketAddress::parse("127.0.0.1:50051");
+  std::string token_file;         // admin: Inspect + Control
+  std::string viewer_token_file;  // Inspect only
+  std::string tls_cert;           // PEM; with tls_key: serve TLS
+  std::string tls_key;
+  std::string tls_client_ca;      // PEM; require and verify client certificates (mTLS)
+
+  // The --control-* flags of a Config. Any thread.
+  static ControlOptions from(const Config& config);
+};
+
+struct PlaneContext;
+
+class ControlPlane final : public Component {
+ public:
+  explicit ControlPlane(ControlOptions options);
+  ~ControlPlane() override;
+
+  std::string name() const override { return "control"; }
+  // Checks the security rules, loads tokens and certificates, binds and starts serving.
+  // Throws std::runtime_error with one clear line on any problem. Main thread.
+  void start(Server& server) override;
+  // Ends watch streams, health NOT_SERVING, shuts the gRPC server down (2 s grace). Main thread.
+  void stop() override;
+
+  // The bound port (after start; resolves port 0). Any thread.
+  std::uint16_t port() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace reactord::control

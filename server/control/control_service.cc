@@ -1,0 +1,299 @@
+#include "control_service.h"
+
+#include <algorithm>
+#include <map>
+#include <thread>
+
+#include "loop_snapshots.h"
+#include "proto_convert.h"
+#include "rpc_support.h"
+#include "server/server.h"
+
+namespace reactord::control {
+
+namespace {
+
+constexpr std::int64_t kDefaultGraceMs = 5000;
+constexpr std::int64_t kMaxDelayMs = std::int64_t{1} << 40;  // ~35 years: clamp, never overflow
+
+v1::ServerState state_of(const Server& server) {
+  switch (server.state()) {
+    case ServerState::kServing: return v1::SERVER_STATE_SERVING;
+    case ServerState::kDraining: return v1::SERVER_STATE_DRAINING;
+    case ServerState::kStopping:
+    case ServerState::kStopped: return v1::SERVER_STATE_STOPPING;
+    default: return v1::SERVER_STATE_UNSPECIFIED;
+  }
+}
+
+reactor::Duration ms(std::int64_t v) {
+  return std::chrono::milliseconds(std::min(v, kMaxDelayMs));
+}
+
+// Runs `action` (the handler body), then writes the audit line with its outcome.
+template <typename Request, typename Body>
+grpc::Status audited(PlaneContext& plane, grpc::ServerContext* ctx, const char* rpc,
+                     const Request& request, Body body) {
+  Role role = Role::kNone;
+  std::string result;
+  grpc::Status status = authorize(plane, ctx, Role::kAdmin, &role);
+  if (status.ok()) status = body(result);
+  audit(ctx, role, rpc, request, status, result);
+  return status;
+}
+
+}  // namespace
+
+grpc::Status ControlService::CloseConnections(grpc::ServerContext* ctx,
+                                              const v1::CloseConnectionsRequest* request,
+                                              v1::CloseConnectionsResponse* response) {
+  return audited(plane_, ctx, "CloseConnections", *request, [&](std::string& result) {
+    auto s = close_connections(ctx, *request, response);
+    result = "matched=" + std::to_string(response->matched()) +
+             " closed=" + std::to_string(response->closed()) +
+             " still_closing=" + std::to_string(response->still_closing()) +
+             (request->dry_run() ? " dry_run" : "");
+    return s;
+  });
+}
+
+grpc::Status ControlService::close_connections(grpc::ServerContext* ctx,
+                                               const v1::CloseConnectionsRequest& request,
+                                               v1::CloseConnectionsResponse* response) {
+  Server& server = plane_.server;
+  bool graceful;
+  switch (request.mode()) {
+    case v1::CLOSE_MODE_UNSPECIFIED:
+    case v1::CLOSE_MODE_GRACEFUL: graceful = true; break;
+    case v1::CLOSE_MODE_ABORT: graceful = false; break;
+    default: return invalid("unknown close mode " + std::to_string(request.mode()));
+  }
+  if (request.deadline_ms() < 0) return invalid("deadline_ms must not be negative");
+  std::string why;
+  auto filter = filter_from_proto(request.filter(), &why);
+  if (!filter) return invalid(why);
+  std::vector<std::uint64_t> wanted(request.ids().begin(), request.ids().end());
+  std::sort(wanted.begin(), wanted.end());
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+  if (!wanted.empty()) filter->ids = wanted;
+  if (filter->empty() && !filter->negate && !request.all()) {
+    return invalid("select connections with ids, a filter, or all = true");
+  }
+  if (request.filter().has_loop() && request.filter().loop() >= server.loop_count()) {
+    return invalid("loop " + std::to_string(request.filter().loop()) + " does not exist");
+  }
+  auto deadline = call_deadline(ctx);
+
+  // Phase 1: who matches (copied on each loop, matched here).
+  auto views = call_loops<std::vector<ConnectionView>>(
+      server, std::nullopt, [](LoopWorker& w) { return connection_views(w, 0); }, deadline);
+  if (!views.ok()) return loop_status(views.error);
+  std::map<unsigned, std::vector<std::uint64_t>> by_loop;
+  std::vector<std::uint64_t> matched;
+  auto now = reactor::Clock::now();
+  for (const auto& [loop, list] : views.values) {
+    for (const auto& v : list) {
+      if (filter->matches(v, now)) {
+        by_loop[loop].push_back(v.id);
+        matched.push_back(v.id);
+      }
+    }
+  }
+  std::sort(matched.begin(), matched.end());
+  if (!wanted.empty()) {
+    std::vector<std::uint64_t> missing;
+    std::set_difference(wanted.begin(), wanted.end(), matched.begin(), matched.end(),
+                        std::back_inserter(missing));
+    if (!missing.empty()) {
+      std::string list;
+      for (auto id : missing) list += (list.empty() ? "" : ", ") + std::to_string(id);
+      return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                          "no open connection (matching the filter) with id " + list +
+                              "; nothing was closed");
+    }
+  }
+  for (auto id : matched) response->add_matched_ids(id);
+  response->set_matched(static_cast<std::uint32_t>(matched.size()));
+  if (request.dry_run()) return grpc::Status::OK;
+
+  // Phase 2: close on each owning loop; a graceful close turns abortive at the deadline.
+  reactor::Duration grace = ms(request.deadline_ms() > 0 ? request.deadline_ms() : kDefaultGraceMs);
+  std::uint32_t closed = 0;
+  for (const auto& [loop, ids] : by_loop) {
+    auto done = call_loops<std::uint32_t>(
+        server, loop,
+        [ids = ids, graceful, grace](LoopWorker& w) {
+          std::uint32_t gone = 0;
+          for (auto id : ids) {
+            if (!w.registry().find(id)) {  // closed meanwhile
+              ++gone;
+              continue;
+            }
+            w.close_connection(id, CloseReason::kAdmin, graceful);
+            if (!w.registry().find(id)) {
+              ++gone;
+            } else if (graceful) {
+              w.base().once(-1, 0, grace, [&w, id](int, reactor::EventFlags) {
+                if (w.registry().find(id)) w.close_connection(id, CloseReason::kAdmin, false);
+              });
+            }
+          }
+          return gone;
+        },
+        deadline);
+    if (!done.ok()) return loop_status(done.error);
+    for (const auto& [l, n] : done.values) closed += n;
+  }
+
+  if (request.wait()) {
+    // Poll the owning loops until the matched connections are gone or the deadline is near.
+    for (;;) {
+      auto left = call_loops<std::uint32_t>(
+          server, std::nullopt,
+          [ids = matched](LoopWorker& w) {
+            std::uint32_t n = 0;
+            for (auto id : ids) n += w.registry().find(id) != nullptr;
+            return n;
+          },
+          deadline);
+      if (!left.ok()) return loop_status(left.error);
+      std::uint32_t still = 0;
+      for (const auto& [l, n] : left.values) still += n;
+      closed = static_cast<std::uint32_t>(matched.size()) - still;
+      if (still == 0) break;
+      if (std::chrono::system_clock::now() + std::chrono::milliseconds(40) >= deadline) {
+        response->set_closed(closed);
+        response->set_still_closing(still);
+        return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                            std::to_string(still) + " connection(s) still closing");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  response->set_closed(closed);
+  response->set_still_closing(static_cast<std::uint32_t>(matched.size()) - closed);
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlService::Drain(grpc::ServerContext* ctx, const v1::DrainRequest* request,
+                                   v1::DrainResponse* response) {
+  return audited(plane_, ctx, "Drain", *request, [&](std::string& result) {
+    auto s = drain(ctx, *request, response);
+    result = "connections=" + std::to_string(response->connections());
+    return s;
+  });
+}
+
+grpc::Status ControlService::drain(grpc::ServerContext* ctx, const v1::DrainRequest& request,
+                                   v1::DrainResponse* response) {
+  Server& server = plane_.server;
+  if (request.deadline_ms() < 0) return invalid("deadline_ms must not be negative");
+  if (request.has_close_idle_after_ms() && request.close_idle_after_ms() < 0) {
+    return invalid("close_idle_after_ms must not be negative");
+  }
+  if (request.idle_threshold_ms() < 0) return invalid("idle_threshold_ms must not be negative");
+  if (server.state() != ServerState::kServing) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        std::string("the server is not serving (state ") +
+                            to_string(server.state()) + ")");
+  }
+  std::optional<reactor::Duration> timeout;
+  if (request.deadline_ms() > 0) timeout = ms(request.deadline_ms());
+  server.drain(timeout, request.exit_when_empty());
+  if (plane_.sync_health) plane_.sync_health();
+
+  if (request.has_close_idle_after_ms()) {
+    reactor::Duration after = ms(request.close_idle_after_ms());
+    reactor::Duration idle = ms(request.idle_threshold_ms() > 0 ? request.idle_threshold_ms() : 1000);
+    Server* srv = &server;
+    for (unsigned i = 0; i < server.loop_count(); ++i) {
+      LoopWorker& w = server.loop(i);
+      if (!w.running()) continue;
+      w.post([&w, srv, after, idle] {
+        w.base().once(-1, 0, after, [&w, srv, idle](int, reactor::EventFlags) {
+          if (srv->state() != ServerState::kDraining) return;  // resumed meanwhile
+          auto now = reactor::Clock::now();
+          for (const auto& r : w.registry().snapshot()) {
+            if (now - r.last_activity >= idle) w.close_connection(r.id, CloseReason::kDrain, true);
+          }
+        });
+      });
+    }
+  }
+  (void)ctx;
+  response->set_state(state_of(server));
+  response->set_connections(server.open_connections());
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlService::Resume(grpc::ServerContext* ctx, const v1::ResumeRequest* request,
+                                    v1::ResumeResponse* response) {
+  return audited(plane_, ctx, "Resume", *request, [&](std::string& result) {
+    if (!plane_.server.resume()) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          std::string("the server is not draining (state ") +
+                              to_string(plane_.server.state()) + ")");
+    }
+    if (plane_.sync_health) plane_.sync_health();
+    response->set_state(state_of(plane_.server));
+    result = "serving";
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status ControlService::ExitLoop(grpc::ServerContext* ctx, const v1::ExitLoopRequest* request,
+                                      v1::LoopActionResponse* response) {
+  return audited(plane_, ctx, "ExitLoop", *request, [&](std::string& result) {
+    auto s = loop_action(ctx, request->has_loop(), request->loop(), request->delay_ms(),
+                         response);
+    result = "loops=" + std::to_string(response->loops_size());
+    return s;
+  });
+}
+
+grpc::Status ControlService::BreakLoop(grpc::ServerContext* ctx,
+                                       const v1::BreakLoopRequest* request,
+                                       v1::LoopActionResponse* response) {
+  return audited(plane_, ctx, "BreakLoop", *request, [&](std::string& result) {
+    auto s = loop_action(ctx, request->has_loop(), request->loop(), std::nullopt, response);
+    result = "loops=" + std::to_string(response->loops_size());
+    return s;
+  });
+}
+
+grpc::Status ControlService::loop_action(grpc::ServerContext*, bool has_loop, std::uint32_t loop,
+                                         std::optional<std::int64_t> delay_ms,
+                                         v1::LoopActionResponse* response) {
+  Server& server = plane_.server;
+  if (delay_ms && *delay_ms < 0) return invalid("delay_ms must not be negative");
+  if (has_loop && loop >= server.loop_count()) {
+    return invalid("loop " + std::to_string(loop) + " does not exist (the server has " +
+                   std::to_string(server.loop_count()) + ")");
+  }
+  if (server.state() == ServerState::kStopping || server.state() == ServerState::kStopped) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "the server is already stopping");
+  }
+  std::vector<unsigned> targets;
+  for (unsigned i = 0; i < server.loop_count(); ++i) {
+    if (has_loop && i != loop) continue;
+    if (server.loop(i).running()) targets.push_back(i);
+  }
+  if (targets.empty()) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        has_loop ? "loop " + std::to_string(loop) + " has already ended"
+                                 : std::string("no loop is running"));
+  }
+  for (unsigned i : targets) {
+    if (delay_ms) {
+      std::optional<reactor::Duration> delay;
+      if (*delay_ms > 0) delay = ms(*delay_ms);
+      server.exit_loop(i, delay);
+    } else {
+      server.break_loop(i);
+    }
+    response->add_loops(i);
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace reactord::control

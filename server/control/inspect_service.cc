@@ -1,0 +1,286 @@
+#include "inspect_service.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+
+#include "connection_watcher.h"
+#include "loop_snapshots.h"
+#include "proto_convert.h"
+#include "rpc_support.h"
+#include "server/server.h"
+
+#ifndef REACTORD_CONTROL_VERSION
+#define REACTORD_CONTROL_VERSION "unknown"
+#endif
+#ifndef REACTORD_CONTROL_BUILD
+#define REACTORD_CONTROL_BUILD "unknown"
+#endif
+
+namespace reactord::control {
+
+namespace {
+
+constexpr std::uint32_t kDefaultPage = 100;
+constexpr std::uint32_t kMaxPage = 1000;
+constexpr std::uint32_t kDefaultWatchQueue = 1024;
+constexpr std::uint32_t kMaxWatchQueue = 65536;
+
+v1::ServerState to_proto(ServerState s) {
+  switch (s) {
+    case ServerState::kServing: return v1::SERVER_STATE_SERVING;
+    case ServerState::kDraining: return v1::SERVER_STATE_DRAINING;
+    case ServerState::kStopping:
+    case ServerState::kStopped: return v1::SERVER_STATE_STOPPING;
+    case ServerState::kCreated: break;
+  }
+  return v1::SERVER_STATE_UNSPECIFIED;
+}
+
+std::int64_t to_ms(reactor::Duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
+
+// A loop index from a request: OK and *only set, or INVALID_ARGUMENT.
+grpc::Status check_loop(const Server& server, bool has, std::uint32_t loop,
+                        std::optional<unsigned>* only) {
+  if (!has) return grpc::Status::OK;
+  if (loop >= server.loop_count()) {
+    return invalid("loop " + std::to_string(loop) + " does not exist (the server has " +
+                   std::to_string(server.loop_count()) + ")");
+  }
+  *only = loop;
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+grpc::Status InspectService::GetServerInfo(grpc::ServerContext* ctx,
+                                           const v1::GetServerInfoRequest*,
+                                           v1::ServerInfo* out) {
+  Role role;
+  if (auto s = authorize(plane_, ctx, Role::kViewer, &role); !s.ok()) return s;
+  Server& server = plane_.server;
+  const Config& config = server.config();
+  out->set_version(REACTORD_CONTROL_VERSION);
+  out->set_build(REACTORD_CONTROL_BUILD);
+  out->set_pid(::getpid());
+  out->set_start_time_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  plane_.started_wall.time_since_epoch())
+                                  .count());
+  out->set_uptime_ms(to_ms(std::chrono::duration_cast<reactor::Duration>(
+      reactor::Clock::now() - plane_.started)));
+  out->set_loops(static_cast<std::uint32_t>(server.loop_count()));
+  std::set<std::string> addresses;
+  std::uint64_t accepted = 0;
+  for (unsigned i = 0; i < server.loop_count(); ++i) {
+    const auto& address = server.loop(i).listen_address();
+    if (address.family() != AF_UNSPEC) addresses.insert(address.to_string());
+    accepted += server.loop(i).counters().accepted.get();
+  }
+  if (addresses.empty()) addresses.insert(server.listen_address().to_string());
+  for (const auto& a : addresses) out->add_listen_addresses(a);
+  out->set_control_address(plane_.control_address);
+  out->set_state(to_proto(server.state()));
+  out->set_accepting(server.state() == ServerState::kServing);
+  auto& limits = *out->mutable_limits();
+  limits["max_connections"] = static_cast<std::int64_t>(config.max_connections);
+  limits["max_output_buffer"] = static_cast<std::int64_t>(config.max_output_buffer);
+  limits["idle_timeout_ms"] = to_ms(config.idle_timeout);
+  limits["drain_timeout_ms"] = to_ms(config.drain_timeout);
+  limits["loops"] = config.loops;
+  out->set_connections(server.open_connections());
+  out->set_connections_total(accepted);
+  auto backend = call_loops<std::string>(
+      server, std::nullopt, [](LoopWorker& w) { return std::string(w.base().backend_name()); },
+      call_deadline(ctx));
+  if (!backend.ok()) return loop_status(backend.error);
+  if (!backend.values.empty()) out->set_backend(backend.values.front().second);
+  return grpc::Status::OK;
+}
+
+grpc::Status InspectService::ListConnections(grpc::ServerContext* ctx,
+                                             const v1::ListConnectionsRequest* request,
+                                             v1::ListConnectionsResponse* out) {
+  Role role;
+  if (auto s = authorize(plane_, ctx, Role::kViewer, &role); !s.ok()) return s;
+  std::string why;
+  auto filter = filter_from_proto(request->filter(), &why);
+  if (!filter) return invalid(why);
+  std::optional<unsigned> only;
+  if (auto s = check_loop(plane_.server, request->filter().has_loop(), request->filter().loop(),
+                          &only);
+      !s.ok()) {
+    return s;
+  }
+  std::uint32_t page = request->max_results() == 0 ? kDefaultPage
+                                                    : std::min(request->max_results(), kMaxPage);
+  std::uint64_t start = request->start_id();
+  auto results = call_loops<std::vector<ConnectionView>>(
+      plane_.server, only, [start](LoopWorker& w) { return connection_views(w, start); },
+      call_deadline(ctx));
+  if (!results.ok()) return loop_status(results.error);
+  std::vector<ConnectionView> all;
+  for (auto& [loop, views] : results.values) {
+    for (auto& v : views) all.push_back(std::move(v));
+  }
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  auto now = reactor::Clock::now();
+  bool more = false;
+  for (const auto& v : all) {
+    if (!filter->matches(v, now)) continue;
+    if (static_cast<std::uint32_t>(out->connections_size()) == page) {
+      more = true;
+      break;
+    }
+    to_proto(v, now, out->add_connections());
+  }
+  out->set_end(!more);
+  return grpc::Status::OK;
+}
+
+grpc::Status InspectService::GetConnection(grpc::ServerContext* ctx,
+                                           const v1::GetConnectionRequest* request,
+                                           v1::Connection* out) {
+  Role role;
+  if (auto s = authorize(plane_, ctx, Role::kViewer, &role); !s.ok()) return s;
+  std::uint64_t id = request->id();
+  auto results = call_loops<std::optional<ConnectionView>>(
+      plane_.server, std::nullopt, [id](LoopWorker& w) { return detailed_view(w, id); },
+      call_deadline(ctx));
+  if (!results.ok()) return loop_status(results.error);
+  for (const auto& [loop, view] : results.values) {
+    if (view) {
+      to_proto(*view, reactor::Clock::now(), out);
+      return grpc::Status::OK;
+    }
+  }
+  return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                      "no open connection with id " + std::to_string(id));
+}
+
+grpc::Status InspectService::ListEvents(grpc::ServerContext* ctx,
+                                        const v1::ListEventsRequest* request,
+                                        v1::ListEventsResponse* out) {
+  Role role;
+  if (auto s = authorize(plane_, ctx, Role::kViewer, &role); !s.ok()) return s;
+  std::optional<unsigned> only;
+  if (auto s = check_loop(plane_.server, request->has_loop(), request->loop(), &only); !s.ok()) {
+    return s;
+  }
+  auto state = from_proto(request->state());
+  if (!state && request->state() != v1::EVENT_STATE_UNSPECIFIED) {
+    return invalid("unknown event state " + std::to_string(request->state()));
+  }
+  auto kind = from_proto(request->kind());
+  if (!kind && request->kind() != v1::EVENT_KIND_UNSPECIFIED) {
+    return invalid("unknown event kind " + std::to_string(request->kind()));
+  }
+  auto results = call_loops<LoopEvents>(
+      plane_.server, only, [](LoopWorker& w) { return loop_events(w); }, call_deadline(ctx));
+  if (!results.ok()) return loop_status(results.error);
+  for (const auto& [loop, le] : results.values) {
+    add_counts(le.counts, out->mutable_counts());
+    for (const auto& e : le.events) {
+      if (state && e.state != *state) continue;
+      if (kind && e.kind != *kind) continue;
+      if (request->has_fd() && e.fd != request->fd()) continue;
+      if (request->has_owner() && e.owner != request->owner()) continue;
+      to_proto(e, loop, out->add_events());
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status InspectService::GetLoopStats(grpc::ServerContext* ctx,
+                                          const v1::GetLoopStatsRequest* request,
+                                          v1::GetLoopStatsResponse* out) {
+  Role role;
+  if (auto s = authorize(plane_, ctx, Role::kViewer, &role); !s.ok()) return s;
+  std::optional<unsigned> only;
+  if (auto s = check_loop(plane_.server, request->has_loop(), request->loop(), &only); !s.ok()) {
+    return s;
+  }
+  auto results = call_loops<LoopStatsView>(
+      plane_.server, only, [](LoopWorker& w) { return loop_stats(w); }, call_deadline(ctx));
+  if (!results.ok()) return loop_status(results.error);
+  for (const auto& [loop, v] : results.values) {
+    auto* l = out->add_loops();
+    l->set_loop(loop);
+    l->set_iterations(v.stats.iterations);
+    l->set_callbacks(v.stats.callbacks);
+    l->set_poll_wait_us(v.stats.poll_wait.count());
+    l->set_callback_time_us(v.stats.callback_time.count());
+    l->set_longest_callback_us(v.stats.longest_callback.count());
+    add_counts(v.counts, l->mutable_events());
+    l->set_connections(v.connections);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status InspectService::WatchConnections(grpc::ServerContext* ctx,
+                                              const v1::WatchConnectionsRequest* request,
+                                              grpc::ServerWriter<v1::ConnectionEvent>* writer) {
+  Role role;
+  if (auto s = authorize(plane_, ctx, Role::kViewer, &role); !s.ok()) return s;
+  std::string why;
+  auto filter = filter_from_proto(request->filter(), &why);
+  if (!filter) return invalid(why);
+  if (request->filter().has_loop() && request->filter().loop() >= plane_.server.loop_count()) {
+    return invalid("loop " + std::to_string(request->filter().loop()) + " does not exist");
+  }
+  std::uint32_t limit = request->queue_limit() == 0
+                            ? kDefaultWatchQueue
+                            : std::min(request->queue_limit(), kMaxWatchQueue);
+  unsigned running = 0;
+  for (unsigned i = 0; i < plane_.server.loop_count(); ++i) {
+    if (plane_.server.loop(i).running()) ++running;
+  }
+  auto watcher = std::make_shared<ConnectionWatcher>(*filter, limit, running);
+  plane_.add_watcher(watcher);
+  std::uint64_t observer_id = plane_.server.add_observer(watcher);
+
+  bool write_failed = false;
+  while (!ctx->IsCancelled() && !plane_.stopping.load() && !write_failed) {
+    std::uint64_t dropped_tail = 0;
+    auto items = watcher->take(std::chrono::milliseconds(200), &dropped_tail);
+    auto now = reactor::Clock::now();
+    for (auto& item : items) {
+      v1::ConnectionEvent event;
+      switch (item.kind) {
+        case ConnectionWatcher::Kind::kExisting: event.set_kind(v1::ConnectionEvent::KIND_EXISTING); break;
+        case ConnectionWatcher::Kind::kSynced: event.set_kind(v1::ConnectionEvent::KIND_SYNCED); break;
+        case ConnectionWatcher::Kind::kOpened: event.set_kind(v1::ConnectionEvent::KIND_OPENED); break;
+        case ConnectionWatcher::Kind::kClosed: event.set_kind(v1::ConnectionEvent::KIND_CLOSED); break;
+        case ConnectionWatcher::Kind::kStateChanged: event.set_kind(v1::ConnectionEvent::KIND_STATE_CHANGED); break;
+      }
+      if (item.kind != ConnectionWatcher::Kind::kSynced) {
+        to_proto(item.view, now, event.mutable_connection());
+      }
+      event.set_reason(item.reason);
+      event.set_dropped(item.dropped);
+      event.set_time_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 item.time.time_since_epoch())
+                                 .count());
+      if (!writer->Write(event)) {
+        write_failed = true;
+        break;
+      }
+    }
+    if (dropped_tail > 0 && !write_failed) {
+      // Losses with nothing after them yet: report them on their own.
+      v1::ConnectionEvent event;
+      event.set_dropped(dropped_tail);
+      if (!writer->Write(event)) write_failed = true;
+    }
+  }
+  plane_.server.remove_observer(observer_id);
+  plane_.remove_watcher(watcher);
+  if (plane_.stopping.load()) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down");
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace reactord::control

@@ -1,0 +1,74 @@
+// call_loops: the one way a gRPC handler reaches the event loops. fn runs on each selected
+// loop's thread (LoopWorker::post) and its result comes back through a promise the posted
+// lambda owns (shared_ptr), so a handler that gives up at its deadline leaves nothing dangling.
+// Loops that have ended are skipped: their connections are gone with them.
+// Any thread (a gRPC handler thread).
+#pragma once
+
+#include <chrono>
+#include <future>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "server/server.h"
+
+namespace reactord::control {
+
+using WallDeadline = std::chrono::system_clock::time_point;
+
+enum class LoopCallError { kNone, kTimeout };
+
+template <typename T>
+struct LoopResults {
+  std::vector<std::pair<unsigned, T>> values;  // (loop index, result), by loop index
+  LoopCallError error = LoopCallError::kNone;
+  bool ok() const { return error == LoopCallError::kNone; }
+};
+
+// Runs fn(LoopWorker&) -> T on every running loop (or only on `only`), waits for all results
+// until `deadline`. fn is copied into each posted lambda: capture values, never references to
+// the caller's stack.
+template <typename T, typename Fn>
+LoopResults<T> call_loops(Server& server, std::optional<unsigned> only, Fn fn,
+                          WallDeadline deadline) {
+  struct Pending {
+    unsigned loop;
+    std::future<T> future;
+  };
+  std::vector<Pending> pending;
+  for (unsigned i = 0; i < server.loop_count(); ++i) {
+    if (only && *only != i) continue;
+    LoopWorker& worker = server.loop(i);
+    if (!worker.running()) continue;
+    auto promise = std::make_shared<std::promise<T>>();
+    pending.push_back({i, promise->get_future()});
+    worker.post([promise, fn, &worker]() mutable { promise->set_value(fn(worker)); });
+  }
+  LoopResults<T> results;
+  for (auto& p : pending) {
+    // Wait in slices so that a loop ending after the post (its lambda will never run) is
+    // noticed instead of costing the whole deadline.
+    for (;;) {
+      auto slice = std::min(deadline, std::chrono::system_clock::now() +
+                                          std::chrono::milliseconds(50));
+      if (p.future.wait_until(slice) == std::future_status::ready) {
+        try {
+          results.values.emplace_back(p.loop, p.future.get());
+        } catch (const std::future_error&) {
+          // broken promise: the loop shut down before running fn; skip it.
+        }
+        break;
+      }
+      if (std::chrono::system_clock::now() >= deadline) {
+        results.error = LoopCallError::kTimeout;
+        return results;
+      }
+      if (!server.loop(p.loop).running()) break;  // ended; its lambda will not run
+    }
+  }
+  return results;
+}
+
+}  // namespace reactord::control

@@ -1,0 +1,79 @@
+#include "loop_snapshots.h"
+
+#include <algorithm>
+
+#include "reactor/buffer_event.h"
+#include "server/connection.h"
+
+namespace reactord::control {
+
+ConnectionView view_of(const ConnectionRecord& r) {
+  ConnectionView v;
+  v.id = r.id;
+  v.loop = r.loop;
+  v.peer = r.peer;
+  v.local = r.local;
+  switch (r.state) {
+    case ConnectionState::kOpen: v.state = ConnState::kOpen; break;
+    case ConnectionState::kDraining: v.state = ConnState::kDraining; break;
+    case ConnectionState::kClosing: v.state = ConnState::kClosing; break;
+  }
+  if (r.reading_paused && v.state == ConnState::kOpen) v.state = ConnState::kReadPaused;
+  if (r.close_reason) v.state = ConnState::kClosed;
+  v.read_suspended = r.reading_paused;
+  v.opened_at = r.created;
+  v.last_activity = r.last_activity;
+  v.opened_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         r.created_wall.time_since_epoch())
+                         .count();
+  v.bytes_in = r.bytes_in;
+  v.bytes_out = r.bytes_out;
+  v.input_buffered = r.bytes_buffered_in;
+  v.output_buffered = r.bytes_buffered_out;
+  return v;
+}
+
+std::vector<ConnectionView> connection_views(LoopWorker& worker, std::uint64_t start_id) {
+  std::vector<ConnectionView> out;
+  for (const auto& record : worker.registry().snapshot()) {
+    if (record.id >= start_id) out.push_back(view_of(record));
+  }
+  return out;
+}
+
+std::optional<ConnectionView> detailed_view(LoopWorker& worker, std::uint64_t id) {
+  const Connection* conn = worker.registry().find(id);
+  if (!conn) return std::nullopt;
+  ConnectionRecord record = conn->record();
+  ConnectionView v = view_of(record);
+  v.detailed = true;
+  const reactor::BufferEvent& bev = conn->buffer_event();
+  v.fd = bev.fd();
+  v.read_low_watermark = bev.read_low_watermark();
+  v.read_high_watermark = bev.read_high_watermark();
+  v.write_low_watermark = bev.write_low_watermark();
+  v.read_suspended = record.reading_paused || bev.read_suspended_by_watermark();
+  v.tcp = read_tcp_info(v.fd);
+  for (auto& e : worker.base().snapshot()) {
+    bool mine = e.owner == id || (e.id != 0 && (e.id == record.read_event_id ||
+                                                e.id == record.write_event_id ||
+                                                e.id == record.idle_timer_event_id));
+    if (mine) v.events.push_back(std::move(e));
+  }
+  return v;
+}
+
+LoopEvents loop_events(LoopWorker& worker) {
+  return LoopEvents{worker.base().snapshot(), worker.base().counts()};
+}
+
+LoopStatsView loop_stats(LoopWorker& worker) {
+  LoopStatsView v;
+  v.stats = worker.base().stats();
+  v.counts = worker.base().counts();
+  v.connections = worker.registry().size();
+  v.backend = worker.base().backend_name();
+  return v;
+}
+
+}  // namespace reactord::control

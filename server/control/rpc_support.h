@@ -1,0 +1,43 @@
+// Helpers every handler uses: authorization from the "authorization" metadata, the deadline a
+// loop call may use, mapping loop-call failures to statuses, and the audit log line of a
+// mutating call. Includes grpcpp: only the service .cc files include this.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <string>
+
+#include "auth.h"
+#include "loop_calls.h"
+#include "plane_context.h"
+
+namespace google::protobuf {
+class Message;
+}
+
+namespace reactord::control {
+
+// OK, or UNAUTHENTICATED (no / wrong token) or PERMISSION_DENIED (viewer on Control).
+grpc::Status authorize(const PlaneContext& plane, grpc::ServerContext* ctx, Role needed,
+                       Role* role);
+
+// The RPC's deadline, or now + 10 s when the client set none (a loop call always ends).
+WallDeadline call_deadline(const grpc::ServerContext* ctx);
+
+// DEADLINE_EXCEEDED for a loop that did not answer in time.
+grpc::Status loop_status(LoopCallError error);
+
+// "ipv4:127.0.0.1:4242" plus the client certificate's identity under mTLS.
+std::string describe_peer(const grpc::ServerContext* ctx);
+
+// One audit line (spdlog, logger "audit" if registered, else the default logger): who, from
+// where, what, with which request, and the outcome.
+void audit(const grpc::ServerContext* ctx, Role role, const char* rpc,
+           const google::protobuf::Message& request, const grpc::Status& status,
+           const std::string& result);
+
+inline grpc::Status invalid(const std::string& why) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, why);
+}
+
+}  // namespace reactord::control
