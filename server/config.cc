@@ -118,6 +118,9 @@ std::string env_name(const std::string& flag) {
 struct RawValues {
   std::string listen, control_listen, metrics_listen, loops, accept_mode, max_connections,
       idle_timeout, max_output_buffer, drain_timeout, log_level, greeting;
+  // Control plane security: file paths, read by the control plane when it starts.
+  std::string control_token_file, control_viewer_token_file, control_tls_cert, control_tls_key,
+      control_tls_client_ca;
 };
 
 std::optional<std::string> parse_address(const std::string& flag, const std::string& text,
@@ -174,6 +177,11 @@ std::optional<std::string> convert(const RawValues& raw, Config& c) {
   }
   if (!found) return "invalid --log-level '" + raw.log_level + "': expected trace, debug, info, warn, error, critical or off";
   c.greeting = raw.greeting;
+  c.control_token_file = raw.control_token_file;
+  c.control_viewer_token_file = raw.control_viewer_token_file;
+  c.control_tls_cert = raw.control_tls_cert;
+  c.control_tls_key = raw.control_tls_key;
+  c.control_tls_client_ca = raw.control_tls_client_ca;
   return std::nullopt;
 }
 
@@ -191,7 +199,12 @@ ConfigResult parse_config(int argc, const char* const* argv) {
                 "1MiB",
                 format_duration(defaults.drain_timeout),
                 to_string(defaults.log_level),
-                defaults.greeting};
+                defaults.greeting,
+                defaults.control_token_file,
+                defaults.control_viewer_token_file,
+                defaults.control_tls_cert,
+                defaults.control_tls_key,
+                defaults.control_tls_client_ca};
 
   CLI::App app{"reactord: greets every TCP client and echoes what it sends.\n"
                "Every option can also be set through REACTORD_<OPTION> (e.g. REACTORD_LISTEN)."};
@@ -212,6 +225,14 @@ ConfigResult parse_config(int argc, const char* const* argv) {
   add("drain-timeout", raw.drain_timeout, "On SIGTERM, time clients get to leave before being closed");
   add("log-level", raw.log_level, "trace, debug, info, warn, error, critical or off");
   add("greeting", raw.greeting, "Sent to every client on connect");
+  add("control-token-file", raw.control_token_file,
+      "Control plane admin bearer token file (Inspect + Control)");
+  add("control-viewer-token-file", raw.control_viewer_token_file,
+      "Control plane viewer bearer token file (Inspect only)");
+  add("control-tls-cert", raw.control_tls_cert, "Control plane TLS certificate (PEM)");
+  add("control-tls-key", raw.control_tls_key, "Control plane TLS private key (PEM)");
+  add("control-tls-client-ca", raw.control_tls_client_ca,
+      "Control plane: require client certificates signed by this CA (mTLS)");
 
   try {
     app.parse(argc, argv);

@@ -56,6 +56,17 @@ struct Config {
   // --greeting: sent to every client on connect. Default: the seed's MESSAGE.
   std::string greeting = "Hello, World!\n";
 
+  // --control-token-file / --control-viewer-token-file: bearer tokens (first line of the file)
+  // for the control plane: admin (Inspect + Control) and viewer (Inspect only). Empty = none;
+  // without a token (or mTLS) the control plane only binds a loopback address.
+  std::string control_token_file;
+  std::string control_viewer_token_file;
+  // --control-tls-cert / --control-tls-key: serve the control plane over TLS.
+  // --control-tls-client-ca: also require client certificates signed by this CA (mTLS).
+  std::string control_tls_cert;
+  std::string control_tls_key;
+  std::string control_tls_client_ca;
+
   // Not a flag: whether Server installs the SIGINT / SIGTERM handlers on loop 0 (main.cc: yes;
   // in-process tests: no).
   bool handle_signals = false;

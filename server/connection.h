@@ -56,6 +56,9 @@ class Connection {
   ConnectionState state() const { return state_; }
   // Everything the registry shows. Loop thread only.
   ConnectionRecord record() const;
+  // The socket and its buffers, for the control plane's detailed view (watermarks, fd for
+  // TCP_INFO). Loop thread only.
+  const reactor::BufferEvent& buffer_event() const { return bev_; }
 
  private:
   void set_callbacks(bool with_write);

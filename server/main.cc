@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "server/config.h"
+#include "server/control/control_plane.h"
 #include "server/metrics/control_metrics.h"
 #include "server/metrics/metrics_component.h"
 #include "server/server.h"
@@ -50,6 +51,8 @@ int main(int argc, char** argv) {
   // control_metrics (shared with it), served on the same page.
   auto control_metrics = std::make_shared<reactord::metrics::ControlMetrics>();
   server.add_component(std::make_unique<reactord::metrics::MetricsComponent>(control_metrics));
+  server.add_component(std::make_unique<reactord::control::ControlPlane>(
+      reactord::control::ControlOptions::from(config)));
   try {
     server.start();
   } catch (const std::exception& e) {
