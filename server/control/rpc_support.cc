@@ -49,9 +49,10 @@ std::string describe_peer(const grpc::ServerContext* ctx) {
   std::string peer = ctx->peer();
   auto auth = ctx->auth_context();
   if (auth && auth->IsPeerAuthenticated()) {
-    for (const auto& id : auth->GetPeerIdentity()) {
-      peer += " cert=" + std::string(id.data(), id.size());
-    }
+    // The client certificate's common name says who; fall back to the peer identity (SANs).
+    auto names = auth->FindPropertyValues("x509_common_name");
+    if (names.empty()) names = auth->GetPeerIdentity();
+    for (const auto& id : names) peer += " cert=" + std::string(id.data(), id.size());
   }
   return peer;
 }
@@ -62,11 +63,11 @@ void audit(const grpc::ServerContext* ctx, Role role, const char* rpc,
   auto logger = spdlog::get("audit");
   if (!logger) logger = spdlog::default_logger();
   std::string request_text = request.ShortDebugString();
+  std::string outcome = status.ok() ? std::string("OK")
+                                    : "error " + std::to_string(status.error_code()) + " \"" +
+                                          status.error_message() + "\"";
   logger->info("audit: role={} peer={} rpc={} request={{{}}} status={} result=\"{}\"",
-               to_string(role), describe_peer(ctx), rpc, request_text,
-               static_cast<int>(status.error_code()) == 0 ? std::string("OK")
-                                                          : status.error_message(),
-               result);
+               to_string(role), describe_peer(ctx), rpc, request_text, outcome, result);
 }
 
 }  // namespace reactord::control

@@ -1,0 +1,167 @@
+#include "control_test_util.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <stdexcept>
+
+namespace reactord::testing {
+
+InProcessReactord::InProcessReactord(unsigned loops, control::ControlOptions options) {
+  Config config;
+  config.listen = *reactor::SocketAddress::parse("127.0.0.1:0");
+  config.loops = loops;
+  config.handle_signals = false;
+  server_ = std::make_unique<Server>(config);
+  options.listen = *reactor::SocketAddress::parse("127.0.0.1:0");  // loopback, any port
+  auto plane = std::make_unique<control::ControlPlane>(std::move(options));
+  plane_ = plane.get();
+  server_->add_component(std::move(plane));
+  server_->start();
+  waiter_ = std::make_unique<std::thread>([this] {
+    exit_code_ = server_->wait();
+    exited_.store(true);
+  });
+}
+
+InProcessReactord::~InProcessReactord() { stop_and_wait(); }
+
+std::uint16_t InProcessReactord::data_port() const { return server_->listen_address().port(); }
+
+std::string InProcessReactord::control_target() const {
+  return "127.0.0.1:" + std::to_string(control_port());
+}
+
+std::shared_ptr<grpc::Channel> InProcessReactord::channel() {
+  if (!channel_) channel_ = grpc::CreateChannel(control_target(), grpc::InsecureChannelCredentials());
+  return channel_;
+}
+
+std::unique_ptr<v1::Inspect::Stub> InProcessReactord::inspect() {
+  return v1::Inspect::NewStub(channel());
+}
+
+std::unique_ptr<v1::Control::Stub> InProcessReactord::control() {
+  return v1::Control::NewStub(channel());
+}
+
+int InProcessReactord::stop_and_wait() {
+  if (waiter_) {
+    if (!exited_.load()) server_->stop();
+    waiter_->join();
+    waiter_.reset();
+  }
+  return exit_code_;
+}
+
+std::optional<int> InProcessReactord::wait_for_exit(std::chrono::milliseconds limit) {
+  if (!eventually([&] { return exited_.load(); }, limit)) return std::nullopt;
+  return stop_and_wait();
+}
+
+std::unique_ptr<grpc::ClientContext> ctx(std::chrono::milliseconds deadline,
+                                         const std::string& token) {
+  auto c = std::make_unique<grpc::ClientContext>();
+  c->set_deadline(std::chrono::system_clock::now() + deadline);
+  if (!token.empty()) c->AddMetadata("authorization", "Bearer " + token);
+  return c;
+}
+
+TcpClient::TcpClient(std::uint16_t port) {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
+TcpClient::~TcpClient() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::uint16_t TcpClient::local_port() const {
+  sockaddr_in addr{};
+  socklen_t len = sizeof addr;
+  ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+  return ntohs(addr.sin_port);
+}
+
+void TcpClient::send_all(const std::string& data) {
+  std::size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw std::runtime_error("send failed");
+    off += static_cast<std::size_t>(n);
+  }
+}
+
+std::string TcpClient::read_n(std::size_t n, std::chrono::milliseconds limit) {
+  std::string out;
+  auto end = std::chrono::steady_clock::now() + limit;
+  char buf[65536];
+  while (out.size() < n) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        end - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+    ssize_t got = ::recv(fd_, buf, std::min(sizeof buf, n - out.size()), 0);
+    if (got <= 0) break;
+    out.append(buf, static_cast<std::size_t>(got));
+  }
+  return out;
+}
+
+std::string TcpClient::read_to_end(std::string* how, std::chrono::milliseconds limit) {
+  std::string out;
+  auto end = std::chrono::steady_clock::now() + limit;
+  char buf[65536];
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        end - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      *how = "timeout";
+      return out;
+    }
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    ssize_t got = ::recv(fd_, buf, sizeof buf, 0);
+    if (got == 0) {
+      *how = "eof";
+      return out;
+    }
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      *how = errno == ECONNRESET ? "reset" : "error";
+      return out;
+    }
+    out.append(buf, static_cast<std::size_t>(got));
+  }
+}
+
+bool TcpClient::readable_within(std::chrono::milliseconds limit) {
+  pollfd p{fd_, POLLIN, 0};
+  return ::poll(&p, 1, static_cast<int>(limit.count())) > 0;
+}
+
+std::string temp_file(const std::string& text) {
+  char path[] = "/tmp/reactord-control-XXXXXX";
+  int fd = ::mkstemp(path);
+  if (fd < 0) throw std::runtime_error("mkstemp");
+  ::close(fd);
+  std::ofstream(path) << text;
+  return path;
+}
+
+}  // namespace reactord::testing

@@ -1,0 +1,95 @@
+// Helpers for the control plane's integration tests: an in-process reactord (Server +
+// ControlPlane on 127.0.0.1 port 0) reached through a real gRPC channel, and a raw blocking
+// TCP client with bounded waits.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "reactord/v1/reactord.grpc.pb.h"
+#include "server/config.h"
+#include "server/control/control_plane.h"
+#include "server/server.h"
+
+namespace reactord::testing {
+
+using namespace std::chrono_literals;
+
+// A reactord in this process. The loops run on their own threads; the test thread is a gRPC
+// client.
+class InProcessReactord {
+ public:
+  // Starts at once; the control plane always binds 127.0.0.1 port 0 (options.listen ignored).
+  explicit InProcessReactord(unsigned loops = 1, control::ControlOptions options = {});
+  ~InProcessReactord();
+
+  Server& server() { return *server_; }
+  std::uint16_t data_port() const;
+  std::uint16_t control_port() const { return plane_->port(); }
+  std::string control_target() const;
+  std::shared_ptr<grpc::Channel> channel();
+  std::unique_ptr<v1::Inspect::Stub> inspect();
+  std::unique_ptr<v1::Control::Stub> control();
+  // Stops the server (if still running) and returns wait()'s exit code.
+  int stop_and_wait();
+  // Waits (bounded) until the server stops by itself; nullopt on timeout.
+  std::optional<int> wait_for_exit(std::chrono::milliseconds limit);
+
+ private:
+  std::unique_ptr<Server> server_;
+  control::ControlPlane* plane_ = nullptr;
+  std::shared_ptr<grpc::Channel> channel_;
+  bool waited_ = false;
+  int exit_code_ = 0;
+  std::unique_ptr<std::thread> waiter_;
+  std::atomic<bool> exited_{false};
+};
+
+// A context with a deadline (default 5 s) and, optionally, a bearer token.
+std::unique_ptr<grpc::ClientContext> ctx(std::chrono::milliseconds deadline = 5000ms,
+                                         const std::string& token = "");
+
+// Blocking TCP client for 127.0.0.1 with bounded reads.
+class TcpClient {
+ public:
+  explicit TcpClient(std::uint16_t port);
+  ~TcpClient();
+  TcpClient(const TcpClient&) = delete;
+  TcpClient& operator=(const TcpClient&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
+  std::uint16_t local_port() const;
+  void send_all(const std::string& data);
+  // Reads until `n` bytes arrived, EOF, an error or `limit`; returns what was read.
+  std::string read_n(std::size_t n, std::chrono::milliseconds limit = 5000ms);
+  // Reads until EOF / error / limit. *how: "eof", "reset" (ECONNRESET), "timeout", "error".
+  std::string read_to_end(std::string* how, std::chrono::milliseconds limit = 5000ms);
+  // True if some data arrives within `limit`.
+  bool readable_within(std::chrono::milliseconds limit);
+
+ private:
+  int fd_ = -1;
+};
+
+// Polls `cond` every 10 ms until true or `limit`; returns its last value.
+template <typename Cond>
+bool eventually(Cond cond, std::chrono::milliseconds limit = 5000ms) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return cond();
+}
+
+// Writes text to a fresh temp file; returns its path.
+std::string temp_file(const std::string& text);
+
+}  // namespace reactord::testing

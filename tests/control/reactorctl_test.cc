@@ -1,0 +1,185 @@
+// reactorctl against a running reactord process (both real binaries): exit codes, tables,
+// --json that parses back into the protobuf messages, and the process exiting 0 after
+// `reactorctl exit --delay`.
+#include <google/protobuf/util/json_util.h>
+#include <gtest/gtest.h>
+
+#include "control_test_util.h"
+#include "process_util.h"
+
+namespace reactord::testing {
+namespace {
+
+struct Reactord {
+  explicit Reactord(std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {REACTORD_BIN, "--listen", "127.0.0.1:0",
+                                      "--control-listen", "127.0.0.1:0",
+                                      "--metrics-listen", "127.0.0.1:0"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    process = std::make_unique<ChildProcess>(argv);
+    auto control_line = process->wait_for_line("control plane listening on ", 20s);
+    if (control_line) control = control_line->substr(control_line->rfind(' ') + 1);
+    // "... listening on 127.0.0.1:PORT (1 loop ...)" comes before the components start.
+    auto pos = process->log().find("] listening on 127.0.0.1:");
+    if (pos != std::string::npos) {
+      auto start = process->log().find("127.0.0.1:", pos) + 10;
+      data_port = static_cast<std::uint16_t>(std::stoi(process->log().substr(start, 5)));
+    }
+  }
+  // Strip anything after the address (" (TLS)", ",").
+  std::string target() const { return control.substr(0, control.find_first_of(" ,")); }
+
+  RunResult ctl(std::vector<std::string> args, std::vector<std::string> global = {}) {
+    std::vector<std::string> argv = {REACTORCTL_BIN, "--target", target(), "--timeout", "5s"};
+    argv.insert(argv.end(), global.begin(), global.end());
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv);
+  }
+
+  std::unique_ptr<ChildProcess> process;
+  std::string control;
+  std::uint16_t data_port = 0;
+};
+
+template <typename Message>
+Message parse_json(const std::string& text) {
+  Message m;
+  auto status = google::protobuf::util::JsonStringToMessage(text, &m);
+  EXPECT_TRUE(status.ok()) << status.ToString() << " in: " << text;
+  return m;
+}
+
+TEST(Reactorctl, CommandsAgainstARunningReactord) {
+  Reactord d;
+  ASSERT_FALSE(d.control.empty()) << d.process->log();
+  ASSERT_NE(d.data_port, 0) << d.process->log();
+
+  auto info = d.ctl({"info"});
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  EXPECT_NE(info.out.find("serving, accepting"), std::string::npos) << info.out;
+  auto info_json = d.ctl({"--json", "info"});
+  ASSERT_EQ(info_json.exit_code, 0) << info_json.err;
+  auto server_info = parse_json<v1::ServerInfo>(info_json.out);
+  EXPECT_EQ(server_info.pid(), d.process->pid());
+  EXPECT_EQ(server_info.state(), v1::SERVER_STATE_SERVING);
+
+  TcpClient client(d.data_port);
+  ASSERT_EQ(client.read_n(14), "Hello, World!\n");
+  std::string peer = "127.0.0.1:" + std::to_string(client.local_port());
+  auto conns = d.ctl({"conns"});
+  ASSERT_EQ(conns.exit_code, 0) << conns.err;
+  EXPECT_NE(conns.out.find("PEER"), std::string::npos) << conns.out;
+  EXPECT_NE(conns.out.find(peer), std::string::npos) << conns.out;
+  auto conns_json = parse_json<v1::ListConnectionsResponse>(d.ctl({"--json", "conns"}).out);
+  ASSERT_EQ(conns_json.connections_size(), 1);
+  EXPECT_EQ(conns_json.connections(0).peer_address(), peer);
+  EXPECT_TRUE(conns_json.end());
+  std::string id = std::to_string(conns_json.connections(0).id());
+
+  auto filtered = parse_json<v1::ListConnectionsResponse>(
+      d.ctl({"--json", "conns", "--peer", "10.0.0.0/8"}).out);
+  EXPECT_EQ(filtered.connections_size(), 0);
+  auto bad_filter = d.ctl({"conns", "--peer", "10.0.0.0/40"});
+  EXPECT_EQ(bad_filter.exit_code, 1);
+  EXPECT_NE(bad_filter.err.find("INVALID_ARGUMENT"), std::string::npos) << bad_filter.err;
+  auto bad_duration = d.ctl({"conns", "--min-age", "banana"});
+  EXPECT_EQ(bad_duration.exit_code, 1);
+  EXPECT_NE(bad_duration.err.find("--min-age"), std::string::npos) << bad_duration.err;
+
+  auto conn = d.ctl({"conn", id});
+  ASSERT_EQ(conn.exit_code, 0) << conn.err;
+  EXPECT_NE(conn.out.find("tcp:          rtt"), std::string::npos) << conn.out;
+  auto conn_json = parse_json<v1::Connection>(d.ctl({"--json", "conn", id}).out);
+  EXPECT_GE(conn_json.events_size(), 1);
+  auto missing = d.ctl({"conn", "999999"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("NOT_FOUND"), std::string::npos) << missing.err;
+
+  auto events = parse_json<v1::ListEventsResponse>(
+      d.ctl({"--json", "events", "--state", "pending"}).out);
+  EXPECT_GE(events.events_size(), 2);
+  for (const auto& e : events.events()) EXPECT_EQ(e.state(), v1::EVENT_STATE_PENDING);
+  auto events_table = d.ctl({"events", "--loop", "0"});
+  ASSERT_EQ(events_table.exit_code, 0) << events_table.err;
+  EXPECT_NE(events_table.out.find("REQUESTED"), std::string::npos);
+  EXPECT_EQ(d.ctl({"events", "--state", "sleepy"}).exit_code, 1);
+
+  auto stats = parse_json<v1::GetLoopStatsResponse>(d.ctl({"--json", "stats"}).out);
+  ASSERT_EQ(stats.loops_size(), 1);
+  EXPECT_GT(stats.loops(0).iterations(), 0u);
+
+  auto health = d.ctl({"health"});
+  EXPECT_EQ(health.exit_code, 0) << health.err;
+  EXPECT_NE(health.out.find("SERVING"), std::string::npos);
+
+  auto watch = d.ctl({"--json", "watch", "--count", "2"});
+  ASSERT_EQ(watch.exit_code, 0) << watch.err;
+  auto first_nl = watch.out.find('\n');
+  ASSERT_NE(first_nl, std::string::npos);
+  auto existing = parse_json<v1::ConnectionEvent>(watch.out.substr(0, first_nl));
+  EXPECT_EQ(existing.kind(), v1::ConnectionEvent::KIND_EXISTING);
+  auto synced = parse_json<v1::ConnectionEvent>(watch.out.substr(first_nl + 1));
+  EXPECT_EQ(synced.kind(), v1::ConnectionEvent::KIND_SYNCED);
+
+  EXPECT_EQ(d.ctl({"close"}).exit_code, 1);  // nothing selected
+  auto dry = parse_json<v1::CloseConnectionsResponse>(
+      d.ctl({"--json", "close", "--filter", "--peer", "127.0.0.1", "--dry-run"}).out);
+  EXPECT_EQ(dry.matched(), 1u);
+  auto close = d.ctl({"close", id, "--abort", "--wait"});
+  ASSERT_EQ(close.exit_code, 0) << close.err;
+  EXPECT_NE(close.out.find("closed 1"), std::string::npos) << close.out;
+  std::string how;
+  client.read_to_end(&how);
+  EXPECT_EQ(how, "reset");
+
+  auto drain = d.ctl({"drain", "--deadline", "1m"});
+  ASSERT_EQ(drain.exit_code, 0) << drain.err;
+  EXPECT_NE(drain.out.find("draining"), std::string::npos) << drain.out;
+  EXPECT_EQ(d.ctl({"health"}).exit_code, 3);
+  auto again = d.ctl({"drain"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("FAILED_PRECONDITION"), std::string::npos) << again.err;
+  EXPECT_EQ(d.ctl({"resume"}).exit_code, 0);
+  EXPECT_EQ(d.ctl({"health"}).exit_code, 0);
+  EXPECT_EQ(d.ctl({"exit", "--delay", "-1s"}).exit_code, 1);
+
+  auto start = std::chrono::steady_clock::now();
+  auto exit = d.ctl({"exit", "--delay", "500ms"});
+  ASSERT_EQ(exit.exit_code, 0) << exit.err;
+  auto code = d.process->wait_exit(10s);
+  ASSERT_TRUE(code.has_value()) << d.process->log();
+  EXPECT_EQ(*code, 0) << d.process->log();
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 500ms);
+}
+
+TEST(Reactorctl, TokenFileAndUnreachableServer) {
+  std::string admin = temp_file("s3cret-admin\n");
+  std::string viewer = temp_file("s3cret-viewer\n");
+  Reactord d({"--control-token-file", admin, "--control-viewer-token-file", viewer});
+  ASSERT_FALSE(d.control.empty()) << d.process->log();
+  auto anonymous = d.ctl({"info"});
+  EXPECT_EQ(anonymous.exit_code, 1);
+  EXPECT_NE(anonymous.err.find("UNAUTHENTICATED"), std::string::npos) << anonymous.err;
+  EXPECT_EQ(d.ctl({"info"}, {"--token-file", viewer}).exit_code, 0);
+  auto denied = d.ctl({"resume"}, {"--token-file", viewer});
+  EXPECT_EQ(denied.exit_code, 1);
+  EXPECT_NE(denied.err.find("PERMISSION_DENIED"), std::string::npos) << denied.err;
+  auto admin_resume = d.ctl({"resume"}, {"--token-file", admin});
+  EXPECT_EQ(admin_resume.exit_code, 1);  // authorized, but not draining
+  EXPECT_NE(admin_resume.err.find("FAILED_PRECONDITION"), std::string::npos);
+  EXPECT_EQ(d.ctl({"health"}).exit_code, 0);  // health needs no token
+
+  auto nowhere = run_command({REACTORCTL_BIN, "--target", "127.0.0.1:1", "--timeout", "1s", "info"});
+  EXPECT_EQ(nowhere.exit_code, 1);
+  EXPECT_NE(nowhere.err.find("UNAVAILABLE"), std::string::npos) << nowhere.err;
+}
+
+TEST(Reactorctl, ReactordRefusesPublicControlAddressWithoutAuth) {
+  auto r = run_command({REACTORD_BIN, "--listen", "127.0.0.1:0", "--control-listen",
+                        "0.0.0.0:0", "--metrics-listen", "127.0.0.1:0"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("refusing"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace reactord::testing
