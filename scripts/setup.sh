@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libevent-dev
   # real peers used by the integration tests
   netcat-openbsd socat python3 python3-grpcio python3-prometheus-client prometheus procps curl
+  openssl  # test certificates for the control plane TLS tests
 )
 missing=()
 for p in "${packages[@]}"; do
