@@ -70,6 +70,7 @@ void LoopWorker::run() {
     spdlog::error("loop {} failed: {}", index_, e.what());
   }
   running_.store(false, std::memory_order_release);
+  ended_.store(true, std::memory_order_release);
   teardown();
 }
 

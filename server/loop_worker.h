@@ -52,6 +52,9 @@ class LoopWorker {
   void post(std::function<void()> fn);
   // Whether the loop thread is inside EventBase::loop(). Any thread.
   bool running() const { return running_.load(std::memory_order_acquire); }
+  // Whether the loop has run and ended (then posted functions never run). Unlike !running(),
+  // false before the loop thread first enters the loop. Any thread.
+  bool ended() const { return ended_.load(std::memory_order_acquire); }
 
   // libevent's loopexit(delay) / loopbreak on this loop. Any thread.
   void exit_loop(std::optional<reactor::Duration> delay = std::nullopt);
@@ -133,6 +136,7 @@ class LoopWorker {
   std::optional<reactor::CommonTimeout> idle_timeout_;
   std::vector<std::pair<std::uint64_t, std::shared_ptr<ConnectionObserver>>> observers_;
   std::atomic<bool> running_{false};
+  std::atomic<bool> ended_{false};
   bool draining_ = false;
   // Log throttling for rejections and accept errors: one line per second at most.
   reactor::TimePoint last_reject_log_{};

@@ -208,7 +208,7 @@ grpc::Status ControlService::drain(grpc::ServerContext* ctx, const v1::DrainRequ
     Server* srv = &server;
     for (unsigned i = 0; i < server.loop_count(); ++i) {
       LoopWorker& w = server.loop(i);
-      if (!w.running()) continue;
+      if (w.ended()) continue;
       w.post([&w, srv, after, idle] {
         w.base().once(-1, 0, after, [&w, srv, idle](int, reactor::EventFlags) {
           if (srv->state() != ServerState::kDraining) return;  // resumed meanwhile
@@ -276,7 +276,7 @@ grpc::Status ControlService::loop_action(grpc::ServerContext*, bool has_loop, st
   std::vector<unsigned> targets;
   for (unsigned i = 0; i < server.loop_count(); ++i) {
     if (has_loop && i != loop) continue;
-    if (server.loop(i).running()) targets.push_back(i);
+    if (!server.loop(i).ended()) targets.push_back(i);
   }
   if (targets.empty()) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,

@@ -235,7 +235,7 @@ grpc::Status InspectService::WatchConnections(grpc::ServerContext* ctx,
                             : std::min(request->queue_limit(), kMaxWatchQueue);
   unsigned running = 0;
   for (unsigned i = 0; i < plane_.server.loop_count(); ++i) {
-    if (plane_.server.loop(i).running()) ++running;
+    if (!plane_.server.loop(i).ended()) ++running;
   }
   auto watcher = std::make_shared<ConnectionWatcher>(*filter, limit, running);
   plane_.add_watcher(watcher);

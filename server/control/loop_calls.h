@@ -1,7 +1,8 @@
 // call_loops: the one way a gRPC handler reaches the event loops. fn runs on each selected
 // loop's thread (LoopWorker::post) and its result comes back through a promise the posted
 // lambda owns (shared_ptr), so a handler that gives up at its deadline leaves nothing dangling.
-// Loops that have ended are skipped: their connections are gone with them.
+// Loops that have ended are skipped: their connections are gone with them. A loop that has
+// not started yet runs fn when it starts.
 // Any thread (a gRPC handler thread).
 #pragma once
 
@@ -41,7 +42,7 @@ LoopResults<T> call_loops(Server& server, std::optional<unsigned> only, Fn fn,
   for (unsigned i = 0; i < server.loop_count(); ++i) {
     if (only && *only != i) continue;
     LoopWorker& worker = server.loop(i);
-    if (!worker.running()) continue;
+    if (worker.ended()) continue;
     auto promise = std::make_shared<std::promise<T>>();
     pending.push_back({i, promise->get_future()});
     worker.post([promise, fn, &worker]() mutable { promise->set_value(fn(worker)); });
@@ -65,7 +66,7 @@ LoopResults<T> call_loops(Server& server, std::optional<unsigned> only, Fn fn,
         results.error = LoopCallError::kTimeout;
         return results;
       }
-      if (!server.loop(p.loop).running()) break;  // ended; its lambda will not run
+      if (server.loop(p.loop).ended()) break;  // its lambda will not run
     }
   }
   return results;

@@ -58,6 +58,7 @@ TEST(Control, GracefulCloseDeliversPendingEchoDataBeforeEof) {
   EXPECT_EQ(how, "eof");
   EXPECT_EQ(echoed.size(), payload.size());
   EXPECT_EQ(echoed, payload);
+  client.reset();  // our FIN completes the server's graceful close at once
   EXPECT_TRUE(eventually([&] { return connections(r).empty(); }));
 }
 
@@ -110,6 +111,7 @@ TEST(Control, FilterDryRunAndWait) {
   std::string how;
   talker->read_to_end(&how);
   EXPECT_EQ(how, "eof");
+  talker.reset();
   auto left = connections(r);
   ASSERT_EQ(left.size(), 1u);
   EXPECT_EQ(left[0].peer_address(), "127.0.0.1:" + std::to_string(quiet->local_port()));
@@ -150,6 +152,7 @@ TEST(Control, CloseErrors) {
 
   v1::CloseConnectionsRequest all;
   all.set_all(true);
+  all.set_mode(v1::CLOSE_MODE_ABORT);
   all.set_wait(true);
   ASSERT_TRUE(stub->CloseConnections(ctx().get(), all, &response).ok());
   EXPECT_EQ(response.closed(), 1u);
@@ -248,7 +251,7 @@ TEST(Control, BreakOneLoopThenTheOtherStopsTheServer) {
   ASSERT_TRUE(stub->BreakLoop(ctx().get(), one, &response).ok());
   ASSERT_EQ(response.loops_size(), 1);
   EXPECT_EQ(response.loops(0), 1u);
-  ASSERT_TRUE(eventually([&] { return !r.server().loop(1).running(); }));
+  ASSERT_TRUE(eventually([&] { return r.server().loop(1).ended(); }));
   // Breaking it again: it has ended.
   EXPECT_EQ(stub->BreakLoop(ctx().get(), one, &response).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);

@@ -18,7 +18,10 @@ struct Reactord {
     argv.insert(argv.end(), extra.begin(), extra.end());
     process = std::make_unique<ChildProcess>(argv);
     auto control_line = process->wait_for_line("control plane listening on ", 20s);
-    if (control_line) control = control_line->substr(control_line->rfind(' ') + 1);
+    if (control_line) {
+      std::string rest = control_line->substr(control_line->find("listening on ") + 13);
+      control = rest.substr(0, rest.find_first_of(" ,"));
+    }
     // "... listening on 127.0.0.1:PORT (1 loop ...)" comes before the components start.
     auto pos = process->log().find("] listening on 127.0.0.1:");
     if (pos != std::string::npos) {
@@ -26,8 +29,7 @@ struct Reactord {
       data_port = static_cast<std::uint16_t>(std::stoi(process->log().substr(start, 5)));
     }
   }
-  // Strip anything after the address (" (TLS)", ",").
-  std::string target() const { return control.substr(0, control.find_first_of(" ,")); }
+  const std::string& target() const { return control; }
 
   RunResult ctl(std::vector<std::string> args, std::vector<std::string> global = {}) {
     std::vector<std::string> argv = {REACTORCTL_BIN, "--target", target(), "--timeout", "5s"};

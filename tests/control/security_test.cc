@@ -147,17 +147,19 @@ struct Pki {
     char tmpl[] = "/tmp/reactord-pki-XXXXXX";
     dir = ::mkdtemp(tmpl);
     std::string script =
-        "set -e; cd " + dir + ";"
-        "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > san.ext;"
+        "set -e\ncd " + dir + "\n"
+        "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > san.ext\n"
         "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-        "  -keyout ca.key -out ca.pem -days 1 -subj /CN=reactord-test-ca 2>/dev/null;"
-        "for who in server client; do "
+        "  -keyout ca.key -out ca.pem -days 1 -subj /CN=reactord-test-ca 2>/dev/null\n"
+        "for who in server client; do\n"
         "  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-        "    -keyout $who.key -out $who.csr -subj /CN=$who-localhost 2>/dev/null;"
+        "    -keyout $who.key -out $who.csr -subj /CN=$who-localhost 2>/dev/null\n"
         "  openssl x509 -req -in $who.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
-        "    -out $who.pem -days 1 -extfile san.ext 2>/dev/null;"
-        "done";
-    ok = std::system(("/bin/sh -c \"" + script + "\"").c_str()) == 0;
+        "    -out $who.pem -days 1 -extfile san.ext 2>/dev/null\n"
+        "done\n";
+    std::ofstream(dir + "/make.sh") << script;
+    ok = std::system(("/bin/sh " + dir + "/make.sh").c_str()) == 0 &&
+         std::ifstream(dir + "/client.pem").good();
   }
   ~Pki() { std::system(("rm -rf " + dir).c_str()); }
   std::string path(const std::string& name) const { return dir + "/" + name; }
