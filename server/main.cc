@@ -51,8 +51,9 @@ int main(int argc, char** argv) {
   // control_metrics (shared with it), served on the same page.
   auto control_metrics = std::make_shared<reactord::metrics::ControlMetrics>();
   server.add_component(std::make_unique<reactord::metrics::MetricsComponent>(control_metrics));
-  server.add_component(std::make_unique<reactord::control::ControlPlane>(
-      reactord::control::ControlOptions::from(config)));
+  auto control_options = reactord::control::ControlOptions::from(config);
+  control_options.metrics = control_metrics;
+  server.add_component(std::make_unique<reactord::control::ControlPlane>(control_options));
   try {
     server.start();
   } catch (const std::exception& e) {

@@ -18,6 +18,9 @@
 #include "plane_context.h"
 #include "server/config.h"
 #include "server/server.h"
+#if REACTORD_CONTROL_WITH_METRICS
+#include "server/metrics/control_interceptor.h"
+#endif
 
 namespace reactord::control {
 
@@ -140,6 +143,11 @@ void ControlPlane::start(Server& server) {
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   std::string address = o.listen.to_string();
   builder.AddListeningPort(address, creds, &impl_->port);
+#if REACTORD_CONTROL_WITH_METRICS
+  if (o.metrics) {
+    builder.experimental().SetInterceptorCreators(metrics::make_control_interceptors(*o.metrics));
+  }
+#endif
   builder.RegisterService(impl_->inspect.get());
   builder.RegisterService(impl_->control.get());
   impl_->grpc_server = builder.BuildAndStart();

@@ -18,7 +18,10 @@
 
 namespace reactord {
 struct Config;
+namespace metrics {
+class ControlMetrics;
 }
+}  // namespace reactord
 
 namespace reactord::control {
 
@@ -29,6 +32,9 @@ struct ControlOptions {
   std::string tls_cert;           // PEM; with tls_key: serve TLS
   std::string tls_key;
   std::string tls_client_ca;      // PEM; require and verify client certificates (mTLS)
+  // Where every RPC's outcome and latency are recorded (the metrics exporter serves them);
+  // null = not recorded.
+  std::shared_ptr<metrics::ControlMetrics> metrics;
 
   // The --control-* flags of a Config. Any thread.
   static ControlOptions from(const Config& config);
