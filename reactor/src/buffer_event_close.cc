@@ -1,0 +1,120 @@
+// BufferEvent graceful close: stop delivering input, flush the output, shutdown(SHUT_WR), then
+// close once the peer's EOF arrives — or reset the connection when the deadline passes first.
+//
+//   close_gracefully ─▶ flushing ──(output empty)──▶ shutdown(SHUT_WR) ──(peer EOF)──▶ closed, clean
+//          │                 └──(peer EOF first: keep flushing)──────────────┘
+//          └──(deadline, write error, reset)──▶ SO_LINGER 0 + close, not clean
+//
+// While closing, the read event stays armed (to see the EOF) and whatever arrives is discarded;
+// no user callback other than `done` runs.
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "buffer_event_impl.h"
+#include "socket_ops.h"
+
+namespace reactor {
+
+void BufferEvent::Impl::start_graceful_close(Duration deadline,
+                                             std::function<void(bool)> done) {
+  if (closed()) {
+    if (done) done(false);
+    return;
+  }
+  if ((state & kClosing) != 0) return;  // the first request and its deadline stand
+  Extras& x = extras_ref();
+  x.close_done = std::move(done);
+  x.pending_data = 0;
+  x.pending_what = 0;
+  if (x.deferred) x.deferred->del();
+  state |= kClosing;
+  state &= ~kSuspended;
+  enabled = 0;
+  if (fd < 0) {  // never had a socket: nothing to flush, nothing to close
+    finish_close(output.empty());
+    return;
+  }
+  if (!x.close_timer) {
+    x.close_timer = Event::timer(*base, [this](int, EventFlags) { finish_close(false); });
+    tag(*x.close_timer, "bev.close", true);
+  }
+  x.close_timer->add(deadline);
+  if ((state & kConnecting) != 0) return;  // finish_connect continues from here
+  ensure_read_event();
+  read_ev->add();  // no read timeout: the deadline covers the whole close
+  if ((state & kWriteArmed) != 0) {
+    arm_write();  // re-add without the user's write timeout
+  } else if (output.empty()) {
+    closing_flushed();
+  } else {
+    write_now();
+  }
+}
+
+// Reads and discards until the peer's EOF; a reset ends the close early (not clean).
+void BufferEvent::Impl::closing_read() {
+  char scratch[16 * 1024];
+  const ssize_t n = ::recv(fd, scratch, sizeof(scratch), 0);
+  if (n > 0) {
+    bytes_read += static_cast<std::uint64_t>(n);
+    last_read = base->now();
+    return;
+  }
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+  if (n < 0) {
+    finish_close(false);
+    return;
+  }
+  state |= kPeerEof;
+  read_ev->del();
+  if ((state & kShutWr) != 0) finish_close(true);
+  // Otherwise the peer half-closed first: keep flushing; closing_flushed finishes.
+}
+
+// Output fully sent: half-close our side. Done if the peer already said EOF.
+void BufferEvent::Impl::closing_flushed() {
+  if ((state & kShutWr) != 0) return;
+  disarm_write();
+  state |= kShutWr;
+  if (::shutdown(fd, SHUT_WR) != 0) {
+    finish_close(false);
+    return;
+  }
+  if ((state & kPeerEof) != 0) finish_close(true);
+}
+
+void BufferEvent::Impl::finish_close(bool clean) {
+  if (closed()) return;
+  std::function<void(bool)> done;
+  if (extras) done = std::move(extras->close_done);
+  mark_closed();
+  if (fd >= 0) {
+    if (clean) {
+      ::close(fd);
+    } else {
+      output.drain(output.length());
+      net::close_with_reset(fd);
+    }
+  }
+  fd = -1;
+  if (done) done(clean);
+}
+
+// Stops every event (none is destroyed: we may be inside one of their callbacks) and forgets
+// queued callbacks. The caller closes the fd.
+void BufferEvent::Impl::mark_closed() {
+  if (read_ev) read_ev->del();
+  if (write_ev) write_ev->del();
+  if (extras) {
+    if (extras->deferred) extras->deferred->del();
+    if (extras->close_timer) extras->close_timer->del();
+    extras->pending_data = 0;
+    extras->pending_what = 0;
+  }
+  state = static_cast<std::uint16_t>((state & (kLengthHook | kOwnFd)) | kClosed);
+  enabled = 0;
+}
+
+}  // namespace reactor

@@ -1,0 +1,122 @@
+// BufferEvent::Impl: the state behind a BufferEvent, shared by buffer_event.cc (public API),
+// buffer_event_io.cc (read, write, connect, callbacks) and buffer_event_close.cc.
+//
+// Memory: an idle connection is the Impl (two empty Buffers, the three callbacks, counters)
+// plus its read Event. Everything rarely needed — timeouts, the deferred-callback event, the
+// graceful-close timer and its done callback — lives in Extras, allocated on first use. The
+// write Event is created only the first time output cannot be sent at once.
+//
+// Re-entrancy: user callbacks run only from event handlers (never from inside an API call),
+// each as the last thing its handler does or followed by a re-check of `state`; they run from
+// a local copy (swapped out) so setcb() inside a callback never destroys the running function.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "reactor/buffer.h"
+#include "reactor/buffer_event.h"
+#include "reactor/event.h"
+#include "reactor/event_base.h"
+
+namespace reactor {
+
+struct BufferEvent::Impl {
+  // Bits of `state`.
+  enum : std::uint16_t {
+    kConnecting = 1 << 0,   // non-blocking connect in progress (write event armed for it)
+    kClosed = 1 << 1,       // socket closed (by close_gracefully or close_abortively)
+    kClosing = 1 << 2,      // graceful close in progress
+    kSuspended = 1 << 3,    // reading stopped: input reached the read high watermark
+    kShutWr = 1 << 4,       // graceful close: output flushed and shutdown(SHUT_WR) done
+    kPeerEof = 1 << 5,      // graceful close: the peer's EOF arrived
+    kLengthHook = 1 << 6,   // input's length callback installed (to resume after suspension)
+    kWriteArmed = 1 << 7,   // write event pending
+    kOwnFd = 1 << 8,        // connect() created the socket: close it on destruction
+  };
+
+  // Rarely used state, allocated on first use.
+  struct Extras {
+    std::optional<Duration> read_timeout;
+    std::optional<Duration> write_timeout;
+    std::unique_ptr<Event> deferred;     // runs queued callbacks later in the iteration
+    std::unique_ptr<Event> close_timer;  // graceful-close deadline
+    std::function<void(bool)> close_done;
+    std::uint64_t owner = 0;             // owner tag while no read event exists yet
+    int pending_error = 0;               // errno for the queued event callback
+    int connect_error = 0;               // immediate connect failure, reported from the loop
+    BevFlags pending_what = 0;           // queued event callback flags
+    EventFlags pending_data = 0;         // queued read (kRead) / write (kWrite) callbacks
+  };
+
+  Impl(BufferEvent& self, EventBase& base, int fd, BevOptions options);
+  ~Impl();
+
+  Extras& extras_ref();
+  std::uint64_t owner() const;
+  void tag(Event& event, const char* label, bool internal) const;
+  void ensure_read_event();
+  void ensure_write_event();
+
+  // Interest.
+  void arm_read();
+  void arm_write();
+  void disarm_write();
+  void suspend_reading();
+  void maybe_resume_reading();
+
+  // I/O handlers (buffer_event_io.cc).
+  void on_read(EventFlags fired);
+  void on_write(EventFlags fired);
+  void finish_connect();
+  void write_now();
+  ssize_t send_some();
+
+  // Callbacks, inline or deferred.
+  void run_read_cb();
+  void run_write_cb();
+  void report(BevFlags what, int error);
+  void queue(EventFlags data, BevFlags what, int error);
+  void on_deferred();
+  void invoke_read();
+  void invoke_write();
+  void invoke_event(BevFlags what, int error);
+
+  // Closing (buffer_event_close.cc).
+  void start_graceful_close(Duration deadline, std::function<void(bool)> done);
+  void closing_read();
+  void closing_flushed();
+  void finish_close(bool clean);
+  void mark_closed();
+
+  bool closed() const { return (state & kClosed) != 0; }
+  bool user_callbacks_allowed() const { return (state & (kClosed | kClosing)) == 0; }
+
+  BufferEvent* self;
+  EventBase* base;
+  Buffer input;
+  Buffer output;
+  std::unique_ptr<Event> read_ev;
+  std::unique_ptr<Event> write_ev;
+  DataCallback read_cb;
+  DataCallback write_cb;
+  EventCallback event_cb;
+  std::unique_ptr<Extras> extras;
+  std::uint64_t bytes_read = 0;
+  std::uint64_t bytes_written = 0;
+  TimePoint created;
+  TimePoint last_read;
+  TimePoint last_write;
+  std::uint32_t read_low = 0;
+  std::uint32_t read_high = 0;
+  std::uint32_t write_low = 0;
+  int fd;
+  std::uint16_t state = 0;
+  std::uint8_t options;
+  std::uint8_t enabled = kWrite;  // as in libevent: writing on, reading off
+  std::uint8_t cb_generation = 0; // bumped by setcb, so a running callback knows it was replaced
+};
+
+}  // namespace reactor

@@ -1,0 +1,263 @@
+// BufferEvent I/O: the read and write handlers, connect completion, the write-at-once path, and
+// running user callbacks (inline, or deferred to a later point of the iteration).
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "buffer_event_impl.h"
+#include "socket_ops.h"
+
+namespace reactor {
+namespace {
+
+// Bytes read per readiness: large enough for bulk transfers, small enough that one busy
+// connection does not hold the loop for long.
+constexpr std::size_t kReadChunk = 64 * 1024;
+// Bytes handed to one sendmsg: bounds the iovec walk over a long output chain.
+constexpr std::size_t kSendChunk = 256 * 1024;
+
+bool would_block(int error) { return error == EAGAIN || error == EWOULDBLOCK || error == EINTR; }
+
+}  // namespace
+
+// ---- Reading ------------------------------------------------------------------------------
+
+void BufferEvent::Impl::on_read(EventFlags fired) {
+  if ((state & kClosing) != 0) {
+    closing_read();
+    return;
+  }
+  if ((fired & kTimeout) != 0 && (fired & kRead) == 0) {
+    // libevent: a timeout disables the direction, then tells the user.
+    enabled &= ~kRead;
+    read_ev->del();
+    report(kBevTimeout | kBevReading, 0);
+    return;
+  }
+  std::size_t max = kReadChunk;
+  if (read_high != 0) {
+    if (input.length() >= read_high) {
+      suspend_reading();
+      return;
+    }
+    max = std::min<std::size_t>(max, read_high - input.length());
+  }
+  const ssize_t n = input.read_from(fd, max);
+  if (n > 0) {
+    bytes_read += static_cast<std::uint64_t>(n);
+    last_read = base->now();
+    if (read_high != 0 && input.length() >= read_high) suspend_reading();
+    if (input.length() >= read_low) run_read_cb();
+    return;
+  }
+  const int error = n == 0 ? 0 : errno;
+  if (n < 0 && would_block(error)) return;
+  enabled &= ~kRead;
+  read_ev->del();
+  report((n == 0 ? kBevEof : kBevError) | kBevReading, error);
+}
+
+// ---- Writing ------------------------------------------------------------------------------
+
+ssize_t BufferEvent::Impl::send_some() {
+  const ssize_t n = net::send_from(output, fd, kSendChunk);
+  if (n > 0) {
+    bytes_written += static_cast<std::uint64_t>(n);
+    last_write = base->now();
+  }
+  return n;
+}
+
+// Output gained data (or writing was enabled): send what the socket takes now; arm the write
+// event only if something remains. On an idle connection this is one sendmsg and no epoll_ctl.
+void BufferEvent::Impl::write_now() {
+  if (fd < 0 || output.empty() || (state & (kClosed | kConnecting | kWriteArmed)) != 0) return;
+  if ((enabled & kWrite) == 0 && (state & kClosing) == 0) return;
+  const ssize_t n = send_some();
+  if (n < 0) {
+    // EAGAIN: wait for room. A real error: arm anyway, the write handler meets it again and
+    // reports it from the loop (never from inside write()).
+    arm_write();
+    return;
+  }
+  if (!output.empty()) {
+    arm_write();
+    return;
+  }
+  if ((state & kClosing) != 0) {
+    closing_flushed();
+    return;
+  }
+  // Drained at once: the write callback still has to hear about it, later in the iteration.
+  if (write_cb && n > 0 && output.length() <= write_low) queue(kWrite, 0, 0);
+}
+
+void BufferEvent::Impl::on_write(EventFlags fired) {
+  if ((state & kConnecting) != 0) {
+    if ((fired & kTimeout) != 0 && (fired & kWrite) == 0) {
+      disarm_write();
+      report(kBevTimeout | kBevWriting, 0);
+      return;
+    }
+    finish_connect();
+    return;
+  }
+  if ((fired & kTimeout) != 0 && (fired & kWrite) == 0) {
+    enabled &= ~kWrite;
+    disarm_write();
+    report(kBevTimeout | kBevWriting, 0);
+    return;
+  }
+  if (output.empty()) {
+    disarm_write();
+    if ((state & kClosing) != 0) closing_flushed();
+    return;
+  }
+  const ssize_t n = send_some();
+  if (n < 0) {
+    const int error = errno;
+    if (would_block(error)) return;
+    disarm_write();
+    if ((state & kClosing) != 0) {
+      finish_close(false);
+      return;
+    }
+    enabled &= ~kWrite;
+    report(kBevError | kBevWriting, error);
+    return;
+  }
+  if (output.empty()) disarm_write();
+  if ((state & kClosing) != 0) {
+    if (output.empty()) closing_flushed();
+    return;
+  }
+  if (n > 0 && output.length() <= write_low) run_write_cb();
+}
+
+void BufferEvent::Impl::finish_connect() {
+  int error = 0;
+  if (extras && extras->connect_error != 0) {
+    error = extras->connect_error;
+    extras->connect_error = 0;
+  } else {
+    error = net::take_socket_error(fd);
+  }
+  state &= ~kConnecting;
+  disarm_write();
+  if (error != 0) {
+    if ((state & kClosing) != 0) {
+      finish_close(false);
+      return;
+    }
+    report(kBevError, error);
+    return;
+  }
+  if ((state & kClosing) != 0) {
+    // close_gracefully was called while connecting: now flush and shut down.
+    if (read_ev) read_ev->add();
+    if (output.empty()) {
+      closing_flushed();
+    } else {
+      arm_write();
+    }
+    return;
+  }
+  arm_read();
+  if (!output.empty()) write_now();
+  report(kBevConnected, 0);
+}
+
+// ---- Callbacks ----------------------------------------------------------------------------
+
+void BufferEvent::Impl::run_read_cb() {
+  if ((options & kBevOptDeferCallbacks) != 0) {
+    queue(kRead, 0, 0);
+  } else {
+    invoke_read();
+  }
+}
+
+void BufferEvent::Impl::run_write_cb() {
+  if ((options & kBevOptDeferCallbacks) != 0) {
+    queue(kWrite, 0, 0);
+  } else {
+    invoke_write();
+  }
+}
+
+void BufferEvent::Impl::report(BevFlags what, int error) {
+  if ((options & kBevOptDeferCallbacks) != 0) {
+    queue(0, what, error);
+  } else {
+    invoke_event(what, error);
+  }
+}
+
+// Remembers callbacks to run and activates the internal "bev.deferred" event: they run from
+// the base later in this iteration (or the next), never nested in the handler that found them.
+void BufferEvent::Impl::queue(EventFlags data, BevFlags what, int error) {
+  Extras& x = extras_ref();
+  if ((data & kRead) != 0 && !read_cb) data &= ~kRead;
+  if ((data & kWrite) != 0 && !write_cb) data &= ~kWrite;
+  if (data == 0 && what == 0) return;
+  x.pending_data |= data;
+  if (what != 0) {
+    x.pending_what |= what;
+    x.pending_error = error;
+  }
+  if (!x.deferred) {
+    x.deferred = Event::timer(*base, [this](int, EventFlags) { on_deferred(); });
+    tag(*x.deferred, "bev.deferred", true);
+  }
+  x.deferred->activate(kTimeout);
+}
+
+void BufferEvent::Impl::on_deferred() {
+  Extras& x = *extras;
+  const EventFlags data = x.pending_data;
+  const BevFlags what = x.pending_what;
+  const int error = x.pending_error;
+  x.pending_data = 0;
+  x.pending_what = 0;
+  x.pending_error = 0;
+  // Each callback may close or disable: re-check before the next one. Read data is delivered
+  // only if it is still there (the reader may have drained it meanwhile).
+  if ((data & kRead) != 0 && user_callbacks_allowed() && input.length() >= read_low &&
+      !input.empty()) {
+    invoke_read();
+  }
+  if ((data & kWrite) != 0 && user_callbacks_allowed()) invoke_write();
+  if (what != 0 && user_callbacks_allowed()) invoke_event(what, error);
+}
+
+// The callback runs from a local: if it calls setcb(), the function being run is not the one
+// destroyed; if it did not, the callback goes back in place afterwards.
+void BufferEvent::Impl::invoke_read() {
+  if (!read_cb) return;
+  DataCallback cb;
+  cb.swap(read_cb);
+  const std::uint8_t generation = cb_generation;
+  cb(*self);
+  if (generation == cb_generation) cb.swap(read_cb);
+}
+
+void BufferEvent::Impl::invoke_write() {
+  if (!write_cb) return;
+  DataCallback cb;
+  cb.swap(write_cb);
+  const std::uint8_t generation = cb_generation;
+  cb(*self);
+  if (generation == cb_generation) cb.swap(write_cb);
+}
+
+void BufferEvent::Impl::invoke_event(BevFlags what, int error) {
+  if (!event_cb) return;
+  EventCallback cb;
+  cb.swap(event_cb);
+  const std::uint8_t generation = cb_generation;
+  cb(*self, what, error);
+  if (generation == cb_generation) cb.swap(event_cb);
+}
+
+}  // namespace reactor
