@@ -1,0 +1,218 @@
+// BufferEvent over loopback TCP: the write-at-once path, reading, watermarks, timeouts, owner
+// tags, deferred callbacks, and callbacks that change the BufferEvent under the handler.
+#include "reactor/buffer_event.h"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include <string>
+
+#include "net_test_support.h"
+
+namespace {
+
+using namespace reactor;
+using nettest::Peer;
+using nettest::run_until;
+using nettest::step;
+
+class BufferEventTest : public nettest::BackendTest {
+ protected:
+  BufferEventTest() {
+    auto pair = nettest::tcp_pair();
+    peer_ = std::make_unique<Peer>(base_, std::move(pair.client));
+    bev_ = std::make_unique<BufferEvent>(base_, pair.server.release(), kBevOptCloseOnFree);
+  }
+
+  const EventInfo* find_event(const std::vector<EventInfo>& events, const char* label) {
+    for (const auto& e : events) {
+      if (e.label == label && e.owner == 77) return &e;
+    }
+    return nullptr;
+  }
+
+  std::unique_ptr<Peer> peer_;
+  std::unique_ptr<BufferEvent> bev_;
+  BevFlags what_ = 0;
+  int error_ = 0;
+  int read_calls_ = 0;
+  int write_calls_ = 0;
+};
+
+TEST_P(BufferEventTest, WriteAtOnceReachesTheSocketBeforeTheLoopRuns) {
+  bev_->set_owner(77);
+  bev_->write("hello");
+  char buf[16];
+  const ssize_t n = ::recv(peer_->fd(), buf, sizeof(buf), MSG_DONTWAIT);
+  ASSERT_EQ(n, 5);
+  EXPECT_EQ(std::string(buf, 5), "hello");
+  EXPECT_TRUE(bev_->output().empty());
+  EXPECT_EQ(bev_->bytes_written(), 5u);
+  // No write interest was armed for it: no pending "bev.write" event.
+  const auto events = base_.snapshot();
+  const EventInfo* w = find_event(events, "bev.write");
+  EXPECT_TRUE(w == nullptr || w->state == EventState::kInitialized);
+}
+
+TEST_P(BufferEventTest, ReadCallbackGetsDataAndCountersMove) {
+  std::string got;
+  bev_->setcb([&](BufferEvent& b) { got += b.input().to_string(); b.input().drain(b.input().length()); },
+              {}, {});
+  EXPECT_EQ(bev_->enabled(), kWrite);  // libevent's default: reading off
+  bev_->enable(kRead);
+  ASSERT_EQ(peer_->send("abc"), 3u);
+  ASSERT_TRUE(run_until(base_, [&] { return got == "abc"; }));
+  EXPECT_EQ(bev_->bytes_read(), 3u);
+  EXPECT_GE(bev_->last_read_at(), bev_->created_at());
+  bev_->disable(kRead);
+  ASSERT_EQ(peer_->send("def"), 3u);
+  step(base_, 5);
+  EXPECT_EQ(got, "abc");  // disabled: nothing read
+  bev_->enable(kRead);
+  ASSERT_TRUE(run_until(base_, [&] { return got == "abcdef"; }));
+}
+
+TEST_P(BufferEventTest, OwnerTagIsVisibleInTheSnapshot) {
+  bev_->set_owner(77);
+  bev_->enable(kRead);
+  const std::uint64_t read_id = bev_->read_event_id();
+  const std::uint64_t write_id = bev_->write_event_id();
+  EXPECT_NE(read_id, 0u);
+  EXPECT_NE(write_id, 0u);
+  EXPECT_NE(read_id, write_id);
+  const auto events = base_.snapshot();
+  const EventInfo* r = find_event(events, "bev.read");
+  const EventInfo* w = find_event(events, "bev.write");
+  ASSERT_NE(r, nullptr);
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(r->id, read_id);
+  EXPECT_EQ(w->id, write_id);
+  EXPECT_EQ(r->fd, bev_->fd());
+  EXPECT_EQ(r->state, EventState::kPending);
+  EXPECT_EQ(w->state, EventState::kInitialized);  // nothing to write
+}
+
+TEST_P(BufferEventTest, ReadHighWatermarkStopsAndResumesReading) {
+  constexpr std::size_t kHigh = 4096;
+  bev_->set_read_watermarks(0, kHigh);
+  bev_->setcb([&](BufferEvent&) { ++read_calls_; }, {}, {});  // does not drain
+  bev_->enable(kRead);
+  const std::string data(60000, 'w');
+  ASSERT_EQ(peer_->send(data), data.size());
+  ASSERT_TRUE(run_until(base_, [&] { return bev_->read_suspended_by_watermark(); }));
+  EXPECT_EQ(bev_->input().length(), kHigh);
+  const std::uint64_t before = bev_->bytes_read();
+  step(base_, 20);
+  EXPECT_EQ(bev_->bytes_read(), before);  // no reads from the socket while at the mark
+  // Draining one byte resumes reading; it stops again at the mark.
+  bev_->input().drain(1);
+  EXPECT_FALSE(bev_->read_suspended_by_watermark());
+  ASSERT_TRUE(run_until(base_, [&] { return bev_->read_suspended_by_watermark(); }));
+  EXPECT_EQ(bev_->bytes_read(), before + 1);
+  // Drain everything from the read callback from now on: all the data arrives.
+  bev_->setcb([&](BufferEvent& b) { b.input().drain(b.input().length()); }, {}, {});
+  bev_->input().drain(bev_->input().length());
+  ASSERT_TRUE(run_until(base_, [&] { return bev_->bytes_read() == data.size(); }));
+  EXPECT_TRUE(bev_->input().empty());
+  EXPECT_FALSE(bev_->read_suspended_by_watermark());
+}
+
+TEST_P(BufferEventTest, ReadLowWatermarkDelaysTheReadCallback) {
+  std::size_t seen = 0;
+  bev_->set_read_watermarks(100, 0);
+  bev_->setcb([&](BufferEvent& b) { ++read_calls_; seen = b.input().length(); }, {}, {});
+  bev_->enable(kRead);
+  ASSERT_EQ(peer_->send(std::string(50, 'a')), 50u);
+  ASSERT_TRUE(run_until(base_, [&] { return bev_->bytes_read() == 50; }));
+  step(base_, 3);
+  EXPECT_EQ(read_calls_, 0);
+  ASSERT_EQ(peer_->send(std::string(60, 'b')), 60u);
+  ASSERT_TRUE(run_until(base_, [&] { return read_calls_ == 1; }));
+  EXPECT_EQ(seen, 110u);
+}
+
+TEST_P(BufferEventTest, WriteLowWatermarkRunsTheWriteCallbackWhenOutputDrains) {
+  nettest::shrink_buffers(bev_->fd(), 4096);
+  nettest::shrink_buffers(peer_->fd(), 4096);
+  constexpr std::size_t kLow = 16 * 1024;
+  constexpr std::size_t kTotal = 1 << 20;
+  std::size_t output_at_call = SIZE_MAX;
+  bev_->set_write_low_watermark(kLow);
+  EXPECT_EQ(bev_->write_low_watermark(), kLow);
+  bev_->setcb({}, [&](BufferEvent& b) {
+    if (write_calls_++ == 0) output_at_call = b.output().length();
+  }, {});
+  bev_->write(std::string(kTotal, 'x'));
+  ASSERT_GT(bev_->output().length(), kLow);  // the socket took only part of it
+  step(base_, 10);
+  EXPECT_EQ(write_calls_, 0);  // the peer reads nothing: output stays above the mark
+  peer_->start_reading();
+  ASSERT_TRUE(run_until(base_, [&] { return write_calls_ > 0; }));
+  EXPECT_LE(output_at_call, kLow);
+  ASSERT_TRUE(run_until(base_, [&] { return peer_->received().size() == kTotal; }));
+  EXPECT_EQ(bev_->bytes_written(), kTotal);
+}
+
+TEST_P(BufferEventTest, ReadTimeoutFiresAndDisablesReading) {
+  bev_->setcb({}, {}, [&](BufferEvent&, BevFlags what, int error) { what_ = what; error_ = error; });
+  bev_->set_timeouts(std::chrono::milliseconds(30), std::nullopt);
+  bev_->enable(kRead);
+  const auto start = Clock::now();
+  ASSERT_TRUE(run_until(base_, [&] { return what_ != 0; }));
+  EXPECT_EQ(what_, kBevTimeout | kBevReading);
+  EXPECT_EQ(error_, 0);
+  EXPECT_GE(Clock::now() - start, std::chrono::milliseconds(25));
+  EXPECT_EQ(bev_->enabled() & kRead, 0);
+}
+
+TEST_P(BufferEventTest, WriteTimeoutFiresWhenOutputMakesNoProgress) {
+  nettest::shrink_buffers(bev_->fd(), 4096);
+  nettest::shrink_buffers(peer_->fd(), 4096);
+  bev_->setcb({}, {}, [&](BufferEvent&, BevFlags what, int error) { what_ = what; error_ = error; });
+  bev_->set_timeouts(std::nullopt, std::chrono::milliseconds(30));
+  bev_->write(std::string(1 << 20, 'x'));
+  ASSERT_FALSE(bev_->output().empty());
+  ASSERT_TRUE(run_until(base_, [&] { return what_ != 0; }));
+  EXPECT_EQ(what_, kBevTimeout | kBevWriting);
+  EXPECT_EQ(bev_->enabled() & kWrite, 0);
+}
+
+TEST_P(BufferEventTest, SetcbInsideTheReadCallbackIsSafe) {
+  std::string first;
+  std::string second;
+  const std::string big_capture(200, 'c');  // forces the std::function onto the heap
+  bev_->setcb([&, big_capture](BufferEvent& b) {
+    if (big_capture.size() != 200) return;
+    first += b.input().to_string();
+    b.input().drain(b.input().length());
+    b.setcb([&](BufferEvent& b2) { second += b2.input().to_string(); b2.input().drain(b2.input().length()); },
+            {}, {});
+  }, {}, {});
+  bev_->enable(kRead);
+  ASSERT_EQ(peer_->send("one"), 3u);
+  ASSERT_TRUE(run_until(base_, [&] { return first == "one"; }));
+  ASSERT_EQ(peer_->send("two"), 3u);
+  ASSERT_TRUE(run_until(base_, [&] { return second == "two"; }));
+  EXPECT_EQ(first, "one");
+}
+
+TEST_P(BufferEventTest, AbortiveCloseInsideTheReadCallbackIsSafe) {
+  int events = 0;
+  bev_->setcb([&](BufferEvent& b) { ++read_calls_; b.close_abortively(); }, {},
+              [&](BufferEvent&, BevFlags, int) { ++events; });
+  bev_->enable(kRead);
+  ASSERT_EQ(peer_->send("data"), 4u);
+  peer_->shutdown_write();  // an EOF right behind the data
+  peer_->start_reading();
+  ASSERT_TRUE(run_until(base_, [&] { return peer_->error() != 0 || peer_->eof(); }));
+  EXPECT_EQ(peer_->error(), ECONNRESET);
+  step(base_, 5);
+  EXPECT_EQ(read_calls_, 1);
+  EXPECT_EQ(events, 0);  // closed: no EOF callback afterwards
+  EXPECT_TRUE(bev_->closed());
+  EXPECT_EQ(bev_->fd(), -1);
+}
+
+NETTEST_INSTANTIATE(BufferEventTest);
+
+}  // namespace

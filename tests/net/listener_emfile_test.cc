@@ -1,0 +1,130 @@
+// Listener out of file descriptors: in a forked child with a low RLIMIT_NOFILE and a full fd
+// table, connecting clients are shed (accept with the spare fd, close), the error callback
+// hears EMFILE, the loop does not spin, and accepting works again once fds are free.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <thread>
+#include <vector>
+
+#include "reactor/event_base.h"
+#include "reactor/listener.h"
+
+namespace {
+
+using namespace reactor;
+
+// Child exit codes, so the parent's failure message says what went wrong.
+enum ChildStatus {
+  kOk = 0,
+  kSetupFailed = 10,
+  kTableNotFull = 11,
+  kConnectFailed = 12,
+  kAcceptedWhileFull = 13,
+  kNotShed = 14,
+  kNoErrorCallback = 15,
+  kSpinning = 16,
+  kClientNotClosed = 17,
+  kNoRecovery = 18,
+};
+
+constexpr int kClients = 5;
+
+int child_main(Backend backend) {
+  EventBase base(EventBaseConfig{backend, 1});
+  std::vector<UniqueFd> accepted;
+  accepted.reserve(16);
+  int emfile_reports = 0;
+  Listener listener(base, SocketAddress::ipv4_loopback(0), 0, -1,
+                    [&](UniqueFd fd, const SocketAddress&) { accepted.push_back(std::move(fd)); });
+  listener.set_error_callback([&](int error) { emfile_reports += error == EMFILE; });
+  const SocketAddress address = listener.local_address();
+
+  // Client sockets exist before the table fills; connect() needs no new fd.
+  std::vector<UniqueFd> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!clients.back()) return kSetupFailed;
+  }
+  // Lower the limit, then fill every free slot under it.
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return kSetupFailed;
+  limit.rlim_cur = std::min<rlim_t>(limit.rlim_cur, 256);
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) return kSetupFailed;
+  std::vector<UniqueFd> fillers;
+  fillers.reserve(limit.rlim_cur);
+  for (;;) {
+    UniqueFd fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!fd) break;
+    fillers.push_back(std::move(fd));
+  }
+  if (errno != EMFILE) return kTableNotFull;
+
+  for (auto& c : clients) {
+    if (::connect(c.get(), address.get(), address.length()) != 0) return kConnectFailed;
+  }
+  // Run the loop for a bounded window; a spinning listener would iterate thousands of times.
+  bool window_over = false;
+  auto window = Event::timer(base, [&](int, EventFlags) { window_over = true; });
+  window->add(std::chrono::milliseconds(200));
+  const std::uint64_t iterations_before = base.stats().iterations;
+  for (int i = 0; i < 100000 && !window_over; ++i) base.loop(kLoopOnce);
+  const std::uint64_t iterations = base.stats().iterations - iterations_before;
+  if (!accepted.empty()) return kAcceptedWhileFull;
+  if (listener.shed_count() != kClients) return kNotShed;
+  if (emfile_reports < kClients) return kNoErrorCallback;
+  if (iterations > 20) return kSpinning;
+  for (auto& c : clients) {
+    char byte;
+    const ssize_t n = ::recv(c.get(), &byte, 1, MSG_DONTWAIT);
+    if (!(n == 0 || (n < 0 && errno == ECONNRESET))) return kClientNotClosed;
+  }
+
+  // Free the table: the next client is accepted normally.
+  fillers.clear();
+  UniqueFd late(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!late || ::connect(late.get(), address.get(), address.length()) != 0) return kSetupFailed;
+  bool gave_up = false;
+  auto guard = Event::timer(base, [&](int, EventFlags) { gave_up = true; });
+  guard->add(std::chrono::seconds(5));
+  for (int i = 0; i < 1000 && accepted.empty() && !gave_up; ++i) base.loop(kLoopOnce);
+  return accepted.size() == 1 ? kOk : kNoRecovery;
+}
+
+class ListenerEmfileTest : public testing::TestWithParam<Backend> {};
+
+TEST_P(ListenerEmfileTest, ShedsConnectionsWhenOutOfFdsWithoutSpinningAndRecovers) {
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) ::_exit(child_main(GetParam()));
+  int status = 0;
+  pid_t done = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while ((done = ::waitpid(pid, &status, WNOHANG)) == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polling a child, bounded
+  }
+  if (done == 0) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    FAIL() << "child did not finish within 60 s";
+  }
+  ASSERT_TRUE(WIFEXITED(status)) << "child died, status " << status;
+  EXPECT_EQ(WEXITSTATUS(status), kOk) << "child status " << WEXITSTATUS(status)
+                                      << " (see ChildStatus)";
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ListenerEmfileTest,
+                         testing::Values(Backend::kEpoll, Backend::kPoll),
+                         [](const testing::TestParamInfo<Backend>& info) {
+                           return std::string(info.param == Backend::kEpoll ? "Epoll" : "Poll");
+                         });
+
+}  // namespace
