@@ -14,7 +14,7 @@ namespace {
 // Bytes read per readiness: large enough for bulk transfers, small enough that one busy
 // connection does not hold the loop for long.
 constexpr std::size_t kReadChunk = 64 * 1024;
-// Bytes handed to one sendmsg: bounds the iovec walk over a long output chain.
+// Bytes handed to one sendmsg: about what a loopback or LAN socket buffer takes at once.
 constexpr std::size_t kSendChunk = 256 * 1024;
 
 bool would_block(int error) { return error == EAGAIN || error == EWOULDBLOCK || error == EINTR; }
@@ -61,7 +61,8 @@ void BufferEvent::Impl::on_read(EventFlags fired) {
 // ---- Writing ------------------------------------------------------------------------------
 
 ssize_t BufferEvent::Impl::send_some() {
-  const ssize_t n = net::send_from(output, fd, kSendChunk);
+  // Buffer::write_to uses sendmsg(MSG_NOSIGNAL): a vanished peer is EPIPE, never SIGPIPE.
+  const ssize_t n = output.write_to(fd, kSendChunk);
   if (n > 0) {
     bytes_written += static_cast<std::uint64_t>(n);
     last_write = base->now();
