@@ -50,17 +50,17 @@ std::uint64_t BufferEvent::Impl::owner() const {
   return extras ? extras->owner : 0;
 }
 
-void BufferEvent::Impl::tag(Event& event, const char* label, bool internal) const {
+// Not marked internal: these events run user code (callbacks, `done`), so they count as user
+// work for the loop (kLoopOnce, liveness, stats) like the read and write events.
+void BufferEvent::Impl::tag(Event& event, const char* label) const {
   event.set_label(label);
   event.set_owner(owner());
-  if (internal) event.set_internal(true);
 }
 
 void BufferEvent::Impl::ensure_read_event() {
   if (read_ev || fd < 0) return;
   const std::uint64_t tag_owner = owner();
-  read_ev = std::make_unique<Event>(*base, fd, kRead | kPersist,
-                                    [this](int, EventFlags fired) { on_read(fired); });
+  read_ev.emplace(*base, fd, kRead | kPersist, [this](int, EventFlags fired) { on_read(fired); });
   read_ev->set_label("bev.read");
   read_ev->set_owner(tag_owner);
 }
@@ -69,7 +69,7 @@ void BufferEvent::Impl::ensure_write_event() {
   if (write_ev || fd < 0) return;
   write_ev = std::make_unique<Event>(*base, fd, kWrite | kPersist,
                                      [this](int, EventFlags fired) { on_write(fired); });
-  tag(*write_ev, "bev.write", false);
+  tag(*write_ev, "bev.write");
 }
 
 void BufferEvent::Impl::arm_read() {

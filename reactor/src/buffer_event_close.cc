@@ -38,7 +38,7 @@ void BufferEvent::Impl::start_graceful_close(Duration deadline,
   }
   if (!x.close_timer) {
     x.close_timer = Event::timer(*base, [this](int, EventFlags) { finish_close(false); });
-    tag(*x.close_timer, "bev.close", true);
+    tag(*x.close_timer, "bev.close");
   }
   x.close_timer->add(deadline);
   if ((state & kConnecting) != 0) return;  // finish_connect continues from here

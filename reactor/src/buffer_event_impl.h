@@ -56,7 +56,7 @@ struct BufferEvent::Impl {
 
   Extras& extras_ref();
   std::uint64_t owner() const;
-  void tag(Event& event, const char* label, bool internal) const;
+  void tag(Event& event, const char* label) const;
   void ensure_read_event();
   void ensure_write_event();
 
@@ -98,7 +98,7 @@ struct BufferEvent::Impl {
   EventBase* base;
   Buffer input;
   Buffer output;
-  std::unique_ptr<Event> read_ev;
+  std::optional<Event> read_ev;  // in place: one allocation less per connection
   std::unique_ptr<Event> write_ev;
   DataCallback read_cb;
   DataCallback write_cb;

@@ -195,7 +195,7 @@ void BufferEvent::Impl::report(BevFlags what, int error) {
   }
 }
 
-// Remembers callbacks to run and activates the internal "bev.deferred" event: they run from
+// Remembers callbacks to run and activates the "bev.deferred" event: they run from
 // the base later in this iteration (or the next), never nested in the handler that found them.
 void BufferEvent::Impl::queue(EventFlags data, BevFlags what, int error) {
   Extras& x = extras_ref();
@@ -209,7 +209,7 @@ void BufferEvent::Impl::queue(EventFlags data, BevFlags what, int error) {
   }
   if (!x.deferred) {
     x.deferred = Event::timer(*base, [this](int, EventFlags) { on_deferred(); });
-    tag(*x.deferred, "bev.deferred", true);
+    tag(*x.deferred, "bev.deferred");
   }
   x.deferred->activate(kTimeout);
 }

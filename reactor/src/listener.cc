@@ -172,7 +172,6 @@ struct Listener::Impl {
         if (want_enabled) accept_event->add();
       });
       backoff_timer->set_label("listener.backoff");
-      backoff_timer->set_internal(true);
       backoff_timer->set_owner(accept_event->owner());
     }
     backoff_timer->add(kAcceptBackoff);

@@ -77,8 +77,8 @@ TEST_P(BufferEventMemoryTest, IdleConnectionHeapFootprint) {
   RecordProperty("heap_bytes_per_idle_bufferevent", static_cast<int>(per_connection));
   // The BufferEvent itself (a pointer), its Impl, and its read Event: a few hundred bytes.
   EXPECT_GT(per_connection, 0.0);
-  EXPECT_LE(per_connection, 1024.0);
-  EXPECT_LE(allocations, 6.0);
+  EXPECT_LE(per_connection, 768.0);
+  EXPECT_LE(allocations, 4.5);
 
   // Idle means idle: no write event, no extras were needed.
   for (const auto& e : base_.snapshot()) EXPECT_NE(std::string(e.label), "bev.write");

@@ -71,8 +71,7 @@ void step(reactor::EventBase& base, int n) {
   for (int i = 0; i < n; ++i) base.loop(reactor::kLoopNonblock);
 }
 
-void shrink_buffers(int fd, int bytes) {
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+void shrink_send_buffer(int fd, int bytes) {
   ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
 }
 

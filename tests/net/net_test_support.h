@@ -35,8 +35,9 @@ bool run_until(reactor::EventBase& base, const std::function<bool()>& done,
 // Steps base.loop(kLoopNonblock) n times.
 void step(reactor::EventBase& base, int n);
 
-// Sets SO_RCVBUF / SO_SNDBUF so that tests fill socket buffers quickly.
-void shrink_buffers(int fd, int bytes);
+// Sets SO_SNDBUF so that a writer fills the path quickly when the peer does not read. (The
+// receiver keeps its default: a tiny receive window stalls loopback TCP on persist timers.)
+void shrink_send_buffer(int fd, int bytes);
 // SO_LINGER 0 + close: the other end gets a reset.
 void reset_close(reactor::UniqueFd& fd);
 
