@@ -302,14 +302,12 @@ void BufferEvent::set_owner(std::uint64_t owner) {
   }
 }
 
-// The ids exist once the socket does; asking creates the (lazily made) event. 0 without fd.
-std::uint64_t BufferEvent::read_event_id() const {
-  impl_->ensure_read_event();
-  return impl_->read_ev ? impl_->read_ev->id() : 0;
-}
+// 0 while the event does not exist: the read event exists with the socket, the write event
+// from the first time output had to wait. Asking does not create it (inspection must not grow
+// every connection).
+std::uint64_t BufferEvent::read_event_id() const { return impl_->read_ev ? impl_->read_ev->id() : 0; }
 
 std::uint64_t BufferEvent::write_event_id() const {
-  impl_->ensure_write_event();
   return impl_->write_ev ? impl_->write_ev->id() : 0;
 }
 

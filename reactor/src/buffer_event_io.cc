@@ -75,6 +75,7 @@ ssize_t BufferEvent::Impl::send_some() {
 void BufferEvent::Impl::write_now() {
   if (fd < 0 || output.empty() || (state & (kClosed | kConnecting | kWriteArmed)) != 0) return;
   if ((enabled & kWrite) == 0 && (state & kClosing) == 0) return;
+  const std::size_t before = output.length();
   const ssize_t n = send_some();
   if (n < 0) {
     // EAGAIN: wait for room. A real error: arm anyway, the write handler meets it again and
@@ -90,8 +91,10 @@ void BufferEvent::Impl::write_now() {
     closing_flushed();
     return;
   }
-  // Drained at once: the write callback still has to hear about it, later in the iteration.
-  if (write_cb && n > 0 && output.length() <= write_low) queue(kWrite, 0, 0);
+  // Drained at once from above the low watermark to at or below it: the write callback still
+  // has to hear about it, later in the iteration. (A write that never took the output above
+  // the mark — a small echo under a large mark — does not cost a callback.)
+  if (write_cb && before > write_low) queue(kWrite, 0, 0);
 }
 
 void BufferEvent::Impl::on_write(EventFlags fired) {

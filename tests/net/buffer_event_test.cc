@@ -24,11 +24,12 @@ class BufferEventTest : public nettest::BackendTest {
     bev_ = std::make_unique<BufferEvent>(base_, pair.server.release(), kBevOptCloseOnFree);
   }
 
-  const EventInfo* find_event(const std::vector<EventInfo>& events, const char* label) {
+  // By value: the snapshot may be a temporary.
+  std::optional<EventInfo> find_event(const std::vector<EventInfo>& events, const char* label) {
     for (const auto& e : events) {
-      if (e.label == label && e.owner == 77) return &e;
+      if (e.label == label && e.owner == 77) return e;
     }
-    return nullptr;
+    return std::nullopt;
   }
 
   std::unique_ptr<Peer> peer_;
@@ -50,8 +51,8 @@ TEST_P(BufferEventTest, WriteAtOnceReachesTheSocketBeforeTheLoopRuns) {
   EXPECT_EQ(bev_->bytes_written(), 5u);
   // No write interest was armed for it: no pending "bev.write" event.
   const auto events = base_.snapshot();
-  const EventInfo* w = find_event(events, "bev.write");
-  EXPECT_TRUE(w == nullptr || w->state == EventState::kInitialized);
+  const auto w = find_event(events, "bev.write");
+  EXPECT_TRUE(!w || w->state == EventState::kInitialized);
 }
 
 TEST_P(BufferEventTest, ReadCallbackGetsDataAndCountersMove) {
@@ -76,20 +77,44 @@ TEST_P(BufferEventTest, OwnerTagIsVisibleInTheSnapshot) {
   bev_->set_owner(77);
   bev_->enable(kRead);
   const std::uint64_t read_id = bev_->read_event_id();
-  const std::uint64_t write_id = bev_->write_event_id();
   EXPECT_NE(read_id, 0u);
+  EXPECT_EQ(bev_->write_event_id(), 0u);  // not made until output has to wait
+  nettest::shrink_send_buffer(bev_->fd(), 4096);
+  bev_->write(std::string(1 << 20, 'z'));  // the peer does not read: output waits
+  const std::uint64_t write_id = bev_->write_event_id();
   EXPECT_NE(write_id, 0u);
   EXPECT_NE(read_id, write_id);
   const auto events = base_.snapshot();
-  const EventInfo* r = find_event(events, "bev.read");
-  const EventInfo* w = find_event(events, "bev.write");
-  ASSERT_NE(r, nullptr);
-  ASSERT_NE(w, nullptr);
+  const auto r = find_event(events, "bev.read");
+  const auto w = find_event(events, "bev.write");
+  ASSERT_TRUE(r);
+  ASSERT_TRUE(w);
   EXPECT_EQ(r->id, read_id);
   EXPECT_EQ(w->id, write_id);
   EXPECT_EQ(r->fd, bev_->fd());
   EXPECT_EQ(r->state, EventState::kPending);
-  EXPECT_EQ(w->state, EventState::kInitialized);  // nothing to write
+  EXPECT_EQ(w->state, EventState::kPending);
+  EXPECT_EQ(w->fd, bev_->fd());
+  // The peer reads everything: write interest goes away with the output.
+  peer_->start_reading();
+  ASSERT_TRUE(run_until(base_, [&] { return peer_->received().size() == (1u << 20); }));
+  const auto after = find_event(base_.snapshot(), "bev.write");
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->state, EventState::kInitialized);
+}
+
+TEST_P(BufferEventTest, WriteCallbackFollowsAnImmediateSendLaterInTheIteration) {
+  bev_->setcb({}, [&](BufferEvent& b) { ++write_calls_; EXPECT_TRUE(b.output().empty()); }, {});
+  bev_->write("x");  // sent at once
+  EXPECT_EQ(write_calls_, 0);  // never from inside write()
+  ASSERT_TRUE(run_until(base_, [&] { return write_calls_ == 1; }));
+  // A write that never takes the output above the low watermark costs no callback.
+  bev_->set_write_low_watermark(1000);
+  bev_->write("y");
+  nettest::step(base_, 5);
+  EXPECT_EQ(write_calls_, 1);
+  char buf[4];
+  EXPECT_EQ(::recv(peer_->fd(), buf, sizeof(buf), MSG_DONTWAIT), 2);
 }
 
 TEST_P(BufferEventTest, ReadHighWatermarkStopsAndResumesReading) {

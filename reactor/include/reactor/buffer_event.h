@@ -121,7 +121,9 @@ class BufferEvent {
   TimePoint last_write_at() const;
 
   // Owner tag put on this BufferEvent's events, shown by EventBase::snapshot(); also their
-  // ids, for the registry. Loop thread only.
+  // ids, for the registry: 0 while the event does not exist (the read event exists with the
+  // socket; the write event from the first time output had to wait for the socket). Loop
+  // thread only.
   void set_owner(std::uint64_t owner);
   std::uint64_t read_event_id() const;
   std::uint64_t write_event_id() const;
