@@ -126,7 +126,7 @@ struct BaseCore {
   std::size_t n_user_live = 0;      // non-internal events pending or active
 
   // Loop state.
-  bool running = false;
+  std::atomic<bool> running{false};  // read by loopexit/loopbreak from any thread
   bool processing = false;          // inside the callback phase
   bool exit_requested = false;      // sticky until a loop consumes it
   bool break_requested = false;

@@ -19,7 +19,7 @@ EventBase::EventBase(EventBaseConfig config)
 }
 
 EventBase::~EventBase() {
-  if (core_->running) {
+  if (core_->running.load()) {
     std::fprintf(stderr, "reactor: EventBase destroyed from inside its loop\n");
     std::abort();
   }
@@ -33,20 +33,24 @@ LoopResult EventBase::loop(LoopFlags flags) {
   return core_->loop(flags);
 }
 
+// Directly only from inside the running loop; otherwise through post(), which is safe from
+// any thread, wakes a loop blocked in the backend, and keeps the request for the next loop()
+// when none runs (sticky). Posting also covers the hand-over race: a base built on one thread
+// and looped on another, where the builder cannot know whether the loop has started.
 void EventBase::loopexit(std::optional<Duration> delay) {
-  if (!in_loop_thread()) {
-    post([this, delay] { core_->request_exit(delay); });
+  if (core_->running.load(std::memory_order_relaxed) && in_loop_thread()) {
+    core_->request_exit(delay);
     return;
   }
-  core_->request_exit(delay);
+  post([this, delay] { core_->request_exit(delay); });
 }
 
 void EventBase::loopbreak() {
-  if (!in_loop_thread()) {
-    post([this] { core_->request_break(); });
+  if (core_->running.load(std::memory_order_relaxed) && in_loop_thread()) {
+    core_->request_break();
     return;
   }
-  core_->request_break();
+  post([this] { core_->request_break(); });
 }
 
 void EventBase::loopcontinue() {

@@ -136,6 +136,23 @@ TEST_P(LoopControl, BreakFromAnotherThreadBeforeTheLoopIsSticky) {
   keep->del();
 }
 
+// A base built on one thread and looped on another: the builder cannot know whether the
+// loop has started when it asks for the exit. The request must neither race (TSan) nor be
+// lost (the worker would never return).
+TEST_P(LoopControl, ExitRightAfterHandingTheBaseToAnotherThread) {
+  for (int round = 0; round < 20; ++round) {
+    std::thread worker([this] { base_.loop(kLoopNoExitOnEmpty); });
+    if (round % 2 == 0) {
+      base_.loopexit();
+    } else {
+      base_.loopbreak();
+    }
+    worker.join();
+    base_.loop(kLoopNonblock);  // the main thread takes the base back
+    EXPECT_TRUE(base_.in_loop_thread());
+  }
+}
+
 TEST_P(LoopControl, LoopcontinueStopsThePassAndPollsAgain) {
   int calls = 0;
   auto a = Event::timer(base_, [&](int, EventFlags) {
