@@ -22,11 +22,16 @@ struct Reactord {
       std::string rest = control_line->substr(control_line->find("listening on ") + 13);
       control = rest.substr(0, rest.find_first_of(" ,"));
     }
-    // "... listening on 127.0.0.1:PORT (1 loop ...)" comes before the components start.
-    auto pos = process->log().find("] listening on 127.0.0.1:");
-    if (pos != std::string::npos) {
-      auto start = process->log().find("127.0.0.1:", pos) + 10;
-      data_port = static_cast<std::uint16_t>(std::stoi(process->log().substr(start, 5)));
+    // The data port, from the control plane itself.
+    if (!control.empty()) {
+      auto info = ctl({"--json", "info"});
+      v1::ServerInfo parsed;
+      if (info.exit_code == 0 &&
+          google::protobuf::util::JsonStringToMessage(info.out, &parsed).ok() &&
+          parsed.listen_addresses_size() > 0) {
+        auto address = reactor::SocketAddress::parse(parsed.listen_addresses(0));
+        if (address) data_port = address->port();
+      }
     }
   }
   const std::string& target() const { return control; }
@@ -109,6 +114,19 @@ TEST(Reactorctl, CommandsAgainstARunningReactord) {
   auto stats = parse_json<v1::GetLoopStatsResponse>(d.ctl({"--json", "stats"}).out);
   ASSERT_EQ(stats.loops_size(), 1);
   EXPECT_GT(stats.loops(0).iterations(), 0u);
+
+  // The metrics exporter counts the control plane's RPCs (its interceptor is installed).
+  auto metrics_at = d.process->log().find("metrics listening on http://");
+  if (metrics_at != std::string::npos) {
+    std::string url = d.process->log().substr(metrics_at + 21);
+    url = url.substr(0, url.find_first_of(" \n"));
+    auto scrape = run_command({"/usr/bin/curl", "-sf", url});
+    ASSERT_EQ(scrape.exit_code, 0) << url;
+    EXPECT_NE(scrape.out.find("reactord_control_requests_total{service=\"reactord.v1.Inspect\","
+                              "method=\"GetServerInfo\",code=\"OK\"}"),
+              std::string::npos)
+        << scrape.out.substr(0, 4000);
+  }
 
   auto health = d.ctl({"health"});
   EXPECT_EQ(health.exit_code, 0) << health.err;
