@@ -138,6 +138,26 @@ TEST_P(BufferEventCloseTest, AbortiveCloseDuringAGracefulCloseReportsNotClean) {
   EXPECT_EQ(done_calls, 1);
 }
 
+TEST_P(BufferEventCloseTest, GracefulCloseFromTheEofCallbackFlushesTheReply) {
+  // The server's pattern: on the peer's EOF, answer and close gracefully from the callback.
+  bool clean = false;
+  int done_calls = 0;
+  bev_->setcb({}, {}, [&](BufferEvent& b, BevFlags w, int) {
+    what_ = w;
+    b.write("bye");
+    b.close_gracefully(std::chrono::seconds(20), [&](bool c) { ++done_calls; clean = c; });
+  });
+  bev_->enable(kRead);
+  peer_->start_reading();
+  peer_->shutdown_write();
+  ASSERT_TRUE(run_until(base_, [&] { return done_calls > 0; }));
+  EXPECT_EQ(what_, kBevEof | kBevReading);
+  EXPECT_TRUE(clean);
+  ASSERT_TRUE(run_until(base_, [&] { return peer_->eof(); }));
+  EXPECT_EQ(peer_->received(), "bye");
+  EXPECT_EQ(done_calls, 1);
+}
+
 TEST_P(BufferEventCloseTest, CloseOnFreeDecidesWhoClosesTheFd) {
   auto pair = nettest::tcp_pair();
   const int kept = pair.server.get();

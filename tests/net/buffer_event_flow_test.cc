@@ -111,6 +111,38 @@ TEST_P(BufferEventFlowTest, ConnectToAClosedPortGivesConnectionRefused) {
   EXPECT_EQ(error, ECONNREFUSED);
 }
 
+TEST_P(BufferEventFlowTest, DeferredConnectedAndGracefulCloseWhileConnecting) {
+  UniqueFd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  auto address = SocketAddress::ipv4_loopback(0);
+  ASSERT_EQ(::bind(listener.get(), address.get(), address.length()), 0);
+  ASSERT_EQ(::listen(listener.get(), 4), 0);
+  address = SocketAddress::local_of(listener.get());
+
+  BufferEvent deferred(base_, -1, kBevOptDeferCallbacks);
+  BevFlags what = 0;
+  deferred.setcb({}, {}, [&](BufferEvent&, BevFlags w, int) { what |= w; });
+  ASSERT_TRUE(deferred.connect(address));
+  ASSERT_TRUE(run_until(base_, [&] { return what != 0; }));
+  EXPECT_EQ(what, kBevConnected);
+
+  // Output queued and a graceful close asked for before the connect completes: delivered.
+  BufferEvent closing(base_, -1, 0);
+  closing.write("queued");
+  ASSERT_TRUE(closing.connect(address));
+  bool done = false;
+  bool clean = false;
+  closing.close_gracefully(std::chrono::seconds(20), [&](bool c) { done = true; clean = c; });
+  UniqueFd first(::accept4(listener.get(), nullptr, nullptr, SOCK_NONBLOCK));
+  nettest::Peer server(base_, UniqueFd(::accept4(listener.get(), nullptr, nullptr, SOCK_NONBLOCK)));
+  ASSERT_GE(server.fd(), 0);
+  server.start_reading();
+  ASSERT_TRUE(run_until(base_, [&] { return server.eof(); }));
+  EXPECT_EQ(server.received(), "queued");
+  server.shutdown_write();
+  ASSERT_TRUE(run_until(base_, [&] { return done; }));
+  EXPECT_TRUE(clean);
+}
+
 TEST_P(BufferEventFlowTest, ConnectWithABadAddressFailsAtOnce) {
   BufferEvent bev(base_, -1, 0);
   errno = 0;

@@ -189,6 +189,40 @@ TEST_P(BufferEventTest, ReadTimeoutFiresAndDisablesReading) {
   EXPECT_EQ(bev_->enabled() & kRead, 0);
 }
 
+TEST_P(BufferEventTest, ReadTimeoutRestartsWhileDataKeepsArriving) {
+  // Bytes every 10 ms under a 300 ms read timeout: no timeout while they come, one after.
+  std::string got;
+  bev_->setcb([&](BufferEvent& b) { got += b.input().to_string(); b.input().drain(1 << 20); }, {},
+              [&](BufferEvent&, BevFlags what, int) { what_ = what; });
+  bev_->set_timeouts(std::chrono::milliseconds(300), std::nullopt);
+  bev_->enable(kRead);
+  int sent = 0;
+  std::unique_ptr<Event> ticker;
+  ticker = Event::timer(base_, [&](int, EventFlags) {
+    peer_->send("t");
+    if (++sent < 40) ticker->add(std::chrono::milliseconds(10));
+  });
+  ticker->add(std::chrono::milliseconds(10));
+  ASSERT_TRUE(run_until(base_, [&] { return what_ != 0; }, std::chrono::seconds(10)));
+  EXPECT_EQ(what_, kBevTimeout | kBevReading);
+  EXPECT_EQ(sent, 40);  // the timeout came only after the last byte (~400 ms in)
+  EXPECT_EQ(got, std::string(40, 't'));
+}
+
+TEST_P(BufferEventTest, DisableInsideTheReadCallbackStopsReading) {
+  bev_->setcb([&](BufferEvent& b) { ++read_calls_; b.disable(kRead); }, {}, {});
+  bev_->enable(kRead);
+  ASSERT_EQ(peer_->send("first"), 5u);
+  ASSERT_TRUE(run_until(base_, [&] { return read_calls_ == 1; }));
+  ASSERT_EQ(peer_->send("second"), 6u);
+  nettest::step(base_, 5);
+  EXPECT_EQ(read_calls_, 1);
+  EXPECT_EQ(bev_->input().to_string(), "first");
+  bev_->enable(kRead);
+  ASSERT_TRUE(run_until(base_, [&] { return read_calls_ == 2; }));
+  EXPECT_EQ(bev_->input().to_string(), "firstsecond");
+}
+
 TEST_P(BufferEventTest, WriteTimeoutFiresWhenOutputMakesNoProgress) {
   nettest::shrink_send_buffer(bev_->fd(), 4096);
   bev_->setcb({}, {}, [&](BufferEvent&, BevFlags what, int error) { what_ = what; error_ = error; });
