@@ -65,7 +65,10 @@ def median(values):
 def collect(data):
     """{group: {case: {impl: median ns}}} in registration order; plus failures."""
     runs, failures = OrderedDict(), []
-    for b in data["benchmarks"]:
+    # Random interleaving shuffles the output: restore the registration order.
+    benchmarks = sorted(data["benchmarks"], key=lambda b: (b.get("family_index", 0),
+                                                           b.get("per_family_instance_index", 0)))
+    for b in benchmarks:
         if b.get("run_type") == "aggregate":
             continue
         name = b.get("run_name", b["name"])

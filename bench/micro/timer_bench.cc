@@ -5,12 +5,20 @@
 //           libevent's event_base_init_common_timeout.
 // Operations: add (not pending before), del (random order), reschedule (re-add a pending
 // timer with a new timeout, random order), fire (run the loop until all have expired).
+// add and reschedule read the clock: outside the loop both libraries read it per call (ours
+// CLOCK_MONOTONIC, libevent CLOCK_MONOTONIC_COARSE); inside a callback — where a server adds
+// its timers — both use the time cached for the iteration. So they are measured both ways:
+// add / reschedule from outside the loop, add_in_cb / reschedule_in_cb from one callback.
+// The events live in one contiguous container (std::deque<Event>, an array of struct event
+// filled with event_assign), as they do embedded in connection objects.
 #include <event2/event.h>
+#include <event2/event_struct.h>
 #include <sys/time.h>
 
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <deque>
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -35,7 +43,7 @@ constexpr std::int64_t kNearMaxUs = 2'000;
 constexpr auto kFireWait = std::chrono::milliseconds(12);  // libevent's clock is coarse (4 ms)
 
 enum class Mode { kRandom, kCommon };
-enum class Op { kAdd, kDel, kReschedule, kFire };
+enum class Op { kAdd, kAddInCb, kDel, kReschedule, kRescheduleInCb, kFire };
 
 // The random inputs, identical for both libraries: timeouts in two forms (the libevent user
 // holds timevals, ours holds Durations) and a random visiting order.
@@ -67,48 +75,75 @@ class OursTimers {
   explicit OursTimers(std::int64_t common_us)
       : base_(reactor::EventBaseConfig{.backend = reactor::Backend::kEpoll}),
         common_(base_.init_common_timeout(microseconds(common_us))) {
-    events_.reserve(kTimers);
     for (std::size_t i = 0; i < kTimers; ++i) {
-      events_.push_back(reactor::Event::timer(base_, [this](int, reactor::EventFlags) { ++fired; }));
+      events_.emplace_back(base_, -1, 0, [this](int, reactor::EventFlags) { ++fired; });
     }
   }
   void add(std::size_t i, const Inputs& in, bool second) {
-    events_[i]->add(second ? in.durations2[i] : in.durations[i]);
+    events_[i].add(second ? in.durations2[i] : in.durations[i]);
   }
-  void add_common(std::size_t i) { events_[i]->add(common_); }
-  void del(std::size_t i) { events_[i]->del(); }
+  void add_common(std::size_t i) { events_[i].add(common_); }
+  void del(std::size_t i) { events_[i].del(); }
   void run_nonblock() { base_.loop(reactor::kLoopNonblock); }
+  // Runs fn once from inside a callback (event_base_once with a zero timeout).
+  template <typename Fn>
+  bool run_in_callback(Fn fn) {
+    bool ran = false;
+    base_.once(-1, 0, microseconds(0), [&](int, reactor::EventFlags) {
+      fn();
+      ran = true;
+    });
+    for (int pass = 0; pass < 1000 && !ran; ++pass) run_nonblock();
+    return ran;
+  }
 
   std::size_t fired = 0;
 
  private:
   reactor::EventBase base_;
   reactor::CommonTimeout common_;
-  std::vector<std::unique_ptr<reactor::Event>> events_;  // destroyed before base_
+  std::deque<reactor::Event> events_;  // destroyed before base_
 };
 
 class LibeventTimers {
  public:
-  explicit LibeventTimers(std::int64_t common_us) : base_(event_base_new()) {
+  explicit LibeventTimers(std::int64_t common_us) : base_(event_base_new()), events_(kTimers) {
     timeval tv{static_cast<time_t>(common_us / 1'000'000),
                static_cast<suseconds_t>(common_us % 1'000'000)};
     common_ = event_base_init_common_timeout(base_, &tv);
-    events_.reserve(kTimers);
-    for (std::size_t i = 0; i < kTimers; ++i) events_.push_back(evtimer_new(base_, on_fire, this));
+    for (event& ev : events_) event_assign(&ev, base_, -1, 0, on_fire, this);
   }
   ~LibeventTimers() {
-    for (event* ev : events_) event_free(ev);
+    for (event& ev : events_) event_del(&ev);
     event_base_free(base_);
   }
   LibeventTimers(const LibeventTimers&) = delete;
   LibeventTimers& operator=(const LibeventTimers&) = delete;
 
   void add(std::size_t i, const Inputs& in, bool second) {
-    event_add(events_[i], second ? &in.timevals2[i] : &in.timevals[i]);
+    event_add(&events_[i], second ? &in.timevals2[i] : &in.timevals[i]);
   }
-  void add_common(std::size_t i) { event_add(events_[i], common_); }
-  void del(std::size_t i) { event_del(events_[i]); }
+  void add_common(std::size_t i) { event_add(&events_[i], common_); }
+  void del(std::size_t i) { event_del(&events_[i]); }
   void run_nonblock() { event_base_loop(base_, EVLOOP_NONBLOCK); }
+  template <typename Fn>
+  bool run_in_callback(Fn fn) {
+    struct Call {
+      Fn* fn;
+      bool ran;
+    } call{&fn, false};
+    timeval zero{0, 0};
+    event_base_once(
+        base_, -1, EV_TIMEOUT,
+        [](evutil_socket_t, short, void* arg) {
+          auto* c = static_cast<Call*>(arg);
+          (*c->fn)();
+          c->ran = true;
+        },
+        &call, &zero);
+    for (int pass = 0; pass < 1000 && !call.ran; ++pass) run_nonblock();
+    return call.ran;
+  }
 
   std::size_t fired = 0;
 
@@ -116,7 +151,7 @@ class LibeventTimers {
   static void on_fire(evutil_socket_t, short, void* arg) { ++static_cast<LibeventTimers*>(arg)->fired; }
   event_base* base_;
   const timeval* common_;
-  std::vector<event*> events_;
+  std::vector<event> events_;
 };
 
 template <typename Timers>
@@ -137,12 +172,17 @@ void BM_Timers(benchmark::State& state, Op op, Mode mode) {
   // The one duration of the common flavour (the random flavour does not use it).
   Timers t(fire ? kNearMaxUs / 2 : (kFarMinUs + kFarMaxUs) / 2);
 
-  if (op == Op::kReschedule) add_all(t, mode, in);
+  if (op == Op::kReschedule || op == Op::kRescheduleInCb) add_all(t, mode, in);
   bool second = true;  // reschedule alternates between two timeout sets
   for (auto _ : state) {
     switch (op) {
       case Op::kAdd:
-        add_all(t, mode, in);
+      case Op::kAddInCb:
+        if (op == Op::kAdd) {
+          add_all(t, mode, in);
+        } else if (!t.run_in_callback([&] { add_all(t, mode, in); })) {
+          return state.SkipWithError("the callback did not run");
+        }
         state.PauseTiming();
         for (std::size_t i = 0; i < kTimers; ++i) t.del(i);
         state.ResumeTiming();
@@ -153,12 +193,20 @@ void BM_Timers(benchmark::State& state, Op op, Mode mode) {
         state.ResumeTiming();
         for (std::size_t i : in.order) t.del(i);
         break;
-      case Op::kReschedule: {
+      case Op::kReschedule:
+      case Op::kRescheduleInCb: {
         // Alternate between the two timeout sets so every re-add really moves the timer.
-        if (mode == Mode::kCommon) {
-          for (std::size_t i : in.order) t.add_common(i);
-        } else {
-          for (std::size_t i : in.order) t.add(i, in, second);
+        auto reschedule_all = [&] {
+          if (mode == Mode::kCommon) {
+            for (std::size_t i : in.order) t.add_common(i);
+          } else {
+            for (std::size_t i : in.order) t.add(i, in, second);
+          }
+        };
+        if (op == Op::kReschedule) {
+          reschedule_all();
+        } else if (!t.run_in_callback(reschedule_all)) {
+          return state.SkipWithError("the callback did not run");
         }
         second = !second;
         break;
@@ -185,7 +233,12 @@ void BM_Timers(benchmark::State& state, Op op, Mode mode) {
 // ours and libevent registered next to each other for every (operation, flavour).
 const bool kRegistered = [] {
   const std::pair<Op, const char*> ops[] = {
-      {Op::kAdd, "add"}, {Op::kDel, "del"}, {Op::kReschedule, "reschedule"}, {Op::kFire, "fire"}};
+      {Op::kAdd, "add"},
+      {Op::kAddInCb, "add_in_cb"},
+      {Op::kDel, "del"},
+      {Op::kReschedule, "reschedule"},
+      {Op::kRescheduleInCb, "reschedule_in_cb"},
+      {Op::kFire, "fire"}};
   const std::pair<Mode, const char*> modes[] = {{Mode::kRandom, "random"}, {Mode::kCommon, "common"}};
   for (auto [op, op_name] : ops) {
     for (auto [mode, mode_name] : modes) {
