@@ -60,7 +60,7 @@ def server_command(name, args):
         # the defaults. Room for the idle test's connections.
         return [args.reactord, "--listen", "127.0.0.1:0", "--control-listen", "127.0.0.1:0",
                 "--metrics-listen", "127.0.0.1:0", "--max-connections", "15000",
-                "--log-level", "info"]  # info: the "listening on" line
+                "--log-level", "warn"]
     binary = args.libevent_echo if name == "libevent" else args.epoll_echo
     return [binary, "--port", "0", "--greeting", GREETING]
 
@@ -268,7 +268,7 @@ def parse_args():
     p.add_argument("--hold", type=float, help="seconds to hold them (default 2; quick 0.5)")
     p.add_argument("--max-noise", type=float, default=10.0,
                    help="repeat a measurement whose noise %% is above this (default 10)")
-    p.add_argument("--tries", type=int, default=3, help="measurements per cell at most (default 3)")
+    p.add_argument("--tries", type=int, help="measurements per cell at most (default 3; quick 1)")
     p.add_argument("--budget", type=float, default=290.0, help="hard bound in seconds (≤ 300)")
     p.add_argument("--json-out", help="write every measurement here as JSON")
     args = p.parse_args()
@@ -286,6 +286,8 @@ def parse_args():
         args.idle = 200 if args.quick else 10000
     if args.hold is None:
         args.hold = 0.5 if args.quick else 2.0
+    if args.tries is None:
+        args.tries = 1 if args.quick else 3
     if not (0 < args.duration <= 60 and 0 < args.idle <= 15000 and 0 < args.hold <= 60
             and 0 < args.budget <= MAX_BUDGET and 1 <= args.tries <= 5):
         p.error("out of range: --duration (0,60], --idle (0,15000], --hold (0,60], "
