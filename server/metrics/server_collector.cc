@@ -220,6 +220,14 @@ std::vector<MetricFamily> ServerCollector::Collect() const {
                                 "Passes of the event loop.", MetricType::Counter);
   auto callbacks = make_family("reactord_reactor_callbacks_total", "Event callbacks run.",
                                MetricType::Counter);
+  auto posts = make_family("reactord_reactor_posts_total",
+                           "Functions handed to the loop from other threads (post()), scrapes "
+                           "included.",
+                           MetricType::Counter);
+  auto wakeups = make_family("reactord_reactor_wakeups_total",
+                             "Eventfd writes that woke the loop for post() (only when its queue "
+                             "was empty).",
+                             MetricType::Counter);
   auto poll_wait = make_family("reactord_reactor_poll_wait_seconds",
                                "Time blocked in epoll_wait/poll per iteration, in seconds.",
                                MetricType::Histogram);
@@ -241,11 +249,13 @@ std::vector<MetricFamily> ServerCollector::Collect() const {
     add_gauge(events, static_cast<double>(v.counts.active), {{"loop", loop}, {"state", "active"}});
     add_counter(iterations, static_cast<double>(v.stats.iterations), {{"loop", loop}});
     add_counter(callbacks, static_cast<double>(v.stats.callbacks), {{"loop", loop}});
+    add_counter(posts, static_cast<double>(v.stats.posts), {{"loop", loop}});
+    add_counter(wakeups, static_cast<double>(v.stats.wakeup_writes), {{"loop", loop}});
     add_histogram(poll_wait, to_prometheus(v.stats.poll_wait_histogram), {{"loop", loop}});
     add_histogram(callback_duration, to_prometheus(v.stats.callback_histogram), {{"loop", loop}});
     add_gauge(longest, seconds(v.stats.longest_callback), {{"loop", loop}});
   }
-  for (auto* family : {&events, &iterations, &callbacks, &poll_wait, &callback_duration, &longest,
+  for (auto* family : {&events, &iterations, &callbacks, &posts, &wakeups, &poll_wait, &callback_duration, &longest,
                        &running}) {
     if (!family->metric.empty()) out.push_back(std::move(*family));
   }

@@ -231,6 +231,9 @@ TEST(ServerMetricsTest, ReactorMetricsPerLoopWithBoundedLabels) {
     EXPECT_EQ(find_value(samples, "reactord_reactor_poll_wait_seconds_bucket",
                          {{"loop", loop}, {"le", "+Inf"}}),
               polls);
+    // Each scrape posts once to every loop.
+    EXPECT_GE(*find_value(samples, "reactord_reactor_posts_total", {{"loop", loop}}), 1.0);
+    EXPECT_GE(*find_value(samples, "reactord_reactor_wakeups_total", {{"loop", loop}}), 1.0);
     EXPECT_GT(*find_value(samples, "reactord_reactor_callback_duration_seconds_count",
                           {{"loop", loop}}),
               0);
