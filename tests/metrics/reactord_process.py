@@ -19,16 +19,19 @@ class Reactord:
         self._log_lock = threading.Lock()
         args = [binary, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
                 "--control-listen", "127.0.0.1:0", *extra_args]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)
-        self._reader = threading.Thread(target=self._read_log, daemon=True)
-        self._reader.start()
-        self.port = int(self._wait_for_log(r"listening on 127\.0\.0\.1:(\d+) ")[0])
+        # stdout says "listening on ADDR" (the seed's lines); stderr is the log.
+        self._readers = [threading.Thread(target=self._read_log, args=(stream,), daemon=True)
+                         for stream in (self.proc.stdout, self.proc.stderr)]
+        for reader in self._readers:
+            reader.start()
+        self.port = int(self._wait_for_log(r"listening on 127\.0\.0\.1:(\d+)\n")[0])
         self.metrics_port = int(self._wait_for_log(
             r"metrics listening on http://127\.0\.0\.1:(\d+)/metrics")[0])
 
-    def _read_log(self):
-        for line in self.proc.stderr:
+    def _read_log(self, stream):
+        for line in stream:
             with self._log_lock:
                 self.log_lines.append(line)
 
@@ -76,7 +79,8 @@ class Reactord:
             self.proc.kill()
             self.proc.wait()
             raise RuntimeError(f"reactord did not stop within {timeout}s:\n{self.log()}")
-        self._reader.join(timeout=5)
+        for reader in self._readers:
+            reader.join(timeout=5)
         if code != 0:
             raise RuntimeError(f"reactord exited with {code}:\n{self.log()}")
         for marker in ("ERROR: AddressSanitizer", "WARNING: ThreadSanitizer", "runtime error:"):
