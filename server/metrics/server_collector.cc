@@ -54,8 +54,9 @@ std::vector<std::optional<LoopView>> gather_loops(Server& server,
   futures.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     LoopWorker& loop = server.loop(i);
-    if (!loop.running()) {
-      // Ended (exit_loop) or not yet started: a post would only wait for the deadline.
+    if (loop.ended()) {
+      // After exit_loop the posted function would never run: do not wait for it. (A loop
+      // that has not started yet still runs it once it starts.)
       futures.emplace_back();
       continue;
     }
