@@ -3,7 +3,10 @@
 `promtool check metrics` (Prometheus' own linter) and prometheus_client's text parser, and
 carries the values the traffic implies.
 
-usage: exposition_check.py REACTORD_BINARY"""
+With REACTORCTL, control-plane calls through the real gRPC service are checked too
+(reactord_control_requests_total by code, and the admin close they cause).
+
+usage: exposition_check.py REACTORD_BINARY [REACTORCTL_BINARY]"""
 import os
 import socket
 import subprocess
@@ -60,12 +63,29 @@ def main():
         rejected.close()
         a.close()
 
+        reactorctl = sys.argv[2] if len(sys.argv) > 2 else None
+        if reactorctl:
+            control = server.wait_for_log(r"control plane listening on (127\.0\.0\.1:\d+)")[0]
+
+            def ctl(*args):
+                return subprocess.run([reactorctl, "--target", control, "--timeout", "10s", *args],
+                                      capture_output=True, text=True, timeout=30)
+            info = ctl("info")
+            check(info.returncode == 0, f"reactorctl info: {info.returncode} {info.stderr}")
+            missing = ctl("conn", "999999")
+            check(missing.returncode != 0, "reactorctl conn 999999 succeeded")
+            # b is still connected: the operator resets it (reason admin).
+            closed = ctl("close", "--all", "--abort", "--wait")
+            check(closed.returncode == 0, f"reactorctl close: {closed.returncode} {closed.stderr}")
+
         def settled():
             text = server.scrape()
             values = {(s.name, tuple(sorted(s.labels.items()))): s.value
                       for f in text_string_to_metric_families(text) for s in f.samples}
             done = (values.get(("reactord_connections_closed_total", (("reason", "peer_eof"),))) == 1
-                    and values.get(("reactord_connections_rejected_total", (("reason", "limit"),))) == 1)
+                    and values.get(("reactord_connections_rejected_total", (("reason", "limit"),))) == 1
+                    and (not reactorctl or values.get(
+                        ("reactord_connections_closed_total", (("reason", "admin"),))) == 1))
             return (text, values) if done else None
 
         result = wait_until(settled)
@@ -90,7 +110,20 @@ def main():
         def value(name, **labels):
             return values.get((name, tuple(sorted(labels.items()))))
 
-        check(value("reactord_connections_active") == 1, "active != 1")
+        if reactorctl:
+            check(value("reactord_connections_active") == 0, "active != 0 after the admin close")
+            check(value("reactord_connections_closed_total", reason="admin") == 1, "admin != 1")
+            check(value("reactord_control_requests_total", service="reactord.v1.Inspect",
+                        method="GetServerInfo", code="OK") == 1, "GetServerInfo OK != 1")
+            check(value("reactord_control_requests_total", service="reactord.v1.Inspect",
+                        method="GetConnection", code="NOT_FOUND") == 1, "GetConnection NOT_FOUND != 1")
+            check(value("reactord_control_requests_total", service="reactord.v1.Control",
+                        method="CloseConnections", code="OK") == 1, "CloseConnections OK != 1")
+            check((value("reactord_control_request_duration_seconds_count",
+                         service="reactord.v1.Inspect", method="GetServerInfo") or 0) == 1,
+                  "GetServerInfo latency count != 1")
+        else:
+            check(value("reactord_connections_active") == 1, "active != 1")
         check(value("reactord_connections_accepted_total") == 2, "accepted != 2")
         check(value("reactord_received_bytes_total") == 4196, "received != 4196")
         check(value("reactord_sent_bytes_total") == 2 * len(GREETING) + 4196, "sent mismatch")

@@ -26,8 +26,8 @@ class Reactord:
                          for stream in (self.proc.stdout, self.proc.stderr)]
         for reader in self._readers:
             reader.start()
-        self.port = int(self._wait_for_log(r"listening on 127\.0\.0\.1:(\d+)\n")[0])
-        self.metrics_port = int(self._wait_for_log(
+        self.port = int(self.wait_for_log(r"listening on 127\.0\.0\.1:(\d+)\n")[0])
+        self.metrics_port = int(self.wait_for_log(
             r"metrics listening on http://127\.0\.0\.1:(\d+)/metrics")[0])
 
     def _read_log(self, stream):
@@ -39,7 +39,7 @@ class Reactord:
         with self._log_lock:
             return "".join(self.log_lines)
 
-    def _wait_for_log(self, pattern, timeout=20):
+    def wait_for_log(self, pattern, timeout=20):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             match = re.search(pattern, self.log())
