@@ -77,7 +77,21 @@ std::vector<std::optional<LoopView>> gather_loops(Server& server,
   std::vector<std::optional<LoopView>> views(n);
   for (std::size_t i = 0; i < n; ++i) {
     if (!futures[i].valid()) continue;
-    if (futures[i].wait_until(deadline) != std::future_status::ready) {
+    // Wait in slices: a loop that ends meanwhile (exit_loop racing the scrape) will never
+    // answer, and that is not a stuck loop.
+    bool ended = false, late = false;
+    while (futures[i].wait_for(std::chrono::milliseconds(10)) != std::future_status::ready) {
+      if (server.loop(i).ended()) {
+        ended = true;
+        break;
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        late = true;
+        break;
+      }
+    }
+    if (ended) continue;
+    if (late) {
       timeouts.fetch_add(1, std::memory_order_relaxed);
       continue;
     }

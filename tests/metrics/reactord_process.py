@@ -26,7 +26,7 @@ class Reactord:
                          for stream in (self.proc.stdout, self.proc.stderr)]
         for reader in self._readers:
             reader.start()
-        self.port = int(self.wait_for_log(r"listening on 127\.0\.0\.1:(\d+)\n")[0])
+        self.port = int(self.wait_for_log(r"(?m)^listening on 127\.0\.0\.1:(\d+)$")[0])
         self.metrics_port = int(self.wait_for_log(
             r"metrics listening on http://127\.0\.0\.1:(\d+)/metrics")[0])
 

@@ -260,14 +260,13 @@ TEST(ServerMetricsTest, ReactorMetricsPerLoopWithBoundedLabels) {
     }
   }
 
-  // A loop that has exited is reported as such, and the scrape does not wait for it.
+  // A loop that has exited is reported as such, and the scrape does not wait for it: a wait
+  // for its answer would end at the deadline and count in loop_timeouts_total.
   rs.server().exit_loop(1);
   samples = rs.scrape_until_value("reactord_reactor_running", {{"loop", "1"}}, 0);
   EXPECT_EQ(find_value(samples, "reactord_reactor_running", {{"loop", "1"}}), 0.0);
-  EXPECT_FALSE(find_value(samples, "reactord_reactor_loop_iterations_total", {{"loop", "1"}}));
-  auto start = std::chrono::steady_clock::now();
   samples = rs.scrape();
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
+  EXPECT_FALSE(find_value(samples, "reactord_reactor_loop_iterations_total", {{"loop", "1"}}));
   EXPECT_EQ(find_value(samples, "reactord_metrics_loop_timeouts_total"), 0.0);
   EXPECT_TRUE(find_value(samples, "reactord_reactor_loop_iterations_total", {{"loop", "0"}}));
 }
