@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <set>
@@ -268,6 +269,30 @@ TEST(ServerMetricsTest, ReactorMetricsPerLoopWithBoundedLabels) {
   samples = rs.scrape();
   EXPECT_FALSE(find_value(samples, "reactord_reactor_loop_iterations_total", {{"loop", "1"}}));
   EXPECT_EQ(find_value(samples, "reactord_metrics_loop_timeouts_total"), 0.0);
+  EXPECT_TRUE(find_value(samples, "reactord_reactor_loop_iterations_total", {{"loop", "0"}}));
+
+  // A stuck loop (a callback that does not return) delays a scrape by the deadline (1 s) at
+  // most: its reactor metrics are left out, the counters are still there, and the timeout
+  // is counted.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  rs.server().loop(0).post([released] { released.wait_for(std::chrono::seconds(10)); });
+  auto start = std::chrono::steady_clock::now();
+  samples = rs.scrape();
+  auto took = std::chrono::steady_clock::now() - start;
+  release.set_value();
+  EXPECT_GE(took, std::chrono::milliseconds(900));
+  EXPECT_LT(took, std::chrono::seconds(5));
+  EXPECT_EQ(find_value(samples, "reactord_metrics_loop_timeouts_total"), 1.0);
+  EXPECT_FALSE(find_value(samples, "reactord_reactor_loop_iterations_total", {{"loop", "0"}}));
+  // (Loop 1 closed its share of the clients when it exited.)
+  ASSERT_TRUE(find_value(samples, "reactord_connections_active"));
+  EXPECT_LE(*find_value(samples, "reactord_connections_active"), 4.0);
+  EXPECT_TRUE(find_value(samples, "reactord_connections_accepted_total") == 4.0);
+  // Once it returns, the next scrape has it again.
+  samples = rs.scrape_until([](const std::vector<Sample>& s) {
+    return find_value(s, "reactord_reactor_loop_iterations_total", {{"loop", "0"}}).has_value();
+  });
   EXPECT_TRUE(find_value(samples, "reactord_reactor_loop_iterations_total", {{"loop", "0"}}));
 }
 
