@@ -1,5 +1,10 @@
 // reactord's metrics over HTTP after real traffic: an in-process Server with the
 // MetricsComponent, clients on loopback, and exact values read back from the scrape.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -294,6 +299,66 @@ TEST(ServerMetricsTest, ReactorMetricsPerLoopWithBoundedLabels) {
     return find_value(s, "reactord_reactor_loop_iterations_total", {{"loop", "0"}}).has_value();
   });
   EXPECT_TRUE(find_value(samples, "reactord_reactor_loop_iterations_total", {{"loop", "0"}}));
+}
+
+TEST(ServerMetricsTest, BackpressureIsCountedAndBufferedBytesShown) {
+  Config config = test_config();
+  config.max_output_buffer = 64 * 1024;
+  RunningServer rs(config);
+  // A client that sends and never reads, with a small receive window: once the kernel
+  // buffers on both sides are full, its echo backs up in the server until the output reaches
+  // --max-output-buffer and reading pauses. (Before that, the output may drain into a growing
+  // socket buffer and resume: pauses can be more than one.)
+  TcpClient hog(rs.port(), /*timeout_ms=*/200, /*receive_buffer=*/4096);
+  const std::string chunk(256 * 1024, 'b');
+  std::size_t sent = 0;
+  std::vector<Sample> samples;
+  auto backed_up = [](const std::vector<Sample>& s) {
+    return find_value(s, "reactord_backpressure_pauses_total").value_or(0) >= 1 &&
+           find_value(s, "reactord_output_buffered_bytes").value_or(0) >= 64.0 * 1024;
+  };
+  for (int round = 0; round < 100; ++round) {  // at most 100 x (200 ms send + a scrape)
+    sent += hog.send_some(chunk);
+    samples = rs.scrape();
+    if (backed_up(samples)) break;
+  }
+  EXPECT_TRUE(backed_up(samples)) << sent << " bytes sent";
+  EXPECT_LE(*find_value(samples, "reactord_output_buffered_bytes"), static_cast<double>(sent));
+  EXPECT_LE(*find_value(samples, "reactord_received_bytes_total"), static_cast<double>(sent));
+  hog.reset();
+  samples = rs.scrape_until_value("reactord_output_buffered_bytes", {}, 0);
+  EXPECT_EQ(find_value(samples, "reactord_output_buffered_bytes"), 0.0);
+  EXPECT_EQ(find_value(samples, "reactord_connections_closed_total", {{"reason", "error"}}), 1.0);
+}
+
+TEST(ServerMetricsTest, BusyMetricsPortFailsStartWithAClearMessage) {
+  // Something already listens on the port --metrics-listen asks for.
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string busy = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+
+  Config config = test_config();
+  config.metrics_listen = *reactor::SocketAddress::parse(busy);
+  Server server(config);
+  server.add_component(std::make_unique<MetricsComponent>());
+  try {
+    server.start();
+    ADD_FAILURE() << "started with a busy metrics port";
+    server.stop();
+    server.wait();
+  } catch (const StartError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("metrics"), std::string::npos) << message;
+    EXPECT_NE(message.find(busy), std::string::npos) << message;
+  }
+  ::close(fd);
 }
 
 }  // namespace

@@ -19,9 +19,12 @@ namespace {
 
 }  // namespace
 
-TcpClient::TcpClient(std::uint16_t port, int timeout_ms) {
+TcpClient::TcpClient(std::uint16_t port, int timeout_ms, int receive_buffer) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) fail("socket");
+  if (receive_buffer > 0) {
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+  }
   timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
   ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
@@ -52,6 +55,19 @@ void TcpClient::send_all(const std::string& data) {
     }
     sent += static_cast<std::size_t>(n);
   }
+}
+
+std::size_t TcpClient::send_some(const std::string& data) {
+  std::size_t sent = 0;
+  while (sent < data.size()) {
+    ssize_t n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;  // EAGAIN after SO_SNDTIMEO, or the connection is gone
+    }
+    sent += static_cast<std::size_t>(n);
+  }
+  return sent;
 }
 
 std::string TcpClient::read_exactly(std::size_t n) {
