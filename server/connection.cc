@@ -162,6 +162,14 @@ void Connection::account_written() {
   }
 }
 
+std::size_t Connection::buffered_in() const {
+  return const_cast<reactor::BufferEvent&>(bev_).input().length();  // input() is not const
+}
+
+std::size_t Connection::buffered_out() const {
+  return const_cast<reactor::BufferEvent&>(bev_).output().length();
+}
+
 ConnectionRecord Connection::record() const {
   ConnectionRecord r;
   r.id = id_;

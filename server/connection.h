@@ -56,6 +56,10 @@ class Connection {
   ConnectionState state() const { return state_; }
   // Everything the registry shows. Loop thread only.
   ConnectionRecord record() const;
+  // Bytes in the input / output buffer now — what record() says, without its getsockname():
+  // the metrics scrape sums them over every connection. Loop thread only.
+  std::size_t buffered_in() const;
+  std::size_t buffered_out() const;
   // The socket and its buffers, for the control plane's detailed view (watermarks, fd for
   // TCP_INFO). Loop thread only.
   const reactor::BufferEvent& buffer_event() const { return bev_; }

@@ -38,13 +38,13 @@ std::vector<std::uint64_t> ConnectionRegistry::ids() const {
 
 std::size_t ConnectionRegistry::buffered_in() const {
   std::size_t total = 0;
-  for (const auto& entry : connections_) total += entry.second->record().bytes_buffered_in;
+  for (const auto& entry : connections_) total += entry.second->buffered_in();
   return total;
 }
 
 std::size_t ConnectionRegistry::buffered_out() const {
   std::size_t total = 0;
-  for (const auto& entry : connections_) total += entry.second->record().bytes_buffered_out;
+  for (const auto& entry : connections_) total += entry.second->buffered_out();
   return total;
 }
 
