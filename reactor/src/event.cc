@@ -25,7 +25,8 @@ Event::Event(EventBase& base, int fd, EventFlags what, Callback cb)
   }
   if (!cb) throw std::invalid_argument("reactor: an event needs a callback");
   core_->cb = std::move(cb);
-  core_->fd = (what & (kRead | kWrite | kClosed | kSignal)) ? fd : -1;
+  // An fd without I/O flags is a timer that still reports its fd (as in libevent).
+  core_->fd = fd;
   core_->what = what;
   base.core_->attach(core_.get());
 }

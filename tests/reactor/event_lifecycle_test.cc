@@ -173,6 +173,21 @@ TEST_P(EventLifecycle, ReadOrTimeoutReportsWhichFired) {
   EXPECT_EQ(ev.state(), EventState::kInitialized);  // the timeout went with it
 }
 
+TEST_P(EventLifecycle, FdWithOnlyATimeoutReportsItsFd) {
+  SocketPair sp;
+  int got_fd = -2;
+  EventFlags got = 0;
+  Event ev(base_, sp.a.get(), 0, [&](int fd, EventFlags fired) {
+    got_fd = fd;
+    got = fired;
+  });
+  ev.add(Duration(1ms));
+  WriteByte(sp.b.get());  // readable, but it did not ask for kRead
+  EXPECT_EQ(base_.dispatch(), LoopResult::kNoEvents);
+  EXPECT_EQ(got_fd, sp.a.get());
+  EXPECT_EQ(got, kTimeout);
+}
+
 TEST_P(EventLifecycle, EdgeTriggeredFiresOncePerEdge) {
   SocketPair sp;
   int calls = 0;
