@@ -24,13 +24,18 @@ std::uint32_t clamp32(std::size_t v) {
 // ---- Impl: construction and interest ------------------------------------------------------
 
 BufferEvent::Impl::Impl(BufferEvent& s, EventBase& b, int socket_fd, BevOptions opts)
-    : self(&s), base(&b), fd(socket_fd), options(static_cast<std::uint8_t>(opts)) {
-  created = last_read = last_write = base->now();
+    : self(&s), fd(socket_fd), options(static_cast<std::uint8_t>(opts)) {
+  created = last_read = last_write = b.now();
   if (fd >= 0) {
     net::set_nonblocking(fd);
-    ensure_read_event();
+    read_ev.emplace(b, fd, kRead | kPersist, [this](int, EventFlags fired) { on_read(fired); });
+    read_ev->set_label("bev.read");
+  } else {
+    extras_ref().base = &b;  // until connect() makes the socket and its read event
   }
 }
+
+EventBase& BufferEvent::Impl::base() const { return read_ev ? read_ev->base() : *extras->base; }
 
 BufferEvent::Impl::~Impl() {
   // Unregister before the fd goes away.
@@ -60,14 +65,14 @@ void BufferEvent::Impl::tag(Event& event, const char* label) const {
 void BufferEvent::Impl::ensure_read_event() {
   if (read_ev || fd < 0) return;
   const std::uint64_t tag_owner = owner();
-  read_ev.emplace(*base, fd, kRead | kPersist, [this](int, EventFlags fired) { on_read(fired); });
+  read_ev.emplace(base(), fd, kRead | kPersist, [this](int, EventFlags fired) { on_read(fired); });
   read_ev->set_label("bev.read");
   read_ev->set_owner(tag_owner);
 }
 
 void BufferEvent::Impl::ensure_write_event() {
   if (write_ev || fd < 0) return;
-  write_ev = std::make_unique<Event>(*base, fd, kWrite | kPersist,
+  write_ev = std::make_unique<Event>(base(), fd, kWrite | kPersist,
                                      [this](int, EventFlags fired) { on_write(fired); });
   tag(*write_ev, "bev.write");
 }
@@ -128,6 +133,9 @@ void BufferEvent::Impl::maybe_resume_reading() {
 
 BufferEvent::BufferEvent(EventBase& base, int fd, BevOptions options) {
   base.assert_in_loop_thread();
+  // The budget of an idle connection (see buffer_event_impl.h): 264 bytes is one glibc chunk
+  // of 272; one byte more costs 16.
+  static_assert(sizeof(Impl) <= 264, "BufferEvent::Impl grew past its budget");
   impl_ = std::make_unique<Impl>(*this, base, fd, options);
 }
 
@@ -279,7 +287,7 @@ void BufferEvent::close_abortively() {
 
 bool BufferEvent::closed() const { return impl_->closed(); }
 int BufferEvent::fd() const { return impl_->fd; }
-EventBase& BufferEvent::base() const { return *impl_->base; }
+EventBase& BufferEvent::base() const { return impl_->base(); }
 
 std::uint64_t BufferEvent::bytes_read() const { return impl_->bytes_read; }
 std::uint64_t BufferEvent::bytes_written() const { return impl_->bytes_written; }

@@ -37,7 +37,7 @@ void BufferEvent::Impl::start_graceful_close(Duration deadline,
     return;
   }
   if (!x.close_timer) {
-    x.close_timer = Event::timer(*base, [this](int, EventFlags) { finish_close(false); });
+    x.close_timer = Event::timer(base(), [this](int, EventFlags) { finish_close(false); });
     tag(*x.close_timer, "bev.close");
   }
   x.close_timer->add(deadline);
@@ -59,7 +59,7 @@ void BufferEvent::Impl::closing_read() {
   const ssize_t n = ::recv(fd, scratch, sizeof(scratch), 0);
   if (n > 0) {
     bytes_read += static_cast<std::uint64_t>(n);
-    last_read = base->now();
+    last_read = base().now();
     return;
   }
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;

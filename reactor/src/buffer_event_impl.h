@@ -44,6 +44,7 @@ struct BufferEvent::Impl {
     std::unique_ptr<Event> deferred;     // runs queued callbacks later in the iteration
     std::unique_ptr<Event> close_timer;  // graceful-close deadline
     std::function<void(bool)> close_done;
+    EventBase* base = nullptr;           // the base while no read event exists yet (fd -1)
     std::uint64_t owner = 0;             // owner tag while no read event exists yet
     int pending_error = 0;               // errno for the queued event callback
     int connect_error = 0;               // immediate connect failure, reported from the loop
@@ -55,6 +56,9 @@ struct BufferEvent::Impl {
   ~Impl();
 
   Extras& extras_ref();
+  // The read event knows the base; before the socket exists, Extras does (saves a pointer
+  // in every connection).
+  EventBase& base() const;
   std::uint64_t owner() const;
   void tag(Event& event, const char* label) const;
   void ensure_read_event();
@@ -95,7 +99,6 @@ struct BufferEvent::Impl {
   bool user_callbacks_allowed() const { return (state & (kClosed | kClosing)) == 0; }
 
   BufferEvent* self;
-  EventBase* base;
   Buffer input;
   Buffer output;
   std::optional<Event> read_ev;  // in place: one allocation less per connection

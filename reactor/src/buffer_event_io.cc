@@ -46,7 +46,7 @@ void BufferEvent::Impl::on_read(EventFlags fired) {
   const ssize_t n = input.read_from(fd, max);
   if (n > 0) {
     bytes_read += static_cast<std::uint64_t>(n);
-    last_read = base->now();
+    last_read = base().now();
     if (read_high != 0 && input.length() >= read_high) suspend_reading();
     if (input.length() >= read_low) run_read_cb();
     return;
@@ -65,7 +65,7 @@ ssize_t BufferEvent::Impl::send_some() {
   const ssize_t n = output.write_to(fd, kSendChunk);
   if (n > 0) {
     bytes_written += static_cast<std::uint64_t>(n);
-    last_write = base->now();
+    last_write = base().now();
   }
   return n;
 }
@@ -211,7 +211,7 @@ void BufferEvent::Impl::queue(EventFlags data, BevFlags what, int error) {
     x.pending_error = error;
   }
   if (!x.deferred) {
-    x.deferred = Event::timer(*base, [this](int, EventFlags) { on_deferred(); });
+    x.deferred = Event::timer(base(), [this](int, EventFlags) { on_deferred(); });
     tag(*x.deferred, "bev.deferred");
   }
   x.deferred->activate(kTimeout);
