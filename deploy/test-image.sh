@@ -164,7 +164,7 @@ build_ok=0
 if podman build --pull=never --network=host --format docker --build-arg BUILD_JOBS=2 \
      -f "$dockerfile" -t "$tag" "$context" >"$work/build.log" 2>&1; then
   build_ok=1
-  grep -E 'runtime packages:|tests passed|Total Test time' "$work/build.log" | sed 's/^/  /' || true
+  grep -E 'runtime packages:|tests passed|Total Test time|build stage:' "$work/build.log" | sed 's/^/  /' || true
 else
   tail -40 "$work/build.log" >&2
 fi
