@@ -1,7 +1,8 @@
 // libevent_echo: the libevent reference server of the echo benchmark. What a libevent user
 // writes for reactord's protocol: evconnlistener + one bufferevent per connection, the
 // greeting on connect, and every read moved to the output with evbuffer_add_buffer.
-// SIGINT/SIGTERM end the loop.
+// SIGINT/SIGTERM end the loop. SIGPIPE is ignored, as every libevent server must: evbuffer
+// writes with writev(), and a client that leaves while its echo is in flight would kill us.
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -45,6 +46,7 @@ void on_signal(evutil_socket_t, short, void* base) {
 int main(int argc, char** argv) {
   bench::EchoArgs args = bench::parse_echo_args(argc, argv);
   g_args = &args;
+  std::signal(SIGPIPE, SIG_IGN);
   event_base* base = event_base_new();
   if (base == nullptr) {
     std::fprintf(stderr, "libevent_echo: event_base_new failed\n");

@@ -321,6 +321,11 @@ def main():
             servers[name] = Server(name, args, deadline)
         for row in args.rows:
             for name in SERVERS:
+                if servers[name].proc.poll() is not None:  # a crash is a finding: say so
+                    problems.append("%s exited (status %s) before %s; restarted"
+                                    % (name, servers[name].proc.returncode, row))
+                    servers[name].stop()
+                    servers[name] = Server(name, args, deadline)
                 best = None
                 for attempt in range(args.tries):
                     m = measure_echo(servers[name], row, args, deadline)
