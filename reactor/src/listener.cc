@@ -5,7 +5,8 @@
 // event being level-triggered, wake us again at once — a 100% CPU spin. So we keep one spare
 // fd (/dev/null): close it, accept the excess connection and close it at once (the client sees
 // EOF), report EMFILE, reopen the spare. If even the spare cannot be had (ENFILE: the whole
-// system is out of files), accepting pauses for kAcceptBackoff instead of spinning.
+// system is out of files), accepting pauses for kAcceptBackoff instead of spinning; so does
+// any other accept error that is not transient (ENOBUFS, ENOMEM, EINVAL).
 #include "reactor/listener.h"
 
 #include <fcntl.h>
@@ -110,8 +111,11 @@ struct Listener::Impl {
         shed_one(error);
         continue;
       }
+      // ENOBUFS, ENOMEM, or a socket that is not listening (EINVAL): the readiness stays, so
+      // retrying at once would spin. Report and pause.
       ++errors;
       report(error);
+      start_backoff();
       return;
     }
   }

@@ -201,6 +201,28 @@ TEST_P(ListenerTest, ReusePortSharesAPortAndBindErrorsThrowWithTheReason) {
   }
 }
 
+TEST_P(ListenerTest, AHardAcceptErrorIsReportedWithoutSpinning) {
+  // A bound socket that never listens: it polls as hung up, and accept() says EINVAL.
+  UniqueFd raw(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const auto any = SocketAddress::ipv4_loopback(0);
+  ASSERT_EQ(::bind(raw.get(), any.get(), any.length()), 0);
+  std::vector<int> errors;
+  Listener listener(base_, raw.release(), kLevOptCloseOnFree, keep_fds());
+  listener.set_error_callback([&](int e) { errors.push_back(e); });
+  bool over = false;
+  auto window = Event::timer(base_, [&](int, EventFlags) { over = true; });
+  window->add(std::chrono::milliseconds(250));
+  const std::uint64_t before = base_.stats().iterations;
+  for (int i = 0; i < 100000 && !over; ++i) base_.loop(kLoopOnce);
+  const std::uint64_t iterations = base_.stats().iterations - before;
+  ASSERT_FALSE(errors.empty());
+  EXPECT_EQ(errors.front(), EINVAL);
+  EXPECT_LE(errors.size(), 5u);  // one per 100 ms pause, not one per iteration
+  EXPECT_LE(iterations, 20u);
+  EXPECT_EQ(listener.error_count(), errors.size());
+  EXPECT_TRUE(accepted_.empty());
+}
+
 TEST_P(ListenerTest, OwnerTagOnTheAcceptEvent) {
   Listener listener(base_, SocketAddress::ipv4_loopback(0), 0, -1, keep_fds());
   listener.set_owner(5);
