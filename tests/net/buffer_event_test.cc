@@ -190,23 +190,24 @@ TEST_P(BufferEventTest, ReadTimeoutFiresAndDisablesReading) {
 }
 
 TEST_P(BufferEventTest, ReadTimeoutRestartsWhileDataKeepsArriving) {
-  // Bytes every 10 ms under a 300 ms read timeout: no timeout while they come, one after.
+  // Bytes every 10 ms for 600 ms under a 250 ms read timeout: a timeout that did not restart
+  // would fire mid-way; the margin (25 ticks) absorbs a loaded CI machine.
   std::string got;
   bev_->setcb([&](BufferEvent& b) { got += b.input().to_string(); b.input().drain(1 << 20); }, {},
               [&](BufferEvent&, BevFlags what, int) { what_ = what; });
-  bev_->set_timeouts(std::chrono::milliseconds(300), std::nullopt);
+  bev_->set_timeouts(std::chrono::milliseconds(250), std::nullopt);
   bev_->enable(kRead);
   int sent = 0;
   std::unique_ptr<Event> ticker;
   ticker = Event::timer(base_, [&](int, EventFlags) {
     peer_->send("t");
-    if (++sent < 40) ticker->add(std::chrono::milliseconds(10));
+    if (++sent < 60) ticker->add(std::chrono::milliseconds(10));
   });
   ticker->add(std::chrono::milliseconds(10));
   ASSERT_TRUE(run_until(base_, [&] { return what_ != 0; }, std::chrono::seconds(10)));
   EXPECT_EQ(what_, kBevTimeout | kBevReading);
-  EXPECT_EQ(sent, 40);  // the timeout came only after the last byte (~400 ms in)
-  EXPECT_EQ(got, std::string(40, 't'));
+  EXPECT_EQ(sent, 60);  // the timeout came only after the last byte (~850 ms in)
+  EXPECT_EQ(got, std::string(60, 't'));
 }
 
 TEST_P(BufferEventTest, DisableInsideTheReadCallbackStopsReading) {
