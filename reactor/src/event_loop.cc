@@ -16,7 +16,7 @@
 //      runs. This is the per-batch invalidation: from then on readiness lives only in the
 //      active queues, and del()/~Event removes an event from its queue, so an event deleted
 //      or destroyed by an earlier callback of the same batch never runs on stale readiness.
-//   7. Expired timers (heap, then each common queue) become active with kTimeout.
+//   7. Expired timers (heap and common queues, in deadline order) become active with kTimeout.
 //   8. Callbacks: always the head of the most urgent non-empty priority queue, re-chosen after
 //      every callback, so a more urgent event activated by a callback runs next. Before each
 //      callback a non-persistent event is deleted (no longer pending: it may re-add itself);
@@ -73,17 +73,17 @@ void BaseCore::dispatch_ready() {
 }
 
 void BaseCore::expire_timers(TimePoint now) {
-  while (EventCore* ev = heap.top()) {
-    if (ev->deadline > now) break;
-    unschedule(ev);
-    activate(ev, kTimeout);
-  }
-  for (CommonQueue& q : common) {
-    while (EventCore* ev = q.head) {
-      if (ev->deadline > now) break;
-      unschedule(ev);
-      activate(ev, kTimeout);
+  // Expired timers become active in deadline order across the heap and the common queues, so
+  // a 5 ms common timeout still runs before a 10 ms heap timer when both expired during one
+  // long poll (or while the thread was descheduled). Common queues are few: a linear pick.
+  for (;;) {
+    EventCore* next = heap.top();
+    for (const CommonQueue& q : common) {
+      if (q.head && (!next || q.head->deadline < next->deadline)) next = q.head;
     }
+    if (!next || next->deadline > now) break;
+    unschedule(next);
+    activate(next, kTimeout);
   }
 }
 
