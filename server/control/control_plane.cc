@@ -66,7 +66,7 @@ struct ControlPlane::Impl {
 
   void sync_health() {
     bool serving = plane->server.state() == ServerState::kServing && !plane->stopping.load();
-    std::lock_guard lock(health_mutex);
+    std::lock_guard lock(health_mutex);  // also guards grpc_server being set / reset
     if (health_serving == static_cast<int>(serving) || !grpc_server) return;
     auto* health = grpc_server->GetHealthCheckService();
     if (!health) return;
@@ -129,6 +129,9 @@ void ControlPlane::start(Server& server) {
 
   impl_->plane = std::make_unique<PlaneContext>(server, std::move(*auth));
   impl_->plane->client_certificates = mtls;
+  impl_->plane->control_listen = o.listen;
+  // Everything a handler reads is set before the server starts serving.
+  impl_->plane->sync_health = [impl = impl_.get()] { impl->sync_health(); };
   impl_->inspect = std::make_unique<InspectService>(*impl_->plane);
   impl_->control = std::make_unique<ControlService>(*impl_->plane);
 
@@ -150,18 +153,18 @@ void ControlPlane::start(Server& server) {
 #endif
   builder.RegisterService(impl_->inspect.get());
   builder.RegisterService(impl_->control.get());
-  impl_->grpc_server = builder.BuildAndStart();
-  if (!impl_->grpc_server || impl_->port == 0) {
-    impl_->grpc_server.reset();
+  auto built = builder.BuildAndStart();
+  if (!built || impl_->port == 0) {
     throw std::runtime_error("control plane: cannot listen on " + address);
   }
-  reactor::SocketAddress bound = o.listen;
-  bound.set_port(static_cast<std::uint16_t>(impl_->port));
-  impl_->plane->control_address = bound.to_string();
-  impl_->plane->sync_health = [impl = impl_.get()] { impl->sync_health(); };
+  impl_->plane->control_port.store(static_cast<std::uint16_t>(impl_->port));
+  {
+    std::lock_guard lock(impl_->health_mutex);
+    impl_->grpc_server = std::move(built);
+  }
   impl_->sync_health();
   impl_->health_thread = std::thread([impl = impl_.get()] { impl->health_loop(); });
-  spdlog::info("control plane listening on {}{}{}", impl_->plane->control_address,
+  spdlog::info("control plane listening on {}{}{}", impl_->plane->control_address(),
                tls ? (mtls ? " (mTLS)" : " (TLS)") : "",
                impl_->plane->auth.enabled() ? ", bearer tokens required" : "");
 }
@@ -179,6 +182,7 @@ void ControlPlane::stop() {
   impl_->plane->wake_watchers();
   impl_->grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   impl_->grpc_server->Wait();
+  std::lock_guard lock(impl_->health_mutex);
   impl_->grpc_server.reset();
 }
 

@@ -81,7 +81,7 @@ grpc::Status InspectService::GetServerInfo(grpc::ServerContext* ctx,
   }
   if (addresses.empty()) addresses.insert(server.listen_address().to_string());
   for (const auto& a : addresses) out->add_listen_addresses(a);
-  out->set_control_address(plane_.control_address);
+  out->set_control_address(plane_.control_address());
   out->set_state(to_proto(server.state()));
   out->set_accepting(server.state() == ServerState::kServing);
   auto& limits = *out->mutable_limits();

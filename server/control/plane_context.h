@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -14,6 +15,7 @@
 #include "auth.h"
 #include "connection_watcher.h"
 #include "reactor/clock.h"
+#include "reactor/socket_address.h"
 
 namespace reactord {
 class Server;
@@ -29,10 +31,19 @@ struct PlaneContext {
   bool client_certificates = false;  // mTLS: the transport already authenticated the peer
   std::chrono::system_clock::time_point started_wall = std::chrono::system_clock::now();
   reactor::TimePoint started = reactor::Clock::now();
-  std::string control_address;       // bound, port resolved
+  reactor::SocketAddress control_listen;     // as configured (set before serving)
+  std::atomic<std::uint16_t> control_port{0};  // bound port, set once serving
   std::atomic<bool> stopping{false};
-  // Called after Drain / Resume so health answers at once (set by ControlPlane). Any thread.
+  // Called after Drain / Resume so health answers at once. Set before serving starts, then
+  // only read. Any thread.
   std::function<void()> sync_health;
+
+  // The control address with the bound port ("127.0.0.1:50051"). Any thread.
+  std::string control_address() const {
+    reactor::SocketAddress a = control_listen;
+    a.set_port(control_port.load());
+    return a.to_string();
+  }
 
   // Open watch streams, so that stop() can wake them. Any thread.
   void add_watcher(const std::shared_ptr<ConnectionWatcher>& w) {
