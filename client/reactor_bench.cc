@@ -141,6 +141,7 @@ int main(int argc, char** argv) {
 
   const reactor::TimePoint start = reactor::Clock::now();
   reactor::TimePoint end{};
+  reactor::TimePoint settled_at{};  // idle mode: every connection greeted (or failed)
   // One timer bounds the run: the echo duration, or the idle connect phase then the hold.
   auto stop_timer = reactor::Event::timer(run.base, [&](int, reactor::EventFlags) {
     end = reactor::Clock::now();
@@ -150,6 +151,7 @@ int main(int argc, char** argv) {
   if (idle_mode) {
     stop_timer->add(*connect_timeout);
     run.on_all_settled = [&] {
+      settled_at = reactor::Clock::now();
       if (pid > 0) rss_after = rss_kib(pid);
       stop_timer->add(*hold);  // restart: hold from now
     };
@@ -170,8 +172,11 @@ int main(int argc, char** argv) {
     if (rss_before && rss_after && run.ready > 0) {
       per_conn = (*rss_after - *rss_before) * 1024 / static_cast<long>(run.ready);
     }
-    std::printf("idle: %zu/%zu connections ready and held %s; errors %" PRIu64 "\n", run.ready,
-                run.target, hold_text.c_str(), errors);
+    const double setup_s = settled_at == reactor::TimePoint{}
+                               ? -1.0 : std::chrono::duration<double>(settled_at - start).count();
+    std::printf("idle: %zu/%zu connections ready in %.3f s (%.0f connections/s) and held %s; errors %" PRIu64 "\n",
+                run.ready, run.target, setup_s, setup_s > 0 ? static_cast<double>(run.ready) / setup_s : 0.0,
+                hold_text.c_str(), errors);
     if (rss_before && rss_after) {
       std::printf("server RSS: %ld KiB before, %ld KiB with the connections: %ld bytes per connection\n",
                   *rss_before, *rss_after, per_conn);
@@ -180,9 +185,9 @@ int main(int argc, char** argv) {
                   "{\"mode\":\"idle\",\"connections\":%zu,\"ready\":%zu,\"errors\":%" PRIu64
                   ",\"connect_errors\":%" PRIu64 ",\"greeting_errors\":%" PRIu64
                   ",\"server_rss_before_kib\":%ld,\"server_rss_after_kib\":%ld,"
-                  "\"server_bytes_per_connection\":%ld}",
+                  "\"server_bytes_per_connection\":%ld,\"setup_s\":%.3f}",
                   run.target, run.ready, errors, s.connect_errors, s.greeting_errors,
-                  rss_before.value_or(-1), rss_after.value_or(-1), per_conn);
+                  rss_before.value_or(-1), rss_after.value_or(-1), per_conn, setup_s);
   } else {
     const reactor::TimePoint from = run.ready > 0 ? run.first_ready : start;
     const double seconds = std::max(1e-6, std::chrono::duration<double>(end - from).count());

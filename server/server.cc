@@ -2,6 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <system_error>
 
 #include "server/server_shared.h"
@@ -37,6 +42,22 @@ void ServerShared::release_slot() {
   }
 }
 
+namespace {
+
+// 0 if a socket without SO_REUSEPORT can bind `address` (then released at once), else errno.
+int probe_bind(const reactor::SocketAddress& address) {
+  const int fd = ::socket(address.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errno;
+  const int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);  // as the listeners do
+  const int rc = ::bind(fd, address.get(), address.length());
+  const int error = rc == 0 ? 0 : errno;
+  ::close(fd);
+  return error;
+}
+
+}  // namespace
+
 Server::Server(Config config) : config_(std::move(config)), shared_(std::make_unique<ServerShared>(*this)) {}
 
 Server::~Server() {
@@ -68,6 +89,15 @@ void Server::start() {
   // Bind on this thread so that a bad address fails start() with one clear line. With
   // SO_REUSEPORT every loop binds the port loop 0 got (which resolves port 0).
   reactor::SocketAddress address = config_.listen;
+  if (reuse_port && address.port() != 0) {
+    // SO_REUSEPORT would let us join another process's group on that port (same user) and
+    // silently share its clients. A plain bind first says whether the port is free.
+    if (int error = probe_bind(address); error != 0) {
+      loops_.clear();
+      shared_->loops.clear();
+      throw StartError("cannot listen on " + address.to_string() + ": " + std::strerror(error));
+    }
+  }
   for (auto& loop : loops_) {
     if (loop->index() > 0 && !reuse_port) break;  // one acceptor
     try {

@@ -95,6 +95,14 @@ TEST(Reactord, AddressInUseExitsNonZeroWithTheReason) {
   }
 }
 
+TEST(Reactord, ASecondReactordWithReusePortDoesNotShareThePort) {
+  Reactord first({"--loops", "2"});
+  ASSERT_NE(first.port, 0) << first.process.output();
+  auto [code, out] = run({REACTORD_BIN, "--listen", first.host_port(), "--loops", "2"});
+  EXPECT_NE(code, 0) << out;
+  EXPECT_NE(out.find("Address already in use"), std::string::npos) << out;
+}
+
 TEST(Reactord, SigintExitsAfterTwoSecondsWithTheSeedsMessage) {
   Reactord d;
   ASSERT_NE(d.port, 0) << d.process.output();
