@@ -79,6 +79,7 @@ void LoopWorker::teardown() {
   // running, so no connection callback is on the stack: they can be destroyed right here.
   listener_.reset();
   drain_timer_.reset();
+  drain_progress_.reset();
   std::vector<std::unique_ptr<Connection>> left = registry_.remove_all();
   if (!left.empty()) spdlog::info("loop {}: closing {} connections at shutdown", index_, left.size());
   for (auto& c : left) c->close_for_shutdown();
@@ -225,11 +226,22 @@ void LoopWorker::begin_drain(reactor::Duration deadline) {
   drain_timer_ = reactor::Event::timer(*base_, [this](int, reactor::EventFlags) { on_drain_deadline(); });
   drain_timer_->set_label("drain.deadline");
   drain_timer_->add(deadline);
+  if (index_ == 0) {
+    drain_progress_ = std::make_unique<reactor::Event>(
+        *base_, -1, reactor::kPersist, [this](int, reactor::EventFlags) {
+          const std::size_t left = shared_.open_connections.load(std::memory_order_relaxed);
+          spdlog::info("draining: {} connections left", left);
+          if (left == 0) drain_progress_->del();  // nothing more to report
+        });
+    drain_progress_->set_label("drain.progress");
+    drain_progress_->add(std::chrono::seconds(1));
+  }
 }
 
 void LoopWorker::end_drain() {
   draining_ = false;
   drain_timer_.reset();
+  drain_progress_.reset();
   if (listener_) listener_->enable();
   for (std::uint64_t id : registry_.ids()) {
     if (Connection* c = registry_.find(id)) c->set_draining(false);

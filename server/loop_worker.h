@@ -129,6 +129,7 @@ class LoopWorker {
   std::unique_ptr<reactor::EventBase> base_;
   std::unique_ptr<reactor::Listener> listener_;
   std::unique_ptr<reactor::Event> drain_timer_;
+  std::unique_ptr<reactor::Event> drain_progress_;  // loop 0: one log line a second
   std::vector<std::unique_ptr<reactor::Event>> owned_events_;
   reactor::SocketAddress listen_address_;
   ConnectionRegistry registry_;

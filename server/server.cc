@@ -113,7 +113,7 @@ void Server::start() {
     }
     address = loop->listen_address();
   }
-  spdlog::info("serving on {} ({} loop{}{})", listen_address().to_string(), config_.loops,
+  spdlog::info("listening on {} ({} loop{}{})", listen_address().to_string(), config_.loops,
                config_.loops > 1 ? "s, accept mode " : "",
                config_.loops > 1 ? to_string(config_.accept_mode) : "");
   if (config_.handle_signals) install_signals();

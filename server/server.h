@@ -63,7 +63,7 @@ class Server {
   // Main thread.
   void add_component(std::unique_ptr<Component> component);
 
-  // Creates the loops, binds the listeners (logs "serving on <addr>"), starts the loop
+  // Creates the loops, binds the listeners (logs "listening on <addr> (N loops)"), starts the loop
   // threads, installs the signal events on loop 0 (if config.handle_signals), then starts the
   // components. Throws StartError with a clear message (nothing left running). Main thread.
   void start();

@@ -14,11 +14,14 @@ namespace {
 struct Reactord {
   explicit Reactord(std::vector<std::string> flags = {}, std::vector<std::string> env = {})
       : process(make_argv(std::move(flags)), std::move(env)) {
-    auto p = process.wait_for_output(R"(listening on 127\.0\.0\.1:(\d+))", 10000ms);
+    // main's own line (components log other "listening on" lines with other words first).
+    auto p = process.wait_for_output(R"((?:^|\n)listening on 127\.0\.0\.1:(\d+))", 20000ms);
     if (p) port = static_cast<std::uint16_t>(std::stoi(*p));
   }
   static std::vector<std::string> make_argv(std::vector<std::string> flags) {
-    std::vector<std::string> argv = {REACTORD_BIN, "--listen", "127.0.0.1:0"};
+    // Every port is chosen by the kernel, so tests can run in parallel.
+    std::vector<std::string> argv = {REACTORD_BIN, "--listen", "127.0.0.1:0", "--control-listen",
+                                     "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"};
     argv.insert(argv.end(), flags.begin(), flags.end());
     return argv;
   }
@@ -88,7 +91,8 @@ TEST(Reactord, AddressInUseExitsNonZeroWithTheReason) {
   ASSERT_EQ(::listen(holder.get(), 1), 0);
   const auto taken = reactor::SocketAddress::local_of(holder.get());
   for (const char* loops : {"1", "2"}) {
-    auto [code, out] = run({REACTORD_BIN, "--listen", taken.to_string(), "--loops", loops});
+    auto [code, out] = run({REACTORD_BIN, "--listen", taken.to_string(), "--loops", loops,
+                            "--control-listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"});
     EXPECT_NE(code, 0) << "loops " << loops;
     EXPECT_NE(out.find("Address already in use"), std::string::npos) << out;
     EXPECT_NE(out.find(taken.to_string()), std::string::npos) << out;
@@ -98,7 +102,8 @@ TEST(Reactord, AddressInUseExitsNonZeroWithTheReason) {
 TEST(Reactord, ASecondReactordWithReusePortDoesNotShareThePort) {
   Reactord first({"--loops", "2"});
   ASSERT_NE(first.port, 0) << first.process.output();
-  auto [code, out] = run({REACTORD_BIN, "--listen", first.host_port(), "--loops", "2"});
+  auto [code, out] = run({REACTORD_BIN, "--listen", first.host_port(), "--loops", "2",
+                          "--control-listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"});
   EXPECT_NE(code, 0) << out;
   EXPECT_NE(out.find("Address already in use"), std::string::npos) << out;
 }
