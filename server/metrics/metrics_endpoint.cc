@@ -81,9 +81,4 @@ void MetricsEndpoint::add(std::shared_ptr<prometheus::Collectable> collectable) 
   collectables_.push_back(std::move(collectable));
 }
 
-void MetricsEndpoint::remove_all() {
-  std::lock_guard lock(mutex_);
-  for (const auto& collectable : collectables_) exposer_->RemoveCollectable(collectable, path_);
-}
-
 }  // namespace reactord::metrics

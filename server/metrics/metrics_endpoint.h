@@ -38,9 +38,6 @@ class MetricsEndpoint {
 
   // Serve `collectable` from now on; the endpoint keeps it alive. Any thread.
   void add(std::shared_ptr<prometheus::Collectable> collectable);
-  // Stop serving every collector (scrapes return an empty page). Used before the objects the
-  // collectors read from go away. Any thread.
-  void remove_all();
 
   // The bound port (the real one when asked for port 0). Any thread.
   int port() const { return port_; }
