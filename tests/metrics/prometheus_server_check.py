@@ -12,8 +12,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from reactord_process import Reactord, echo  # noqa: E402
@@ -28,10 +26,14 @@ def free_port():
 
 
 def query(port, promql):
-    # Same as: curl -G --data-urlencode 'query=...' http://127.0.0.1:PORT/api/v1/query
-    url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": promql})
-    with urllib.request.urlopen(url, timeout=10) as response:
-        body = json.load(response)
+    """Prometheus' HTTP API through curl, PromQL quoted by --data-urlencode."""
+    result = subprocess.run(
+        ["curl", "-sS", "--max-time", "10", "-G", f"http://127.0.0.1:{port}/api/v1/query",
+         "--data-urlencode", f"query={promql}"],
+        capture_output=True, text=True, timeout=30)
+    if result.returncode != 0:
+        raise ConnectionError(f"curl: {result.returncode} {result.stderr.strip()}")
+    body = json.loads(result.stdout)
     if body.get("status") != "success":
         raise RuntimeError(f"query {promql!r}: {body}")
     return body["data"]["result"]
