@@ -1,7 +1,7 @@
 #include "server/metrics/control_interceptor.h"
 
-#include <atomic>
 #include <chrono>
+#include <mutex>
 #include <string>
 
 namespace reactord::metrics {
@@ -9,40 +9,57 @@ namespace {
 
 using grpc::experimental::InterceptionHookPoints;
 
+// Guards every interceptor's per-call state. gRPC creates an interceptor on one thread, runs
+// the hooks of a call's batches on others and destroys it on yet another, ordering them inside
+// libgrpc, which is not instrumented: ThreadSanitizer cannot see that ordering and reports the
+// hand-off as a race. Taking this mutex in each entry point makes the ordering visible (and
+// safe whatever gRPC does); at control-plane rates it costs nothing measurable. A static
+// mutex, not a member: the member would live in the block being handed over.
+std::mutex& call_state_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
 // One per RPC, created by gRPC when the call arrives and destroyed when it is done.
 class ControlMetricsInterceptor : public grpc::experimental::Interceptor {
  public:
-  ControlMetricsInterceptor(ControlMetrics& metrics, const char* method)
-      : metrics_(metrics), method_(method ? method : ""), start_(std::chrono::steady_clock::now()) {}
+  ControlMetricsInterceptor(ControlMetrics& metrics, const char* method) : metrics_(metrics) {
+    std::lock_guard lock(call_state_mutex());
+    // A copy: gRPC may reuse the storage behind info->method() (generic services) before the
+    // interceptor is destroyed.
+    method_ = method ? method : "";
+    start_ = std::chrono::steady_clock::now();
+  }
 
   ~ControlMetricsInterceptor() override {
+    std::lock_guard lock(call_state_mutex());
     // A call that ended without sending a status (client went away) still counts.
-    if (!recorded_.load(std::memory_order_relaxed)) record(status_code_name(grpc::StatusCode::CANCELLED));
+    record_locked(status_code_name(grpc::StatusCode::CANCELLED));
   }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
-    // gRPC may run the hooks of different batches of one call on different threads.
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS) &&
-        !recorded_.load(std::memory_order_relaxed)) {
-      record(status_code_name(methods->GetSendStatus().error_code()));
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      const char* code = status_code_name(methods->GetSendStatus().error_code());
+      std::lock_guard lock(call_state_mutex());
+      record_locked(code);
     }
-    methods->Proceed();
+    methods->Proceed();  // outside the lock: it may run the next interceptor or the call
   }
 
  private:
-  void record(const char* code) {
-    if (recorded_.exchange(true, std::memory_order_relaxed)) return;
+  // Records once per call. call_state_mutex() held.
+  void record_locked(const char* code) {
+    if (recorded_) return;
+    recorded_ = true;
     auto [service, method] = split_grpc_method(method_);
     std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start_;
     metrics_.record(service, method, code, elapsed.count());
   }
 
   ControlMetrics& metrics_;
-  // A copy: gRPC may reuse the storage behind info->method() (generic services) before the
-  // interceptor is destroyed.
   std::string method_;
   std::chrono::steady_clock::time_point start_;
-  std::atomic<bool> recorded_{false};
+  bool recorded_ = false;
 };
 
 class ControlMetricsInterceptorFactory
