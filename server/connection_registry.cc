@@ -1,6 +1,7 @@
 #include "server/connection_registry.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "server/connection.h"
 
@@ -9,9 +10,15 @@ namespace reactord {
 ConnectionRegistry::ConnectionRegistry() = default;
 ConnectionRegistry::~ConnectionRegistry() = default;
 
+std::vector<ConnectionRegistry::Entry>::const_iterator ConnectionRegistry::lower_bound(
+    std::uint64_t id) const {
+  return std::lower_bound(entries_.begin(), entries_.end(), id,
+                          [](const Entry& e, std::uint64_t key) { return e.first < key; });
+}
+
 Connection* ConnectionRegistry::find(std::uint64_t id) const {
-  auto it = connections_.find(id);
-  return it == connections_.end() ? nullptr : it->second.get();
+  auto it = lower_bound(id);
+  return it == entries_.end() || it->first != id ? nullptr : it->second.get();
 }
 
 std::optional<ConnectionRecord> ConnectionRegistry::record(std::uint64_t id) const {
@@ -22,50 +29,78 @@ std::optional<ConnectionRecord> ConnectionRegistry::record(std::uint64_t id) con
 
 std::vector<ConnectionRecord> ConnectionRegistry::snapshot() const {
   std::vector<ConnectionRecord> records;
-  records.reserve(connections_.size());
-  for (const auto& [id, c] : connections_) records.push_back(c->record());
-  std::sort(records.begin(), records.end(),
-            [](const ConnectionRecord& a, const ConnectionRecord& b) { return a.id < b.id; });
+  records.reserve(live_);
+  for_each_from(0, [&](const Connection& c) {
+    records.push_back(c.record());
+    return true;
+  });
   return records;
 }
 
 std::vector<std::uint64_t> ConnectionRegistry::ids() const {
   std::vector<std::uint64_t> out;
-  out.reserve(connections_.size());
-  for (const auto& entry : connections_) out.push_back(entry.first);
+  out.reserve(live_);
+  for (const auto& [id, c] : entries_) {
+    if (c) out.push_back(id);
+  }
   return out;
 }
 
 std::size_t ConnectionRegistry::buffered_in() const {
   std::size_t total = 0;
-  for (const auto& entry : connections_) total += entry.second->buffered_in();
+  for_each_from(0, [&](const Connection& c) {
+    total += c.buffered_in();
+    return true;
+  });
   return total;
 }
 
 std::size_t ConnectionRegistry::buffered_out() const {
   std::size_t total = 0;
-  for (const auto& entry : connections_) total += entry.second->buffered_out();
+  for_each_from(0, [&](const Connection& c) {
+    total += c.buffered_out();
+    return true;
+  });
   return total;
 }
 
 void ConnectionRegistry::insert(std::unique_ptr<Connection> connection) {
   const std::uint64_t id = connection->id();
-  connections_.emplace(id, std::move(connection));
+  if (!entries_.empty() && entries_.back().first >= id) {
+    throw std::logic_error("ConnectionRegistry: ids must be inserted in increasing order");
+  }
+  // Compact before the vector would grow: holes are reclaimed instead of reallocating.
+  if (entries_.size() == entries_.capacity() && live_ < entries_.size()) compact();
+  entries_.emplace_back(id, std::move(connection));
+  ++live_;
 }
 
 std::unique_ptr<Connection> ConnectionRegistry::remove(std::uint64_t id) {
-  auto it = connections_.find(id);
-  if (it == connections_.end()) return nullptr;
+  auto it = entries_.begin() + (lower_bound(id) - entries_.cbegin());
+  if (it == entries_.end() || it->first != id || !it->second) return nullptr;
   std::unique_ptr<Connection> c = std::move(it->second);
-  connections_.erase(it);
+  --live_;
+  // Trailing holes go at once; inner holes once they are the majority (amortised O(1)).
+  while (!entries_.empty() && !entries_.back().second) entries_.pop_back();
+  if (live_ * 2 < entries_.size()) compact();
   return c;
+}
+
+void ConnectionRegistry::compact() {
+  std::erase_if(entries_, [](const Entry& e) { return !e.second; });
+  if (entries_.capacity() > 64 && entries_.size() * 4 < entries_.capacity()) {
+    entries_.shrink_to_fit();
+  }
 }
 
 std::vector<std::unique_ptr<Connection>> ConnectionRegistry::remove_all() {
   std::vector<std::unique_ptr<Connection>> out;
-  out.reserve(connections_.size());
-  for (auto& entry : connections_) out.push_back(std::move(entry.second));
-  connections_.clear();
+  out.reserve(live_);
+  for (auto& entry : entries_) {
+    if (entry.second) out.push_back(std::move(entry.second));
+  }
+  entries_.clear();
+  live_ = 0;
   return out;
 }
 
