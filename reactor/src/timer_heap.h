@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <vector>
 
-#include "event_core.h"
+#include "reactor/detail/event_core.h"
 
 namespace reactor::detail {
 

@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "event_core.h"
+#include "reactor/detail/event_core.h"
 #include "timer_heap.h"
 
 namespace reactor::detail {

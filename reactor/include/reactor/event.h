@@ -12,6 +12,7 @@
 #include <string>
 
 #include "reactor/clock.h"
+#include "reactor/detail/event_core.h"
 #include "reactor/event_flags.h"
 #include "reactor/inspection.h"
 
@@ -19,12 +20,11 @@ namespace reactor {
 
 class EventBase;
 struct CommonTimeout;
-namespace detail { struct EventCore; }
 
 class Event {
  public:
   // Receives the fd (or signal number, or -1 for a timer) and the flags that fired.
-  using Callback = std::function<void(int fd, EventFlags fired)>;
+  using Callback = EventCallback;
 
   // event_new(base, fd, what, cb). fd = -1 and no kRead/kWrite/kSignal = a pure timer
   // (evtimer_new). With kSignal, fd is the signal number (evsignal_new). Loop thread only.
@@ -97,7 +97,7 @@ class Event {
 
  private:
   friend class EventBase;
-  std::unique_ptr<detail::EventCore> core_;
+  detail::EventCore core_;  // in place: the base links to it by address
 };
 
 }  // namespace reactor
