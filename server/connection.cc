@@ -170,13 +170,17 @@ std::size_t Connection::buffered_out() const {
   return const_cast<reactor::BufferEvent&>(bev_).output().length();
 }
 
-ConnectionRecord Connection::record() const {
+reactor::SocketAddress Connection::local_address() const {
+  const int fd = bev_.fd();
+  return fd >= 0 ? reactor::SocketAddress::local_of(fd) : loop_.listen_address();
+}
+
+ConnectionRecord Connection::record(bool with_local_address) const {
   ConnectionRecord r;
   r.id = id_;
   const socklen_t len = peer_.sin6_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
   r.peer = reactor::SocketAddress(reinterpret_cast<const sockaddr*>(&peer_), len);
-  const int fd = bev_.fd();
-  r.local = fd >= 0 ? reactor::SocketAddress::local_of(fd) : loop_.listen_address();
+  if (with_local_address) r.local = local_address();
   r.loop = loop_.index();
   r.state = state_;
   r.reading_paused = reading_paused_;

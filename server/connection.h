@@ -54,8 +54,13 @@ class Connection {
 
   std::uint64_t id() const { return id_; }
   ConnectionState state() const { return state_; }
-  // Everything the registry shows. Loop thread only.
-  ConnectionRecord record() const;
+  // Everything the registry shows. with_local_address = false leaves `local` empty and saves
+  // its getsockname(): the control plane pages through thousands of records and needs the
+  // local address only of those it returns. Loop thread only.
+  ConnectionRecord record(bool with_local_address = true) const;
+  // Our side of the socket (getsockname(); the loop's listen address once the socket is gone).
+  // Loop thread only.
+  reactor::SocketAddress local_address() const;
   // Bytes in the input / output buffer now — what record() says, without its getsockname():
   // the metrics scrape sums them over every connection. Loop thread only.
   std::size_t buffered_in() const;

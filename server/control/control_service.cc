@@ -84,20 +84,17 @@ grpc::Status ControlService::close_connections(grpc::ServerContext* ctx,
   }
   auto deadline = call_deadline(ctx);
 
-  // Phase 1: who matches (copied on each loop, matched here).
-  auto views = call_loops<std::vector<ConnectionView>>(
-      server, std::nullopt, [](LoopWorker& w) { return connection_views(w, 0); }, deadline);
-  if (!views.ok()) return loop_status(views.error);
+  // Phase 1: who matches (each loop filters its own connections).
+  auto ids = call_loops<std::vector<std::uint64_t>>(
+      server, std::nullopt, [spec = *filter](LoopWorker& w) { return matching_ids(w, spec); },
+      deadline);
+  if (!ids.ok()) return loop_status(ids.error);
   std::map<unsigned, std::vector<std::uint64_t>> by_loop;
   std::vector<std::uint64_t> matched;
-  auto now = reactor::Clock::now();
-  for (const auto& [loop, list] : views.values) {
-    for (const auto& v : list) {
-      if (filter->matches(v, now)) {
-        by_loop[loop].push_back(v.id);
-        matched.push_back(v.id);
-      }
-    }
+  for (auto& [loop, list] : ids.values) {
+    if (list.empty()) continue;
+    matched.insert(matched.end(), list.begin(), list.end());
+    by_loop[loop] = std::move(list);
   }
   std::sort(matched.begin(), matched.end());
   if (!wanted.empty()) {
@@ -212,9 +209,10 @@ grpc::Status ControlService::drain(grpc::ServerContext* ctx, const v1::DrainRequ
       w.post([&w, srv, after, idle] {
         w.base().once(-1, 0, after, [&w, srv, idle](int, reactor::EventFlags) {
           if (srv->state() != ServerState::kDraining) return;  // resumed meanwhile
-          auto now = reactor::Clock::now();
-          for (const auto& r : w.registry().snapshot()) {
-            if (now - r.last_activity >= idle) w.close_connection(r.id, CloseReason::kDrain, true);
+          FilterSpec idle_ones;
+          idle_ones.min_idle = idle;
+          for (auto id : matching_ids(w, idle_ones)) {
+            w.close_connection(id, CloseReason::kDrain, true);
           }
         });
       });

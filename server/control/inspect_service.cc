@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "connection_page.h"
 #include "connection_watcher.h"
 #include "loop_snapshots.h"
 #include "proto_convert.h"
@@ -117,26 +118,22 @@ grpc::Status InspectService::ListConnections(grpc::ServerContext* ctx,
   std::uint32_t page = request->max_results() == 0 ? kDefaultPage
                                                     : std::min(request->max_results(), kMaxPage);
   std::uint64_t start = request->start_id();
+  // Each loop filters its own connections and returns at most page + 1 of them, in id order;
+  // the merge keeps the first `page` and knows from the extra one whether more remain.
   auto results = call_loops<std::vector<ConnectionView>>(
-      plane_.server, only, [start](LoopWorker& w) { return connection_views(w, start); },
+      plane_.server, only,
+      [start, spec = *filter, limit = std::size_t{page} + 1](LoopWorker& w) {
+        return page_on_loop(w, start, spec, limit);
+      },
       call_deadline(ctx));
   if (!results.ok()) return loop_status(results.error);
-  std::vector<ConnectionView> all;
-  for (auto& [loop, views] : results.values) {
-    for (auto& v : views) all.push_back(std::move(v));
-  }
-  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  std::vector<std::vector<ConnectionView>> per_loop;
+  per_loop.reserve(results.values.size());
+  for (auto& [loop, views] : results.values) per_loop.push_back(std::move(views));
+  ConnectionPage result = merge_page(std::move(per_loop), page);
   auto now = reactor::Clock::now();
-  bool more = false;
-  for (const auto& v : all) {
-    if (!filter->matches(v, now)) continue;
-    if (static_cast<std::uint32_t>(out->connections_size()) == page) {
-      more = true;
-      break;
-    }
-    to_proto(v, now, out->add_connections());
-  }
-  out->set_end(!more);
+  for (const auto& v : result.views) to_proto(v, now, out->add_connections());
+  out->set_end(result.end);
   return grpc::Status::OK;
 }
 

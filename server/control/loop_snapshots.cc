@@ -1,6 +1,7 @@
 #include "loop_snapshots.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "reactor/buffer_event.h"
 #include "server/connection.h"
@@ -33,11 +34,50 @@ ConnectionView view_of(const ConnectionRecord& r) {
   return v;
 }
 
-std::vector<ConnectionView> connection_views(LoopWorker& worker, std::uint64_t start_id) {
-  std::vector<ConnectionView> out;
-  for (const auto& record : worker.registry().snapshot()) {
-    if (record.id >= start_id) out.push_back(view_of(record));
+namespace {
+
+// Calls f(connection, view) for each connection with id >= start_id that matches `filter`, in
+// ascending id order, until f returns false. The view has no local address unless the filter
+// needed it to decide.
+template <typename F>
+void for_each_match(LoopWorker& worker, std::uint64_t start_id, const FilterSpec& filter, F&& f) {
+  const bool needs_local = filter.local_port != 0;
+  const auto now = reactor::Clock::now();
+  // An id list (without negate) bounds the scan: start at its first id, stop past its last.
+  std::uint64_t last_id = UINT64_MAX;
+  if (!filter.ids.empty() && !filter.negate) {
+    start_id = std::max(start_id, filter.ids.front());
+    last_id = filter.ids.back();
   }
+  worker.registry().for_each_from(start_id, [&](const Connection& conn) {
+    if (conn.id() > last_id) return false;
+    ConnectionView view = view_of(conn.record(needs_local));
+    if (!filter.matches(view, now)) return true;
+    return f(conn, view);
+  });
+}
+
+}  // namespace
+
+std::vector<ConnectionView> page_on_loop(LoopWorker& worker, std::uint64_t start_id,
+                                         const FilterSpec& filter, std::size_t limit) {
+  std::vector<ConnectionView> out;
+  if (limit == 0) return out;
+  out.reserve(std::min(limit, worker.registry().size()));
+  for_each_match(worker, start_id, filter, [&](const Connection& conn, ConnectionView& view) {
+    if (view.local.family() == AF_UNSPEC) view.local = conn.local_address();
+    out.push_back(std::move(view));
+    return out.size() < limit;
+  });
+  return out;
+}
+
+std::vector<std::uint64_t> matching_ids(LoopWorker& worker, const FilterSpec& filter) {
+  std::vector<std::uint64_t> out;
+  for_each_match(worker, 0, filter, [&](const Connection& conn, const ConnectionView&) {
+    out.push_back(conn.id());
+    return true;
+  });
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "connection_view.h"
+#include "filter.h"
 #include "reactor/inspection.h"
 #include "server/connection_record.h"
 #include "server/loop_worker.h"
@@ -18,8 +19,15 @@ namespace reactord::control {
 // Any thread (a pure conversion).
 ConnectionView view_of(const ConnectionRecord& record);
 
-// Connections with id >= start_id, ordered by id.
-std::vector<ConnectionView> connection_views(LoopWorker& worker, std::uint64_t start_id);
+// ListConnections' part on the loop: the connections with id >= start_id that match `filter`
+// (times measured from now), in ascending id order, at most `limit` (the page + 1, see
+// connection_page.h). Only those returned pay for their local address (a getsockname()), or
+// every one examined when the filter asks for a local port.
+std::vector<ConnectionView> page_on_loop(LoopWorker& worker, std::uint64_t start_id,
+                                         const FilterSpec& filter, std::size_t limit);
+// Ids of every connection that matches `filter`, ascending (CloseConnections, Drain's idle
+// sweep): no local address unless the filter needs it.
+std::vector<std::uint64_t> matching_ids(LoopWorker& worker, const FilterSpec& filter);
 // One connection with buffers, watermarks, TCP_INFO and its reactor events; nullopt if the id
 // is not on this loop.
 std::optional<ConnectionView> detailed_view(LoopWorker& worker, std::uint64_t id);
