@@ -175,12 +175,14 @@ reactor::SocketAddress Connection::local_address() const {
   return fd >= 0 ? reactor::SocketAddress::local_of(fd) : loop_.listen_address();
 }
 
-ConnectionRecord Connection::record(bool with_local_address) const {
+ConnectionRecord Connection::record() const { return record(RecordParts{}); }
+
+ConnectionRecord Connection::record(RecordParts parts) const {
   ConnectionRecord r;
   r.id = id_;
   const socklen_t len = peer_.sin6_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
   r.peer = reactor::SocketAddress(reinterpret_cast<const sockaddr*>(&peer_), len);
-  if (with_local_address) r.local = local_address();
+  if (parts.local_address) r.local = local_address();
   r.loop = loop_.index();
   r.state = state_;
   r.reading_paused = reading_paused_;
@@ -191,9 +193,11 @@ ConnectionRecord Connection::record(bool with_local_address) const {
   r.bytes_buffered_out = self.output().length();
   r.created = bev_.created_at();
   r.last_activity = std::max({r.created, bev_.last_read_at(), bev_.last_write_at()});
-  r.created_wall = std::chrono::system_clock::now() -
-                   std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                       reactor::Clock::now() - r.created);
+  if (parts.created_wall) {
+    r.created_wall = std::chrono::system_clock::now() -
+                     std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                         reactor::Clock::now() - r.created);
+  }
   r.read_event_id = bev_.read_event_id();
   r.write_event_id = bev_.write_event_id();
   r.idle_timer_event_id = idle_timer_ ? idle_timer_->id() : 0;

@@ -54,10 +54,16 @@ class Connection {
 
   std::uint64_t id() const { return id_; }
   ConnectionState state() const { return state_; }
-  // Everything the registry shows. with_local_address = false leaves `local` empty and saves
-  // its getsockname(): the control plane pages through thousands of records and needs the
-  // local address only of those it returns. Loop thread only.
-  ConnectionRecord record(bool with_local_address = true) const;
+  // Which costly parts record() fills in. The control plane filters thousands of records per
+  // request and needs them only for the connections it returns: `local` is a getsockname(),
+  // `created_wall` two clock reads. Left out, they stay default (AF_UNSPEC / the epoch).
+  struct RecordParts {
+    bool local_address = true;
+    bool created_wall = true;
+  };
+  // Everything the registry shows (all parts, or only `parts`). Loop thread only.
+  ConnectionRecord record() const;
+  ConnectionRecord record(RecordParts parts) const;
   // Our side of the socket (getsockname(); the loop's listen address once the socket is gone).
   // Loop thread only.
   reactor::SocketAddress local_address() const;

@@ -21,6 +21,7 @@ every measurement ran without errors, 1 otherwise (the figures do not decide it:
 
   bench/echo/run.py --build build/release           # full run, about 2 minutes
   bench/echo/run.py --build build/release --quick   # a few seconds (CI smoke)
+  bench/echo/run.py --build build/release --observed  # reactord watched vs not (observed.py)
 """
 import argparse
 import json
@@ -32,6 +33,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import observed as observed_mode
 
 ROWS = [(1, 1, 64), (50, 1, 64), (50, 16, 64), (500, 1, 64), (50, 4, 4096)]
 QUICK_ROWS = [(1, 1, 64), (50, 4, 4096)]
@@ -56,13 +59,13 @@ class Deadline:
         return self.end - time.monotonic()
 
 
-def server_command(name, args):
+def server_command(name, args, log_level="warn"):
     if name == "reactord":
         # Control plane and metrics on free ports: other processes on the machine may hold
-        # the defaults. Room for the idle test's connections.
+        # the defaults. Room for the idle test's connections. At "info" it logs those ports.
         return [args.reactord, "--listen", "127.0.0.1:0", "--control-listen", "127.0.0.1:0",
                 "--metrics-listen", "127.0.0.1:0", "--max-connections", "15000",
-                "--log-level", "warn"]
+                "--log-level", log_level]
     binary = args.libevent_echo if name == "libevent" else args.epoll_echo
     return [binary, "--port", "0", "--greeting", GREETING]
 
@@ -70,10 +73,10 @@ def server_command(name, args):
 class Server:
     """A server pinned to CPU 0, its output in a temp file, its port read from that output."""
 
-    def __init__(self, name, args, deadline):
+    def __init__(self, name, args, deadline, log_level="warn"):
         self.name = name
         self.log = tempfile.TemporaryFile(mode="w+")
-        cmd = ["taskset", "-c", "0"] + server_command(name, args)
+        cmd = ["taskset", "-c", "0"] + server_command(name, args, log_level)
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
         self.port = None
@@ -129,10 +132,15 @@ def children_cpu():
     return r.ru_utime + r.ru_stime
 
 
+def client_command(args, port, extra):
+    """reactor-bench pinned to CPU 1, against the server on port."""
+    return ["taskset", "-c", "1", args.reactor_bench, "127.0.0.1:%d" % port,
+            "--greeting", GREETING] + extra
+
+
 def run_client(args, port, extra, deadline, timeout):
     """Runs reactor-bench on CPU 1; returns (RESULT dict, client CPU s, wall s, client wait s)."""
-    cmd = ["taskset", "-c", "1", args.reactor_bench, "127.0.0.1:%d" % port,
-           "--greeting", GREETING] + extra
+    cmd = client_command(args, port, extra)
     timeout = min(timeout, deadline.left())
     if timeout <= 1:
         raise TimeoutError("out of time budget")
@@ -289,6 +297,13 @@ def parse_args():
     p.add_argument("--tries", type=int, help="measurements per cell at most (default 3; quick 1)")
     p.add_argument("--budget", type=float, default=290.0, help="hard bound in seconds (≤ 300)")
     p.add_argument("--json-out", help="write every measurement here as JSON")
+    p.add_argument("--observed", action="store_true",
+                   help="only reactord: echo at (50,1,64) with --idle idle connections, "
+                        "unobserved vs observed (metrics scraped every 1 s, ListConnections "
+                        "10 times a second), alternating; ListConnections latency (observed.py)")
+    p.add_argument("--pairs", type=int, help="--observed: unobserved/observed pairs (default 3; quick 1)")
+    p.add_argument("--latency-calls", type=int,
+                   help="--observed: back-to-back calls per request kind (default 30; quick 3)")
     args = p.parse_args()
     for name, rel in (("reactord", "server/reactord"), ("reactor_bench", "client/reactor-bench"),
                       ("libevent_echo", "bench/libevent_echo"), ("epoll_echo", "bench/epoll_echo")):
@@ -314,6 +329,14 @@ def parse_args():
         args.hold = 0.5 if args.quick else 2.0
     if args.tries is None:
         args.tries = 1 if args.quick else 3
+    if args.pairs is None:
+        args.pairs = 1 if args.quick else 3
+    if args.latency_calls is None:
+        args.latency_calls = 3 if args.quick else 30
+    if args.observed:  # the mode is bounded to 3 minutes
+        args.budget = min(args.budget, observed_mode.MAX_OBSERVED_BUDGET)
+        if not (1 <= args.pairs <= 10 and 1 <= args.latency_calls <= 200):
+            p.error("out of range: --pairs [1,10], --latency-calls [1,200]")
     if not (0 < args.duration <= 60 and 0 < args.idle <= 15000 and 0 < args.hold <= 60
             and 0 < args.budget <= MAX_BUDGET and 1 <= args.tries <= 5):
         p.error("out of range: --duration (0,60], --idle (0,15000], --hold (0,60], "
@@ -321,9 +344,33 @@ def parse_args():
     return args
 
 
+def main_observed(args, deadline):
+    started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    load = os.getloadavg()
+    result = observed_mode.measure_observed(sys.modules[__name__], args, deadline)
+    print("reactord observed vs unobserved, %s, %d CPUs (load average %.2f %.2f %.2f at the "
+          "start): reactord on CPU 0; reactor-bench and the observer on CPU 1; %d idle "
+          "connections; echo at %s, %gs per run\n"
+          % (started, os.cpu_count(), load[0], load[1], load[2], args.idle,
+             observed_mode.ROW, args.duration))
+    print(observed_mode.render(result, args, num))
+    print()
+    for desc, met, fig in observed_mode.targets(result):
+        print("- target %s: %s (%s)" % (desc, "met" if met else "MISSED", fig))
+    for pr in result["problems"]:
+        print("PROBLEM: " + pr, file=sys.stderr)
+    if args.json_out:
+        with open(args.json_out, "w") as f:
+            json.dump(dict(result, started=started, load=load), f, indent=1)
+    complete = len(result["runs"]) == 2 * args.pairs and result["observed"]
+    return 0 if complete and not result["problems"] else 1
+
+
 def main():
     args = parse_args()
     deadline = Deadline(args.budget)
+    if args.observed:
+        return main_observed(args, deadline)
     echo, idle, problems = [], [], []
     started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     servers = {}
