@@ -5,7 +5,9 @@ and how long does ListConnections take over 10,000 connections?
 run.py --observed uses the functions here (reactord only, one server on CPU 0):
   1. reactor-bench --idle N holds N idle connections (the RSS test's client, pinned to CPU 1);
   2. quiet latency: ListConnections called back to back for each request kind below;
-  3. the echo load at (50, 1, 64), alternating unobserved / observed runs (A/B/A/B...):
+  3. observation cost: the server's CPU time per second while observed (ListConnections
+     only, scrapes only, both), with no echo load: a figure the machine's noise barely moves;
+  4. the echo load at (50, 1, 64), alternating unobserved / observed runs (A/B/A/B...):
      observed = the observer scrapes /metrics every 1 s and calls ListConnections 10 times a
      second (cycling through the request kinds), from CPU 1 (the client's CPU, not the server's).
 Reported: msgs/s of each run, observed ÷ unobserved, server CPU per message, and the
@@ -15,8 +17,8 @@ Run as a program this file IS the observer: a long-lived python3-grpcio client (
 per call), driven by run.py through stdin, one command a line; every answer is one line
 "RESULT {json}":
   latency N   N calls of each request kind, back to back
-  observe     start scraping and calling (answers "READY" once both worked)
-  stop        stop observing; the RESULT holds every call's latency
+  observe [both|scrape|list]   start scraping and/or calling
+  stop        stop observing; the RESULT holds every call's and scrape's latency
 The message classes come from proto/reactord/v1/reactord.proto compiled with protoc
 (--python_out) into a temporary directory: no generated code in the tree, no grpc_tools.
 """
@@ -78,7 +80,8 @@ class Observer:
                 r.filter.min_bytes_in = min_bytes_in
             self.requests.append(r)
         self.stop_event = threading.Event()
-        self.thread = None
+        self.threads = []
+        self.cycle = list(range(len(KINDS)))  # the kinds the observing calls go through
         self.samples = []   # (kind index, ms, ok, connections returned)
         self.scrapes = []   # (ms, ok, bytes)
 
@@ -113,19 +116,20 @@ class Observer:
     def _call_loop(self):
         next_at, i = time.monotonic(), 0
         while not self.stop_event.is_set():
-            self.samples.append(self.call(i % len(KINDS)))
+            self.samples.append(self.call(self.cycle[i % len(self.cycle)]))
             i += 1
             next_at += 0.1  # 10 calls a second; a late call is not made up twice
             self.stop_event.wait(max(0.0, next_at - time.monotonic()))
 
-    def observe(self):
+    def observe(self, what):
+        """what: "both", "scrape" (metrics only) or "list" (ListConnections only)."""
         self.samples, self.scrapes = [], []
-        first, scraped = self.call(0), self.scrape()
-        if not first[2] or not scraped[1]:
-            raise RuntimeError("observer: first call or scrape failed: %s %s" % (first, scraped))
         self.stop_event.clear()
-        self.threads = [threading.Thread(target=self._scrape_loop),
-                        threading.Thread(target=self._call_loop)]
+        self.threads = []
+        if what in ("both", "scrape"):
+            self.threads.append(threading.Thread(target=self._scrape_loop))
+        if what in ("both", "list"):
+            self.threads.append(threading.Thread(target=self._call_loop))
         for t in self.threads:
             t.start()
 
@@ -137,10 +141,11 @@ class Observer:
 
 
 def observer_main(argv):
-    control, metrics_url = argv[0], argv[1]
+    control, metrics_url, kinds = argv[0], argv[1], argv[2]
     workdir = tempfile.mkdtemp(prefix="reactord-observer-")
     try:
         obs = Observer(control, metrics_url, PROTO_ROOT, workdir)
+        obs.cycle = [int(k) for k in kinds.split(",")]
         print("READY", flush=True)
         for line in sys.stdin:
             words = line.split()
@@ -149,7 +154,7 @@ def observer_main(argv):
             if words[0] == "latency":
                 answer = obs.latency(int(words[1]))
             elif words[0] == "observe":
-                obs.observe()
+                obs.observe(words[1] if len(words) > 1 else "both")
                 answer = {"observing": True}
             elif words[0] == "stop":
                 answer = obs.stop()
@@ -166,10 +171,10 @@ def observer_main(argv):
 class ObserverProcess:
     """The observer, pinned to CPU 1, spoken to line by line."""
 
-    def __init__(self, control, metrics_url, deadline):
+    def __init__(self, control, metrics_url, kinds, deadline):
         self.proc = subprocess.Popen(
             ["taskset", "-c", "1", "/usr/bin/python3", os.path.abspath(__file__), "--observer",
-             control, metrics_url],
+             control, metrics_url, ",".join(str(k) for k in kinds)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             start_new_session=True)
         self.deadline = deadline
@@ -226,6 +231,39 @@ def wait_for_addresses(server, deadline):
     raise RuntimeError("reactord did not log its metrics and control addresses:\n" + server.output()[-2000:])
 
 
+def cpu_ns(pid):
+    """utime + stime of the whole process so far, in ns (/proc/PID/stat: 10 ms ticks, but
+    threads that ended still count, unlike the per-thread schedstat)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1e9 / os.sysconf("SC_CLK_TCK")
+
+
+def observation_cost(server, observer, args):
+    """Server CPU time per second of observation, with no echo load: what watching costs
+    the server (on a CPU-bound server, the share of throughput it takes), measured without
+    the noise of the echo runs. One window each: nothing, ListConnections only, scrapes only,
+    both."""
+    out = []
+    for what in ("nothing", "list", "scrape", "both"):
+        c0, t0 = cpu_ns(server.proc.pid), time.monotonic()
+        o0 = cpu_ns(observer.proc.pid)
+        calls = scrapes = 0
+        if what == "nothing":
+            time.sleep(args.cost_seconds)
+        else:
+            observer.command("observe " + what)
+            time.sleep(args.cost_seconds)
+            got = observer.command("stop")
+            calls, scrapes = len(got["samples"]), len(got["scrapes"])
+        seconds = time.monotonic() - t0
+        ms = (cpu_ns(server.proc.pid) - c0) / 1e6
+        oms = (cpu_ns(observer.proc.pid) - o0) / 1e6
+        out.append({"observer": what, "seconds": seconds, "server_cpu_ms_per_s": ms / seconds,
+                    "observer_cpu_ms_per_s": oms / seconds, "calls": calls, "scrapes": scrapes})
+    return out
+
+
 def percentile(values, p):
     if not values:
         return None
@@ -266,9 +304,10 @@ def measure_observed(run, args, deadline):
                                    % (active_connections(metrics_url), args.idle))
             time.sleep(0.2)
         result["idle_ready"] = active_connections(metrics_url)
-        observer = ObserverProcess(control, metrics_url, deadline)
+        observer = ObserverProcess(control, metrics_url, args.list_kinds, deadline)
         quiet = observer.command("latency %d" % args.latency_calls, timeout=60)
         result["quiet"] = latency_stats(quiet["samples"])
+        result["cost"] = observation_cost(server, observer, args)
         samples = []
         for pair in range(args.pairs):
             for observed in (False, True):
@@ -311,15 +350,27 @@ def mean(values):
     return sum(values) / len(values) if values else None
 
 
+def pair_ratios(result, key):
+    """observed ÷ unobserved of `key` within each pair (the two runs are adjacent in time, so
+    a machine that drifts slower or faster shifts both)."""
+    by_pair = {}
+    for m in result["runs"]:
+        by_pair.setdefault(m["pair"], {})[m["observed"]] = m.get(key)
+    return [p[True] / p[False] for p in by_pair.values()
+            if p.get(True) and p.get(False)]
+
+
 def summary(result):
-    """(observed ÷ unobserved msgs/s, the same for server CPU per message), or Nones."""
-    a = [m for m in result["runs"] if not m["observed"]]
-    b = [m for m in result["runs"] if m["observed"]]
-    msgs_a, msgs_b = mean([m["msgs_per_s"] for m in a]), mean([m["msgs_per_s"] for m in b])
-    cpu_a = mean([m["cpu_ns_per_msg"] for m in a if m["cpu_ns_per_msg"]])
-    cpu_b = mean([m["cpu_ns_per_msg"] for m in b if m["cpu_ns_per_msg"]])
-    return (msgs_b / msgs_a if msgs_a and msgs_b else None,
-            cpu_b / cpu_a if cpu_a and cpu_b else None)
+    """observed ÷ unobserved: {msgs: (median of the pairs, of the means, min, max),
+    cpu: the same for server CPU per message}; Nones when not measured."""
+    out = {}
+    for name, key in (("msgs", "msgs_per_s"), ("cpu", "cpu_ns_per_msg")):
+        ratios = pair_ratios(result, key)
+        a = mean([m[key] for m in result["runs"] if not m["observed"] and m[key]])
+        b = mean([m[key] for m in result["runs"] if m["observed"] and m[key]])
+        out[name] = (percentile(ratios, 0.5), b / a if a and b else None,
+                     min(ratios) if ratios else None, max(ratios) if ratios else None)
+    return out
 
 
 def render(result, args, num):
@@ -331,11 +382,27 @@ def render(result, args, num):
             num(m["msgs_per_s"]), num(m["p50_us"]), num(m["p99_us"]), num(m["cpu_ns_per_msg"]),
             num(m["server_cpu_pct"]), num(m["client_cpu_pct"]), num(m["wait_pct"]),
             m.get("list_calls", ""), m.get("scrapes", "")))
-    ratio, cpu_ratio = summary(result)
+    sums = summary(result)
     out.append("")
-    out.append("observed ÷ unobserved: msgs/s %s, server CPU/msg %s (means over %d pairs)"
-               % (num(ratio, "%.3f"), num(cpu_ratio, "%.3f"), args.pairs))
+    for name, label in (("msgs", "msgs/s"), ("cpu", "server CPU/msg")):
+        med, of_means, lo, hi = sums[name]
+        out.append("- observed ÷ unobserved %s: median of the pairs %s (pairs from %s to %s; "
+                   "ratio of the means %s)" % (label, num(med, "%.3f"), num(lo, "%.3f"),
+                                               num(hi, "%.3f"), num(of_means, "%.3f")))
     out.append("")
+    if result.get("cost"):
+        out.append("| observer, no echo load (%s idle connections) | server CPU ms per s "
+                   "(CPU 0) | observer CPU ms per s (CPU 1) | calls | scrapes |"
+                   % result.get("idle_ready", args.idle))
+        out.append("|---|---|---|---|---|")
+        kinds = " / ".join(KINDS[k][0] for k in args.list_kinds)
+        names = {"nothing": "nothing", "list": "ListConnections 10/s (%s)" % kinds,
+                 "scrape": "/metrics scrape 1/s", "both": "both"}
+        for c in result["cost"]:
+            out.append("| %s | %.1f | %.1f | %d | %d |" % (
+                names[c["observer"]], c["server_cpu_ms_per_s"], c["observer_cpu_ms_per_s"],
+                c["calls"], c["scrapes"]))
+        out.append("")
     out.append("| ListConnections over %s connections | request | calls | errors | p50 ms | p99 ms "
                "| max ms | returned |" % result.get("idle_ready", args.idle))
     out.append("|" + "---|" * 8)
@@ -354,11 +421,11 @@ def render(result, args, num):
 
 
 def targets(result):
-    ratio, _ = summary(result)
+    ratio = summary(result)["msgs"][0]
     out = []
     if ratio is not None:
-        out.append(("observed ÷ unobserved msgs/s ≥ %.2f at %s" % (TARGET_RATIO, ROW),
-                    ratio >= TARGET_RATIO, "%.3f" % ratio))
+        out.append(("observed ÷ unobserved msgs/s ≥ %.2f at %s (median of the pairs)"
+                    % (TARGET_RATIO, ROW), ratio >= TARGET_RATIO, "%.3f" % ratio))
     worst = [r["p99_ms"] for r in result["observed"] if r["p99_ms"] is not None]
     if worst:
         out.append(("ListConnections p99 ≤ %g ms while observed (every request kind)" % TARGET_LIST_MS,
@@ -367,7 +434,7 @@ def targets(result):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--observer":
+    if len(sys.argv) == 5 and sys.argv[1] == "--observer":
         sys.exit(observer_main(sys.argv[2:]))
     print("this is the observer of bench/echo/run.py --observed; run that instead", file=sys.stderr)
     sys.exit(2)

@@ -301,9 +301,16 @@ def parse_args():
                    help="only reactord: echo at (50,1,64) with --idle idle connections, "
                         "unobserved vs observed (metrics scraped every 1 s, ListConnections "
                         "10 times a second), alternating; ListConnections latency (observed.py)")
-    p.add_argument("--pairs", type=int, help="--observed: unobserved/observed pairs (default 3; quick 1)")
+    p.add_argument("--pairs", type=int, help="--observed: unobserved/observed pairs (default 6; quick 1)")
+    p.add_argument("--list-kinds", default="0,1,2,3",
+                   help="--observed: the ListConnections requests the observer cycles through, "
+                        "indices into observed.KINDS (0 page 100, 1 page 1000, 2 page 100 with "
+                        "a filter that scans every connection, 3 page 1000 with it; "
+                        "default 0,1,2,3)")
+    p.add_argument("--cost-seconds", type=float,
+                   help="--observed: seconds per observation-cost window (default 5; quick 0.5)")
     p.add_argument("--latency-calls", type=int,
-                   help="--observed: back-to-back calls per request kind (default 30; quick 3)")
+                   help="--observed: back-to-back calls per request kind (default 100; quick 3)")
     args = p.parse_args()
     for name, rel in (("reactord", "server/reactord"), ("reactor_bench", "client/reactor-bench"),
                       ("libevent_echo", "bench/libevent_echo"), ("epoll_echo", "bench/epoll_echo")):
@@ -330,13 +337,22 @@ def parse_args():
     if args.tries is None:
         args.tries = 1 if args.quick else 3
     if args.pairs is None:
-        args.pairs = 1 if args.quick else 3
+        args.pairs = 1 if args.quick else 6
+    if args.cost_seconds is None:
+        args.cost_seconds = 0.5 if args.quick else 5.0
     if args.latency_calls is None:
-        args.latency_calls = 3 if args.quick else 30
+        args.latency_calls = 3 if args.quick else 100
+    try:
+        args.list_kinds = [int(k) for k in args.list_kinds.split(",")]
+    except ValueError:
+        p.error("--list-kinds: expected indices like 0,2")
+    if not args.list_kinds or any(not 0 <= k < len(observed_mode.KINDS) for k in args.list_kinds):
+        p.error("--list-kinds: indices 0..%d" % (len(observed_mode.KINDS) - 1))
     if args.observed:  # the mode is bounded to 3 minutes
         args.budget = min(args.budget, observed_mode.MAX_OBSERVED_BUDGET)
-        if not (1 <= args.pairs <= 10 and 1 <= args.latency_calls <= 200):
-            p.error("out of range: --pairs [1,10], --latency-calls [1,200]")
+        if not (1 <= args.pairs <= 10 and 1 <= args.latency_calls <= 200
+                and 0 < args.cost_seconds <= 30):
+            p.error("out of range: --pairs [1,10], --latency-calls [1,200], --cost-seconds (0,30]")
     if not (0 < args.duration <= 60 and 0 < args.idle <= 15000 and 0 < args.hold <= 60
             and 0 < args.budget <= MAX_BUDGET and 1 <= args.tries <= 5):
         p.error("out of range: --duration (0,60], --idle (0,15000], --hold (0,60], "
@@ -350,9 +366,11 @@ def main_observed(args, deadline):
     result = observed_mode.measure_observed(sys.modules[__name__], args, deadline)
     print("reactord observed vs unobserved, %s, %d CPUs (load average %.2f %.2f %.2f at the "
           "start): reactord on CPU 0; reactor-bench and the observer on CPU 1; %d idle "
-          "connections; echo at %s, %gs per run\n"
+          "connections; echo at %s, %gs per run; observed = /metrics every 1 s and "
+          "ListConnections 10 times a second, cycling through: %s\n"
           % (started, os.cpu_count(), load[0], load[1], load[2], args.idle,
-             observed_mode.ROW, args.duration))
+             observed_mode.ROW, args.duration,
+             ", ".join(observed_mode.KINDS[k][0] for k in args.list_kinds)))
     print(observed_mode.render(result, args, num))
     print()
     for desc, met, fig in observed_mode.targets(result):
