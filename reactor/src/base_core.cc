@@ -45,7 +45,9 @@ Backend choose_backend(const EventBaseConfig& config) {
 }  // namespace
 
 BaseCore::BaseCore(EventBase* self, const EventBaseConfig& config)
-    : self(self), backend_kind(choose_backend(config)) {
+    : self(self),
+      backend_kind(choose_backend(config)),
+      clock_id(config.precise_timer ? CLOCK_MONOTONIC : CLOCK_MONOTONIC_COARSE) {
   if (config.priorities < 1 || config.priorities > 256) {
     throw std::invalid_argument("reactor: priorities must be in [1, 256]");
   }
@@ -195,7 +197,7 @@ void BaseCore::add(EventCore* ev, std::optional<Duration> timeout, std::uint32_t
   ev->has_timeout = timeout.has_value();
   if (timeout) {
     Duration d = *timeout < Duration::zero() ? Duration::zero() : *timeout;
-    ev->timeout = d;
+    if (ev->what & kPersist) ev->timeout = d;  // only a kPersist event re-arms from it
     ev->common = common_index;
     schedule(ev, now() + d);
   } else {

@@ -6,6 +6,8 @@
 // signal_pipe.cc (this base's signal pipe), inspection.cc (snapshot/counts/stats).
 #pragma once
 
+#include <time.h>
+
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -17,6 +19,7 @@
 #include <vector>
 
 #include "reactor/detail/event_core.h"
+#include "cycle_clock.h"
 #include "poller.h"
 #include "reactor/event.h"
 #include "reactor/event_base.h"
@@ -52,7 +55,14 @@ struct BaseCore {
   void set_priority(EventCore* ev, int priority);
   void set_internal(EventCore* ev, bool internal);
   std::uint32_t common_queue_for(Duration d);  // 1-based index, created on first use
-  TimePoint now() const { return cached_now ? *cached_now : Clock::now(); }
+  TimePoint now() const { return cached_now ? *cached_now : read_clock(); }
+  // The base's clock (EventBaseConfig::precise_timer): CLOCK_MONOTONIC or its coarse twin.
+  TimePoint read_clock() const {
+    timespec ts;
+    ::clock_gettime(clock_id, &ts);
+    return TimePoint(std::chrono::duration_cast<Clock::duration>(
+        std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec)));
+  }
   bool in_loop_thread() const {
     return loop_thread.load(std::memory_order_relaxed) == std::this_thread::get_id();
   }
@@ -104,6 +114,7 @@ struct BaseCore {
 
   EventBase* self;
   Backend backend_kind;
+  clockid_t clock_id = CLOCK_MONOTONIC;
   std::unique_ptr<Poller> poller;
   int priorities = 1;
   std::atomic<std::thread::id> loop_thread;
@@ -136,6 +147,8 @@ struct BaseCore {
   std::uint32_t pass = 0;
   std::optional<TimePoint> cached_now;
   TimePoint last_clock{};           // the last clock read in the callback phase
+  CycleClock cycles;                 // times callbacks between clock reads (cycle_clock.h)
+  std::uint64_t last_ticks = 0;      // CycleClock::ticks() at the end of the last callback
   LoopStats stats;
   std::vector<Ready> ready;
 

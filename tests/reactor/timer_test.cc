@@ -154,6 +154,36 @@ TEST_P(Timers, ReAddReplacesAndPlainAddClearsTheTimeout) {
   ev.del();
 }
 
+TEST_P(Timers, CoarseClockKeepsOrderWithinOneTick) {
+  // precise_timer = false: libevent's default clock. Timers still fire in deadline order;
+  // each may be early or late by one tick of CLOCK_MONOTONIC_COARSE, no more.
+  timespec res{};
+  ASSERT_EQ(::clock_getres(CLOCK_MONOTONIC_COARSE, &res), 0);
+  const auto tick = std::chrono::seconds(res.tv_sec) + std::chrono::nanoseconds(res.tv_nsec);
+  EventBase coarse(EventBaseConfig{.backend = GetParam(), .priorities = 1, .precise_timer = false});
+  const TimePoint coarse_now = coarse.now();
+  EXPECT_LE(coarse_now, Clock::now());  // the same origin: comparable with Clock::now()
+  EXPECT_LE(Clock::now() - coarse_now, tick + 50ms);
+  std::vector<int> order;
+  std::vector<std::unique_ptr<Event>> timers;
+  std::vector<TimePoint> fired_at(4);
+  const int delays_ms[] = {30, 10, 0, 20};
+  const auto start = Clock::now();
+  for (int i = 0; i < 4; ++i) {
+    timers.push_back(Event::timer(coarse, [&, i](int, EventFlags what) {
+      EXPECT_EQ(what, kTimeout);
+      order.push_back(delays_ms[i]);
+      fired_at[i] = Clock::now();
+    }));
+    timers.back()->add(Duration(std::chrono::milliseconds(delays_ms[i])));
+  }
+  EXPECT_EQ(coarse.dispatch(), LoopResult::kNoEvents);
+  EXPECT_EQ(order, (std::vector<int>{0, 10, 20, 30}));
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_GE(fired_at[i] - start + tick, std::chrono::milliseconds(delays_ms[i]));
+  }
+}
+
 REACTOR_BACKEND_SUITE(Timers);
 
 }  // namespace

@@ -31,31 +31,17 @@ namespace reactor::detail {
 struct BaseCore;
 
 struct EventCore {
-  EventCallback cb;
+  // Field order is by use, so that an operation touches as few cache lines of a cold event
+  // as possible. The first 64 bytes are all that adding, deleting, rescheduling and expiring
+  // a timer touch, and activating any event; running a callback adds the second 64.
   BaseCore* base = nullptr;  // nullptr once the base was destroyed (the event is detached)
-
-  EventCore* all_prev = nullptr;
-  EventCore* all_next = nullptr;
-  EventCore* fd_prev = nullptr;     // events on the same fd (or the same signal)
-  EventCore* fd_next = nullptr;
+  TimePoint deadline{};      // when the scheduled timeout expires (valid while in_timer)
   EventCore* timer_prev = nullptr;  // common-timeout FIFO links
   EventCore* timer_next = nullptr;
-  EventCore* active_prev = nullptr;
-  EventCore* active_next = nullptr;
-
-  TimePoint deadline{};   // when the scheduled timeout expires (valid while in_timer)
-  Duration timeout{0};    // the duration last given to add(), for kPersist rescheduling
-  std::uint64_t id = 0;
-  std::uint64_t owner = 0;
-  const char* label = nullptr;
-
   std::int32_t heap_index = -1;   // position in the timer heap, -1 when not there
-  std::int32_t fd = -1;           // fd, or signal number for signal events
   std::uint32_t common = 0;       // 0: heap timer; n: common-timeout queue n-1
-  std::uint32_t ran_in_pass = 0;  // pass stamp: re-activation in the same pass waits
-
-  EventFlags what = 0;   // flags requested at creation
-  EventFlags fired = 0;  // flags accumulated while active
+  EventFlags what = 0;            // flags requested at creation
+  EventFlags fired = 0;           // flags accumulated while active
   std::uint8_t priority = 0;
 
   // State bits. inserted = pending (registered with backend / signal map and/or a timer).
@@ -66,6 +52,24 @@ struct EventCore {
   bool in_later : 1 = false;     // active, but parked until the next iteration
   bool internal : 1 = false;
   bool is_once : 1 = false;      // owned by the base (EventBase::once)
+
+  EventCore* active_prev = nullptr;  // the active queue of its priority, or "later"
+  EventCore* active_next = nullptr;
+
+  // Running the callback; I/O registration.
+  Duration timeout{0};            // the duration last given to add() (kPersist events only)
+  std::int32_t fd = -1;           // fd, or signal number for signal events
+  std::uint32_t ran_in_pass = 0;  // pass stamp: re-activation in the same pass waits
+  EventCallback cb;
+  EventCore* fd_prev = nullptr;   // events on the same fd (or the same signal)
+  EventCore* fd_next = nullptr;
+
+  // Inspection and teardown only.
+  EventCore* all_prev = nullptr;
+  EventCore* all_next = nullptr;
+  std::uint64_t id = 0;
+  std::uint64_t owner = 0;
+  const char* label = nullptr;
 
   bool is_signal() const { return (what & kSignal) != 0; }
   bool is_io() const { return !is_signal() && (what & (kRead | kWrite | kClosed)) != 0; }
