@@ -21,7 +21,9 @@ Connection::Connection(LoopWorker& loop, std::uint64_t id, reactor::UniqueFd fd,
   std::memcpy(&peer_, peer.get(), std::min<std::size_t>(peer.length(), sizeof(peer_)));
 }
 
-Connection::~Connection() = default;
+Connection::~Connection() {
+  if (idle_linked && loop_.idle() != nullptr) loop_.idle()->remove(*this);
+}
 
 void Connection::start() {
   bev_.set_owner(id_);
@@ -31,12 +33,9 @@ void Connection::start() {
   bev_.set_write_low_watermark(loop_.config().max_output_buffer / 2);
   if (!loop_.config().greeting.empty()) bev_.write(loop_.config().greeting);
   bev_.enable(reactor::kRead);
-  if (const auto& idle = loop_.idle_timeout()) {
-    idle_timer_.emplace(loop_.base(), -1, 0, [this](int, reactor::EventFlags) { on_idle(); });
-    idle_timer_->set_owner(id_);
-    idle_timer_->set_label("conn.idle");
+  if (IdleTracker* idle = loop_.idle()) {
     bytes_out_at_idle_arm_ = bev_.bytes_written();
-    idle_timer_->add(*idle);
+    idle->touch(*this);
   }
 }
 
@@ -60,9 +59,9 @@ void Connection::on_read() {
   bev_.output().append_buffer(input);
   bev_.flush_output();
   account_written();
-  if (idle_timer_) {  // O(1): the common-timeout queue is a FIFO
+  if (IdleTracker* idle = loop_.idle()) {  // O(1): a move to the tail of the loop's list
     bytes_out_at_idle_arm_ = bev_.bytes_written();
-    idle_timer_->add(*loop_.idle_timeout());
+    idle->touch(*this);
   }
   if (!reading_paused_ && bev_.output().length() >= loop_.config().max_output_buffer) {
     // Backpressure: the client does not read its echo. Stop reading until it does, so what it
@@ -101,7 +100,7 @@ void Connection::on_idle() {
   const std::uint64_t written = bev_.bytes_written();
   if (written != bytes_out_at_idle_arm_) {  // the client is still reading a long echo
     bytes_out_at_idle_arm_ = written;
-    idle_timer_->add(*loop_.idle_timeout());
+    loop_.idle()->touch(*this);
     return;
   }
   close(CloseReason::kIdleTimeout, /*graceful=*/true);
@@ -118,7 +117,7 @@ void Connection::close(CloseReason reason, bool graceful) {
   }
   closing_ = true;
   close_reason_ = reason;
-  if (idle_timer_) idle_timer_->del();
+  if (idle_linked) loop_.idle()->remove(*this);
   set_state(ConnectionState::kClosing);
   if (graceful && !bev_.closed()) {
     bev_.close_gracefully(kCloseGrace, [this](bool) { finish(close_reason_); });
@@ -139,7 +138,7 @@ void Connection::close_for_shutdown() {
   if (finished_) return;
   closing_ = true;
   close_reason_ = CloseReason::kShutdown;
-  if (idle_timer_) idle_timer_->del();
+  if (idle_linked) loop_.idle()->remove(*this);
   finish(CloseReason::kShutdown);
 }
 
@@ -200,7 +199,10 @@ ConnectionRecord Connection::record(RecordParts parts) const {
   }
   r.read_event_id = bev_.read_event_id();
   r.write_event_id = bev_.write_event_id();
-  r.idle_timer_event_id = idle_timer_ ? idle_timer_->id() : 0;
+  // The loop's idle sweep timer: shared by the loop's connections, it fires for the one that
+  // has been idle longest.
+  r.idle_timer_event_id = idle_linked ? loop_.idle()->timer().id() : 0;
+  if (idle_linked) r.idle_deadline = loop_.idle()->deadline_of(*this);
   if (finished_) r.close_reason = close_reason_;
   return r;
 }

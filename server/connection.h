@@ -5,8 +5,9 @@
 // Backpressure: when the output reaches --max-output-buffer, reading is disabled and a write
 // callback installed; the write low watermark (half the limit) callback re-enables reading
 // once the client has read enough.
-// Idle: an Event on the loop's common-timeout queue (O(1) re-arm), re-armed on every read; when
-// it fires and nothing was written in the meantime, the connection is closed (idle_timeout).
+// Idle: the loop's IdleTracker keeps connections in order of last activity (one list move per
+// read, no timer per connection); when one expires and nothing was written to it meanwhile
+// (the client may still be reading a long echo), it is closed (idle_timeout).
 //
 // Thread rule: loop thread only, for everything. Never destroyed inside its own callbacks: the
 // LoopWorker takes it out of the registry and hands it to EventBase::defer_delete.
@@ -22,12 +23,13 @@
 #include "reactor/socket_address.h"
 #include "reactor/unique_fd.h"
 #include "server/connection_record.h"
+#include "server/idle_tracker.h"
 
 namespace reactord {
 
 class LoopWorker;
 
-class Connection {
+class Connection : public IdleTracker::Hook {
  public:
   // Takes the accepted socket. Call start() next. Loop thread only.
   Connection(LoopWorker& loop, std::uint64_t id, reactor::UniqueFd fd,
@@ -74,13 +76,15 @@ class Connection {
   // The socket and its buffers, for the control plane's detailed view (watermarks, fd for
   // TCP_INFO). Loop thread only.
   const reactor::BufferEvent& buffer_event() const { return bev_; }
+  // The idle timeout passed (IdleTracker): close, unless output made progress. Loop thread
+  // only.
+  void on_idle();
 
  private:
   void set_callbacks(bool with_write);
   void on_read();
   void on_write();
   void on_event(reactor::BevFlags what, int error);
-  void on_idle();
   void finish(CloseReason reason);
   void set_state(ConnectionState state);
   void account_written();  // adds the bytes written since last time to the loop's bytes_out
@@ -88,8 +92,7 @@ class Connection {
   LoopWorker& loop_;
   const std::uint64_t id_;
   reactor::BufferEvent bev_;
-  std::optional<reactor::Event> idle_timer_;
-  std::uint64_t bytes_out_at_idle_arm_ = 0;  // written when the idle timer was last armed
+  std::uint64_t bytes_out_at_idle_arm_ = 0;  // written at the last idle touch
   std::uint64_t bytes_out_counted_ = 0;      // written and already added to the loop counter
   sockaddr_in6 peer_{};                      // compact peer (v4 stored as sockaddr_in inside)
   ConnectionState state_ = ConnectionState::kOpen;

@@ -63,7 +63,9 @@ struct ConnectionRecord {
   // Ids of its reactor events, as EventBase::snapshot() shows them (0 = none).
   std::uint64_t read_event_id = 0;
   std::uint64_t write_event_id = 0;
-  std::uint64_t idle_timer_event_id = 0;
+  std::uint64_t idle_timer_event_id = 0;  // the loop's idle sweep timer, shared
+  // When --idle-timeout closes it if it stays idle (unset: no idle timeout, or closing).
+  std::optional<reactor::TimePoint> idle_deadline;
 
   std::optional<CloseReason> close_reason;  // set in "closed" notifications only
 };

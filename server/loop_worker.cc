@@ -32,7 +32,11 @@ std::uint64_t LoopCounters::accept_errors_total() const {
 LoopWorker::LoopWorker(unsigned index, const Config& config, ServerShared& shared)
     : index_(index), config_(config), shared_(shared),
       base_(std::make_unique<reactor::EventBase>()) {
-  if (config_.idle_timeout.count() > 0) idle_timeout_ = base_->init_common_timeout(config_.idle_timeout);
+  if (config_.idle_timeout.count() > 0) {
+    idle_ = std::make_unique<IdleTracker>(*base_, config_.idle_timeout, [](IdleTracker::Hook& hook) {
+      static_cast<Connection&>(hook).on_idle();
+    });
+  }
 }
 
 LoopWorker::~LoopWorker() = default;
@@ -89,6 +93,7 @@ void LoopWorker::teardown() {
 
 void LoopWorker::destroy_base() {
   observers_.clear();
+  idle_.reset();
   owned_events_.clear();
   std::unique_ptr<reactor::EventBase> base;
   {

@@ -30,6 +30,7 @@ namespace reactord {
 struct Config;
 class ConnectionObserver;
 class Connection;
+class IdleTracker;
 struct ServerShared;
 
 class LoopWorker {
@@ -111,8 +112,8 @@ class LoopWorker {
   void on_backpressure_pause() { counters_.backpressure_pauses.add(); }
   LoopCounters& mutable_counters() { return counters_; }
   const Config& config() const { return config_; }
-  // The common timeout queue for --idle-timeout (nullopt when disabled). Loop thread only.
-  const std::optional<reactor::CommonTimeout>& idle_timeout() const { return idle_timeout_; }
+  // The --idle-timeout tracker (nullptr when disabled). Loop thread only.
+  IdleTracker* idle() const { return idle_.get(); }
 
  private:
   void on_accept(reactor::UniqueFd fd, const reactor::SocketAddress& peer);
@@ -134,7 +135,7 @@ class LoopWorker {
   reactor::SocketAddress listen_address_;
   ConnectionRegistry registry_;
   LoopCounters counters_;
-  std::optional<reactor::CommonTimeout> idle_timeout_;
+  std::unique_ptr<IdleTracker> idle_;  // destroyed before base_ (destroy_base)
   std::vector<std::pair<std::uint64_t, std::shared_ptr<ConnectionObserver>>> observers_;
   std::atomic<bool> running_{false};
   std::atomic<bool> ended_{false};

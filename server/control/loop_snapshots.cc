@@ -105,10 +105,11 @@ std::optional<ConnectionView> detailed_view(LoopWorker& worker, std::uint64_t id
   v.write_low_watermark = bev.write_low_watermark();
   v.read_suspended = record.reading_paused || bev.read_suspended_by_watermark();
   v.tcp = read_tcp_info(v.fd);
+  // Its own events only: the idle sweep timer (record.idle_timer_event_id) is the loop's,
+  // shared by every connection.
   for (auto& e : worker.base().snapshot()) {
     bool mine = e.owner == id || (e.id != 0 && (e.id == record.read_event_id ||
-                                                e.id == record.write_event_id ||
-                                                e.id == record.idle_timer_event_id));
+                                                e.id == record.write_event_id));
     if (mine) v.events.push_back(std::move(e));
   }
   return v;

@@ -80,28 +80,36 @@ TEST(ServerLimits, IdleTimeoutClosesIdleClientsOnly) {
   EXPECT_TRUE(eventually([&] { return closed(s.server, CloseReason::kIdleTimeout) == 2; }));
 }
 
-TEST(ServerLimits, IdleTimerUsesTheCommonTimeoutAndShowsInTheSnapshot) {
+TEST(ServerLimits, IdleSweepTimerIsSharedAndShowsInTheSnapshot) {
   Config config = test_config();
   config.idle_timeout = std::chrono::seconds(30);
   RunningServer s(config);
-  reactor::UniqueFd fd = s.connect_greeted();
-  auto [record, infos] = on_loop(s.server, 0, [](LoopWorker& w) {
-    return std::make_pair(w.registry().snapshot().at(0), w.base().snapshot());
+  reactor::UniqueFd a = s.connect_greeted();
+  reactor::UniqueFd b = s.connect_greeted();
+  auto [records, infos] = on_loop(s.server, 0, [](LoopWorker& w) {
+    return std::make_pair(w.registry().snapshot(), w.base().snapshot());
   });
-  ASSERT_NE(record.idle_timer_event_id, 0u);
-  bool found = false;
+  ASSERT_EQ(records.size(), 2u);
+  // One timer per loop, not one per connection: both records name the same event.
+  ASSERT_NE(records[0].idle_timer_event_id, 0u);
+  EXPECT_EQ(records[0].idle_timer_event_id, records[1].idle_timer_event_id);
+  int sweep_timers = 0;
   for (const auto& info : infos) {
-    if (info.id == record.idle_timer_event_id) {
-      found = true;
-      EXPECT_EQ(info.owner, record.id);
-      EXPECT_EQ(info.label, "conn.idle");
+    if (info.label == "idle.sweep") ++sweep_timers;
+    if (info.id == records[0].idle_timer_event_id) {
+      EXPECT_EQ(info.label, "idle.sweep");
       EXPECT_EQ(info.state, reactor::EventState::kPending);
       ASSERT_TRUE(info.time_left.has_value());
       EXPECT_LE(*info.time_left, std::chrono::seconds(30));
       EXPECT_GT(*info.time_left, std::chrono::seconds(25));
     }
   }
-  EXPECT_TRUE(found);
+  EXPECT_EQ(sweep_timers, 1);
+  for (const auto& r : records) {
+    ASSERT_TRUE(r.idle_deadline.has_value());
+    EXPECT_LE(*r.idle_deadline - r.created, std::chrono::seconds(31));
+    EXPECT_GE(*r.idle_deadline - r.created, std::chrono::seconds(30));
+  }
 }
 
 // A client sends 256 MiB and does not read: the server stops reading from it once its output
