@@ -43,13 +43,11 @@ void Connection::start() {
 // callback queues it after every send that empties the output, and that queue costs memory
 // (and a deferred event) on every connection.
 void Connection::set_callbacks(bool with_write) {
-  reactor::BufferEvent::DataCallback write_cb;
-  if (with_write) write_cb = [this](reactor::BufferEvent&) { on_write(); };
-  bev_.setcb([this](reactor::BufferEvent&) { on_read(); }, std::move(write_cb),
-             [this](reactor::BufferEvent&, reactor::BevFlags what, int error) { on_event(what, error); });
+  bev_.setcb(this, reactor::kBevCbRead | reactor::kBevCbEvent |
+                       (with_write ? reactor::kBevCbWrite : reactor::BevCallbacks{0}));
 }
 
-void Connection::on_read() {
+void Connection::on_read(reactor::BufferEvent&) {
   reactor::Buffer& input = bev_.input();
   const std::size_t n = input.length();
   if (n == 0) return;
@@ -74,7 +72,7 @@ void Connection::on_read() {
   }
 }
 
-void Connection::on_write() {
+void Connection::on_write(reactor::BufferEvent&) {
   account_written();
   if (!reading_paused_ || closing_) return;
   if (bev_.output().length() <= loop_.config().max_output_buffer / 2) {
@@ -85,7 +83,7 @@ void Connection::on_write() {
   }
 }
 
-void Connection::on_event(reactor::BevFlags what, int error) {
+void Connection::on_event(reactor::BufferEvent&, reactor::BevFlags what, int error) {
   account_written();
   if (what & reactor::kBevEof) {
     close(CloseReason::kPeerEof, /*graceful=*/true);  // send what is still owed, then FIN

@@ -29,7 +29,7 @@ namespace reactord {
 
 class LoopWorker;
 
-class Connection : public IdleTracker::Hook {
+class Connection : public IdleTracker::Hook, private reactor::BufferEventHandler {
  public:
   // Takes the accepted socket. Call start() next. Loop thread only.
   Connection(LoopWorker& loop, std::uint64_t id, reactor::UniqueFd fd,
@@ -82,9 +82,10 @@ class Connection : public IdleTracker::Hook {
 
  private:
   void set_callbacks(bool with_write);
-  void on_read();
-  void on_write();
-  void on_event(reactor::BevFlags what, int error);
+  // BufferEventHandler: one pointer in the BufferEvent instead of three std::functions.
+  void on_read(reactor::BufferEvent&) override;
+  void on_write(reactor::BufferEvent&) override;
+  void on_event(reactor::BufferEvent&, reactor::BevFlags what, int error) override;
   void finish(CloseReason reason);
   void set_state(ConnectionState state);
   void account_written();  // adds the bytes written since last time to the loop's bytes_out

@@ -184,10 +184,20 @@ bool BufferEvent::connect(const SocketAddress& address) {
 
 void BufferEvent::setcb(DataCallback read_cb, DataCallback write_cb, EventCallback event_cb) {
   Impl& d = *impl_;
-  ++d.cb_generation;
-  d.read_cb = std::move(read_cb);
-  d.write_cb = std::move(write_cb);
-  d.event_cb = std::move(event_cb);
+  const BevCallbacks which = (read_cb ? kBevCbRead : 0) | (write_cb ? kBevCbWrite : 0) |
+                             (event_cb ? kBevCbEvent : 0);
+  if (!d.functions) d.functions = std::make_unique<FunctionHandler>();
+  d.functions->set(std::move(read_cb), std::move(write_cb), std::move(event_cb));
+  d.handler = d.functions.get();
+  d.callbacks = which;
+}
+
+void BufferEvent::setcb(BufferEventHandler* handler, BevCallbacks which) {
+  Impl& d = *impl_;
+  // Functions set before are dropped, but their holder stays: one of them may be running.
+  if (d.functions) d.functions->set({}, {}, {});
+  d.handler = handler;
+  d.callbacks = handler != nullptr ? which & (kBevCbRead | kBevCbWrite | kBevCbEvent) : 0;
 }
 
 void BufferEvent::enable(EventFlags what) {

@@ -1,8 +1,8 @@
 // BufferEvent::Impl: the state behind a BufferEvent, shared by buffer_event.cc (public API),
 // buffer_event_io.cc (read, write, connect, callbacks) and buffer_event_close.cc.
 //
-// Memory: an idle connection is the Impl (two empty Buffers, the three callbacks, counters)
-// plus its read Event. Everything rarely needed — timeouts, the deferred-callback event, the
+// Memory: an idle connection is the Impl (two empty Buffers, the callbacks' handler, counters)
+// with its read Event in place. Everything rarely needed — timeouts, the deferred-callback event, the
 // graceful-close timer and its done callback — lives in Extras, allocated on first use. The
 // write Event is created only the first time output cannot be sent at once.
 //
@@ -22,6 +22,25 @@
 #include "reactor/event_base.h"
 
 namespace reactor {
+
+// setcb() with std::functions: a handler that holds them, created on first use and kept until
+// the BufferEvent dies, so that a callback replacing the callbacks never destroys itself.
+// Each runs from a local: if it calls setcb(), the function being run is not the one
+// destroyed; if it did not, it goes back in place afterwards.
+class FunctionHandler final : public BufferEventHandler {
+ public:
+  void set(BufferEvent::DataCallback read, BufferEvent::DataCallback write,
+           BufferEvent::EventCallback event);
+  void on_read(BufferEvent& bev) override;
+  void on_write(BufferEvent& bev) override;
+  void on_event(BufferEvent& bev, BevFlags what, int error) override;
+
+ private:
+  BufferEvent::DataCallback read_;
+  BufferEvent::DataCallback write_;
+  BufferEvent::EventCallback event_;
+  std::uint8_t generation_ = 0;  // bumped by set(): a running callback knows it was replaced
+};
 
 struct BufferEvent::Impl {
   // Bits of `state`.
@@ -103,9 +122,8 @@ struct BufferEvent::Impl {
   Buffer output;
   std::optional<Event> read_ev;  // in place: one allocation less per connection
   std::unique_ptr<Event> write_ev;
-  DataCallback read_cb;
-  DataCallback write_cb;
-  EventCallback event_cb;
+  BufferEventHandler* handler = nullptr;       // the callbacks (see setcb)
+  std::unique_ptr<FunctionHandler> functions;  // when set as std::functions
   std::unique_ptr<Extras> extras;
   std::uint64_t bytes_read = 0;
   std::uint64_t bytes_written = 0;
@@ -119,7 +137,7 @@ struct BufferEvent::Impl {
   std::uint16_t state = 0;
   std::uint8_t options;
   std::uint8_t enabled = kWrite;  // as in libevent: writing on, reading off
-  std::uint8_t cb_generation = 0; // bumped by setcb, so a running callback knows it was replaced
+  BevCallbacks callbacks = 0;     // which of handler's callbacks are set
 };
 
 }  // namespace reactor

@@ -94,7 +94,7 @@ void BufferEvent::Impl::write_now() {
   // Drained at once from above the low watermark to at or below it: the write callback still
   // has to hear about it, later in the iteration. (A write that never took the output above
   // the mark — a small echo under a large mark — does not cost a callback.)
-  if (write_cb && before > write_low) queue(kWrite, 0, 0);
+  if ((callbacks & kBevCbWrite) != 0 && before > write_low) queue(kWrite, 0, 0);
 }
 
 void BufferEvent::Impl::on_write(EventFlags fired) {
@@ -202,8 +202,8 @@ void BufferEvent::Impl::report(BevFlags what, int error) {
 // the base later in this iteration (or the next), never nested in the handler that found them.
 void BufferEvent::Impl::queue(EventFlags data, BevFlags what, int error) {
   Extras& x = extras_ref();
-  if ((data & kRead) != 0 && !read_cb) data &= ~kRead;
-  if ((data & kWrite) != 0 && !write_cb) data &= ~kWrite;
+  if ((data & kRead) != 0 && (callbacks & kBevCbRead) == 0) data &= ~kRead;
+  if ((data & kWrite) != 0 && (callbacks & kBevCbWrite) == 0) data &= ~kWrite;
   if (data == 0 && what == 0) return;
   x.pending_data |= data;
   if (what != 0) {
@@ -235,33 +235,51 @@ void BufferEvent::Impl::on_deferred() {
   if (what != 0 && user_callbacks_allowed()) invoke_event(what, error);
 }
 
-// The callback runs from a local: if it calls setcb(), the function being run is not the one
-// destroyed; if it did not, the callback goes back in place afterwards.
 void BufferEvent::Impl::invoke_read() {
-  if (!read_cb) return;
-  DataCallback cb;
-  cb.swap(read_cb);
-  const std::uint8_t generation = cb_generation;
-  cb(*self);
-  if (generation == cb_generation) cb.swap(read_cb);
+  if ((callbacks & kBevCbRead) != 0) handler->on_read(*self);
 }
 
 void BufferEvent::Impl::invoke_write() {
-  if (!write_cb) return;
-  DataCallback cb;
-  cb.swap(write_cb);
-  const std::uint8_t generation = cb_generation;
-  cb(*self);
-  if (generation == cb_generation) cb.swap(write_cb);
+  if ((callbacks & kBevCbWrite) != 0) handler->on_write(*self);
 }
 
 void BufferEvent::Impl::invoke_event(BevFlags what, int error) {
-  if (!event_cb) return;
-  EventCallback cb;
-  cb.swap(event_cb);
-  const std::uint8_t generation = cb_generation;
-  cb(*self, what, error);
-  if (generation == cb_generation) cb.swap(event_cb);
+  if ((callbacks & kBevCbEvent) != 0) handler->on_event(*self, what, error);
+}
+
+void FunctionHandler::set(BufferEvent::DataCallback read, BufferEvent::DataCallback write,
+                          BufferEvent::EventCallback event) {
+  ++generation_;
+  read_ = std::move(read);
+  write_ = std::move(write);
+  event_ = std::move(event);
+}
+
+void FunctionHandler::on_read(BufferEvent& bev) {
+  if (!read_) return;
+  BufferEvent::DataCallback cb;
+  cb.swap(read_);
+  const std::uint8_t generation = generation_;
+  cb(bev);
+  if (generation == generation_) cb.swap(read_);
+}
+
+void FunctionHandler::on_write(BufferEvent& bev) {
+  if (!write_) return;
+  BufferEvent::DataCallback cb;
+  cb.swap(write_);
+  const std::uint8_t generation = generation_;
+  cb(bev);
+  if (generation == generation_) cb.swap(write_);
+}
+
+void FunctionHandler::on_event(BufferEvent& bev, BevFlags what, int error) {
+  if (!event_) return;
+  BufferEvent::EventCallback cb;
+  cb.swap(event_);
+  const std::uint8_t generation = generation_;
+  cb(bev, what, error);
+  if (generation == generation_) cb.swap(event_);
 }
 
 }  // namespace reactor

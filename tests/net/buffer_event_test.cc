@@ -254,6 +254,59 @@ TEST_P(BufferEventTest, SetcbInsideTheReadCallbackIsSafe) {
   EXPECT_EQ(first, "one");
 }
 
+// The object form of setcb: only the callbacks named in `which` run; replacing the handler
+// from inside its own callback switches at once; function callbacks can take over again.
+struct EchoHandler : BufferEventHandler {
+  void on_read(BufferEvent& b) override {
+    ++reads;
+    b.output().append_buffer(b.input());
+    b.flush_output();
+    if (replace_with != nullptr) b.setcb(replace_with, kBevCbRead | kBevCbEvent);
+  }
+  void on_write(BufferEvent&) override { ++writes; }
+  void on_event(BufferEvent&, BevFlags what, int) override { events |= what; }
+  int reads = 0;
+  int writes = 0;
+  BevFlags events = 0;
+  BufferEventHandler* replace_with = nullptr;
+};
+
+TEST_P(BufferEventTest, HandlerObjectGetsOnlyTheCallbacksItAsksFor) {
+  EchoHandler first;
+  EchoHandler second;
+  first.replace_with = &second;
+  bev_->setcb(&first, kBevCbRead | kBevCbEvent);  // no write callback
+  bev_->enable(kRead);
+  peer_->start_reading();
+  ASSERT_EQ(peer_->send("ping"), 4u);
+  ASSERT_TRUE(run_until(base_, [&] { return peer_->received() == "ping"; }));
+  EXPECT_EQ(first.reads, 1);
+  EXPECT_EQ(first.writes, 0);  // not asked for, although the output drained
+  // first replaced itself with second inside on_read: the next read goes to second.
+  ASSERT_EQ(peer_->send("pong"), 4u);
+  ASSERT_TRUE(run_until(base_, [&] { return peer_->received() == "pingpong"; }));
+  EXPECT_EQ(first.reads, 1);
+  EXPECT_EQ(second.reads, 1);
+  // Back to functions, then to nothing.
+  std::string got;
+  bev_->setcb([&](BufferEvent& b) { got += b.input().to_string(); b.input().drain(b.input().length()); },
+              {}, {});
+  ASSERT_EQ(peer_->send("fn"), 2u);
+  ASSERT_TRUE(run_until(base_, [&] { return got == "fn"; }));
+  EXPECT_EQ(second.reads, 1);
+  bev_->setcb(static_cast<BufferEventHandler*>(nullptr), kBevCbRead);
+  ASSERT_EQ(peer_->send("x"), 1u);
+  ASSERT_TRUE(run_until(base_, [&] { return bev_->input().length() == 1; }));
+  EXPECT_EQ(got, "fn");
+  // The event callback reaches the handler: the peer closes.
+  bev_->input().drain(1);
+  bev_->setcb(&second, kBevCbEvent);
+  peer_->shutdown_write();
+  ASSERT_TRUE(run_until(base_, [&] { return (second.events & kBevEof) != 0; }));
+  EXPECT_NE(second.events & kBevReading, 0);
+  EXPECT_EQ(second.reads, 1);
+}
+
 TEST_P(BufferEventTest, AbortiveCloseInsideTheReadCallbackIsSafe) {
   int events = 0;
   bev_->setcb([&](BufferEvent& b) { ++read_calls_; b.close_abortively(); }, {},

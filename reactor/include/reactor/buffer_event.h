@@ -41,6 +41,29 @@ using BevOptions = unsigned;
 inline constexpr BevOptions kBevOptCloseOnFree = 0x01;      // BEV_OPT_CLOSE_ON_FREE
 inline constexpr BevOptions kBevOptDeferCallbacks = 0x04;   // BEV_OPT_DEFER_CALLBACKS
 
+class BufferEvent;
+
+// Which callbacks of a BufferEventHandler are set (the non-null arguments of
+// bufferevent_setcb).
+using BevCallbacks = std::uint8_t;
+inline constexpr BevCallbacks kBevCbRead = 0x01;
+inline constexpr BevCallbacks kBevCbWrite = 0x02;
+inline constexpr BevCallbacks kBevCbEvent = 0x04;
+
+// The three callbacks as one interface: bufferevent_setcb(bev, readcb, writecb, eventcb,
+// cbarg) with the object as cbarg. A BufferEvent then holds one pointer instead of three
+// std::function (96 bytes): what a server with many connections wants. The handler must
+// outlive the BufferEvent, or be replaced first.
+class BufferEventHandler {
+ public:
+  virtual void on_read(BufferEvent& bev) = 0;
+  virtual void on_write(BufferEvent& bev) = 0;
+  virtual void on_event(BufferEvent& bev, BevFlags what, int error) = 0;
+
+ protected:
+  ~BufferEventHandler() = default;
+};
+
 class BufferEvent {
  public:
   using DataCallback = std::function<void(BufferEvent&)>;
@@ -65,6 +88,10 @@ class BufferEvent {
 
   // bufferevent_setcb. Empty functions remove a callback. Loop thread only.
   void setcb(DataCallback read_cb, DataCallback write_cb, EventCallback event_cb);
+  // bufferevent_setcb with an object: `which` says which of its callbacks are set (a write
+  // callback makes every send that reaches the write low watermark queue a call). nullptr
+  // removes all. Replaces callbacks set either way, also from inside one. Loop thread only.
+  void setcb(BufferEventHandler* handler, BevCallbacks which);
 
   // bufferevent_enable / disable (kRead | kWrite). Loop thread only.
   void enable(EventFlags what);
