@@ -326,7 +326,8 @@ def measure_observed(run, args, deadline):
                     result["problems"].append("echo run %d (%s): reactor-bench reported errors"
                                               % (pair + 1, "observed" if observed else "unobserved"))
                 if server.proc.poll() is not None:
-                    raise RuntimeError("reactord exited (status %s)" % server.proc.returncode)
+                    raise RuntimeError("reactord exited (status %s); its last output:\n%s"
+                                       % (server.proc.returncode, server.output()[-1500:]))
         result["observed"] = latency_stats(samples)
         failed = [s for s in samples if not s[2]] + [s for s in result["scrapes"] if not s[1]]
         if failed:
