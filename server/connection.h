@@ -93,7 +93,6 @@ class Connection : public IdleTracker::Hook, private reactor::BufferEventHandler
   LoopWorker& loop_;
   const std::uint64_t id_;
   reactor::BufferEvent bev_;
-  std::uint64_t bytes_out_at_idle_arm_ = 0;  // written at the last idle touch
   std::uint64_t bytes_out_counted_ = 0;      // written and already added to the loop counter
   sockaddr_in6 peer_{};                      // compact peer (v4 stored as sockaddr_in inside)
   ConnectionState state_ = ConnectionState::kOpen;

@@ -20,21 +20,20 @@ void IdleTracker::link_tail(Hook& hook) {
   hook.idle_next = nullptr;
   if (tail_) tail_->idle_next = &hook; else head_ = &hook;
   tail_ = &hook;
-  hook.idle_linked = true;
   ++size_;
 }
 
 void IdleTracker::unlink(Hook& hook) {
   if (hook.idle_prev) hook.idle_prev->idle_next = hook.idle_next; else head_ = hook.idle_next;
   if (hook.idle_next) hook.idle_next->idle_prev = hook.idle_prev; else tail_ = hook.idle_prev;
-  hook.idle_prev = hook.idle_next = nullptr;
-  hook.idle_linked = false;
+  hook.idle_prev = nullptr;
+  hook.idle_next = &hook;  // not linked
   --size_;
 }
 
 void IdleTracker::touch(Hook& hook) {
   hook.idle_since = base_.now();
-  if (hook.idle_linked) {
+  if (hook.idle_linked()) {
     if (tail_ == &hook) return;  // already the most recent
     unlink(hook);
   }
@@ -44,7 +43,7 @@ void IdleTracker::touch(Hook& hook) {
 }
 
 void IdleTracker::remove(Hook& hook) {
-  if (!hook.idle_linked) return;
+  if (!hook.idle_linked()) return;
   unlink(hook);
   if (size_ == 0) timer_->del();
 }

@@ -25,11 +25,12 @@ namespace reactord {
 class IdleTracker {
  public:
   // Embedded in each tracked object (Connection inherits it).
+  // 24 bytes: "not linked" is idle_next pointing to the hook itself, not a separate flag.
   struct Hook {
     Hook* idle_prev = nullptr;
-    Hook* idle_next = nullptr;
+    Hook* idle_next = this;
     reactor::TimePoint idle_since{};  // last activity (the base's cached time)
-    bool idle_linked = false;
+    bool idle_linked() const { return idle_next != this; }
   };
   // Called for each expired hook, already unlinked: touch() it again or drop it.
   using Expired = std::function<void(Hook&)>;
