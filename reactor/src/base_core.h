@@ -149,6 +149,8 @@ struct BaseCore {
   TimePoint last_clock{};           // the last clock read in the callback phase
   CycleClock cycles;                 // times callbacks between clock reads (cycle_clock.h)
   std::uint64_t last_ticks = 0;      // CycleClock::ticks() at the end of the last callback
+  TimePoint poll_clock{};            // the clock read after the last poll, and the ticks then
+  std::uint64_t poll_ticks = 0;
   LoopStats stats;
   std::vector<Ready> ready;
 

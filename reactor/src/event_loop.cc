@@ -10,7 +10,8 @@
 //   4. Poll. Timeout: 0 if anything is active or kLoopNonblock, else until the earliest timer
 //      (heap top and the head of each common-timeout queue), else forever. Time spent blocked
 //      goes to stats().poll_wait.
-//   5. Cache the time (now()) once; it is also the start of the callback phase.
+//   5. Cache the time (now()) once; it is also the start of the callback phase. This is the
+//      iteration's only clock read: durations (poll wait, callbacks) are TSC ticks.
 //   6. Ready batch → activations: every ready fd is looked up in the fd map and each event
 //      interested in what fired becomes active, for the WHOLE batch, before any callback
 //      runs. This is the per-batch invalidation: from then on readiness lives only in the
@@ -211,7 +212,12 @@ LoopResult BaseCore::loop(LoopFlags flags) {
     ++pass;
     ++stats.iterations;
     // 4. Poll.
-    TimePoint before = read_clock();
+    // One clock read per iteration, after the poll. The time before it (for the timeout and
+    // the poll_wait statistics) is the last read plus the TSC ticks since (cycle_clock.h).
+    const std::uint64_t before_ticks = CycleClock::ticks();
+    const TimePoint before = cycles.calibrated() && poll_ticks != 0
+                                 ? poll_clock + cycles.to_duration(before_ticks - poll_ticks)
+                                 : read_clock();
     std::optional<Duration> timeout;
     if (n_active > 0 || (flags & kLoopNonblock)) {
       timeout = Duration::zero();
@@ -223,12 +229,16 @@ LoopResult BaseCore::loop(LoopFlags flags) {
     cached_now.reset();
     poller->wait(timeout, ready);
     const TimePoint after = read_clock();                                      // 5
-    const Duration waited = std::chrono::duration_cast<Duration>(after - before);
+    last_ticks = CycleClock::ticks();
+    const Duration waited = cycles.calibrated()
+                                ? cycles.to_duration(last_ticks - before_ticks)
+                                : std::chrono::duration_cast<Duration>(after - before);
     stats.poll_wait += waited;
     stats.poll_wait_histogram.record(waited);
     cached_now = after;
     last_clock = after;
-    last_ticks = CycleClock::ticks();
+    poll_clock = after;
+    poll_ticks = last_ticks;
     cycles.calibrate(after, last_ticks);
 
     dispatch_ready();                                                          // 6
