@@ -1,6 +1,7 @@
 #include "server/metrics/process_collector.h"
 
 #include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -40,6 +41,11 @@ std::vector<std::string_view> split_spaces(std::string_view text) {
 }
 
 std::optional<double> count_open_fds() {
+  // Linux >= 6.2 reports the number of open descriptors as the size of /proc/PID/fd: one
+  // stat() instead of listing the directory, which builds a dentry per descriptor (~70 ms
+  // with 10,000 connections, on a thread that shares the loop's CPU when pinned).
+  struct stat st {};
+  if (::stat("/proc/self/fd", &st) == 0 && st.st_size > 0) return static_cast<double>(st.st_size);
   DIR* dir = opendir("/proc/self/fd");
   if (dir == nullptr) return std::nullopt;
   double count = 0;
