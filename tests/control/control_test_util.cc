@@ -73,6 +73,16 @@ std::unique_ptr<grpc::ClientContext> ctx(std::chrono::milliseconds deadline,
   return c;
 }
 
+std::vector<std::unique_ptr<TcpClient>> connect_clients(std::uint16_t port, int n) {
+  std::vector<std::unique_ptr<TcpClient>> clients;
+  for (int i = 0; i < n; ++i) {
+    auto client = std::make_unique<TcpClient>(port);
+    if (!client->connected()) break;
+    clients.push_back(std::move(client));
+  }
+  return clients;
+}
+
 TcpClient::TcpClient(std::uint16_t port) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};

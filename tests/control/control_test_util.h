@@ -7,10 +7,11 @@
 
 #include <atomic>
 #include <chrono>
-#include <thread>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "reactord/v1/reactord.grpc.pb.h"
 #include "server/config.h"
@@ -77,6 +78,10 @@ class TcpClient {
  private:
   int fd_ = -1;
 };
+
+// Opens `n` clients to `port`; every one must connect (checked by the caller: the result is
+// shorter than n when one did not).
+std::vector<std::unique_ptr<TcpClient>> connect_clients(std::uint16_t port, int n);
 
 // Polls `cond` every 10 ms until true or `limit`; returns its last value.
 template <typename Cond>

@@ -175,11 +175,8 @@ TEST(Paging, PageBoundariesAndEndAreExact) {
 TEST(Paging, OnePageOverTwoThousandConnectionsMatchesTheRegistries) {
   constexpr int kConnections = 2000;
   InProcessReactord r(2);
-  std::vector<std::unique_ptr<TcpClient>> clients;
-  for (int i = 0; i < kConnections; ++i) {
-    clients.push_back(std::make_unique<TcpClient>(r.data_port()));
-    ASSERT_TRUE(clients.back()->connected());
-  }
+  auto clients = connect_clients(r.data_port(), kConnections);
+  ASSERT_EQ(clients.size(), static_cast<std::size_t>(kConnections));
   for (int i = 0; i < kConnections; i += 7) {  // every 7th client talks
     ASSERT_EQ(clients[i]->read_n(kGreeting.size()), kGreeting);
     clients[i]->send_all("abc");

@@ -19,11 +19,8 @@ double ms_since(std::chrono::steady_clock::time_point t) {
 TEST(Scale, ListConnectionsOverManyConnections) {
   constexpr int kConnections = 2000;
   InProcessReactord r(2);
-  std::vector<std::unique_ptr<TcpClient>> clients;
-  for (int i = 0; i < kConnections; ++i) {
-    clients.push_back(std::make_unique<TcpClient>(r.data_port()));
-    ASSERT_TRUE(clients.back()->connected());
-  }
+  auto clients = connect_clients(r.data_port(), kConnections);
+  ASSERT_EQ(clients.size(), static_cast<std::size_t>(kConnections));
   auto stub = r.inspect();
   ASSERT_TRUE(eventually([&] {
     v1::ServerInfo info;

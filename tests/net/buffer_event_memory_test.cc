@@ -39,24 +39,39 @@ using namespace reactor;
 
 class BufferEventMemoryTest : public nettest::BackendTest {};
 
-TEST_P(BufferEventMemoryTest, IdleConnectionHeapFootprint) {
-  constexpr int kConnections = 500;
-  std::vector<int> ours;
-  std::vector<reactor::UniqueFd> theirs;
-  ours.reserve(kConnections);
-  theirs.reserve(kConnections);
-  for (int i = 0; i < kConnections; ++i) {
+// Heap bytes (usable sizes) and allocations made since construction, per connection.
+struct HeapMeter {
+  long long bytes_before = g_live_bytes;
+  long long allocations_before = g_allocations;
+  double bytes_per(int n) const { return static_cast<double>(g_live_bytes - bytes_before) / n; }
+  double allocations_per(int n) const {
+    return static_cast<double>(g_allocations - allocations_before) / n;
+  }
+};
+
+// n connected AF_UNIX pairs: `ours` for the BufferEvents, `theirs` the idle peers.
+bool make_socketpairs(int n, std::vector<int>& ours, std::vector<reactor::UniqueFd>& theirs) {
+  ours.reserve(n);
+  theirs.reserve(n);
+  for (int i = 0; i < n; ++i) {
     int sv[2];
-    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return false;
     ours.push_back(sv[0]);
     theirs.emplace_back(sv[1]);
   }
+  return true;
+}
+
+TEST_P(BufferEventMemoryTest, IdleConnectionHeapFootprint) {
+  constexpr int kConnections = 500;
+  std::vector<int> ours;  // handed to the BufferEvents, which close them
+  std::vector<reactor::UniqueFd> theirs;
+  ASSERT_TRUE(make_socketpairs(kConnections, ours, theirs));
   std::vector<std::unique_ptr<BufferEvent>> conns;
   conns.reserve(kConnections);
   std::uint64_t reads = 0;
 
-  const long long bytes_before = g_live_bytes;
-  const long long allocations_before = g_allocations;
+  const HeapMeter meter;
   for (int i = 0; i < kConnections; ++i) {
     auto bev = std::make_unique<BufferEvent>(base_, ours[i], kBevOptCloseOnFree);
     // A server's typical callbacks: small captures, stored inside the std::function.
@@ -68,10 +83,8 @@ TEST_P(BufferEventMemoryTest, IdleConnectionHeapFootprint) {
     conns.push_back(std::move(bev));
   }
   nettest::step(base_, 2);  // nothing happens on idle connections; no lazy growth either
-  const double per_connection =
-      static_cast<double>(g_live_bytes - bytes_before) / kConnections;
-  const double allocations =
-      static_cast<double>(g_allocations - allocations_before) / kConnections;
+  const double per_connection = meter.bytes_per(kConnections);
+  const double allocations = meter.allocations_per(kConnections);
   std::printf("[memory] %s: %.1f heap bytes and %.2f allocations per idle BufferEvent\n",
               to_string(GetParam()), per_connection, allocations);
   RecordProperty("heap_bytes_per_idle_bufferevent", static_cast<int>(per_connection));
@@ -97,20 +110,14 @@ TEST_P(BufferEventMemoryTest, IdleConnectionWithAHandlerIsTwoAllocations) {
     std::uint64_t reads = 0;
   } handler;
   constexpr int kConnections = 500;
+  std::vector<int> ours;  // handed to the BufferEvents, which close them
   std::vector<reactor::UniqueFd> theirs;
-  std::vector<int> ours;
-  for (int i = 0; i < kConnections; ++i) {
-    int sv[2];
-    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-    ours.push_back(sv[0]);
-    theirs.emplace_back(sv[1]);
-  }
+  ASSERT_TRUE(make_socketpairs(kConnections, ours, theirs));
   std::vector<std::unique_ptr<BufferEvent>> conns;
   conns.reserve(kConnections);
   // The base's fd table grows with the highest fd: grow it first, it is not per connection.
   { Event grow(base_, ours.back(), kRead, [](int, EventFlags) {}); grow.add(); }
-  const long long bytes_before = g_live_bytes;
-  const long long allocations_before = g_allocations;
+  const HeapMeter meter;
   for (int i = 0; i < kConnections; ++i) {
     auto bev = std::make_unique<BufferEvent>(base_, ours[i], kBevOptCloseOnFree);
     bev->setcb(&handler, kBevCbRead | kBevCbEvent);
@@ -119,10 +126,8 @@ TEST_P(BufferEventMemoryTest, IdleConnectionWithAHandlerIsTwoAllocations) {
     conns.push_back(std::move(bev));
   }
   nettest::step(base_, 2);
-  const double per_connection =
-      static_cast<double>(g_live_bytes - bytes_before) / kConnections;
-  const double allocations =
-      static_cast<double>(g_allocations - allocations_before) / kConnections;
+  const double per_connection = meter.bytes_per(kConnections);
+  const double allocations = meter.allocations_per(kConnections);
   std::printf("[memory] %s: %.1f heap bytes and %.2f allocations per idle BufferEvent (handler)\n",
               to_string(GetParam()), per_connection, allocations);
   RecordProperty("heap_bytes_per_idle_bufferevent_handler", static_cast<int>(per_connection));
