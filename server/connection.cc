@@ -197,8 +197,10 @@ ConnectionRecord Connection::record(RecordParts parts) const {
   r.write_event_id = bev_.write_event_id();
   // The loop's idle sweep timer: shared by the loop's connections, it fires for the one that
   // has been idle longest.
-  r.idle_timer_event_id = idle_linked() ? loop_.idle()->timer().id() : 0;
-  if (idle_linked()) r.idle_deadline = loop_.idle()->deadline_of(*this);
+  if (idle_linked()) {
+    r.idle_timer_event_id = loop_.idle()->timer().id();
+    r.idle_deadline = loop_.idle()->deadline_of(*this);
+  }
   if (finished_) r.close_reason = close_reason_;
   return r;
 }

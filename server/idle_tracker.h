@@ -46,7 +46,6 @@ class IdleTracker {
   // Stops tracking the hook (no-op when not linked). Loop thread only.
   void remove(Hook& hook);
 
-  reactor::Duration timeout() const { return timeout_; }
   // When the hook expires if nothing happens (idle_since + timeout). Loop thread only.
   reactor::TimePoint deadline_of(const Hook& hook) const { return hook.idle_since + timeout_; }
   // The sweep timer, for the registry's view of a connection's events. Loop thread only.

@@ -18,9 +18,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "reactor/detail/event_core.h"
 #include "cycle_clock.h"
 #include "poller.h"
+#include "reactor/detail/event_core.h"
 #include "reactor/event.h"
 #include "reactor/event_base.h"
 #include "reactor/inspection.h"

@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include "reactor/buffer.h"
 #include "reactor/buffer_event.h"
@@ -36,6 +37,17 @@ class FunctionHandler final : public BufferEventHandler {
   void on_event(BufferEvent& bev, BevFlags what, int error) override;
 
  private:
+  // Runs the function in `slot` from a local, and puts it back unless set() ran meanwhile.
+  template <typename Fn, typename... Args>
+  void run(Fn& slot, Args&&... args) {
+    if (!slot) return;
+    Fn cb;
+    cb.swap(slot);
+    const std::uint8_t generation = generation_;
+    cb(std::forward<Args>(args)...);
+    if (generation == generation_) cb.swap(slot);
+  }
+
   BufferEvent::DataCallback read_;
   BufferEvent::DataCallback write_;
   BufferEvent::EventCallback event_;

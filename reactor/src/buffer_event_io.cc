@@ -255,31 +255,12 @@ void FunctionHandler::set(BufferEvent::DataCallback read, BufferEvent::DataCallb
   event_ = std::move(event);
 }
 
-void FunctionHandler::on_read(BufferEvent& bev) {
-  if (!read_) return;
-  BufferEvent::DataCallback cb;
-  cb.swap(read_);
-  const std::uint8_t generation = generation_;
-  cb(bev);
-  if (generation == generation_) cb.swap(read_);
-}
+void FunctionHandler::on_read(BufferEvent& bev) { run(read_, bev); }
 
-void FunctionHandler::on_write(BufferEvent& bev) {
-  if (!write_) return;
-  BufferEvent::DataCallback cb;
-  cb.swap(write_);
-  const std::uint8_t generation = generation_;
-  cb(bev);
-  if (generation == generation_) cb.swap(write_);
-}
+void FunctionHandler::on_write(BufferEvent& bev) { run(write_, bev); }
 
 void FunctionHandler::on_event(BufferEvent& bev, BevFlags what, int error) {
-  if (!event_) return;
-  BufferEvent::EventCallback cb;
-  cb.swap(event_);
-  const std::uint8_t generation = generation_;
-  cb(bev, what, error);
-  if (generation == generation_) cb.swap(event_);
+  run(event_, bev, what, error);
 }
 
 }  // namespace reactor

@@ -2,8 +2,8 @@
 // (evbuffer_read) and write_to (evbuffer_write_atmost).
 //
 // read_from does ONE readv into the tail's free space plus one fresh block sized for the rest
-// of max_bytes (a plain read() when there is only one of the two). libevent 2.1 first asks FIONREAD (one more syscall per read) and caps a read
-// at 4 KiB; we do neither. The fresh block is then trimmed with realloc to what was read (a
+// of max_bytes (a plain read() when there is only one of the two). libevent 2.1 first asks
+// FIONREAD (one more syscall per read) and caps a read at 4 KiB; we do neither. The fresh block is then trimmed with realloc to what was read (a
 // power of two), so a connection holding a partial message does not keep 64 KiB.
 #include <limits.h>  // IOV_MAX
 #include <sys/socket.h>
@@ -25,11 +25,10 @@ namespace {
 constexpr std::size_t kMaxIov = IOV_MAX < 1024 ? IOV_MAX : 1024;
 constexpr std::size_t kMaxReadBytes = 16 * 1024 * 1024;
 
-// One writev over a socket without SIGPIPE (a peer that went away is EPIPE, not a dead
-// process); plain writev for pipes and files.
-// One span (the common case: an echo, a reply) goes through send(), which spares the kernel
-// importing and checking an iovec array: on a 64-byte echo that is a few percent of the
-// server's CPU.
+// One write over a socket without SIGPIPE (a peer that went away is EPIPE, not a dead
+// process); plain writev for pipes and files. One span (the common case: an echo, a reply)
+// goes through send(), which spares the kernel importing and checking an iovec array: on a
+// 64-byte echo that is a few percent of the server's CPU.
 ssize_t write_vector(int fd, const iovec* iov, std::size_t count) {
   ssize_t n;
   if (count == 1) {

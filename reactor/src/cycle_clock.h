@@ -49,8 +49,9 @@ class CycleClock {
     ns_per_tick_ = static_cast<double>(ns) / static_cast<double>(at - first_ticks_);
   }
 
-  // The duration of `elapsed` ticks; nullopt-like zero until calibrated.
+  // Whether a rate is known; until then to_duration() gives zero (callers read the clock).
   bool calibrated() const { return ns_per_tick_ > 0; }
+  // The duration of `elapsed` ticks.
   Duration to_duration(std::uint64_t elapsed) const {
     return Duration(static_cast<Duration::rep>(static_cast<double>(elapsed) * ns_per_tick_ / 1000.0));
   }

@@ -9,8 +9,7 @@
 
 namespace reactor {
 
-Event::Event(EventBase& base, int fd, EventFlags what, Callback cb)
-{
+Event::Event(EventBase& base, int fd, EventFlags what, Callback cb) {
   base.assert_in_loop_thread();
   if (what & kSignal) {
     if (what & (kRead | kWrite | kClosed | kET)) {
