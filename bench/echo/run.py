@@ -202,6 +202,18 @@ def measure_idle(name, args, deadline):
             "ok": res.get("exit_code") == 0 and res.get("ready") == args.idle}
 
 
+# Options left unset take these values: (with --quick, without).
+DEFAULTS = {
+    "duration": (1.0, 5.0),
+    "idle": (200, 10000),
+    "hold": (0.5, 2.0),
+    "tries": (1, 3),
+    "pairs": (1, 6),
+    "cost_seconds": (0.5, 5.0),
+    "latency_calls": (3, 100),
+}
+
+
 def ratio(a, b):
     return "—" if a is None or not b else "%.2f" % (a / b)
 
@@ -328,20 +340,9 @@ def parse_args():
         if any(len(r) != 3 or not (1 <= r[0] <= 1000 and 1 <= r[1] <= 64 and 1 <= r[2] <= 65536)
                for r in args.rows):
             p.error("--row: connections 1..1000, depth 1..64, size 1..65536")
-    if args.duration is None:
-        args.duration = 1.0 if args.quick else 5.0
-    if args.idle is None:
-        args.idle = 200 if args.quick else 10000
-    if args.hold is None:
-        args.hold = 0.5 if args.quick else 2.0
-    if args.tries is None:
-        args.tries = 1 if args.quick else 3
-    if args.pairs is None:
-        args.pairs = 1 if args.quick else 6
-    if args.cost_seconds is None:
-        args.cost_seconds = 0.5 if args.quick else 5.0
-    if args.latency_calls is None:
-        args.latency_calls = 3 if args.quick else 100
+    for name, (quick, full) in DEFAULTS.items():
+        if getattr(args, name) is None:
+            setattr(args, name, quick if args.quick else full)
     try:
         args.list_kinds = [int(k) for k in args.list_kinds.split(",")]
     except ValueError:
