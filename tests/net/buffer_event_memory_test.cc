@@ -8,7 +8,10 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <memory>
 #include <new>
+#include <string>
 #include <vector>
 
 #include "net_test_support.h"
@@ -37,8 +40,6 @@ namespace {
 
 using namespace reactor;
 
-class BufferEventMemoryTest : public nettest::BackendTest {};
-
 // Heap bytes (usable sizes) and allocations made since construction, per connection.
 struct HeapMeter {
   long long bytes_before = g_live_bytes;
@@ -49,50 +50,65 @@ struct HeapMeter {
   }
 };
 
-// n connected AF_UNIX pairs: `ours` for the BufferEvents, `theirs` the idle peers.
-bool make_socketpairs(int n, std::vector<int>& ours, std::vector<reactor::UniqueFd>& theirs) {
-  ours.reserve(n);
-  theirs.reserve(n);
-  for (int i = 0; i < n; ++i) {
-    int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return false;
-    ours.push_back(sv[0]);
-    theirs.emplace_back(sv[1]);
+class BufferEventMemoryTest : public nettest::BackendTest {
+ protected:
+  static constexpr int kConnections = 500;
+
+  // Opens kConnections idle BufferEvents over AF_UNIX pairs — callbacks set by
+  // `set_callbacks`, owner tagged, reading enabled — steps the loop, and measures what they
+  // hold on the heap. With `grow_fd_table_first` the base's fd table is grown beforehand, so
+  // that it is not counted. The connections stay open in conns_ for further checks.
+  void open_idle(const std::function<void(BufferEvent&)>& set_callbacks, bool grow_fd_table_first,
+                 const char* what) {
+    std::vector<int> ours;  // handed to the BufferEvents, which close them
+    for (int i = 0; i < kConnections; ++i) {
+      int sv[2];
+      ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+      ours.push_back(sv[0]);
+      peers_.emplace_back(sv[1]);
+    }
+    conns_.reserve(kConnections);
+    if (grow_fd_table_first) {
+      Event grow(base_, ours.back(), kRead, [](int, EventFlags) {});
+      grow.add();
+    }
+    const HeapMeter meter;
+    for (int i = 0; i < kConnections; ++i) {
+      auto bev = std::make_unique<BufferEvent>(base_, ours[i], kBevOptCloseOnFree);
+      set_callbacks(*bev);
+      bev->set_owner(static_cast<std::uint64_t>(i) + 1);
+      bev->enable(kRead);
+      conns_.push_back(std::move(bev));
+    }
+    nettest::step(base_, 2);  // nothing happens on idle connections; no lazy growth either
+    bytes_per_connection_ = meter.bytes_per(kConnections);
+    allocations_per_connection_ = meter.allocations_per(kConnections);
+    std::printf("[memory] %s: %.1f heap bytes and %.2f allocations per idle BufferEvent (%s)\n",
+                to_string(GetParam()), bytes_per_connection_, allocations_per_connection_, what);
   }
-  return true;
-}
+
+  std::vector<reactor::UniqueFd> peers_;
+  std::vector<std::unique_ptr<BufferEvent>> conns_;
+  double bytes_per_connection_ = 0;
+  double allocations_per_connection_ = 0;
+};
 
 TEST_P(BufferEventMemoryTest, IdleConnectionHeapFootprint) {
-  constexpr int kConnections = 500;
-  std::vector<int> ours;  // handed to the BufferEvents, which close them
-  std::vector<reactor::UniqueFd> theirs;
-  ASSERT_TRUE(make_socketpairs(kConnections, ours, theirs));
-  std::vector<std::unique_ptr<BufferEvent>> conns;
-  conns.reserve(kConnections);
   std::uint64_t reads = 0;
-
-  const HeapMeter meter;
-  for (int i = 0; i < kConnections; ++i) {
-    auto bev = std::make_unique<BufferEvent>(base_, ours[i], kBevOptCloseOnFree);
-    // A server's typical callbacks: small captures, stored inside the std::function.
-    bev->setcb([&reads](BufferEvent& b) { reads += b.input().drain(b.input().length()); },
-               [&reads](BufferEvent&) { ++reads; },
-               [&reads](BufferEvent&, BevFlags, int) { ++reads; });
-    bev->set_owner(static_cast<std::uint64_t>(i) + 1);
-    bev->enable(kRead);
-    conns.push_back(std::move(bev));
-  }
-  nettest::step(base_, 2);  // nothing happens on idle connections; no lazy growth either
-  const double per_connection = meter.bytes_per(kConnections);
-  const double allocations = meter.allocations_per(kConnections);
-  std::printf("[memory] %s: %.1f heap bytes and %.2f allocations per idle BufferEvent\n",
-              to_string(GetParam()), per_connection, allocations);
-  RecordProperty("heap_bytes_per_idle_bufferevent", static_cast<int>(per_connection));
-  // The BufferEvent itself (a pointer), its state with the read Event in place, and the
-  // holder of the three std::functions: a few hundred bytes.
-  EXPECT_GT(per_connection, 0.0);
-  EXPECT_LE(per_connection, 600.0);
-  EXPECT_LE(allocations, 3.5);
+  // A server's typical callbacks: small captures, stored inside the std::function.
+  ASSERT_NO_FATAL_FAILURE(open_idle(
+      [&reads](BufferEvent& bev) {
+        bev.setcb([&reads](BufferEvent& b) { reads += b.input().drain(b.input().length()); },
+                  [&reads](BufferEvent&) { ++reads; },
+                  [&reads](BufferEvent&, BevFlags, int) { ++reads; });
+      },
+      /*grow_fd_table_first=*/false, "functions"));
+  RecordProperty("heap_bytes_per_idle_bufferevent", static_cast<int>(bytes_per_connection_));
+  // The BufferEvent itself (a pointer), its state with the read Event in place, the holder of
+  // the three std::functions and the base's per-fd bookkeeping: a few hundred bytes.
+  EXPECT_GT(bytes_per_connection_, 0.0);
+  EXPECT_LE(bytes_per_connection_, 600.0);
+  EXPECT_LE(allocations_per_connection_, 3.5);
 
   // Idle means idle: no write event, no extras were needed.
   for (const auto& e : base_.snapshot()) EXPECT_NE(std::string(e.label), "bev.write");
@@ -109,30 +125,12 @@ TEST_P(BufferEventMemoryTest, IdleConnectionWithAHandlerIsTwoAllocations) {
     void on_event(BufferEvent&, BevFlags, int) override { ++reads; }
     std::uint64_t reads = 0;
   } handler;
-  constexpr int kConnections = 500;
-  std::vector<int> ours;  // handed to the BufferEvents, which close them
-  std::vector<reactor::UniqueFd> theirs;
-  ASSERT_TRUE(make_socketpairs(kConnections, ours, theirs));
-  std::vector<std::unique_ptr<BufferEvent>> conns;
-  conns.reserve(kConnections);
-  // The base's fd table grows with the highest fd: grow it first, it is not per connection.
-  { Event grow(base_, ours.back(), kRead, [](int, EventFlags) {}); grow.add(); }
-  const HeapMeter meter;
-  for (int i = 0; i < kConnections; ++i) {
-    auto bev = std::make_unique<BufferEvent>(base_, ours[i], kBevOptCloseOnFree);
-    bev->setcb(&handler, kBevCbRead | kBevCbEvent);
-    bev->set_owner(static_cast<std::uint64_t>(i) + 1);
-    bev->enable(kRead);
-    conns.push_back(std::move(bev));
-  }
-  nettest::step(base_, 2);
-  const double per_connection = meter.bytes_per(kConnections);
-  const double allocations = meter.allocations_per(kConnections);
-  std::printf("[memory] %s: %.1f heap bytes and %.2f allocations per idle BufferEvent (handler)\n",
-              to_string(GetParam()), per_connection, allocations);
-  RecordProperty("heap_bytes_per_idle_bufferevent_handler", static_cast<int>(per_connection));
-  EXPECT_LE(per_connection, 384.0);
-  EXPECT_LE(allocations, 2.1);  // poll: its pollfd array grows now and then
+  ASSERT_NO_FATAL_FAILURE(open_idle(
+      [&handler](BufferEvent& bev) { bev.setcb(&handler, kBevCbRead | kBevCbEvent); },
+      /*grow_fd_table_first=*/true, "handler"));
+  RecordProperty("heap_bytes_per_idle_bufferevent_handler", static_cast<int>(bytes_per_connection_));
+  EXPECT_LE(bytes_per_connection_, 384.0);
+  EXPECT_LE(allocations_per_connection_, 2.1);  // poll: its pollfd array grows now and then
   EXPECT_EQ(handler.reads, 0u);
 }
 
