@@ -125,20 +125,28 @@ int cmd_conns(const Connection& c, const Output& o, const FilterArgs& f, std::ui
       v1::ListConnectionsResponse page;
       auto status = stub->ListConnections(ctx.get(), request, &page);
       if (!status.ok()) return fail(o, status);
+      if (page.connections_size() == 0 || page.end()) all.set_end(true);
+      // The next page starts after this page's last id: read it before the rows are moved
+      // out (a moved-from row's id is 0, which restarted the listing from the beginning).
+      const std::uint64_t next_start =
+          page.connections_size() ? page.connections(page.connections_size() - 1).id() + 1 : 0;
       for (auto& conn : *page.mutable_connections()) {
         if (max_results && static_cast<std::uint64_t>(all.connections_size()) >= max_results) {
+          all.set_end(false);
           break;
         }
         *all.add_connections() = std::move(conn);
       }
       bool capped =
           max_results && static_cast<std::uint64_t>(all.connections_size()) >= max_results;
-      if (page.end() || page.connections_size() == 0) {
-        all.set_end(true);
-        break;
+      if (all.end() || capped) break;
+      // Ids only grow; a server that does not move forward would make us loop for ever.
+      if (next_start <= request.start_id()) {
+        *o.err << "reactorctl: the server returned page starting at " << request.start_id()
+               << " without moving forward; stopping\n";
+        return 1;
       }
-      if (capped) break;
-      request.set_start_id(page.connections(page.connections_size() - 1).id() + 1);
+      request.set_start_id(next_start);
     }
     if (o.json) *o.out << to_json(all) << "\n";
     else print_connections(*o.out, all);

@@ -1,60 +1,10 @@
 // reactorctl against a running reactord process (both real binaries): exit codes, tables,
 // --json that parses back into the protobuf messages, and the process exiting 0 after
 // `reactorctl exit --delay`.
-#include <google/protobuf/util/json_util.h>
-#include <gtest/gtest.h>
-
-#include "control_test_util.h"
-#include "process_util.h"
+#include "reactord_process.h"
 
 namespace reactord::testing {
 namespace {
-
-struct Reactord {
-  explicit Reactord(std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {REACTORD_BIN, "--listen", "127.0.0.1:0",
-                                      "--control-listen", "127.0.0.1:0",
-                                      "--metrics-listen", "127.0.0.1:0"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    process = std::make_unique<ChildProcess>(argv);
-    auto control_line = process->wait_for_line("control plane listening on ", 20s);
-    if (control_line) {
-      std::string rest = control_line->substr(control_line->find("listening on ") + 13);
-      control = rest.substr(0, rest.find_first_of(" ,"));
-    }
-    // The data port, from the control plane itself.
-    if (!control.empty()) {
-      auto info = ctl({"--json", "info"});
-      v1::ServerInfo parsed;
-      if (info.exit_code == 0 &&
-          google::protobuf::util::JsonStringToMessage(info.out, &parsed).ok() &&
-          parsed.listen_addresses_size() > 0) {
-        auto address = reactor::SocketAddress::parse(parsed.listen_addresses(0));
-        if (address) data_port = address->port();
-      }
-    }
-  }
-  const std::string& target() const { return control; }
-
-  RunResult ctl(std::vector<std::string> args, std::vector<std::string> global = {}) {
-    std::vector<std::string> argv = {REACTORCTL_BIN, "--target", target(), "--timeout", "5s"};
-    argv.insert(argv.end(), global.begin(), global.end());
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run_command(argv);
-  }
-
-  std::unique_ptr<ChildProcess> process;
-  std::string control;
-  std::uint16_t data_port = 0;
-};
-
-template <typename Message>
-Message parse_json(const std::string& text) {
-  Message m;
-  auto status = google::protobuf::util::JsonStringToMessage(text, &m);
-  EXPECT_TRUE(status.ok()) << status.ToString() << " in: " << text;
-  return m;
-}
 
 TEST(Reactorctl, CommandsAgainstARunningReactord) {
   Reactord d;
