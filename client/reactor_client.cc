@@ -15,7 +15,8 @@
 #include <string>
 #include <thread>
 
-#include "client/config_util.h"
+#include "client/cli_common.h"
+#include "units/units.h"
 #include "reactor/buffer_event.h"
 #include "reactor/event.h"
 #include "reactor/event_base.h"
@@ -66,18 +67,16 @@ int main(int argc, char** argv) {
   CLI::App app{"reactor-client: talk to reactord (or any line echo server) over TCP"};
   app.add_option("address", target, "host:port (names are resolved)")->capture_default_str();
   auto* send_opt = app.add_option("--send", send_text, "Send one line, print what comes back, exit");
-  app.add_option("--timeout", timeout_text, "Give up after this long (e.g. 5s; 0 = never; --send: 10s)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
+  app.add_option("--timeout", timeout_text, "Give up after this long (e.g. 5s; 0 = never; --send: 10s)")
+      ->check(reactord::cli::duration());
+  app.footer("Examples:\n"
+             "  reactor-client 127.0.0.1:9995\n"
+             "  reactor-client 127.0.0.1:9995 --send ping --timeout 2s\n"
+             "Exit codes: 0 ok, 1 cannot connect or connection error, 2 usage error,\n"
+             "3 the server closed first, 4 timed out.");
+  if (auto code = reactord::cli::parse(app, argc, argv, "reactor-client")) return *code;
   const bool one_shot = send_opt->count() > 0;
-  auto timeout = reactord::client::parse_duration(timeout_text);
-  if (!timeout) {
-    std::fprintf(stderr, "reactor-client: invalid --timeout '%s'\n", timeout_text.c_str());
-    return 2;
-  }
+  std::optional<reactor::Duration> timeout = *reactord::units::parse_duration(timeout_text);
   if (one_shot && timeout->count() == 0) *timeout = std::chrono::seconds(10);
 
   std::string error;

@@ -2,6 +2,8 @@
 // strings and converted by our own parsers, so that every bad value yields one clear line.
 #include "server/config.h"
 
+#include "units/units.h"
+
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -43,67 +45,10 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// Splits "1.5ms" into 1.5 and "ms". False if there is no leading non-negative number.
-bool split_number(std::string_view text, double& number, std::string_view& unit) {
-  text = trim(text);
-  std::size_t i = 0;
-  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
-  if (i == 0) return false;
-  std::string digits(text.substr(0, i));
-  if (std::count(digits.begin(), digits.end(), '.') > 1 || digits == ".") return false;
-  char* end = nullptr;
-  number = std::strtod(digits.c_str(), &end);
-  if (end != digits.c_str() + digits.size() || !std::isfinite(number)) return false;
-  unit = trim(text.substr(i));
-  return true;
-}
-
 }  // namespace
 
-std::optional<reactor::Duration> parse_duration(std::string_view text) {
-  double number = 0;
-  std::string_view unit;
-  if (!split_number(text, number, unit)) return std::nullopt;
-  double us_per_unit = 0;
-  if (unit.empty() || unit == "s") us_per_unit = 1e6;
-  else if (unit == "ms") us_per_unit = 1e3;
-  else if (unit == "us") us_per_unit = 1;
-  else if (unit == "m" || unit == "min") us_per_unit = 60e6;
-  else if (unit == "h") us_per_unit = 3600e6;
-  else return std::nullopt;
-  double us = number * us_per_unit;
-  if (us > 1e15) return std::nullopt;  // ~31 years: surely a typo
-  return reactor::Duration(static_cast<std::int64_t>(std::llround(us)));
-}
-
-std::optional<std::size_t> parse_size(std::string_view text) {
-  double number = 0;
-  std::string_view unit;
-  if (!split_number(text, number, unit)) return std::nullopt;
-  double factor = 0;
-  if (unit.empty() || unit == "B") factor = 1;
-  else if (unit == "K" || unit == "KiB" || unit == "k") factor = 1024.0;
-  else if (unit == "M" || unit == "MiB") factor = 1024.0 * 1024;
-  else if (unit == "G" || unit == "GiB") factor = 1024.0 * 1024 * 1024;
-  else return std::nullopt;
-  double bytes = number * factor;
-  if (bytes > static_cast<double>(std::numeric_limits<std::int64_t>::max() / 2)) return std::nullopt;
-  if (bytes != std::floor(bytes)) return std::nullopt;  // "1.3" bytes
-  return static_cast<std::size_t>(bytes);
-}
-
 std::string format_duration(reactor::Duration d) {
-  const std::int64_t us = d.count();
-  if (us == 0) return "0s";
-  auto exact = [&](std::int64_t unit_us, const char* suffix) -> std::optional<std::string> {
-    if (us % unit_us != 0) return std::nullopt;
-    return std::to_string(us / unit_us) + suffix;
-  };
-  if (auto s = exact(3600'000'000LL, "h")) return *s;
-  if (auto s = exact(60'000'000LL, "m")) return *s;
-  if (auto s = exact(1'000'000LL, "s")) return *s;
-  if (auto s = exact(1'000LL, "ms")) return *s;
-  return std::to_string(us) + "us";
+  return units::format_duration(std::chrono::duration_cast<std::chrono::microseconds>(d));
 }
 
 namespace {
@@ -157,16 +102,17 @@ std::optional<std::string> convert(const RawValues& raw, Config& c) {
     return "invalid --max-connections '" + raw.max_connections + "': expected an integer from 1 to 100000000";
   c.max_connections = n;
 
-  auto idle = parse_duration(raw.idle_timeout);
-  if (!idle) return "invalid --idle-timeout '" + raw.idle_timeout + "': expected a duration like 30s, 500ms, 2m (0 = never)";
+  // Durations and sizes: the one grammar of every binary (units/units.h).
+  auto idle = units::parse_duration(raw.idle_timeout);
+  if (!idle) return units::flag_error("--idle-timeout", raw.idle_timeout, idle.error);
   c.idle_timeout = *idle;
-  auto drain = parse_duration(raw.drain_timeout);
-  if (!drain) return "invalid --drain-timeout '" + raw.drain_timeout + "': expected a duration like 30s, 500ms, 2m";
+  auto drain = units::parse_duration(raw.drain_timeout);
+  if (!drain) return units::flag_error("--drain-timeout", raw.drain_timeout, drain.error);
   c.drain_timeout = *drain;
-  auto size = parse_size(raw.max_output_buffer);
-  if (!size || *size < 1024)
-    return "invalid --max-output-buffer '" + raw.max_output_buffer + "': expected a size of at least 1024 bytes, like 65536, 64KiB, 1MiB";
-  c.max_output_buffer = *size;
+  auto size = units::parse_size(raw.max_output_buffer);
+  if (!size) return units::flag_error("--max-output-buffer", raw.max_output_buffer, size.error);
+  if (*size < 1024) return units::flag_error("--max-output-buffer", raw.max_output_buffer, "at least 1KiB");
+  c.max_output_buffer = static_cast<std::size_t>(*size);
 
   static constexpr LogLevel kLevels[] = {LogLevel::kTrace, LogLevel::kDebug, LogLevel::kInfo,
                                          LogLevel::kWarn, LogLevel::kError, LogLevel::kCritical,

@@ -87,12 +87,8 @@ using ConfigResult = std::variant<ParsedConfig, ConfigExit>;
 // otherwise). Any thread.
 ConfigResult parse_config(int argc, const char* const* argv);
 
-// "1s", "500ms", "2m", "1h", "250us", "1.5s"; a bare number is seconds; "0" is zero.
-// nullopt on anything else (negative, unknown unit, overflow). Any thread.
-std::optional<reactor::Duration> parse_duration(std::string_view text);
-// "1048576", "64KiB", "1MiB", "2GiB", "64K", "1M" (binary units). nullopt on error. Any thread.
-std::optional<std::size_t> parse_size(std::string_view text);
-// "1.5s", "500ms", "2m" — the shortest exact form, for logs and --help defaults. Any thread.
+// "1500ms", "1m30s", "2m" — the shortest exact form in the grammar of units/units.h, for logs
+// and --help defaults. Any thread.
 std::string format_duration(reactor::Duration d);
 
 }  // namespace reactord
