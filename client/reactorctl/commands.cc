@@ -2,13 +2,23 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <ctime>
 #include <ostream>
+#include <sstream>
+#include <thread>
 #include <stdexcept>
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "reactord/v1/reactord.grpc.pb.h"
 #include "render.h"
 #include "units.h"
+#include "units/units.h"
 
 namespace reactorctl {
 
@@ -18,7 +28,7 @@ const char* status_code_name(grpc::StatusCode code);
 
 namespace {
 
-// Bad flag values found while building a request.
+// Bad flag values found while building a request: usage errors (exit 2).
 struct InputError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -26,21 +36,20 @@ struct InputError : std::runtime_error {
 int fail(const Output& o, const grpc::Status& status) {
   *o.err << "reactorctl: " << status_code_name(status.error_code()) << ": "
          << status.error_message() << "\n";
-  return 1;
+  return kExitRpcError;
 }
 
 std::int64_t duration_ms(const std::string& text, const char* flag) {
   if (text.empty()) return 0;
-  auto us = parse_duration_us(text);
-  if (!us) throw InputError(std::string("bad duration for ") + flag + ": \"" + text +
-                            "\" (use e.g. 500ms, 2s, 1m)");
-  return *us / 1000;
+  auto d = reactord::units::parse_duration(text);
+  if (!d) throw InputError(reactord::units::flag_error(flag, text, d.error));
+  return std::chrono::duration_cast<std::chrono::milliseconds>(*d).count();
 }
 
 std::uint64_t bytes(const std::string& text, const char* flag) {
   if (text.empty()) return 0;
-  auto b = parse_bytes(text);
-  if (!b) throw InputError(std::string("bad byte count for ") + flag + ": \"" + text + "\"");
+  auto b = reactord::units::parse_size(text);
+  if (!b) throw InputError(reactord::units::flag_error(flag, text, b.error));
   return *b;
 }
 
@@ -70,14 +79,14 @@ void fill_filter(const FilterArgs& f, v1::ConnectionFilter* out) {
   out->set_negate(f.negate);
 }
 
-// Runs body(), turning InputError into exit code 1 with the message.
+// Runs body(), turning InputError into the usage exit code with the message.
 template <typename Body>
 int guarded(const Output& o, Body body) {
   try {
     return body();
   } catch (const InputError& e) {
     *o.err << "reactorctl: " << e.what() << "\n";
-    return 1;
+    return kExitUsage;
   }
 }
 
@@ -151,6 +160,92 @@ int cmd_conns(const Connection& c, const Output& o, const FilterArgs& f, std::ui
     if (o.json) *o.out << to_json(all) << "\n";
     else print_connections(*o.out, all);
     return 0;
+  });
+}
+
+namespace {
+
+volatile std::sig_atomic_t g_watch_stop = 0;
+extern "C" void on_watch_signal(int) { g_watch_stop = 1; }
+
+// Rows that fit the terminal under the header and the footer; 0 when stdout is no terminal.
+std::uint32_t terminal_rows() {
+  winsize ws{};
+  if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_row < 8) return 0;
+  return ws.ws_row - 5u;
+}
+
+std::string now_text() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+int cmd_conns_watch(const Connection& c, const Output& o, const FilterArgs& f,
+                    std::uint64_t start, std::uint32_t page_size,
+                    std::chrono::milliseconds interval, std::uint64_t iterations) {
+  return guarded(o, [&] {
+    auto stub = v1::Inspect::NewStub(c.channel());
+    const bool tty = o.out == &std::cout && ::isatty(STDOUT_FILENO);
+    v1::ListConnectionsRequest request;
+    fill_filter(f, request.mutable_filter());
+    request.set_start_id(start);
+    // One page per refresh: the work is bounded whatever the number of connections.
+    std::uint32_t rows = page_size ? page_size : (tty ? terminal_rows() : 0);
+    request.set_max_results(std::min<std::uint32_t>(rows ? rows : 100, 1000));
+    // Ctrl-C ends the watch cleanly (exit 0), also in the middle of the wait.
+    struct sigaction sa{};
+    sa.sa_handler = on_watch_signal;
+    ::sigaction(SIGINT, &sa, nullptr);
+    ::sigaction(SIGTERM, &sa, nullptr);
+    int code = kExitOk;
+    for (std::uint64_t n = 1; !g_watch_stop && (iterations == 0 || n <= iterations); ++n) {
+      if (n > 1) {
+        auto wake = std::chrono::steady_clock::now() + interval;
+        while (!g_watch_stop && std::chrono::steady_clock::now() < wake) {
+          std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+              wake - std::chrono::steady_clock::now(), std::chrono::milliseconds(50)));
+        }
+        if (g_watch_stop) break;
+      }
+      v1::ServerInfo info;
+      auto info_status = stub->GetServerInfo(c.context().get(), v1::GetServerInfoRequest(), &info);
+      v1::ListConnectionsResponse page;
+      auto status = stub->ListConnections(c.context().get(), request, &page);
+      code = info_status.ok() && status.ok() ? kExitOk : kExitRpcError;
+      if (o.json) {
+        if (status.ok()) *o.out << to_json(page) << "\n";
+        else fail(o, status);
+        o.out->flush();
+        continue;
+      }
+      std::ostringstream frame;
+      if (tty) frame << "\x1b[H\x1b[2J";  // home + clear, as top does
+      else if (n > 1) frame << "\n";
+      frame << "reactorctl conns --watch " << reactord::units::format_duration(interval)
+            << "   " << now_text() << "   refresh " << n << "\n";
+      if (info_status.ok()) {
+        frame << "server: " << info.connections() << " open, " << info.connections_total()
+              << " accepted, "
+              << enum_label(v1::ServerState_Name(info.state()), "SERVER_STATE_") << "\n";
+      } else {
+        frame << "server: " << status_code_name(info_status.error_code()) << ": "
+              << info_status.error_message() << "\n";
+      }
+      if (status.ok()) {
+        print_connections(frame, page);
+      } else {
+        frame << status_code_name(status.error_code()) << ": " << status.error_message() << "\n";
+      }
+      *o.out << frame.str();
+      o.out->flush();
+    }
+    return code;
   });
 }
 
@@ -329,7 +424,7 @@ int cmd_health(const Connection& c, const Output& o, const std::string& service)
     *o.out << grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status())
            << "\n";
   }
-  return serving ? 0 : 3;
+  return serving ? kExitOk : kExitNotServing;
 }
 
 const char* status_code_name(grpc::StatusCode code) {

@@ -1,7 +1,7 @@
-// reactorctl's commands: one function per command, each returning the process exit code
-// (0 ok, 1 RPC or input error — message on stderr, 3 health NOT_SERVING).
+// reactorctl's commands: one function per command, each returning the process exit code.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <iosfwd>
 #include <optional>
@@ -11,6 +11,12 @@
 #include "channel.h"
 
 namespace reactorctl {
+
+// The exit codes of every command (README: "Exit codes").
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitRpcError = 1;    // the call failed: gRPC status name on stderr
+inline constexpr int kExitUsage = 2;       // bad command line: one line naming the flag
+inline constexpr int kExitNotServing = 3;  // health answered NOT_SERVING
 
 struct Output {
   bool json = false;
@@ -58,6 +64,12 @@ struct DrainArgs {
 int cmd_info(const Connection& c, const Output& o);
 int cmd_conns(const Connection& c, const Output& o, const FilterArgs& f, std::uint64_t start,
               std::uint32_t page_size, std::uint64_t max_results);
+// `conns --watch`: every `interval`, clear the screen (on a terminal) and show one page of
+// matching connections plus the server's totals: two calls per refresh, whatever the number
+// of connections. Stops after `iterations` refreshes (0: until SIGINT/SIGTERM).
+int cmd_conns_watch(const Connection& c, const Output& o, const FilterArgs& f,
+                    std::uint64_t start, std::uint32_t page_size,
+                    std::chrono::milliseconds interval, std::uint64_t iterations);
 int cmd_conn(const Connection& c, const Output& o, std::uint64_t id);
 int cmd_events(const Connection& c, const Output& o, const EventArgs& a);
 int cmd_stats(const Connection& c, const Output& o, std::optional<std::uint32_t> loop);

@@ -195,10 +195,15 @@ void print_watch_event(std::ostream& out, const v1::ConnectionEvent& e) {
 }
 
 void print_close(std::ostream& out, const v1::CloseConnectionsResponse& r, bool dry_run) {
+  // A count and the first ids: 19,000 ids on one line help nobody (--json lists them all).
+  constexpr int kShownIds = 20;
   out << (dry_run ? "would close " : "matched ") << r.matched() << " connection(s)";
   if (r.matched_ids_size() > 0) {
-    out << ":";
-    for (auto id : r.matched_ids()) out << " " << id;
+    out << (r.matched_ids_size() > kShownIds ? "; first " + std::to_string(kShownIds) + " ids:" : ":");
+    for (int i = 0; i < std::min(r.matched_ids_size(), kShownIds); ++i) out << " " << r.matched_ids(i);
+    if (r.matched_ids_size() > kShownIds) {
+      out << " ... (" << r.matched_ids_size() - kShownIds << " more; --json lists all)";
+    }
   }
   out << "\n";
   if (!dry_run) out << "closed " << r.closed() << ", still closing " << r.still_closing() << "\n";

@@ -6,43 +6,6 @@
 
 namespace reactorctl {
 
-std::optional<std::int64_t> parse_duration_us(std::string_view text) {
-  if (text == "0") return 0;
-  std::string s(text);
-  const char* begin = s.c_str();
-  char* end = nullptr;
-  double value = std::strtod(begin, &end);
-  if (end == begin || !std::isfinite(value)) return std::nullopt;
-  std::string_view unit(end);
-  double scale = 0;
-  if (unit == "us") scale = 1;
-  else if (unit == "ms") scale = 1e3;
-  else if (unit == "s") scale = 1e6;
-  else if (unit == "m") scale = 60e6;
-  else if (unit == "h") scale = 3600e6;
-  else return std::nullopt;
-  double us = value * scale;
-  if (std::fabs(us) > 9e18) return std::nullopt;
-  return static_cast<std::int64_t>(std::llround(us));
-}
-
-std::optional<std::uint64_t> parse_bytes(std::string_view text) {
-  std::string s(text);
-  if (s.empty() || s[0] == '-') return std::nullopt;
-  char* end = nullptr;
-  unsigned long long value = std::strtoull(s.c_str(), &end, 10);
-  if (end == s.c_str()) return std::nullopt;
-  std::string_view unit(end);
-  std::uint64_t scale = 1;
-  if (unit.empty() || unit == "B") scale = 1;
-  else if (unit == "k" || unit == "K" || unit == "KiB") scale = 1ull << 10;
-  else if (unit == "M" || unit == "MiB") scale = 1ull << 20;
-  else if (unit == "G" || unit == "GiB") scale = 1ull << 30;
-  else return std::nullopt;
-  if (value > UINT64_MAX / scale) return std::nullopt;
-  return value * scale;
-}
-
 std::string format_duration_us(std::int64_t us) {
   char buf[64];
   const char* sign = us < 0 ? "-" : "";

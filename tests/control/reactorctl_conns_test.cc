@@ -94,5 +94,26 @@ TEST_F(ReactorctlConns, TableListsEveryConnectionOnce) {
   EXPECT_NE(r.out.find("\n250 connection(s)\n"), std::string::npos) << r.out.substr(r.out.size() - 200);
 }
 
+// A dry run over many matches: the count and the first ids on one short line; --json has all.
+TEST_F(ReactorctlConns, DryRunPrintsACountAndTheFirstIds) {
+  auto all = ids_of(parse_json<v1::ListConnectionsResponse>(d_->ctl({"--json", "conns"}).out));
+  ASSERT_EQ(all.size(), static_cast<std::size_t>(kClients));
+  auto r = d_->ctl({"close", "--filter", "--peer", "127.0.0.1", "--dry-run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string first20;
+  for (int i = 0; i < 20; ++i) first20 += " " + std::to_string(all[i]);
+  EXPECT_EQ(r.out, "would close 250 connection(s); first 20 ids:" + first20 +
+                       " ... (230 more; --json lists all)\n");
+  auto json = d_->ctl({"--json", "close", "--filter", "--peer", "127.0.0.1", "--dry-run"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  auto result = parse_json<v1::CloseConnectionsResponse>(json.out);
+  EXPECT_EQ(result.matched(), static_cast<std::uint32_t>(kClients));
+  EXPECT_EQ(std::vector<std::uint64_t>(result.matched_ids().begin(), result.matched_ids().end()), all);
+  EXPECT_TRUE(d_->wait_connections(kClients)) << "a dry run closes nothing";
+  // Few matches: all of them, as before.
+  auto one = d_->ctl({"close", std::to_string(all[0]), "--dry-run"});
+  EXPECT_EQ(one.out, "would close 1 connection(s): " + std::to_string(all[0]) + "\n") << one.err;
+}
+
 }  // namespace
 }  // namespace reactord::testing

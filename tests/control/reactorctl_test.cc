@@ -40,7 +40,7 @@ TEST(Reactorctl, CommandsAgainstARunningReactord) {
   EXPECT_EQ(bad_filter.exit_code, 1);
   EXPECT_NE(bad_filter.err.find("INVALID_ARGUMENT"), std::string::npos) << bad_filter.err;
   auto bad_duration = d.ctl({"conns", "--min-age", "banana"});
-  EXPECT_EQ(bad_duration.exit_code, 1);
+  EXPECT_EQ(bad_duration.exit_code, 2);
   EXPECT_NE(bad_duration.err.find("--min-age"), std::string::npos) << bad_duration.err;
 
   auto conn = d.ctl({"conn", id});
@@ -59,7 +59,7 @@ TEST(Reactorctl, CommandsAgainstARunningReactord) {
   auto events_table = d.ctl({"events", "--loop", "0"});
   ASSERT_EQ(events_table.exit_code, 0) << events_table.err;
   EXPECT_NE(events_table.out.find("REQUESTED"), std::string::npos);
-  EXPECT_EQ(d.ctl({"events", "--state", "sleepy"}).exit_code, 1);
+  EXPECT_EQ(d.ctl({"events", "--state", "sleepy"}).exit_code, 2);
 
   auto stats = parse_json<v1::GetLoopStatsResponse>(d.ctl({"--json", "stats"}).out);
   ASSERT_EQ(stats.loops_size(), 1);
@@ -91,7 +91,7 @@ TEST(Reactorctl, CommandsAgainstARunningReactord) {
   auto synced = parse_json<v1::ConnectionEvent>(watch.out.substr(first_nl + 1));
   EXPECT_EQ(synced.kind(), v1::ConnectionEvent::KIND_SYNCED);
 
-  EXPECT_EQ(d.ctl({"close"}).exit_code, 1);  // nothing selected
+  EXPECT_EQ(d.ctl({"close"}).exit_code, 2);  // nothing selected: usage
   auto dry = parse_json<v1::CloseConnectionsResponse>(
       d.ctl({"--json", "close", "--filter", "--peer", "127.0.0.1", "--dry-run"}).out);
   EXPECT_EQ(dry.matched(), 1u);
@@ -111,7 +111,7 @@ TEST(Reactorctl, CommandsAgainstARunningReactord) {
   EXPECT_NE(again.err.find("FAILED_PRECONDITION"), std::string::npos) << again.err;
   EXPECT_EQ(d.ctl({"resume"}).exit_code, 0);
   EXPECT_EQ(d.ctl({"health"}).exit_code, 0);
-  EXPECT_EQ(d.ctl({"exit", "--delay", "-1s"}).exit_code, 1);
+  EXPECT_EQ(d.ctl({"exit", "--delay", "-1s"}).exit_code, 2);  // no negative durations
 
   auto start = std::chrono::steady_clock::now();
   auto exit = d.ctl({"exit", "--delay", "500ms"});
@@ -120,6 +120,37 @@ TEST(Reactorctl, CommandsAgainstARunningReactord) {
   ASSERT_TRUE(code.has_value()) << d.process->log();
   EXPECT_EQ(*code, 0) << d.process->log();
   EXPECT_GE(std::chrono::steady_clock::now() - start, 500ms);
+}
+
+// kubectl-style: the global flags may follow the command; every code of the exit-code scheme.
+TEST(Reactorctl, GlobalFlagsAfterTheCommandAndTheExitCodes) {
+  Reactord d;
+  ASSERT_FALSE(d.control.empty()) << d.process->log();
+  TcpClient client(d.data_port);
+  ASSERT_EQ(client.read_n(14), "Hello, World!\n");
+  auto after = run_command({REACTORCTL_BIN, "conns", "--target", d.target(), "--json", "--timeout", "5s"});
+  ASSERT_EQ(after.exit_code, 0) << after.err;
+  auto list = parse_json<v1::ListConnectionsResponse>(after.out);
+  ASSERT_EQ(list.connections_size(), 1);
+  auto mixed = run_command({REACTORCTL_BIN, "--json", "info", "--target", d.target()});
+  ASSERT_EQ(mixed.exit_code, 0) << mixed.err;
+  EXPECT_EQ(parse_json<v1::ServerInfo>(mixed.out).pid(), d.process->pid());
+
+  // 2: a negative id is a usage error, never a huge id the server does not know.
+  auto negative = d.ctl({"conn", "-5"});
+  EXPECT_EQ(negative.exit_code, 2);
+  EXPECT_EQ(negative.err.find("NOT_FOUND"), std::string::npos) << negative.err;
+  EXPECT_NE(negative.err.find("ID: '-5'"), std::string::npos) << negative.err;
+  EXPECT_EQ(d.ctl({"conn", std::to_string(list.connections(0).id())}).exit_code, 0);
+  // 1: the call failed.
+  auto missing = d.ctl({"conn", "999999"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("NOT_FOUND"), std::string::npos) << missing.err;
+  // 3: NOT_SERVING.
+  ASSERT_EQ(d.ctl({"drain"}).exit_code, 0);
+  EXPECT_EQ(run_command({REACTORCTL_BIN, "health", "--target", d.target()}).exit_code, 3);
+  ASSERT_EQ(d.ctl({"resume"}).exit_code, 0);
+  EXPECT_EQ(run_command({REACTORCTL_BIN, "health", "--target", d.target()}).exit_code, 0);
 }
 
 TEST(Reactorctl, TokenFileAndUnreachableServer) {
