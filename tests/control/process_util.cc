@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -143,6 +144,86 @@ std::optional<int> ChildProcess::wait_exit(std::chrono::milliseconds limit) {
     }
     // Keep draining its log so it never blocks on a full pipe.
     wait_for_line("\x01never\x01", std::chrono::milliseconds(20));
+  }
+  return std::nullopt;
+}
+
+PtyProcess::PtyProcess(const std::vector<std::string>& argv, unsigned short rows,
+                       unsigned short cols) {
+  auto args = c_argv(argv);
+  winsize ws{};
+  ws.ws_row = rows;
+  ws.ws_col = cols;
+  pid_ = ::forkpty(&master_, nullptr, nullptr, &ws);
+  if (pid_ < 0) throw std::runtime_error("forkpty");
+  if (pid_ == 0) {
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+}
+
+PtyProcess::~PtyProcess() {
+  if (!exited_ && pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    int status;
+    ::waitpid(pid_, &status, 0);
+  }
+  if (master_ >= 0) ::close(master_);
+}
+
+void PtyProcess::read_some(std::chrono::milliseconds limit) {
+  if (master_ < 0) {
+    std::this_thread::sleep_for(limit);
+    return;
+  }
+  pollfd p{master_, POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(limit.count())) <= 0) return;
+  char buf[4096];
+  ssize_t n = ::read(master_, buf, sizeof buf);
+  if (n <= 0) {  // EIO once the child has gone and the terminal has hung up
+    ::close(master_);
+    master_ = -1;
+    return;
+  }
+  // The terminal turns "\n" into "\r\n": keep the text as the program wrote it.
+  for (ssize_t i = 0; i < n; ++i) {
+    if (buf[i] != '\r') output_ += buf[i];
+  }
+}
+
+std::optional<std::size_t> PtyProcess::wait_for(const std::string& needle, std::size_t from,
+                                                std::chrono::milliseconds limit) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    if (from <= output_.size()) {
+      auto at = output_.find(needle, from);
+      if (at != std::string::npos) return at;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        end - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return std::nullopt;
+    read_some(std::min(left, std::chrono::milliseconds(100)));
+  }
+}
+
+void PtyProcess::signal(int sig) {
+  if (!exited_) ::kill(pid_, sig);
+}
+
+std::optional<int> PtyProcess::wait_exit(std::chrono::milliseconds limit) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      exited_ = true;
+      // What is left in the terminal (bounded: stop once 50 ms bring nothing new).
+      for (std::size_t before = ~std::size_t{0}; master_ >= 0 && before != output_.size();) {
+        before = output_.size();
+        read_some(std::chrono::milliseconds(50));
+      }
+      return decode(status);
+    }
+    read_some(std::chrono::milliseconds(20));
   }
   return std::nullopt;
 }

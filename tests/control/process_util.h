@@ -46,4 +46,32 @@ class ChildProcess {
   bool exited_ = false;
 };
 
+// A child on a pseudo-terminal (as a person's shell runs it): isatty() is true for it and the
+// window has `rows` x `cols`. Everything it prints is collected (without the terminal's "\r"
+// before each "\n"); every wait is bounded.
+class PtyProcess {
+ public:
+  PtyProcess(const std::vector<std::string>& argv, unsigned short rows, unsigned short cols);
+  // SIGKILLs the child if it still runs.
+  ~PtyProcess();
+  PtyProcess(const PtyProcess&) = delete;
+  PtyProcess& operator=(const PtyProcess&) = delete;
+
+  // Reads until output() from offset `from` contains `needle`; its position, or nullopt at
+  // `limit`.
+  std::optional<std::size_t> wait_for(const std::string& needle, std::size_t from,
+                                      std::chrono::milliseconds limit);
+  void signal(int sig);
+  // Waits for the exit, reading output meanwhile; exit code (or 128+signal), nullopt at `limit`.
+  std::optional<int> wait_exit(std::chrono::milliseconds limit);
+  const std::string& output() const { return output_; }
+
+ private:
+  void read_some(std::chrono::milliseconds limit);
+  pid_t pid_ = -1;
+  int master_ = -1;
+  std::string output_;
+  bool exited_ = false;
+};
+
 }  // namespace reactord::testing
