@@ -6,11 +6,11 @@ packages=(
   # build
   cmake g++ ninja-build pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
-  prometheus-cpp-dev libcli11-dev libspdlog-dev
+  prometheus-cpp-dev libcivetweb-dev libcli11-dev libspdlog-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libevent-dev
   # real peers used by the integration tests
-  netcat-openbsd socat python3 python3-grpcio python3-prometheus-client prometheus procps curl
+  netcat-openbsd socat python3 python3-grpcio python3-h2 python3-prometheus-client prometheus procps curl
   openssl  # test certificates for the control plane TLS tests
 )
 missing=()

@@ -179,6 +179,8 @@ ConfigResult parse_config(int argc, const char* const* argv) {
   add("control-tls-key", raw.control_tls_key, "Control plane TLS private key (PEM)");
   add("control-tls-client-ca", raw.control_tls_client_ca,
       "Control plane: require client certificates signed by this CA (mTLS)");
+  RawBounds raw_bounds;
+  add_bound_flags(add, raw_bounds);
 
   try {
     app.parse(argc, argv);
@@ -192,6 +194,9 @@ ConfigResult parse_config(int argc, const char* const* argv) {
   }
   Config config;
   if (auto error = convert(raw, config)) return ConfigExit{2, "reactord: " + *error + "\n"};
+  if (auto error = convert_bounds(raw_bounds, &config.bounds)) {
+    return ConfigExit{2, "reactord: " + *error + "\n"};
+  }
   return ParsedConfig{std::move(config)};
 }
 

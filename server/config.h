@@ -15,6 +15,7 @@
 
 #include "reactor/clock.h"
 #include "reactor/socket_address.h"
+#include "server/bounds_config.h"
 
 namespace reactord {
 
@@ -66,6 +67,10 @@ struct Config {
   std::string control_tls_cert;
   std::string control_tls_key;
   std::string control_tls_client_ca;
+
+  // --control-max-watchers, --watch-*-bytes, --control-threads, --control-memory,
+  // --control-max-message-bytes, --metrics-threads, --metrics-request-timeout.
+  BoundsConfig bounds;
 
   // Not a flag: whether Server installs the SIGINT / SIGTERM handlers on loop 0 (main.cc: yes;
   // in-process tests: no).

@@ -1,7 +1,14 @@
 // ConnectionWatcher: one WatchConnections stream's observer. Loop threads push opened /
-// closed / state-change items into a bounded queue (a slow client costs a counter, never
-// memory or echo latency: when the queue is full the item is dropped and counted, and the next
-// delivered item reports how many were lost). The gRPC handler thread takes items out.
+// closed / state-change items into a bounded queue; the gRPC handler thread takes them out.
+// Two bounds, so that a watcher that does not read costs a counter, never memory or echo
+// latency:
+//   - queue_limit (items, chosen by the client): when full, the item is dropped and counted,
+//     and the next delivered item reports how many were lost;
+//   - bytes (WatchBudget): the items queued or in the handler's hands may take at most
+//     --watch-buffer-bytes, and all watchers together --watch-total-bytes. Past either the
+//     watcher has failed: its queue is freed at once, nothing more is queued, and the handler
+//     ends the stream with RESOURCE_EXHAUSTED (failure()).
+// A push costs O(1) in the size of the filter (no copy; ids are binary-searched).
 //
 // Registered with Server::add_observer: each loop first calls on_attached with its current
 // connections (queued as "existing"); once every loop expected has done so, a "synced" item
@@ -12,12 +19,14 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "connection_view.h"
 #include "filter.h"
+#include "watch_budget.h"
 #include "server/connection_observer.h"
 
 namespace reactord::control {
@@ -31,10 +40,14 @@ class ConnectionWatcher : public ConnectionObserver {
     std::string reason;          // kClosed: why
     std::uint64_t dropped = 0;   // items lost just before this one
     std::chrono::system_clock::time_point time;
+    std::size_t bytes = 0;       // what it is counted for (see release())
   };
 
-  // loops_expected: how many on_attached calls complete the initial listing. Any thread.
-  ConnectionWatcher(FilterSpec filter, std::size_t queue_limit, unsigned loops_expected);
+  // loops_expected: how many on_attached calls complete the initial listing. budget: the byte
+  // bounds (null = none but queue_limit). Any thread.
+  ConnectionWatcher(FilterSpec filter, std::size_t queue_limit, unsigned loops_expected,
+                    WatchBudget* budget = nullptr);
+  ~ConnectionWatcher() override;
 
   // ConnectionObserver: loop threads.
   void on_attached(unsigned loop, const std::vector<ConnectionRecord>& current) override;
@@ -43,8 +56,20 @@ class ConnectionWatcher : public ConnectionObserver {
   void on_closed(const ConnectionRecord& record) override;
 
   // Waits up to `timeout` for items and takes them all; a trailing drop count with no item
-  // after it is returned as dropped_tail. Any thread (the stream's handler).
+  // after it is returned as dropped_tail. The items stay counted against the byte bounds
+  // until release(item.bytes) once written. Returns at once (nothing) after a failure.
+  // Any thread (the stream's handler).
   std::vector<Item> take(std::chrono::milliseconds timeout, std::uint64_t* dropped_tail);
+  void release(std::size_t bytes);
+  // Why the watcher failed (a byte bound, see above); empty while it has not. Any thread.
+  std::string failure() const;
+  // A handler stuck writing to a client that does not read never sees the failure: the
+  // control plane's housekeeping cancels the call (cancel_hook, set by the handler) once the
+  // watcher has failed and the handler has sat in one write for `grace`. The hook runs under
+  // PlaneContext's watcher mutex, so the handler's context is alive. Any thread.
+  void set_cancel_hook(std::function<void()> hook);
+  void writing(bool in_write);
+  void cancel_if_stuck(std::chrono::steady_clock::duration grace);
   // Wakes a take() in progress (server stopping). Any thread.
   void wake();
   // Items dropped since creation. Any thread.
@@ -52,6 +77,9 @@ class ConnectionWatcher : public ConnectionObserver {
 
  private:
   void push(Kind kind, const ConnectionRecord& record, std::string reason);
+  // Queues `item` or fails the watcher; mutex_ held.
+  void enqueue_locked(Item item);
+  void fail_locked(std::string why, bool total);
 
   const FilterSpec filter_;
   const std::size_t limit_;
@@ -63,6 +91,12 @@ class ConnectionWatcher : public ConnectionObserver {
   std::uint64_t dropped_total_ = 0;
   unsigned attached_ = 0;
   bool woken_ = false;
+  WatchBudget* const budget_;
+  std::size_t held_bytes_ = 0;  // queued + taken and not yet released
+  std::string failure_;
+  std::function<void()> cancel_hook_;
+  std::chrono::steady_clock::time_point write_since_{};  // zero: not in a write
+  bool cancelled_ = false;
 };
 
 }  // namespace reactord::control

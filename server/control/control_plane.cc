@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "control_service.h"
+#include "grpc_server_limits.h"
 #include "inspect_service.h"
 #include "plane_context.h"
 #include "server/config.h"
@@ -46,6 +47,13 @@ ControlOptions ControlOptions::from(const Config& config) {
   o.tls_cert = config.control_tls_cert;
   o.tls_key = config.control_tls_key;
   o.tls_client_ca = config.control_tls_client_ca;
+  const BoundsConfig& b = config.bounds;
+  o.watch.max_watchers = b.control_max_watchers;
+  o.watch.buffer_bytes = b.watch_buffer_bytes;
+  o.watch.total_bytes = b.watch_total_bytes;
+  o.grpc.max_threads = static_cast<int>(b.control_threads);
+  o.grpc.memory_bytes = b.control_memory;
+  o.grpc.max_receive_message_bytes = b.control_max_message_bytes;
   return o;
 }
 
@@ -81,6 +89,8 @@ struct ControlPlane::Impl {
       if (health_stop) break;
       lock.unlock();
       sync_health();
+      // A watch handler blocked on a client that stopped reading holds a thread: free it.
+      plane->cancel_stuck_watchers(std::chrono::seconds(1));
       lock.lock();
     }
   }
@@ -129,6 +139,11 @@ void ControlPlane::start(Server& server) {
 
   impl_->plane = std::make_unique<PlaneContext>(server, std::move(*auth));
   impl_->plane->client_certificates = mtls;
+  WatchCounters* watch_counters = nullptr;
+#if REACTORD_CONTROL_WITH_METRICS
+  if (o.metrics) watch_counters = &o.metrics->watch;
+#endif
+  impl_->plane->watch_budget = std::make_unique<WatchBudget>(o.watch, watch_counters);
   impl_->plane->control_listen = o.listen;
   // Everything a handler reads is set before the server starts serving.
   impl_->plane->sync_health = [impl = impl_.get()] { impl->sync_health(); };
@@ -144,6 +159,7 @@ void ControlPlane::start(Server& server) {
   builder.AddChannelArgument(GRPC_ARG_ENABLE_CHANNELZ, 1);
   // SO_REUSEPORT would let two reactords share the control port silently.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  apply_limits(builder, o.grpc);
   std::string address = o.listen.to_string();
   builder.AddListeningPort(address, creds, &impl_->port);
 #if REACTORD_CONTROL_WITH_METRICS

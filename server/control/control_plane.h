@@ -15,6 +15,8 @@
 
 #include "reactor/socket_address.h"
 #include "server/component.h"
+#include "server/control/grpc_limits.h"
+#include "server/control/watch_budget.h"
 
 namespace reactord {
 struct Config;
@@ -32,6 +34,10 @@ struct ControlOptions {
   std::string tls_cert;           // PEM; with tls_key: serve TLS
   std::string tls_key;
   std::string tls_client_ca;      // PEM; require and verify client certificates (mTLS)
+  // WatchConnections bounds: --control-max-watchers, --watch-buffer-bytes, --watch-total-bytes.
+  WatchLimits watch;
+  // gRPC server bounds (HTTP/2 abuse before any token is checked; docs/RELIABILITY.md).
+  GrpcLimits grpc;
   // Where every RPC's outcome and latency are recorded (the metrics exporter serves them);
   // null = not recorded.
   std::shared_ptr<metrics::ControlMetrics> metrics;

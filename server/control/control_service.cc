@@ -69,6 +69,10 @@ grpc::Status ControlService::close_connections(grpc::ServerContext* ctx,
     default: return invalid("unknown close mode " + std::to_string(request.mode()));
   }
   if (request.deadline_ms() < 0) return invalid("deadline_ms must not be negative");
+  if (static_cast<std::size_t>(request.ids_size()) > kMaxIdsPerCall) {
+    return invalid("ids holds " + std::to_string(request.ids_size()) + " ids; at most " +
+                   std::to_string(kMaxIdsPerCall) + " per call (select more with a filter)");
+  }
   std::string why;
   auto filter = filter_from_proto(request.filter(), &why);
   if (!filter) return invalid(why);
@@ -102,11 +106,18 @@ grpc::Status ControlService::close_connections(grpc::ServerContext* ctx,
     std::set_difference(wanted.begin(), wanted.end(), matched.begin(), matched.end(),
                         std::back_inserter(missing));
     if (!missing.empty()) {
+      // The first few ids and a count: the message stays short whatever was asked.
+      constexpr std::size_t kNamed = 10;
       std::string list;
-      for (auto id : missing) list += (list.empty() ? "" : ", ") + std::to_string(id);
+      for (std::size_t i = 0; i < missing.size() && i < kNamed; ++i) {
+        list += (i == 0 ? "" : ", ") + std::to_string(missing[i]);
+      }
+      if (missing.size() > kNamed) {
+        list += " and " + std::to_string(missing.size() - kNamed) + " more";
+      }
       return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                          "no open connection (matching the filter) with id " + list +
-                              "; nothing was closed");
+                          bounded_message("no open connection (matching the filter) with id " +
+                                          list + "; nothing was closed"));
     }
   }
   for (auto id : matched) response->add_matched_ids(id);

@@ -1,5 +1,7 @@
 #include "filter.h"
 
+#include "request_limits.h"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -47,7 +49,7 @@ bool prefix_equal(const std::uint8_t* a, const std::uint8_t* b, int bits) {
 
 std::optional<Cidr> Cidr::parse(std::string_view text, std::string* error) {
   auto fail = [&](std::string why) -> std::optional<Cidr> {
-    if (error) *error = "bad peer \"" + std::string(text) + "\": " + why;
+    if (error) *error = "bad peer \"" + quoted_value(text) + "\": " + why;
     return std::nullopt;
   };
   if (text.empty()) return fail("empty");
@@ -114,13 +116,14 @@ bool FilterSpec::empty() const {
          min_idle.count() == 0 && min_bytes_in == 0 && min_bytes_out == 0 && min_buffered == 0;
 }
 
-bool FilterSpec::matches(const ConnectionView& c, reactor::TimePoint now) const {
+bool FilterSpec::matches(const ConnectionView& c, reactor::TimePoint now,
+                         bool ignore_state) const {
   bool ok = true;
   if (!ids.empty()) ok = ok && std::binary_search(ids.begin(), ids.end(), c.id);
   if (peer) ok = ok && peer->contains(c.peer);
   if (local_port != 0) ok = ok && c.local.port() == local_port;
   if (loop) ok = ok && c.loop == *loop;
-  if (state) ok = ok && c.state == *state;
+  if (state && !ignore_state) ok = ok && c.state == *state;
   if (min_age.count() > 0) ok = ok && now - c.opened_at >= min_age;
   if (min_idle.count() > 0) ok = ok && now - c.last_activity >= min_idle;
   ok = ok && c.bytes_in >= min_bytes_in && c.bytes_out >= min_bytes_out &&

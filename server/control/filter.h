@@ -44,7 +44,10 @@ struct FilterSpec {
 
   // True when no criterion is set (it matches every connection, or none if negated).
   bool empty() const;
-  bool matches(const ConnectionView& conn, reactor::TimePoint now) const;
+  // ignore_state: match as if no state criterion were set (a closed connection is reported to
+  // a watcher if it matched in life).
+  bool matches(const ConnectionView& conn, reactor::TimePoint now,
+               bool ignore_state = false) const;
 };
 
 // Builds a FilterSpec from raw fields (what the protobuf message carries). Negative durations,

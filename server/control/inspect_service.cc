@@ -23,10 +23,6 @@ namespace reactord::control {
 
 namespace {
 
-constexpr std::uint32_t kDefaultPage = 100;
-constexpr std::uint32_t kMaxPage = 1000;
-constexpr std::uint32_t kDefaultWatchQueue = 1024;
-constexpr std::uint32_t kMaxWatchQueue = 65536;
 
 v1::ServerState to_proto(ServerState s) {
   switch (s) {
@@ -115,8 +111,8 @@ grpc::Status InspectService::ListConnections(grpc::ServerContext* ctx,
       !s.ok()) {
     return s;
   }
-  std::uint32_t page = request->max_results() == 0 ? kDefaultPage
-                                                    : std::min(request->max_results(), kMaxPage);
+  std::uint32_t page = request->max_results() == 0 ? kDefaultPageSize
+                                                    : std::min(request->max_results(), kMaxPageSize);
   std::uint64_t start = request->start_id();
   // Each loop filters its own connections and returns at most page + 1 of them, in id order;
   // the merge keeps the first `page` and knows from the extra one whether more remain.
@@ -227,22 +223,37 @@ grpc::Status InspectService::WatchConnections(grpc::ServerContext* ctx,
   if (request->filter().has_loop() && request->filter().loop() >= plane_.server.loop_count()) {
     return invalid("loop " + std::to_string(request->filter().loop()) + " does not exist");
   }
-  std::uint32_t limit = request->queue_limit() == 0
-                            ? kDefaultWatchQueue
-                            : std::min(request->queue_limit(), kMaxWatchQueue);
+  if (request->queue_limit() > kMaxWatchQueueItems) {
+    return invalid("queue_limit " + std::to_string(request->queue_limit()) + " is above " +
+                   std::to_string(kMaxWatchQueueItems));
+  }
+  std::uint32_t limit =
+      request->queue_limit() == 0 ? kDefaultWatchQueueItems : request->queue_limit();
+  WatchBudget& budget = *plane_.watch_budget;
+  if (!budget.admit()) {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        "too many watch streams open (--control-max-watchers " +
+                            std::to_string(budget.limits().max_watchers) + ")");
+  }
   unsigned running = 0;
   for (unsigned i = 0; i < plane_.server.loop_count(); ++i) {
     if (!plane_.server.loop(i).ended()) ++running;
   }
-  auto watcher = std::make_shared<ConnectionWatcher>(*filter, limit, running);
+  auto watcher = std::make_shared<ConnectionWatcher>(*filter, limit, running, &budget);
+  watcher->set_cancel_hook([ctx] { ctx->TryCancel(); });
   plane_.add_watcher(watcher);
   std::uint64_t observer_id = plane_.server.add_observer(watcher);
 
   bool write_failed = false;
+  std::string failure;
   while (!ctx->IsCancelled() && !plane_.stopping.load() && !write_failed) {
     std::uint64_t dropped_tail = 0;
     auto items = watcher->take(std::chrono::milliseconds(200), &dropped_tail);
+    failure = watcher->failure();
+    if (!failure.empty()) break;
     auto now = reactor::Clock::now();
+    std::size_t unreleased = 0;
+    for (const auto& item : items) unreleased += item.bytes;
     for (auto& item : items) {
       v1::ConnectionEvent event;
       switch (item.kind) {
@@ -260,20 +271,35 @@ grpc::Status InspectService::WatchConnections(grpc::ServerContext* ctx,
       event.set_time_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
                                  item.time.time_since_epoch())
                                  .count());
-      if (!writer->Write(event)) {
+      const std::size_t bytes = item.bytes;
+      item = {};  // its memory goes before the write, which may wait for the client
+      watcher->release(bytes);
+      unreleased -= bytes;
+      watcher->writing(true);
+      bool written = writer->Write(event);
+      watcher->writing(false);
+      if (!written) {
         write_failed = true;
         break;
       }
     }
+    watcher->release(unreleased);  // what a failed write left unsent
     if (dropped_tail > 0 && !write_failed) {
       // Losses with nothing after them yet: report them on their own.
       v1::ConnectionEvent event;
       event.set_dropped(dropped_tail);
+      watcher->writing(true);
       if (!writer->Write(event)) write_failed = true;
+      watcher->writing(false);
     }
   }
   plane_.server.remove_observer(observer_id);
-  plane_.remove_watcher(watcher);
+  plane_.remove_watcher(watcher);  // from here on no one cancels through ctx
+  budget.leave();
+  if (failure.empty()) failure = watcher->failure();  // failed while this handler was writing
+  if (!failure.empty()) {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, bounded_message(failure));
+  }
   if (plane_.stopping.load()) {
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down");
   }

@@ -14,6 +14,7 @@
 
 #include "auth.h"
 #include "connection_watcher.h"
+#include "watch_budget.h"
 #include "reactor/clock.h"
 #include "reactor/socket_address.h"
 
@@ -37,6 +38,8 @@ struct PlaneContext {
   // Called after Drain / Resume so health answers at once. Set before serving starts, then
   // only read. Any thread.
   std::function<void()> sync_health;
+  // The bounds on WatchConnections streams (count, bytes). Set before serving.
+  std::unique_ptr<WatchBudget> watch_budget;
 
   // The control address with the bound port ("127.0.0.1:50051"). Any thread.
   std::string control_address() const {
@@ -57,6 +60,13 @@ struct PlaneContext {
   void wake_watchers() {
     std::lock_guard lock(mutex);
     for (const auto& w : watchers) w->wake();
+  }
+  // Cancels the calls of failed watchers whose handler is stuck in a write (see
+  // ConnectionWatcher::cancel_if_stuck). Under the mutex: a handler removes its watcher
+  // before its context goes. Any thread (the control plane's housekeeping).
+  void cancel_stuck_watchers(std::chrono::steady_clock::duration grace) {
+    std::lock_guard lock(mutex);
+    for (const auto& w : watchers) w->cancel_if_stuck(grace);
   }
 
  private:

@@ -1,5 +1,7 @@
 #include "proto_convert.h"
 
+#include "request_limits.h"
+
 #include "reactor/event_flags.h"
 
 namespace reactord::control {
@@ -121,6 +123,21 @@ void add_counts(const reactor::EventCounts& c, v1::EventCounts* out) {
 }
 
 std::optional<FilterSpec> filter_from_proto(const v1::ConnectionFilter& f, std::string* error) {
+  // Sizes first: nothing is copied or parsed for an oversized request.
+  if (static_cast<std::size_t>(f.ids_size()) > kMaxIdsPerCall) {
+    if (error) {
+      *error = "filter.ids holds " + std::to_string(f.ids_size()) + " ids; at most " +
+               std::to_string(kMaxIdsPerCall) + " per call (select more with a filter)";
+    }
+    return std::nullopt;
+  }
+  if (f.peer().size() > kMaxPeerFilterBytes) {
+    if (error) {
+      *error = "filter.peer is " + std::to_string(f.peer().size()) + " bytes long; at most " +
+               std::to_string(kMaxPeerFilterBytes) + " (an address, address:port or CIDR)";
+    }
+    return std::nullopt;
+  }
   RawFilter raw;
   raw.ids.assign(f.ids().begin(), f.ids().end());
   raw.peer = f.peer();

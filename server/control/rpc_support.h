@@ -10,6 +10,7 @@
 #include "auth.h"
 #include "loop_calls.h"
 #include "plane_context.h"
+#include "request_limits.h"
 
 namespace google::protobuf {
 class Message;
@@ -36,8 +37,9 @@ void audit(const grpc::ServerContext* ctx, Role role, const char* rpc,
            const google::protobuf::Message& request, const grpc::Status& status,
            const std::string& result);
 
+// INVALID_ARGUMENT with the reason cut to kMaxErrorMessageBytes (it may quote the request).
 inline grpc::Status invalid(const std::string& why) {
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, why);
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, bounded_message(why));
 }
 
 }  // namespace reactord::control

@@ -57,7 +57,27 @@ std::vector<prometheus::MetricFamily> ControlMetrics::Collect() const {
     histogram.sample_sum = latency.sum;
     add_histogram(duration, std::move(histogram), {{"service", service}, {"method", method}});
   }
-  return {std::move(requests), std::move(duration)};
+  auto watchers = make_family("reactord_control_watchers",
+                              "WatchConnections streams open now.", MetricType::Gauge);
+  add_gauge(watchers, static_cast<double>(watch.open.load(std::memory_order_relaxed)), {});
+  auto queued = make_family("reactord_control_watch_queued_bytes",
+                            "Bytes queued for WatchConnections streams, not yet written.",
+                            MetricType::Gauge);
+  add_gauge(queued, static_cast<double>(watch.queued_bytes.load(std::memory_order_relaxed)), {});
+  auto ended = make_family(
+      "reactord_control_watchers_ended_total",
+      "WatchConnections streams ended or refused by a bound (RESOURCE_EXHAUSTED): slow = its "
+      "queue passed --watch-buffer-bytes, total = all queues passed --watch-total-bytes, "
+      "refused = --control-max-watchers were open.",
+      MetricType::Counter);
+  add_counter(ended, static_cast<double>(watch.dropped_slow.load(std::memory_order_relaxed)),
+              {{"reason", "slow"}});
+  add_counter(ended, static_cast<double>(watch.dropped_total.load(std::memory_order_relaxed)),
+              {{"reason", "total"}});
+  add_counter(ended, static_cast<double>(watch.refused.load(std::memory_order_relaxed)),
+              {{"reason", "refused"}});
+  return {std::move(requests), std::move(duration), std::move(watchers), std::move(queued),
+          std::move(ended)};
 }
 
 }  // namespace reactord::metrics

@@ -5,6 +5,8 @@
 // Exposed as
 //   reactord_control_requests_total{service,method,code}        counter
 //   reactord_control_request_duration_seconds{service,method}   histogram
+//   reactord_control_watchers, reactord_control_watch_queued_bytes   gauges
+//   reactord_control_watchers_ended_total{reason}                     counter (slow, total, refused)
 #pragma once
 
 #include <array>
@@ -18,6 +20,8 @@
 
 #include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
+
+#include "server/watch_counters.h"
 
 namespace reactord::metrics {
 
@@ -35,6 +39,9 @@ class ControlMetrics : public prometheus::Collectable {
   // handles a few requests per second, never the echo path. Any thread.
   void record(std::string_view service, std::string_view method, std::string_view code,
               double seconds);
+
+  // The WatchConnections bounds' counters: the control plane writes them. Any thread.
+  WatchCounters watch;
 
   // Called by the exposer's HTTP threads. Any thread.
   std::vector<prometheus::MetricFamily> Collect() const override;

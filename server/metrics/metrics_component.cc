@@ -16,7 +16,13 @@ MetricsComponent::MetricsComponent(std::shared_ptr<ControlMetrics> control)
 MetricsComponent::~MetricsComponent() = default;
 
 void MetricsComponent::start(Server& server) {
-  auto endpoint = std::make_unique<MetricsEndpoint>(server.config().metrics_listen.to_string());
+  const BoundsConfig& bounds = server.config().bounds;
+  HttpLimits limits;
+  limits.threads = bounds.metrics_threads;
+  limits.request_timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(bounds.metrics_request_timeout);
+  auto endpoint = std::make_unique<MetricsEndpoint>(server.config().metrics_listen.to_string(),
+                                                    "/metrics", limits);
   durations_ = std::make_shared<ConnectionDurationObserver>(server.loop_count());
   endpoint->add(std::make_shared<BuildInfoCollector>());
   endpoint->add(std::make_shared<ProcessCollector>());

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <stdexcept>
 
+#include <civetweb.h>
 #include <prometheus/exposer.h>
 
 namespace reactord::metrics {
@@ -54,12 +55,30 @@ ListenAddress parse_listen_address(std::string_view text) {
   return address;
 }
 
-MetricsEndpoint::MetricsEndpoint(std::string_view listen, std::string path)
+bool metrics_ipv6_supported() {
+  return mg_check_feature(8) != 0;  // 8: "IPv6" in civetweb's feature bits
+}
+
+MetricsEndpoint::MetricsEndpoint(std::string_view listen, std::string path, HttpLimits limits)
     : path_(std::move(path)) {
   ListenAddress address = parse_listen_address(listen);
   host_ = address.host;
+  if (address.host.front() == '[' && !metrics_ipv6_supported()) {
+    // civetweb would say only "null context when constructing CivetServer".
+    throw std::runtime_error("metrics: cannot listen on " + address.to_civetweb() +
+                             ": this build's HTTP server (civetweb) has no IPv6 support; give "
+                             "--metrics-listen an IPv4 address such as 127.0.0.1:9464");
+  }
+  std::vector<std::string> options = {
+      "listening_ports", address.to_civetweb(),
+      "num_threads", std::to_string(limits.threads),
+      "request_timeout_ms", std::to_string(limits.request_timeout.count()),
+      "enable_keep_alive", "no",
+      // A closing connection does not wait for the peer to read the rest.
+      "linger_timeout_ms", "0",
+  };
   try {
-    exposer_ = std::make_unique<prometheus::Exposer>(address.to_civetweb(), /*num_threads=*/2);
+    exposer_ = std::make_unique<prometheus::Exposer>(std::move(options));
   } catch (const std::exception& e) {
     throw std::runtime_error("metrics: cannot listen on " + address.to_civetweb() + ": " +
                              e.what());

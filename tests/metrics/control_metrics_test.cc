@@ -33,7 +33,7 @@ TEST(ControlMetricsTest, CountsByServiceMethodAndCode) {
   metrics.record("reactord.v1.Admin", "CloseConnection", "NOT_FOUND", 0.7);
 
   auto families = metrics.Collect();
-  ASSERT_EQ(families.size(), 2u);
+  ASSERT_EQ(families.size(), 5u);  // + watchers, watch bytes, watchers ended (WatchBounds)
   const auto& requests = families[0];
   const auto& duration = families[1];
   EXPECT_EQ(requests.name, "reactord_control_requests_total");
@@ -112,6 +112,25 @@ TEST(ControlMetricsTest, RecordsFromManyThreadsExactly) {
   EXPECT_EQ(ok->counter.value, kThreads / 2 * kEach);
   EXPECT_EQ(internal->counter.value, kThreads / 2 * kEach);
   EXPECT_EQ(families[1].metric.at(0).histogram.sample_count, std::uint64_t{kThreads * kEach});
+}
+
+TEST(ControlMetricsTest, WatchCountersAreExposed) {
+  ControlMetrics metrics;
+  metrics.watch.open = 3;
+  metrics.watch.queued_bytes = 4096;
+  metrics.watch.dropped_slow = 2;
+  metrics.watch.refused = 1;
+  auto families = metrics.Collect();
+  ASSERT_EQ(families.size(), 5u);
+  EXPECT_EQ(families[2].name, "reactord_control_watchers");
+  EXPECT_EQ(families[2].metric.at(0).gauge.value, 3.0);
+  EXPECT_EQ(families[3].name, "reactord_control_watch_queued_bytes");
+  EXPECT_EQ(families[3].metric.at(0).gauge.value, 4096.0);
+  EXPECT_EQ(families[4].name, "reactord_control_watchers_ended_total");
+  ASSERT_NE(find(families[4], {{"reason", "slow"}}), nullptr);
+  EXPECT_EQ(find(families[4], {{"reason", "slow"}})->counter.value, 2.0);
+  EXPECT_EQ(find(families[4], {{"reason", "total"}})->counter.value, 0.0);
+  EXPECT_EQ(find(families[4], {{"reason", "refused"}})->counter.value, 1.0);
 }
 
 }  // namespace

@@ -147,3 +147,51 @@ TEST(Config, HelpAndVersionExitZero) {
 
 }  // namespace
 }  // namespace reactord
+
+namespace reactord {
+namespace {
+
+// The bound flags (docs/RELIABILITY.md): parsed, and refused with one line that names the flag.
+TEST(ConfigBounds, FlagsAreParsedAndBadOnesNamed) {
+  std::vector<std::string> args = {"reactord", "--control-max-watchers", "4",
+                                   "--watch-buffer-bytes", "64KiB", "--watch-total-bytes", "2MiB",
+                                   "--control-threads", "8", "--control-memory", "16MiB",
+                                   "--control-max-message-bytes", "256KiB",
+                                   "--metrics-threads", "3", "--metrics-request-timeout", "2s"};
+  std::vector<const char*> argv;
+  for (auto& a : args) argv.push_back(a.c_str());
+  auto result = parse_config(static_cast<int>(argv.size()), argv.data());
+  ASSERT_TRUE(std::holds_alternative<ParsedConfig>(result));
+  const BoundsConfig& b = std::get<ParsedConfig>(result).config.bounds;
+  EXPECT_EQ(b.control_max_watchers, 4u);
+  EXPECT_EQ(b.watch_buffer_bytes, 64u * 1024);
+  EXPECT_EQ(b.watch_total_bytes, 2u << 20);
+  EXPECT_EQ(b.control_threads, 8u);
+  EXPECT_EQ(b.control_memory, 16u << 20);
+  EXPECT_EQ(b.control_max_message_bytes, 256u * 1024);
+  EXPECT_EQ(b.metrics_threads, 3u);
+  EXPECT_EQ(b.metrics_request_timeout, std::chrono::seconds(2));
+
+  const std::vector<std::pair<std::vector<std::string>, const char*>> bad = {
+      {{"--control-max-watchers", "0"}, "--control-max-watchers"},
+      {{"--watch-buffer-bytes", "lots"}, "--watch-buffer-bytes"},
+      {{"--watch-total-bytes", "10"}, "--watch-total-bytes"},
+      {{"--control-threads", "2"}, "--control-threads"},
+      {{"--control-max-watchers", "30", "--control-threads", "32"}, "--control-threads"},
+      {{"--metrics-threads", "1"}, "--metrics-threads"},
+      {{"--metrics-request-timeout", "1ms"}, "--metrics-request-timeout"},
+  };
+  for (const auto& [flags, mentions] : bad) {
+    std::vector<const char*> v = {"reactord"};
+    for (auto& f : flags) v.push_back(f.c_str());
+    auto r = parse_config(static_cast<int>(v.size()), v.data());
+    ASSERT_TRUE(std::holds_alternative<ConfigExit>(r)) << mentions;
+    const auto& e = std::get<ConfigExit>(r);
+    EXPECT_EQ(e.exit_code, 2);
+    EXPECT_NE(e.message.find(mentions), std::string::npos) << e.message;
+    EXPECT_EQ(e.message.find('\n'), e.message.size() - 1) << e.message;
+  }
+}
+
+}  // namespace
+}  // namespace reactord

@@ -1,0 +1,103 @@
+#include "server/bounds_config.h"
+
+#include <charconv>
+
+#include "server/config.h"
+
+namespace reactord {
+
+namespace {
+
+std::string size_text(std::size_t bytes) {
+  if (bytes % (std::size_t{1} << 20) == 0) return std::to_string(bytes >> 20) + "MiB";
+  if (bytes % 1024 == 0) return std::to_string(bytes >> 10) + "KiB";
+  return std::to_string(bytes);
+}
+
+bool count(const std::string& text, std::size_t lo, std::size_t hi, std::size_t* out) {
+  std::size_t v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || v < lo || v > hi) {
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+void add_bound_flags(
+    const std::function<void(const std::string&, std::string&, const std::string&)>& add,
+    RawBounds& raw) {
+  const BoundsConfig d;
+  raw.control_max_watchers = std::to_string(d.control_max_watchers);
+  raw.watch_buffer_bytes = size_text(d.watch_buffer_bytes);
+  raw.watch_total_bytes = size_text(d.watch_total_bytes);
+  raw.control_threads = std::to_string(d.control_threads);
+  raw.control_memory = size_text(d.control_memory);
+  raw.control_max_message_bytes = size_text(d.control_max_message_bytes);
+  raw.metrics_threads = std::to_string(d.metrics_threads);
+  raw.metrics_request_timeout = format_duration(d.metrics_request_timeout);
+  add("control-max-watchers", raw.control_max_watchers,
+      "WatchConnections streams open at once (1..10000)");
+  add("watch-buffer-bytes", raw.watch_buffer_bytes,
+      "Bytes queued for one watch stream; a slower one ends with RESOURCE_EXHAUSTED");
+  add("watch-total-bytes", raw.watch_total_bytes, "Bytes queued for all watch streams together");
+  add("control-threads", raw.control_threads, "Threads the gRPC control plane may run (4..1024)");
+  add("control-memory", raw.control_memory, "Memory the gRPC control plane's buffers may take");
+  add("control-max-message-bytes", raw.control_max_message_bytes,
+      "Largest control-plane request message");
+  add("metrics-threads", raw.metrics_threads,
+      "Metrics HTTP worker threads, one connection each (2..256)");
+  add("metrics-request-timeout", raw.metrics_request_timeout,
+      "Close a metrics connection that has not sent a request (or read the answer) in this long");
+}
+
+std::optional<std::string> convert_bounds(const RawBounds& raw, BoundsConfig* out) {
+  BoundsConfig b;
+  if (!count(raw.control_max_watchers, 1, 10000, &b.control_max_watchers)) {
+    return "invalid --control-max-watchers '" + raw.control_max_watchers +
+           "': expected an integer from 1 to 10000";
+  }
+  auto size = [](const std::string& flag, const std::string& text, std::size_t min,
+                 std::size_t* v) -> std::optional<std::string> {
+    auto s = parse_size(text);
+    if (!s || *s < min) {
+      return "invalid --" + flag + " '" + text + "': expected a size of at least " +
+             std::to_string(min) + " bytes, like 65536, 64KiB, 1MiB";
+    }
+    *v = *s;
+    return std::nullopt;
+  };
+  if (auto e = size("watch-buffer-bytes", raw.watch_buffer_bytes, 4096, &b.watch_buffer_bytes)) return e;
+  if (auto e = size("watch-total-bytes", raw.watch_total_bytes, 4096, &b.watch_total_bytes)) return e;
+  if (!count(raw.control_threads, 4, 1024, &b.control_threads)) {
+    return "invalid --control-threads '" + raw.control_threads +
+           "': expected an integer from 4 to 1024";
+  }
+  if (b.control_max_watchers + 4 > b.control_threads) {
+    // Each watch stream holds a thread; health and the other RPCs need some left.
+    return "--control-max-watchers " + std::to_string(b.control_max_watchers) +
+           " needs --control-threads of at least " + std::to_string(b.control_max_watchers + 4) +
+           " (each watch stream holds a thread)";
+  }
+  if (auto e = size("control-memory", raw.control_memory, 1 << 20, &b.control_memory)) return e;
+  if (auto e = size("control-max-message-bytes", raw.control_max_message_bytes, 64 * 1024,
+                    &b.control_max_message_bytes)) {
+    return e;
+  }
+  if (!count(raw.metrics_threads, 2, 256, &b.metrics_threads)) {
+    return "invalid --metrics-threads '" + raw.metrics_threads +
+           "': expected an integer from 2 to 256";
+  }
+  auto timeout = parse_duration(raw.metrics_request_timeout);
+  if (!timeout || *timeout < std::chrono::milliseconds(100)) {
+    return "invalid --metrics-request-timeout '" + raw.metrics_request_timeout +
+           "': expected a duration of at least 100ms, like 5s";
+  }
+  b.metrics_request_timeout = *timeout;
+  *out = b;
+  return std::nullopt;
+}
+
+}  // namespace reactord
