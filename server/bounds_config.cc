@@ -3,16 +3,11 @@
 #include <charconv>
 
 #include "server/config.h"
+#include "units/units.h"
 
 namespace reactord {
 
 namespace {
-
-std::string size_text(std::size_t bytes) {
-  if (bytes % (std::size_t{1} << 20) == 0) return std::to_string(bytes >> 20) + "MiB";
-  if (bytes % 1024 == 0) return std::to_string(bytes >> 10) + "KiB";
-  return std::to_string(bytes);
-}
 
 bool count(const std::string& text, std::size_t lo, std::size_t hi, std::size_t* out) {
   std::size_t v = 0;
@@ -31,11 +26,11 @@ void add_bound_flags(
     RawBounds& raw) {
   const BoundsConfig d;
   raw.control_max_watchers = std::to_string(d.control_max_watchers);
-  raw.watch_buffer_bytes = size_text(d.watch_buffer_bytes);
-  raw.watch_total_bytes = size_text(d.watch_total_bytes);
+  raw.watch_buffer_bytes = units::format_size(d.watch_buffer_bytes);
+  raw.watch_total_bytes = units::format_size(d.watch_total_bytes);
   raw.control_threads = std::to_string(d.control_threads);
-  raw.control_memory = size_text(d.control_memory);
-  raw.control_max_message_bytes = size_text(d.control_max_message_bytes);
+  raw.control_memory = units::format_size(d.control_memory);
+  raw.control_max_message_bytes = units::format_size(d.control_max_message_bytes);
   raw.metrics_threads = std::to_string(d.metrics_threads);
   raw.metrics_request_timeout = format_duration(d.metrics_request_timeout);
   add("control-max-watchers", raw.control_max_watchers,
@@ -61,12 +56,10 @@ std::optional<std::string> convert_bounds(const RawBounds& raw, BoundsConfig* ou
   }
   auto size = [](const std::string& flag, const std::string& text, std::size_t min,
                  std::size_t* v) -> std::optional<std::string> {
-    auto s = parse_size(text);
-    if (!s || *s < min) {
-      return "invalid --" + flag + " '" + text + "': expected a size of at least " +
-             std::to_string(min) + " bytes, like 65536, 64KiB, 1MiB";
-    }
-    *v = *s;
+    auto s = units::parse_size(text);
+    if (!s) return units::flag_error("--" + flag, text, s.error);
+    if (*s < min) return units::flag_error("--" + flag, text, "at least " + units::format_size(min));
+    *v = static_cast<std::size_t>(*s);
     return std::nullopt;
   };
   if (auto e = size("watch-buffer-bytes", raw.watch_buffer_bytes, 4096, &b.watch_buffer_bytes)) return e;
@@ -90,10 +83,14 @@ std::optional<std::string> convert_bounds(const RawBounds& raw, BoundsConfig* ou
     return "invalid --metrics-threads '" + raw.metrics_threads +
            "': expected an integer from 2 to 256";
   }
-  auto timeout = parse_duration(raw.metrics_request_timeout);
-  if (!timeout || *timeout < std::chrono::milliseconds(100)) {
-    return "invalid --metrics-request-timeout '" + raw.metrics_request_timeout +
-           "': expected a duration of at least 100ms, like 5s";
+  auto timeout = units::parse_duration(raw.metrics_request_timeout);
+  if (!timeout) {
+    return units::flag_error("--metrics-request-timeout", raw.metrics_request_timeout,
+                             timeout.error);
+  }
+  if (*timeout < std::chrono::milliseconds(100)) {
+    return units::flag_error("--metrics-request-timeout", raw.metrics_request_timeout,
+                             "at least 100ms");
   }
   b.metrics_request_timeout = *timeout;
   *out = b;
