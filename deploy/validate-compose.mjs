@@ -2,7 +2,8 @@
 // Checks deploy/compose.yaml offline (no Docker engine here) for what `docker compose up`
 // needs to give a scraping Prometheus with no edits: the files it mounts and the secret
 // file exist, reactord reads its token from the attached secret when control is not on
-// loopback, and Prometheus' scrape target is reactord's service name and metrics port.
+// loopback, Prometheus' scrape target is reactord's service name and metrics port, every
+// bind mount exists and Grafana (the mixin's dashboard) is a pinned upstream image.
 //
 // Usage: node deploy/validate-compose.mjs [--env SERVICE]
 //   --env SERVICE  print SERVICE's environment as KEY=VALUE lines (deploy/test-image.sh runs
@@ -75,6 +76,22 @@ if (prometheus) {
     }
   }
 }
+
+// Every bind mount of every service (Prometheus' rules, Grafana's provisioning and
+// dashboards) names a file or folder that exists; named volumes are declared.
+for (const [name, service] of Object.entries(compose.services ?? {})) {
+  for (const volume of service.volumes ?? []) {
+    const source = typeof volume === "string" ? volume.split(":")[0] : volume.source;
+    if (/^[.\/]/.test(source)) {
+      if (!existsSync(fromHere(source))) problems.push(`${name}: mount source ${source} missing`);
+    } else if (!(source in (compose.volumes ?? {}))) {
+      problems.push(`${name}: volume ${source} is not declared`);
+    }
+  }
+}
+const grafana = compose.services?.grafana;
+if (!grafana) problems.push("no grafana service (the mixin's dashboard)");
+else if (!/^grafana\/grafana:\d/.test(grafana.image ?? "")) problems.push(`grafana: image ${grafana.image} is not a pinned grafana/grafana`);
 
 for (const p of problems) console.error(`validate-compose: ${p}`);
 console.log(`validate-compose: ${problems.length} problems`);

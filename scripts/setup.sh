@@ -10,7 +10,7 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libevent-dev
   # real peers used by the integration tests
-  netcat-openbsd socat python3 python3-grpcio python3-h2 python3-prometheus-client prometheus procps curl
+  netcat-openbsd socat python3 python3-grpcio python3-h2 python3-prometheus-client python3-yaml prometheus procps curl
   openssl  # test certificates for the control plane TLS tests
 )
 missing=()
