@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Proves deploy/ on a machine without a Docker engine or a registry (run by .ci/run):
-#  static   dockerfilelint on the Dockerfile; the Kubernetes manifests against their schemas
-#           and each other (validate-k8s.mjs); compose.yaml (validate-compose.mjs);
-#           promtool on prometheus.yml; the Dockerfile's build packages are in setup.sh.
+#  static   dockerfilelint on the Dockerfile; the Kubernetes base and dev overlay against
+#           their schemas, each other and the hardening rules (validate-k8s.mjs);
+#           compose.yaml (validate-compose.mjs); promtool on prometheus.yml and the alert
+#           rules' unit tests; the Dockerfile's build packages are in setup.sh.
 #  image    base images from debootstrap (make-base-images.sh), then podman build of
 #           deploy/Dockerfile (Release build + unit tests inside); the image runs as a
 #           non-root user, has the ENTRYPOINT/STOPSIGNAL/HEALTHCHECK/ports it promises, all
@@ -125,7 +126,12 @@ fi
 # --- static checks -----------------------------------------------------------------------
 step "static checks"
 check "dockerfilelint deploy/Dockerfile" deploy/tools/node_modules/.bin/dockerfilelint deploy/Dockerfile
-check "k8s manifests: schemas + cross-references" node deploy/validate-k8s.mjs deploy/k8s/*.yaml
+check "k8s base (apply -k deploy/k8s) + PodMonitor: schemas, cross-references, hardening, no tokens" \
+  node deploy/validate-k8s.mjs deploy/k8s deploy/k8s/podmonitor.yaml
+check "k8s dev overlay (apply -k deploy/k8s/dev): the same, with its development Secret" \
+  node deploy/validate-k8s.mjs --require-secrets deploy/k8s/dev
+check "alert rules: promtool test rules deploy/monitoring/alerts_test.yml" \
+  promtool test rules deploy/monitoring/alerts_test.yml
 check "compose.yaml: files, secret, scrape target" node deploy/validate-compose.mjs
 check "promtool check config deploy/prometheus.yml" promtool check config deploy/prometheus.yml
 build_packages_in_setup() {  # the Dockerfile's build stage installs nothing setup.sh lacks
@@ -190,6 +196,7 @@ check "EXPOSE 9995 9464 50051" image_config_is "{'9995/tcp','9464/tcp','50051/tc
 in_image() { podman run --rm --network=none --no-healthcheck --entrypoint /bin/sh "$tag" -c "$1"; }
 check "every library of reactord/reactorctl resolves" \
   in_image 'ldd /usr/local/bin/reactord /usr/local/bin/reactorctl >/tmp/l && ! grep "not found" /tmp/l'
+check "the Kubernetes preStop command (sleep) exists in the image" in_image 'command -v sleep'
 check "no compiler, cmake or -dev headers in the runtime image" \
   in_image '! command -v g++ && ! command -v cc && ! command -v cmake && [ ! -d /usr/include/grpcpp ]'
 
@@ -296,6 +303,7 @@ prometheus_scrapes() {  # deploy/prometheus.yml, pointed at the loopback port, s
   local i cfg=$work/prometheus.yml
   sed -e "s/reactord:9464/127.0.0.1:$q_metrics/" -e "s/localhost:9090/127.0.0.1:$q_prom/" \
       -e 's/scrape_interval: 15s/scrape_interval: 1s/' deploy/prometheus.yml >"$cfg"
+  mkdir -p "$work/monitoring" && cp deploy/monitoring/alerts.yml "$work/monitoring/"  # rule_files
   prometheus --config.file="$cfg" --storage.tsdb.path="$work/tsdb" \
     --web.listen-address="127.0.0.1:$q_prom" >"$work/prometheus.log" 2>&1 &
   bg_pids+=($!)

@@ -9,10 +9,21 @@
 // The schemas accept unknown fields (as the API server does without strict field
 // validation), so a misspelt field is caught only where check 2 looks at it.
 //
-// Usage: node deploy/validate-k8s.mjs FILE.yaml...   (packages from deploy/tools/, installed
-// by `npm ci --prefix deploy/tools`). Exit 0 when everything holds; one line per problem.
+//  3. the hardening: a pinned image tag (the CMake project VERSION, also the pods'
+//     app.kubernetes.io/version), app.kubernetes.io/* labels on every object, a preStop hook
+//     that the grace period covers with the drain, topology spread over nodes, a
+//     PodDisruptionBudget that lets a drain evict one pod, a NetworkPolicy that opens the
+//     control port only to labelled operator pods, and no token Secret outside a `dev`
+//     overlay (so `kubectl apply -k deploy/k8s` never deploys a public token).
+//
+// Usage: node deploy/validate-k8s.mjs [--require-secrets] DIR|FILE.yaml...
+//   DIR is a kustomization: its `resources` (files and kustomization dirs) are followed.
+//   --require-secrets: the Secrets the pods mount must be among the objects (the dev
+//   overlay); without it they may be missing (the base: the operator creates them).
+// Packages from deploy/tools/ (`npm ci --prefix deploy/tools`). Exit 0 when everything
+// holds; one line per problem.
 import { createRequire } from "node:module";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
@@ -31,9 +42,24 @@ function modelsFor(apiVersion) {
 const problems = [];
 const problem = (where, what) => problems.push(`${where}: ${what}`);
 
+// A kustomization directory → the YAML files its resources name, depth first.
+function filesOf(target) {
+  if (!statSync(target).isDirectory()) return [target];
+  const kfile = path.join(target, "kustomization.yaml");
+  if (!existsSync(kfile)) {
+    problem(target, "no kustomization.yaml");
+    return [];
+  }
+  const k = YAML.parse(readFileSync(kfile, "utf8"));
+  return (k.resources ?? []).flatMap((r) => filesOf(path.join(target, r)));
+}
+const args = process.argv.slice(2);
+const requireSecrets = args.includes("--require-secrets");
+const files = args.filter((a) => a !== "--require-secrets").flatMap(filesOf);
+
 // --- 1. schema validation --------------------------------------------------------------
-const objects = [];  // { where, obj }
-for (const file of process.argv.slice(2)) {
+const objects = [];  // { where, obj, file }
+for (const file of files) {
   const docs = YAML.parseAllDocuments(readFileSync(file, "utf8"));
   docs.forEach((doc, i) => {
     const where = `${path.basename(file)}#${i}`;
@@ -54,7 +80,7 @@ for (const file of process.argv.slice(2)) {
     } catch (e) {
       return problem(where, `${obj.kind} ${obj.metadata?.name}: ${e.message}`);
     }
-    objects.push({ where: `${where} ${obj.kind}/${obj.metadata?.name}`, obj });
+    objects.push({ where: `${where} ${obj.kind}/${obj.metadata?.name}`, obj, file });
   });
 }
 
@@ -141,8 +167,9 @@ for (const { where, obj } of deployments) {
     const secret = ofKind("Secret").find((s) => s.obj.metadata.name === volume.secret.secretName);
     const key = file.slice(mount.mountPath.length + 1);
     const data = { ...(secret?.obj.data ?? {}), ...(secret?.obj.stringData ?? {}) };
-    if (!secret) problem(where, `Secret ${volume.secret.secretName} is not among the manifests`);
-    else if (!(key in data)) problem(where, `Secret ${volume.secret.secretName} has no key ${key}`);
+    if (!secret) {
+      if (requireSecrets) problem(where, `Secret ${volume.secret.secretName} is not among the manifests`);
+    } else if (!(key in data)) problem(where, `Secret ${volume.secret.secretName} has no key ${key}`);
   }
 }
 
@@ -174,6 +201,75 @@ for (const { where, obj } of ofKind("PodMonitor")) {
       problem(where, `port ${endpoint.port} is not a container port`);
     }
   }
+}
+
+// --- 3. hardening ----------------------------------------------------------------------
+const projectVersion = /project\(reactord VERSION ([0-9.]+)/.exec(
+  readFileSync(path.join(here, "..", "CMakeLists.txt"), "utf8"))?.[1];
+for (const { where, obj, file } of objects) {
+  const labels = obj.metadata?.labels ?? {};
+  for (const key of ["app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/part-of"]) {
+    if (!labels[key]) problem(where, `no ${key} label`);
+  }
+  // Tokens in a manifest are public: only a dev overlay may carry them.
+  if (obj.kind === "Secret" && path.basename(path.dirname(file)) !== "dev") {
+    problem(where, "a Secret outside a dev overlay: `kubectl apply -k` would deploy its tokens");
+  }
+}
+for (const pod of pods) {
+  const { where, spec, container, labels, env } = pod;
+  const [, tag] = /:([^:/]+)$/.exec(container.image ?? "") ?? [];
+  if (!tag || tag === "latest") problem(where, `image ${container.image} is not pinned to a tag`);
+  else if (tag !== projectVersion) problem(where, `image tag ${tag} is not the project VERSION ${projectVersion}`);
+  if (labels["app.kubernetes.io/version"] !== tag) {
+    problem(where, `pod label app.kubernetes.io/version ${labels["app.kubernetes.io/version"]} is not the image tag ${tag}`);
+  }
+  // preStop: the endpoints go before the drain starts; grace covers preStop + drain.
+  const preStop = container.lifecycle?.preStop?.exec?.command ?? [];
+  const pause = preStop[0] === "sleep" ? Number(preStop[1]) : NaN;
+  if (!(pause > 0)) problem(where, "no preStop `sleep N` hook (endpoints must go before the drain)");
+  const drain = parseSeconds(env.REACTORD_DRAIN_TIMEOUT ?? "30s") ?? 0;
+  if (pause > 0 && !((spec.terminationGracePeriodSeconds ?? 30) > pause + drain)) {
+    problem(where, `terminationGracePeriodSeconds does not cover preStop ${pause}s + drain ${drain}s`);
+  }
+  const spread = (spec.topologySpreadConstraints ?? []).filter((c) => matches(c.labelSelector?.matchLabels, labels));
+  if (!spread.some((c) => c.topologyKey === "kubernetes.io/hostname")) {
+    problem(where, "no topologySpreadConstraint across nodes (kubernetes.io/hostname) selecting the pods");
+  }
+  const pdbs = ofKind("PodDisruptionBudget").filter((p) => matches(p.obj.spec.selector?.matchLabels, labels));
+  const replicas = deployments.find((d) => d.where === where)?.obj.spec.replicas ?? 1;
+  if (pdbs.length !== 1) problem(where, `${pdbs.length} PodDisruptionBudgets select the pods (want 1)`);
+  else {
+    const { minAvailable, maxUnavailable } = pdbs[0].obj.spec;
+    if (minAvailable !== undefined && !(minAvailable >= 1 && minAvailable < replicas)) {
+      problem(pdbs[0].where, `minAvailable ${minAvailable} with ${replicas} replicas: no eviction possible, or none kept`);
+    }
+    if (minAvailable === undefined && !(maxUnavailable >= 1)) problem(pdbs[0].where, "maxUnavailable must be >= 1");
+  }
+  // NetworkPolicy: control only from labelled operator pods; echo open.
+  const policies = ofKind("NetworkPolicy").filter((p) => matches(p.obj.spec.podSelector?.matchLabels, labels));
+  if (policies.length === 0) problem(where, "no NetworkPolicy selects the pods");
+  const portNumber = (p) => (typeof p === "string" ? portOf(container, p)?.containerPort : p);
+  let echoOpen = false;
+  for (const { where: pw, obj } of policies) {
+    for (const rule of obj.spec.ingress ?? []) {
+      for (const p of rule.ports ?? []) {
+        if (portNumber(p.port) === undefined) problem(pw, `port ${p.port} is not a container port`);
+      }
+      const ports = (rule.ports ?? []).map((p) => portNumber(p.port));
+      const all = ports.length === 0;
+      const control = portOf(container, "control")?.containerPort;
+      const echo = portOf(container, "echo")?.containerPort;
+      const froms = rule.from ?? [];
+      if ((all || ports.includes(echo)) && froms.length === 0) echoOpen = true;
+      if (all || ports.includes(control)) {
+        const onlyOperators = froms.length > 0 && froms.every((f) =>
+          Object.keys(f.podSelector?.matchLabels ?? {}).some((k) => /operator/.test(k)) && !f.ipBlock);
+        if (!onlyOperators) problem(pw, "an ingress rule opens the control port beyond labelled operator pods");
+      }
+    }
+  }
+  if (policies.length && !echoOpen) problem(where, "the NetworkPolicy does not let clients reach the echo port");
 }
 
 for (const line of problems) console.error(`validate-k8s: ${line}`);
