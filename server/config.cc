@@ -24,6 +24,10 @@ const char* to_string(AcceptMode mode) {
   return "?";
 }
 
+const char* to_string(LogFormat format) {
+  return format == LogFormat::kJson ? "json" : "text";
+}
+
 const char* to_string(LogLevel level) {
   switch (level) {
     case LogLevel::kTrace: return "trace";
@@ -63,6 +67,7 @@ std::string env_name(const std::string& flag) {
 struct RawValues {
   std::string listen, control_listen, metrics_listen, loops, accept_mode, max_connections,
       idle_timeout, max_output_buffer, drain_timeout, log_level, greeting;
+  std::string log_format;
   // Control plane security: file paths, read by the control plane when it starts.
   std::string control_token_file, control_viewer_token_file, control_tls_cert, control_tls_key,
       control_tls_client_ca;
@@ -122,6 +127,9 @@ std::optional<std::string> convert(const RawValues& raw, Config& c) {
     if (raw.log_level == to_string(level)) { c.log_level = level; found = true; }
   }
   if (!found) return "invalid --log-level '" + raw.log_level + "': expected trace, debug, info, warn, error, critical or off";
+  if (raw.log_format == "text") c.log_format = LogFormat::kText;
+  else if (raw.log_format == "json") c.log_format = LogFormat::kJson;
+  else return "invalid --log-format '" + raw.log_format + "': expected text or json";
   c.greeting = raw.greeting;
   c.control_token_file = raw.control_token_file;
   c.control_viewer_token_file = raw.control_viewer_token_file;
@@ -151,6 +159,7 @@ ConfigResult parse_config(int argc, const char* const* argv) {
                 defaults.control_tls_cert,
                 defaults.control_tls_key,
                 defaults.control_tls_client_ca};
+  raw.log_format = to_string(defaults.log_format);
 
   CLI::App app{"reactord: greets every TCP client and echoes what it sends.\n"
                "Every option can also be set through REACTORD_<OPTION> (e.g. REACTORD_LISTEN)."};
@@ -170,6 +179,8 @@ ConfigResult parse_config(int argc, const char* const* argv) {
       "Per-connection output limit; reading pauses at it (bytes, 64KiB, 1MiB)");
   add("drain-timeout", raw.drain_timeout, "On SIGTERM, time clients get to leave before being closed");
   add("log-level", raw.log_level, "trace, debug, info, warn, error, critical or off");
+  add("log-format", raw.log_format,
+      "text (UTC timestamps) or json (one object per line: ts, level, logger, thread, msg)");
   add("greeting", raw.greeting, "Sent to every client on connect");
   add("control-token-file", raw.control_token_file,
       "Control plane admin bearer token file (Inspect + Control)");

@@ -29,6 +29,11 @@ const char* to_string(AcceptMode mode);
 enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kCritical, kOff };
 const char* to_string(LogLevel level);
 
+// --log-format: text (UTC timestamps ending in Z) or json (one object per line); see
+// server/log_format.h.
+enum class LogFormat { kText, kJson };
+const char* to_string(LogFormat format);
+
 struct Config {
   // --listen: the echo service. "host:port" or "[v6]:port"; port 0 = any free port.
   reactor::SocketAddress listen = *reactor::SocketAddress::parse("0.0.0.0:9995");
@@ -54,6 +59,8 @@ struct Config {
   reactor::Duration drain_timeout = std::chrono::seconds(30);
   // --log-level.
   LogLevel log_level = LogLevel::kInfo;
+  // --log-format.
+  LogFormat log_format = LogFormat::kText;
   // --greeting: sent to every client on connect. Default: the seed's MESSAGE.
   std::string greeting = "Hello, World!\n";
 

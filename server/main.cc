@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "server/config.h"
+#include "server/log_format.h"
 #include "server/control/control_plane.h"
 #include "server/metrics/control_metrics.h"
 #include "server/metrics/metrics_component.h"
@@ -39,12 +40,13 @@ int main(int argc, char** argv) {
   config.handle_signals = true;
 
   // Logs go to stderr (stdout carries the seed's SIGINT line); one line per event worth
-  // knowing, never one per message.
+  // knowing, never one per message. --log-format applies to every logger, also those
+  // made later (spdlog's registry hands its formatter to new loggers).
   auto logger = spdlog::stderr_logger_mt("reactord");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e [%l] %v");
   logger->set_level(to_spdlog(config.log_level));
   logger->flush_on(spdlog::level::trace);
   spdlog::set_default_logger(logger);
+  spdlog::set_formatter(reactord::make_log_formatter(config.log_format));
 
   reactord::Server server(config);
   // Prometheus exporter on --metrics-listen. The control plane records its RPCs in

@@ -232,11 +232,17 @@ def check_prometheus(repo, server, exprs, workdir):
             open(config["rule_files"][0]))["groups"]), f"Prometheus loaded {len(rules)} rules")
         for r in rules:
             check(r.get("health") == "ok", f"rule {r['name']}: health {r.get('health')} {r.get('lastError')}")
-        with_data = 0
         for where, expr in exprs:
             body = api(port, "/api/v1/query", query=expr)
-            if check(body.get("status") == "success", f"{where}: Prometheus: {body.get('error')}"):
-                with_data += bool(body["data"]["result"])
+            check(body.get("status") == "success", f"{where}: Prometheus: {body.get('error')}")
+        # rate() needs two scrapes in its window: ask again (bounded) until most have data.
+        deadline = time.monotonic() + 30
+        while True:
+            with_data = sum(bool(api(port, "/api/v1/query", query=expr).get("data", {}).get("result"))
+                            for _, expr in exprs)
+            if with_data > len(exprs) // 2 or time.monotonic() > deadline:
+                break
+            time.sleep(1)
         check(with_data > len(exprs) // 2, f"only {with_data} of {len(exprs)} expressions returned data")
         print(f"prometheus: {len(rules)} rules healthy, {len(exprs)} expressions answered, "
               f"{with_data} with data")
