@@ -6,7 +6,7 @@ packages=(
   # build
   cmake g++ ninja-build pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
-  prometheus-cpp-dev libcivetweb-dev libcli11-dev libspdlog-dev
+  prometheus-cpp-dev libcivetweb-dev libcli11-dev libspdlog-dev libsystemd-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libevent-dev
   # real peers used by the integration tests

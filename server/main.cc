@@ -12,6 +12,7 @@
 #include "server/metrics/control_metrics.h"
 #include "server/metrics/metrics_component.h"
 #include "server/server.h"
+#include "server/systemd_notify.h"
 
 namespace {
 
@@ -56,6 +57,8 @@ int main(int argc, char** argv) {
   auto control_options = reactord::control::ControlOptions::from(config);
   control_options.metrics = control_metrics;
   server.add_component(std::make_unique<reactord::control::ControlPlane>(control_options));
+  // Last: READY=1 once everything above serves.
+  server.add_component(std::make_unique<reactord::SystemdNotify>());
   try {
     server.start();
   } catch (const std::exception& e) {
