@@ -12,6 +12,7 @@ packages=(
   # real peers used by the integration tests
   netcat-openbsd socat python3 python3-grpcio python3-h2 python3-prometheus-client python3-yaml prometheus procps curl
   openssl  # test certificates for the control plane TLS tests
+  chromium chromium-driver python3-selenium  # the status page in a real browser (label browser)
 )
 missing=()
 for p in "${packages[@]}"; do

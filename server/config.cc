@@ -68,6 +68,7 @@ struct RawValues {
   std::string listen, control_listen, metrics_listen, loops, accept_mode, max_connections,
       idle_timeout, max_output_buffer, drain_timeout, log_level, greeting;
   std::string log_format;
+  std::string http_listen;
   // Control plane security: file paths, read by the control plane when it starts.
   std::string control_token_file, control_viewer_token_file, control_tls_cert, control_tls_key,
       control_tls_client_ca;
@@ -90,6 +91,11 @@ std::optional<std::string> convert(const RawValues& raw, Config& c) {
   if (auto e = parse_address("listen", raw.listen, c.listen)) return e;
   if (auto e = parse_address("control-listen", raw.control_listen, c.control_listen)) return e;
   if (auto e = parse_address("metrics-listen", raw.metrics_listen, c.metrics_listen)) return e;
+  if (raw.http_listen != "off") {
+    reactor::SocketAddress http;
+    if (auto e = parse_address("http-listen", raw.http_listen, http)) return e;
+    c.http_listen = http;
+  }
 
   auto integer = [](const std::string& text, std::uint64_t lo, std::uint64_t hi,
                     std::uint64_t& out) {
@@ -160,6 +166,7 @@ ConfigResult parse_config(int argc, const char* const* argv) {
                 defaults.control_tls_key,
                 defaults.control_tls_client_ca};
   raw.log_format = to_string(defaults.log_format);
+  raw.http_listen = "off";
 
   CLI::App app{"reactord: greets every TCP client and echoes what it sends.\n"
                "Every option can also be set through REACTORD_<OPTION> (e.g. REACTORD_LISTEN)."};
@@ -170,6 +177,8 @@ ConfigResult parse_config(int argc, const char* const* argv) {
   add("listen", raw.listen, "Echo service address, host:port or [v6]:port (port 0: any)");
   add("control-listen", raw.control_listen, "gRPC control plane address");
   add("metrics-listen", raw.metrics_listen, "Prometheus metrics address");
+  add("http-listen", raw.http_listen,
+      "Live status page address (off, or host:port; beyond loopback it needs a control token)");
   add("loops", raw.loops, "Event loops (threads), 1..256");
   add("accept-mode", raw.accept_mode,
       "With --loops > 1: reuseport (one SO_REUSEPORT listener per loop) or single (loop 0 accepts)");

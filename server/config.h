@@ -41,6 +41,8 @@ struct Config {
   // metrics exporter (other components).
   reactor::SocketAddress control_listen = *reactor::SocketAddress::parse("127.0.0.1:50051");
   reactor::SocketAddress metrics_listen = *reactor::SocketAddress::parse("127.0.0.1:9464");
+  // --http-listen: the live status page (server/status/); nullopt ("off", the default) = none.
+  std::optional<reactor::SocketAddress> http_listen;
   // --loops: event loops, one thread and one EventBase each (1..256).
   unsigned loops = 1;
   // --accept-mode: see AcceptMode (only matters when loops > 1).

@@ -12,6 +12,7 @@
 #include "server/metrics/control_metrics.h"
 #include "server/metrics/metrics_component.h"
 #include "server/server.h"
+#include "server/status/status_page.h"
 #include "server/systemd_notify.h"
 
 namespace {
@@ -56,7 +57,16 @@ int main(int argc, char** argv) {
   server.add_component(std::make_unique<reactord::metrics::MetricsComponent>(control_metrics));
   auto control_options = reactord::control::ControlOptions::from(config);
   control_options.metrics = control_metrics;
-  server.add_component(std::make_unique<reactord::control::ControlPlane>(control_options));
+  auto control = std::make_unique<reactord::control::ControlPlane>(control_options);
+  auto* control_plane = control.get();
+  server.add_component(std::move(control));
+  // The status page reads through the control plane (added after it, so started after it).
+  reactord::status::StatusPageOptions status_options;
+  status_options.listen = config.http_listen;
+  status_options.token_file = config.control_token_file;
+  status_options.viewer_token_file = config.control_viewer_token_file;
+  status_options.channel = [control_plane] { return control_plane->in_process_channel(); };
+  server.add_component(std::make_unique<reactord::status::StatusPage>(std::move(status_options)));
   // Last: READY=1 once everything above serves.
   server.add_component(std::make_unique<reactord::SystemdNotify>());
   try {

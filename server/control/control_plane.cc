@@ -202,6 +202,11 @@ void ControlPlane::stop() {
   impl_->grpc_server.reset();
 }
 
+std::shared_ptr<grpc::Channel> ControlPlane::in_process_channel() const {
+  if (!impl_->grpc_server) throw std::logic_error("control plane: in_process_channel() before start()");
+  return impl_->grpc_server->InProcessChannel(grpc::ChannelArguments());
+}
+
 std::uint16_t ControlPlane::port() const { return static_cast<std::uint16_t>(impl_->port); }
 
 }  // namespace reactord::control

@@ -18,6 +18,10 @@
 #include "server/control/grpc_limits.h"
 #include "server/control/watch_budget.h"
 
+namespace grpc {
+class Channel;
+}
+
 namespace reactord {
 struct Config;
 namespace metrics {
@@ -62,6 +66,10 @@ class ControlPlane final : public Component {
 
   // The bound port (after start; resolves port 0). Any thread.
   std::uint16_t port() const;
+
+  // A channel to this control plane that skips the network (the status page's): calls go
+  // through the same services, token checks and metrics. After start(). Any thread.
+  std::shared_ptr<grpc::Channel> in_process_channel() const;
 
  private:
   struct Impl;
