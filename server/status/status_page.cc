@@ -37,7 +37,22 @@ void send(mg_connection* conn, int status, std::string_view type, std::string_vi
   if (!head) mg_write(conn, body.data(), body.size());
 }
 
-class AssetHandler final : public CivetHandler {
+// The page is read-only: any other method on any path is answered 405.
+class ReadOnly : public CivetHandler {
+ public:
+  bool handlePost(CivetServer*, mg_connection* conn) override { return refuse(conn); }
+  bool handlePut(CivetServer*, mg_connection* conn) override { return refuse(conn); }
+  bool handleDelete(CivetServer*, mg_connection* conn) override { return refuse(conn); }
+  bool handlePatch(CivetServer*, mg_connection* conn) override { return refuse(conn); }
+
+ private:
+  static bool refuse(mg_connection* conn) {
+    send(conn, 405, "text/plain; charset=utf-8", "the status page is read-only\n", false);
+    return true;
+  }
+};
+
+class AssetHandler final : public ReadOnly {
  public:
   bool handleGet(CivetServer*, mg_connection* conn) override { return serve(conn, false); }
   bool handleHead(CivetServer*, mg_connection* conn) override { return serve(conn, true); }
@@ -57,7 +72,7 @@ class AssetHandler final : public CivetHandler {
   }
 };
 
-class ApiHandler final : public CivetHandler {
+class ApiHandler final : public ReadOnly {
  public:
   ApiHandler(std::shared_ptr<grpc::Channel> channel, std::string default_authorization,
              bool require_token)

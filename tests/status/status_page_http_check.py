@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """The status page's HTTP side against the real binary (urllib as the client):
   - the page and its assets come from the binary (HTML, JS, CSS with their types), the API
-    answers protobuf JSON, bad parameters get 400 with a JSON error, unknown paths 404;
+    answers protobuf JSON, bad parameters get 400 with a JSON error, unknown paths 404,
+    POST 405 (read-only);
   - beyond loopback reactord refuses to start without a control token;
   - beyond loopback (bound to 0.0.0.0, reached on 127.0.0.1) every API call needs a token:
     none or a wrong one → 401, the viewer token → 200; the static page needs none;
@@ -90,6 +91,13 @@ def main():
         check(status == 404, f"unknown resource: {status}")
         status, _, _ = get(base + "/nothing.html")
         check(status == 404, f"unknown page: {status}")
+        for path in ("/", "/api/info.json"):
+            request = urllib.request.Request(base + path, data=b"x", method="POST")
+            try:
+                urllib.request.urlopen(request, timeout=10)
+                check(False, f"POST {path} succeeded")
+            except urllib.error.HTTPError as e:
+                check(e.code == 405, f"POST {path}: {e.code}, not 405")
     finally:
         r.stop()
 
