@@ -13,6 +13,7 @@
 #include "channel.h"
 #include "client/cli_common.h"
 #include "commands.h"
+#include "fleet.h"
 #include "units/units.h"
 
 namespace {
@@ -93,7 +94,9 @@ int main(int argc, char** argv) {
   conn.token_file = env_or("REACTORCTL_TOKEN_FILE", "");
   bool json = false;
   std::string timeout = "10s";
-  app.add_option("--target", conn.target, "Control address HOST:PORT (env REACTORCTL_TARGET)")
+  app.add_option("--target", conn.target,
+                 "Control address HOST:PORT; several (a,b,c) or a name with many addresses: the "
+                 "fleet view, answers merged with a TARGET column (env REACTORCTL_TARGET)")
       ->capture_default_str();
   app.add_option("--token-file", conn.token_file, "Bearer token file (env REACTORCTL_TOKEN_FILE)");
   app.add_option("--tls-ca", conn.tls_ca, "CA certificate: use TLS and check the server");
@@ -226,20 +229,16 @@ int main(int argc, char** argv) {
   }
   conn.timeout = std::max(std::chrono::milliseconds(1),
                           std::chrono::duration_cast<std::chrono::milliseconds>(*t));
-  std::unique_ptr<reactorctl::Connection> c;
-  try {
-    c = std::make_unique<reactorctl::Connection>(conn);
-  } catch (const std::exception& e) {  // unreadable token / TLS files: the flags are wrong
-    std::cerr << "reactorctl: " << e.what() << "\n";
-    return reactorctl::kExitUsage;
-  }
-  try {
+  // One command against one connection; the fleet view runs it once per target.
+  auto dispatch = [&](const reactorctl::Connection& connection, const reactorctl::Output& o) -> int {
+    const reactorctl::Connection* c = &connection;
+    const reactorctl::Output& out = o;
     if (*info) return reactorctl::cmd_info(*c, out);
     if (*conns) {
       if (watch_opt->count() > 0) {
         auto interval = reactord::units::parse_duration(watch_interval.empty() ? "2s" : watch_interval);
         if (!interval || interval->count() <= 0) {
-          std::cerr << "reactorctl: invalid --watch '" << watch_interval << "': must be more than 0\n";
+          *o.err << "reactorctl: invalid --watch '" << watch_interval << "': must be more than 0\n";
           return reactorctl::kExitUsage;
         }
         return reactorctl::cmd_conns_watch(*c, out, conns_filter, conns_start, conns_page,
@@ -258,6 +257,50 @@ int main(int argc, char** argv) {
     if (*exit_cmd) return reactorctl::cmd_exit(*c, out, exit_loop, exit_delay);
     if (*break_cmd) return reactorctl::cmd_break(*c, out, break_loop);
     if (*health) return reactorctl::cmd_health(*c, out, health_service);
+    return reactorctl::kExitUsage;
+  };
+
+  std::vector<std::string> targets;
+  try {
+    targets = reactorctl::expand_targets(conn.target);
+  } catch (const std::exception& e) {
+    std::cerr << "reactorctl: " << e.what() << "\n";
+    return reactorctl::kExitUsage;
+  }
+  if (targets.size() > 1) {  // the fleet view (fleet.h)
+    if (*conns && watch_opt->count() > 0) {
+      std::cerr << "reactorctl: conns --watch redraws one server's screen; with several targets "
+                   "use `reactorctl watch`\n";
+      return reactorctl::kExitUsage;
+    }
+    const auto shape = *watch ? reactorctl::FleetShape::kStream
+                       : (*conns || *events || *stats) ? reactorctl::FleetShape::kTable
+                                                        : reactorctl::FleetShape::kLines;
+    return reactorctl::run_fleet(
+        targets, shape, json,
+        [&](const std::string& target, std::ostream& o, std::ostream& e) {
+          reactorctl::ConnectOptions one = conn;
+          one.target = target;
+          try {
+            reactorctl::Connection connection(one);
+            return dispatch(connection, reactorctl::Output{json, &o, &e});
+          } catch (const std::exception& ex) {
+            e << "reactorctl: " << ex.what() << "\n";
+            return reactorctl::kExitRpcError;
+          }
+        },
+        std::cout, std::cerr);
+  }
+
+  std::unique_ptr<reactorctl::Connection> c;
+  try {
+    c = std::make_unique<reactorctl::Connection>(conn);
+  } catch (const std::exception& e) {  // unreadable token / TLS files: the flags are wrong
+    std::cerr << "reactorctl: " << e.what() << "\n";
+    return reactorctl::kExitUsage;
+  }
+  try {
+    return dispatch(*c, out);
   } catch (const std::exception& e) {
     std::cerr << "reactorctl: " << e.what() << "\n";
     return reactorctl::kExitRpcError;
