@@ -48,6 +48,13 @@ class ConnectionRegistry {
       if (it->second && !f(*it->second)) return;
     }
   }
+  // The highest id open now, 0 if none. Loop thread only.
+  std::uint64_t last_id() const {
+    for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+      if (it->second) return it->first;
+    }
+    return 0;
+  }
   // Ids of every connection (ascending). Loop thread only.
   std::vector<std::uint64_t> ids() const;
   // Sum of input / output bytes buffered by every connection. Loop thread only.

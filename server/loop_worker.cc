@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <optional>
 #include <cstring>
 #include <system_error>
 
@@ -214,8 +216,42 @@ void LoopWorker::notify_opened(const Connection& connection) {
 }
 
 void LoopWorker::add_observer(std::uint64_t observer_id, std::shared_ptr<ConnectionObserver> observer) {
-  observer->on_attached(index_, registry_.snapshot());
+  // Connections opened from now on are reported as opened; the listing stops at today's last.
+  const std::uint64_t last = registry_.last_id();
   observers_.emplace_back(observer_id, std::move(observer));
+  list_existing(observer_id, 0, last);
+}
+
+void LoopWorker::list_existing(std::uint64_t observer_id, std::uint64_t from, std::uint64_t last) {
+  auto it = std::find_if(observers_.begin(), observers_.end(),
+                         [&](const auto& entry) { return entry.first == observer_id; });
+  if (it == observers_.end()) return;  // removed meanwhile
+  if (!it->second->ready_for_listing()) {
+    base_->once(-1, 0, std::chrono::milliseconds(10),
+                [this, observer_id, from, last](int, reactor::EventFlags) {
+                  list_existing(observer_id, from, last);
+                });
+    return;
+  }
+  std::vector<ConnectionRecord> slice;
+  std::optional<std::uint64_t> next;
+  registry_.for_each_from(from, [&](const Connection& c) {
+    if (c.id() > last) return false;
+    if (slice.size() == kListingSlice) {
+      next = c.id();
+      return false;
+    }
+    slice.push_back(c.record());
+    return true;
+  });
+  if (!next) {
+    it->second->on_attached(index_, slice);
+    return;
+  }
+  it->second->on_existing(index_, slice);
+  // The rest in a later iteration: post() from the loop's own thread runs after this one's
+  // I/O callbacks.
+  post([this, observer_id, from = *next, last] { list_existing(observer_id, from, last); });
 }
 
 void LoopWorker::remove_observer(std::uint64_t observer_id) {

@@ -77,10 +77,14 @@ class LoopWorker {
   // this loop. Loop thread only.
   bool close_connection(std::uint64_t id, CloseReason reason, bool graceful = true);
 
-  // Observers of this loop's connections (see ConnectionObserver). add: the observer first
-  // gets on_attached() with the current connections, then every change. Loop thread only
+  // Observers of this loop's connections (see ConnectionObserver). add: the observer gets the
+  // current connections in slices (on_existing…, on_attached), one per loop iteration, and
+  // every change from now on. Loop thread only
   // (Server::add_observer posts these to every loop).
   void add_observer(std::uint64_t observer_id, std::shared_ptr<ConnectionObserver> observer);
+  // Connections listed to a new observer per loop iteration (see ConnectionObserver), and
+  // examined per iteration by the control plane's scans (filters, pages, close selection).
+  static constexpr std::size_t kListingSlice = 1024;
   void remove_observer(std::uint64_t observer_id);
 
   // ---- used by Server and Connection (not by components) ----
@@ -137,6 +141,8 @@ class LoopWorker {
   LoopCounters counters_;
   std::unique_ptr<IdleTracker> idle_;  // destroyed before base_ (destroy_base)
   std::vector<std::pair<std::uint64_t, std::shared_ptr<ConnectionObserver>>> observers_;
+  // Lists the next slice (ids from..last) to observer_id; re-posts itself for the rest.
+  void list_existing(std::uint64_t observer_id, std::uint64_t from, std::uint64_t last);
   std::atomic<bool> running_{false};
   std::atomic<bool> ended_{false};
   bool draining_ = false;

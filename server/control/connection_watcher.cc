@@ -1,6 +1,7 @@
 #include "connection_watcher.h"
 
 #include "loop_snapshots.h"
+#include "server/loop_worker.h"
 
 namespace reactord::control {
 
@@ -79,6 +80,11 @@ void ConnectionWatcher::fail_locked(std::string why, bool total) {
   ready_.notify_all();
 }
 
+void ConnectionWatcher::on_existing(unsigned loop, const std::vector<ConnectionRecord>& some) {
+  (void)loop;
+  for (const auto& record : some) push(Kind::kExisting, record, {});
+}
+
 void ConnectionWatcher::on_attached(unsigned loop, const std::vector<ConnectionRecord>& current) {
   (void)loop;
   for (const auto& record : current) push(Kind::kExisting, record, {});
@@ -89,6 +95,15 @@ void ConnectionWatcher::on_attached(unsigned loop, const std::vector<ConnectionR
     Item item{Kind::kSynced, {}, {}, dropped_pending_, std::chrono::system_clock::now()};
     enqueue_locked(std::move(item));
   }
+}
+
+bool ConnectionWatcher::ready_for_listing() const {
+  std::lock_guard lock(mutex_);
+  if (!failure_.empty()) return true;  // nothing more is queued: let the listing end
+  if (queue_.size() + LoopWorker::kListingSlice > limit_ && !queue_.empty()) return false;
+  if (!budget_ || held_bytes_ == 0) return true;
+  const std::size_t slice_bytes = LoopWorker::kListingSlice * (sizeof(Item) + 16);
+  return held_bytes_ + slice_bytes <= budget_->limits().buffer_bytes;
 }
 
 void ConnectionWatcher::on_opened(const ConnectionRecord& record) {

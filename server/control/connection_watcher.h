@@ -10,9 +10,9 @@
 //     ends the stream with RESOURCE_EXHAUSTED (failure()).
 // A push costs O(1) in the size of the filter (no copy; ids are binary-searched).
 //
-// Registered with Server::add_observer: each loop first calls on_attached with its current
-// connections (queued as "existing"); once every loop expected has done so, a "synced" item
-// marks the end of the initial listing.
+// Registered with Server::add_observer: each loop lists its current connections in slices
+// (on_existing, then on_attached with the last; queued as "existing"); once every loop
+// expected has finished, a "synced" item marks the end of the initial listing.
 #pragma once
 
 #include <chrono>
@@ -50,7 +50,11 @@ class ConnectionWatcher : public ConnectionObserver {
   ~ConnectionWatcher() override;
 
   // ConnectionObserver: loop threads.
+  void on_existing(unsigned loop, const std::vector<ConnectionRecord>& some) override;
   void on_attached(unsigned loop, const std::vector<ConnectionRecord>& current) override;
+  // The listing waits until a whole slice fits the item and byte bounds (or the queue is
+  // empty).
+  bool ready_for_listing() const override;
   void on_opened(const ConnectionRecord& record) override;
   void on_state_changed(const ConnectionRecord& record) override;
   void on_closed(const ConnectionRecord& record) override;

@@ -89,9 +89,8 @@ grpc::Status ControlService::close_connections(grpc::ServerContext* ctx,
   auto deadline = call_deadline(ctx);
 
   // Phase 1: who matches (each loop filters its own connections).
-  auto ids = call_loops<std::vector<std::uint64_t>>(
-      server, std::nullopt, [spec = *filter](LoopWorker& w) { return matching_ids(w, spec); },
-      deadline);
+  auto ids = call_loops_sliced<std::vector<std::uint64_t>>(
+      server, std::nullopt, [spec = *filter] { return MatchScan(spec); }, deadline);
   if (!ids.ok()) return loop_status(ids.error);
   std::map<unsigned, std::vector<std::uint64_t>> by_loop;
   std::vector<std::uint64_t> matched;
@@ -128,26 +127,36 @@ grpc::Status ControlService::close_connections(grpc::ServerContext* ctx,
   reactor::Duration grace = ms(request.deadline_ms() > 0 ? request.deadline_ms() : kDefaultGraceMs);
   std::uint32_t closed = 0;
   for (const auto& [loop, ids] : by_loop) {
-    auto done = call_loops<std::uint32_t>(
-        server, loop,
-        [ids = ids, graceful, grace](LoopWorker& w) {
-          std::uint32_t gone = 0;
-          for (auto id : ids) {
-            if (!w.registry().find(id)) {  // closed meanwhile
-              ++gone;
-              continue;
-            }
-            w.close_connection(id, CloseReason::kAdmin, graceful);
-            if (!w.registry().find(id)) {
-              ++gone;
-            } else if (graceful) {
-              w.base().once(-1, 0, grace, [&w, id](int, reactor::EventFlags) {
-                if (w.registry().find(id)) w.close_connection(id, CloseReason::kAdmin, false);
-              });
-            }
+    // At most kListingSlice closes per loop iteration (each is a shutdown() or close()).
+    struct CloseSlice {
+      std::vector<std::uint64_t> ids;
+      bool graceful;
+      reactor::Duration grace;
+      std::size_t next = 0;
+      std::uint32_t gone = 0;
+      std::optional<std::uint32_t> operator()(LoopWorker& w) {
+        const std::size_t end = std::min(ids.size(), next + LoopWorker::kListingSlice);
+        for (; next < end; ++next) {
+          const std::uint64_t id = ids[next];
+          if (!w.registry().find(id)) {  // closed meanwhile
+            ++gone;
+            continue;
           }
-          return gone;
-        },
+          w.close_connection(id, CloseReason::kAdmin, graceful);
+          if (!w.registry().find(id)) {
+            ++gone;
+          } else if (graceful) {
+            w.base().once(-1, 0, grace, [&w, id](int, reactor::EventFlags) {
+              if (w.registry().find(id)) w.close_connection(id, CloseReason::kAdmin, false);
+            });
+          }
+      }
+        if (next < ids.size()) return std::nullopt;
+        return gone;
+      }
+    };
+    auto done = call_loops_sliced<std::uint32_t>(
+        server, loop, [ids = ids, graceful, grace] { return CloseSlice{ids, graceful, grace}; },
         deadline);
     if (!done.ok()) return loop_status(done.error);
     for (const auto& [l, n] : done.values) closed += n;

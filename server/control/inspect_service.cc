@@ -116,10 +116,12 @@ grpc::Status InspectService::ListConnections(grpc::ServerContext* ctx,
   std::uint64_t start = request->start_id();
   // Each loop filters its own connections and returns at most page + 1 of them, in id order;
   // the merge keeps the first `page` and knows from the extra one whether more remain.
-  auto results = call_loops<std::vector<ConnectionView>>(
+  // In slices: a filter that matches little scans every connection, and the loop serves its
+  // clients between slices.
+  auto results = call_loops_sliced<std::vector<ConnectionView>>(
       plane_.server, only,
-      [start, spec = *filter, limit = std::size_t{page} + 1](LoopWorker& w) {
-        return page_on_loop(w, start, spec, limit);
+      [start, spec = *filter, limit = std::size_t{page} + 1] {
+        return PageScan(start, spec, limit);
       },
       call_deadline(ctx));
   if (!results.ok()) return loop_status(results.error);

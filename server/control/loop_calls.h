@@ -28,25 +28,16 @@ struct LoopResults {
   bool ok() const { return error == LoopCallError::kNone; }
 };
 
-// Runs fn(LoopWorker&) -> T on every running loop (or only on `only`), waits for all results
-// until `deadline`. fn is copied into each posted lambda: capture values, never references to
-// the caller's stack.
-template <typename T, typename Fn>
-LoopResults<T> call_loops(Server& server, std::optional<unsigned> only, Fn fn,
-                          WallDeadline deadline) {
-  struct Pending {
-    unsigned loop;
-    std::future<T> future;
-  };
-  std::vector<Pending> pending;
-  for (unsigned i = 0; i < server.loop_count(); ++i) {
-    if (only && *only != i) continue;
-    LoopWorker& worker = server.loop(i);
-    if (worker.ended()) continue;
-    auto promise = std::make_shared<std::promise<T>>();
-    pending.push_back({i, promise->get_future()});
-    worker.post([promise, fn, &worker]() mutable { promise->set_value(fn(worker)); });
-  }
+template <typename T>
+struct PendingLoopCall {
+  unsigned loop;
+  std::future<T> future;
+};
+
+// Waits for every pending result until `deadline` (see call_loops). Any thread.
+template <typename T>
+LoopResults<T> collect_loop_results(Server& server, std::vector<PendingLoopCall<T>>& pending,
+                                    WallDeadline deadline) {
   LoopResults<T> results;
   for (auto& p : pending) {
     // Wait in slices so that a loop ending after the post (its lambda will never run) is
@@ -70,6 +61,58 @@ LoopResults<T> call_loops(Server& server, std::optional<unsigned> only, Fn fn,
     }
   }
   return results;
+}
+
+// Runs fn(LoopWorker&) -> T on every running loop (or only on `only`), waits for all results
+// until `deadline`. fn is copied into each posted lambda: capture values, never references to
+// the caller's stack.
+template <typename T, typename Fn>
+LoopResults<T> call_loops(Server& server, std::optional<unsigned> only, Fn fn,
+                          WallDeadline deadline) {
+  std::vector<PendingLoopCall<T>> pending;
+  for (unsigned i = 0; i < server.loop_count(); ++i) {
+    if (only && *only != i) continue;
+    LoopWorker& worker = server.loop(i);
+    if (worker.ended()) continue;
+    auto promise = std::make_shared<std::promise<T>>();
+    pending.push_back({i, promise->get_future()});
+    worker.post([promise, fn, &worker]() mutable { promise->set_value(fn(worker)); });
+  }
+  return collect_loop_results(server, pending, deadline);
+}
+
+// Like call_loops, for work that may be long (a scan over every connection): make_step()
+// gives each loop a fresh step, a callable std::optional<T>(LoopWorker&) that does a bounded
+// slice of the work and returns the result when done, or nullopt to be called again in a
+// later iteration of that loop (it re-posts itself). The loop's I/O callbacks run between
+// slices, so an established client's echo never waits behind more than one slice.
+// Any thread (a gRPC handler thread).
+template <typename T, typename MakeStep>
+LoopResults<T> call_loops_sliced(Server& server, std::optional<unsigned> only, MakeStep make_step,
+                                 WallDeadline deadline) {
+  using Step = decltype(make_step());
+  struct Runner {
+    std::shared_ptr<std::promise<T>> promise;
+    std::shared_ptr<Step> step;
+    LoopWorker* worker;
+    void operator()() const {
+      if (auto value = (*step)(*worker)) {
+        promise->set_value(std::move(*value));
+      } else {
+        worker->post(*this);  // from the loop's own thread: runs in its next iteration
+      }
+    }
+  };
+  std::vector<PendingLoopCall<T>> pending;
+  for (unsigned i = 0; i < server.loop_count(); ++i) {
+    if (only && *only != i) continue;
+    LoopWorker& worker = server.loop(i);
+    if (worker.ended()) continue;
+    auto promise = std::make_shared<std::promise<T>>();
+    pending.push_back({i, promise->get_future()});
+    worker.post(Runner{promise, std::make_shared<Step>(make_step()), &worker});
+  }
+  return collect_loop_results(server, pending, deadline);
 }
 
 }  // namespace reactord::control

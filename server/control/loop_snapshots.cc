@@ -37,10 +37,13 @@ ConnectionView view_of(const ConnectionRecord& r) {
 namespace {
 
 // Calls f(connection, view) for each connection with id >= start_id that matches `filter`, in
-// ascending id order, until f returns false. The view has no local address unless the filter
-// needed it to decide.
+// ascending id order, until f returns false or `budget` connections have been examined.
+// Returns the id to continue from when the budget ran out, nullopt when the scan is over. The
+// view has no local address unless the filter needed it to decide.
 template <typename F>
-void for_each_match(LoopWorker& worker, std::uint64_t start_id, const FilterSpec& filter, F&& f) {
+std::optional<std::uint64_t> for_each_match(LoopWorker& worker, std::uint64_t start_id,
+                                            const FilterSpec& filter, std::size_t budget,
+                                            F&& f) {
   const Connection::RecordParts parts{.local_address = filter.local_port != 0,
                                       .created_wall = false};
   const auto now = reactor::Clock::now();
@@ -55,8 +58,14 @@ void for_each_match(LoopWorker& worker, std::uint64_t start_id, const FilterSpec
     start_id = std::max(start_id, filter.ids.front());
     last_id = filter.ids.back();
   }
+  std::optional<std::uint64_t> resume;
+  std::size_t examined = 0;
   worker.registry().for_each_from(start_id, [&](const Connection& conn) {
     if (conn.id() > last_id) return false;
+    if (examined++ == budget) {
+      resume = conn.id();
+      return false;
+    }
     ConnectionView view = view_of(conn.record(parts));
     if (!filter.matches(view, now)) return true;
     view.opened_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -66,30 +75,57 @@ void for_each_match(LoopWorker& worker, std::uint64_t start_id, const FilterSpec
                               .count();
     return f(conn, view);
   });
+  return resume;
 }
 
 }  // namespace
 
 std::vector<ConnectionView> page_on_loop(LoopWorker& worker, std::uint64_t start_id,
                                          const FilterSpec& filter, std::size_t limit) {
-  std::vector<ConnectionView> out;
-  if (limit == 0) return out;
-  out.reserve(std::min(limit, worker.registry().size()));
-  for_each_match(worker, start_id, filter, [&](const Connection& conn, ConnectionView& view) {
-    if (view.local.family() == AF_UNSPEC) view.local = conn.local_address();
-    out.push_back(std::move(view));
-    return out.size() < limit;
-  });
-  return out;
+  PageScan scan(start_id, filter, limit, SIZE_MAX);
+  return *scan(worker);
 }
 
 std::vector<std::uint64_t> matching_ids(LoopWorker& worker, const FilterSpec& filter) {
-  std::vector<std::uint64_t> out;
-  for_each_match(worker, 0, filter, [&](const Connection& conn, const ConnectionView&) {
-    out.push_back(conn.id());
-    return true;
-  });
-  return out;
+  MatchScan scan(filter, SIZE_MAX);
+  return *scan(worker);
+}
+
+PageScan::PageScan(std::uint64_t start_id, FilterSpec filter, std::size_t limit,
+                   std::size_t slice)
+    : next_(start_id), filter_(std::move(filter)), limit_(limit), slice_(slice) {}
+
+std::optional<std::vector<ConnectionView>> PageScan::operator()(LoopWorker& worker) {
+  if (limit_ == 0) return std::move(out_);
+  auto resume = for_each_match(worker, next_, filter_, slice_,
+                               [&](const Connection& conn, ConnectionView& view) {
+                                 if (view.local.family() == AF_UNSPEC) {
+                                   view.local = conn.local_address();
+                                 }
+                                 out_.push_back(std::move(view));
+                                 return out_.size() < limit_;
+                               });
+  if (resume && out_.size() < limit_) {
+    next_ = *resume;
+    return std::nullopt;
+  }
+  return std::move(out_);
+}
+
+MatchScan::MatchScan(FilterSpec filter, std::size_t slice)
+    : filter_(std::move(filter)), slice_(slice) {}
+
+std::optional<std::vector<std::uint64_t>> MatchScan::operator()(LoopWorker& worker) {
+  auto resume = for_each_match(worker, next_, filter_, slice_,
+                               [&](const Connection& conn, const ConnectionView&) {
+                                 out_.push_back(conn.id());
+                                 return true;
+                               });
+  if (resume) {
+    next_ = *resume;
+    return std::nullopt;
+  }
+  return std::move(out_);
 }
 
 std::optional<ConnectionView> detailed_view(LoopWorker& worker, std::uint64_t id) {

@@ -28,6 +28,36 @@ std::vector<ConnectionView> page_on_loop(LoopWorker& worker, std::uint64_t start
 // Ids of every connection that matches `filter`, ascending (CloseConnections, Drain's idle
 // sweep): no local address unless the filter needs it.
 std::vector<std::uint64_t> matching_ids(LoopWorker& worker, const FilterSpec& filter);
+// The same two scans in slices (for call_loops_sliced): each call examines at most `slice`
+// connections and returns the result once the scan is over, nullopt to be called again in a
+// later loop iteration (it resumes at the next id; connections opened or closed meanwhile are
+// seen or not, as with any live scan).
+class PageScan {
+ public:
+  PageScan(std::uint64_t start_id, FilterSpec filter, std::size_t limit,
+           std::size_t slice = LoopWorker::kListingSlice);
+  std::optional<std::vector<ConnectionView>> operator()(LoopWorker& worker);
+
+ private:
+  std::uint64_t next_;
+  FilterSpec filter_;
+  std::size_t limit_;
+  std::size_t slice_;
+  std::vector<ConnectionView> out_;
+};
+
+class MatchScan {
+ public:
+  explicit MatchScan(FilterSpec filter, std::size_t slice = LoopWorker::kListingSlice);
+  std::optional<std::vector<std::uint64_t>> operator()(LoopWorker& worker);
+
+ private:
+  std::uint64_t next_ = 0;
+  FilterSpec filter_;
+  std::size_t slice_;
+  std::vector<std::uint64_t> out_;
+};
+
 // One connection with buffers, watermarks, TCP_INFO and its reactor events; nullopt if the id
 // is not on this loop.
 std::optional<ConnectionView> detailed_view(LoopWorker& worker, std::uint64_t id);
