@@ -41,7 +41,7 @@ inline CLI::Validator whole_number(std::uint64_t max = UINT64_MAX) {
         }
         return {};
       },
-      "UINT", "UINT");
+      "", "UINT");
 }
 
 // Parses argv. --help and --version print to stdout and give 0; every other error prints

@@ -100,6 +100,7 @@ int main(int argc, char** argv) {
   long pid = 0;
 
   CLI::App app{"reactor-bench: echo load generator (checks every byte)"};
+  app.set_version_flag("--version", std::string("reactor-bench ") + REACTORD_VERSION);
   app.add_option("address", target_text, "host:port of the echo server")->required();
   app.add_option("-c,--connections", connections, "Connections")->capture_default_str()->check(CLI::Range(1, 100000));
   app.add_option("-d,--depth", depth, "Messages in flight per connection")->capture_default_str()->check(CLI::Range(1, 4096));

@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
   std::string send_text;
   std::string timeout_text = "0";
   CLI::App app{"reactor-client: talk to reactord (or any line echo server) over TCP"};
+  app.set_version_flag("--version", std::string("reactor-client ") + REACTORD_VERSION);
   app.add_option("address", target, "host:port (names are resolved)")->capture_default_str();
   auto* send_opt = app.add_option("--send", send_text, "Send one line, print what comes back, exit");
   app.add_option("--timeout", timeout_text, "Give up after this long (e.g. 5s; 0 = never; --send: 10s)")

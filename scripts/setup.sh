@@ -7,6 +7,7 @@ packages=(
   cmake g++ ninja-build pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   prometheus-cpp-dev libcivetweb-dev libcli11-dev libspdlog-dev libsystemd-dev
+  help2man man-db  # man pages generated at build time (cli_docs/); man renders them in a test
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libevent-dev
   # real peers used by the integration tests

@@ -108,6 +108,9 @@ TEST(CliUsage, ReactorctlVersionAndHelpWithExamplesAndExitCodes) {
         << cmd << " --help should show an example:\n" << sub.out;
   }
   for (const char* bin : {REACTOR_CLIENT_BIN, REACTOR_BENCH_BIN}) {
+    auto v = run_command({bin, "--version"});
+    EXPECT_EQ(v.exit_code, 0) << bin;
+    EXPECT_NE(v.out.find(" 0."), std::string::npos) << bin << ": " << v.out;
     auto h = run_command({bin, "--help"});
     EXPECT_EQ(h.exit_code, 0) << bin;
     EXPECT_NE(h.out.find("Examples:"), std::string::npos) << h.out;
