@@ -7,8 +7,11 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdlib>
-#include <limits>
 #include <iostream>
+#include <limits>
+#include <optional>
+#include <type_traits>
+#include <vector>
 
 #include "channel.h"
 #include "client/cli_common.h"
@@ -25,29 +28,27 @@ const char* env_or(const char* name, const char* fallback) {
   return v && *v ? v : fallback;
 }
 
+// The unsigned type inside an option's variable: T, std::optional<T>, std::vector<T>.
+template <typename Value>
+struct Element {
+  using type = Value;
+};
 template <typename T>
-std::uint64_t max_of() {
-  return static_cast<std::uint64_t>(std::numeric_limits<T>::max());
-}
+struct Element<std::optional<T>> {
+  using type = T;
+};
+template <typename T>
+struct Element<std::vector<T>> {
+  using type = T;
+};
 
-// Unsigned options refuse "-1" and garbage (CLI11 alone wraps negatives around).
-CLI::Option* whole(CLI::App* cmd, const std::string& name, std::uint64_t& v, const std::string& help) {
-  return cmd->add_option(name, v, help)->check(cli::whole_number(max_of<std::uint64_t>()));
-}
-CLI::Option* whole(CLI::App* cmd, const std::string& name, std::uint32_t& v, const std::string& help) {
-  return cmd->add_option(name, v, help)->check(cli::whole_number(max_of<std::uint32_t>()));
-}
-CLI::Option* whole(CLI::App* cmd, const std::string& name, std::optional<std::uint32_t>& v,
-                   const std::string& help) {
-  return cmd->add_option(name, v, help)->check(cli::whole_number(max_of<std::uint32_t>()));
-}
-CLI::Option* whole(CLI::App* cmd, const std::string& name, std::optional<std::uint64_t>& v,
-                   const std::string& help) {
-  return cmd->add_option(name, v, help)->check(cli::whole_number(max_of<std::uint64_t>()));
-}
-CLI::Option* whole(CLI::App* cmd, const std::string& name, std::vector<std::uint64_t>& v,
-                   const std::string& help) {
-  return cmd->add_option(name, v, help)->check(cli::whole_number(max_of<std::uint64_t>()));
+// Unsigned options refuse "-1" and garbage (CLI11 alone wraps negatives around) and values
+// beyond the type.
+template <typename Value>
+CLI::Option* whole(CLI::App* cmd, const std::string& name, Value& v, const std::string& help) {
+  using T = typename Element<Value>::type;
+  static_assert(std::is_unsigned_v<T>);
+  return cmd->add_option(name, v, help)->check(cli::whole_number(std::numeric_limits<T>::max()));
 }
 
 void add_filter_flags(CLI::App* cmd, reactorctl::FilterArgs& f, bool with_ids) {
