@@ -189,6 +189,8 @@ TEST_F(ReactorctlConns, WatchFromAnIdShowsAClientComeAndGo) {
 
 // Bounded work: one ListConnections call per refresh (never every page), and -n ends it.
 TEST_F(ReactorctlConns, WatchCallsOncePerRefreshAndStopsAfterN) {
+  // The series exists once a first call was answered (each TEST may run in its own process).
+  ASSERT_EQ(d_->ctl({"conns", "--max", "1"}).exit_code, 0);
   auto before = list_calls(*d_);
   ASSERT_TRUE(before) << "no ListConnections series in /metrics";
   auto r = d_->ctl({"conns", "--watch", "50ms", "-n", "3", "--page-size", "7"});
