@@ -67,11 +67,10 @@ std::string env_name(const std::string& flag) {
 struct RawValues {
   std::string listen, control_listen, metrics_listen, loops, accept_mode, max_connections,
       idle_timeout, max_output_buffer, drain_timeout, log_level, greeting;
-  std::string log_format;
-  std::string http_listen;
   // Control plane security: file paths, read by the control plane when it starts.
   std::string control_token_file, control_viewer_token_file, control_tls_cert, control_tls_key,
       control_tls_client_ca;
+  std::string log_format, http_listen;
 };
 
 std::optional<std::string> parse_address(const std::string& flag, const std::string& text,
@@ -164,9 +163,9 @@ ConfigResult parse_config(int argc, const char* const* argv) {
                 defaults.control_viewer_token_file,
                 defaults.control_tls_cert,
                 defaults.control_tls_key,
-                defaults.control_tls_client_ca};
-  raw.log_format = to_string(defaults.log_format);
-  raw.http_listen = "off";
+                defaults.control_tls_client_ca,
+                to_string(defaults.log_format),
+                "off"};  // --http-listen: no status page unless asked for
 
   CLI::App app{"reactord: greets every TCP client and echoes what it sends.\n"
                "Every option can also be set through REACTORD_<OPTION> (e.g. REACTORD_LISTEN)."};
