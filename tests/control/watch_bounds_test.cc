@@ -210,6 +210,30 @@ TEST(WatchBounds, StuckWatchersGiveTheirThreadsBackAndHealthAnswers) {
   for (auto& w : unread) w->finish();
 }
 
+// A client that never reads fills its transport window first: the handler then (usually)
+// sits in Write() and never sees the failure. Housekeeping cancels that call after 1 s, which frees
+// the handler's thread and the watcher's slot.
+TEST(WatchBounds, AHandlerStuckWritingToANonReadingClientIsCancelled) {
+  control::WatchLimits limits;  // the default 1 MiB: the window fills before the queue does
+  Bounded b(limits);
+  UnreadWatch unread(b.r->control_target(), control::kMaxWatchQueueItems);
+  ASSERT_TRUE(eventually([&] { return b.watch().open.load() == 1; }));
+  ASSERT_TRUE(eventually(
+      [&] {
+        churn(b.r->data_port(), 100);
+        return b.watch().dropped_slow.load() == 1;
+      },
+      60000ms));
+  EXPECT_TRUE(eventually([&] { return b.watch().open.load() == 0; }, 10000ms));
+  auto status = unread.finish();
+  // CANCELLED when the handler was stuck in Write() (most runs here); RESOURCE_EXHAUSTED when
+  // the failure came while it was between writes.
+  EXPECT_TRUE(status.error_code() == grpc::StatusCode::CANCELLED ||
+              status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << status.error_code() << " " << status.error_message();
+  EXPECT_TRUE(healthy(*b.r));
+}
+
 TEST(WatchBounds, AReadingWatcherSeesEveryEventWithinItsBounds) {
   control::WatchLimits limits;
   limits.buffer_bytes = 256 * 1024;
