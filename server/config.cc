@@ -71,6 +71,7 @@ struct RawValues {
   std::string control_token_file, control_viewer_token_file, control_tls_cert, control_tls_key,
       control_tls_client_ca;
   std::string log_format, http_listen;
+  std::string fd_reserve;
 };
 
 std::optional<std::string> parse_address(const std::string& flag, const std::string& text,
@@ -123,6 +124,9 @@ std::optional<std::string> convert(const RawValues& raw, Config& c) {
   if (!size) return units::flag_error("--max-output-buffer", raw.max_output_buffer, size.error);
   if (*size < 1024) return units::flag_error("--max-output-buffer", raw.max_output_buffer, "at least 1KiB");
   c.max_output_buffer = static_cast<std::size_t>(*size);
+  if (!integer(raw.fd_reserve, 0, 1'000'000, n))
+    return "invalid --fd-reserve '" + raw.fd_reserve + "': expected an integer from 0 to 1000000";
+  c.fd_reserve = n;
 
   static constexpr LogLevel kLevels[] = {LogLevel::kTrace, LogLevel::kDebug, LogLevel::kInfo,
                                          LogLevel::kWarn, LogLevel::kError, LogLevel::kCritical,
@@ -165,7 +169,8 @@ ConfigResult parse_config(int argc, const char* const* argv) {
                 defaults.control_tls_key,
                 defaults.control_tls_client_ca,
                 to_string(defaults.log_format),
-                "off"};  // --http-listen: no status page unless asked for
+                "off",  // --http-listen: no status page unless asked for
+                std::to_string(defaults.fd_reserve)};
 
   CLI::App app{"reactord: greets every TCP client and echoes what it sends.\n"
                "Every option can also be set through REACTORD_<OPTION> (e.g. REACTORD_LISTEN)."};
@@ -185,6 +190,9 @@ ConfigResult parse_config(int argc, const char* const* argv) {
   add("idle-timeout", raw.idle_timeout, "Close clients idle this long (1s, 500ms, 2m; 0 = never)");
   add("max-output-buffer", raw.max_output_buffer,
       "Per-connection output limit; reading pauses at it (bytes, 64KiB, 1MiB)");
+  add("fd-reserve", raw.fd_reserve,
+      "File descriptors kept free for the control plane and metrics; data clients are refused "
+      "first");
   add("drain-timeout", raw.drain_timeout, "On SIGTERM, time clients get to leave before being closed");
   add("log-level", raw.log_level, "trace, debug, info, warn, error, critical or off");
   add("log-format", raw.log_format,

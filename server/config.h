@@ -59,6 +59,10 @@ struct Config {
   // --drain-timeout: on SIGTERM (or a drain request) clients get this long to leave before
   // the rest are closed gracefully.
   reactor::Duration drain_timeout = std::chrono::seconds(30);
+  // --fd-reserve: file descriptors kept free for the control plane and metrics. Data
+  // connections are refused (reason fd_reserve) before they would take them; at most half of
+  // the fds left at start.
+  std::size_t fd_reserve = 64;
   // --log-level.
   LogLevel log_level = LogLevel::kInfo;
   // --log-format.

@@ -1,7 +1,12 @@
 #include "server/connection.h"
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <new>
 
 #include "reactor/event_base.h"
 #include "server/config.h"
@@ -10,8 +15,18 @@
 namespace reactord {
 
 namespace {
-// How long a graceful close may wait for the output to flush and the peer to answer the FIN.
-constexpr reactor::Duration kCloseGrace = std::chrono::seconds(2);
+
+// A graceful close without the operator's deadline ends when nothing moved either way for
+// --idle-timeout; with the idle timeout off, for this long.
+constexpr reactor::Duration kCloseStallWithoutIdleTimeout = std::chrono::seconds(60);
+
+// Bytes the kernel still holds for the peer (unsent or unacknowledged); -1 if it cannot say.
+int kernel_send_queue(int fd) {
+  int queued = 0;
+  if (fd < 0 || ::ioctl(fd, SIOCOUTQ, &queued) != 0) return -1;
+  return queued;
+}
+
 }  // namespace
 
 Connection::Connection(LoopWorker& loop, std::uint64_t id, reactor::UniqueFd fd,
@@ -49,6 +64,15 @@ void Connection::set_callbacks(bool with_write) {
 }
 
 void Connection::on_read(reactor::BufferEvent&) {
+  try {
+    echo();
+  } catch (const std::bad_alloc&) {
+    // Out of memory while echoing (an event or a block): this client pays, not the loop.
+    close(CloseReason::kNoMemory, /*graceful=*/false);
+  }
+}
+
+void Connection::echo() {
   reactor::Buffer& input = bev_.input();
   const std::size_t n = input.length();
   if (n == 0) return;
@@ -86,23 +110,39 @@ void Connection::on_event(reactor::BufferEvent&, reactor::BevFlags what, int err
   if (what & reactor::kBevEof) {
     close(CloseReason::kPeerEof, /*graceful=*/true);  // send what is still owed, then FIN
   } else if (what & reactor::kBevError) {
-    last_error_ = error;
-    close(CloseReason::kError, /*graceful=*/false);
+    last_error_ = static_cast<std::int16_t>(error);
+    // ENOMEM: a buffer for this client could not be allocated (see Buffer::read_from).
+    close(error == ENOMEM ? CloseReason::kNoMemory : CloseReason::kError, /*graceful=*/false);
   }
 }
 
 void Connection::on_idle() {
   if (closing_) return;
-  // Output that made progress since the last touch means the client is still reading a long
-  // echo: not idle. (The echo sent by the read that touched it carries the same time.)
-  if (bev_.last_write_at() > idle_since) {
+  // Progress either way is activity. Output sent since the last touch means the client is
+  // still reading a long echo (the echo sent by the read that touched it carries the same
+  // time); so do acknowledgements of what the kernel still held for it — a long echo can
+  // sit in the socket buffers (megabytes on loopback) with no send of ours for seconds.
+  // One ioctl per expiry, none per byte. A backlog seen for the first time earns one more
+  // period (no baseline yet); after that only acknowledged bytes do.
+  bool acked_more = false;
+  if (const int queued = kernel_send_queue(bev_.fd()); queued >= 0) {
+    const auto acked = static_cast<std::uint32_t>(bev_.bytes_written() -
+                                                  static_cast<std::uint64_t>(queued));
+    const bool moved = acked != acked_at_idle_check_;
+    acked_more = queued > 0 ? (!kernel_backlog_at_idle_check_ || moved)
+                            : (kernel_backlog_at_idle_check_ && moved);
+    acked_at_idle_check_ = acked;
+    kernel_backlog_at_idle_check_ = queued > 0;
+  }
+  if (bev_.last_write_at() > idle_since || acked_more) {
     loop_.idle()->touch(*this);
     return;
   }
   close(CloseReason::kIdleTimeout, /*graceful=*/true);
 }
 
-void Connection::close(CloseReason reason, bool graceful) {
+void Connection::close(CloseReason reason, bool graceful,
+                       std::optional<reactor::Duration> deadline) {
   if (finished_) return;
   if (closing_) {
     if (!graceful) {  // upgrade a slow graceful close to a reset
@@ -116,7 +156,14 @@ void Connection::close(CloseReason reason, bool graceful) {
   if (idle_linked()) loop_.idle()->remove(*this);
   set_state(ConnectionState::kClosing);
   if (graceful && !bev_.closed()) {
-    bev_.close_gracefully(kCloseGrace, [this](bool) { finish(close_reason_); });
+    auto done = [this](bool) { finish(close_reason_); };
+    if (deadline) {
+      bev_.close_gracefully(*deadline, std::move(done));
+    } else {
+      const reactor::Duration idle = loop_.config().idle_timeout;
+      bev_.close_gracefully_unless_stalled(
+          idle.count() > 0 ? idle : kCloseStallWithoutIdleTimeout, std::move(done));
+    }
   } else {
     if (!bev_.closed()) bev_.close_abortively();
     finish(reason);

@@ -43,11 +43,15 @@ class Connection : public IdleTracker::Hook, private reactor::BufferEventHandler
   // refuses the fd. Loop thread only.
   void start();
 
-  // Closes: graceful = flush the output, FIN, wait for the peer's EOF up to `grace`;
-  // otherwise a reset. The LoopWorker hears on_connection_closed(reason) once the socket is
-  // gone (possibly later). A second call only upgrades a graceful close to an abortive one.
-  // Loop thread only.
-  void close(CloseReason reason, bool graceful);
+  // Closes: graceful = deliver every queued byte, FIN, wait for the peer's EOF; otherwise a
+  // reset. A graceful close ends in a reset only at its deadline, and only if output was
+  // still queued then: `deadline` when given (the operator's), else when nothing moved either
+  // way for the stall bound (--idle-timeout, or kCloseStallWithoutIdleTimeout when that is
+  // off) — a slow reader that keeps reading is never cut off. The LoopWorker hears
+  // on_connection_closed(reason) once the socket is gone (possibly later). A second call
+  // only upgrades a graceful close to an abortive one. Loop thread only.
+  void close(CloseReason reason, bool graceful,
+             std::optional<reactor::Duration> deadline = std::nullopt);
   // Shutdown, after the loop ended: marks it closed (reason shutdown) and tells the loop;
   // the socket closes when the object is destroyed (FIN if nothing is left to send). Loop
   // thread only.
@@ -87,6 +91,7 @@ class Connection : public IdleTracker::Hook, private reactor::BufferEventHandler
   void on_read(reactor::BufferEvent&) override;
   void on_write(reactor::BufferEvent&) override;
   void on_event(reactor::BufferEvent&, reactor::BevFlags what, int error) override;
+  void echo();  // on_read's body: input to output, backpressure
   void finish(CloseReason reason);
   void set_state(ConnectionState state);
   void account_written();  // adds the bytes written since last time to the loop's bytes_out
@@ -98,10 +103,15 @@ class Connection : public IdleTracker::Hook, private reactor::BufferEventHandler
   sockaddr_in6 peer_{};                      // compact peer (v4 stored as sockaddr_in inside)
   ConnectionState state_ = ConnectionState::kOpen;
   CloseReason close_reason_ = CloseReason::kShutdown;
-  bool reading_paused_ = false;
-  bool closing_ = false;
-  bool finished_ = false;
-  int last_error_ = 0;  // errno of a kBevError, for the close log line
+  bool reading_paused_ : 1 = false;
+  bool closing_ : 1 = false;
+  bool finished_ : 1 = false;
+  // The kernel's send queue held bytes at the last idle check, and how many bytes the peer had
+  // acknowledged then (low 32 bits): that queue may hold a long echo the client is still
+  // reading, with no send of ours for seconds.
+  bool kernel_backlog_at_idle_check_ : 1 = false;
+  std::uint32_t acked_at_idle_check_ = 0;
+  std::int16_t last_error_ = 0;  // errno of a kBevError, for the close log line
 };
 
 }  // namespace reactord

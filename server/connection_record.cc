@@ -19,6 +19,7 @@ const char* to_string(CloseReason reason) {
     case CloseReason::kAdmin: return "admin";
     case CloseReason::kDrain: return "drain";
     case CloseReason::kShutdown: return "shutdown";
+    case CloseReason::kNoMemory: return "no_memory";
   }
   return "?";
 }
@@ -28,6 +29,7 @@ const char* to_string(RejectReason reason) {
     case RejectReason::kMaxConnections: return "max_connections";
     case RejectReason::kDraining: return "draining";
     case RejectReason::kSetupError: return "setup_error";
+    case RejectReason::kFdReserve: return "fd_reserve";
   }
   return "?";
 }

@@ -27,16 +27,18 @@ enum class CloseReason : std::uint8_t {
   kAdmin,        // closed on request (control plane)
   kDrain,        // still open when the drain deadline passed
   kShutdown,     // the server stopped (SIGINT, loop exit)
+  kNoMemory,     // a buffer allocation for this client failed (ENOMEM): it pays, not the process
 };
-inline constexpr std::size_t kCloseReasonCount = 6;
+inline constexpr std::size_t kCloseReasonCount = 7;
 
 // Why a new client was turned away at accept.
 enum class RejectReason : std::uint8_t {
   kMaxConnections,  // --max-connections reached
   kDraining,        // accepted while the server was draining/stopping
   kSetupError,      // could not set the connection up (e.g. epoll refused the fd)
+  kFdReserve,       // taking it would eat into the fds kept for the control plane (--fd-reserve)
 };
-inline constexpr std::size_t kRejectReasonCount = 3;
+inline constexpr std::size_t kRejectReasonCount = 4;
 
 // "open", "peer_eof", "max_connections", ... (stable: used as metric labels). Any thread.
 const char* to_string(ConnectionState state);

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <optional>
 #include <cstring>
+#include <new>
 #include <system_error>
 
 #include "server/config.h"
@@ -14,6 +15,12 @@
 #include "server/server_shared.h"
 
 namespace reactord {
+
+namespace {
+// The graceful close of what is left at the drain deadline (the drain's own timing is the
+// drain's business; this only bounds the final flush).
+constexpr reactor::Duration kDrainCloseGrace = std::chrono::seconds(2);
+}  // namespace
 
 std::uint64_t LoopCounters::rejected_total() const {
   std::uint64_t n = 0;
@@ -44,8 +51,17 @@ LoopWorker::LoopWorker(unsigned index, const Config& config, ServerShared& share
 LoopWorker::~LoopWorker() = default;
 
 void LoopWorker::post(std::function<void()> fn) {
+  // Out of memory inside posted work (a control request's snapshot) fails that request (its
+  // promise breaks), not the loop.
+  auto guarded = [fn = std::move(fn), index = index_] {
+    try {
+      fn();
+    } catch (const std::bad_alloc&) {
+      spdlog::error("loop {}: out of memory in a posted request; the request fails", index);
+    }
+  };
   std::lock_guard lock(base_mutex_);
-  if (base_) base_->post(std::move(fn));
+  if (base_) base_->post(std::move(guarded));
 }
 
 void LoopWorker::exit_loop(std::optional<reactor::Duration> delay) {
@@ -73,7 +89,13 @@ void LoopWorker::run() {
   try {
     base_->loop(reactor::kLoopNoExitOnEmpty);
   } catch (const std::exception& e) {
-    spdlog::error("loop {} failed: {}", index_, e.what());
+    // The loop cannot go on (an exception left a callback half done). The process must not
+    // carry on as if all were well: it stops and exits non-zero, so a supervisor restarts it.
+    spdlog::critical("loop {} failed: {}; stopping (exit code {})", index_, e.what(), kExitLoopFailed);
+    shared_.loop_failed();
+  } catch (...) {
+    spdlog::critical("loop {} failed; stopping (exit code {})", index_, kExitLoopFailed);
+    shared_.loop_failed();
   }
   running_.store(false, std::memory_order_release);
   ended_.store(true, std::memory_order_release);
@@ -129,8 +151,17 @@ void LoopWorker::adopt(reactor::UniqueFd fd, const reactor::SocketAddress& peer)
 
 void LoopWorker::setup_connection(reactor::UniqueFd fd, const reactor::SocketAddress& peer) {
   std::optional<RejectReason> reject;
-  if (!shared_.accepting()) reject = RejectReason::kDraining;
-  else if (!shared_.reserve_slot(config_.max_connections)) reject = RejectReason::kMaxConnections;
+  if (!shared_.accepting()) {
+    reject = RejectReason::kDraining;
+  } else {
+    // The tighter of --max-connections and the fd budget (data clients are shed first, so
+    // that gRPC and the metrics server always find an fd).
+    const std::size_t fd_cap = shared_.fd_cap.load(std::memory_order_relaxed);
+    const bool fd_bound = fd_cap < config_.max_connections;
+    if (!shared_.reserve_slot(fd_bound ? fd_cap : config_.max_connections)) {
+      reject = fd_bound ? RejectReason::kFdReserve : RejectReason::kMaxConnections;
+    }
+  }
   if (reject) {
     counters_.rejected[static_cast<std::size_t>(*reject)].add();
     ++rejects_since_log_;
@@ -181,10 +212,11 @@ void LoopWorker::on_accept_error(int error) {
   }
 }
 
-bool LoopWorker::close_connection(std::uint64_t id, CloseReason reason, bool graceful) {
+bool LoopWorker::close_connection(std::uint64_t id, CloseReason reason, bool graceful,
+                                  std::optional<reactor::Duration> deadline) {
   Connection* c = registry_.find(id);
   if (c == nullptr) return false;
-  c->close(reason, graceful);
+  c->close(reason, graceful, deadline);
   return true;
 }
 
@@ -293,11 +325,14 @@ void LoopWorker::on_drain_deadline() {
   if (!registry_.empty()) {
     spdlog::info("loop {}: drain deadline: closing {} connections", index_, registry_.size());
   }
-  close_all(CloseReason::kDrain, /*graceful=*/true);
+  // The clients had the drain deadline to leave; what is left gets a short graceful close.
+  // (At its end a connection whose output is all in the kernel is closed, not reset.)
+  close_all(CloseReason::kDrain, /*graceful=*/true, kDrainCloseGrace);
 }
 
-void LoopWorker::close_all(CloseReason reason, bool graceful) {
-  for (std::uint64_t id : registry_.ids()) close_connection(id, reason, graceful);
+void LoopWorker::close_all(CloseReason reason, bool graceful,
+                           std::optional<reactor::Duration> deadline) {
+  for (std::uint64_t id : registry_.ids()) close_connection(id, reason, graceful, deadline);
 }
 
 }  // namespace reactord

@@ -72,10 +72,12 @@ class LoopWorker {
   ConnectionRegistry& registry() { return registry_; }
   reactor::Listener* listener() { return listener_.get(); }  // nullptr without one
 
-  // Closes one connection: gracefully (flush, FIN, wait for the peer up to the close grace)
-  // or abortively (RST). Observers hear "closed" with `reason`. False if the id is not on
-  // this loop. Loop thread only.
-  bool close_connection(std::uint64_t id, CloseReason reason, bool graceful = true);
+  // Closes one connection: gracefully (every queued byte, then FIN, then the peer's EOF; a
+  // reset only at `deadline` if output is still queued then — without a deadline, when nothing
+  // moved for the stall bound, see Connection::close) or abortively (RST). Observers hear
+  // "closed" with `reason`. False if the id is not on this loop. Loop thread only.
+  bool close_connection(std::uint64_t id, CloseReason reason, bool graceful = true,
+                        std::optional<reactor::Duration> deadline = std::nullopt);
 
   // Observers of this loop's connections (see ConnectionObserver). add: the observer gets the
   // current connections in slices (on_existing…, on_attached), one per loop iteration, and
@@ -101,7 +103,8 @@ class LoopWorker {
   // (gracefully, reason drain). end_drain undoes it. Loop thread only.
   void begin_drain(reactor::Duration deadline);
   void end_drain();
-  void close_all(CloseReason reason, bool graceful);
+  void close_all(CloseReason reason, bool graceful,
+                 std::optional<reactor::Duration> deadline = std::nullopt);
   // Keeps an event (e.g. a signal event) that must die with this loop, on its thread.
   // Loop thread only.
   void own(std::unique_ptr<reactor::Event> event);

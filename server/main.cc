@@ -9,6 +9,7 @@
 #include "server/config.h"
 #include "server/log_format.h"
 #include "server/control/control_plane.h"
+#include "server/fd_limits.h"
 #include "server/metrics/control_metrics.h"
 #include "server/metrics/metrics_component.h"
 #include "server/server.h"
@@ -49,6 +50,16 @@ int main(int argc, char** argv) {
   logger->flush_on(spdlog::level::trace);
   spdlog::set_default_logger(logger);
   spdlog::set_formatter(reactord::make_log_formatter(config.log_format));
+
+  // As HAProxy and nginx: use every fd the hard limit allows (the soft one is often 1024).
+  const reactord::NofileLimit nofile = reactord::raise_nofile_limit();
+  if (nofile.raised()) {
+    spdlog::info("fd limit: raised the soft RLIMIT_NOFILE from {} to the hard limit {}",
+                 nofile.soft_before, nofile.soft);
+  } else if (nofile.soft != nofile.hard) {
+    spdlog::warn("fd limit: cannot raise the soft RLIMIT_NOFILE {} to the hard limit {}",
+                 nofile.soft, nofile.hard);
+  }
 
   reactord::Server server(config);
   // Prometheus exporter on --metrics-listen. The control plane records its RPCs in

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "server/fd_limits.h"
 #include "server/server_shared.h"
 
 namespace reactord {
@@ -40,6 +41,14 @@ void ServerShared::release_slot() {
     spdlog::info("drain complete: no connection left");
     server.request_stop(0);
   }
+}
+
+void ServerShared::loop_failed() {
+  {
+    std::lock_guard lock(server.mutex_);
+    server.exit_code_ = kExitLoopFailed;  // over a clean stop asked for earlier, too
+  }
+  server.stop();
 }
 
 namespace {
@@ -144,6 +153,26 @@ void Server::start() {
       wait();
       throw StartError(message);
     }
+  }
+  set_fd_budget();
+}
+
+// Everything that opens fds at start (listeners, loops, gRPC, metrics) has: what is left of the
+// limit, less the reserve, is what data connections may take.
+void Server::set_fd_budget() {
+  const std::uint64_t soft = nofile_soft_limit();
+  const std::size_t in_use = count_open_fds();
+  fd_budget_ = reactord::fd_budget(soft, in_use, config_.fd_reserve);
+  shared_->fd_cap.store(fd_budget_.data_cap, std::memory_order_relaxed);
+  if (soft == UINT64_MAX) {
+    spdlog::info("fd limit: unlimited; {} in use", in_use);
+  } else {
+    spdlog::info("fd limit {}: {} in use, {} kept for control and metrics, data connections "
+                 "capped at {}", soft, in_use, fd_budget_.reserve, fd_budget_.data_cap);
+  }
+  if (fd_budget_.reserve < config_.fd_reserve) {
+    spdlog::warn("fd limit {} leaves room for only {} reserved fds (--fd-reserve {}): raise the "
+                 "limit (ulimit -n, LimitNOFILE=)", soft, fd_budget_.reserve, config_.fd_reserve);
   }
 }
 

@@ -34,6 +34,7 @@
 #include "server/component.h"
 #include "server/config.h"
 #include "server/connection_observer.h"
+#include "server/fd_limits.h"
 #include "server/loop_worker.h"
 
 namespace reactord {
@@ -84,6 +85,9 @@ class Server {
 
   // Connections open across all loops (relaxed atomic). Any thread.
   std::size_t open_connections() const;
+  // The fd budget set at start (--fd-reserve): reserved fds and the data connection cap.
+  // Valid after start(). Any thread.
+  const FdBudget& fd_budget() const { return fd_budget_; }
   // Any thread.
   ServerState state() const { return static_cast<ServerState>(state_.load()); }
 
@@ -116,6 +120,7 @@ class Server {
   void stop_now(std::optional<reactor::Duration> delay);
   void on_loop_ended(unsigned index);
   void install_signals();  // server_signals.cc
+  void set_fd_budget();
 
   Config config_;
   std::unique_ptr<ServerShared> shared_;
@@ -125,6 +130,7 @@ class Server {
   std::size_t components_started_ = 0;
   std::atomic<int> state_{static_cast<int>(ServerState::kCreated)};
   std::atomic<std::uint64_t> next_observer_id_{1};
+  FdBudget fd_budget_;
 
   std::mutex mutex_;               // guards the fields below
   std::condition_variable wake_;   // stop requested / a loop ended

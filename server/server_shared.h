@@ -12,6 +12,9 @@ namespace reactord {
 class Server;
 class LoopWorker;
 
+// The exit code when a loop died (EX_SOFTWARE): a supervisor sees a failure and restarts.
+inline constexpr int kExitLoopFailed = 70;
+
 struct ServerShared {
   explicit ServerShared(Server& s) : server(s) {}
 
@@ -24,6 +27,9 @@ struct ServerShared {
   unsigned next_loop = 0;
   // The loops, for the single acceptor's hand-off. Set before the loops run.
   std::vector<LoopWorker*> loops;
+  // Data connections at most so that --fd-reserve fds stay free (set once at start; until
+  // then unbounded). Any thread.
+  std::atomic<std::size_t> fd_cap{SIZE_MAX};
   // Set while a drain with exit_when_done is in progress (any thread).
   std::atomic<bool> exit_when_drained{false};
 
@@ -33,6 +39,8 @@ struct ServerShared {
   // Any thread.
   bool reserve_slot(std::size_t max_connections);
   void release_slot();
+  // A loop died of an exception: stop everything, exit code kExitLoopFailed. Any thread.
+  void loop_failed();
 };
 
 }  // namespace reactord

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <new>
 #include <utility>
 
 #include "buffer_block.h"
@@ -71,6 +72,12 @@ std::size_t Buffer::block_count() const {
   return count;
 }
 
+std::size_t Buffer::block_memory() const {
+  std::size_t bytes = 0;
+  for (const BufferBlock* b = head_; b != nullptr; b = b->next) bytes += detail::block_memory(*b);
+  return bytes;
+}
+
 void Buffer::notify(std::size_t orig, std::size_t added, std::size_t deleted) {
   if (!on_length_ || (added == 0 && deleted == 0)) return;
   // Call a copy, so that the callback may replace or clear itself (set_length_callback) while
@@ -127,23 +134,53 @@ void Buffer::take_block(BufferBlock* block) {
     detail::free_block(block);
     return;
   }
+  // Compaction: a block with much unused space (a 257-byte read in a 512-byte block) joining
+  // a buffer that already holds data is copied into the tail — and so is any block that
+  // would otherwise strand the tail's free space behind it — so a buffer that grows from many
+  // reads (a client that does not read its echo) holds about its length in memory, not up to
+  // twice that. Only when the buffer is not empty: the echo of a reading client (output
+  // empty) links the block as before, and full blocks after a full tail are linked too.
+  if (tail_ != nullptr && block->movable() &&
+      (detail::wasteful(*block) || detail::has_room(*tail_))) {
+    const std::size_t in_tail = std::min(block->off, tail_->free_space());
+    BufferBlock* extra = nullptr;
+    if (in_tail < block->off) {
+      try {
+        extra = detail::new_block_of_alloc(
+            detail::growth_alloc(tail_, block->off - in_tail, in_tail));
+      } catch (const std::bad_alloc&) {
+        push_back_block(block);  // no memory for the copy: keep the block as it is
+        return;
+      }
+    }
+    std::memcpy(tail_->data_end(), block->data(), in_tail);
+    tail_->off += in_tail;
+    if (extra != nullptr) {
+      std::memcpy(extra->storage, block->data() + in_tail, block->off - in_tail);
+      extra->off = block->off - in_tail;
+      push_back_block(extra);
+    }
+    detail::free_block(block);
+    return;
+  }
   push_back_block(block);
 }
 
+// Strong guarantee: the new block (if one is needed) is allocated before any byte is copied,
+// so a bad_alloc leaves the buffer as it was.
 void Buffer::append_silently(const void* data, std::size_t len) {
   auto* src = static_cast<const std::byte*>(data);
-  if (tail_ != nullptr) {
-    const std::size_t n = std::min(len, tail_->free_space());
-    if (n > 0) {
-      std::memcpy(tail_->data_end(), src, n);
-      tail_->off += n;
-      length_ += n;
-      src += n;
-      len -= n;
-    }
+  const std::size_t n = tail_ != nullptr ? std::min(len, tail_->free_space()) : 0;
+  BufferBlock* block =
+      len > n ? detail::new_block_of_alloc(detail::growth_alloc(tail_, len - n, n)) : nullptr;
+  if (n > 0) {
+    std::memcpy(tail_->data_end(), src, n);
+    tail_->off += n;
+    length_ += n;
+    src += n;
+    len -= n;
   }
-  if (len > 0) {
-    BufferBlock* block = detail::new_block_of_alloc(detail::growth_alloc(tail_, len));
+  if (block != nullptr) {
     std::memcpy(block->storage, src, len);
     block->off = len;
     push_back_block(block);

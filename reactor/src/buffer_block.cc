@@ -1,11 +1,40 @@
 #include "buffer_block.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cstdint>
 #include <cstdlib>
 #include <new>
 #include <utility>
+
+#include "reactor/buffer_fault.h"
+
+namespace reactor::fault {
+namespace {
+std::atomic<std::size_t> g_failures_left{0};
+std::atomic<std::size_t> g_failure_min_bytes{0};
+}  // namespace
+
+void fail_buffer_allocations(std::size_t count, std::size_t min_bytes) {
+  g_failure_min_bytes.store(min_bytes, std::memory_order_relaxed);
+  g_failures_left.store(count, std::memory_order_release);
+}
+
+std::size_t buffer_allocation_failures_left() {
+  return g_failures_left.load(std::memory_order_acquire);
+}
+
+// True if this allocation is one of the armed failures (then it is used up).
+static bool injected_failure(std::size_t alloc_size) {
+  std::size_t left = g_failures_left.load(std::memory_order_relaxed);
+  if (left == 0 || alloc_size < g_failure_min_bytes.load(std::memory_order_relaxed)) return false;
+  while (left != 0 && !g_failures_left.compare_exchange_weak(left, left - 1)) {
+  }
+  return left != 0;
+}
+
+}  // namespace reactor::fault
 
 namespace reactor::detail {
 
@@ -54,10 +83,10 @@ std::size_t block_alloc_size(std::size_t min_capacity) {
   return (need + kPage - 1) / kPage * kPage;
 }
 
-std::size_t growth_alloc(const BufferBlock* tail, std::size_t need) {
+std::size_t growth_alloc(const BufferBlock* tail, std::size_t need, std::size_t tail_extra) {
   std::size_t alloc = block_alloc_size(need);
   if (tail != nullptr && tail->owned()) {
-    const std::size_t used = kHeader + tail->misalign + tail->off;
+    const std::size_t used = kHeader + tail->misalign + tail->off + tail_extra;
     alloc = std::max(alloc, std::min(2 * round_up_pow2(used), kMaxGrowthAlloc));
   }
   return alloc;
@@ -72,7 +101,7 @@ std::size_t read_alloc(std::size_t want) {
 }
 
 BufferBlock* new_block_of_alloc(std::size_t alloc_size) {
-  void* mem = std::malloc(alloc_size);
+  void* mem = fault::injected_failure(alloc_size) ? nullptr : std::malloc(alloc_size);
   if (mem == nullptr) throw std::bad_alloc();
   return init_owned(mem, alloc_size);
 }

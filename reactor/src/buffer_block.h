@@ -72,7 +72,8 @@ std::size_t block_alloc_size(std::size_t min_capacity);
 // Allocation size for a block that takes `need` bytes appended after `tail` (may be null): at
 // least `need`, and twice the tail's used size (capped at kMaxGrowthAlloc), so that many small
 // appends end up in O(log n) blocks while one small message stays in a 512-byte block.
-std::size_t growth_alloc(const BufferBlock* tail, std::size_t need);
+// `tail_extra`: bytes about to be copied into the tail first (counted as used).
+std::size_t growth_alloc(const BufferBlock* tail, std::size_t need, std::size_t tail_extra = 0);
 // Allocation size for a block that readv fills with up to `want` bytes: room for exactly
 // `want` (at least kMinBlockAlloc in all).
 std::size_t read_alloc(std::size_t want);
@@ -91,6 +92,24 @@ BufferBlock* new_reference_block(ExternalRef* ref, const std::byte* data, std::s
 // Frees a block; a shared owned block's allocation stays until its last view is freed; for a
 // reference block drops its count and runs the release callback at zero.
 void free_block(BufferBlock* block);
+
+// Heap bytes a block holds: an owned block its whole allocation, a view or reference block
+// its header.
+inline std::size_t block_memory(const BufferBlock& block) {
+  return sizeof(BufferBlock) + (block.owned() ? block.capacity : 0);
+}
+
+// A block worth compacting when it joins a non-empty buffer: owned, not shared, and more than
+// 1/16 of its storage unused (a block filled by a full read is not).
+inline bool wasteful(const BufferBlock& block) {
+  return block.movable() && block.capacity - block.off > block.capacity / 16;
+}
+
+// A tail whose free space would be stranded (more than 1/16 of it) if a block were linked
+// after it.
+inline bool has_room(const BufferBlock& block) {
+  return block.movable() && block.free_space() > block.capacity / 16;
+}
 
 // Smallest power of two >= n (n >= 1).
 std::size_t round_up_pow2(std::size_t n);

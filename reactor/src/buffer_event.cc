@@ -280,7 +280,12 @@ void BufferEvent::set_timeouts(std::optional<Duration> read, std::optional<Durat
 }
 
 void BufferEvent::close_gracefully(Duration deadline, std::function<void(bool clean)> done) {
-  impl_->start_graceful_close(deadline, std::move(done));
+  impl_->start_graceful_close(deadline, std::nullopt, std::move(done));
+}
+
+void BufferEvent::close_gracefully_unless_stalled(Duration stall,
+                                                  std::function<void(bool clean)> done) {
+  impl_->start_graceful_close(stall, stall, std::move(done));
 }
 
 void BufferEvent::close_abortively() {

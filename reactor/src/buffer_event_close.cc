@@ -3,13 +3,20 @@
 //
 //   close_gracefully ─▶ flushing ──(output empty)──▶ shutdown(SHUT_WR) ──(peer EOF)──▶ closed, clean
 //          │                 └──(peer EOF first: keep flushing)──────────────┘
-//          └──(deadline, write error, reset)──▶ SO_LINGER 0 + close, not clean
+//          ├──(deadline, output all in the kernel: FIN queued)──▶ close, clean (kernel delivers)
+//          └──(deadline with output left, write error, reset)──▶ SO_LINGER 0 + close, not clean
+//
+// The deadline is fixed (close_gracefully: the operator's) or moves with progress
+// (close_gracefully_unless_stalled: `stall` after the last byte moved). Only the deadline
+// turns a graceful close into an abort; a reader that is slow but reading is never reset by a
+// grace period of ours.
 //
 // While closing, the read event stays armed (to see the EOF) and whatever arrives is discarded;
 // no user callback other than `done` runs.
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "buffer_event_impl.h"
@@ -17,7 +24,7 @@
 
 namespace reactor {
 
-void BufferEvent::Impl::start_graceful_close(Duration deadline,
+void BufferEvent::Impl::start_graceful_close(Duration deadline, std::optional<Duration> stall,
                                              std::function<void(bool)> done) {
   if (closed()) {
     if (done) done(false);
@@ -26,6 +33,8 @@ void BufferEvent::Impl::start_graceful_close(Duration deadline,
   if ((state & kClosing) != 0) return;  // the first request and its deadline stand
   Extras& x = extras_ref();
   x.close_done = std::move(done);
+  x.close_stall = stall;
+  x.close_started = base().now();
   x.pending_data = 0;
   x.pending_what = 0;
   if (x.deferred) x.deferred->del();
@@ -37,7 +46,7 @@ void BufferEvent::Impl::start_graceful_close(Duration deadline,
     return;
   }
   if (!x.close_timer) {
-    x.close_timer = Event::timer(base(), [this](int, EventFlags) { finish_close(false); });
+    x.close_timer = Event::timer(base(), [this](int, EventFlags) { on_close_timer(); });
     tag(*x.close_timer, "bev.close");
   }
   x.close_timer->add(deadline);
@@ -51,6 +60,23 @@ void BufferEvent::Impl::start_graceful_close(Duration deadline,
   } else {
     write_now();
   }
+}
+
+// The deadline. With a stall bound it first checks for progress since it was armed and, if
+// bytes moved, re-arms for `stall` after the last of them (one timer, no per-send cost).
+void BufferEvent::Impl::on_close_timer() {
+  Extras& x = *extras;
+  if (x.close_stall) {
+    const TimePoint now = base().now();
+    const TimePoint last = std::max({x.close_started, last_read, last_write});
+    if (now - last < *x.close_stall) {
+      x.close_timer->add(std::chrono::ceil<Duration>(last + *x.close_stall - now));
+      return;
+    }
+  }
+  // Everything handed to the kernel with the FIN behind it: a normal close lets the kernel
+  // finish delivering it; a reset would destroy what the peer has not read yet.
+  finish_close((state & kShutWr) != 0);
 }
 
 // Reads and discards until the peer's EOF; a reset ends the close early (not clean).
@@ -92,6 +118,11 @@ void BufferEvent::Impl::finish_close(bool clean) {
   mark_closed();
   if (fd >= 0) {
     if (clean) {
+      // Unread input makes close() send a reset (RFC 2525), which would destroy the data the
+      // peer has not read yet: discard it first (a few reads at most: the read event keeps up).
+      char scratch[16 * 1024];
+      for (int i = 0; i < 64 && ::recv(fd, scratch, sizeof scratch, MSG_DONTWAIT) > 0; ++i) {
+      }
       ::close(fd);
     } else {
       output.drain(output.length());

@@ -75,6 +75,9 @@ struct BufferEvent::Impl {
     std::unique_ptr<Event> deferred;     // runs queued callbacks later in the iteration
     std::unique_ptr<Event> close_timer;  // graceful-close deadline
     std::function<void(bool)> close_done;
+    // close_gracefully_unless_stalled: the deadline moves with progress (see on_close_timer).
+    std::optional<Duration> close_stall;
+    TimePoint close_started{};
     EventBase* base = nullptr;           // the base while no read event exists yet (fd -1)
     std::uint64_t owner = 0;             // owner tag while no read event exists yet
     int pending_error = 0;               // errno for the queued event callback
@@ -120,7 +123,9 @@ struct BufferEvent::Impl {
   void invoke_event(BevFlags what, int error);
 
   // Closing (buffer_event_close.cc).
-  void start_graceful_close(Duration deadline, std::function<void(bool)> done);
+  void start_graceful_close(Duration deadline, std::optional<Duration> stall,
+                            std::function<void(bool)> done);
+  void on_close_timer();
   void closing_read();
   void closing_flushed();
   void finish_close(bool clean);

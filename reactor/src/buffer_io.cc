@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cerrno>
+#include <new>
 
 #include "buffer_block.h"
 #include "reactor/buffer.h"
@@ -106,7 +107,14 @@ ssize_t Buffer::read_from(int fd, std::size_t max_bytes) {
   BufferBlock* fresh = nullptr;
   if (in_tail < max_bytes) {
     const std::size_t want = max_bytes - in_tail;
-    fresh = detail::new_block_of_alloc(detail::read_alloc(want));
+    try {
+      fresh = detail::new_block_of_alloc(detail::read_alloc(want));
+    } catch (const std::bad_alloc&) {
+      // As evbuffer_read: -1. The caller (a BufferEvent) reports it as an error for this
+      // connection alone; nothing was read, nothing is lost.
+      errno = ENOMEM;
+      return -1;
+    }
     iov[count++] = {fresh->storage, std::min(fresh->capacity, want)};
   }
 

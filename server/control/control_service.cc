@@ -123,7 +123,8 @@ grpc::Status ControlService::close_connections(grpc::ServerContext* ctx,
   response->set_matched(static_cast<std::uint32_t>(matched.size()));
   if (request.dry_run()) return grpc::Status::OK;
 
-  // Phase 2: close on each owning loop; a graceful close turns abortive at the deadline.
+  // Phase 2: close on each owning loop. A graceful close delivers every queued byte until the
+  // operator's deadline; only then (and only with output still queued) does it turn abortive.
   reactor::Duration grace = ms(request.deadline_ms() > 0 ? request.deadline_ms() : kDefaultGraceMs);
   std::uint32_t closed = 0;
   for (const auto& [loop, ids] : by_loop) {
@@ -142,15 +143,9 @@ grpc::Status ControlService::close_connections(grpc::ServerContext* ctx,
             ++gone;
             continue;
           }
-          w.close_connection(id, CloseReason::kAdmin, graceful);
-          if (!w.registry().find(id)) {
-            ++gone;
-          } else if (graceful) {
-            w.base().once(-1, 0, grace, [&w, id](int, reactor::EventFlags) {
-              if (w.registry().find(id)) w.close_connection(id, CloseReason::kAdmin, false);
-            });
-          }
-      }
+          w.close_connection(id, CloseReason::kAdmin, graceful, grace);
+          if (!w.registry().find(id)) ++gone;
+        }
         if (next < ids.size()) return std::nullopt;
         return gone;
       }

@@ -31,6 +31,7 @@ const char* reject_label(RejectReason reason) {
     case RejectReason::kMaxConnections: return "limit";
     case RejectReason::kDraining: return "draining";
     case RejectReason::kSetupError: return "error";
+    case RejectReason::kFdReserve: return "fd_reserve";
   }
   return "error";
 }

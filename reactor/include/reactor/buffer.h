@@ -55,6 +55,10 @@ class Buffer {
   std::size_t contiguous_space() const;
   // Number of blocks in the chain (0 when empty) — for tests and memory accounting.
   std::size_t block_count() const;
+  // Heap bytes the chain's blocks hold: each block's allocation, header included (a view
+  // counts its header; the storage it shows is counted where it is owned). Walks the chain:
+  // O(blocks), for inspection and tests, not for every operation.
+  std::size_t block_memory() const;
 
   // evbuffer_add.
   void append(const void* data, std::size_t len);
@@ -83,7 +87,10 @@ class Buffer {
 
   // evbuffer_add_buffer: moves all of other to the end of this buffer. Blocks change owner;
   // no byte is copied, except that a block holding at most 256 bytes is copied into this
-  // buffer's tail when it fits there (cheaper than linking a tiny block).
+  // buffer's tail when it fits there (cheaper than linking a tiny block), and that a mostly
+  // empty block (more than 1/16 of it unused) joining a non-empty buffer is compacted into
+  // the tail: a buffer grown from many small reads holds about its length in memory (at most
+  // one growth block more), not up to twice that.
   void append_buffer(Buffer& other);
   // evbuffer_remove_buffer: moves up to n bytes from the front of this buffer to the end of
   // dst without copying: whole blocks move (same small-block rule as append_buffer), and the
@@ -106,7 +113,8 @@ class Buffer {
   // evbuffer_read: reads up to max_bytes (at most 16 MiB; 0 is EINVAL) from fd with one readv
   // into the tail's free space plus one fresh block (no FIONREAD, no 4 KiB cap); the fresh
   // block is trimmed to what arrived. Returns bytes read, 0 on EOF, -1 with errno on error
-  // (EAGAIN included; EINTR is retried).
+  // (EAGAIN included; EINTR is retried; ENOMEM when the block cannot be allocated — nothing
+  // is read then, as evbuffer_read).
   ssize_t read_from(int fd, std::size_t max_bytes = 64 * 1024);
   // evbuffer_write_atmost: writes up to max_bytes from the front with one writev (at most
   // IOV_MAX blocks; sendmsg with MSG_NOSIGNAL on sockets, so a closed peer gives EPIPE rather

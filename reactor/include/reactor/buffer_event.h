@@ -128,9 +128,17 @@ class BufferEvent {
   void set_timeouts(std::optional<Duration> read, std::optional<Duration> write);
 
   // Graceful close: stop reading, send what is in the output, shutdown(SHUT_WR), then close
-  // when the peer's EOF arrives or at once if `deadline` passes (then abort). `done` runs once
-  // when the socket is closed (true = flushed cleanly, false = aborted). Loop thread only.
+  // when the peer's EOF arrives. Every queued byte is sent before the FIN, however long that
+  // takes, until `deadline`. At the deadline: if the output was all handed to the kernel (FIN
+  // queued behind it), the socket is closed normally — the kernel still delivers it, nothing
+  // is reset; otherwise the close turns abortive (RST, pending output discarded). `done` runs
+  // once when the socket is closed (true = everything sent with a FIN, false = aborted).
+  // A second call while closing changes nothing (the first deadline stands). Loop thread only.
   void close_gracefully(Duration deadline, std::function<void(bool clean)> done = {});
+  // The same close, bounded by progress instead of a fixed time: the deadline is `stall`
+  // after the last byte moved either way (sent, or read and discarded while waiting for the
+  // peer's EOF) — a slow reader that keeps reading is never cut off. Loop thread only.
+  void close_gracefully_unless_stalled(Duration stall, std::function<void(bool clean)> done = {});
   // Abortive close: SO_LINGER 0 then close, so the peer sees a reset. Pending output is
   // discarded. Loop thread only.
   void close_abortively();

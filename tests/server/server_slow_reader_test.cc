@@ -1,0 +1,116 @@
+// Slow readers are not idle (issue 13, items 2 and 12): a client that half-closes and then
+// reads its echo slowly gets every byte and a FIN; a client reading a long echo slowly under a
+// short --idle-timeout is not closed while it reads. The clients pace their reads (that is
+// the behaviour under test); nothing is asserted about time.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "server_fixture.h"
+
+namespace reactord::test {
+namespace {
+
+// A client whose receive buffer is small, so that what reactord owes it waits on reactord's
+// side (its output and its socket's send queue), not in our kernel buffer.
+reactor::UniqueFd connect_small_receiver(const reactor::SocketAddress& address) {
+  reactor::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const int small = 32 * 1024;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  if (::connect(fd.get(), address.get(), address.length()) != 0) return reactor::UniqueFd();
+  return fd;
+}
+
+std::string pattern(std::size_t n) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>(i * 131 + i / 7919);
+  return s;
+}
+
+struct SlowRead {
+  std::string data;
+  std::string how = "timeout";  // "eof", "timeout" or the errno text
+};
+
+// Reads at about `rate` bytes/s until `want` bytes arrived (then returns, leaving the socket
+// open) or, with want = 0, until EOF / error. Bounded by `limit`.
+SlowRead read_slowly(int fd, std::size_t rate, std::size_t want, std::chrono::seconds limit) {
+  SlowRead out;
+  constexpr std::size_t kSlice = 32 * 1024;
+  const auto pause = std::chrono::microseconds(1'000'000 * kSlice / rate);
+  std::vector<char> buf(kSlice);
+  const auto deadline = TestClock::now() + limit;
+  while (TestClock::now() < deadline && (want == 0 || out.data.size() < want)) {
+    if (!wait_for(fd, POLLIN, 1000ms)) continue;
+    const std::size_t n = want == 0 ? kSlice : std::min(kSlice, want - out.data.size());
+    const ssize_t r = ::recv(fd, buf.data(), n, MSG_DONTWAIT);
+    if (r > 0) {
+      out.data.append(buf.data(), static_cast<std::size_t>(r));
+      std::this_thread::sleep_for(pause * r / static_cast<long>(kSlice));
+      continue;
+    }
+    if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+    out.how = r == 0 ? "eof" : std::strerror(errno);
+    break;
+  }
+  return out;
+}
+
+std::uint64_t closed(Server& s, CloseReason reason) {
+  return s.loop(0).counters().closed[static_cast<std::size_t>(reason)].get();
+}
+
+// 13.2: sends 3 MiB, half-closes, reads at 512 KiB/s. The server sees the EOF long before the
+// echo is out (backpressure holds most of it back): its graceful close must keep sending, then
+// FIN. It got ~1 MiB, then a reset, after a fixed 2 s grace.
+TEST(ServerSlowReader, HalfClosedClientReadingSlowlyGetsEveryByteThenEof) {
+  const std::string payload = pattern(3u << 20);
+  RunningServer s(test_config());  // --idle-timeout 60 s
+  reactor::UniqueFd fd = connect_small_receiver(s.server.listen_address());
+  ASSERT_TRUE(fd.valid());
+  std::atomic<bool> sent{false};
+  std::thread writer([&] {
+    sent = write_all(fd.get(), payload, 60000ms);
+    ::shutdown(fd.get(), SHUT_WR);
+  });
+  SlowRead got = read_slowly(fd.get(), 512 * 1024, 0, 60s);
+  writer.join();
+  ASSERT_TRUE(sent);
+  EXPECT_EQ(got.how, "eof") << "after " << got.data.size() << " bytes";
+  ASSERT_EQ(got.data.size(), 14 + payload.size());
+  EXPECT_TRUE(got.data == "Hello, World!\n" + payload) << "echo corrupted";
+  EXPECT_TRUE(eventually([&] { return closed(s.server, CloseReason::kPeerEof) == 1; }));
+}
+
+// 13.12: with --idle-timeout 1s, a client reading a 6 MiB echo at 1 MiB/s is reading, not
+// idle — also while the rest of its echo sits in reactord's socket buffer and reactord itself
+// sends nothing for seconds. It was reset after ~3 MiB.
+TEST(ServerSlowReader, ClientReadingALongEchoSlowlyIsNotIdle) {
+  const std::string payload = pattern(6u << 20);
+  Config config = test_config();
+  config.idle_timeout = std::chrono::seconds(1);
+  RunningServer s(config);
+  reactor::UniqueFd fd = connect_small_receiver(s.server.listen_address());
+  ASSERT_TRUE(fd.valid());
+  std::atomic<bool> sent{false};
+  std::thread writer([&] { sent = write_all(fd.get(), payload, 60000ms); });
+  SlowRead got = read_slowly(fd.get(), 1024 * 1024, 14 + payload.size(), 60s);
+  writer.join();
+  ASSERT_TRUE(sent);
+  EXPECT_EQ(got.how, "timeout") << "closed after " << got.data.size() << " bytes";
+  ASSERT_EQ(got.data.size(), 14 + payload.size());
+  EXPECT_TRUE(got.data == "Hello, World!\n" + payload) << "echo corrupted";
+  EXPECT_EQ(closed(s.server, CloseReason::kIdleTimeout), 0u);
+  // Still open and echoing; idle from now on, it is then closed (with a FIN, nothing owed).
+  ASSERT_TRUE(write_all(fd.get(), "still here"));
+  EXPECT_EQ(read_exactly(fd.get(), 10), "still here");
+  EXPECT_TRUE(wait_closed(fd.get(), 10000ms));
+  EXPECT_TRUE(eventually([&] { return closed(s.server, CloseReason::kIdleTimeout) == 1; }));
+}
+
+}  // namespace
+}  // namespace reactord::test
