@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "server/connection.h"
 #include "server_fixture.h"
 
 namespace reactord::test {
@@ -65,13 +66,25 @@ std::uint64_t closed(Server& s, CloseReason reason) {
 }
 
 // 13.2: sends 3 MiB, half-closes, reads at 512 KiB/s. The server sees the EOF long before the
-// echo is out (backpressure holds most of it back): its graceful close must keep sending, then
-// FIN. It got ~1 MiB, then a reset, after a fixed 2 s grace.
+// echo is out (--max-output-buffer 4 MiB: it reads everything at once): its graceful close
+// must keep sending, then FIN. It got ~1 MiB, then a reset, after a fixed 2 s grace.
 TEST(ServerSlowReader, HalfClosedClientReadingSlowlyGetsEveryByteThenEof) {
   const std::string payload = pattern(3u << 20);
-  RunningServer s(test_config());  // --idle-timeout 60 s
+  Config config = test_config();  // --idle-timeout 60 s
+  config.max_output_buffer = 4u << 20;
+  RunningServer s(config);
   reactor::UniqueFd fd = connect_small_receiver(s.server.listen_address());
   ASSERT_TRUE(fd.valid());
+  // reactord's socket gets a small send buffer too: the echo waits in reactord's output,
+  // where the close has to deliver it, not in a kernel buffer that would deliver it anyway.
+  ASSERT_TRUE(eventually([&] { return s.server.open_connections() == 1; }));
+  on_loop(s.server, 0, [](LoopWorker& w) {
+    const int small = 64 * 1024;
+    for (std::uint64_t id : w.registry().ids()) {
+      const int server_fd = w.registry().find(id)->buffer_event().fd();
+      ::setsockopt(server_fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    }
+  });
   std::atomic<bool> sent{false};
   std::thread writer([&] {
     sent = write_all(fd.get(), payload, 60000ms);
