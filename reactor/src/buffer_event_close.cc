@@ -3,13 +3,15 @@
 //
 //   close_gracefully ─▶ flushing ──(output empty)──▶ shutdown(SHUT_WR) ──(peer EOF)──▶ closed, clean
 //          │                 └──(peer EOF first: keep flushing)──────────────┘
-//          ├──(deadline, output all in the kernel: FIN queued)──▶ close, clean (kernel delivers)
+//          ├──(deadline or linger over, output all in the kernel: FIN queued)──▶ close, clean
+//          │                                                   (the kernel still delivers it)
 //          └──(deadline with output left, write error, reset)──▶ SO_LINGER 0 + close, not clean
 //
 // The deadline is fixed (close_gracefully: the operator's) or moves with progress
 // (close_gracefully_unless_stalled: `stall` after the last byte moved). Only the deadline
 // turns a graceful close into an abort; a reader that is slow but reading is never reset by a
-// grace period of ours.
+// grace period of ours. Once everything is in the kernel and the FIN is queued, waiting for the
+// peer's EOF (so that a peer still sending gets no reset) lasts kCloseLinger at most.
 //
 // While closing, the read event stays armed (to see the EOF) and whatever arrives is discarded;
 // no user callback other than `done` runs.
@@ -35,6 +37,7 @@ void BufferEvent::Impl::start_graceful_close(Duration deadline, std::optional<Du
   x.close_done = std::move(done);
   x.close_stall = stall;
   x.close_started = base().now();
+  x.close_deadline = x.close_started + deadline;
   x.pending_data = 0;
   x.pending_what = 0;
   if (x.deferred) x.deferred->del();
@@ -62,11 +65,12 @@ void BufferEvent::Impl::start_graceful_close(Duration deadline, std::optional<Du
   }
 }
 
-// The deadline. With a stall bound it first checks for progress since it was armed and, if
-// bytes moved, re-arms for `stall` after the last of them (one timer, no per-send cost).
+// The deadline (or the end of the linger after our FIN). With a stall bound, while bytes are
+// still to be sent, it first checks for progress since it was armed and, if bytes moved,
+// re-arms for `stall` after the last of them (one timer, no per-send cost).
 void BufferEvent::Impl::on_close_timer() {
   Extras& x = *extras;
-  if (x.close_stall) {
+  if (x.close_stall && (state & kShutWr) == 0) {
     const TimePoint now = base().now();
     const TimePoint last = std::max({x.close_started, last_read, last_write});
     if (now - last < *x.close_stall) {
@@ -99,7 +103,8 @@ void BufferEvent::Impl::closing_read() {
   // Otherwise the peer half-closed first: keep flushing; closing_flushed finishes.
 }
 
-// Output fully sent: half-close our side. Done if the peer already said EOF.
+// Output fully sent: half-close our side. Done if the peer already said EOF; otherwise linger
+// for it — at most kCloseLinger, and never past the deadline.
 void BufferEvent::Impl::closing_flushed() {
   if ((state & kShutWr) != 0) return;
   disarm_write();
@@ -108,7 +113,21 @@ void BufferEvent::Impl::closing_flushed() {
     finish_close(false);
     return;
   }
-  if ((state & kPeerEof) != 0) finish_close(true);
+  if ((state & kPeerEof) != 0) {
+    finish_close(true);
+    return;
+  }
+  Extras& x = *extras;
+  const TimePoint now = base().now();
+  Duration linger = kCloseLinger;
+  if (x.close_stall) {
+    linger = std::min(linger, *x.close_stall);
+  } else {
+    linger = std::min(linger, x.close_deadline > now
+                                  ? std::chrono::ceil<Duration>(x.close_deadline - now)
+                                  : Duration::zero());
+  }
+  x.close_timer->add(linger);
 }
 
 void BufferEvent::Impl::finish_close(bool clean) {

@@ -78,6 +78,7 @@ struct BufferEvent::Impl {
     // close_gracefully_unless_stalled: the deadline moves with progress (see on_close_timer).
     std::optional<Duration> close_stall;
     TimePoint close_started{};
+    TimePoint close_deadline{};  // close_gracefully's fixed deadline
     EventBase* base = nullptr;           // the base while no read event exists yet (fd -1)
     std::uint64_t owner = 0;             // owner tag while no read event exists yet
     int pending_error = 0;               // errno for the queued event callback

@@ -64,6 +64,10 @@ class BufferEventHandler {
   ~BufferEventHandler() = default;
 };
 
+// A graceful close that has sent everything and its FIN waits this long at most for the
+// peer's EOF (lingering close), then closes normally: the kernel still delivers the bytes.
+inline constexpr Duration kCloseLinger = std::chrono::seconds(2);
+
 class BufferEvent {
  public:
   using DataCallback = std::function<void(BufferEvent&)>;
@@ -128,8 +132,8 @@ class BufferEvent {
   void set_timeouts(std::optional<Duration> read, std::optional<Duration> write);
 
   // Graceful close: stop reading, send what is in the output, shutdown(SHUT_WR), then close
-  // when the peer's EOF arrives. Every queued byte is sent before the FIN, however long that
-  // takes, until `deadline`. At the deadline: if the output was all handed to the kernel (FIN
+  // when the peer's EOF arrives (or kCloseLinger after the FIN, whichever comes first). Every
+  // queued byte is sent before the FIN, however long that takes, until `deadline`. At the deadline: if the output was all handed to the kernel (FIN
   // queued behind it), the socket is closed normally — the kernel still delivers it, nothing
   // is reset; otherwise the close turns abortive (RST, pending output discarded). `done` runs
   // once when the socket is closed (true = everything sent with a FIN, false = aborted).
