@@ -105,12 +105,18 @@ size_t evbuffer_get_contiguous_space(const struct evbuffer* buf) {
 int evbuffer_expand(struct evbuffer*, size_t) { return 0; }
 
 int evbuffer_add(struct evbuffer* buf, const void* data, size_t datlen) {
-  if (datlen > 0) B(buf).append(data, datlen);
+  if (datlen > 0) {
+    B(buf).append(data, datlen);
+    buf->added();
+  }
   return 0;
 }
 
 int evbuffer_prepend(struct evbuffer* buf, const void* data, size_t size) {
-  if (size > 0) B(buf).prepend(data, size);
+  if (size > 0) {
+    B(buf).prepend(data, size);
+    buf->added();
+  }
   return 0;
 }
 
@@ -123,11 +129,13 @@ int evbuffer_add_vprintf(struct evbuffer* buf, const char* fmt, va_list ap) {
   if (n < 0) return -1;
   if (static_cast<std::size_t>(n) < sizeof small) {
     B(buf).append(small, static_cast<std::size_t>(n));
+    buf->added();
     return n;
   }
   std::string big(static_cast<std::size_t>(n) + 1, '\0');
   std::vsnprintf(big.data(), big.size(), fmt, ap);
   B(buf).append(big.data(), static_cast<std::size_t>(n));
+  buf->added();
   return n;
 }
 
@@ -140,25 +148,28 @@ int evbuffer_add_printf(struct evbuffer* buf, const char* fmt, ...) {
 }
 
 int evbuffer_add_buffer(struct evbuffer* outbuf, struct evbuffer* inbuf) {
-  if (outbuf == inbuf || outbuf->buf == inbuf->buf) return -1;
+  if (outbuf->buf == inbuf->buf) return 0;  // libevent: nothing to do, success
   B(outbuf).append_buffer(B(inbuf));
+  outbuf->added();
   return 0;
 }
 
 int evbuffer_prepend_buffer(struct evbuffer* dst, struct evbuffer* src) {
-  if (dst == src || dst->buf == src->buf) return -1;
-  if (B(src).empty()) return 0;
+  if (dst->buf == src->buf || B(src).empty()) return 0;
   // src + dst, then swap the chains: blocks are relinked, not copied.
   reactor::Buffer joined;
   joined.append_buffer(B(src));
   joined.append_buffer(B(dst));
   B(dst).append_buffer(joined);
+  dst->added();
   return 0;
 }
 
 int evbuffer_remove_buffer(struct evbuffer* src, struct evbuffer* dst, size_t datlen) {
-  if (src == dst || src->buf == dst->buf) return -1;
-  return static_cast<int>(B(src).move_to(B(dst), datlen));
+  if (src->buf == dst->buf) return 0;
+  const auto moved = static_cast<int>(B(src).move_to(B(dst), datlen));
+  dst->added();
+  return moved;
 }
 
 int evbuffer_add_reference(struct evbuffer* outbuf, const void* data, size_t datlen,
@@ -166,6 +177,7 @@ int evbuffer_add_reference(struct evbuffer* outbuf, const void* data, size_t dat
   B(outbuf).add_reference(data, datlen, [cleanupfn, cleanupfn_arg](const void* d, std::size_t n) {
     if (cleanupfn != nullptr) cleanupfn(d, n, cleanupfn_arg);
   });
+  outbuf->added();
   return 0;
 }
 
@@ -332,11 +344,13 @@ int evbuffer_commit_space(struct evbuffer* buf, struct evbuffer_iovec* vec, int 
       return -1;
     }
     B(buf).append(buf->scratch.data(), vec[0].iov_len);
+    buf->added();
     return 0;
   }
   std::size_t total = 0;
   for (int i = 0; i < n_vecs; ++i) total += vec[i].iov_len;
   B(buf).commit(total);
+  buf->added();
   return 0;
 }
 

@@ -14,6 +14,7 @@ bufferevent::bufferevent(struct event_base* b, int fd, int options)
               ((options & BEV_OPT_DEFER_CALLBACKS) != 0 ? reactor::kBevOptDeferCallbacks : 0))) {
   input.buf = &bev->input();
   output.buf = &bev->output();
+  output.flush_owner = this;
 }
 
 void bufferevent::on_read(reactor::BufferEvent&) { readcb(this, cbarg); }
@@ -22,6 +23,35 @@ void bufferevent::on_event(reactor::BufferEvent&, reactor::BevFlags what, int er
   // libevent reports the error through errno (EVUTIL_SOCKET_ERROR()).
   if (error != 0) errno = error;
   eventcb(this, static_cast<short>(what), cbarg);
+}
+
+void evbuffer::added() {
+  if (flush_owner == nullptr) return;
+  const std::size_t before = buf->length();
+  flush_owner->bev->flush_output();
+  flush_owner->wrote(before);
+}
+
+void bufferevent::wrote(std::size_t before) {
+  if (writecb != nullptr || before <= bev->write_low_watermark()) return;
+  if (bev->output().length() > bev->write_low_watermark()) return;  // the write event will tell
+  drained_unheard_at = base->base.stats().iterations + 1;
+}
+
+void bufferevent::maybe_late_write() {
+  if (writecb == nullptr || drained_unheard_at == 0) return;
+  const bool same_iteration = drained_unheard_at == base->base.stats().iterations + 1;
+  drained_unheard_at = 0;
+  if (!same_iteration) return;
+  if (!late_write) {
+    late_write = reactor::Event::timer(base->base, [this](int, reactor::EventFlags) {
+      if (writecb != nullptr && !freed && bev->output().length() <= bev->write_low_watermark()) {
+        writecb(this, cbarg);
+      }
+    });
+    late_write->set_label("bev.late_write");
+  }
+  late_write->activate(reactor::kWrite);
 }
 
 namespace {
@@ -64,6 +94,7 @@ void bufferevent_free(struct bufferevent* b) {
   // a callback, at the end of this iteration.
   b->bev->setcb(nullptr, 0);
   b->bev->disable(reactor::kRead | reactor::kWrite);
+  if (b->late_write) b->late_write->del();
   reactor_event::free_later(b->base, std::unique_ptr<bufferevent>(b));
 }
 
@@ -74,6 +105,7 @@ void bufferevent_setcb(struct bufferevent* b, bufferevent_data_cb readcb, buffer
   b->eventcb = eventcb;
   b->cbarg = cbarg;
   apply_callbacks(b);
+  b->maybe_late_write();
 }
 
 void bufferevent_getcb(struct bufferevent* b, bufferevent_data_cb* readcb_ptr,
@@ -89,12 +121,16 @@ evutil_socket_t bufferevent_getfd(struct bufferevent* b) { return b->bev->fd(); 
 struct event_base* bufferevent_get_base(struct bufferevent* b) { return b->base; }
 
 int bufferevent_write(struct bufferevent* b, const void* data, size_t size) {
+  const std::size_t before = b->bev->output().length() + size;
   b->bev->write(data, size);
+  b->wrote(before);
   return 0;
 }
 
 int bufferevent_write_buffer(struct bufferevent* b, struct evbuffer* buf) {
+  const std::size_t before = b->bev->output().length() + buf->buf->length();
   b->bev->write_buffer(*buf->buf);
+  b->wrote(before);
   return 0;
 }
 

@@ -89,6 +89,10 @@ struct evbuffer {
   // the bytes go through this scratch and are appended at commit.
   std::vector<unsigned char> scratch;
   bool scratch_reserved = false;
+  // Set on a bufferevent's output: bytes added through the evbuffer API go out as they would
+  // on libevent (whose bufferevent watches its output buffer).
+  struct bufferevent* flush_owner = nullptr;
+  void added();
 };
 
 // A bufferevent: the reactor BufferEvent with this object as its handler, so each callback is
@@ -109,6 +113,15 @@ struct bufferevent final : reactor::BufferEventHandler {
   struct evbuffer output;
   std::size_t write_high = 0;
   bool freed = false;
+
+  // libevent defers every write to the write event, so a write callback installed right after
+  // bufferevent_write still hears that the output drained. The reactor sends at once and
+  // decides then: when that happened with no write callback, remember the iteration, and a
+  // write callback installed in the same iteration is run from late_write.
+  std::uint64_t drained_unheard_at = 0;  // loop iteration + 1; 0 = none
+  std::unique_ptr<reactor::Event> late_write;
+  void wrote(std::size_t before);
+  void maybe_late_write();
 };
 
 struct evconnlistener {
