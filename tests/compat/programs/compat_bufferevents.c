@@ -33,6 +33,11 @@ static void logf_(char *log, const char *fmt, ...)
 
 /* ---- server ---- */
 
+static void free_when_flushed(struct bufferevent *bev, void *arg)
+{
+	bufferevent_free(bev);
+}
+
 static void server_read(struct bufferevent *bev, void *arg)
 {
 	char *line;
@@ -43,7 +48,7 @@ static void server_read(struct bufferevent *bev, void *arg)
 			bufferevent_write(bev, "closing\n", 8);
 			bufferevent_disable(bev, EV_READ);
 			/* free once the output is flushed */
-			bufferevent_setcb(bev, NULL, (bufferevent_data_cb)bufferevent_free, NULL, NULL);
+			bufferevent_setcb(bev, NULL, free_when_flushed, NULL, NULL);
 		} else {
 			evbuffer_add_printf(bufferevent_get_output(bev), "echo: %s\n", line);
 		}
