@@ -2,10 +2,13 @@
 // read events, A tokens started per round, W chained writes; each callback reads its byte
 // and writes to the next descriptor. Time per callback (items = callbacks), for
 //   dispatch/ours      our EventBase on the epoll backend,
+//   dispatch/compat    libevent's C API on our EventBase (libreactor_event.so, loaded with
+//                      dlopen: libevent itself is linked into this binary under the same names),
 //   dispatch/libevent  libevent 2.1 (epoll),
 //   dispatch/epoll     a bare epoll_wait loop calling the same work: the floor.
 // Setup (creating and adding the P events) is outside the timed region; a round is timed
 // from the first token written until every byte has been read.
+#include <dlfcn.h>
 #include <event2/event.h>
 #include <sys/epoll.h>
 
@@ -104,6 +107,74 @@ void BM_DispatchLibevent(benchmark::State& state) {
   event_base_free(base);
 }
 
+// libreactor_event's entry points, looked up in the library loaded privately (RTLD_LOCAL), so
+// that they do not collide with the libevent linked into this binary. The library binds its
+// own internal calls (-Bsymbolic-functions), so it never calls into libevent either.
+struct CompatApi {
+  void* handle = nullptr;
+  decltype(&event_config_new) config_new = nullptr;
+  decltype(&event_config_avoid_method) config_avoid_method = nullptr;
+  decltype(&event_config_free) config_free = nullptr;
+  decltype(&event_base_new_with_config) base_new_with_config = nullptr;
+  decltype(&event_base_get_method) base_get_method = nullptr;
+  decltype(&event_new) new_event = nullptr;
+  decltype(&event_add) add = nullptr;
+  decltype(&event_free) free_event = nullptr;
+  decltype(&event_base_loop) loop = nullptr;
+  decltype(&event_base_free) base_free = nullptr;
+
+  template <typename F>
+  bool sym(F& f, const char* name) {
+    f = reinterpret_cast<F>(::dlsym(handle, name));
+    return f != nullptr;
+  }
+  bool load() {
+    handle = ::dlopen(REACTOR_EVENT_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) return false;
+    return sym(config_new, "event_config_new") && sym(config_avoid_method, "event_config_avoid_method") &&
+           sym(config_free, "event_config_free") &&
+           sym(base_new_with_config, "event_base_new_with_config") &&
+           sym(base_get_method, "event_base_get_method") && sym(new_event, "event_new") &&
+           sym(add, "event_add") && sym(free_event, "event_free") && sym(loop, "event_base_loop") &&
+           sym(base_free, "event_base_free");
+  }
+};
+
+// The same C program as dispatch/libevent, on libreactor_event: the difference to
+// dispatch/ours is what the compat layer costs per callback (one indirect call: the C
+// callback behind the reactor's std::function).
+void BM_DispatchCompat(benchmark::State& state) {
+  static CompatApi api;
+  static const bool loaded = api.load();
+  if (!loaded) {
+    state.SkipWithError("cannot load libreactor_event");
+    return;
+  }
+  Params prm(state);
+  SocketRing ring(prm.p);
+  ChainState chain{&ring};
+  event_config* cfg = api.config_new();
+  api.config_avoid_method(cfg, "poll");  // epoll, whatever REACTOR_BACKEND says
+  event_base* base = api.base_new_with_config(cfg);
+  api.config_free(cfg);
+  if (base == nullptr || std::strcmp(api.base_get_method(base), "epoll") != 0) {
+    state.SkipWithError("libreactor_event did not pick epoll");
+    if (base != nullptr) api.base_free(base);
+    return;
+  }
+  std::vector<LibeventSlot> slots(prm.p);
+  std::vector<event*> events(prm.p);
+  for (std::size_t i = 0; i < prm.p; ++i) {
+    slots[i] = {&chain, i};
+    events[i] = api.new_event(base, ring.fd(i), EV_READ | EV_PERSIST, libevent_read_cb, &slots[i]);
+    api.add(events[i], nullptr);
+  }
+  api.loop(base, EVLOOP_NONBLOCK);
+  run_rounds(state, chain, prm, [&] { api.loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK); });
+  for (event* ev : events) api.free_event(ev);
+  api.base_free(base);
+}
+
 // The floor: what any epoll reactor must do at least — one epoll_wait per pass, then the
 // work for each ready descriptor, with the index carried in epoll_data.
 void BM_DispatchEpoll(benchmark::State& state) {
@@ -136,6 +207,8 @@ const bool kRegistered = [] {
   for (std::int64_t p : {100, 1000, 10000}) {
     for (std::int64_t a : {1, 100}) {
       benchmark::RegisterBenchmark("dispatch/ours", BM_DispatchOurs)
+          ->Args({p, a, 1000})->ArgNames({"P", "A", "W"});
+      benchmark::RegisterBenchmark("dispatch/compat", BM_DispatchCompat)
           ->Args({p, a, 1000})->ArgNames({"P", "A", "W"});
       benchmark::RegisterBenchmark("dispatch/libevent", BM_DispatchLibevent)
           ->Args({p, a, 1000})->ArgNames({"P", "A", "W"});

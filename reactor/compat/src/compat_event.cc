@@ -74,6 +74,10 @@ int event_assign(struct event* ev, struct event_base* base, evutil_socket_t fd, 
     warn("%s: %s", __func__, e.what());
     return -1;
   }
+  // Labels for inspection (reactorctl events): what the program made it with.
+  ev->ev().set_label((events & EV_SIGNAL) != 0                            ? "evsignal"
+                     : (events & (EV_READ | EV_WRITE | EV_CLOSED)) != 0 ? "event"
+                                                                         : "evtimer");
   ev->magic = event::kMagic;
   ev->events = events;
   ev->cb = callback;
