@@ -7,6 +7,7 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -59,7 +60,12 @@ TEST(CompatInspectTest, ReactorctlSeesTheSeedServersEvents) {
   ASSERT_TRUE(port_text) << server.output();
   const int port = std::stoi(*port_text);
 
-  auto client = reactord::test::connect_to(reactor::SocketAddress::ipv4_loopback(kSeedPort));
+  // The inspection server starts with the base, before the listener: connect when it listens.
+  reactor::UniqueFd client;
+  for (int i = 0; i < 400 && !client; ++i) {
+    client = reactord::test::connect_to(reactor::SocketAddress::ipv4_loopback(kSeedPort));
+    if (!client) std::this_thread::sleep_for(50ms);
+  }
   ASSERT_TRUE(client.valid());
   ASSERT_EQ(reactord::test::read_exactly(client.get(), 14), "Hello, World!\n");
 
