@@ -12,7 +12,7 @@
 // --samples calls. Prints a Markdown table (docs/PERFORMANCE.md, "Scale"); --json-out also
 // writes the numbers. Every wait is bounded; everything talks to 127.0.0.1 only.
 //
-//   scale_bench --reactord build/release/server/reactord \
+//   scale_bench --reactord build/release/server/reactord
 //               --holder build/release/tests/scale/client_holder [--connections 19000]
 #include <CLI/CLI.hpp>
 #include <arpa/inet.h>
@@ -28,6 +28,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "reactord/v1/reactord.grpc.pb.h"
@@ -152,8 +153,10 @@ int main(int argc, char** argv) {
   auto control = v1::Control::NewStub(channel);
   reactord::scale::ClientHolder holder(holder_bin, reactord.data_port);
 
-  Series page{"ListConnections, a page of 1000", 20}, events{"ListEvents, every event", 100},
-      metrics{"GET /metrics", 10}, close{"CloseConnections of every client by filter, --wait", 1000};
+  Series page{"ListConnections, a page of 1000", 20, {}, {}};
+  Series events{"ListEvents, every event", 100, {}, {}};
+  Series metrics{"GET /metrics", 10, {}, {}};
+  Series close{"CloseConnections of every client by filter, wait", 1000, {}, {}};
   for (int round = 0; round < close_rounds; ++round) {
     if (!open_clients(holder, n, round) || !wait_for_connections(*inspect, n)) return 1;
     if (round == 0) {
