@@ -22,6 +22,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <set>
@@ -380,12 +381,18 @@ TEST_F(ScaleSuite, ReactorctlEventsOverEveryConnection) {
     last = key;
     if (e.owner() == 0) continue;
     EXPECT_TRUE(ids.count(e.owner())) << "an event of no open connection: " << e.owner();
-    if (e.kind() == v1::EVENT_KIND_IO && e.state() == v1::EVENT_STATE_PENDING &&
+    // Pending, or active for a pumping client whose line was arriving at that moment.
+    if (e.kind() == v1::EVENT_KIND_IO && e.state() != v1::EVENT_STATE_INITIALIZED &&
         e.requested().find("READ") != std::string::npos) {
       owners_reading.insert(e.owner());
     }
   }
-  EXPECT_EQ(owners_reading, ids) << "every connection has a pending read event";
+  std::vector<std::uint64_t> not_reading;
+  std::set_difference(ids.begin(), ids.end(), owners_reading.begin(), owners_reading.end(),
+                      std::back_inserter(not_reading));
+  EXPECT_TRUE(not_reading.empty()) << not_reading.size() << " connections without a read event,"
+                                   << " the first: " << not_reading.front();
+  EXPECT_EQ(owners_reading.size(), ids.size());
 
   CommandResult pending = ctl({"--json", "events", "--state", "pending", "--loop", "1"});
   ASSERT_EQ(pending.exit_code, 0) << pending.err;
@@ -467,8 +474,7 @@ TEST_F(ScaleSuite, ReactorctlCloseThousandsByFilterWithWait) {
   CommandResult dry = ctl({"close", "--filter", "--peer", doomed, "--dry-run"});
   ASSERT_EQ(dry.exit_code, 0) << dry.err;
   EXPECT_NE(dry.out.find("3000"), std::string::npos) << dry.out.substr(0, 300);
-  // TODO(#12 item 7, the ctl branch): a dry run over thousands prints a count and the first
-  // ids, not 3,000 ids on one line: EXPECT_LT(dry.out.size(), 4096u).
+  EXPECT_LT(dry.out.size(), 4096u) << "a dry run over thousands prints a count and a few ids";
   CommandResult dry_json = ctl({"--json", "close", "--filter", "--peer", doomed, "--dry-run"});
   ASSERT_EQ(dry_json.exit_code, 0) << dry_json.err;
   EXPECT_EQ(parse_json<v1::CloseConnectionsResponse>(dry_json.out).matched(), 3000u);
