@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every benchmark of docs/PERFORMANCE.md in one go on this machine and prints the report:
-# the machine, the micro-benchmark ratios (compare.py) and the echo table (echo/run.py).
+# the machine, the micro-benchmark ratios (compare.py), the echo table (echo/run.py) and the
+# control plane at 19,000 connections (scale_bench).
 #   bench/run_all.sh [BUILD_DIR]        (default build/release; build it first:
 #                                        cmake --workflow --preset release)
 # On a shared machine run it as root under `nice -n -15` so that the measured processes
@@ -28,3 +29,10 @@ echo
 # reactord alone: /metrics every second and ListConnections 10 times a second over 10,000
 # idle connections, against the same echo load unobserved (python3-grpcio: /usr/bin/python3).
 /usr/bin/python3 bench/echo/run.py --build "$build" --observed
+echo
+echo "## Scale"
+echo
+# reactord --loops 2 with 19,000 clients (tests/scale/client_holder): a page of 1000, ListEvents,
+# a scrape, closing every client by filter. ~30 s.
+"$build/bench/scale_bench" --reactord "$build/server/reactord" \
+  --holder "$build/tests/scale/client_holder" --json-out "${TMPDIR:-/tmp}/reactor_scale.json"

@@ -5,7 +5,7 @@
 //   ListEvents over every event (~19,000)   target <= 100 ms
 //   a /metrics scrape                       target <= 10 ms
 //   CloseConnections of 19,000 by filter,   target <= 1 s
-//     --wait (until every one is closed)
+//     wait (until every one is closed), graceful and abort
 //
 // Times are the caller's wall clock around one call (gRPC from this process; the scrape is a
 // plain HTTP/1.1 GET on a fresh TCP connection, as Prometheus does), as p50 / p90 / max over
@@ -130,14 +130,15 @@ bool open_clients(reactord::scale::ClientHolder& holder, int n, int round) {
 int main(int argc, char** argv) {
   CLI::App app{"scale_bench: control plane latency at 19,000 connections"};
   std::string reactord_bin, holder_bin, json_out;
-  int n = 19000, samples = 30, close_rounds = 3;
+  int n = 19000, samples = 30, close_rounds = 4;
   app.add_option("--reactord", reactord_bin, "reactord binary")->required();
   app.add_option("--holder", holder_bin, "client_holder binary")->required();
   app.add_option("--connections", n, "Clients to hold")->capture_default_str()
       ->check(CLI::Range(1000, 19000));
   app.add_option("--samples", samples, "Calls per measurement")->capture_default_str()
       ->check(CLI::Range(1, 1000));
-  app.add_option("--close-rounds", close_rounds, "Times the close of every client is measured")
+  app.add_option("--close-rounds", close_rounds,
+                 "Times every client is opened and closed (graceful, abort, graceful, ...)")
       ->capture_default_str()->check(CLI::Range(1, 10));
   app.add_option("--json-out", json_out, "Also write the figures here");
   CLI11_PARSE(app, argc, argv);
@@ -156,7 +157,8 @@ int main(int argc, char** argv) {
   Series page{"ListConnections, a page of 1000", 20, {}, {}};
   Series events{"ListEvents, every event", 100, {}, {}};
   Series metrics{"GET /metrics", 10, {}, {}};
-  Series close{"CloseConnections of every client by filter, wait", 1000, {}, {}};
+  Series close{"CloseConnections of every client by filter, graceful, wait", 1000, {}, {}};
+  Series abort{"CloseConnections of every client by filter, abort, wait", 1000, {}, {}};
   for (int round = 0; round < close_rounds; ++round) {
     if (!open_clients(holder, n, round) || !wait_for_connections(*inspect, n)) return 1;
     if (round == 0) {
@@ -175,7 +177,7 @@ int main(int argc, char** argv) {
       for (int i = 0; i < samples; ++i) {
         v1::ListConnectionsRequest r;
         r.set_max_results(1000);
-        r.set_start_id(starts[static_cast<std::size_t>(i) % (starts.size() - 1)]);
+        r.set_start_id(starts[static_cast<std::size_t>(i) % starts.size()]);
         v1::ListConnectionsResponse out;
         auto t = Clock::now();
         if (!inspect->ListConnections(ctx().get(), r, &out).ok()) return 1;
@@ -205,8 +207,12 @@ int main(int argc, char** argv) {
         metrics.size = std::to_string(size / 1024) + " KiB";
       }
     }
+    // Even rounds close gracefully (FIN, then the client's FIN: the clients' reaction is in
+    // the figure), odd rounds reset.
+    const bool graceful = round % 2 == 0;
     v1::CloseConnectionsRequest request;
     request.mutable_filter()->set_peer("127.0.0.0/8");
+    request.set_mode(graceful ? v1::CLOSE_MODE_GRACEFUL : v1::CLOSE_MODE_ABORT);
     request.set_wait(true);
     v1::CloseConnectionsResponse out;
     auto t = Clock::now();
@@ -217,8 +223,9 @@ int main(int argc, char** argv) {
                    status.error_message().c_str(), out.closed(), n);
       return 1;
     }
-    close.ms.push_back(took);
-    close.size = std::to_string(out.closed()) + " closed";
+    Series& series = graceful ? close : abort;
+    series.ms.push_back(took);
+    series.size = std::to_string(out.closed()) + " closed";
     if (!wait_for_connections(*inspect, 0)) return 1;
   }
 
@@ -228,7 +235,8 @@ int main(int argc, char** argv) {
   std::ostringstream json;
   json << "{\"connections\": " << n << ", \"results\": [";
   bool first = true;
-  for (const Series* s : {&page, &events, &metrics, &close}) {
+  for (const Series* s : {&page, &events, &metrics, &close, &abort}) {
+    if (s->ms.empty()) continue;
     char row[512];
     std::snprintf(row, sizeof row, "| %s | %s | %zu | %.2f | %.2f | %.2f | %.0f |\n",
                   s->name.c_str(), s->size.c_str(), s->ms.size(), s->at(0.5), s->at(0.9),

@@ -358,6 +358,8 @@ TEST_F(ScaleSuite, ReactorctlConn) {
   CommandResult missing = ctl({"conn", std::to_string(list.connections(kTotal - 1).id() + 100000)});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("NOT_FOUND"), std::string::npos) << missing.err;
+  CommandResult negative = ctl({"conn", "-5"});  // a usage error, not id 2^64 - 5
+  EXPECT_EQ(negative.exit_code, 2) << negative.out << negative.err;
 }
 
 // events: ~19,000 connections' events in one answer; each connection owns a pending read.
