@@ -31,20 +31,22 @@ void ConnectionWatcher::push(Kind kind, const ConnectionRecord& record, std::str
   if (!filter_.matches(view, reactor::Clock::now(), kind == Kind::kClosed)) return;
   std::lock_guard lock(mutex_);
   if (!failure_.empty()) return;
-  if (queue_.size() >= limit_) {
+  // The listing is paced by ready_for_listing(), per loop: two loops may each queue a slice.
+  if (kind != Kind::kExisting && queue_.size() >= limit_) {
     ++dropped_pending_;
     ++dropped_total_;
     return;
   }
   enqueue_locked(Item{kind, std::move(view), std::move(reason), dropped_pending_,
-                      std::chrono::system_clock::now()});
+                      std::chrono::system_clock::now()},
+                 kind == Kind::kExisting);
 }
 
-void ConnectionWatcher::enqueue_locked(Item item) {
+void ConnectionWatcher::enqueue_locked(Item item, bool listing) {
   item.bytes = bytes_of(item);
   if (budget_) {
     const WatchLimits& limits = budget_->limits();
-    if (held_bytes_ + item.bytes > limits.buffer_bytes) {
+    if (!listing && held_bytes_ + item.bytes > limits.buffer_bytes) {
       fail_locked("the watcher fell behind: " + std::to_string(held_bytes_) +
                       " bytes queued for it (--watch-buffer-bytes " +
                       std::to_string(limits.buffer_bytes) + ")",

@@ -82,7 +82,10 @@ class ConnectionWatcher : public ConnectionObserver {
  private:
   void push(Kind kind, const ConnectionRecord& record, std::string reason);
   // Queues `item` or fails the watcher; mutex_ held.
-  void enqueue_locked(Item item);
+  // listing: an "existing" item; ready_for_listing() already paces those, and two loops
+  // passing that check at once may together queue more than one stream's byte bound, so the
+  // per-stream bound does not fail them (the process-wide one still does).
+  void enqueue_locked(Item item, bool listing = false);
   void fail_locked(std::string why, bool total);
 
   const FilterSpec filter_;
