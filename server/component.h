@@ -1,5 +1,6 @@
 // Component: something main.cc attaches to the Server that lives as long as it — the gRPC
-// control plane, the Prometheus exporter. Server::start starts components in the order they
+// control plane, the Prometheus exporter. Server::start prepares every component before it
+// binds anything, then starts components in the order they
 // were added, after every loop is bound and running; Server::wait stops them in reverse order
 // once shutdown begins, while the loops still run (so their post()s complete), and before any
 // loop object is freed.
@@ -16,6 +17,11 @@ class Component {
   virtual ~Component() = default;
   // For logs: "control", "metrics". Any thread.
   virtual std::string name() const = 0;
+  // Check the configuration and load every file it needs, before any socket (the server's
+  // or a component's) is bound. Throw ConfigError (server.h) with one line naming the flag
+  // for a bad configuration, StartError for anything else (e.g. an address in use).
+  // Main thread.
+  virtual void prepare(const Server& server) { (void)server; }
   // Bind and start serving. Throw (std::exception with a clear message) on failure: the
   // server then stops what it started and Server::start rethrows. Main thread.
   virtual void start(Server& server) = 0;

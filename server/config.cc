@@ -57,6 +57,18 @@ std::string format_duration(reactor::Duration d) {
 
 namespace {
 
+// For --help: control characters as C escapes, so a default stays on its line.
+std::string escaped(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else out += c;
+  }
+  return out;
+}
+
 std::string env_name(const std::string& flag) {
   std::string name = "REACTORD_";
   for (char c : flag) name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -66,7 +78,7 @@ std::string env_name(const std::string& flag) {
 // The option's value as given on the command line or in the environment.
 struct RawValues {
   std::string listen, control_listen, metrics_listen, loops, accept_mode, max_connections,
-      idle_timeout, max_output_buffer, drain_timeout, log_level, greeting;
+      idle_timeout, max_output_buffer, drain_timeout, log_level, greeting, audit_log;
   // Control plane security: file paths, read by the control plane when it starts.
   std::string control_token_file, control_viewer_token_file, control_tls_cert, control_tls_key,
       control_tls_client_ca;
@@ -139,7 +151,12 @@ std::optional<std::string> convert(const RawValues& raw, Config& c) {
   if (raw.log_format == "text") c.log_format = LogFormat::kText;
   else if (raw.log_format == "json") c.log_format = LogFormat::kJson;
   else return "invalid --log-format '" + raw.log_format + "': expected text or json";
+  // A greeting is a line: the newline is added unless it is there already (an empty greeting
+  // sends nothing).
   c.greeting = raw.greeting;
+  if (!c.greeting.empty() && c.greeting.back() != '\n') c.greeting += '\n';
+  if (raw.audit_log.empty()) return std::string("invalid --audit-log '': expected stderr or a file path");
+  c.audit_log = raw.audit_log;
   c.control_token_file = raw.control_token_file;
   c.control_viewer_token_file = raw.control_viewer_token_file;
   c.control_tls_cert = raw.control_tls_cert;
@@ -163,6 +180,7 @@ ConfigResult parse_config(int argc, const char* const* argv) {
                 format_duration(defaults.drain_timeout),
                 to_string(defaults.log_level),
                 defaults.greeting,
+                defaults.audit_log,
                 defaults.control_token_file,
                 defaults.control_viewer_token_file,
                 defaults.control_tls_cert,
@@ -197,7 +215,13 @@ ConfigResult parse_config(int argc, const char* const* argv) {
   add("log-level", raw.log_level, "trace, debug, info, warn, error, critical or off");
   add("log-format", raw.log_format,
       "text (UTC timestamps) or json (one object per line: ts, level, logger, thread, msg)");
-  add("greeting", raw.greeting, "Sent to every client on connect");
+  app.add_option("--greeting", raw.greeting,
+                 "Line sent to every client on connect (a newline is added unless it ends with one; "
+                 "empty: none)")
+      ->envname(env_name("greeting"))
+      ->default_str(escaped(defaults.greeting));  // "\n" shown as two characters, on one line
+  add("audit-log", raw.audit_log,
+      "Audit lines of Control calls: stderr or a file (appended); not silenced by --log-level");
   add("control-token-file", raw.control_token_file,
       "Control plane admin bearer token file (Inspect + Control)");
   add("control-viewer-token-file", raw.control_viewer_token_file,

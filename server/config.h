@@ -67,8 +67,12 @@ struct Config {
   LogLevel log_level = LogLevel::kInfo;
   // --log-format.
   LogFormat log_format = LogFormat::kText;
-  // --greeting: sent to every client on connect. Default: the seed's MESSAGE.
+  // --greeting: sent to every client on connect, always ending in a newline (parse_config adds
+  // one unless given; empty = no greeting). Default: the seed's MESSAGE.
   std::string greeting = "Hello, World!\n";
+
+  // --audit-log: where the audit lines of Control calls go: "stderr" or a file (appended).
+  std::string audit_log = "stderr";
 
   // --control-token-file / --control-viewer-token-file: bearer tokens (first line of the file)
   // for the control plane: admin (Inspect + Control) and viewer (Inspect only). Empty = none;

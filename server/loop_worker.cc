@@ -1,6 +1,8 @@
 #include "server/loop_worker.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -12,14 +14,15 @@
 #include "server/config.h"
 #include "server/connection.h"
 #include "server/connection_observer.h"
+#include "server/listen_socket.h"
+#include "server/server.h"
 #include "server/server_shared.h"
 
 namespace reactord {
 
 namespace {
-// The graceful close of what is left at the drain deadline (the drain's own timing is the
-// drain's business; this only bounds the final flush).
-constexpr reactor::Duration kDrainCloseGrace = std::chrono::seconds(2);
+// After the drain deadline, how long a graceful close may still take (see on_drain_deadline).
+constexpr reactor::Duration kDrainCloseGrace = std::chrono::milliseconds(500);
 }  // namespace
 
 std::uint64_t LoopCounters::rejected_total() const {
@@ -75,13 +78,94 @@ void LoopWorker::break_loop() {
 }
 
 void LoopWorker::bind(const reactor::SocketAddress& address, bool reuse_port) {
-  reactor::ListenerOptions options = reactor::kLevOptCloseOnFree | reactor::kLevOptReuseable;
-  if (reuse_port) options |= reactor::kLevOptReusePort;
-  listener_ = std::make_unique<reactor::Listener>(
-      *base_, address, options, -1,
-      [this](reactor::UniqueFd fd, const reactor::SocketAddress& peer) { on_accept(std::move(fd), peer); });
+  adopt_listener(open_listen_socket(address, reuse_port));
+}
+
+void LoopWorker::adopt_listener(reactor::UniqueFd fd, bool enabled) {
+  drop_listener();
+  const int raw = fd.release();
+  try {
+    listener_ = std::make_unique<reactor::Listener>(
+        *base_, raw, reactor::kLevOptCloseOnFree | (enabled ? 0u : reactor::kLevOptDisabled),
+        [this](reactor::UniqueFd fd, const reactor::SocketAddress& peer) { on_accept(std::move(fd), peer); });
+  } catch (...) {
+    reactor::UniqueFd close_it(raw);
+    throw;
+  }
   listener_->set_error_callback([this](int error) { on_accept_error(error); });
   listen_address_ = listener_->local_address();
+  shared_.listeners.fetch_add(1);
+}
+
+void LoopWorker::drop_listener() {
+  if (!listener_) return;
+  listener_.reset();  // closes the socket: new clients are refused by the kernel
+  shared_.listeners.fetch_sub(1);
+}
+
+std::optional<std::string> LoopWorker::relisten(const reactor::SocketAddress& address, bool reuse_port) {
+  if (listener_) return std::nullopt;
+  try {
+    adopt_listener(open_listen_socket(address, reuse_port), /*enabled=*/false);
+  } catch (const std::system_error& e) {
+    return "--listen " + address.to_string() + ": " + e.code().message();
+  } catch (const std::exception& e) {
+    return "--listen " + address.to_string() + ": " + e.what();
+  }
+  return std::nullopt;
+}
+
+void LoopWorker::accept_backlog() {
+  if (!listener_) return;
+  // Bounded: the kernel backlog holds at most SOMAXCONN (4096 by default) connections.
+  for (int i = 0; i < 65536; ++i) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    const int fd = ::accept4(listener_->fd(), reinterpret_cast<sockaddr*>(&ss), &len,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) on_accept_error(errno);
+      return;
+    }
+    setup_connection(reactor::UniqueFd(fd),
+                     reactor::SocketAddress(reinterpret_cast<sockaddr*>(&ss), len), /*admitted=*/true);
+  }
+}
+
+void LoopWorker::hand_over_listener() {
+  if (!listener_) return;
+  const bool single = config_.loops > 1 && config_.accept_mode == AcceptMode::kSingle;
+  const ServerState state = shared_.server.state();
+  const bool keep_service = state == ServerState::kServing || state == ServerState::kDraining;
+  LoopWorker* heir = nullptr;
+  if (single && keep_service) {
+    for (LoopWorker* w : shared_.loops) {
+      if (w != this && !w->ended()) {
+        heir = w;
+        break;
+      }
+    }
+  }
+  if (heir == nullptr) {
+    drop_listener();
+    return;
+  }
+  // The same socket (its backlog included) moves: dup it, then free our Listener.
+  auto holder = std::make_shared<reactor::UniqueFd>(::dup(listener_->fd()));
+  drop_listener();
+  if (!holder->valid()) {
+    spdlog::error("loop {}: cannot hand accepting over: {}", index_, std::strerror(errno));
+    return;
+  }
+  spdlog::warn("loop {} ended: loop {} accepts from now on", index_, heir->index());
+  heir->post([heir, holder] {
+    try {
+      heir->adopt_listener(std::move(*holder));
+    } catch (const std::exception& e) {
+      spdlog::error("loop {}: cannot take over accepting: {}", heir->index(), e.what());
+    }
+  });
 }
 
 void LoopWorker::run() {
@@ -99,13 +183,14 @@ void LoopWorker::run() {
   }
   running_.store(false, std::memory_order_release);
   ended_.store(true, std::memory_order_release);
+  hand_over_listener();
   teardown();
 }
 
 void LoopWorker::teardown() {
   // Stop accepting first, then let every connection go (reason shutdown). The loop is not
   // running, so no connection callback is on the stack: they can be destroyed right here.
-  listener_.reset();
+  drop_listener();
   drain_timer_.reset();
   drain_progress_.reset();
   std::vector<std::unique_ptr<Connection>> left = registry_.remove_all();
@@ -131,8 +216,17 @@ void LoopWorker::own(std::unique_ptr<reactor::Event> event) { owned_events_.push
 
 void LoopWorker::on_accept(reactor::UniqueFd fd, const reactor::SocketAddress& peer) {
   if (config_.loops > 1 && config_.accept_mode == AcceptMode::kSingle) {
-    // One acceptor: hand the socket round-robin to a loop (possibly this one).
-    const unsigned target = shared_.next_loop++ % static_cast<unsigned>(shared_.loops.size());
+    // One acceptor: hand the socket round-robin to a loop (possibly this one), skipping loops
+    // that have ended (ExitLoop): a connection posted there would never be served.
+    const auto n = static_cast<unsigned>(shared_.loops.size());
+    unsigned target = index_;
+    for (unsigned tries = 0; tries < n; ++tries) {
+      const unsigned candidate = shared_.next_loop++ % n;
+      if (candidate == index_ || !shared_.loops[candidate]->ended()) {
+        target = candidate;
+        break;
+      }
+    }
     if (target != index_) {
       LoopWorker* worker = shared_.loops[target];
       // std::function needs a copyable callable; the shared_ptr keeps the fd closed exactly
@@ -149,9 +243,9 @@ void LoopWorker::adopt(reactor::UniqueFd fd, const reactor::SocketAddress& peer)
   setup_connection(std::move(fd), peer);
 }
 
-void LoopWorker::setup_connection(reactor::UniqueFd fd, const reactor::SocketAddress& peer) {
+void LoopWorker::setup_connection(reactor::UniqueFd fd, const reactor::SocketAddress& peer, bool admitted) {
   std::optional<RejectReason> reject;
-  if (!shared_.accepting()) {
+  if (!admitted && !shared_.accepting()) {
     reject = RejectReason::kDraining;
   } else {
     // The tighter of --max-connections and the fd budget (data clients are shed first, so
@@ -292,7 +386,9 @@ void LoopWorker::remove_observer(std::uint64_t observer_id) {
 
 void LoopWorker::begin_drain(reactor::Duration deadline) {
   draining_ = true;
-  if (listener_) listener_->disable();
+  // Soft-stop: who is in the backlog already connected and is served; then the socket closes.
+  accept_backlog();
+  drop_listener();
   for (std::uint64_t id : registry_.ids()) {
     if (Connection* c = registry_.find(id)) c->set_draining(true);
   }
@@ -315,18 +411,19 @@ void LoopWorker::end_drain() {
   draining_ = false;
   drain_timer_.reset();
   drain_progress_.reset();
-  if (listener_) listener_->enable();
+  if (listener_ && !listener_->enabled()) listener_->enable();
   for (std::uint64_t id : registry_.ids()) {
     if (Connection* c = registry_.find(id)) c->set_draining(false);
   }
 }
 
 void LoopWorker::on_drain_deadline() {
-  if (!registry_.empty()) {
-    spdlog::info("loop {}: drain deadline: closing {} connections", index_, registry_.size());
-  }
-  // The clients had the drain deadline to leave; what is left gets a short graceful close.
-  // (At its end a connection whose output is all in the kernel is closed, not reset.)
+  if (registry_.empty()) return;
+  spdlog::info("loop {}: drain deadline: closing {} connections", index_, registry_.size());
+  // The clients had the drain deadline to leave; what is left gets a short graceful close
+  // (at its end a connection whose output is all in the kernel is closed, not reset), short
+  // enough that a SIGTERM'd process is gone within --drain-timeout + 1 s with the control
+  // plane and metrics stopped.
   close_all(CloseReason::kDrain, /*graceful=*/true, kDrainCloseGrace);
 }
 

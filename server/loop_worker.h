@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -94,13 +95,23 @@ class LoopWorker {
   // Binds this loop's listener (socket + bind + listen; SO_REUSEPORT when `reuse_port`).
   // Throws std::system_error with the address in the message. Main thread, before run().
   void bind(const reactor::SocketAddress& address, bool reuse_port);
+  // Starts accepting on a listening socket opened elsewhere (Resume after a drain; taking
+  // over from the single acceptor that ended). Loop thread only (or before run()).
+  // `enabled` false: listening (clients wait in the backlog) but not accepting yet.
+  void adopt_listener(reactor::UniqueFd fd, bool enabled = true);
+  // Resume, step 1: listens again on `address` (the bound address, port resolved), not yet
+  // accepting (end_drain enables it). An error line, or nothing. Loop thread only.
+  std::optional<std::string> relisten(const reactor::SocketAddress& address, bool reuse_port);
   // The loop thread's body: enters the loop until exit, then closes what is left (reason
   // shutdown). Returns when the loop has ended. Called on the loop thread by Server.
   void run();
   // Takes over a connection accepted elsewhere (AcceptMode::kSingle). Loop thread only.
   void adopt(reactor::UniqueFd fd, const reactor::SocketAddress& peer);
-  // Drain: stop accepting, mark connections draining, and at `deadline` close what is left
-  // (gracefully, reason drain). end_drain undoes it. Loop thread only.
+  // Drain, as HAProxy's soft-stop: the connections already in the listener's backlog are
+  // accepted (served as draining), then the listening socket is closed, so that a new client
+  // is refused at once (ECONNREFUSED) instead of waiting for a greeting that never comes.
+  // Connections are marked draining; at `deadline` what is left is closed (gracefully, reason
+  // drain). end_drain undoes the marks (Server::resume listens again). Loop thread only.
   void begin_drain(reactor::Duration deadline);
   void end_drain();
   void close_all(CloseReason reason, bool graceful,
@@ -124,8 +135,15 @@ class LoopWorker {
 
  private:
   void on_accept(reactor::UniqueFd fd, const reactor::SocketAddress& peer);
+  // Accepts what waits in the listener's backlog (bounded), each as a draining connection.
+  void accept_backlog();
+  // The loop has ended: with AcceptMode::kSingle the listening socket moves to a live loop
+  // (unless the server stops), so that accepting goes on.
+  void hand_over_listener();
+  void drop_listener();
   void on_accept_error(int error);
-  void setup_connection(reactor::UniqueFd fd, const reactor::SocketAddress& peer);
+  // admitted: accepted during a drain from the backlog (not rejected as draining).
+  void setup_connection(reactor::UniqueFd fd, const reactor::SocketAddress& peer, bool admitted = false);
   void notify_opened(const Connection& connection);
   void on_drain_deadline();
   void teardown();

@@ -6,6 +6,7 @@
 #include <memory>
 #include <variant>
 
+#include "server/audit_log.h"
 #include "server/config.h"
 #include "server/log_format.h"
 #include "server/control/control_plane.h"
@@ -50,6 +51,15 @@ int main(int argc, char** argv) {
   logger->flush_on(spdlog::level::trace);
   spdlog::set_default_logger(logger);
   spdlog::set_formatter(reactord::make_log_formatter(config.log_format));
+  // The audit log is a logger of its own: --log-level does not apply to it.
+  std::string audit_error;
+  if (!reactord::make_audit_logger(config.audit_log, &audit_error)) {
+    std::fprintf(stderr, "reactord: %s\n", audit_error.c_str());
+    return 2;
+  }
+  if (config.log_format == reactord::LogFormat::kJson) {
+    spdlog::get("audit")->set_formatter(reactord::make_log_formatter(config.log_format));
+  }
 
   // As HAProxy and nginx: use every fd the hard limit allows (the soft one is often 1024).
   const reactord::NofileLimit nofile = reactord::raise_nofile_limit();
@@ -82,6 +92,10 @@ int main(int argc, char** argv) {
   server.add_component(std::make_unique<reactord::SystemdNotify>());
   try {
     server.start();
+  } catch (const reactord::ConfigError& e) {
+    // Checked before anything was bound: a usage error like a bad flag value.
+    std::fprintf(stderr, "reactord: %s\n", e.what());
+    return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "reactord: %s\n", e.what());
     return 1;

@@ -7,10 +7,13 @@
 
 #include <cerrno>
 #include <cstring>
+#include <future>
 #include <system_error>
 
 #include "server/fd_limits.h"
+#include "server/bind_check.h"
 #include "server/server_shared.h"
+#include "server/signal_loop.h"
 
 namespace reactord {
 
@@ -25,7 +28,9 @@ const char* to_string(ServerState state) {
   return "?";
 }
 
-bool ServerShared::accepting() const { return server.state() == ServerState::kServing; }
+bool ServerShared::accepting() const {
+  return server.state() == ServerState::kServing && listeners.load() > 0;
+}
 
 bool ServerShared::reserve_slot(std::size_t max_connections) {
   std::size_t n = open_connections.load(std::memory_order_relaxed);
@@ -51,22 +56,6 @@ void ServerShared::loop_failed() {
   server.stop();
 }
 
-namespace {
-
-// 0 if a socket without SO_REUSEPORT can bind `address` (then released at once), else errno.
-int probe_bind(const reactor::SocketAddress& address) {
-  const int fd = ::socket(address.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return errno;
-  const int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);  // as the listeners do
-  const int rc = ::bind(fd, address.get(), address.length());
-  const int error = rc == 0 ? 0 : errno;
-  ::close(fd);
-  return error;
-}
-
-}  // namespace
-
 Server::Server(Config config) : config_(std::move(config)), shared_(std::make_unique<ServerShared>(*this)) {}
 
 Server::~Server() {
@@ -90,7 +79,21 @@ std::size_t Server::open_connections() const {
 
 void Server::start() {
   if (state() != ServerState::kCreated) throw StartError("server already started");
+  // Nothing is bound until every component has checked its configuration and every address
+  // is known to be free: a config error never follows an accepted client.
+  for (auto& component : components_) {
+    try {
+      component->prepare(*this);
+    } catch (const StartError&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw StartError(component->name() + ": " + e.what());
+    }
+  }
   const bool reuse_port = config_.loops > 1 && config_.accept_mode == AcceptMode::kReusePort;
+  // With SO_REUSEPORT the plain bind also says whether we would join another process's group
+  // on that port (same user) and silently share its clients.
+  if (auto problem = bind_problem("--listen", config_.listen)) throw StartError(*problem);
   for (unsigned i = 0; i < config_.loops; ++i) {
     loops_.push_back(std::make_unique<LoopWorker>(i, config_, *shared_));
     shared_->loops.push_back(loops_.back().get());
@@ -98,15 +101,6 @@ void Server::start() {
   // Bind on this thread so that a bad address fails start() with one clear line. With
   // SO_REUSEPORT every loop binds the port loop 0 got (which resolves port 0).
   reactor::SocketAddress address = config_.listen;
-  if (reuse_port && address.port() != 0) {
-    // SO_REUSEPORT would let us join another process's group on that port (same user) and
-    // silently share its clients. A plain bind first says whether the port is free.
-    if (int error = probe_bind(address); error != 0) {
-      loops_.clear();
-      shared_->loops.clear();
-      throw StartError("cannot listen on " + address.to_string() + ": " + std::strerror(error));
-    }
-  }
   for (auto& loop : loops_) {
     if (loop->index() > 0 && !reuse_port) break;  // one acceptor
     try {
@@ -114,14 +108,15 @@ void Server::start() {
     } catch (const std::system_error& e) {
       loops_.clear();
       shared_->loops.clear();
-      throw StartError("cannot listen on " + address.to_string() + ": " + e.code().message());
+      throw StartError("--listen " + address.to_string() + ": " + e.code().message());
     } catch (const std::exception& e) {
       loops_.clear();
       shared_->loops.clear();
-      throw StartError("cannot listen on " + address.to_string() + ": " + e.what());
+      throw StartError("--listen " + address.to_string() + ": " + e.what());
     }
     address = loop->listen_address();
   }
+  bound_address_ = listen_address();
   spdlog::info("listening on {} ({} loop{}{})", listen_address().to_string(), config_.loops,
                config_.loops > 1 ? "s, accept mode " : "",
                config_.loops > 1 ? to_string(config_.accept_mode) : "");
@@ -246,6 +241,8 @@ int Server::wait() {
   shared_->loops.clear();
   state_.store(static_cast<int>(ServerState::kStopped));
   spdlog::info("stopped");
+  // Signals are handled until here (a second SIGTERM while shutting down does not kill).
+  signals_.reset();
   return exit_code_;
 }
 
@@ -273,11 +270,65 @@ void Server::drain(std::optional<reactor::Duration> timeout, bool exit_when_done
   }
 }
 
-bool Server::resume() {
+bool Server::accepting() const { return shared_->accepting(); }
+
+std::optional<std::chrono::steady_clock::time_point> Server::stop_deadline() const {
+  const std::int64_t ns = stop_deadline_ns_.load();
+  if (ns == 0) return std::nullopt;
+  return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(ns));
+}
+
+bool Server::resume(std::string* error) {
+  auto fail = [&](std::string why) {
+    if (error) *error = std::move(why);
+    return false;
+  };
+  if (state() != ServerState::kDraining) {
+    return fail(std::string("the server is not draining (state ") + to_string(state()) + ")");
+  }
+  // Step 1: listen again on the bound address (same port, also when --listen said port 0),
+  // on every live loop (reuseport) or on the first live one (single acceptor). Not accepting
+  // yet: a client arriving meanwhile waits in the backlog.
+  const bool reuse_port = config_.loops > 1 && config_.accept_mode == AcceptMode::kReusePort;
+  std::vector<std::pair<LoopWorker*, std::future<std::optional<std::string>>>> pending;
+  for (auto& loop : loops_) {
+    if (loop->ended()) continue;
+    LoopWorker* worker = loop.get();
+    auto promise = std::make_shared<std::promise<std::optional<std::string>>>();
+    pending.emplace_back(worker, promise->get_future());
+    worker->post([worker, promise, address = bound_address_, reuse_port] {
+      promise->set_value(worker->relisten(address, reuse_port));
+    });
+    if (!reuse_port) break;
+  }
+  std::string errors;
+  std::size_t listening = 0;
+  for (auto& [worker, future] : pending) {
+    std::optional<std::string> problem;
+    try {
+      if (future.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+        problem = "loop " + std::to_string(worker->index()) + " did not answer";
+      } else {
+        problem = future.get();
+      }
+    } catch (const std::future_error&) {
+      problem = "loop " + std::to_string(worker->index()) + " ended";
+    }
+    if (problem) errors += (errors.empty() ? "" : "; ") + *problem;
+    else ++listening;
+  }
+  if (listening == 0) {
+    spdlog::error("resume failed: {}", errors.empty() ? "no live loop" : errors);
+    return fail("cannot listen again: " + (errors.empty() ? std::string("no live loop") : errors));
+  }
+  if (!errors.empty()) spdlog::error("resume: some loops do not listen: {}", errors);
+  // Step 2: serving; every loop ends its drain and enables its listener.
   int expected = static_cast<int>(ServerState::kDraining);
-  if (!state_.compare_exchange_strong(expected, static_cast<int>(ServerState::kServing))) return false;
+  if (!state_.compare_exchange_strong(expected, static_cast<int>(ServerState::kServing))) {
+    return fail(std::string("the server is not draining (state ") + to_string(state()) + ")");
+  }
   shared_->exit_when_drained.store(false);
-  spdlog::info("resumed: accepting again");
+  spdlog::info("resumed: listening on {} again", bound_address_.to_string());
   for (auto& loop : loops_) {
     LoopWorker* worker = loop.get();
     worker->post([worker] { worker->end_drain(); });

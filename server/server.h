@@ -18,6 +18,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -48,8 +49,15 @@ class StartError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+// A start failure that is the configuration's fault (main exits 2): "--control-token-file
+// /etc/x: holds no token". Thrown before anything was bound.
+class ConfigError : public StartError {
+ public:
+  using StartError::StartError;
+};
 
 struct ServerShared;
+class SignalLoop;
 
 class Server {
  public:
@@ -64,8 +72,9 @@ class Server {
   // Main thread.
   void add_component(std::unique_ptr<Component> component);
 
-  // Creates the loops, binds the listeners (logs "listening on <addr> (N loops)"), starts the loop
-  // threads, installs the signal events on loop 0 (if config.handle_signals), then starts the
+  // Prepares every component (configuration and files checked: ConfigError) and checks that
+  // --listen can be bound, all before binding anything; then creates the loops, binds the listeners (logs "listening on <addr> (N loops)"), starts the loop
+  // threads, starts the signal thread (SignalLoop, if config.handle_signals), then starts the
   // components. Throws StartError with a clear message (nothing left running). Main thread.
   void start();
   // Blocks until the server stops, then shuts down in order (see above). Returns the exit code
@@ -91,13 +100,21 @@ class Server {
   // Any thread.
   ServerState state() const { return static_cast<ServerState>(state_.load()); }
 
-  // Stop accepting, mark connections draining, and let clients leave; at `timeout`
+  // Stop listening (each loop accepts its backlog, then closes its listening socket: new
+  // clients are refused at once), mark connections draining, and let clients leave; at `timeout`
   // (default --drain-timeout) close what is left gracefully. With exit_when_done (SIGTERM)
   // the server stops once no connection is left. Ignored unless serving. Any thread.
   void drain(std::optional<reactor::Duration> timeout = std::nullopt, bool exit_when_done = false);
-  // Undo a drain that has not finished: accept again, connections back to open. Returns false
-  // if the server is not draining. Any thread.
-  bool resume();
+  // Undo a drain that has not finished: listen again on the same address (the bound port),
+  // accept again, connections back to open. Returns false with the reason in *error if the
+  // server is not draining or no loop could listen again. Any thread but a loop's (it waits
+  // for the loops, at most a few seconds).
+  bool resume(std::string* error = nullptr);
+  // Serving and some loop listens (false while draining, or if no loop accepts). Any thread.
+  bool accepting() const;
+  // When the process must be gone, if that is decided: a SIGTERM sets it to the signal's time
+  // + --drain-timeout + 1 s. Components bound their stop by it. Any thread.
+  std::optional<std::chrono::steady_clock::time_point> stop_deadline() const;
   // Begin the ordered stop now (connections closed with reason shutdown). Any thread.
   void stop();
   // Stop after `delay`: the loops keep serving until then (SIGINT uses 2 s). Any thread.
@@ -121,6 +138,11 @@ class Server {
   void on_loop_ended(unsigned index);
   void install_signals();  // server_signals.cc
   void set_fd_budget();
+  // SIGHUP lands here (server_signals.cc): the one place a configuration reload hooks in.
+  void on_hangup();
+  // SIGTERM (server_signals.cc): drain, and make sure the process ends by the stop deadline.
+  void on_terminate();
+  [[noreturn]] void on_stop_deadline_passed();
 
   Config config_;
   std::unique_ptr<ServerShared> shared_;
@@ -131,6 +153,8 @@ class Server {
   std::atomic<int> state_{static_cast<int>(ServerState::kCreated)};
   std::atomic<std::uint64_t> next_observer_id_{1};
   FdBudget fd_budget_;
+  reactor::SocketAddress bound_address_;  // the echo address, port resolved (set by start())
+  std::atomic<std::int64_t> stop_deadline_ns_{0};  // steady_clock since epoch; 0 = none
 
   std::mutex mutex_;               // guards the fields below
   std::condition_variable wake_;   // stop requested / a loop ended
@@ -139,6 +163,9 @@ class Server {
   std::size_t loops_ended_ = 0;
   bool release_bases_ = false;  // the loop threads may free their bases
   bool waited_ = false;
+
+  // Last member: destroyed first. Its handlers only use what is above.
+  std::unique_ptr<SignalLoop> signals_;
 };
 
 }  // namespace reactord

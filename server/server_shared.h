@@ -33,7 +33,10 @@ struct ServerShared {
   // Set while a drain with exit_when_done is in progress (any thread).
   std::atomic<bool> exit_when_drained{false};
 
-  // Whether new clients are welcome (serving). Any thread.
+  // Listening sockets open across the loops (0 while draining, or when no loop accepts).
+  std::atomic<int> listeners{0};
+
+  // Whether new clients are welcome: serving and some loop listens. Any thread.
   bool accepting() const;
   // A loop reserved / released a connection slot. reserve fails at --max-connections.
   // Any thread.

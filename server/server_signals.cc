@@ -1,35 +1,68 @@
-// Signals, as reactor signal events on loop 0 (a signal belongs to one base):
+// Signals, on their own loop and thread (SignalLoop), so that they keep working after ExitLoop
+// or BreakLoop on any serving loop:
 //   SIGINT  — the seed's signal_cb: print its line, the loops exit after two seconds.
 //   SIGTERM — drain: stop accepting, let clients leave, close the rest at --drain-timeout,
 //             exit 0.
-#include <signal.h>
+//   SIGHUP  — on_hangup() (logged; the hook for a configuration reload).
+//   SIGUSR1, SIGUSR2, SIGALRM — logged and ignored; SIGPIPE — ignored.
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <cstdlib>
 
-#include "reactor/event.h"
 #include "server/server.h"
+#include "server/signal_loop.h"
 
 namespace reactord {
 
 void Server::install_signals() {
-  LoopWorker& loop0 = *loops_.front();
-  auto on_int = reactor::Event::signal(loop0.base(), SIGINT, [this](int, reactor::EventFlags) {
+  SignalLoop::Handlers handlers;
+  handlers.on_interrupt = [this] {
     std::printf("Caught an interrupt signal; exiting cleanly in two seconds.\n");
     std::fflush(stdout);
     stop_after(std::chrono::seconds(2));
-  });
-  auto on_term = reactor::Event::signal(loop0.base(), SIGTERM, [this](int, reactor::EventFlags) {
-    spdlog::info("SIGTERM: draining ({} connections, {} to leave)", open_connections(),
-                 format_duration(config_.drain_timeout));
-    drain(std::nullopt, /*exit_when_done=*/true);
-  });
-  on_int->set_label("signal.SIGINT");
-  on_term->set_label("signal.SIGTERM");
-  on_int->add();
-  on_term->add();
-  loop0.own(std::move(on_int));
-  loop0.own(std::move(on_term));
+  };
+  handlers.on_terminate = [this] { on_terminate(); };
+  handlers.on_hangup = [this] { on_hangup(); };
+  signals_ = std::make_unique<SignalLoop>(std::move(handlers));
+}
+
+void Server::on_terminate() {
+  spdlog::info("SIGTERM: draining ({} connections, {} to leave)", open_connections(),
+               format_duration(config_.drain_timeout));
+  // The process ends within --drain-timeout + 1 s of the first SIGTERM, whatever is running:
+  // the drain's graceful closes turn into resets after half a second, the control plane's
+  // grace is cut to the deadline, and should anything still hang (a metrics worker reading
+  // from an idle scraper polls in 2 s quanta), the process exits at the deadline.
+  const auto budget = config_.drain_timeout + std::chrono::seconds(1);
+  std::int64_t none = 0;
+  const auto deadline = std::chrono::steady_clock::now() + budget;
+  if (stop_deadline_ns_.compare_exchange_strong(
+          none, std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count())) {
+    // A little early, so that exiting itself fits.
+    signals_->after(budget - std::chrono::milliseconds(50), [this] { on_stop_deadline_passed(); });
+  }
+  drain(std::nullopt, /*exit_when_done=*/true);
+}
+
+void Server::on_stop_deadline_passed() {
+  spdlog::warn("SIGTERM + {}: still stopping (state {}, {} connections); exiting now",
+               format_duration(config_.drain_timeout + std::chrono::seconds(1)), to_string(state()),
+               open_connections());
+  spdlog::default_logger()->flush();
+  std::printf("done\n");
+  std::fflush(stdout);
+  int code = 0;
+  {
+    std::lock_guard lock(mutex_);
+    code = exit_code_;
+  }
+  std::_Exit(code);  // no destructors: other threads are still in them
+}
+
+void Server::on_hangup() {
+  // The single place where SIGHUP lands. Today nothing is reloadable: say so and go on.
+  spdlog::info("SIGHUP received: nothing to reload; ignored");
 }
 
 }  // namespace reactord

@@ -1,7 +1,8 @@
 #include "auth.h"
 
-#include <fstream>
-#include <sstream>
+#include <vector>
+
+#include "secret_file.h"
 
 namespace reactord::control {
 
@@ -15,18 +16,33 @@ std::string trim(std::string s) {
   return s.substr(b, e - b + 1);
 }
 
-std::optional<std::string> read_token(const std::string& path, std::string* error) {
-  std::ifstream in(path);
-  if (!in) {
-    if (error) *error = "cannot read token file " + path;
+// The first line of a token file, surrounding whitespace trimmed. A token is what an HTTP/2
+// header value may carry: visible ASCII without spaces.
+std::optional<std::string> read_token(const std::string& flag, const std::string& path,
+                                      std::string* error, std::vector<std::string>* warnings) {
+  SecretFile file = read_secret_file(path, kMaxTokenFileBytes);
+  if (!file.ok) {
+    if (error) *error = flag + " " + file.error;
     return std::nullopt;
   }
-  std::string line;
-  std::getline(in, line);
+  std::string line = file.content.substr(0, file.content.find('\n'));
   line = trim(line);
   if (line.empty()) {
-    if (error) *error = "token file " + path + " holds no token";
+    if (error) *error = flag + " " + path + ": holds no token";
     return std::nullopt;
+  }
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const auto c = static_cast<unsigned char>(line[i]);
+    if (c <= 0x20 || c >= 0x7f) {
+      if (error) {
+        *error = flag + " " + path + ": not a token (byte " + std::to_string(i + 1) +
+                 " is not a visible ASCII character)";
+      }
+      return std::nullopt;
+    }
+  }
+  if (file.world_readable && warnings) {
+    warnings->push_back(flag + " " + path + " is readable by every user (chmod 600 it)");
   }
   return line;
 }
@@ -54,20 +70,21 @@ bool constant_time_equal(std::string_view presented, std::string_view expected) 
 }
 
 std::optional<TokenAuth> TokenAuth::load(const std::string& admin_file,
-                                         const std::string& viewer_file, std::string* error) {
+                                         const std::string& viewer_file, std::string* error,
+                                         std::vector<std::string>* warnings) {
   TokenAuth auth;
   if (!admin_file.empty()) {
-    auto t = read_token(admin_file, error);
+    auto t = read_token("--control-token-file", admin_file, error, warnings);
     if (!t) return std::nullopt;
     auth.admin_ = *t;
   }
   if (!viewer_file.empty()) {
-    auto t = read_token(viewer_file, error);
+    auto t = read_token("--control-viewer-token-file", viewer_file, error, warnings);
     if (!t) return std::nullopt;
     auth.viewer_ = *t;
   }
   if (!auth.admin_.empty() && auth.admin_ == auth.viewer_) {
-    if (error) *error = "the admin and viewer tokens must differ";
+    if (error) *error = "--control-viewer-token-file: the admin and viewer tokens must differ";
     return std::nullopt;
   }
   return auth;

@@ -5,11 +5,16 @@
 // Any thread (immutable after load).
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace reactord::control {
+
+// A token file is a line, not a document.
+inline constexpr std::size_t kMaxTokenFileBytes = 4096;
 
 enum class Role { kNone, kViewer, kAdmin };
 const char* to_string(Role role);
@@ -20,10 +25,13 @@ class TokenAuth {
  public:
   // No token configured: everyone is admin (only allowed on a loopback control address).
   TokenAuth() = default;
-  // Reads the token files (empty path = that role has no token). nullopt with the reason in
-  // *error if a file cannot be read or holds no token, or if both tokens are equal.
+  // Reads the token files (empty path = that role has no token; at most kMaxTokenFileBytes
+  // each). nullopt with the reason in *error ("--control-token-file PATH: why") if a file
+  // cannot be read, is not a regular file, is too large or holds no token, or if both tokens
+  // are equal. A file other users can read adds a line to *warnings.
   static std::optional<TokenAuth> load(const std::string& admin_file,
-                                       const std::string& viewer_file, std::string* error);
+                                       const std::string& viewer_file, std::string* error,
+                                       std::vector<std::string>* warnings = nullptr);
   static TokenAuth from_tokens(std::string admin, std::string viewer);
 
   bool enabled() const { return !admin_.empty() || !viewer_.empty(); }

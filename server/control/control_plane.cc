@@ -2,10 +2,12 @@
 
 #include <grpcpp/ext/channelz_service_plugin.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpc/support/log.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <fstream>
 #include <mutex>
@@ -17,6 +19,8 @@
 #include "grpc_server_limits.h"
 #include "inspect_service.h"
 #include "plane_context.h"
+#include "server/bind_check.h"
+#include "tls_files.h"
 #include "server/config.h"
 #include "server/server.h"
 #if REACTORD_CONTROL_WITH_METRICS
@@ -27,12 +31,18 @@ namespace reactord::control {
 
 namespace {
 
-std::string read_pem(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(std::string("control plane: cannot read ") + what + " " + path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+// gRPC's own log (gpr_log) into ours, one line each: its multi-line errors must not reach the
+// operator's terminal raw, and its informational chatter belongs under --log-level debug.
+void grpc_log_to_spdlog(gpr_log_func_args* args) {
+  std::string message = args->message ? args->message : "";
+  for (char& c : message) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  switch (args->severity) {
+    case GPR_LOG_SEVERITY_ERROR: spdlog::warn("grpc: {}", message); break;
+    case GPR_LOG_SEVERITY_INFO: spdlog::debug("grpc: {}", message); break;
+    default: spdlog::trace("grpc: {}", message); break;
+  }
 }
 
 const char* const kServiceNames[] = {"", "reactord.v1.Inspect", "reactord.v1.Control"};
@@ -59,6 +69,9 @@ ControlOptions ControlOptions::from(const Config& config) {
 
 struct ControlPlane::Impl {
   ControlOptions options;
+  // Set by prepare(): the checked configuration start() uses.
+  std::optional<TokenAuth> auth;
+  TlsFiles tls;
   std::unique_ptr<PlaneContext> plane;
   std::unique_ptr<InspectService> inspect;
   std::unique_ptr<ControlService> control;
@@ -73,7 +86,8 @@ struct ControlPlane::Impl {
   std::thread health_thread;
 
   void sync_health() {
-    bool serving = plane->server.state() == ServerState::kServing && !plane->stopping.load();
+    // Serving and some loop accepts (after ExitLoop on every acceptor: NOT_SERVING).
+    bool serving = plane->server.accepting() && !plane->stopping.load();
     std::lock_guard lock(health_mutex);  // also guards grpc_server being set / reset
     if (health_serving == static_cast<int>(serving) || !grpc_server) return;
     auto* health = grpc_server->GetHealthCheckService();
@@ -104,38 +118,44 @@ ControlPlane::~ControlPlane() {
   if (impl_->grpc_server) stop();
 }
 
-void ControlPlane::start(Server& server) {
+void ControlPlane::prepare(const Server& server) {
+  (void)server;
+  gpr_set_log_function(grpc_log_to_spdlog);
   const ControlOptions& o = impl_->options;
   std::string error;
-  auto auth = TokenAuth::load(o.token_file, o.viewer_token_file, &error);
-  if (!auth) throw std::runtime_error("control plane: " + error);
-  bool tls = !o.tls_cert.empty() || !o.tls_key.empty();
-  if (tls && (o.tls_cert.empty() || o.tls_key.empty())) {
-    throw std::runtime_error("control plane: --control-tls-cert and --control-tls-key go together");
+  std::vector<std::string> warnings;
+  auto auth = TokenAuth::load(o.token_file, o.viewer_token_file, &error, &warnings);
+  if (!auth) throw ConfigError(error);
+  auto tls = load_tls_files({o.tls_cert, o.tls_key, o.tls_client_ca}, &error, &warnings);
+  if (!tls) throw ConfigError(error);
+  if (!o.listen.is_loopback() && !auth->enabled() && !tls->mtls) {
+    throw ConfigError("--control-listen " + o.listen.to_string() +
+                      ": refusing a non-loopback control address without authentication "
+                      "(give --control-token-file or --control-tls-client-ca)");
   }
-  if (!o.tls_client_ca.empty() && !tls) {
-    throw std::runtime_error("control plane: --control-tls-client-ca needs --control-tls-cert and --control-tls-key");
-  }
-  bool mtls = !o.tls_client_ca.empty();
-  if (!o.listen.is_loopback() && !auth->enabled() && !mtls) {
-    throw std::runtime_error("control plane: refusing to listen on non-loopback address " +
-                             o.listen.to_string() +
-                             " without authentication (give --control-token-file or "
-                             "--control-tls-client-ca)");
-  }
+  for (const auto& w : warnings) spdlog::warn("{}", w);
+  if (auto problem = bind_problem("--control-listen", o.listen)) throw StartError(*problem);
+  impl_->auth = std::move(auth);
+  impl_->tls = std::move(*tls);
+}
 
+void ControlPlane::start(Server& server) {
+  if (!impl_->auth) prepare(server);
+  const ControlOptions& o = impl_->options;
+  const bool tls = impl_->tls.enabled;
+  const bool mtls = impl_->tls.mtls;
   std::shared_ptr<grpc::ServerCredentials> creds;
   if (tls) {
     grpc::SslServerCredentialsOptions ssl(
         mtls ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
              : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
-    ssl.pem_key_cert_pairs.push_back(
-        {read_pem(o.tls_key, "TLS key"), read_pem(o.tls_cert, "TLS certificate")});
-    if (mtls) ssl.pem_root_certs = read_pem(o.tls_client_ca, "client CA");
+    ssl.pem_key_cert_pairs.push_back({impl_->tls.key_pem, impl_->tls.cert_pem});
+    if (mtls) ssl.pem_root_certs = impl_->tls.client_ca_pem;
     creds = grpc::SslServerCredentials(ssl);
   } else {
     creds = grpc::InsecureServerCredentials();
   }
+  std::optional<TokenAuth> auth = std::move(impl_->auth);
 
   impl_->plane = std::make_unique<PlaneContext>(server, std::move(*auth));
   impl_->plane->client_certificates = mtls;
@@ -171,7 +191,7 @@ void ControlPlane::start(Server& server) {
   builder.RegisterService(impl_->control.get());
   auto built = builder.BuildAndStart();
   if (!built || impl_->port == 0) {
-    throw std::runtime_error("control plane: cannot listen on " + address);
+    throw StartError("--control-listen " + address + ": gRPC could not listen there");
   }
   impl_->plane->control_port.store(static_cast<std::uint16_t>(impl_->port));
   {
@@ -196,7 +216,15 @@ void ControlPlane::stop() {
   if (impl_->health_thread.joinable()) impl_->health_thread.join();
   impl_->sync_health();
   impl_->plane->wake_watchers();
-  impl_->grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  // Calls in flight get 2 s to finish, or less when the process must be gone sooner (SIGTERM:
+  // --drain-timeout + 1 s); then they are cancelled.
+  auto grace = std::chrono::steady_clock::duration(std::chrono::seconds(2));
+  if (auto deadline = impl_->plane->server.stop_deadline()) {
+    const auto left = *deadline - std::chrono::steady_clock::now() - std::chrono::milliseconds(300);
+    grace = std::clamp<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(50), grace);
+  }
+  impl_->grpc_server->Shutdown(std::chrono::system_clock::now() +
+                               std::chrono::duration_cast<std::chrono::system_clock::duration>(grace));
   impl_->grpc_server->Wait();
   std::lock_guard lock(impl_->health_mutex);
   impl_->grpc_server.reset();

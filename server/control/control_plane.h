@@ -58,8 +58,12 @@ class ControlPlane final : public Component {
   ~ControlPlane() override;
 
   std::string name() const override { return "control"; }
-  // Checks the security rules, loads tokens and certificates, binds and starts serving.
-  // Throws std::runtime_error with one clear line on any problem. Main thread.
+  // Checks the security rules, loads tokens and certificates (bounded reads, PEM parsed) and
+  // checks the address can be bound; binds nothing. ConfigError / StartError (server.h) with
+  // one line naming the flag. Routes gRPC's own log into spdlog (one line each). Main thread.
+  void prepare(const Server& server) override;
+  // Binds and starts serving (prepare() first if the Server did not). Throws with one clear
+  // line on any problem. Main thread.
   void start(Server& server) override;
   // Ends watch streams, health NOT_SERVING, shuts the gRPC server down (2 s grace). Main thread.
   void stop() override;

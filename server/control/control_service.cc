@@ -242,10 +242,11 @@ grpc::Status ControlService::drain(grpc::ServerContext* ctx, const v1::DrainRequ
 grpc::Status ControlService::Resume(grpc::ServerContext* ctx, const v1::ResumeRequest* request,
                                     v1::ResumeResponse* response) {
   return audited(plane_, ctx, "Resume", *request, [&](std::string& result) {
-    if (!plane_.server.resume()) {
-      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                          std::string("the server is not draining (state ") +
-                              to_string(plane_.server.state()) + ")");
+    std::string why;
+    if (!plane_.server.resume(&why)) {
+      // Not draining: the caller's mistake. Could not listen again: the port was taken meanwhile.
+      const bool draining = plane_.server.state() == ServerState::kDraining;
+      return grpc::Status(draining ? grpc::StatusCode::UNAVAILABLE : grpc::StatusCode::FAILED_PRECONDITION, why);
     }
     if (plane_.sync_health) plane_.sync_health();
     response->set_state(state_of(plane_.server));

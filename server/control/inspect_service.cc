@@ -80,7 +80,7 @@ grpc::Status InspectService::GetServerInfo(grpc::ServerContext* ctx,
   for (const auto& a : addresses) out->add_listen_addresses(a);
   out->set_control_address(plane_.control_address());
   out->set_state(to_proto(server.state()));
-  out->set_accepting(server.state() == ServerState::kServing);
+  out->set_accepting(server.accepting());
   auto& limits = *out->mutable_limits();
   limits["max_connections"] = static_cast<std::int64_t>(config.max_connections);
   limits["max_output_buffer"] = static_cast<std::int64_t>(config.max_output_buffer);

@@ -1,5 +1,7 @@
 #include "rpc_support.h"
 
+#include "audit_text.h"
+
 #include <google/protobuf/message.h>
 #include <spdlog/spdlog.h>
 
@@ -57,17 +59,50 @@ std::string describe_peer(const grpc::ServerContext* ctx) {
   return peer;
 }
 
+const char* status_name(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK: return "OK";
+    case grpc::StatusCode::CANCELLED: return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
+    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED: return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL: return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
+    default: return "UNKNOWN";
+  }
+}
+
 void audit(const grpc::ServerContext* ctx, Role role, const char* rpc,
            const google::protobuf::Message& request, const grpc::Status& status,
            const std::string& result) {
+  // The "audit" logger (main.cc: --audit-log, level trace, never silenced by --log-level);
+  // without one (in-process tests), the default logger.
   auto logger = spdlog::get("audit");
   if (!logger) logger = spdlog::default_logger();
-  std::string request_text = request.ShortDebugString();
-  std::string outcome = status.ok() ? std::string("OK")
-                                    : "error " + std::to_string(status.error_code()) + " \"" +
-                                          status.error_message() + "\"";
-  logger->info("audit: role={} peer={} rpc={} request={{{}}} status={} result=\"{}\"",
-               to_string(role), describe_peer(ctx), rpc, request_text, outcome, result);
+  std::string message;
+  if (!status.ok()) {
+    // Error messages may quote request values: bounded too.
+    message = status.error_message();
+    if (message.size() > 256) {
+      const std::size_t left_out = message.size() - 256;
+      message.resize(256);
+      message += "...(" + std::to_string(left_out) + " more chars)";
+    }
+    message = " message=\"" + message + "\"";
+  }
+  logger->info("audit: rpc={} status={} role={} peer={} request={{{}}}{} result=\"{}\"", rpc,
+               status_name(status.error_code()), to_string(role), describe_peer(ctx),
+               audit_text(request), message, result);
 }
 
 }  // namespace reactord::control

@@ -31,11 +31,15 @@ grpc::Status loop_status(LoopCallError error);
 // "ipv4:127.0.0.1:4242" plus the client certificate's identity under mTLS.
 std::string describe_peer(const grpc::ServerContext* ctx);
 
-// One audit line (spdlog, logger "audit" if registered, else the default logger): who, from
-// where, what, with which request, and the outcome.
+// One audit line (spdlog, logger "audit" if registered, else the default logger): the RPC,
+// its gRPC status name, who (role), from where (peer), the request (bounded: audit_text.h) and
+// the outcome. Written for every Control call, refused ones included.
 void audit(const grpc::ServerContext* ctx, Role role, const char* rpc,
            const google::protobuf::Message& request, const grpc::Status& status,
            const std::string& result);
+
+// "OK", "UNAUTHENTICATED", "PERMISSION_DENIED", ...
+const char* status_name(grpc::StatusCode code);
 
 // INVALID_ARGUMENT with the reason cut to kMaxErrorMessageBytes (it may quote the request).
 inline grpc::Status invalid(const std::string& why) {

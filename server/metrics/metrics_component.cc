@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "server/bind_check.h"
 #include "server/metrics/build_info.h"
 #include "server/metrics/connection_duration.h"
 #include "server/metrics/process_collector.h"
@@ -14,6 +15,12 @@ MetricsComponent::MetricsComponent(std::shared_ptr<ControlMetrics> control)
     : control_(std::move(control)) {}
 
 MetricsComponent::~MetricsComponent() = default;
+
+void MetricsComponent::prepare(const Server& server) {
+  if (auto problem = bind_problem("--metrics-listen", server.config().metrics_listen)) {
+    throw StartError(*problem);
+  }
+}
 
 void MetricsComponent::start(Server& server) {
   const BoundsConfig& bounds = server.config().bounds;

@@ -24,6 +24,9 @@ class MetricsComponent : public Component {
   ~MetricsComponent() override;
 
   std::string name() const override { return "metrics"; }
+  // Checks that server.config().metrics_listen can be bound (StartError naming
+  // --metrics-listen otherwise); binds nothing. Main thread.
+  void prepare(const Server& server) override;
   // Binds server.config().metrics_listen. Throws std::exception with a clear message.
   // Main thread.
   void start(Server& server) override;

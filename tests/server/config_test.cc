@@ -1,6 +1,8 @@
 // parse_config and its value parsers: flags, REACTORD_* environment, errors, --help/--version.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include <cstdlib>
 
 #include "server/config.h"
@@ -82,7 +84,7 @@ TEST(Config, EveryFlagIsParsed) {
   EXPECT_EQ(c.max_output_buffer, 65536u);
   EXPECT_EQ(c.drain_timeout, reactor::Duration(500ms));
   EXPECT_EQ(c.log_level, LogLevel::kDebug);
-  EXPECT_EQ(c.greeting, "hi");
+  EXPECT_EQ(c.greeting, "hi\n");  // a greeting is a line: the newline is added
   Config eq = parsed({"--loops=2", "--idle-timeout=0"});
   EXPECT_EQ(eq.loops, 2u);
   EXPECT_EQ(eq.idle_timeout.count(), 0);
@@ -143,6 +145,27 @@ TEST(Config, HelpAndVersionExitZero) {
   ConfigExit version = exited({"--version"});
   EXPECT_EQ(version.exit_code, 0);
   EXPECT_NE(version.message.find("reactord "), std::string::npos);
+}
+
+TEST(Config, GreetingIsALine) {
+  EXPECT_EQ(parsed({"--greeting", "hi there"}).greeting, "hi there\n");
+  EXPECT_EQ(parsed({"--greeting", "hi there\n"}).greeting, "hi there\n");  // not doubled
+  EXPECT_EQ(parsed({"--greeting", "two\nlines"}).greeting, "two\nlines\n");
+  EXPECT_EQ(parsed({"--greeting", ""}).greeting, "");  // no greeting at all
+}
+
+TEST(Config, HelpShowsTheDefaultGreetingEscapedOnItsLine) {
+  ConfigExit help = exited({"--help"});
+  ASSERT_EQ(help.exit_code, 0);
+  // The default's newline is shown as \n, not as a line break inside the option list.
+  EXPECT_NE(help.message.find("Hello, World!\\n"), std::string::npos) << help.message;
+  std::istringstream lines(help.message);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.find("Hello, World!") != std::string::npos) {
+      EXPECT_NE(line.find("--greeting"), std::string::npos) << "default on the flag's line: " << line;
+    }
+  }
 }
 
 }  // namespace

@@ -205,13 +205,15 @@ TEST(ServerLimits, DrainStopsAcceptingAndResumeUndoesIt) {
   // Draining clients are still served.
   ASSERT_TRUE(write_all(old.get(), "still"));
   EXPECT_EQ(read_exactly(old.get(), 5), "still");
-  // A new client waits in the backlog: no greeting while draining...
+  // The listening socket is closed: a new client is refused at once (not left waiting)...
+  EXPECT_FALSE(s.connect().valid());
+  // ... and served after resume, on the same port.
+  EXPECT_TRUE(s.server.resume());
+  std::string why;
+  EXPECT_FALSE(s.server.resume(&why));
+  EXPECT_NE(why.find("not draining"), std::string::npos) << why;
   reactor::UniqueFd waiting = s.connect();
   ASSERT_TRUE(waiting.valid());
-  EXPECT_FALSE(wait_for(waiting.get(), POLLIN, 200ms));
-  // ... and is served after resume.
-  EXPECT_TRUE(s.server.resume());
-  EXPECT_FALSE(s.server.resume());
   EXPECT_EQ(read_exactly(waiting.get(), 14, 3000ms), "Hello, World!\n");
   auto records = on_loop(s.server, 0, [](LoopWorker& w) { return w.registry().snapshot(); });
   ASSERT_EQ(records.size(), 2u);

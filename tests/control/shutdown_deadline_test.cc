@@ -1,0 +1,69 @@
+// Shutdown honours its deadline (the real reactord binary): after SIGTERM the process exits
+// within --drain-timeout + 1 s whatever is running — a client that never reads with megabytes
+// owed to it, a WatchConnections stream nobody reads, an idle connection to the metrics port.
+// The deadline is the feature under test, so this test measures it (with the process's own
+// start-up excluded: the clock starts at the signal).
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "control_test_util.h"
+#include "daemon_process.h"
+#include "test_socket.h"
+
+namespace reactord::testing {
+namespace {
+
+// Sends until the socket buffers on both sides are full (the server stopped reading: its
+// output to us is at --max-output-buffer). Bounded.
+std::size_t stuff(int fd) {
+  std::string chunk(64 * 1024, 'x');
+  std::size_t sent = 0;
+  for (int idle = 0; idle < 20 && sent < (64u << 20);) {
+    if (!test::wait_for(fd, POLLOUT, 100ms)) {
+      ++idle;
+      continue;
+    }
+    const ssize_t w = ::send(fd, chunk.data(), chunk.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (w > 0) sent += static_cast<std::size_t>(w);
+    else if (errno != EAGAIN) break;
+  }
+  return sent;
+}
+
+TEST(ShutdownDeadline, SigtermExitsWithinTheDrainTimeoutPlusOneSecond) {
+  Daemon d({"--drain-timeout", "2s", "--loops", "2"});
+  ASSERT_TRUE(d.ready()) << d.process.output();
+  auto metrics = d.process.wait_for_output(R"(metrics listening on http://127\.0\.0\.1:(\d+))", 1000ms);
+  ASSERT_TRUE(metrics) << d.process.output();
+
+  // 1. A client that never reads, owed megabytes.
+  reactor::UniqueFd greedy = test::connect_to(d.data_address());
+  ASSERT_TRUE(greedy.valid());
+  ASSERT_EQ(test::read_exactly(greedy.get(), 14), "Hello, World!\n");
+  EXPECT_GT(stuff(greedy.get()), 1u << 20);
+  // 2. A watch stream nobody reads.
+  grpc::ClientContext watch_ctx;
+  v1::WatchConnectionsRequest watch_request;
+  auto watch = d.inspect()->WatchConnections(&watch_ctx, watch_request);
+  // 3. An idle connection to the metrics port.
+  reactor::UniqueFd idle_scraper =
+      test::connect_to(reactor::SocketAddress::ipv4_loopback(static_cast<std::uint16_t>(std::stoi(*metrics))));
+  ASSERT_TRUE(idle_scraper.valid());
+  // 4. A client that is just connected.
+  reactor::UniqueFd quiet = test::connect_to(d.data_address());
+  ASSERT_EQ(test::read_exactly(quiet.get(), 14), "Hello, World!\n");
+
+  const auto start = std::chrono::steady_clock::now();
+  d.process.signal(SIGTERM);
+  auto code = d.process.wait_exit(20000ms);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(code.has_value()) << d.process.output();
+  EXPECT_EQ(*code, 0) << d.process.output();
+  EXPECT_LT(elapsed, 3000ms) << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()
+                             << " ms after SIGTERM\n" << d.process.output();
+  watch_ctx.TryCancel();
+}
+
+}  // namespace
+}  // namespace reactord::testing
