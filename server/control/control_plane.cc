@@ -1,7 +1,5 @@
 #include "control_plane.h"
 
-#include <grpcpp/ext/channelz_service_plugin.h>
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpc/support/log.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -15,10 +13,12 @@
 #include <stdexcept>
 #include <thread>
 
+#include "channelz_service.h"
 #include "control_service.h"
 #include "grpc_server_limits.h"
 #include "inspect_service.h"
 #include "plane_context.h"
+#include "reflection_service.h"
 #include "server/bind_check.h"
 #include "tls_files.h"
 #include "server/config.h"
@@ -75,6 +75,8 @@ struct ControlPlane::Impl {
   std::unique_ptr<PlaneContext> plane;
   std::unique_ptr<InspectService> inspect;
   std::unique_ptr<ControlService> control;
+  std::vector<std::unique_ptr<grpc::Service>> reflection;  // v1 and v1alpha
+  std::unique_ptr<grpc::Service> channelz;
   std::unique_ptr<grpc::Server> grpc_server;
   int port = 0;
 
@@ -172,8 +174,9 @@ void ControlPlane::start(Server& server) {
 
   // Process-wide switches; they must be set before the builder is created.
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::channelz::experimental::InitChannelzService();
+  impl_->reflection = make_reflection_services({"reactord.v1.Inspect", "reactord.v1.Control",
+                                                "grpc.health.v1.Health", "grpc.channelz.v1.Channelz"});
+  impl_->channelz = make_channelz_service(*impl_->plane);
 
   grpc::ServerBuilder builder;
   builder.AddChannelArgument(GRPC_ARG_ENABLE_CHANNELZ, 1);
@@ -189,6 +192,8 @@ void ControlPlane::start(Server& server) {
 #endif
   builder.RegisterService(impl_->inspect.get());
   builder.RegisterService(impl_->control.get());
+  for (auto& service : impl_->reflection) builder.RegisterService(service.get());
+  builder.RegisterService(impl_->channelz.get());
   auto built = builder.BuildAndStart();
   if (!built || impl_->port == 0) {
     throw StartError("--control-listen " + address + ": gRPC could not listen there");

@@ -1,6 +1,7 @@
 // ControlPlane: the gRPC control plane as a Server component. It serves reactord.v1.Inspect and
 // reactord.v1.Control, grpc.health.v1.Health (the empty name and each service; NOT_SERVING
-// while draining or stopping), reflection (grpc.reflection.v1alpha) and channelz.
+// while draining or stopping), reflection (grpc.reflection.v1 and v1alpha, open like health)
+// and channelz (admin token, like Control).
 //
 // Security: binds 127.0.0.1 by default and refuses a non-loopback address unless a bearer
 // token or client-certificate verification (mTLS) is configured. TLS when a certificate and

@@ -2,9 +2,9 @@
 """An external gRPC client nobody on this project wrote (python3-grpcio) talks to reactord.
 
 It knows nothing about reactord.v1 in advance: it discovers the services through server
-reflection (grpc.reflection.v1alpha), builds the message classes from the descriptors the
-server sends, and calls Inspect.GetServerInfo and Inspect.ListConnections. Then it runs the
-standard health check. Only the public reflection and health .proto files (Debian grpc-proto)
+reflection (grpc.reflection.v1, as Postman and evans speak it; v1alpha must answer the same),
+builds the message classes from the descriptors the server sends, and calls
+Inspect.GetServerInfo and Inspect.ListConnections. Then it runs the standard health check. Only the public reflection and health .proto files (Debian grpc-proto)
 are compiled, into a temporary directory.
 
 usage: reflection_client.py REACTORD_BINARY
@@ -31,11 +31,15 @@ def generate_stubs(workdir):
     # Copied out of grpc/...: a generated package named "grpc" would shadow grpcio itself.
     src = os.path.join(workdir, "src")
     os.makedirs(src)
-    shutil.copy(os.path.join(PROTO_ROOT, "grpc/reflection/v1alpha/reflection.proto"), src)
+    # Both reflection versions are called reflection.proto: one module name each.
+    shutil.copy(os.path.join(PROTO_ROOT, "grpc/reflection/v1/reflection.proto"),
+                os.path.join(src, "reflection_v1.proto"))
+    shutil.copy(os.path.join(PROTO_ROOT, "grpc/reflection/v1alpha/reflection.proto"),
+                os.path.join(src, "reflection_v1alpha.proto"))
     shutil.copy(os.path.join(PROTO_ROOT, "grpc/health/v1/health.proto"), src)
     subprocess.run(["protoc", "-I", src, "--python_out", workdir, "--grpc_python_out", workdir,
                     "--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin",
-                    "reflection.proto", "health.proto"], check=True)
+                    "reflection_v1.proto", "reflection_v1alpha.proto", "health.proto"], check=True)
     sys.path.insert(0, workdir)
 
 
@@ -67,8 +71,10 @@ def main():
         import grpc
         import health_pb2
         import health_pb2_grpc
-        import reflection_pb2
-        import reflection_pb2_grpc
+        import reflection_v1_pb2 as reflection_pb2
+        import reflection_v1_pb2_grpc as reflection_pb2_grpc
+        import reflection_v1alpha_pb2
+        import reflection_v1alpha_pb2_grpc
         from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
         proc, control = start_reactord(binary)
@@ -83,9 +89,19 @@ def main():
             return next(iter(reflection.ServerReflectionInfo(iter([request]), timeout=10)))
 
         services = {s.name for s in ask(list_services="").list_services_response.service}
-        for wanted in ("reactord.v1.Inspect", "reactord.v1.Control", "grpc.health.v1.Health"):
+        for wanted in ("reactord.v1.Inspect", "reactord.v1.Control", "grpc.health.v1.Health",
+                       "grpc.reflection.v1.ServerReflection",
+                       "grpc.reflection.v1alpha.ServerReflection"):
             if wanted not in services:
-                fail("reflection does not list %s: %s" % (wanted, sorted(services)))
+                fail("reflection v1 does not list %s: %s" % (wanted, sorted(services)))
+
+        # v1alpha (older grpcurl, grpc_cli) answers the same.
+        alpha = reflection_v1alpha_pb2_grpc.ServerReflectionStub(channel)
+        alpha_request = reflection_v1alpha_pb2.ServerReflectionRequest(list_services="")
+        alpha_answer = next(iter(alpha.ServerReflectionInfo(iter([alpha_request]), timeout=10)))
+        alpha_services = {s.name for s in alpha_answer.list_services_response.service}
+        if alpha_services != services:
+            fail("v1alpha lists %s, v1 %s" % (sorted(alpha_services), sorted(services)))
 
         # 2. Descriptors for Inspect (and whatever its file depends on), into a fresh pool.
         pool = descriptor_pool.DescriptorPool()
