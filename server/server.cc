@@ -69,9 +69,9 @@ void Server::add_component(std::unique_ptr<Component> component) {
   components_.push_back(std::move(component));
 }
 
-reactor::SocketAddress Server::listen_address() const {
-  return loops_.empty() ? reactor::SocketAddress() : loops_.front()->listen_address();
-}
+// From start()'s copy, never from the loop: Resume re-creates the loop's listener on the loop
+// thread, and this is read from any thread (the address itself does not change).
+reactor::SocketAddress Server::listen_address() const { return bound_address_; }
 
 std::size_t Server::open_connections() const {
   return shared_->open_connections.load(std::memory_order_relaxed);
@@ -116,7 +116,7 @@ void Server::start() {
     }
     address = loop->listen_address();
   }
-  bound_address_ = listen_address();
+  bound_address_ = loops_.front()->listen_address();  // before the loop threads start
   spdlog::info("listening on {} ({} loop{}{})", listen_address().to_string(), config_.loops,
                config_.loops > 1 ? "s, accept mode " : "",
                config_.loops > 1 ? to_string(config_.accept_mode) : "");
