@@ -9,10 +9,13 @@ namespace {
 constexpr std::size_t kMaxLatencySamples = 50'000'000;  // 200 MB worst case
 }
 
-BenchConnection::BenchConnection(reactor::EventBase& base, std::uint64_t index,
-                                 const Options& options, BenchStats& stats,
-                                 std::function<void(BenchConnection&)> on_ready)
-    : base_(base), bev_(base, -1), index_(index), options_(options), stats_(stats),
+BenchConnection::BenchConnection(reactor::EventBase& base, std::uint64_t index, const Options& options,
+                                 BenchStats& stats, std::function<void(BenchConnection&)> on_ready)
+    : base_(base),
+      bev_(base, -1),
+      index_(index),
+      options_(options),
+      stats_(stats),
       on_ready_(std::move(on_ready)) {
   bev_.setcb([this](reactor::BufferEvent&) { on_read(); }, {},
              [this](reactor::BufferEvent&, reactor::BevFlags what, int error) { on_event(what, error); });
@@ -46,8 +49,10 @@ void BenchConnection::on_event(reactor::BevFlags what, int error) {
 
 void BenchConnection::fail(bool mismatch) {
   const bool was_ready = phase_ == Phase::kRunning || phase_ == Phase::kIdle;
-  if (mismatch) ++stats_.mismatches;
-  else ++stats_.io_errors;
+  if (mismatch)
+    ++stats_.mismatches;
+  else
+    ++stats_.io_errors;
   phase_ = Phase::kFailed;
   bev_.disable(reactor::kRead);
   if (!was_ready) on_ready_(*this);
@@ -87,8 +92,10 @@ void BenchConnection::on_read() {
     }
     on_ready_(*this);
   }
-  if (phase_ == Phase::kRunning) check_echo();
-  else if (phase_ == Phase::kIdle && !bev_.input().empty()) fail(true);  // nothing was sent
+  if (phase_ == Phase::kRunning)
+    check_echo();
+  else if (phase_ == Phase::kIdle && !bev_.input().empty())
+    fail(true);  // nothing was sent
 }
 
 void BenchConnection::check_echo() {

@@ -26,12 +26,12 @@ inline std::uint8_t pattern_byte(std::uint64_t c, std::uint64_t k) {
 }
 
 struct BenchStats {
-  std::uint64_t messages = 0;         // fully echoed and verified
-  std::uint64_t bytes = 0;            // echoed and verified
+  std::uint64_t messages = 0;  // fully echoed and verified
+  std::uint64_t bytes = 0;     // echoed and verified
   std::uint64_t connect_errors = 0;
-  std::uint64_t io_errors = 0;        // resets, unexpected EOF
-  std::uint64_t mismatches = 0;       // connections that got a wrong byte
-  std::uint64_t greeting_errors = 0;  // greeting different from the expected one
+  std::uint64_t io_errors = 0;              // resets, unexpected EOF
+  std::uint64_t mismatches = 0;             // connections that got a wrong byte
+  std::uint64_t greeting_errors = 0;        // greeting different from the expected one
   std::vector<std::uint32_t> latencies_us;  // one per message (capped)
 };
 
@@ -40,14 +40,14 @@ class BenchConnection {
   enum class Phase { kConnecting, kGreeting, kRunning, kIdle, kDone, kFailed };
 
   struct Options {
-    std::string greeting;        // expected first bytes
+    std::string greeting;  // expected first bytes
     std::size_t message_size = 64;
-    std::size_t depth = 1;       // messages in flight (0: idle, only check the greeting)
+    std::size_t depth = 1;  // messages in flight (0: idle, only check the greeting)
   };
 
   // on_ready: greeting checked (or failed); the bench uses it to pace connects.
-  BenchConnection(reactor::EventBase& base, std::uint64_t index, const Options& options,
-                  BenchStats& stats, std::function<void(BenchConnection&)> on_ready);
+  BenchConnection(reactor::EventBase& base, std::uint64_t index, const Options& options, BenchStats& stats,
+                  std::function<void(BenchConnection&)> on_ready);
 
   // Starts the non-blocking connect. False (and counted) if it failed at once.
   bool connect(const reactor::SocketAddress& address);
@@ -70,8 +70,8 @@ class BenchConnection {
   BenchStats& stats_;
   std::function<void(BenchConnection&)> on_ready_;
   Phase phase_ = Phase::kConnecting;
-  std::uint64_t sent_ = 0;      // stream bytes sent
-  std::uint64_t received_ = 0;  // stream bytes received and verified
+  std::uint64_t sent_ = 0;                    // stream bytes sent
+  std::uint64_t received_ = 0;                // stream bytes received and verified
   std::deque<reactor::TimePoint> in_flight_;  // send time of each message not yet echoed
   std::vector<std::uint8_t> scratch_;         // one message, refilled per send
   bool stopped_ = false;

@@ -20,14 +20,13 @@ inline constexpr int kExitUsage = 2;
 
 // A duration in the grammar of units/units.h ("500ms", "30s", "1h30m", "0").
 inline CLI::Validator duration() {
-  return CLI::Validator(
-      [](std::string& text) { return units::parse_duration(text).error; }, "DURATION", "DURATION");
+  return CLI::Validator([](std::string& text) { return units::parse_duration(text).error; }, "DURATION",
+                        "DURATION");
 }
 
 // A size in the grammar of units/units.h ("65536", "64K", "1.5MiB").
 inline CLI::Validator size() {
-  return CLI::Validator([](std::string& text) { return units::parse_size(text).error; }, "SIZE",
-                        "SIZE");
+  return CLI::Validator([](std::string& text) { return units::parse_size(text).error; }, "SIZE", "SIZE");
 }
 
 // Digits only, fitting 64 bits: CLI11 alone lets "-5" wrap to 18446744073709551611.

@@ -56,9 +56,9 @@ struct Run {
   BenchConnection::Options options;
   BenchStats stats;
   std::vector<std::unique_ptr<BenchConnection>> connections;
-  std::size_t target = 0;       // connections to open
-  std::size_t started = 0;      // connects issued
-  std::size_t settled = 0;      // ready or failed
+  std::size_t target = 0;   // connections to open
+  std::size_t started = 0;  // connects issued
+  std::size_t settled = 0;  // ready or failed
   std::size_t ready = 0;
   reactor::TimePoint first_ready{};
   bool all_settled = false;
@@ -67,8 +67,8 @@ struct Run {
   void start_more() {
     while (started < target && started - settled < kMaxPendingConnects) {
       const std::size_t i = started++;
-      auto c = std::make_unique<BenchConnection>(
-          base, i, options, stats, [this](BenchConnection& conn) { on_ready(conn); });
+      auto c = std::make_unique<BenchConnection>(base, i, options, stats,
+                                                 [this](BenchConnection& conn) { on_ready(conn); });
       BenchConnection* raw = c.get();
       connections.push_back(std::move(c));
       if (!raw->connect(address)) on_ready(*raw);
@@ -102,20 +102,34 @@ int main(int argc, char** argv) {
   CLI::App app{"reactor-bench: echo load generator (checks every byte)"};
   app.set_version_flag("--version", std::string("reactor-bench ") + REACTORD_VERSION);
   app.add_option("address", target_text, "host:port of the echo server")->required();
-  app.add_option("-c,--connections", connections, "Connections")->capture_default_str()->check(CLI::Range(1, 100000));
-  app.add_option("-d,--depth", depth, "Messages in flight per connection")->capture_default_str()->check(CLI::Range(1, 4096));
-  app.add_option("-s,--size", size_text, "Bytes per message, 1 to 16MiB (e.g. 64, 4K)")->capture_default_str()->check(reactord::cli::size());
-  app.add_option("-t,--duration", duration_text, "Run time, hard bound (e.g. 5s, 500ms)")->capture_default_str()->check(reactord::cli::duration());
-  app.add_option("--idle", idle, "Idle mode: open this many connections, check the greeting, hold them")->check(CLI::Range(1, 100000));
-  app.add_option("--hold", hold_text, "Idle mode: how long to hold the connections")->capture_default_str()->check(reactord::cli::duration());
-  app.add_option("--timeout", timeout_text, "Idle mode: bound on the connect phase")->capture_default_str()->check(reactord::cli::duration());
+  app.add_option("-c,--connections", connections, "Connections")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  app.add_option("-d,--depth", depth, "Messages in flight per connection")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
+  app.add_option("-s,--size", size_text, "Bytes per message, 1 to 16MiB (e.g. 64, 4K)")
+      ->capture_default_str()
+      ->check(reactord::cli::size());
+  app.add_option("-t,--duration", duration_text, "Run time, hard bound (e.g. 5s, 500ms)")
+      ->capture_default_str()
+      ->check(reactord::cli::duration());
+  app.add_option("--idle", idle, "Idle mode: open this many connections, check the greeting, hold them")
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--hold", hold_text, "Idle mode: how long to hold the connections")
+      ->capture_default_str()
+      ->check(reactord::cli::duration());
+  app.add_option("--timeout", timeout_text, "Idle mode: bound on the connect phase")
+      ->capture_default_str()
+      ->check(reactord::cli::duration());
   app.add_option("--pid", pid, "Idle mode: server pid, to report its RSS per idle connection");
   app.add_option("--greeting", greeting, "Greeting the server sends first")->capture_default_str();
-  app.footer("Examples:\n"
-             "  reactor-bench 127.0.0.1:9995 -c 50 -d 4 -s 256 -t 5s\n"
-             "  reactor-bench 127.0.0.1:9995 --idle 10000 --hold 5s --pid $(pidof reactord)\n"
-             "Durations: 500ms, 5s, 2m (a unit is required). Sizes: 256, 4K = 4KiB (powers of 1024).\n"
-             "Exit codes: 0 every connection worked and every byte matched, 1 errors, 2 usage error.");
+  app.footer(
+      "Examples:\n"
+      "  reactor-bench 127.0.0.1:9995 -c 50 -d 4 -s 256 -t 5s\n"
+      "  reactor-bench 127.0.0.1:9995 --idle 10000 --hold 5s --pid $(pidof reactord)\n"
+      "Durations: 500ms, 5s, 2m (a unit is required). Sizes: 256, 4K = 4KiB (powers of 1024).\n"
+      "Exit codes: 0 every connection worked and every byte matched, 1 errors, 2 usage error.");
   if (auto code = reactord::cli::parse(app, argc, argv, "reactor-bench")) return *code;
   // The validators have accepted these: they parse.
   auto duration = *reactord::units::parse_duration(duration_text);
@@ -123,7 +137,8 @@ int main(int argc, char** argv) {
   auto connect_timeout = *reactord::units::parse_duration(timeout_text);
   const std::uint64_t size_bytes = *reactord::units::parse_size(size_text);
   if (duration.count() == 0) {
-    std::fprintf(stderr, "reactor-bench: invalid --duration '%s': must be more than 0\n", duration_text.c_str());
+    std::fprintf(stderr, "reactor-bench: invalid --duration '%s': must be more than 0\n",
+                 duration_text.c_str());
     return reactord::cli::kExitUsage;
   }
   if (size_bytes < 1 || size_bytes > 16 * 1024 * 1024) {
@@ -183,9 +198,10 @@ int main(int argc, char** argv) {
     if (rss_before && rss_after && run.ready > 0) {
       per_conn = (*rss_after - *rss_before) * 1024 / static_cast<long>(run.ready);
     }
-    const double setup_s = settled_at == reactor::TimePoint{}
-                               ? -1.0 : std::chrono::duration<double>(settled_at - start).count();
-    std::printf("idle: %zu/%zu connections ready in %.3f s (%.0f connections/s) and held %s; errors %" PRIu64 "\n",
+    const double setup_s =
+        settled_at == reactor::TimePoint{} ? -1.0 : std::chrono::duration<double>(settled_at - start).count();
+    std::printf("idle: %zu/%zu connections ready in %.3f s (%.0f connections/s) and held %s; errors %" PRIu64
+                "\n",
                 run.ready, run.target, setup_s, setup_s > 0 ? static_cast<double>(run.ready) / setup_s : 0.0,
                 hold_text.c_str(), errors);
     if (rss_before && rss_after) {
@@ -197,8 +213,8 @@ int main(int argc, char** argv) {
                   ",\"connect_errors\":%" PRIu64 ",\"greeting_errors\":%" PRIu64
                   ",\"server_rss_before_kib\":%ld,\"server_rss_after_kib\":%ld,"
                   "\"server_bytes_per_connection\":%ld,\"setup_s\":%.3f}",
-                  run.target, run.ready, errors, s.connect_errors, s.greeting_errors,
-                  rss_before.value_or(-1), rss_after.value_or(-1), per_conn, setup_s);
+                  run.target, run.ready, errors, s.connect_errors, s.greeting_errors, rss_before.value_or(-1),
+                  rss_after.value_or(-1), per_conn, setup_s);
   } else {
     const reactor::TimePoint from = run.ready > 0 ? run.first_ready : start;
     const double seconds = std::max(1e-6, std::chrono::duration<double>(end - from).count());
@@ -208,8 +224,8 @@ int main(int argc, char** argv) {
     const double mb_per_s = static_cast<double>(s.bytes) / seconds / 1e6;
     const std::uint32_t p50 = percentile(lat, 0.50), p99 = percentile(lat, 0.99),
                         p999 = percentile(lat, 0.999);
-    std::printf("echo: %zu/%zu connections, depth %zu, %zu-byte messages, %.2f s\n", run.ready,
-                run.target, depth, size, seconds);
+    std::printf("echo: %zu/%zu connections, depth %zu, %zu-byte messages, %.2f s\n", run.ready, run.target,
+                depth, size, seconds);
     std::printf("  %.0f msgs/s, %.2f MB/s (echoed and verified)\n", msgs_per_s, mb_per_s);
     std::printf("  latency p50 %u us, p99 %u us, p99.9 %u us\n", p50, p99, p999);
     std::printf("  errors: %" PRIu64 " (connect %" PRIu64 ", io %" PRIu64 ", mismatched %" PRIu64 ")\n",
@@ -220,9 +236,8 @@ int main(int argc, char** argv) {
                   ",\"msgs_per_s\":%.1f,\"mb_per_s\":%.3f,\"p50_us\":%u,\"p99_us\":%u,\"p999_us\":%u,"
                   "\"errors\":%" PRIu64 ",\"connect_errors\":%" PRIu64 ",\"io_errors\":%" PRIu64
                   ",\"mismatches\":%" PRIu64 ",\"greeting_errors\":%" PRIu64 "}",
-                  run.target, run.ready, depth, size, seconds, s.messages, s.bytes, msgs_per_s,
-                  mb_per_s, p50, p99, p999, errors, s.connect_errors, s.io_errors, s.mismatches,
-                  s.greeting_errors);
+                  run.target, run.ready, depth, size, seconds, s.messages, s.bytes, msgs_per_s, mb_per_s, p50,
+                  p99, p999, errors, s.connect_errors, s.io_errors, s.mismatches, s.greeting_errors);
   }
   std::printf("RESULT %s\n", json);
   std::fflush(stdout);

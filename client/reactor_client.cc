@@ -29,8 +29,8 @@ struct Session {
   reactor::BufferEvent bev;
   std::string target;
   bool connected = false;
-  bool input_done = false;    // no more lines to send
-  bool half_closed = false;   // shutdown(SHUT_WR) done
+  bool input_done = false;   // no more lines to send
+  bool half_closed = false;  // shutdown(SHUT_WR) done
   int exit_code = 0;
 
   Session(reactor::EventBase& b, std::string t) : base(b), bev(b, -1), target(std::move(t)) {}
@@ -70,11 +70,12 @@ int main(int argc, char** argv) {
   auto* send_opt = app.add_option("--send", send_text, "Send one line, print what comes back, exit");
   app.add_option("--timeout", timeout_text, "Give up after this long (e.g. 5s; 0 = never; --send: 10s)")
       ->check(reactord::cli::duration());
-  app.footer("Examples:\n"
-             "  reactor-client 127.0.0.1:9995\n"
-             "  reactor-client 127.0.0.1:9995 --send ping --timeout 2s\n"
-             "Exit codes: 0 ok, 1 cannot connect or connection error, 2 usage error,\n"
-             "3 the server closed first, 4 timed out.");
+  app.footer(
+      "Examples:\n"
+      "  reactor-client 127.0.0.1:9995\n"
+      "  reactor-client 127.0.0.1:9995 --send ping --timeout 2s\n"
+      "Exit codes: 0 ok, 1 cannot connect or connection error, 2 usage error,\n"
+      "3 the server closed first, 4 timed out.");
   if (auto code = reactord::cli::parse(app, argc, argv, "reactor-client")) return *code;
   const bool one_shot = send_opt->count() > 0;
   std::optional<reactor::Duration> timeout = *reactord::units::parse_duration(timeout_text);
@@ -89,29 +90,28 @@ int main(int argc, char** argv) {
 
   reactor::EventBase base;
   Session s(base, target);
-  s.bev.setcb(
-      [&s](reactor::BufferEvent&) { s.print_input(); },
-      [&s](reactor::BufferEvent&) { s.maybe_half_close(); },
-      [&s, &base](reactor::BufferEvent&, reactor::BevFlags what, int err) {
-        if (what & reactor::kBevConnected) {
-          s.connected = true;
-          s.maybe_half_close();
-          return;
-        }
-        if (what & reactor::kBevEof) {
-          s.print_input();
-          if (!s.input_done) {
-            std::fprintf(stderr, "reactor-client: %s closed the connection\n", s.target.c_str());
-            s.exit_code = 3;
-          }
-        } else if (what & reactor::kBevError) {
-          std::fprintf(stderr, "reactor-client: %s %s: %s\n",
-                       s.connected ? "connection to" : "cannot connect to", s.target.c_str(),
-                       std::strerror(err));
-          s.exit_code = 1;
-        }
-        base.loopbreak();
-      });
+  s.bev.setcb([&s](reactor::BufferEvent&) { s.print_input(); },
+              [&s](reactor::BufferEvent&) { s.maybe_half_close(); },
+              [&s, &base](reactor::BufferEvent&, reactor::BevFlags what, int err) {
+                if (what & reactor::kBevConnected) {
+                  s.connected = true;
+                  s.maybe_half_close();
+                  return;
+                }
+                if (what & reactor::kBevEof) {
+                  s.print_input();
+                  if (!s.input_done) {
+                    std::fprintf(stderr, "reactor-client: %s closed the connection\n", s.target.c_str());
+                    s.exit_code = 3;
+                  }
+                } else if (what & reactor::kBevError) {
+                  std::fprintf(stderr, "reactor-client: %s %s: %s\n",
+                               s.connected ? "connection to" : "cannot connect to", s.target.c_str(),
+                               std::strerror(err));
+                  s.exit_code = 1;
+                }
+                base.loopbreak();
+              });
   s.bev.enable(reactor::kRead);
   if (!s.bev.connect(*address)) {
     std::fprintf(stderr, "reactor-client: cannot connect to %s: %s\n", target.c_str(), std::strerror(errno));
@@ -121,7 +121,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<reactor::Event> deadline;
   if (timeout->count() > 0) {
     deadline = reactor::Event::timer(base, [&](int, reactor::EventFlags) {
-      std::fprintf(stderr, "reactor-client: timed out after %s\n", timeout_text == "0" ? "10s" : timeout_text.c_str());
+      std::fprintf(stderr, "reactor-client: timed out after %s\n",
+                   timeout_text == "0" ? "10s" : timeout_text.c_str());
       s.exit_code = 4;
       base.loopbreak();
     });

@@ -19,9 +19,12 @@ std::optional<std::string> bind_problem(const char* flag, const reactor::SocketA
   }
   if (error == 0) return std::nullopt;
   std::string why = std::strerror(error);
-  if (error == EADDRINUSE) why += " (another process listens there)";
-  else if (error == EADDRNOTAVAIL) why = "not an address of this machine (" + why + ")";
-  else if (error == EACCES) why = "permission denied (ports below 1024 need privileges)";
+  if (error == EADDRINUSE)
+    why += " (another process listens there)";
+  else if (error == EADDRNOTAVAIL)
+    why = "not an address of this machine (" + why + ")";
+  else if (error == EACCES)
+    why = "permission denied (ports below 1024 need privileges)";
   return std::string(flag) + " " + address.to_string() + ": " + why;
 }
 

@@ -21,9 +21,8 @@ bool count(const std::string& text, std::size_t lo, std::size_t hi, std::size_t*
 
 }  // namespace
 
-void add_bound_flags(
-    const std::function<void(const std::string&, std::string&, const std::string&)>& add,
-    RawBounds& raw) {
+void add_bound_flags(const std::function<void(const std::string&, std::string&, const std::string&)>& add,
+                     RawBounds& raw) {
   const BoundsConfig d;
   raw.control_max_watchers = std::to_string(d.control_max_watchers);
   raw.watch_buffer_bytes = units::format_size(d.watch_buffer_bytes);
@@ -33,17 +32,14 @@ void add_bound_flags(
   raw.control_max_message_bytes = units::format_size(d.control_max_message_bytes);
   raw.metrics_threads = std::to_string(d.metrics_threads);
   raw.metrics_request_timeout = format_duration(d.metrics_request_timeout);
-  add("control-max-watchers", raw.control_max_watchers,
-      "WatchConnections streams open at once (1..10000)");
+  add("control-max-watchers", raw.control_max_watchers, "WatchConnections streams open at once (1..10000)");
   add("watch-buffer-bytes", raw.watch_buffer_bytes,
       "Bytes queued for one watch stream; a slower one ends with RESOURCE_EXHAUSTED");
   add("watch-total-bytes", raw.watch_total_bytes, "Bytes queued for all watch streams together");
   add("control-threads", raw.control_threads, "Threads the gRPC control plane may run (4..1024)");
   add("control-memory", raw.control_memory, "Memory the gRPC control plane's buffers may take");
-  add("control-max-message-bytes", raw.control_max_message_bytes,
-      "Largest control-plane request message");
-  add("metrics-threads", raw.metrics_threads,
-      "Metrics HTTP worker threads, one connection each (2..256)");
+  add("control-max-message-bytes", raw.control_max_message_bytes, "Largest control-plane request message");
+  add("metrics-threads", raw.metrics_threads, "Metrics HTTP worker threads, one connection each (2..256)");
   add("metrics-request-timeout", raw.metrics_request_timeout,
       "Close a metrics connection that has not sent a request (or read the answer) in this long");
 }
@@ -65,8 +61,7 @@ std::optional<std::string> convert_bounds(const RawBounds& raw, BoundsConfig* ou
   if (auto e = size("watch-buffer-bytes", raw.watch_buffer_bytes, 4096, &b.watch_buffer_bytes)) return e;
   if (auto e = size("watch-total-bytes", raw.watch_total_bytes, 4096, &b.watch_total_bytes)) return e;
   if (!count(raw.control_threads, 4, 1024, &b.control_threads)) {
-    return "invalid --control-threads '" + raw.control_threads +
-           "': expected an integer from 4 to 1024";
+    return "invalid --control-threads '" + raw.control_threads + "': expected an integer from 4 to 1024";
   }
   if (b.control_max_watchers + 4 > b.control_threads) {
     // Each watch stream holds a thread; health and the other RPCs need some left.
@@ -80,17 +75,14 @@ std::optional<std::string> convert_bounds(const RawBounds& raw, BoundsConfig* ou
     return e;
   }
   if (!count(raw.metrics_threads, 2, 256, &b.metrics_threads)) {
-    return "invalid --metrics-threads '" + raw.metrics_threads +
-           "': expected an integer from 2 to 256";
+    return "invalid --metrics-threads '" + raw.metrics_threads + "': expected an integer from 2 to 256";
   }
   auto timeout = units::parse_duration(raw.metrics_request_timeout);
   if (!timeout) {
-    return units::flag_error("--metrics-request-timeout", raw.metrics_request_timeout,
-                             timeout.error);
+    return units::flag_error("--metrics-request-timeout", raw.metrics_request_timeout, timeout.error);
   }
   if (*timeout < std::chrono::milliseconds(100)) {
-    return units::flag_error("--metrics-request-timeout", raw.metrics_request_timeout,
-                             "at least 100ms");
+    return units::flag_error("--metrics-request-timeout", raw.metrics_request_timeout, "at least 100ms");
   }
   b.metrics_request_timeout = *timeout;
   *out = b;

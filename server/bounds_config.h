@@ -37,12 +37,11 @@ struct BoundsConfig {
 // Registers the flags (add(flag, value, help) as parse_config does) with their defaults as
 // text in raw; convert_bounds turns raw into *out, or returns one error line. Any thread.
 struct RawBounds {
-  std::string control_max_watchers, watch_buffer_bytes, watch_total_bytes, control_threads,
-      control_memory, control_max_message_bytes, metrics_threads, metrics_request_timeout;
+  std::string control_max_watchers, watch_buffer_bytes, watch_total_bytes, control_threads, control_memory,
+      control_max_message_bytes, metrics_threads, metrics_request_timeout;
 };
-void add_bound_flags(
-    const std::function<void(const std::string&, std::string&, const std::string&)>& add,
-    RawBounds& raw);
+void add_bound_flags(const std::function<void(const std::string&, std::string&, const std::string&)>& add,
+                     RawBounds& raw);
 std::optional<std::string> convert_bounds(const RawBounds& raw, BoundsConfig* out);
 
 }  // namespace reactord

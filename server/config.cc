@@ -18,25 +18,32 @@ namespace reactord {
 
 const char* to_string(AcceptMode mode) {
   switch (mode) {
-    case AcceptMode::kReusePort: return "reuseport";
-    case AcceptMode::kSingle: return "single";
+    case AcceptMode::kReusePort:
+      return "reuseport";
+    case AcceptMode::kSingle:
+      return "single";
   }
   return "?";
 }
 
-const char* to_string(LogFormat format) {
-  return format == LogFormat::kJson ? "json" : "text";
-}
+const char* to_string(LogFormat format) { return format == LogFormat::kJson ? "json" : "text"; }
 
 const char* to_string(LogLevel level) {
   switch (level) {
-    case LogLevel::kTrace: return "trace";
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
-    case LogLevel::kCritical: return "critical";
-    case LogLevel::kOff: return "off";
+    case LogLevel::kTrace:
+      return "trace";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
+    case LogLevel::kCritical:
+      return "critical";
+    case LogLevel::kOff:
+      return "off";
   }
   return "?";
 }
@@ -61,10 +68,14 @@ namespace {
 std::string escaped(const std::string& text) {
   std::string out;
   for (char c : text) {
-    if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else if (c == '\t') out += "\\t";
-    else out += c;
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else if (c == '\t')
+      out += "\\t";
+    else
+      out += c;
   }
   return out;
 }
@@ -77,8 +88,8 @@ std::string env_name(const std::string& flag) {
 
 // The option's value as given on the command line or in the environment.
 struct RawValues {
-  std::string listen, control_listen, metrics_listen, loops, accept_mode, max_connections,
-      idle_timeout, max_output_buffer, drain_timeout, log_level, greeting, audit_log;
+  std::string listen, control_listen, metrics_listen, loops, accept_mode, max_connections, idle_timeout,
+      max_output_buffer, drain_timeout, log_level, greeting, audit_log;
   // Control plane security: file paths, read by the control plane when it starts.
   std::string control_token_file, control_viewer_token_file, control_tls_cert, control_tls_key,
       control_tls_client_ca;
@@ -91,8 +102,8 @@ std::optional<std::string> parse_address(const std::string& flag, const std::str
   std::string error;
   auto address = reactor::SocketAddress::parse(text, &error);
   if (!address) {
-    return "invalid --" + flag + " '" + text + "': " +
-           (error.empty() ? std::string("expected host:port or [v6]:port") : error);
+    return "invalid --" + flag + " '" + text +
+           "': " + (error.empty() ? std::string("expected host:port or [v6]:port") : error);
   }
   out = *address;
   return std::nullopt;
@@ -109,18 +120,21 @@ std::optional<std::string> convert(const RawValues& raw, Config& c) {
     c.http_listen = http;
   }
 
-  auto integer = [](const std::string& text, std::uint64_t lo, std::uint64_t hi,
-                    std::uint64_t& out) {
+  auto integer = [](const std::string& text, std::uint64_t lo, std::uint64_t hi, std::uint64_t& out) {
     std::string_view t = trim(text);
     auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
     return ec == std::errc() && ptr == t.data() + t.size() && !t.empty() && out >= lo && out <= hi;
   };
   std::uint64_t n = 0;
-  if (!integer(raw.loops, 1, 256, n)) return "invalid --loops '" + raw.loops + "': expected an integer from 1 to 256";
+  if (!integer(raw.loops, 1, 256, n))
+    return "invalid --loops '" + raw.loops + "': expected an integer from 1 to 256";
   c.loops = static_cast<unsigned>(n);
-  if (raw.accept_mode == "reuseport") c.accept_mode = AcceptMode::kReusePort;
-  else if (raw.accept_mode == "single") c.accept_mode = AcceptMode::kSingle;
-  else return "invalid --accept-mode '" + raw.accept_mode + "': expected reuseport or single";
+  if (raw.accept_mode == "reuseport")
+    c.accept_mode = AcceptMode::kReusePort;
+  else if (raw.accept_mode == "single")
+    c.accept_mode = AcceptMode::kSingle;
+  else
+    return "invalid --accept-mode '" + raw.accept_mode + "': expected reuseport or single";
   if (!integer(raw.max_connections, 1, 100'000'000, n))
     return "invalid --max-connections '" + raw.max_connections + "': expected an integer from 1 to 100000000";
   c.max_connections = n;
@@ -141,16 +155,24 @@ std::optional<std::string> convert(const RawValues& raw, Config& c) {
   c.fd_reserve = n;
 
   static constexpr LogLevel kLevels[] = {LogLevel::kTrace, LogLevel::kDebug, LogLevel::kInfo,
-                                         LogLevel::kWarn, LogLevel::kError, LogLevel::kCritical,
+                                         LogLevel::kWarn,  LogLevel::kError, LogLevel::kCritical,
                                          LogLevel::kOff};
   bool found = false;
   for (LogLevel level : kLevels) {
-    if (raw.log_level == to_string(level)) { c.log_level = level; found = true; }
+    if (raw.log_level == to_string(level)) {
+      c.log_level = level;
+      found = true;
+    }
   }
-  if (!found) return "invalid --log-level '" + raw.log_level + "': expected trace, debug, info, warn, error, critical or off";
-  if (raw.log_format == "text") c.log_format = LogFormat::kText;
-  else if (raw.log_format == "json") c.log_format = LogFormat::kJson;
-  else return "invalid --log-format '" + raw.log_format + "': expected text or json";
+  if (!found)
+    return "invalid --log-level '" + raw.log_level +
+           "': expected trace, debug, info, warn, error, critical or off";
+  if (raw.log_format == "text")
+    c.log_format = LogFormat::kText;
+  else if (raw.log_format == "json")
+    c.log_format = LogFormat::kJson;
+  else
+    return "invalid --log-format '" + raw.log_format + "': expected text or json";
   // A greeting is a line: the newline is added unless it is there already (an empty greeting
   // sends nothing).
   c.greeting = raw.greeting;
@@ -190,8 +212,9 @@ ConfigResult parse_config(int argc, const char* const* argv) {
                 "off",  // --http-listen: no status page unless asked for
                 std::to_string(defaults.fd_reserve)};
 
-  CLI::App app{"reactord: greets every TCP client and echoes what it sends.\n"
-               "Every option can also be set through REACTORD_<OPTION> (e.g. REACTORD_LISTEN)."};
+  CLI::App app{
+      "reactord: greets every TCP client and echoes what it sends.\n"
+      "Every option can also be set through REACTORD_<OPTION> (e.g. REACTORD_LISTEN)."};
   app.set_version_flag("--version", std::string("reactord ") + REACTORD_VERSION);
   auto add = [&](const std::string& flag, std::string& value, const std::string& help) {
     app.add_option("--" + flag, value, help)->envname(env_name(flag))->capture_default_str();

@@ -126,11 +126,10 @@ void Connection::on_idle() {
   // period (no baseline yet); after that only acknowledged bytes do.
   bool acked_more = false;
   if (const int queued = kernel_send_queue(bev_.fd()); queued >= 0) {
-    const auto acked = static_cast<std::uint32_t>(bev_.bytes_written() -
-                                                  static_cast<std::uint64_t>(queued));
+    const auto acked = static_cast<std::uint32_t>(bev_.bytes_written() - static_cast<std::uint64_t>(queued));
     const bool moved = acked != acked_at_idle_check_;
-    acked_more = queued > 0 ? (!kernel_backlog_at_idle_check_ || moved)
-                            : (kernel_backlog_at_idle_check_ && moved);
+    acked_more =
+        queued > 0 ? (!kernel_backlog_at_idle_check_ || moved) : (kernel_backlog_at_idle_check_ && moved);
     acked_at_idle_check_ = acked;
     kernel_backlog_at_idle_check_ = queued > 0;
   }
@@ -141,8 +140,7 @@ void Connection::on_idle() {
   close(CloseReason::kIdleTimeout, /*graceful=*/true);
 }
 
-void Connection::close(CloseReason reason, bool graceful,
-                       std::optional<reactor::Duration> deadline) {
+void Connection::close(CloseReason reason, bool graceful, std::optional<reactor::Duration> deadline) {
   if (finished_) return;
   if (closing_) {
     if (!graceful) {  // upgrade a slow graceful close to a reset
@@ -161,8 +159,8 @@ void Connection::close(CloseReason reason, bool graceful,
       bev_.close_gracefully(*deadline, std::move(done));
     } else {
       const reactor::Duration idle = loop_.config().idle_timeout;
-      bev_.close_gracefully_unless_stalled(
-          idle.count() > 0 ? idle : kCloseStallWithoutIdleTimeout, std::move(done));
+      bev_.close_gracefully_unless_stalled(idle.count() > 0 ? idle : kCloseStallWithoutIdleTimeout,
+                                           std::move(done));
     }
   } else {
     if (!bev_.closed()) bev_.close_abortively();
@@ -236,9 +234,9 @@ ConnectionRecord Connection::record(RecordParts parts) const {
   r.created = bev_.created_at();
   r.last_activity = std::max({r.created, bev_.last_read_at(), bev_.last_write_at()});
   if (parts.created_wall) {
-    r.created_wall = std::chrono::system_clock::now() -
-                     std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                         reactor::Clock::now() - r.created);
+    r.created_wall =
+        std::chrono::system_clock::now() -
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(reactor::Clock::now() - r.created);
   }
   r.read_event_id = bev_.read_event_id();
   r.write_event_id = bev_.write_event_id();

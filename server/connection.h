@@ -33,8 +33,7 @@ class LoopWorker;
 class Connection : public IdleTracker::Hook, private reactor::BufferEventHandler {
  public:
   // Takes the accepted socket. Call start() next. Loop thread only.
-  Connection(LoopWorker& loop, std::uint64_t id, reactor::UniqueFd fd,
-             const reactor::SocketAddress& peer);
+  Connection(LoopWorker& loop, std::uint64_t id, reactor::UniqueFd fd, const reactor::SocketAddress& peer);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -50,8 +49,7 @@ class Connection : public IdleTracker::Hook, private reactor::BufferEventHandler
   // off) — a slow reader that keeps reading is never cut off. The LoopWorker hears
   // on_connection_closed(reason) once the socket is gone (possibly later). A second call
   // only upgrades a graceful close to an abortive one. Loop thread only.
-  void close(CloseReason reason, bool graceful,
-             std::optional<reactor::Duration> deadline = std::nullopt);
+  void close(CloseReason reason, bool graceful, std::optional<reactor::Duration> deadline = std::nullopt);
   // Shutdown, after the loop ended: marks it closed (reason shutdown) and tells the loop;
   // the socket closes when the object is destroyed (FIN if nothing is left to send). Loop
   // thread only.
@@ -99,8 +97,8 @@ class Connection : public IdleTracker::Hook, private reactor::BufferEventHandler
   LoopWorker& loop_;
   const std::uint64_t id_;
   reactor::BufferEvent bev_;
-  std::uint64_t bytes_out_counted_ = 0;      // written and already added to the loop counter
-  sockaddr_in6 peer_{};                      // compact peer (v4 stored as sockaddr_in inside)
+  std::uint64_t bytes_out_counted_ = 0;  // written and already added to the loop counter
+  sockaddr_in6 peer_{};                  // compact peer (v4 stored as sockaddr_in inside)
   ConnectionState state_ = ConnectionState::kOpen;
   CloseReason close_reason_ = CloseReason::kShutdown;
   bool reading_paused_ : 1 = false;

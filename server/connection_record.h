@@ -51,12 +51,12 @@ struct ConnectionRecord {
   reactor::SocketAddress local;  // our side (the listening address, port resolved)
   unsigned loop = 0;             // index of the loop that owns it
   ConnectionState state = ConnectionState::kOpen;
-  bool reading_paused = false;   // backpressure: output reached --max-output-buffer
+  bool reading_paused = false;  // backpressure: output reached --max-output-buffer
 
-  std::uint64_t bytes_in = 0;         // read from the client so far
-  std::uint64_t bytes_out = 0;        // written to the client so far
-  std::size_t bytes_buffered_in = 0;  // in the input buffer now
-  std::size_t bytes_buffered_out = 0; // in the output buffer now (not yet sent)
+  std::uint64_t bytes_in = 0;          // read from the client so far
+  std::uint64_t bytes_out = 0;         // written to the client so far
+  std::size_t bytes_buffered_in = 0;   // in the input buffer now
+  std::size_t bytes_buffered_out = 0;  // in the output buffer now (not yet sent)
 
   reactor::TimePoint created;                          // steady clock
   reactor::TimePoint last_activity;                    // last byte in or out (steady clock)

@@ -18,14 +18,23 @@ IdleTracker::~IdleTracker() {
 void IdleTracker::link_tail(Hook& hook) {
   hook.idle_prev = tail_;
   hook.idle_next = nullptr;
-  if (tail_) tail_->idle_next = &hook; else head_ = &hook;
+  if (tail_)
+    tail_->idle_next = &hook;
+  else
+    head_ = &hook;
   tail_ = &hook;
   ++size_;
 }
 
 void IdleTracker::unlink(Hook& hook) {
-  if (hook.idle_prev) hook.idle_prev->idle_next = hook.idle_next; else head_ = hook.idle_next;
-  if (hook.idle_next) hook.idle_next->idle_prev = hook.idle_prev; else tail_ = hook.idle_prev;
+  if (hook.idle_prev)
+    hook.idle_prev->idle_next = hook.idle_next;
+  else
+    head_ = hook.idle_next;
+  if (hook.idle_next)
+    hook.idle_next->idle_prev = hook.idle_prev;
+  else
+    tail_ = hook.idle_prev;
   hook.idle_prev = nullptr;
   hook.idle_next = &hook;  // not linked
   --size_;

@@ -19,10 +19,17 @@ std::size_t utf8_sequence(std::string_view text, std::size_t i) {
   std::size_t n;
   char32_t cp;
   if (b0 < 0x80) return 1;
-  if ((b0 & 0xE0) == 0xC0) { n = 2; cp = b0 & 0x1F; }
-  else if ((b0 & 0xF0) == 0xE0) { n = 3; cp = b0 & 0x0F; }
-  else if ((b0 & 0xF8) == 0xF0) { n = 4; cp = b0 & 0x07; }
-  else return 0;
+  if ((b0 & 0xE0) == 0xC0) {
+    n = 2;
+    cp = b0 & 0x1F;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    n = 3;
+    cp = b0 & 0x0F;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    n = 4;
+    cp = b0 & 0x07;
+  } else
+    return 0;
   if (i + n > text.size()) return 0;
   for (std::size_t k = 1; k < n; ++k) {
     if ((byte(i + k) & 0xC0) != 0x80) return 0;
@@ -38,13 +45,15 @@ void append_rfc3339_utc(std::chrono::system_clock::time_point t, std::string& ou
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
   std::time_t seconds = static_cast<std::time_t>(ms / 1000);
   long millis = static_cast<long>(ms % 1000);
-  if (millis < 0) { millis += 1000; --seconds; }
+  if (millis < 0) {
+    millis += 1000;
+    --seconds;
+  }
   std::tm tm{};
   gmtime_r(&seconds, &tm);
   char buf[32];
-  const int len = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-                                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                                tm.tm_min, tm.tm_sec, millis);
+  const int len = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+                                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
   out.append(buf, static_cast<std::size_t>(len));
 }
 
@@ -66,21 +75,26 @@ class JsonFormatter final : public spdlog::formatter {
     line += "\"}\n";
     dest.append(line.data(), line.data() + line.size());
   }
-  std::unique_ptr<spdlog::formatter> clone() const override {
-    return std::make_unique<JsonFormatter>();
-  }
+  std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(); }
 
  private:
   // spdlog's short names say "warning" and "err"; ours match --log-level.
   static const char* level_name(spdlog::level::level_enum level) {
     switch (level) {
-      case spdlog::level::trace: return "trace";
-      case spdlog::level::debug: return "debug";
-      case spdlog::level::info: return "info";
-      case spdlog::level::warn: return "warn";
-      case spdlog::level::err: return "error";
-      case spdlog::level::critical: return "critical";
-      default: return "off";
+      case spdlog::level::trace:
+        return "trace";
+      case spdlog::level::debug:
+        return "debug";
+      case spdlog::level::info:
+        return "info";
+      case spdlog::level::warn:
+        return "warn";
+      case spdlog::level::err:
+        return "error";
+      case spdlog::level::critical:
+        return "critical";
+      default:
+        return "off";
     }
   }
 };
@@ -97,9 +111,15 @@ void append_json_string(std::string_view text, std::string& out) {
       ++i;
     } else if (c < 0x20 || c == 0x7F) {
       switch (c) {
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
         default:
           out += "\\u00";
           out += kHex[c >> 4];

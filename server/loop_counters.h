@@ -36,15 +36,15 @@ struct LoopCounters {
   // accept errors are counted per errno below kErrnoSlots; anything larger lands in slot 0.
   static constexpr std::size_t kErrnoSlots = 134;
 
-  LoopCounter accepted;                                      // connections set up
-  std::array<LoopCounter, kRejectReasonCount> rejected;      // by RejectReason
-  std::array<LoopCounter, kCloseReasonCount> closed;         // by CloseReason
-  LoopCounter bytes_in;                                      // read from clients
-  LoopCounter bytes_out;                                     // written to clients
-  LoopCounter backpressure_pauses;                           // reads paused for a full output
-  std::array<LoopCounter, kErrnoSlots> accept_errors;        // by errno (listener errors)
-  LoopCounter accept_errors_shed;                            // EMFILE/ENFILE sheds
-  LoopCounter open_connections;                              // gauge: in the registry now
+  LoopCounter accepted;                                  // connections set up
+  std::array<LoopCounter, kRejectReasonCount> rejected;  // by RejectReason
+  std::array<LoopCounter, kCloseReasonCount> closed;     // by CloseReason
+  LoopCounter bytes_in;                                  // read from clients
+  LoopCounter bytes_out;                                 // written to clients
+  LoopCounter backpressure_pauses;                       // reads paused for a full output
+  std::array<LoopCounter, kErrnoSlots> accept_errors;    // by errno (listener errors)
+  LoopCounter accept_errors_shed;                        // EMFILE/ENFILE sheds
+  LoopCounter open_connections;                          // gauge: in the registry now
 
   // Any thread.
   std::uint64_t rejected_total() const;

@@ -42,8 +42,7 @@ std::uint64_t LoopCounters::accept_errors_total() const {
 }
 
 LoopWorker::LoopWorker(unsigned index, const Config& config, ServerShared& shared)
-    : index_(index), config_(config), shared_(shared),
-      base_(std::make_unique<reactor::EventBase>()) {
+    : index_(index), config_(config), shared_(shared), base_(std::make_unique<reactor::EventBase>()) {
   if (config_.idle_timeout.count() > 0) {
     idle_ = std::make_unique<IdleTracker>(*base_, config_.idle_timeout, [](IdleTracker::Hook& hook) {
       static_cast<Connection&>(hook).on_idle();
@@ -121,15 +120,15 @@ void LoopWorker::accept_backlog() {
   for (int i = 0; i < 65536; ++i) {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
-    const int fd = ::accept4(listener_->fd(), reinterpret_cast<sockaddr*>(&ss), &len,
-                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int fd =
+        ::accept4(listener_->fd(), reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) on_accept_error(errno);
       return;
     }
-    setup_connection(reactor::UniqueFd(fd),
-                     reactor::SocketAddress(reinterpret_cast<sockaddr*>(&ss), len), /*admitted=*/true);
+    setup_connection(reactor::UniqueFd(fd), reactor::SocketAddress(reinterpret_cast<sockaddr*>(&ss), len),
+                     /*admitted=*/true);
   }
 }
 
@@ -261,8 +260,8 @@ void LoopWorker::setup_connection(reactor::UniqueFd fd, const reactor::SocketAdd
     ++rejects_since_log_;
     const reactor::TimePoint now = base_->now();
     if (now - last_reject_log_ >= std::chrono::seconds(1)) {
-      spdlog::warn("loop {}: rejected {} ({}); {} rejected since the last report", index_,
-                   peer.to_string(), to_string(*reject), rejects_since_log_);
+      spdlog::warn("loop {}: rejected {} ({}); {} rejected since the last report", index_, peer.to_string(),
+                   to_string(*reject), rejects_since_log_);
       last_reject_log_ = now;
       rejects_since_log_ = 0;
     }
@@ -296,7 +295,8 @@ void LoopWorker::setup_connection(reactor::UniqueFd fd, const reactor::SocketAdd
 
 void LoopWorker::on_accept_error(int error) {
   const std::size_t slot = error > 0 && static_cast<std::size_t>(error) < LoopCounters::kErrnoSlots
-                               ? static_cast<std::size_t>(error) : 0;
+                               ? static_cast<std::size_t>(error)
+                               : 0;
   counters_.accept_errors[slot].add();
   if (error == EMFILE || error == ENFILE) counters_.accept_errors_shed.add();
   const reactor::TimePoint now = base_->now();
@@ -396,8 +396,8 @@ void LoopWorker::begin_drain(reactor::Duration deadline) {
   drain_timer_->set_label("drain.deadline");
   drain_timer_->add(deadline);
   if (index_ == 0) {
-    drain_progress_ = std::make_unique<reactor::Event>(
-        *base_, -1, reactor::kPersist, [this](int, reactor::EventFlags) {
+    drain_progress_ =
+        std::make_unique<reactor::Event>(*base_, -1, reactor::kPersist, [this](int, reactor::EventFlags) {
           const std::size_t left = shared_.open_connections.load(std::memory_order_relaxed);
           spdlog::info("draining: {} connections left", left);
           if (left == 0) drain_progress_->del();  // nothing more to report
@@ -427,8 +427,7 @@ void LoopWorker::on_drain_deadline() {
   close_all(CloseReason::kDrain, /*graceful=*/true, kDrainCloseGrace);
 }
 
-void LoopWorker::close_all(CloseReason reason, bool graceful,
-                           std::optional<reactor::Duration> deadline) {
+void LoopWorker::close_all(CloseReason reason, bool graceful, std::optional<reactor::Duration> deadline) {
   for (std::uint64_t id : registry_.ids()) close_connection(id, reason, graceful, deadline);
 }
 

@@ -114,8 +114,7 @@ class LoopWorker {
   // drain). end_drain undoes the marks (Server::resume listens again). Loop thread only.
   void begin_drain(reactor::Duration deadline);
   void end_drain();
-  void close_all(CloseReason reason, bool graceful,
-                 std::optional<reactor::Duration> deadline = std::nullopt);
+  void close_all(CloseReason reason, bool graceful, std::optional<reactor::Duration> deadline = std::nullopt);
   // Keeps an event (e.g. a signal event) that must die with this loop, on its thread.
   // Loop thread only.
   void own(std::unique_ptr<reactor::Event> event);

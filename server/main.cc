@@ -21,13 +21,20 @@ namespace {
 
 spdlog::level::level_enum to_spdlog(reactord::LogLevel level) {
   switch (level) {
-    case reactord::LogLevel::kTrace: return spdlog::level::trace;
-    case reactord::LogLevel::kDebug: return spdlog::level::debug;
-    case reactord::LogLevel::kInfo: return spdlog::level::info;
-    case reactord::LogLevel::kWarn: return spdlog::level::warn;
-    case reactord::LogLevel::kError: return spdlog::level::err;
-    case reactord::LogLevel::kCritical: return spdlog::level::critical;
-    case reactord::LogLevel::kOff: return spdlog::level::off;
+    case reactord::LogLevel::kTrace:
+      return spdlog::level::trace;
+    case reactord::LogLevel::kDebug:
+      return spdlog::level::debug;
+    case reactord::LogLevel::kInfo:
+      return spdlog::level::info;
+    case reactord::LogLevel::kWarn:
+      return spdlog::level::warn;
+    case reactord::LogLevel::kError:
+      return spdlog::level::err;
+    case reactord::LogLevel::kCritical:
+      return spdlog::level::critical;
+    case reactord::LogLevel::kOff:
+      return spdlog::level::off;
   }
   return spdlog::level::info;
 }
@@ -64,11 +71,11 @@ int main(int argc, char** argv) {
   // As HAProxy and nginx: use every fd the hard limit allows (the soft one is often 1024).
   const reactord::NofileLimit nofile = reactord::raise_nofile_limit();
   if (nofile.raised()) {
-    spdlog::info("fd limit: raised the soft RLIMIT_NOFILE from {} to the hard limit {}",
-                 nofile.soft_before, nofile.soft);
+    spdlog::info("fd limit: raised the soft RLIMIT_NOFILE from {} to the hard limit {}", nofile.soft_before,
+                 nofile.soft);
   } else if (nofile.soft != nofile.hard) {
-    spdlog::warn("fd limit: cannot raise the soft RLIMIT_NOFILE {} to the hard limit {}",
-                 nofile.soft, nofile.hard);
+    spdlog::warn("fd limit: cannot raise the soft RLIMIT_NOFILE {} to the hard limit {}", nofile.soft,
+                 nofile.hard);
   }
 
   reactord::Server server(config);

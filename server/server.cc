@@ -19,11 +19,16 @@ namespace reactord {
 
 const char* to_string(ServerState state) {
   switch (state) {
-    case ServerState::kCreated: return "created";
-    case ServerState::kServing: return "serving";
-    case ServerState::kDraining: return "draining";
-    case ServerState::kStopping: return "stopping";
-    case ServerState::kStopped: return "stopped";
+    case ServerState::kCreated:
+      return "created";
+    case ServerState::kServing:
+      return "serving";
+    case ServerState::kDraining:
+      return "draining";
+    case ServerState::kStopping:
+      return "stopping";
+    case ServerState::kStopped:
+      return "stopped";
   }
   return "?";
 }
@@ -162,12 +167,16 @@ void Server::set_fd_budget() {
   if (soft == UINT64_MAX) {
     spdlog::info("fd limit: unlimited; {} in use", in_use);
   } else {
-    spdlog::info("fd limit {}: {} in use, {} kept for control and metrics, data connections "
-                 "capped at {}", soft, in_use, fd_budget_.reserve, fd_budget_.data_cap);
+    spdlog::info(
+        "fd limit {}: {} in use, {} kept for control and metrics, data connections "
+        "capped at {}",
+        soft, in_use, fd_budget_.reserve, fd_budget_.data_cap);
   }
   if (fd_budget_.reserve < config_.fd_reserve) {
-    spdlog::warn("fd limit {} leaves room for only {} reserved fds (--fd-reserve {}): raise the "
-                 "limit (ulimit -n, LimitNOFILE=)", soft, fd_budget_.reserve, config_.fd_reserve);
+    spdlog::warn(
+        "fd limit {} leaves room for only {} reserved fds (--fd-reserve {}): raise the "
+        "limit (ulimit -n, LimitNOFILE=)",
+        soft, fd_budget_.reserve, config_.fd_reserve);
   }
 }
 
@@ -314,8 +323,10 @@ bool Server::resume(std::string* error) {
     } catch (const std::future_error&) {
       problem = "loop " + std::to_string(worker->index()) + " ended";
     }
-    if (problem) errors += (errors.empty() ? "" : "; ") + *problem;
-    else ++listening;
+    if (problem)
+      errors += (errors.empty() ? "" : "; ") + *problem;
+    else
+      ++listening;
   }
   if (listening == 0) {
     spdlog::error("resume failed: {}", errors.empty() ? "no live loop" : errors);

@@ -73,9 +73,10 @@ class Server {
   void add_component(std::unique_ptr<Component> component);
 
   // Prepares every component (configuration and files checked: ConfigError) and checks that
-  // --listen can be bound, all before binding anything; then creates the loops, binds the listeners (logs "listening on <addr> (N loops)"), starts the loop
-  // threads, starts the signal thread (SignalLoop, if config.handle_signals), then starts the
-  // components. Throws StartError with a clear message (nothing left running). Main thread.
+  // --listen can be bound, all before binding anything; then creates the loops, binds the listeners (logs
+  // "listening on <addr> (N loops)"), starts the loop threads, starts the signal thread (SignalLoop, if
+  // config.handle_signals), then starts the components. Throws StartError with a clear message (nothing left
+  // running). Main thread.
   void start();
   // Blocks until the server stops, then shuts down in order (see above). Returns the exit code
   // (0 for a clean stop). Main thread, once.
@@ -153,11 +154,11 @@ class Server {
   std::atomic<int> state_{static_cast<int>(ServerState::kCreated)};
   std::atomic<std::uint64_t> next_observer_id_{1};
   FdBudget fd_budget_;
-  reactor::SocketAddress bound_address_;  // the echo address, port resolved (set by start())
+  reactor::SocketAddress bound_address_;           // the echo address, port resolved (set by start())
   std::atomic<std::int64_t> stop_deadline_ns_{0};  // steady_clock since epoch; 0 = none
 
-  std::mutex mutex_;               // guards the fields below
-  std::condition_variable wake_;   // stop requested / a loop ended
+  std::mutex mutex_;              // guards the fields below
+  std::condition_variable wake_;  // stop requested / a loop ended
   bool stop_requested_ = false;
   int exit_code_ = 0;
   std::size_t loops_ended_ = 0;

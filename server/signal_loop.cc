@@ -13,13 +13,20 @@ constexpr int kStraySignals[] = {SIGUSR1, SIGUSR2, SIGALRM};
 // Event labels must outlive the event (set_label keeps the pointer).
 const char* label_of(int signo) {
   switch (signo) {
-    case SIGINT: return "signal.SIGINT";
-    case SIGTERM: return "signal.SIGTERM";
-    case SIGHUP: return "signal.SIGHUP";
-    case SIGUSR1: return "signal.SIGUSR1";
-    case SIGUSR2: return "signal.SIGUSR2";
-    case SIGALRM: return "signal.SIGALRM";
-    default: return "signal";
+    case SIGINT:
+      return "signal.SIGINT";
+    case SIGTERM:
+      return "signal.SIGTERM";
+    case SIGHUP:
+      return "signal.SIGHUP";
+    case SIGUSR1:
+      return "signal.SIGUSR1";
+    case SIGUSR2:
+      return "signal.SIGUSR2";
+    case SIGALRM:
+      return "signal.SIGALRM";
+    default:
+      return "signal";
   }
 }
 
@@ -40,14 +47,21 @@ SignalLoop::SignalLoop(Handlers handlers)
   ::sigaction(SIGPIPE, &ignore, nullptr);
 
   auto add = [this](int signo, std::function<void()> fn) {
-    auto event = reactor::Event::signal(*base_, signo, [fn = std::move(fn)](int, reactor::EventFlags) { fn(); });
+    auto event =
+        reactor::Event::signal(*base_, signo, [fn = std::move(fn)](int, reactor::EventFlags) { fn(); });
     event->set_label(label_of(signo));
     event->add();
     events_.push_back(std::move(event));
   };
-  add(SIGINT, [this] { if (handlers_.on_interrupt) handlers_.on_interrupt(); });
-  add(SIGTERM, [this] { if (handlers_.on_terminate) handlers_.on_terminate(); });
-  add(SIGHUP, [this] { if (handlers_.on_hangup) handlers_.on_hangup(); });
+  add(SIGINT, [this] {
+    if (handlers_.on_interrupt) handlers_.on_interrupt();
+  });
+  add(SIGTERM, [this] {
+    if (handlers_.on_terminate) handlers_.on_terminate();
+  });
+  add(SIGHUP, [this] {
+    if (handlers_.on_hangup) handlers_.on_hangup();
+  });
   for (int signo : kStraySignals) {
     add(signo, [signo] { spdlog::info("SIG{} received: ignored", ::sigabbrev_np(signo)); });
   }

@@ -12,8 +12,10 @@ namespace {
 void notify(const std::string& state) {
   // unset_environment = 0: a restarted component (tests) may notify again.
   const int rc = sd_notify(0, state.c_str());
-  if (rc < 0) spdlog::warn("sd_notify({}) failed: {}", state.substr(0, state.find('\n')), rc);
-  else if (rc > 0) spdlog::debug("systemd notified: {}", state.substr(0, state.find('\n')));
+  if (rc < 0)
+    spdlog::warn("sd_notify({}) failed: {}", state.substr(0, state.find('\n')), rc);
+  else if (rc > 0)
+    spdlog::debug("systemd notified: {}", state.substr(0, state.find('\n')));
 }
 
 }  // namespace

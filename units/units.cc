@@ -68,11 +68,20 @@ struct SizeUnit {
   std::uint64_t bytes;
 };
 constexpr SizeUnit kSizeUnits[] = {
-    {"", 1},          {"B", 1},
-    {"K", 1ull << 10}, {"k", 1ull << 10}, {"KiB", 1ull << 10},
-    {"M", 1ull << 20}, {"m", 1ull << 20}, {"MiB", 1ull << 20},
-    {"G", 1ull << 30}, {"g", 1ull << 30}, {"GiB", 1ull << 30},
-    {"T", 1ull << 40}, {"t", 1ull << 40}, {"TiB", 1ull << 40},
+    {"", 1},
+    {"B", 1},
+    {"K", 1ull << 10},
+    {"k", 1ull << 10},
+    {"KiB", 1ull << 10},
+    {"M", 1ull << 20},
+    {"m", 1ull << 20},
+    {"MiB", 1ull << 20},
+    {"G", 1ull << 30},
+    {"g", 1ull << 30},
+    {"GiB", 1ull << 30},
+    {"T", 1ull << 40},
+    {"t", 1ull << 40},
+    {"TiB", 1ull << 40},
 };
 
 }  // namespace
@@ -102,8 +111,8 @@ Parsed<std::chrono::microseconds> parse_duration(std::string_view raw) {
     if (unit.empty()) {
       if (rest.empty() && total == 0 && next_unit == 0) {
         std::string number(text);
-        return fail(quoted(text) + " has no unit: write " + number + "s, " + number + "ms, " +
-                    number + "m, " + number + "h or " + number + "us");
+        return fail(quoted(text) + " has no unit: write " + number + "s, " + number + "ms, " + number +
+                    "m, " + number + "h or " + number + "us");
       }
       return fail(quoted(text) + " is not a duration: " + kUnits);
     }
@@ -128,7 +137,8 @@ Parsed<std::chrono::microseconds> parse_duration(std::string_view raw) {
 Parsed<std::uint64_t> parse_size(std::string_view raw) {
   std::string_view text = trim(raw);
   auto fail = [&](std::string why) { return Parsed<std::uint64_t>{std::nullopt, std::move(why)}; };
-  constexpr const char* kUnits = "write bytes, or K, M, G, T (KiB, MiB, ...: powers of 1024), e.g. 65536, 64K, 1.5MiB";
+  constexpr const char* kUnits =
+      "write bytes, or K, M, G, T (KiB, MiB, ...: powers of 1024), e.g. 65536, 64K, 1.5MiB";
   if (text.empty()) return fail(std::string("empty size: ") + kUnits);
   if (text.front() == '-') return fail("a size cannot be negative");
   std::string_view rest = text;
@@ -184,7 +194,8 @@ std::string format_size(std::uint64_t bytes) {
   static constexpr SizeUnit kExact[] = {
       {"TiB", 1ull << 40}, {"GiB", 1ull << 30}, {"MiB", 1ull << 20}, {"KiB", 1ull << 10}};
   for (const auto& u : kExact) {
-    if (bytes >= u.bytes && bytes % u.bytes == 0) return std::to_string(bytes / u.bytes) + std::string(u.name);
+    if (bytes >= u.bytes && bytes % u.bytes == 0)
+      return std::to_string(bytes / u.bytes) + std::string(u.name);
   }
   return std::to_string(bytes);
 }

@@ -16,13 +16,12 @@ namespace bench {
 namespace {
 
 [[noreturn]] void usage(const char* prog, const std::string& why) {
-  std::fprintf(stderr, "%s: %s\nusage: %s [--port N] [--greeting TEXT] [--backlog N]\n", prog,
-               why.c_str(), prog);
+  std::fprintf(stderr, "%s: %s\nusage: %s [--port N] [--greeting TEXT] [--backlog N]\n", prog, why.c_str(),
+               prog);
   std::exit(2);
 }
 
-long parse_number(const char* prog, std::string_view flag, std::string_view text, long lo,
-                  long hi) {
+long parse_number(const char* prog, std::string_view flag, std::string_view text, long lo, long hi) {
   long value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || value < lo || value > hi) {
@@ -62,8 +61,7 @@ int listen_loopback(const EchoArgs& args) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof(addr);
   if (fd < 0 || ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-      ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      ::listen(fd, args.backlog) != 0 ||
+      ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(fd, args.backlog) != 0 ||
       ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
     std::fprintf(stderr, "cannot listen on 127.0.0.1:%u: %s\n", args.port, std::strerror(errno));
     std::exit(1);

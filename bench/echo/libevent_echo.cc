@@ -37,9 +37,7 @@ void on_accept(evconnlistener* listener, evutil_socket_t fd, sockaddr*, int, voi
   bufferevent_write(bev, g_args->greeting.data(), g_args->greeting.size());
 }
 
-void on_signal(evutil_socket_t, short, void* base) {
-  event_base_loopbreak(static_cast<event_base*>(base));
-}
+void on_signal(evutil_socket_t, short, void* base) { event_base_loopbreak(static_cast<event_base*>(base)); }
 
 }  // namespace
 
@@ -54,12 +52,11 @@ int main(int argc, char** argv) {
   }
   int fd = bench::listen_loopback(args);
   // backlog 0: the socket is already listening.
-  evconnlistener* listener =
-      evconnlistener_new(base, on_accept, nullptr, LEV_OPT_CLOSE_ON_FREE, 0, fd);
+  evconnlistener* listener = evconnlistener_new(base, on_accept, nullptr, LEV_OPT_CLOSE_ON_FREE, 0, fd);
   event* sigint = evsignal_new(base, SIGINT, on_signal, base);
   event* sigterm = evsignal_new(base, SIGTERM, on_signal, base);
-  if (listener == nullptr || sigint == nullptr || sigterm == nullptr ||
-      event_add(sigint, nullptr) != 0 || event_add(sigterm, nullptr) != 0) {
+  if (listener == nullptr || sigint == nullptr || sigterm == nullptr || event_add(sigint, nullptr) != 0 ||
+      event_add(sigterm, nullptr) != 0) {
     std::fprintf(stderr, "libevent_echo: setup failed\n");
     return 1;
   }

@@ -167,7 +167,8 @@ struct SocketPair {
     }
   }
   ~SocketPair() {
-    for (int f : fd) if (f >= 0) ::close(f);
+    for (int f : fd)
+      if (f >= 0) ::close(f);
   }
   bool ok() const { return fd[0] >= 0; }
 };
@@ -225,13 +226,34 @@ void register_pair(const char* op, std::initializer_list<std::int64_t> sizes) {
   }
 }
 
-template <typename B> struct Append { static void run(benchmark::State& s) { BM_Append<B>(s); } };
-template <typename B> struct Drain { static void run(benchmark::State& s) { BM_Drain<B>(s); } };
-template <typename B> struct AddBuffer { static void run(benchmark::State& s) { BM_AddBuffer<B>(s); } };
-template <typename B> struct MoveTo { static void run(benchmark::State& s) { BM_MoveTo<B>(s); } };
-template <typename B> struct Readln { static void run(benchmark::State& s) { BM_Readln<B>(s); } };
-template <typename B> struct Read { static void run(benchmark::State& s) { BM_Read<B>(s); } };
-template <typename B> struct Write { static void run(benchmark::State& s) { BM_Write<B>(s); } };
+template <typename B>
+struct Append {
+  static void run(benchmark::State& s) { BM_Append<B>(s); }
+};
+template <typename B>
+struct Drain {
+  static void run(benchmark::State& s) { BM_Drain<B>(s); }
+};
+template <typename B>
+struct AddBuffer {
+  static void run(benchmark::State& s) { BM_AddBuffer<B>(s); }
+};
+template <typename B>
+struct MoveTo {
+  static void run(benchmark::State& s) { BM_MoveTo<B>(s); }
+};
+template <typename B>
+struct Readln {
+  static void run(benchmark::State& s) { BM_Readln<B>(s); }
+};
+template <typename B>
+struct Read {
+  static void run(benchmark::State& s) { BM_Read<B>(s); }
+};
+template <typename B>
+struct Write {
+  static void run(benchmark::State& s) { BM_Write<B>(s); }
+};
 
 const bool kRegistered = [] {
   register_pair<Append>("append", {64, 4096});

@@ -62,9 +62,9 @@ void BM_DispatchOurs(benchmark::State& state) {
   std::vector<std::unique_ptr<reactor::Event>> events;
   events.reserve(prm.p);
   for (std::size_t i = 0; i < prm.p; ++i) {
-    events.push_back(std::make_unique<reactor::Event>(
-        base, ring.fd(i), reactor::kRead | reactor::kPersist,
-        [&chain, i](int, reactor::EventFlags) { chain.on_readable(i); }));
+    events.push_back(
+        std::make_unique<reactor::Event>(base, ring.fd(i), reactor::kRead | reactor::kPersist,
+                                         [&chain, i](int, reactor::EventFlags) { chain.on_readable(i); }));
     events.back()->add();
   }
   base.loop(reactor::kLoopNonblock);
@@ -132,8 +132,7 @@ struct CompatApi {
     handle = ::dlopen(REACTOR_EVENT_LIBRARY, RTLD_NOW | RTLD_LOCAL);
     if (handle == nullptr) return false;
     return sym(config_new, "event_config_new") && sym(config_avoid_method, "event_config_avoid_method") &&
-           sym(config_free, "event_config_free") &&
-           sym(base_new_with_config, "event_base_new_with_config") &&
+           sym(config_free, "event_config_free") && sym(base_new_with_config, "event_base_new_with_config") &&
            sym(base_get_method, "event_base_get_method") && sym(new_event, "event_new") &&
            sym(add, "event_add") && sym(free_event, "event_free") && sym(loop, "event_base_loop") &&
            sym(base_free, "event_base_free");
@@ -207,13 +206,17 @@ const bool kRegistered = [] {
   for (std::int64_t p : {100, 1000, 10000}) {
     for (std::int64_t a : {1, 100}) {
       benchmark::RegisterBenchmark("dispatch/ours", BM_DispatchOurs)
-          ->Args({p, a, 1000})->ArgNames({"P", "A", "W"});
+          ->Args({p, a, 1000})
+          ->ArgNames({"P", "A", "W"});
       benchmark::RegisterBenchmark("dispatch/compat", BM_DispatchCompat)
-          ->Args({p, a, 1000})->ArgNames({"P", "A", "W"});
+          ->Args({p, a, 1000})
+          ->ArgNames({"P", "A", "W"});
       benchmark::RegisterBenchmark("dispatch/libevent", BM_DispatchLibevent)
-          ->Args({p, a, 1000})->ArgNames({"P", "A", "W"});
+          ->Args({p, a, 1000})
+          ->ArgNames({"P", "A", "W"});
       benchmark::RegisterBenchmark("dispatch/epoll", BM_DispatchEpoll)
-          ->Args({p, a, 1000})->ArgNames({"P", "A", "W"});
+          ->Args({p, a, 1000})
+          ->ArgNames({"P", "A", "W"});
     }
   }
   return true;

@@ -30,8 +30,7 @@ class SocketRing {
       if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) {
         int err = errno;
         close_all();
-        throw std::system_error(err, std::generic_category(),
-                                "socketpair #" + std::to_string(i / 2));
+        throw std::system_error(err, std::generic_category(), "socketpair #" + std::to_string(i / 2));
       }
       fds_.push_back(sv[0]);
       fds_.push_back(sv[1]);
@@ -59,10 +58,10 @@ class SocketRing {
 // read the byte, count it, and while writes remain, pass the token on to the next descriptor.
 struct ChainState {
   const SocketRing* ring = nullptr;
-  std::size_t count = 0;      // bytes read (callbacks that did their work)
-  std::size_t fired = 0;      // bytes written (the loop runs until count == fired)
-  std::size_t writes = 0;     // chained writes left in this round
-  std::size_t failures = 0;   // short reads or writes: the run is invalid
+  std::size_t count = 0;     // bytes read (callbacks that did their work)
+  std::size_t fired = 0;     // bytes written (the loop runs until count == fired)
+  std::size_t writes = 0;    // chained writes left in this round
+  std::size_t failures = 0;  // short reads or writes: the run is invalid
 
   void on_readable(std::size_t idx) {
     char ch;

@@ -67,8 +67,7 @@ struct Inputs {
       for (std::size_t i = 0; i < kTimers; ++i) {
         std::int64_t us = dist(rng);
         pair->push_back(microseconds(us));
-        tvs.push_back(timeval{static_cast<time_t>(us / 1'000'000),
-                              static_cast<suseconds_t>(us % 1'000'000)});
+        tvs.push_back(timeval{static_cast<time_t>(us / 1'000'000), static_cast<suseconds_t>(us % 1'000'000)});
       }
     }
     order.resize(kTimers);
@@ -125,8 +124,7 @@ class OursTimers {
 class LibeventTimers {
  public:
   LibeventTimers(std::int64_t common_us, bool precise) : base_(new_base(precise)), events_(kTimers) {
-    timeval tv{static_cast<time_t>(common_us / 1'000'000),
-               static_cast<suseconds_t>(common_us % 1'000'000)};
+    timeval tv{static_cast<time_t>(common_us / 1'000'000), static_cast<suseconds_t>(common_us % 1'000'000)};
     common_ = event_base_init_common_timeout(base_, &tv);
     for (event& ev : events_) event_assign(&ev, base_, -1, 0, on_fire, this);
   }
@@ -258,19 +256,18 @@ void BM_Timers(benchmark::State& state, Op op, Mode mode, bool precise) {
 
 // ours and libevent registered next to each other for every (operation, flavour).
 const bool kRegistered = [] {
-  const std::pair<Op, const char*> ops[] = {
-      {Op::kAdd, "add"},
-      {Op::kAddInCb, "add_in_cb"},
-      {Op::kDel, "del"},
-      {Op::kReschedule, "reschedule"},
-      {Op::kRescheduleInCb, "reschedule_in_cb"},
-      {Op::kFire, "fire"}};
+  const std::pair<Op, const char*> ops[] = {{Op::kAdd, "add"},
+                                            {Op::kAddInCb, "add_in_cb"},
+                                            {Op::kDel, "del"},
+                                            {Op::kReschedule, "reschedule"},
+                                            {Op::kRescheduleInCb, "reschedule_in_cb"},
+                                            {Op::kFire, "fire"}};
   const std::pair<Mode, const char*> modes[] = {{Mode::kRandom, "random"}, {Mode::kCommon, "common"}};
   for (bool precise : {false, true}) {
     for (auto [op, op_name] : ops) {
       for (auto [mode, mode_name] : modes) {
-        std::string suffix = std::string("/") + op_name + "/" + mode_name + "/" +
-                             (precise ? "precise" : "coarse");
+        std::string suffix =
+            std::string("/") + op_name + "/" + mode_name + "/" + (precise ? "precise" : "coarse");
         benchmark::RegisterBenchmark(("timer/ours" + suffix).c_str(), [=](benchmark::State& s) {
           BM_Timers<OursTimers>(s, op, mode, precise);
         });

@@ -72,8 +72,7 @@ long scrape(const std::string& host_port) {
   ::inet_pton(AF_INET, host_port.substr(0, colon).c_str(), &addr.sin_addr);
   long size = -1;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    std::string request = "GET /metrics HTTP/1.1\r\nHost: " + host_port +
-                          "\r\nConnection: close\r\n\r\n";
+    std::string request = "GET /metrics HTTP/1.1\r\nHost: " + host_port + "\r\nConnection: close\r\n\r\n";
     ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
     std::string response;
     char buf[65536];
@@ -113,9 +112,8 @@ bool open_clients(reactord::scale::ClientHolder& holder, int n, int round) {
   for (int i = 0, left = n; left > 0; ++i) {
     int batch = std::min(left, 10000);
     std::string group = "r" + std::to_string(round) + "g" + std::to_string(i);
-    std::string reply = holder.command("open " + group + " " + std::to_string(batch) +
-                                       " 127.0." + std::to_string(round) + "." +
-                                       std::to_string(2 + i));
+    std::string reply = holder.command("open " + group + " " + std::to_string(batch) + " 127.0." +
+                                       std::to_string(round) + "." + std::to_string(2 + i));
     if (reply != "ok " + std::to_string(batch)) {
       std::fprintf(stderr, "scale_bench: opening clients: %s\n", reply.c_str());
       return false;
@@ -133,13 +131,16 @@ int main(int argc, char** argv) {
   int n = 19000, samples = 30, close_rounds = 4;
   app.add_option("--reactord", reactord_bin, "reactord binary")->required();
   app.add_option("--holder", holder_bin, "client_holder binary")->required();
-  app.add_option("--connections", n, "Clients to hold")->capture_default_str()
+  app.add_option("--connections", n, "Clients to hold")
+      ->capture_default_str()
       ->check(CLI::Range(1000, 19000));
-  app.add_option("--samples", samples, "Calls per measurement")->capture_default_str()
+  app.add_option("--samples", samples, "Calls per measurement")
+      ->capture_default_str()
       ->check(CLI::Range(1, 1000));
   app.add_option("--close-rounds", close_rounds,
                  "Times every client is opened and closed (graceful, abort, graceful, ...)")
-      ->capture_default_str()->check(CLI::Range(1, 10));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10));
   app.add_option("--json-out", json_out, "Also write the figures here");
   CLI11_PARSE(app, argc, argv);
 
@@ -219,8 +220,8 @@ int main(int argc, char** argv) {
     auto status = control->CloseConnections(ctx().get(), request, &out);
     double took = ms_since(t);
     if (!status.ok() || out.closed() != static_cast<std::uint32_t>(n)) {
-      std::fprintf(stderr, "scale_bench: close: %s, %u of %d closed\n",
-                   status.error_message().c_str(), out.closed(), n);
+      std::fprintf(stderr, "scale_bench: close: %s, %u of %d closed\n", status.error_message().c_str(),
+                   out.closed(), n);
       return 1;
     }
     Series& series = graceful ? close : abort;
@@ -238,9 +239,8 @@ int main(int argc, char** argv) {
   for (const Series* s : {&page, &events, &metrics, &close, &abort}) {
     if (s->ms.empty()) continue;
     char row[512];
-    std::snprintf(row, sizeof row, "| %s | %s | %zu | %.2f | %.2f | %.2f | %.0f |\n",
-                  s->name.c_str(), s->size.c_str(), s->ms.size(), s->at(0.5), s->at(0.9),
-                  s->at(1.0), s->target_ms);
+    std::snprintf(row, sizeof row, "| %s | %s | %zu | %.2f | %.2f | %.2f | %.0f |\n", s->name.c_str(),
+                  s->size.c_str(), s->ms.size(), s->at(0.5), s->at(0.9), s->at(1.0), s->target_ms);
     table << row;
     json << (first ? "" : ", ") << "{\"name\": \"" << s->name << "\", \"p50_ms\": " << s->at(0.5)
          << ", \"p90_ms\": " << s->at(0.9) << ", \"max_ms\": " << s->at(1.0)

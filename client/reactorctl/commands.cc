@@ -34,8 +34,7 @@ struct InputError : std::runtime_error {
 };
 
 int fail(const Output& o, const grpc::Status& status) {
-  *o.err << "reactorctl: " << status_code_name(status.error_code()) << ": "
-         << status.error_message() << "\n";
+  *o.err << "reactorctl: " << status_code_name(status.error_code()) << ": " << status.error_message() << "\n";
   return kExitRpcError;
 }
 
@@ -69,8 +68,8 @@ void fill_filter(const FilterArgs& f, v1::ConnectionFilter* out) {
   out->set_peer(f.peer);
   out->set_local_port(f.local_port);
   if (f.loop) out->set_loop(*f.loop);
-  out->set_state(parse_enum<v1::ConnectionState>(f.state, "CONNECTION_STATE_", "--state",
-                                                 &v1::ConnectionState_Parse));
+  out->set_state(
+      parse_enum<v1::ConnectionState>(f.state, "CONNECTION_STATE_", "--state", &v1::ConnectionState_Parse));
   out->set_min_age_ms(duration_ms(f.min_age, "--min-age"));
   out->set_min_idle_ms(duration_ms(f.min_idle, "--min-idle"));
   out->set_min_bytes_in(bytes(f.min_in, "--min-in"));
@@ -103,9 +102,8 @@ void print_loops(const Output& o, const char* verb, const v1::LoopActionResponse
 }  // namespace
 
 bool FilterArgs::any() const {
-  return !ids.empty() || !peer.empty() || local_port != 0 || loop || !state.empty() ||
-         !min_age.empty() || !min_idle.empty() || !min_in.empty() || !min_out.empty() ||
-         !min_buffered.empty() || negate;
+  return !ids.empty() || !peer.empty() || local_port != 0 || loop || !state.empty() || !min_age.empty() ||
+         !min_idle.empty() || !min_in.empty() || !min_out.empty() || !min_buffered.empty() || negate;
 }
 
 int cmd_info(const Connection& c, const Output& o) {
@@ -114,8 +112,10 @@ int cmd_info(const Connection& c, const Output& o) {
   v1::ServerInfo info;
   auto status = stub->GetServerInfo(ctx.get(), v1::GetServerInfoRequest(), &info);
   if (!status.ok()) return fail(o, status);
-  if (o.json) *o.out << to_json(info) << "\n";
-  else print_server_info(*o.out, info);
+  if (o.json)
+    *o.out << to_json(info) << "\n";
+  else
+    print_server_info(*o.out, info);
   return 0;
 }
 
@@ -146,8 +146,7 @@ int cmd_conns(const Connection& c, const Output& o, const FilterArgs& f, std::ui
         }
         *all.add_connections() = std::move(conn);
       }
-      bool capped =
-          max_results && static_cast<std::uint64_t>(all.connections_size()) >= max_results;
+      bool capped = max_results && static_cast<std::uint64_t>(all.connections_size()) >= max_results;
       if (all.end() || capped) break;
       // Ids only grow; a server that does not move forward would make us loop for ever.
       if (next_start <= request.start_id()) {
@@ -157,8 +156,10 @@ int cmd_conns(const Connection& c, const Output& o, const FilterArgs& f, std::ui
       }
       request.set_start_id(next_start);
     }
-    if (o.json) *o.out << to_json(all) << "\n";
-    else print_connections(*o.out, all);
+    if (o.json)
+      *o.out << to_json(all) << "\n";
+    else
+      print_connections(*o.out, all);
     return 0;
   });
 }
@@ -186,9 +187,8 @@ std::string now_text() {
 
 }  // namespace
 
-int cmd_conns_watch(const Connection& c, const Output& o, const FilterArgs& f,
-                    std::uint64_t start, std::uint32_t page_size,
-                    std::chrono::milliseconds interval, std::uint64_t iterations) {
+int cmd_conns_watch(const Connection& c, const Output& o, const FilterArgs& f, std::uint64_t start,
+                    std::uint32_t page_size, std::chrono::milliseconds interval, std::uint64_t iterations) {
   return guarded(o, [&] {
     auto stub = v1::Inspect::NewStub(c.channel());
     const bool tty = o.out == &std::cout && ::isatty(STDOUT_FILENO);
@@ -199,7 +199,7 @@ int cmd_conns_watch(const Connection& c, const Output& o, const FilterArgs& f,
     std::uint32_t rows = page_size ? page_size : (tty ? terminal_rows() : 0);
     request.set_max_results(std::min<std::uint32_t>(rows ? rows : 100, 1000));
     // Ctrl-C ends the watch cleanly (exit 0), also in the middle of the wait.
-    struct sigaction sa{};
+    struct sigaction sa {};
     sa.sa_handler = on_watch_signal;
     ::sigaction(SIGINT, &sa, nullptr);
     ::sigaction(SIGTERM, &sa, nullptr);
@@ -219,19 +219,22 @@ int cmd_conns_watch(const Connection& c, const Output& o, const FilterArgs& f,
       auto status = stub->ListConnections(c.context().get(), request, &page);
       code = info_status.ok() && status.ok() ? kExitOk : kExitRpcError;
       if (o.json) {
-        if (status.ok()) *o.out << to_json(page) << "\n";
-        else fail(o, status);
+        if (status.ok())
+          *o.out << to_json(page) << "\n";
+        else
+          fail(o, status);
         o.out->flush();
         continue;
       }
       std::ostringstream frame;
-      if (tty) frame << "\x1b[H\x1b[2J";  // home + clear, as top does
-      else if (n > 1) frame << "\n";
-      frame << "reactorctl conns --watch " << reactord::units::format_duration(interval)
-            << "   " << now_text() << "   refresh " << n << "\n";
+      if (tty)
+        frame << "\x1b[H\x1b[2J";  // home + clear, as top does
+      else if (n > 1)
+        frame << "\n";
+      frame << "reactorctl conns --watch " << reactord::units::format_duration(interval) << "   "
+            << now_text() << "   refresh " << n << "\n";
       if (info_status.ok()) {
-        frame << "server: " << info.connections() << " open, " << info.connections_total()
-              << " accepted, "
+        frame << "server: " << info.connections() << " open, " << info.connections_total() << " accepted, "
               << enum_label(v1::ServerState_Name(info.state()), "SERVER_STATE_") << "\n";
       } else {
         frame << "server: " << status_code_name(info_status.error_code()) << ": "
@@ -257,8 +260,10 @@ int cmd_conn(const Connection& c, const Output& o, std::uint64_t id) {
   v1::Connection conn;
   auto status = stub->GetConnection(ctx.get(), request, &conn);
   if (!status.ok()) return fail(o, status);
-  if (o.json) *o.out << to_json(conn) << "\n";
-  else print_connection(*o.out, conn);
+  if (o.json)
+    *o.out << to_json(conn) << "\n";
+  else
+    print_connection(*o.out, conn);
   return 0;
 }
 
@@ -267,18 +272,18 @@ int cmd_events(const Connection& c, const Output& o, const EventArgs& a) {
     auto stub = v1::Inspect::NewStub(c.channel());
     v1::ListEventsRequest request;
     if (a.loop) request.set_loop(*a.loop);
-    request.set_state(
-        parse_enum<v1::EventState>(a.state, "EVENT_STATE_", "--state", &v1::EventState_Parse));
-    request.set_kind(
-        parse_enum<v1::EventKind>(a.kind, "EVENT_KIND_", "--kind", &v1::EventKind_Parse));
+    request.set_state(parse_enum<v1::EventState>(a.state, "EVENT_STATE_", "--state", &v1::EventState_Parse));
+    request.set_kind(parse_enum<v1::EventKind>(a.kind, "EVENT_KIND_", "--kind", &v1::EventKind_Parse));
     if (a.fd) request.set_fd(*a.fd);
     if (a.owner) request.set_owner(*a.owner);
     auto ctx = c.context();
     v1::ListEventsResponse list;
     auto status = stub->ListEvents(ctx.get(), request, &list);
     if (!status.ok()) return fail(o, status);
-    if (o.json) *o.out << to_json(list) << "\n";
-    else print_events(*o.out, list);
+    if (o.json)
+      *o.out << to_json(list) << "\n";
+    else
+      print_events(*o.out, list);
     return 0;
   });
 }
@@ -291,8 +296,10 @@ int cmd_stats(const Connection& c, const Output& o, std::optional<std::uint32_t>
   v1::GetLoopStatsResponse stats;
   auto status = stub->GetLoopStats(ctx.get(), request, &stats);
   if (!status.ok()) return fail(o, status);
-  if (o.json) *o.out << to_json(stats) << "\n";
-  else print_loop_stats(*o.out, stats);
+  if (o.json)
+    *o.out << to_json(stats) << "\n";
+  else
+    print_loop_stats(*o.out, stats);
   return 0;
 }
 
@@ -306,8 +313,10 @@ int cmd_watch(const Connection& c, const Output& o, const FilterArgs& f, std::ui
     v1::ConnectionEvent event;
     std::uint64_t seen = 0;
     while (reader->Read(&event)) {
-      if (o.json) *o.out << to_json(event) << "\n";
-      else print_watch_event(*o.out, event);
+      if (o.json)
+        *o.out << to_json(event) << "\n";
+      else
+        print_watch_event(*o.out, event);
       o.out->flush();
       if (count && ++seen >= count) {
         ctx->TryCancel();
@@ -339,8 +348,10 @@ int cmd_close(const Connection& c, const Output& o, const CloseArgs& a) {
     v1::CloseConnectionsResponse result;
     auto status = stub->CloseConnections(ctx.get(), request, &result);
     if (!status.ok()) return fail(o, status);
-    if (o.json) *o.out << to_json(result) << "\n";
-    else print_close(*o.out, result, a.dry_run);
+    if (o.json)
+      *o.out << to_json(result) << "\n";
+    else
+      print_close(*o.out, result, a.dry_run);
     return 0;
   });
 }
@@ -362,8 +373,8 @@ int cmd_drain(const Connection& c, const Output& o, const DrainArgs& a) {
     if (o.json) {
       *o.out << to_json(result) << "\n";
     } else {
-      *o.out << "state " << enum_label(v1::ServerState_Name(result.state()), "SERVER_STATE_")
-             << ", " << result.connections() << " connection(s) open\n";
+      *o.out << "state " << enum_label(v1::ServerState_Name(result.state()), "SERVER_STATE_") << ", "
+             << result.connections() << " connection(s) open\n";
     }
     return 0;
   });
@@ -375,9 +386,10 @@ int cmd_resume(const Connection& c, const Output& o) {
   v1::ResumeResponse result;
   auto status = stub->Resume(ctx.get(), v1::ResumeRequest(), &result);
   if (!status.ok()) return fail(o, status);
-  if (o.json) *o.out << to_json(result) << "\n";
-  else *o.out << "state " << enum_label(v1::ServerState_Name(result.state()), "SERVER_STATE_")
-              << "\n";
+  if (o.json)
+    *o.out << to_json(result) << "\n";
+  else
+    *o.out << "state " << enum_label(v1::ServerState_Name(result.state()), "SERVER_STATE_") << "\n";
   return 0;
 }
 
@@ -421,32 +433,49 @@ int cmd_health(const Connection& c, const Output& o, const std::string& service)
   if (o.json) {
     *o.out << to_json(response) << "\n";
   } else {
-    *o.out << grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status())
-           << "\n";
+    *o.out << grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status()) << "\n";
   }
   return serving ? kExitOk : kExitNotServing;
 }
 
 const char* status_code_name(grpc::StatusCode code) {
   switch (code) {
-    case grpc::OK: return "OK";
-    case grpc::CANCELLED: return "CANCELLED";
-    case grpc::UNKNOWN: return "UNKNOWN";
-    case grpc::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case grpc::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case grpc::NOT_FOUND: return "NOT_FOUND";
-    case grpc::ALREADY_EXISTS: return "ALREADY_EXISTS";
-    case grpc::PERMISSION_DENIED: return "PERMISSION_DENIED";
-    case grpc::UNAUTHENTICATED: return "UNAUTHENTICATED";
-    case grpc::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-    case grpc::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-    case grpc::ABORTED: return "ABORTED";
-    case grpc::OUT_OF_RANGE: return "OUT_OF_RANGE";
-    case grpc::UNIMPLEMENTED: return "UNIMPLEMENTED";
-    case grpc::INTERNAL: return "INTERNAL";
-    case grpc::UNAVAILABLE: return "UNAVAILABLE";
-    case grpc::DATA_LOSS: return "DATA_LOSS";
-    default: return "ERROR";
+    case grpc::OK:
+      return "OK";
+    case grpc::CANCELLED:
+      return "CANCELLED";
+    case grpc::UNKNOWN:
+      return "UNKNOWN";
+    case grpc::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case grpc::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    case grpc::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::ABORTED:
+      return "ABORTED";
+    case grpc::OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
+    case grpc::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::INTERNAL:
+      return "INTERNAL";
+    case grpc::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::DATA_LOSS:
+      return "DATA_LOSS";
+    default:
+      return "ERROR";
   }
 }
 

@@ -31,7 +31,7 @@ struct FilterArgs {
   std::uint32_t local_port = 0;
   std::optional<std::uint32_t> loop;
   std::string state;
-  std::string min_age, min_idle;          // durations
+  std::string min_age, min_idle;              // durations
   std::string min_in, min_out, min_buffered;  // byte counts
   bool negate = false;
   bool any() const;
@@ -67,9 +67,8 @@ int cmd_conns(const Connection& c, const Output& o, const FilterArgs& f, std::ui
 // `conns --watch`: every `interval`, clear the screen (on a terminal) and show one page of
 // matching connections plus the server's totals: two calls per refresh, whatever the number
 // of connections. Stops after `iterations` refreshes (0: until SIGINT/SIGTERM).
-int cmd_conns_watch(const Connection& c, const Output& o, const FilterArgs& f,
-                    std::uint64_t start, std::uint32_t page_size,
-                    std::chrono::milliseconds interval, std::uint64_t iterations);
+int cmd_conns_watch(const Connection& c, const Output& o, const FilterArgs& f, std::uint64_t start,
+                    std::uint32_t page_size, std::chrono::milliseconds interval, std::uint64_t iterations);
 int cmd_conn(const Connection& c, const Output& o, std::uint64_t id);
 int cmd_events(const Connection& c, const Output& o, const EventArgs& a);
 int cmd_stats(const Connection& c, const Output& o, std::optional<std::uint32_t> loop);

@@ -82,8 +82,10 @@ class PrefixedLines final : public std::streambuf {
  protected:
   int overflow(int c) override {
     if (c == traits_type::eof()) return 0;
-    if (c == '\n') emit();
-    else line_ += static_cast<char>(c);
+    if (c == '\n')
+      emit();
+    else
+      line_ += static_cast<char>(c);
     return c;
   }
 
@@ -104,7 +106,8 @@ int worst(const std::vector<int>& codes) {
   for (int code : {1, 3, 2}) {
     if (std::find(codes.begin(), codes.end(), code) != codes.end()) return code;
   }
-  for (int code : codes) if (code != 0) return code;
+  for (int code : codes)
+    if (code != 0) return code;
   return 0;
 }
 
@@ -137,7 +140,8 @@ std::vector<std::string> expand_targets(const std::string& target) {
     char text[INET6_ADDRSTRLEN] = {};
     if (a->ai_family == AF_INET) {
       inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr, text, sizeof text);
-      if (seen.insert(std::string(text) + ":" + port).second) targets.push_back(std::string(text) + ":" + port);
+      if (seen.insert(std::string(text) + ":" + port).second)
+        targets.push_back(std::string(text) + ":" + port);
     } else if (a->ai_family == AF_INET6) {
       inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr, text, sizeof text);
       const std::string t = "[" + std::string(text) + "]:" + port;
@@ -149,8 +153,8 @@ std::vector<std::string> expand_targets(const std::string& target) {
   return targets;
 }
 
-int run_fleet(const std::vector<std::string>& targets, FleetShape shape, bool json,
-              const TargetRun& run, std::ostream& out, std::ostream& err) {
+int run_fleet(const std::vector<std::string>& targets, FleetShape shape, bool json, const TargetRun& run,
+              std::ostream& out, std::ostream& err) {
   std::vector<int> codes(targets.size(), 0);
   std::vector<std::ostringstream> outs(targets.size()), errs(targets.size());
   std::mutex lock;

@@ -31,7 +31,7 @@ enum class FleetShape {
 // run(target, out, err) runs the command against one target and returns its exit code.
 using TargetRun = std::function<int(const std::string& target, std::ostream& out, std::ostream& err)>;
 
-int run_fleet(const std::vector<std::string>& targets, FleetShape shape, bool json,
-              const TargetRun& run, std::ostream& out, std::ostream& err);
+int run_fleet(const std::vector<std::string>& targets, FleetShape shape, bool json, const TargetRun& run,
+              std::ostream& out, std::ostream& err);
 
 }  // namespace reactorctl

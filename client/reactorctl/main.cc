@@ -123,8 +123,9 @@ int main(int argc, char** argv) {
   whole(conns, "--page-size", conns_page, "Connections per call (server default 100, at most 1000)");
   whole(conns, "--max", conns_max, "Stop after this many");
   auto* watch_opt =
-      conns->add_option("--watch", watch_interval,
-                        "Refresh a table of the first page every INTERVAL (default 2s), like top")
+      conns
+          ->add_option("--watch", watch_interval,
+                       "Refresh a table of the first page every INTERVAL (default 2s), like top")
           ->expected(0, 1)
           ->type_name("[INTERVAL]")
           ->check(cli::duration());
@@ -184,11 +185,11 @@ int main(int argc, char** argv) {
   auto* drain = app.add_subcommand("drain", "Stop accepting; health NOT_SERVING");
   drain->add_option("--deadline", drain_args.deadline, "Abort what remains after this")
       ->check(cli::duration());
-  drain->add_option("--close-idle-after", drain_args.close_idle_after,
-                    "Then close idle connections gracefully")
+  drain
+      ->add_option("--close-idle-after", drain_args.close_idle_after,
+                   "Then close idle connections gracefully")
       ->check(cli::duration());
-  drain->add_option("--idle", drain_args.idle, "What counts as idle (default 1s)")
-      ->check(cli::duration());
+  drain->add_option("--idle", drain_args.idle, "What counts as idle (default 1s)")->check(cli::duration());
   drain->add_flag("--exit-when-empty", drain_args.exit_when_empty,
                   "Exit the process once no connection remains");
   drain->footer("Example:\n  reactorctl drain --deadline 30s --exit-when-empty");
@@ -228,8 +229,8 @@ int main(int argc, char** argv) {
     std::cerr << "reactorctl: invalid --timeout '" << timeout << "': must be more than 0\n";
     return reactorctl::kExitUsage;
   }
-  conn.timeout = std::max(std::chrono::milliseconds(1),
-                          std::chrono::duration_cast<std::chrono::milliseconds>(*t));
+  conn.timeout =
+      std::max(std::chrono::milliseconds(1), std::chrono::duration_cast<std::chrono::milliseconds>(*t));
   // One command against one connection; the fleet view runs it once per target.
   auto dispatch = [&](const reactorctl::Connection& connection, const reactorctl::Output& o) -> int {
     const reactorctl::Connection* c = &connection;
@@ -274,9 +275,9 @@ int main(int argc, char** argv) {
                    "use `reactorctl watch`\n";
       return reactorctl::kExitUsage;
     }
-    const auto shape = *watch ? reactorctl::FleetShape::kStream
+    const auto shape = *watch                          ? reactorctl::FleetShape::kStream
                        : (*conns || *events || *stats) ? reactorctl::FleetShape::kTable
-                                                        : reactorctl::FleetShape::kLines;
+                                                       : reactorctl::FleetShape::kLines;
     return reactorctl::run_fleet(
         targets, shape, json,
         [&](const std::string& target, std::ostream& o, std::ostream& e) {

@@ -42,12 +42,8 @@ namespace {
 std::string conn_state(v1::ConnectionState s) {
   return enum_label(v1::ConnectionState_Name(s), "CONNECTION_STATE_");
 }
-std::string event_state(v1::EventState s) {
-  return enum_label(v1::EventState_Name(s), "EVENT_STATE_");
-}
-std::string event_kind(v1::EventKind k) {
-  return enum_label(v1::EventKind_Name(k), "EVENT_KIND_");
-}
+std::string event_state(v1::EventState s) { return enum_label(v1::EventState_Name(s), "EVENT_STATE_"); }
+std::string event_kind(v1::EventKind k) { return enum_label(v1::EventKind_Name(k), "EVENT_KIND_"); }
 std::string ms(std::int64_t v) { return format_duration_us(v * 1000); }
 
 std::string unix_ms_text(std::int64_t unix_ms) {
@@ -62,21 +58,19 @@ std::string unix_ms_text(std::int64_t unix_ms) {
 void add_event_rows(Table& table, const google::protobuf::RepeatedPtrField<v1::Event>& events) {
   for (const auto& e : events) {
     std::string target = e.kind() == v1::EVENT_KIND_SIGNAL ? "sig " + std::to_string(e.signal())
-                         : e.fd() >= 0                    ? std::to_string(e.fd())
-                                                          : "-";
-    table.add_row({std::to_string(e.loop()), std::to_string(e.id()), event_kind(e.kind()),
-                   target, e.requested().empty() ? "-" : e.requested(),
-                   event_state(e.state()), e.fired().empty() ? "-" : e.fired(),
-                   std::to_string(e.priority()),
+                         : e.fd() >= 0                     ? std::to_string(e.fd())
+                                                           : "-";
+    table.add_row({std::to_string(e.loop()), std::to_string(e.id()), event_kind(e.kind()), target,
+                   e.requested().empty() ? "-" : e.requested(), event_state(e.state()),
+                   e.fired().empty() ? "-" : e.fired(), std::to_string(e.priority()),
                    e.has_time_left_us() ? format_duration_us(e.time_left_us()) : "-",
-                   e.owner() ? std::to_string(e.owner()) : "-",
-                   e.label().empty() ? "-" : e.label()});
+                   e.owner() ? std::to_string(e.owner()) : "-", e.label().empty() ? "-" : e.label()});
   }
 }
 
 Table event_table() {
-  return Table({"LOOP", "ID", "KIND", "FD", "REQUESTED", "STATE", "FIRED", "PRIO", "TIMEOUT",
-                "OWNER", "LABEL"});
+  return Table(
+      {"LOOP", "ID", "KIND", "FD", "REQUESTED", "STATE", "FIRED", "PRIO", "TIMEOUT", "OWNER", "LABEL"});
 }
 
 }  // namespace
@@ -86,10 +80,9 @@ void print_server_info(std::ostream& out, const v1::ServerInfo& info) {
   out << "version:      " << info.version() << "\n"
       << "build:        " << info.build() << "\n"
       << "pid:          " << info.pid() << "\n"
-      << "started:      " << unix_ms_text(info.start_time_unix_ms()) << " (up "
-      << ms(info.uptime_ms()) << ")\n"
-      << "state:        " << state << (info.accepting() ? ", accepting" : ", not accepting")
-      << "\n"
+      << "started:      " << unix_ms_text(info.start_time_unix_ms()) << " (up " << ms(info.uptime_ms())
+      << ")\n"
+      << "state:        " << state << (info.accepting() ? ", accepting" : ", not accepting") << "\n"
       << "loops:        " << info.loops() << " (" << info.backend() << ")\n"
       << "listening:    ";
   for (int i = 0; i < info.listen_addresses_size(); ++i) {
@@ -97,11 +90,9 @@ void print_server_info(std::ostream& out, const v1::ServerInfo& info) {
   }
   out << "\n"
       << "control:      " << info.control_address() << "\n"
-      << "connections:  " << info.connections() << " open, " << info.connections_total()
-      << " accepted\n";
+      << "connections:  " << info.connections() << " open, " << info.connections_total() << " accepted\n";
   if (!info.limits().empty()) {
-    std::vector<std::pair<std::string, std::int64_t>> limits(info.limits().begin(),
-                                                             info.limits().end());
+    std::vector<std::pair<std::string, std::int64_t>> limits(info.limits().begin(), info.limits().end());
     std::sort(limits.begin(), limits.end());
     out << "limits:\n";
     for (const auto& [name, value] : limits) out << "  " << name << " = " << value << "\n";
@@ -111,14 +102,12 @@ void print_server_info(std::ostream& out, const v1::ServerInfo& info) {
 void print_connections(std::ostream& out, const v1::ListConnectionsResponse& list) {
   Table table({"ID", "LOOP", "PEER", "LOCAL", "STATE", "AGE", "IDLE", "IN", "OUT", "BUFFERED"});
   for (const auto& c : list.connections()) {
-    table.add_row({std::to_string(c.id()), std::to_string(c.loop()), c.peer_address(),
-                   c.local_address(), conn_state(c.state()), ms(c.age_ms()), ms(c.idle_ms()),
-                   format_bytes(c.bytes_in()), format_bytes(c.bytes_out()),
-                   format_bytes(c.input_buffered() + c.output_buffered())});
+    table.add_row({std::to_string(c.id()), std::to_string(c.loop()), c.peer_address(), c.local_address(),
+                   conn_state(c.state()), ms(c.age_ms()), ms(c.idle_ms()), format_bytes(c.bytes_in()),
+                   format_bytes(c.bytes_out()), format_bytes(c.input_buffered() + c.output_buffered())});
   }
   table.print(out);
-  out << list.connections_size() << " connection(s)" << (list.end() ? "" : ", more follow")
-      << "\n";
+  out << list.connections_size() << " connection(s)" << (list.end() ? "" : ", more follow") << "\n";
 }
 
 void print_connection(std::ostream& out, const v1::Connection& c) {
@@ -129,19 +118,18 @@ void print_connection(std::ostream& out, const v1::Connection& c) {
       << "local:        " << c.local_address() << "\n"
       << "state:        " << conn_state(c.state())
       << (c.read_suspended() ? " (reading suspended at high watermark)" : "") << "\n"
-      << "opened:       " << unix_ms_text(c.opened_unix_ms()) << " (age " << ms(c.age_ms())
-      << ", idle " << ms(c.idle_ms()) << ")\n"
+      << "opened:       " << unix_ms_text(c.opened_unix_ms()) << " (age " << ms(c.age_ms()) << ", idle "
+      << ms(c.idle_ms()) << ")\n"
       << "bytes:        in " << c.bytes_in() << ", out " << c.bytes_out() << "\n"
-      << "buffered:     input " << c.input_buffered() << ", output " << c.output_buffered()
-      << "\n"
-      << "watermarks:   read low " << c.read_low_watermark() << ", read high "
-      << c.read_high_watermark() << ", write low " << c.write_low_watermark() << "\n";
+      << "buffered:     input " << c.input_buffered() << ", output " << c.output_buffered() << "\n"
+      << "watermarks:   read low " << c.read_low_watermark() << ", read high " << c.read_high_watermark()
+      << ", write low " << c.write_low_watermark() << "\n";
   const auto& t = c.tcp_info();
   if (t.valid()) {
     out << "tcp:          rtt " << format_duration_us(t.rtt_us()) << " (var "
-        << format_duration_us(t.rttvar_us()) << "), cwnd " << t.snd_cwnd() << ", mss "
-        << t.snd_mss() << ", retransmits " << t.retransmits() << " (total "
-        << t.total_retrans() << "), unacked " << t.unacked() << "\n";
+        << format_duration_us(t.rttvar_us()) << "), cwnd " << t.snd_cwnd() << ", mss " << t.snd_mss()
+        << ", retransmits " << t.retransmits() << " (total " << t.total_retrans() << "), unacked "
+        << t.unacked() << "\n";
   } else {
     out << "tcp:          (no TCP_INFO)\n";
   }
@@ -156,26 +144,23 @@ void print_events(std::ostream& out, const v1::ListEventsResponse& list) {
   add_event_rows(table, list.events());
   table.print(out);
   const auto& n = list.counts();
-  out << list.events_size() << " event(s); counts: initialized " << n.initialized()
-      << ", pending " << n.pending() << ", active " << n.active() << ", internal "
-      << n.internal() << "\n";
+  out << list.events_size() << " event(s); counts: initialized " << n.initialized() << ", pending "
+      << n.pending() << ", active " << n.active() << ", internal " << n.internal() << "\n";
 }
 
 void print_loop_stats(std::ostream& out, const v1::GetLoopStatsResponse& stats) {
-  Table table({"LOOP", "ITERATIONS", "CALLBACKS", "POLL-WAIT", "IN-CALLBACKS", "LONGEST",
-               "CONNS", "INIT", "PENDING", "ACTIVE", "ACTIVE/PRIO"});
+  Table table({"LOOP", "ITERATIONS", "CALLBACKS", "POLL-WAIT", "IN-CALLBACKS", "LONGEST", "CONNS", "INIT",
+               "PENDING", "ACTIVE", "ACTIVE/PRIO"});
   for (const auto& l : stats.loops()) {
     std::string per_prio;
     for (int i = 0; i < l.events().active_per_priority_size(); ++i) {
       per_prio += (i ? "/" : "") + std::to_string(l.events().active_per_priority(i));
     }
-    table.add_row({std::to_string(l.loop()), std::to_string(l.iterations()),
-                   std::to_string(l.callbacks()), format_duration_us(l.poll_wait_us()),
-                   format_duration_us(l.callback_time_us()),
+    table.add_row({std::to_string(l.loop()), std::to_string(l.iterations()), std::to_string(l.callbacks()),
+                   format_duration_us(l.poll_wait_us()), format_duration_us(l.callback_time_us()),
                    format_duration_us(l.longest_callback_us()), std::to_string(l.connections()),
-                   std::to_string(l.events().initialized()),
-                   std::to_string(l.events().pending()), std::to_string(l.events().active()),
-                   per_prio.empty() ? "-" : per_prio});
+                   std::to_string(l.events().initialized()), std::to_string(l.events().pending()),
+                   std::to_string(l.events().active()), per_prio.empty() ? "-" : per_prio});
   }
   table.print(out);
 }

@@ -24,7 +24,6 @@ void print_connection(std::ostream& out, const reactord::v1::Connection& conn);
 void print_events(std::ostream& out, const reactord::v1::ListEventsResponse& list);
 void print_loop_stats(std::ostream& out, const reactord::v1::GetLoopStatsResponse& stats);
 void print_watch_event(std::ostream& out, const reactord::v1::ConnectionEvent& event);
-void print_close(std::ostream& out, const reactord::v1::CloseConnectionsResponse& result,
-                 bool dry_run);
+void print_close(std::ostream& out, const reactord::v1::CloseConnectionsResponse& result, bool dry_run);
 
 }  // namespace reactorctl

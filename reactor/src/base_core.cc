@@ -14,13 +14,22 @@ namespace reactor::detail {
 void ActiveQueue::push_back(EventCore* ev) {
   ev->active_next = nullptr;
   ev->active_prev = tail;
-  if (tail) tail->active_next = ev; else head = ev;
+  if (tail)
+    tail->active_next = ev;
+  else
+    head = ev;
   tail = ev;
 }
 
 void ActiveQueue::erase(EventCore* ev) {
-  if (ev->active_prev) ev->active_prev->active_next = ev->active_next; else head = ev->active_next;
-  if (ev->active_next) ev->active_next->active_prev = ev->active_prev; else tail = ev->active_prev;
+  if (ev->active_prev)
+    ev->active_prev->active_next = ev->active_next;
+  else
+    head = ev->active_next;
+  if (ev->active_next)
+    ev->active_next->active_prev = ev->active_prev;
+  else
+    tail = ev->active_prev;
   ev->active_prev = ev->active_next = nullptr;
 }
 
@@ -93,14 +102,23 @@ void BaseCore::attach(EventCore* ev) {
   ev->id = next_id++;
   ev->priority = static_cast<std::uint8_t>(priorities / 2);  // libevent's default: the middle
   ev->all_prev = all_tail;
-  if (all_tail) all_tail->all_next = ev; else all_head = ev;
+  if (all_tail)
+    all_tail->all_next = ev;
+  else
+    all_head = ev;
   all_tail = ev;
 }
 
 void BaseCore::destroy(EventCore* ev) {
   del(ev);
-  if (ev->all_prev) ev->all_prev->all_next = ev->all_next; else all_head = ev->all_next;
-  if (ev->all_next) ev->all_next->all_prev = ev->all_prev; else all_tail = ev->all_prev;
+  if (ev->all_prev)
+    ev->all_prev->all_next = ev->all_next;
+  else
+    all_head = ev->all_next;
+  if (ev->all_next)
+    ev->all_next->all_prev = ev->all_prev;
+  else
+    all_tail = ev->all_prev;
   ev->all_prev = ev->all_next = nullptr;
   ev->base = nullptr;
 }
@@ -137,7 +155,10 @@ void BaseCore::io_link(EventCore* ev) {
 
 void BaseCore::io_unlink(EventCore* ev) {
   const int fd = ev->fd;
-  if (ev->fd_prev) ev->fd_prev->fd_next = ev->fd_next; else fd_heads[fd] = ev->fd_next;
+  if (ev->fd_prev)
+    ev->fd_prev->fd_next = ev->fd_next;
+  else
+    fd_heads[fd] = ev->fd_next;
   if (ev->fd_next) ev->fd_next->fd_prev = ev->fd_prev;
   ev->fd_prev = ev->fd_next = nullptr;
   try {

@@ -60,8 +60,8 @@ struct BaseCore {
   TimePoint read_clock() const {
     timespec ts;
     ::clock_gettime(clock_id, &ts);
-    return TimePoint(std::chrono::duration_cast<Clock::duration>(
-        std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec)));
+    return TimePoint(std::chrono::duration_cast<Clock::duration>(std::chrono::seconds(ts.tv_sec) +
+                                                                 std::chrono::nanoseconds(ts.tv_nsec)));
   }
   bool in_loop_thread() const {
     return loop_thread.load(std::memory_order_relaxed) == std::this_thread::get_id();
@@ -138,25 +138,25 @@ struct BaseCore {
 
   // Loop state.
   std::atomic<bool> running{false};  // read by loopexit/loopbreak from any thread
-  bool processing = false;          // inside the callback phase
-  bool exit_requested = false;      // sticky until a loop consumes it
+  bool processing = false;           // inside the callback phase
+  bool exit_requested = false;       // sticky until a loop consumes it
   bool break_requested = false;
   bool continue_requested = false;
   bool got_exit_flag = false;
   bool got_break_flag = false;
   std::uint32_t pass = 0;
   std::optional<TimePoint> cached_now;
-  TimePoint last_clock{};           // the last clock read in the callback phase
-  CycleClock cycles;                 // times callbacks between clock reads (cycle_clock.h)
-  std::uint64_t last_ticks = 0;      // CycleClock::ticks() at the end of the last callback
-  TimePoint poll_clock{};            // the clock read after the last poll, and the ticks then
+  TimePoint last_clock{};        // the last clock read in the callback phase
+  CycleClock cycles;             // times callbacks between clock reads (cycle_clock.h)
+  std::uint64_t last_ticks = 0;  // CycleClock::ticks() at the end of the last callback
+  TimePoint poll_clock{};        // the clock read after the last poll, and the ticks then
   std::uint64_t poll_ticks = 0;
   LoopStats stats;
   std::vector<Ready> ready;
 
   // post().
   std::mutex post_mutex;
-  std::vector<std::function<void()>> posted;    // guarded by post_mutex
+  std::vector<std::function<void()>> posted;  // guarded by post_mutex
   std::atomic<bool> has_posted{false};
   std::atomic<std::uint64_t> wakeup_writes{0};
   std::atomic<std::uint64_t> posts{0};

@@ -140,14 +140,12 @@ void Buffer::take_block(BufferBlock* block) {
   // reads (a client that does not read its echo) holds about its length in memory, not up to
   // twice that. Only when the buffer is not empty: the echo of a reading client (output
   // empty) links the block as before, and full blocks after a full tail are linked too.
-  if (tail_ != nullptr && block->movable() &&
-      (detail::wasteful(*block) || detail::has_room(*tail_))) {
+  if (tail_ != nullptr && block->movable() && (detail::wasteful(*block) || detail::has_room(*tail_))) {
     const std::size_t in_tail = std::min(block->off, tail_->free_space());
     BufferBlock* extra = nullptr;
     if (in_tail < block->off) {
       try {
-        extra = detail::new_block_of_alloc(
-            detail::growth_alloc(tail_, block->off - in_tail, in_tail));
+        extra = detail::new_block_of_alloc(detail::growth_alloc(tail_, block->off - in_tail, in_tail));
       } catch (const std::bad_alloc&) {
         push_back_block(block);  // no memory for the copy: keep the block as it is
         return;

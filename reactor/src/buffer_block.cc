@@ -21,16 +21,13 @@ void fail_buffer_allocations(std::size_t count, std::size_t min_bytes) {
   g_failures_left.store(count, std::memory_order_release);
 }
 
-std::size_t buffer_allocation_failures_left() {
-  return g_failures_left.load(std::memory_order_acquire);
-}
+std::size_t buffer_allocation_failures_left() { return g_failures_left.load(std::memory_order_acquire); }
 
 // True if this allocation is one of the armed failures (then it is used up).
 static bool injected_failure(std::size_t alloc_size) {
   std::size_t left = g_failures_left.load(std::memory_order_relaxed);
   if (left == 0 || alloc_size < g_failure_min_bytes.load(std::memory_order_relaxed)) return false;
-  while (left != 0 && !g_failures_left.compare_exchange_weak(left, left - 1)) {
-  }
+  while (left != 0 && !g_failures_left.compare_exchange_weak(left, left - 1)) {}
   return left != 0;
 }
 
@@ -111,8 +108,7 @@ BufferBlock* new_block(std::size_t min_capacity) {
 }
 
 BufferBlock* shrink_block(BufferBlock* block, std::size_t alloc_size) {
-  if (alloc_size < kHeader + block->misalign + block->off ||
-      alloc_size >= kHeader + block->capacity) {
+  if (alloc_size < kHeader + block->misalign + block->off || alloc_size >= kHeader + block->capacity) {
     return block;
   }
   // glibc shrinks heap chunks in place; should realloc move it anyway, the storage pointer

@@ -78,8 +78,7 @@ void BufferEvent::Impl::ensure_write_event() {
 }
 
 void BufferEvent::Impl::arm_read() {
-  if ((enabled & kRead) == 0 || fd < 0 ||
-      (state & (kClosed | kClosing | kConnecting | kSuspended)) != 0) {
+  if ((enabled & kRead) == 0 || fd < 0 || (state & (kClosed | kClosing | kConnecting | kSuspended)) != 0) {
     return;
   }
   ensure_read_event();
@@ -184,8 +183,8 @@ bool BufferEvent::connect(const SocketAddress& address) {
 
 void BufferEvent::setcb(DataCallback read_cb, DataCallback write_cb, EventCallback event_cb) {
   Impl& d = *impl_;
-  const BevCallbacks which = (read_cb ? kBevCbRead : 0) | (write_cb ? kBevCbWrite : 0) |
-                             (event_cb ? kBevCbEvent : 0);
+  const BevCallbacks which =
+      (read_cb ? kBevCbRead : 0) | (write_cb ? kBevCbWrite : 0) | (event_cb ? kBevCbEvent : 0);
   if (!d.functions) d.functions = std::make_unique<FunctionHandler>();
   d.functions->set(std::move(read_cb), std::move(write_cb), std::move(event_cb));
   d.handler = d.functions.get();
@@ -264,9 +263,7 @@ void BufferEvent::set_write_low_watermark(std::size_t low) { impl_->write_low = 
 std::size_t BufferEvent::read_low_watermark() const { return impl_->read_low; }
 std::size_t BufferEvent::read_high_watermark() const { return impl_->read_high; }
 std::size_t BufferEvent::write_low_watermark() const { return impl_->write_low; }
-bool BufferEvent::read_suspended_by_watermark() const {
-  return (impl_->state & Impl::kSuspended) != 0;
-}
+bool BufferEvent::read_suspended_by_watermark() const { return (impl_->state & Impl::kSuspended) != 0; }
 
 void BufferEvent::set_timeouts(std::optional<Duration> read, std::optional<Duration> write) {
   Impl& d = *impl_;
@@ -283,8 +280,7 @@ void BufferEvent::close_gracefully(Duration deadline, std::function<void(bool cl
   impl_->start_graceful_close(deadline, std::nullopt, std::move(done));
 }
 
-void BufferEvent::close_gracefully_unless_stalled(Duration stall,
-                                                  std::function<void(bool clean)> done) {
+void BufferEvent::close_gracefully_unless_stalled(Duration stall, std::function<void(bool clean)> done) {
   impl_->start_graceful_close(stall, stall, std::move(done));
 }
 
@@ -330,8 +326,6 @@ void BufferEvent::set_owner(std::uint64_t owner) {
 // every connection).
 std::uint64_t BufferEvent::read_event_id() const { return impl_->read_ev ? impl_->read_ev->id() : 0; }
 
-std::uint64_t BufferEvent::write_event_id() const {
-  return impl_->write_ev ? impl_->write_ev->id() : 0;
-}
+std::uint64_t BufferEvent::write_event_id() const { return impl_->write_ev ? impl_->write_ev->id() : 0; }
 
 }  // namespace reactor

@@ -123,9 +123,8 @@ void BufferEvent::Impl::closing_flushed() {
   if (x.close_stall) {
     linger = std::min(linger, *x.close_stall);
   } else {
-    linger = std::min(linger, x.close_deadline > now
-                                  ? std::chrono::ceil<Duration>(x.close_deadline - now)
-                                  : Duration::zero());
+    linger = std::min(linger, x.close_deadline > now ? std::chrono::ceil<Duration>(x.close_deadline - now)
+                                                     : Duration::zero());
   }
   x.close_timer->add(linger);
 }
@@ -140,8 +139,7 @@ void BufferEvent::Impl::finish_close(bool clean) {
       // Unread input makes close() send a reset (RFC 2525), which would destroy the data the
       // peer has not read yet: discard it first (a few reads at most: the read event keeps up).
       char scratch[16 * 1024];
-      for (int i = 0; i < 64 && ::recv(fd, scratch, sizeof scratch, MSG_DONTWAIT) > 0; ++i) {
-      }
+      for (int i = 0; i < 64 && ::recv(fd, scratch, sizeof scratch, MSG_DONTWAIT) > 0; ++i) {}
       ::close(fd);
     } else {
       output.drain(output.length());

@@ -30,8 +30,7 @@ namespace reactor {
 // destroyed; if it did not, it goes back in place afterwards.
 class FunctionHandler final : public BufferEventHandler {
  public:
-  void set(BufferEvent::DataCallback read, BufferEvent::DataCallback write,
-           BufferEvent::EventCallback event);
+  void set(BufferEvent::DataCallback read, BufferEvent::DataCallback write, BufferEvent::EventCallback event);
   void on_read(BufferEvent& bev) override;
   void on_write(BufferEvent& bev) override;
   void on_event(BufferEvent& bev, BevFlags what, int error) override;
@@ -57,15 +56,15 @@ class FunctionHandler final : public BufferEventHandler {
 struct BufferEvent::Impl {
   // Bits of `state`.
   enum : std::uint16_t {
-    kConnecting = 1 << 0,   // non-blocking connect in progress (write event armed for it)
-    kClosed = 1 << 1,       // socket closed (by close_gracefully or close_abortively)
-    kClosing = 1 << 2,      // graceful close in progress
-    kSuspended = 1 << 3,    // reading stopped: input reached the read high watermark
-    kShutWr = 1 << 4,       // graceful close: output flushed and shutdown(SHUT_WR) done
-    kPeerEof = 1 << 5,      // graceful close: the peer's EOF arrived
-    kLengthHook = 1 << 6,   // input's length callback installed (to resume after suspension)
-    kWriteArmed = 1 << 7,   // write event pending
-    kOwnFd = 1 << 8,        // connect() created the socket: close it on destruction
+    kConnecting = 1 << 0,  // non-blocking connect in progress (write event armed for it)
+    kClosed = 1 << 1,      // socket closed (by close_gracefully or close_abortively)
+    kClosing = 1 << 2,     // graceful close in progress
+    kSuspended = 1 << 3,   // reading stopped: input reached the read high watermark
+    kShutWr = 1 << 4,      // graceful close: output flushed and shutdown(SHUT_WR) done
+    kPeerEof = 1 << 5,     // graceful close: the peer's EOF arrived
+    kLengthHook = 1 << 6,  // input's length callback installed (to resume after suspension)
+    kWriteArmed = 1 << 7,  // write event pending
+    kOwnFd = 1 << 8,       // connect() created the socket: close it on destruction
   };
 
   // Rarely used state, allocated on first use.
@@ -78,13 +77,13 @@ struct BufferEvent::Impl {
     // close_gracefully_unless_stalled: the deadline moves with progress (see on_close_timer).
     std::optional<Duration> close_stall;
     TimePoint close_started{};
-    TimePoint close_deadline{};  // close_gracefully's fixed deadline
-    EventBase* base = nullptr;           // the base while no read event exists yet (fd -1)
-    std::uint64_t owner = 0;             // owner tag while no read event exists yet
-    int pending_error = 0;               // errno for the queued event callback
-    int connect_error = 0;               // immediate connect failure, reported from the loop
-    BevFlags pending_what = 0;           // queued event callback flags
-    EventFlags pending_data = 0;         // queued read (kRead) / write (kWrite) callbacks
+    TimePoint close_deadline{};   // close_gracefully's fixed deadline
+    EventBase* base = nullptr;    // the base while no read event exists yet (fd -1)
+    std::uint64_t owner = 0;      // owner tag while no read event exists yet
+    int pending_error = 0;        // errno for the queued event callback
+    int connect_error = 0;        // immediate connect failure, reported from the loop
+    BevFlags pending_what = 0;    // queued event callback flags
+    EventFlags pending_data = 0;  // queued read (kRead) / write (kWrite) callbacks
   };
 
   Impl(BufferEvent& self, EventBase& base, int fd, BevOptions options);
@@ -124,8 +123,7 @@ struct BufferEvent::Impl {
   void invoke_event(BevFlags what, int error);
 
   // Closing (buffer_event_close.cc).
-  void start_graceful_close(Duration deadline, std::optional<Duration> stall,
-                            std::function<void(bool)> done);
+  void start_graceful_close(Duration deadline, std::optional<Duration> stall, std::function<void(bool)> done);
   void on_close_timer();
   void closing_read();
   void closing_flushed();

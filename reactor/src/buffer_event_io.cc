@@ -227,8 +227,7 @@ void BufferEvent::Impl::on_deferred() {
   x.pending_error = 0;
   // Each callback may close or disable: re-check before the next one. Read data is delivered
   // only if it is still there (the reader may have drained it meanwhile).
-  if ((data & kRead) != 0 && user_callbacks_allowed() && input.length() >= read_low &&
-      !input.empty()) {
+  if ((data & kRead) != 0 && user_callbacks_allowed() && input.length() >= read_low && !input.empty()) {
     invoke_read();
   }
   if ((data & kWrite) != 0 && user_callbacks_allowed()) invoke_write();
@@ -259,8 +258,6 @@ void FunctionHandler::on_read(BufferEvent& bev) { run(read_, bev); }
 
 void FunctionHandler::on_write(BufferEvent& bev) { run(write_, bev); }
 
-void FunctionHandler::on_event(BufferEvent& bev, BevFlags what, int error) {
-  run(event_, bev, what, error);
-}
+void FunctionHandler::on_event(BufferEvent& bev, BevFlags what, int error) { run(event_, bev, what, error); }
 
 }  // namespace reactor

@@ -3,8 +3,9 @@
 //
 // read_from does ONE readv into the tail's free space plus one fresh block sized for the rest
 // of max_bytes (a plain read() when there is only one of the two). libevent 2.1 first asks
-// FIONREAD (one more syscall per read) and caps a read at 4 KiB; we do neither. The fresh block is then trimmed with realloc to what was read (a
-// power of two), so a connection holding a partial message does not keep 64 KiB.
+// FIONREAD (one more syscall per read) and caps a read at 4 KiB; we do neither. The fresh block is then
+// trimmed with realloc to what was read (a power of two), so a connection holding a partial message does not
+// keep 64 KiB.
 #include <limits.h>  // IOV_MAX
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -154,8 +155,7 @@ ssize_t Buffer::write_to(int fd, std::optional<std::size_t> max_bytes) {
   iovec iov[kMaxIov];
   std::size_t count = 0;
   std::size_t total = 0;
-  for (const BufferBlock* b = head_; b != nullptr && total < limit && count < kMaxIov;
-       b = b->next) {
+  for (const BufferBlock* b = head_; b != nullptr && total < limit && count < kMaxIov; b = b->next) {
     if (b->off == 0) continue;
     const std::size_t n = std::min(b->off, limit - total);
     iov[count++] = {b->data(), n};

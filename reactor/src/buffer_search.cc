@@ -46,8 +46,8 @@ std::optional<Hit> find_first_of(const BufferBlock* head, char a, char b) {
   int prev = -1;
   for (const BufferBlock* blk = head; blk != nullptr; blk = blk->next) {
     const char* d = chars(blk);
-    const char* p = a == b ? static_cast<const char*>(std::memchr(d, a, blk->off))
-                           : find_either(d, blk->off, a, b);
+    const char* p =
+        a == b ? static_cast<const char*>(std::memchr(d, a, blk->off)) : find_either(d, blk->off, a, b);
     if (p != nullptr) {
       const auto i = static_cast<std::size_t>(p - d);
       if (i > 0) prev = static_cast<unsigned char>(d[i - 1]);

@@ -71,8 +71,8 @@ class EpollPoller final : public Poller {
   }
 
   void wait(std::optional<Duration> timeout, std::vector<Ready>& out) override {
-    int n = ::epoll_wait(epfd_.get(), events_.data(), static_cast<int>(events_.size()),
-                         timeout_to_ms(timeout));
+    int n =
+        ::epoll_wait(epfd_.get(), events_.data(), static_cast<int>(events_.size()), timeout_to_ms(timeout));
     if (n < 0) {
       if (errno == EINTR) return;
       throw std::system_error(errno, std::generic_category(), "epoll_wait");

@@ -60,8 +60,7 @@ void Event::add(const CommonTimeout& timeout) {
   detail::BaseCore& base = base_of(core_);
   // A CommonTimeout from another base (or default-constructed) is a plain duration.
   std::uint32_t queue = timeout.index;
-  if (queue == 0 || queue > base.common.size() ||
-      base.common[queue - 1].duration != timeout.duration) {
+  if (queue == 0 || queue > base.common.size() || base.common[queue - 1].duration != timeout.duration) {
     queue = 0;
   }
   base.add(&core_, timeout.duration, queue);

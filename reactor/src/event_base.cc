@@ -9,12 +9,9 @@
 
 namespace reactor {
 
-const char* to_string(Backend backend) {
-  return backend == Backend::kPoll ? "poll" : "epoll";
-}
+const char* to_string(Backend backend) { return backend == Backend::kPoll ? "poll" : "epoll"; }
 
-EventBase::EventBase(EventBaseConfig config)
-    : core_(std::make_unique<detail::BaseCore>(this, config)) {
+EventBase::EventBase(EventBaseConfig config) : core_(std::make_unique<detail::BaseCore>(this, config)) {
   core_->open_wakeup();
 }
 
@@ -68,8 +65,7 @@ bool EventBase::got_break() const {
   return core_->got_break_flag;
 }
 
-void EventBase::once(int fd, EventFlags what, std::optional<Duration> timeout,
-                     Event::Callback cb) {
+void EventBase::once(int fd, EventFlags what, std::optional<Duration> timeout, Event::Callback cb) {
   assert_in_loop_thread();
   if (what & (kPersist | kSignal)) {
     throw std::invalid_argument("reactor: once() takes neither kPersist nor kSignal");

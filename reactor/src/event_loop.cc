@@ -171,8 +171,7 @@ void BaseCore::request_exit(std::optional<Duration> delay) {
     return;
   }
   if (!exit_timer) {
-    exit_timer = std::make_unique<Event>(*self, -1, 0,
-                                         [this](int, EventFlags) { exit_requested = true; });
+    exit_timer = std::make_unique<Event>(*self, -1, 0, [this](int, EventFlags) { exit_requested = true; });
     exit_timer->set_internal(true);
     exit_timer->set_label("loopexit");
   }
@@ -205,8 +204,8 @@ LoopResult BaseCore::loop(LoopFlags flags) {
 
   for (;;) {
     continue_requested = false;
-    if (consume_exit()) return LoopResult::kExited;                            // 1
-    move_later_to_active();                                                    // 2
+    if (consume_exit()) return LoopResult::kExited;                               // 1
+    move_later_to_active();                                                       // 2
     if (!(flags & kLoopNoExitOnEmpty) && !alive()) return LoopResult::kNoEvents;  // 3
 
     ++pass;
@@ -222,17 +221,14 @@ LoopResult BaseCore::loop(LoopFlags flags) {
     if (n_active > 0 || (flags & kLoopNonblock)) {
       timeout = Duration::zero();
     } else if (auto deadline = earliest_deadline()) {
-      timeout = *deadline > before
-                    ? std::chrono::ceil<Duration>(*deadline - before)
-                    : Duration::zero();
+      timeout = *deadline > before ? std::chrono::ceil<Duration>(*deadline - before) : Duration::zero();
     }
     cached_now.reset();
     poller->wait(timeout, ready);
-    const TimePoint after = read_clock();                                      // 5
+    const TimePoint after = read_clock();  // 5
     last_ticks = CycleClock::ticks();
-    const Duration waited = cycles.calibrated()
-                                ? cycles.to_duration(last_ticks - before_ticks)
-                                : std::chrono::duration_cast<Duration>(after - before);
+    const Duration waited = cycles.calibrated() ? cycles.to_duration(last_ticks - before_ticks)
+                                                : std::chrono::duration_cast<Duration>(after - before);
     stats.poll_wait += waited;
     stats.poll_wait_histogram.record(waited);
     cached_now = after;
@@ -241,12 +237,12 @@ LoopResult BaseCore::loop(LoopFlags flags) {
     poll_ticks = last_ticks;
     cycles.calibrate(after, last_ticks);
 
-    dispatch_ready();                                                          // 6
-    expire_timers(after);                                                      // 7
-    const int ran = run_active();                                              // 8
-    run_deferred_deletes();                                                    // 9
+    dispatch_ready();              // 6
+    expire_timers(after);          // 7
+    const int ran = run_active();  // 8
+    run_deferred_deletes();        // 9
 
-    if (consume_exit()) return LoopResult::kExited;                            // 10
+    if (consume_exit()) return LoopResult::kExited;  // 10
     if (flags & kLoopNonblock) return LoopResult::kExited;
     if ((flags & kLoopOnce) && ran > 0) return LoopResult::kExited;
   }

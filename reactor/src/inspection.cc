@@ -12,9 +12,8 @@ std::string flags_to_string(EventFlags flags) {
   static constexpr struct {
     EventFlags bit;
     const char* name;
-  } kNames[] = {{kTimeout, "TIMEOUT"}, {kRead, "READ"},   {kWrite, "WRITE"},
-                {kSignal, "SIGNAL"},   {kPersist, "PERSIST"}, {kET, "ET"},
-                {kClosed, "CLOSED"}};
+  } kNames[] = {{kTimeout, "TIMEOUT"}, {kRead, "READ"}, {kWrite, "WRITE"},  {kSignal, "SIGNAL"},
+                {kPersist, "PERSIST"}, {kET, "ET"},     {kClosed, "CLOSED"}};
   if (flags == 0) return "0";
   std::string out;
   for (const auto& n : kNames) {
@@ -35,19 +34,26 @@ std::string flags_to_string(EventFlags flags) {
 
 const char* to_string(EventState state) {
   switch (state) {
-    case EventState::kInitialized: return "initialized";
-    case EventState::kPending: return "pending";
-    case EventState::kActive: return "active";
+    case EventState::kInitialized:
+      return "initialized";
+    case EventState::kPending:
+      return "pending";
+    case EventState::kActive:
+      return "active";
   }
   return "?";
 }
 
 const char* to_string(EventKind kind) {
   switch (kind) {
-    case EventKind::kIo: return "io";
-    case EventKind::kSignal: return "signal";
-    case EventKind::kTimer: return "timer";
-    case EventKind::kInternal: return "internal";
+    case EventKind::kIo:
+      return "io";
+    case EventKind::kSignal:
+      return "signal";
+    case EventKind::kTimer:
+      return "timer";
+    case EventKind::kInternal:
+      return "internal";
   }
   return "?";
 }
@@ -92,8 +98,12 @@ EventCounts BaseCore::counts() const {
   c.active_per_priority.assign(priorities, 0);
   for (const EventCore* ev = all_head; ev; ev = ev->all_next) {
     switch (ev->state()) {
-      case EventState::kInitialized: ++c.initialized; break;
-      case EventState::kPending: ++c.pending; break;
+      case EventState::kInitialized:
+        ++c.initialized;
+        break;
+      case EventState::kPending:
+        ++c.pending;
+        break;
       case EventState::kActive:
         ++c.active;
         ++c.active_per_priority[ev->priority];

@@ -65,11 +65,7 @@ bool retriable_accept_error(int error) {
 
 struct Listener::Impl {
   Impl(EventBase& b, int listening_fd, ListenerOptions opts, AcceptCallback on_accept)
-      : base(b),
-        fd(listening_fd),
-        options(opts),
-        accept_cb(std::move(on_accept)),
-        spare(open_spare()) {}
+      : base(b), fd(listening_fd), options(opts), accept_cb(std::move(on_accept)), spare(open_spare()) {}
 
   ~Impl() {
     accept_event.reset();
@@ -78,8 +74,8 @@ struct Listener::Impl {
   }
 
   void start() {
-    accept_event = std::make_unique<Event>(base, fd, kRead | kPersist,
-                                           [this](int, EventFlags) { on_readable(); });
+    accept_event =
+        std::make_unique<Event>(base, fd, kRead | kPersist, [this](int, EventFlags) { on_readable(); });
     accept_event->set_label("listener");
     if ((options & kLevOptDisabled) == 0) enable();
   }
@@ -155,7 +151,8 @@ struct Listener::Impl {
         report(error);
         if (spare) return;
       } else if ((accept_error == EAGAIN || accept_error == EWOULDBLOCK ||
-                  retriable_accept_error(accept_error)) && spare) {
+                  retriable_accept_error(accept_error)) &&
+                 spare) {
         return;  // the connection went away by itself
       }
     }
@@ -197,8 +194,8 @@ struct Listener::Impl {
   std::uint64_t errors = 0;
 };
 
-Listener::Listener(EventBase& base, const SocketAddress& address, ListenerOptions options,
-                   int backlog, AcceptCallback cb) {
+Listener::Listener(EventBase& base, const SocketAddress& address, ListenerOptions options, int backlog,
+                   AcceptCallback cb) {
   base.assert_in_loop_thread();
   UniqueFd fd = bind_and_listen(address, options, backlog);
   // We made this socket: it is ours to close whatever the options say.
@@ -206,8 +203,7 @@ Listener::Listener(EventBase& base, const SocketAddress& address, ListenerOption
   impl_->start();
 }
 
-Listener::Listener(EventBase& base, int listening_fd, ListenerOptions options,
-                   AcceptCallback cb) {
+Listener::Listener(EventBase& base, int listening_fd, ListenerOptions options, AcceptCallback cb) {
   base.assert_in_loop_thread();
   if (listening_fd < 0) throw std::invalid_argument("Listener: invalid fd");
   // Accepting until EAGAIN needs a non-blocking listening socket.

@@ -16,8 +16,8 @@ void BaseCore::open_wakeup() {
   int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (fd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
   wakeup_fd.reset(fd);
-  wakeup_event = std::make_unique<Event>(*self, fd, kRead | kPersist,
-                                         [this](int, EventFlags) { drain_posted(); });
+  wakeup_event =
+      std::make_unique<Event>(*self, fd, kRead | kPersist, [this](int, EventFlags) { drain_posted(); });
   wakeup_event->set_internal(true);
   wakeup_event->set_label("post.wakeup");
   wakeup_event->set_priority(0);

@@ -51,7 +51,10 @@ void BaseCore::signal_link(EventCore* ev) {
 
 void BaseCore::signal_unlink(EventCore* ev) {
   const int signo = ev->fd;
-  if (ev->fd_prev) ev->fd_prev->fd_next = ev->fd_next; else sig_heads[signo] = ev->fd_next;
+  if (ev->fd_prev)
+    ev->fd_prev->fd_next = ev->fd_next;
+  else
+    sig_heads[signo] = ev->fd_next;
   if (ev->fd_next) ev->fd_next->fd_prev = ev->fd_prev;
   ev->fd_prev = ev->fd_next = nullptr;
   if (sig_heads[signo] == nullptr) signal_release(signo, this);  // previous disposition back

@@ -14,9 +14,9 @@ namespace reactor::detail {
 namespace {
 
 struct Slot {
-  std::atomic<int> write_fd{-1};    // read by the handler: lock-free atomic int
-  const void* owner = nullptr;      // guarded by g_mutex
-  struct sigaction previous {};     // guarded by g_mutex
+  std::atomic<int> write_fd{-1};  // read by the handler: lock-free atomic int
+  const void* owner = nullptr;    // guarded by g_mutex
+  struct sigaction previous {};   // guarded by g_mutex
 };
 
 static_assert(std::atomic<int>::is_always_lock_free, "the signal handler needs a lock-free int");

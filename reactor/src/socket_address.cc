@@ -49,8 +49,8 @@ std::optional<HostPort> split_host_port(std::string_view text, std::string* erro
       return std::nullopt;
     }
     if (text.find(':') != colon) {
-      set_error(error, "an IPv6 address needs brackets: \"[" +
-                           std::string(text.substr(0, colon)) + "]:port\"");
+      set_error(error,
+                "an IPv6 address needs brackets: \"[" + std::string(text.substr(0, colon)) + "]:port\"");
       return std::nullopt;
     }
     out.host = std::string(text.substr(0, colon));
@@ -126,8 +126,7 @@ std::optional<SocketAddress> SocketAddress::parse(std::string_view text, std::st
   return SocketAddress(reinterpret_cast<const sockaddr*>(&sin6), sizeof(sin6));
 }
 
-std::optional<SocketAddress> SocketAddress::resolve(std::string_view host_port,
-                                                    std::string* error) {
+std::optional<SocketAddress> SocketAddress::resolve(std::string_view host_port, std::string* error) {
   if (auto numeric = parse(host_port, nullptr)) return numeric;
   const auto hp = split_host_port(host_port, error);
   if (!hp) return std::nullopt;

@@ -49,13 +49,25 @@ void CommonQueue::insert(EventCore* ev) {
   while (after != nullptr && ev->deadline < after->deadline) after = after->timer_prev;
   ev->timer_prev = after;
   ev->timer_next = after ? after->timer_next : head;
-  if (ev->timer_next) ev->timer_next->timer_prev = ev; else tail = ev;
-  if (after) after->timer_next = ev; else head = ev;
+  if (ev->timer_next)
+    ev->timer_next->timer_prev = ev;
+  else
+    tail = ev;
+  if (after)
+    after->timer_next = ev;
+  else
+    head = ev;
 }
 
 void CommonQueue::erase(EventCore* ev) {
-  if (ev->timer_prev) ev->timer_prev->timer_next = ev->timer_next; else head = ev->timer_next;
-  if (ev->timer_next) ev->timer_next->timer_prev = ev->timer_prev; else tail = ev->timer_prev;
+  if (ev->timer_prev)
+    ev->timer_prev->timer_next = ev->timer_next;
+  else
+    head = ev->timer_next;
+  if (ev->timer_next)
+    ev->timer_next->timer_prev = ev->timer_prev;
+  else
+    tail = ev->timer_prev;
   ev->timer_prev = ev->timer_next = nullptr;
 }
 

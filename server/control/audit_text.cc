@@ -112,8 +112,10 @@ class Writer {
       case FieldDescriptor::CPPTYPE_MESSAGE: {
         const Message& sub = rep ? r->GetRepeatedMessage(m, f, index) : r->GetMessage(m, f);
         out_ += " {";
-        if (depth < 8) message(sub, depth + 1);
-        else out_ += "...";
+        if (depth < 8)
+          message(sub, depth + 1);
+        else
+          out_ += "...";
         out_ += out_.back() == '{' ? "}" : " }";
         break;
       }

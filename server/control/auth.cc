@@ -18,8 +18,8 @@ std::string trim(std::string s) {
 
 // The first line of a token file, surrounding whitespace trimmed. A token is what an HTTP/2
 // header value may carry: visible ASCII without spaces.
-std::optional<std::string> read_token(const std::string& flag, const std::string& path,
-                                      std::string* error, std::vector<std::string>* warnings) {
+std::optional<std::string> read_token(const std::string& flag, const std::string& path, std::string* error,
+                                      std::vector<std::string>* warnings) {
   SecretFile file = read_secret_file(path, kMaxTokenFileBytes);
   if (!file.ok) {
     if (error) *error = flag + " " + file.error;
@@ -51,9 +51,12 @@ std::optional<std::string> read_token(const std::string& flag, const std::string
 
 const char* to_string(Role role) {
   switch (role) {
-    case Role::kNone: return "none";
-    case Role::kViewer: return "viewer";
-    case Role::kAdmin: return "admin";
+    case Role::kNone:
+      return "none";
+    case Role::kViewer:
+      return "viewer";
+    case Role::kAdmin:
+      return "admin";
   }
   return "?";
 }
@@ -69,9 +72,8 @@ bool constant_time_equal(std::string_view presented, std::string_view expected) 
   return diff == 0;
 }
 
-std::optional<TokenAuth> TokenAuth::load(const std::string& admin_file,
-                                         const std::string& viewer_file, std::string* error,
-                                         std::vector<std::string>* warnings) {
+std::optional<TokenAuth> TokenAuth::load(const std::string& admin_file, const std::string& viewer_file,
+                                         std::string* error, std::vector<std::string>* warnings) {
   TokenAuth auth;
   if (!admin_file.empty()) {
     auto t = read_token("--control-token-file", admin_file, error, warnings);
@@ -97,8 +99,7 @@ TokenAuth TokenAuth::from_tokens(std::string admin, std::string viewer) {
   return auth;
 }
 
-AuthResult TokenAuth::check(std::optional<std::string_view> authorization, Role needed,
-                            Role* role) const {
+AuthResult TokenAuth::check(std::optional<std::string_view> authorization, Role needed, Role* role) const {
   *role = Role::kNone;
   if (!enabled()) {
     *role = Role::kAdmin;

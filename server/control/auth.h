@@ -29,9 +29,8 @@ class TokenAuth {
   // each). nullopt with the reason in *error ("--control-token-file PATH: why") if a file
   // cannot be read, is not a regular file, is too large or holds no token, or if both tokens
   // are equal. A file other users can read adds a line to *warnings.
-  static std::optional<TokenAuth> load(const std::string& admin_file,
-                                       const std::string& viewer_file, std::string* error,
-                                       std::vector<std::string>* warnings = nullptr);
+  static std::optional<TokenAuth> load(const std::string& admin_file, const std::string& viewer_file,
+                                       std::string* error, std::vector<std::string>* warnings = nullptr);
   static TokenAuth from_tokens(std::string admin, std::string viewer);
 
   bool enabled() const { return !admin_.empty() || !viewer_.empty(); }

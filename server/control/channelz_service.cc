@@ -19,35 +19,43 @@ class Channelz final : public cz::Channelz::Service {
 
   grpc::Status GetTopChannels(grpc::ServerContext* ctx, const cz::GetTopChannelsRequest* request,
                               cz::GetTopChannelsResponse* response) override {
-    return answer(ctx, [&] { return grpc_channelz_get_top_channels(request->start_channel_id()); },
-                  response);
+    return answer(
+        ctx, [&] { return grpc_channelz_get_top_channels(request->start_channel_id()); }, response);
   }
   grpc::Status GetServers(grpc::ServerContext* ctx, const cz::GetServersRequest* request,
                           cz::GetServersResponse* response) override {
-    return answer(ctx, [&] { return grpc_channelz_get_servers(request->start_server_id()); }, response);
+    return answer(
+        ctx, [&] { return grpc_channelz_get_servers(request->start_server_id()); }, response);
   }
   grpc::Status GetServer(grpc::ServerContext* ctx, const cz::GetServerRequest* request,
                          cz::GetServerResponse* response) override {
-    return answer(ctx, [&] { return grpc_channelz_get_server(request->server_id()); }, response);
+    return answer(
+        ctx, [&] { return grpc_channelz_get_server(request->server_id()); }, response);
   }
   grpc::Status GetServerSockets(grpc::ServerContext* ctx, const cz::GetServerSocketsRequest* request,
                                 cz::GetServerSocketsResponse* response) override {
-    return answer(ctx, [&] {
-      return grpc_channelz_get_server_sockets(request->server_id(), request->start_socket_id(),
-                                              request->max_results());
-    }, response);
+    return answer(
+        ctx,
+        [&] {
+          return grpc_channelz_get_server_sockets(request->server_id(), request->start_socket_id(),
+                                                  request->max_results());
+        },
+        response);
   }
   grpc::Status GetChannel(grpc::ServerContext* ctx, const cz::GetChannelRequest* request,
                           cz::GetChannelResponse* response) override {
-    return answer(ctx, [&] { return grpc_channelz_get_channel(request->channel_id()); }, response);
+    return answer(
+        ctx, [&] { return grpc_channelz_get_channel(request->channel_id()); }, response);
   }
   grpc::Status GetSubchannel(grpc::ServerContext* ctx, const cz::GetSubchannelRequest* request,
                              cz::GetSubchannelResponse* response) override {
-    return answer(ctx, [&] { return grpc_channelz_get_subchannel(request->subchannel_id()); }, response);
+    return answer(
+        ctx, [&] { return grpc_channelz_get_subchannel(request->subchannel_id()); }, response);
   }
   grpc::Status GetSocket(grpc::ServerContext* ctx, const cz::GetSocketRequest* request,
                          cz::GetSocketResponse* response) override {
-    return answer(ctx, [&] { return grpc_channelz_get_socket(request->socket_id()); }, response);
+    return answer(
+        ctx, [&] { return grpc_channelz_get_socket(request->socket_id()); }, response);
   }
 
  private:

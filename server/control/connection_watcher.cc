@@ -14,12 +14,9 @@ std::size_t bytes_of(const ConnectionWatcher::Item& item) {
 
 }  // namespace
 
-ConnectionWatcher::ConnectionWatcher(FilterSpec filter, std::size_t queue_limit,
-                                     unsigned loops_expected, WatchBudget* budget)
-    : filter_(std::move(filter)),
-      limit_(queue_limit),
-      loops_expected_(loops_expected),
-      budget_(budget) {}
+ConnectionWatcher::ConnectionWatcher(FilterSpec filter, std::size_t queue_limit, unsigned loops_expected,
+                                     WatchBudget* budget)
+    : filter_(std::move(filter)), limit_(queue_limit), loops_expected_(loops_expected), budget_(budget) {}
 
 ConnectionWatcher::~ConnectionWatcher() {
   if (budget_ && held_bytes_ > 0) budget_->give(held_bytes_);
@@ -37,9 +34,9 @@ void ConnectionWatcher::push(Kind kind, const ConnectionRecord& record, std::str
     ++dropped_total_;
     return;
   }
-  enqueue_locked(Item{kind, std::move(view), std::move(reason), dropped_pending_,
-                      std::chrono::system_clock::now()},
-                 kind == Kind::kExisting);
+  enqueue_locked(
+      Item{kind, std::move(view), std::move(reason), dropped_pending_, std::chrono::system_clock::now()},
+      kind == Kind::kExisting);
 }
 
 void ConnectionWatcher::enqueue_locked(Item item, bool listing) {
@@ -48,14 +45,13 @@ void ConnectionWatcher::enqueue_locked(Item item, bool listing) {
     const WatchLimits& limits = budget_->limits();
     if (!listing && held_bytes_ + item.bytes > limits.buffer_bytes) {
       fail_locked("the watcher fell behind: " + std::to_string(held_bytes_) +
-                      " bytes queued for it (--watch-buffer-bytes " +
-                      std::to_string(limits.buffer_bytes) + ")",
+                      " bytes queued for it (--watch-buffer-bytes " + std::to_string(limits.buffer_bytes) +
+                      ")",
                   false);
       return;
     }
     if (!budget_->take(item.bytes)) {
-      fail_locked("the watchers together fell behind: " +
-                      std::to_string(budget_->queued_bytes()) +
+      fail_locked("the watchers together fell behind: " + std::to_string(budget_->queued_bytes()) +
                       " bytes queued for all of them (--watch-total-bytes " +
                       std::to_string(limits.total_bytes) + ")",
                   true);
@@ -108,9 +104,7 @@ bool ConnectionWatcher::ready_for_listing() const {
   return held_bytes_ + slice_bytes <= budget_->limits().buffer_bytes;
 }
 
-void ConnectionWatcher::on_opened(const ConnectionRecord& record) {
-  push(Kind::kOpened, record, {});
-}
+void ConnectionWatcher::on_opened(const ConnectionRecord& record) { push(Kind::kOpened, record, {}); }
 
 void ConnectionWatcher::on_state_changed(const ConnectionRecord& record) {
   push(Kind::kStateChanged, record, {});
@@ -123,10 +117,8 @@ void ConnectionWatcher::on_closed(const ConnectionRecord& record) {
 std::vector<ConnectionWatcher::Item> ConnectionWatcher::take(std::chrono::milliseconds timeout,
                                                              std::uint64_t* dropped_tail) {
   std::unique_lock lock(mutex_);
-  ready_.wait_for(lock, timeout,
-                  [&] { return !queue_.empty() || woken_ || !failure_.empty(); });
-  std::vector<Item> items(std::make_move_iterator(queue_.begin()),
-                          std::make_move_iterator(queue_.end()));
+  ready_.wait_for(lock, timeout, [&] { return !queue_.empty() || woken_ || !failure_.empty(); });
+  std::vector<Item> items(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
   queue_.clear();
   *dropped_tail = dropped_pending_;
   dropped_pending_ = 0;
@@ -148,8 +140,7 @@ void ConnectionWatcher::set_cancel_hook(std::function<void()> hook) {
 
 void ConnectionWatcher::writing(bool in_write) {
   std::lock_guard lock(mutex_);
-  write_since_ = in_write ? std::chrono::steady_clock::now()
-                          : std::chrono::steady_clock::time_point{};
+  write_since_ = in_write ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
 }
 
 void ConnectionWatcher::cancel_if_stuck(std::chrono::steady_clock::duration grace) {

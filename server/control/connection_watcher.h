@@ -37,10 +37,10 @@ class ConnectionWatcher : public ConnectionObserver {
   struct Item {
     Kind kind = Kind::kOpened;
     ConnectionView view;
-    std::string reason;          // kClosed: why
-    std::uint64_t dropped = 0;   // items lost just before this one
+    std::string reason;         // kClosed: why
+    std::uint64_t dropped = 0;  // items lost just before this one
     std::chrono::system_clock::time_point time;
-    std::size_t bytes = 0;       // what it is counted for (see release())
+    std::size_t bytes = 0;  // what it is counted for (see release())
   };
 
   // loops_expected: how many on_attached calls complete the initial listing. budget: the byte

@@ -39,9 +39,15 @@ void grpc_log_to_spdlog(gpr_log_func_args* args) {
     if (c == '\n' || c == '\r') c = ' ';
   }
   switch (args->severity) {
-    case GPR_LOG_SEVERITY_ERROR: spdlog::warn("grpc: {}", message); break;
-    case GPR_LOG_SEVERITY_INFO: spdlog::debug("grpc: {}", message); break;
-    default: spdlog::trace("grpc: {}", message); break;
+    case GPR_LOG_SEVERITY_ERROR:
+      spdlog::warn("grpc: {}", message);
+      break;
+    case GPR_LOG_SEVERITY_INFO:
+      spdlog::debug("grpc: {}", message);
+      break;
+    default:
+      spdlog::trace("grpc: {}", message);
+      break;
   }
 }
 
@@ -148,9 +154,8 @@ void ControlPlane::start(Server& server) {
   const bool mtls = impl_->tls.mtls;
   std::shared_ptr<grpc::ServerCredentials> creds;
   if (tls) {
-    grpc::SslServerCredentialsOptions ssl(
-        mtls ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
-             : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+    grpc::SslServerCredentialsOptions ssl(mtls ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                                               : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
     ssl.pem_key_cert_pairs.push_back({impl_->tls.key_pem, impl_->tls.cert_pem});
     if (mtls) ssl.pem_root_certs = impl_->tls.client_ca_pem;
     creds = grpc::SslServerCredentials(ssl);
@@ -174,8 +179,8 @@ void ControlPlane::start(Server& server) {
 
   // Process-wide switches; they must be set before the builder is created.
   grpc::EnableDefaultHealthCheckService(true);
-  impl_->reflection = make_reflection_services({"reactord.v1.Inspect", "reactord.v1.Control",
-                                                "grpc.health.v1.Health", "grpc.channelz.v1.Channelz"});
+  impl_->reflection = make_reflection_services(
+      {"reactord.v1.Inspect", "reactord.v1.Control", "grpc.health.v1.Health", "grpc.channelz.v1.Channelz"});
   impl_->channelz = make_channelz_service(*impl_->plane);
 
   grpc::ServerBuilder builder;

@@ -38,7 +38,7 @@ struct ControlOptions {
   std::string viewer_token_file;  // Inspect only
   std::string tls_cert;           // PEM; with tls_key: serve TLS
   std::string tls_key;
-  std::string tls_client_ca;      // PEM; require and verify client certificates (mTLS)
+  std::string tls_client_ca;  // PEM; require and verify client certificates (mTLS)
   // WatchConnections bounds: --control-max-watchers, --watch-buffer-bytes, --watch-total-bytes.
   WatchLimits watch;
   // gRPC server bounds (HTTP/2 abuse before any token is checked; docs/RELIABILITY.md).

@@ -18,22 +18,24 @@ constexpr std::int64_t kMaxDelayMs = std::int64_t{1} << 40;  // ~35 years: clamp
 
 v1::ServerState state_of(const Server& server) {
   switch (server.state()) {
-    case ServerState::kServing: return v1::SERVER_STATE_SERVING;
-    case ServerState::kDraining: return v1::SERVER_STATE_DRAINING;
+    case ServerState::kServing:
+      return v1::SERVER_STATE_SERVING;
+    case ServerState::kDraining:
+      return v1::SERVER_STATE_DRAINING;
     case ServerState::kStopping:
-    case ServerState::kStopped: return v1::SERVER_STATE_STOPPING;
-    default: return v1::SERVER_STATE_UNSPECIFIED;
+    case ServerState::kStopped:
+      return v1::SERVER_STATE_STOPPING;
+    default:
+      return v1::SERVER_STATE_UNSPECIFIED;
   }
 }
 
-reactor::Duration ms(std::int64_t v) {
-  return std::chrono::milliseconds(std::min(v, kMaxDelayMs));
-}
+reactor::Duration ms(std::int64_t v) { return std::chrono::milliseconds(std::min(v, kMaxDelayMs)); }
 
 // Runs `action` (the handler body), then writes the audit line with its outcome.
 template <typename Request, typename Body>
-grpc::Status audited(PlaneContext& plane, grpc::ServerContext* ctx, const char* rpc,
-                     const Request& request, Body body) {
+grpc::Status audited(PlaneContext& plane, grpc::ServerContext* ctx, const char* rpc, const Request& request,
+                     Body body) {
   Role role = Role::kNone;
   std::string result;
   grpc::Status status = authorize(plane, ctx, Role::kAdmin, &role);
@@ -64,9 +66,14 @@ grpc::Status ControlService::close_connections(grpc::ServerContext* ctx,
   bool graceful;
   switch (request.mode()) {
     case v1::CLOSE_MODE_UNSPECIFIED:
-    case v1::CLOSE_MODE_GRACEFUL: graceful = true; break;
-    case v1::CLOSE_MODE_ABORT: graceful = false; break;
-    default: return invalid("unknown close mode " + std::to_string(request.mode()));
+    case v1::CLOSE_MODE_GRACEFUL:
+      graceful = true;
+      break;
+    case v1::CLOSE_MODE_ABORT:
+      graceful = false;
+      break;
+    default:
+      return invalid("unknown close mode " + std::to_string(request.mode()));
   }
   if (request.deadline_ms() < 0) return invalid("deadline_ms must not be negative");
   if (static_cast<std::size_t>(request.ids_size()) > kMaxIdsPerCall) {
@@ -115,8 +122,8 @@ grpc::Status ControlService::close_connections(grpc::ServerContext* ctx,
         list += " and " + std::to_string(missing.size() - kNamed) + " more";
       }
       return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                          bounded_message("no open connection (matching the filter) with id " +
-                                          list + "; nothing was closed"));
+                          bounded_message("no open connection (matching the filter) with id " + list +
+                                          "; nothing was closed"));
     }
   }
   for (auto id : matched) response->add_matched_ids(id);
@@ -151,7 +158,10 @@ grpc::Status ControlService::close_connections(grpc::ServerContext* ctx,
       }
     };
     auto done = call_loops_sliced<std::uint32_t>(
-        server, loop, [ids = ids, graceful, grace] { return CloseSlice{ids, graceful, grace}; },
+        server, loop,
+        [ids = ids, graceful, grace] {
+          return CloseSlice{ids, graceful, grace};
+        },
         deadline);
     if (!done.ok()) return loop_status(done.error);
     for (const auto& [l, n] : done.values) closed += n;
@@ -206,8 +216,7 @@ grpc::Status ControlService::drain(grpc::ServerContext* ctx, const v1::DrainRequ
   if (request.idle_threshold_ms() < 0) return invalid("idle_threshold_ms must not be negative");
   if (server.state() != ServerState::kServing) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                        std::string("the server is not serving (state ") +
-                            to_string(server.state()) + ")");
+                        std::string("the server is not serving (state ") + to_string(server.state()) + ")");
   }
   std::optional<reactor::Duration> timeout;
   if (request.deadline_ms() > 0) timeout = ms(request.deadline_ms());
@@ -246,7 +255,8 @@ grpc::Status ControlService::Resume(grpc::ServerContext* ctx, const v1::ResumeRe
     if (!plane_.server.resume(&why)) {
       // Not draining: the caller's mistake. Could not listen again: the port was taken meanwhile.
       const bool draining = plane_.server.state() == ServerState::kDraining;
-      return grpc::Status(draining ? grpc::StatusCode::UNAVAILABLE : grpc::StatusCode::FAILED_PRECONDITION, why);
+      return grpc::Status(draining ? grpc::StatusCode::UNAVAILABLE : grpc::StatusCode::FAILED_PRECONDITION,
+                          why);
     }
     if (plane_.sync_health) plane_.sync_health();
     response->set_state(state_of(plane_.server));
@@ -258,15 +268,13 @@ grpc::Status ControlService::Resume(grpc::ServerContext* ctx, const v1::ResumeRe
 grpc::Status ControlService::ExitLoop(grpc::ServerContext* ctx, const v1::ExitLoopRequest* request,
                                       v1::LoopActionResponse* response) {
   return audited(plane_, ctx, "ExitLoop", *request, [&](std::string& result) {
-    auto s = loop_action(ctx, request->has_loop(), request->loop(), request->delay_ms(),
-                         response);
+    auto s = loop_action(ctx, request->has_loop(), request->loop(), request->delay_ms(), response);
     result = "loops=" + std::to_string(response->loops_size());
     return s;
   });
 }
 
-grpc::Status ControlService::BreakLoop(grpc::ServerContext* ctx,
-                                       const v1::BreakLoopRequest* request,
+grpc::Status ControlService::BreakLoop(grpc::ServerContext* ctx, const v1::BreakLoopRequest* request,
                                        v1::LoopActionResponse* response) {
   return audited(plane_, ctx, "BreakLoop", *request, [&](std::string& result) {
     auto s = loop_action(ctx, request->has_loop(), request->loop(), std::nullopt, response);
@@ -293,9 +301,9 @@ grpc::Status ControlService::loop_action(grpc::ServerContext*, bool has_loop, st
     if (!server.loop(i).ended()) targets.push_back(i);
   }
   if (targets.empty()) {
-    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                        has_loop ? "loop " + std::to_string(loop) + " has already ended"
-                                 : std::string("no loop is running"));
+    return grpc::Status(
+        grpc::StatusCode::FAILED_PRECONDITION,
+        has_loop ? "loop " + std::to_string(loop) + " has already ended" : std::string("no loop is running"));
   }
   for (unsigned i : targets) {
     if (delay_ms) {

@@ -11,8 +11,7 @@ class ControlService final : public v1::Control::Service {
  public:
   explicit ControlService(PlaneContext& plane) : plane_(plane) {}
 
-  grpc::Status CloseConnections(grpc::ServerContext* ctx,
-                                const v1::CloseConnectionsRequest* request,
+  grpc::Status CloseConnections(grpc::ServerContext* ctx, const v1::CloseConnectionsRequest* request,
                                 v1::CloseConnectionsResponse* response) override;
   grpc::Status Drain(grpc::ServerContext* ctx, const v1::DrainRequest* request,
                      v1::DrainResponse* response) override;
@@ -24,14 +23,11 @@ class ControlService final : public v1::Control::Service {
                          v1::LoopActionResponse* response) override;
 
  private:
-  grpc::Status close_connections(grpc::ServerContext* ctx,
-                                 const v1::CloseConnectionsRequest& request,
+  grpc::Status close_connections(grpc::ServerContext* ctx, const v1::CloseConnectionsRequest& request,
                                  v1::CloseConnectionsResponse* response);
-  grpc::Status drain(grpc::ServerContext* ctx, const v1::DrainRequest& request,
-                     v1::DrainResponse* response);
+  grpc::Status drain(grpc::ServerContext* ctx, const v1::DrainRequest& request, v1::DrainResponse* response);
   grpc::Status loop_action(grpc::ServerContext* ctx, bool has_loop, std::uint32_t loop,
-                           std::optional<std::int64_t> delay_ms,
-                           v1::LoopActionResponse* response);
+                           std::optional<std::int64_t> delay_ms, v1::LoopActionResponse* response);
 
   PlaneContext& plane_;
 };

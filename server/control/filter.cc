@@ -93,8 +93,8 @@ bool Cidr::contains(const reactor::SocketAddress& address) const {
   const std::uint8_t* peer = nullptr;
   int peer_family = address.family();
   if (peer_family == AF_INET) {
-    peer = reinterpret_cast<const std::uint8_t*>(
-        &reinterpret_cast<const sockaddr_in*>(address.get())->sin_addr);
+    peer =
+        reinterpret_cast<const std::uint8_t*>(&reinterpret_cast<const sockaddr_in*>(address.get())->sin_addr);
   } else if (peer_family == AF_INET6) {
     peer = reinterpret_cast<const std::uint8_t*>(
         &reinterpret_cast<const sockaddr_in6*>(address.get())->sin6_addr);
@@ -116,8 +116,7 @@ bool FilterSpec::empty() const {
          min_idle.count() == 0 && min_bytes_in == 0 && min_bytes_out == 0 && min_buffered == 0;
 }
 
-bool FilterSpec::matches(const ConnectionView& c, reactor::TimePoint now,
-                         bool ignore_state) const {
+bool FilterSpec::matches(const ConnectionView& c, reactor::TimePoint now, bool ignore_state) const {
   bool ok = true;
   if (!ids.empty()) ok = ok && std::binary_search(ids.begin(), ids.end(), c.id);
   if (peer) ok = ok && peer->contains(c.peer);
@@ -164,11 +163,16 @@ std::optional<FilterSpec> make_filter(const RawFilter& raw, std::string* error) 
 
 const char* to_string(ConnState state) {
   switch (state) {
-    case ConnState::kOpen: return "open";
-    case ConnState::kReadPaused: return "read-paused";
-    case ConnState::kClosing: return "closing";
-    case ConnState::kClosed: return "closed";
-    case ConnState::kDraining: return "draining";
+    case ConnState::kOpen:
+      return "open";
+    case ConnState::kReadPaused:
+      return "read-paused";
+    case ConnState::kClosing:
+      return "closing";
+    case ConnState::kClosed:
+      return "closed";
+    case ConnState::kDraining:
+      return "draining";
   }
   return "?";
 }

@@ -18,7 +18,7 @@ namespace reactord::control {
 // An address prefix: "10.0.0.0/8", "fd00::/8", or a bare address (full-length prefix).
 // IPv4 prefixes also match IPv4-mapped IPv6 peers (::ffff:10.1.2.3) from dual-stack sockets.
 struct Cidr {
-  int family = 0;                    // AF_INET or AF_INET6
+  int family = 0;  // AF_INET or AF_INET6
   std::array<std::uint8_t, 16> bytes{};
   int prefix_len = 0;
   // Optional exact port, from "1.2.3.4:5678" / "[::1]:5678" (then prefix is full length).
@@ -30,9 +30,9 @@ struct Cidr {
 };
 
 struct FilterSpec {
-  std::vector<std::uint64_t> ids;    // sorted, unique
+  std::vector<std::uint64_t> ids;  // sorted, unique
   std::optional<Cidr> peer;
-  std::uint16_t local_port = 0;      // 0 = any
+  std::uint16_t local_port = 0;  // 0 = any
   std::optional<unsigned> loop;
   std::optional<ConnState> state;
   reactor::Duration min_age{0};
@@ -46,8 +46,7 @@ struct FilterSpec {
   bool empty() const;
   // ignore_state: match as if no state criterion were set (a closed connection is reported to
   // a watcher if it matched in life).
-  bool matches(const ConnectionView& conn, reactor::TimePoint now,
-               bool ignore_state = false) const;
+  bool matches(const ConnectionView& conn, reactor::TimePoint now, bool ignore_state = false) const;
 };
 
 // Builds a FilterSpec from raw fields (what the protobuf message carries). Negative durations,

@@ -23,14 +23,17 @@ namespace reactord::control {
 
 namespace {
 
-
 v1::ServerState to_proto(ServerState s) {
   switch (s) {
-    case ServerState::kServing: return v1::SERVER_STATE_SERVING;
-    case ServerState::kDraining: return v1::SERVER_STATE_DRAINING;
+    case ServerState::kServing:
+      return v1::SERVER_STATE_SERVING;
+    case ServerState::kDraining:
+      return v1::SERVER_STATE_DRAINING;
     case ServerState::kStopping:
-    case ServerState::kStopped: return v1::SERVER_STATE_STOPPING;
-    case ServerState::kCreated: break;
+    case ServerState::kStopped:
+      return v1::SERVER_STATE_STOPPING;
+    case ServerState::kCreated:
+      break;
   }
   return v1::SERVER_STATE_UNSPECIFIED;
 }
@@ -40,8 +43,7 @@ std::int64_t to_ms(reactor::Duration d) {
 }
 
 // A loop index from a request: OK and *only set, or INVALID_ARGUMENT.
-grpc::Status check_loop(const Server& server, bool has, std::uint32_t loop,
-                        std::optional<unsigned>* only) {
+grpc::Status check_loop(const Server& server, bool has, std::uint32_t loop, std::optional<unsigned>* only) {
   if (!has) return grpc::Status::OK;
   if (loop >= server.loop_count()) {
     return invalid("loop " + std::to_string(loop) + " does not exist (the server has " +
@@ -53,8 +55,7 @@ grpc::Status check_loop(const Server& server, bool has, std::uint32_t loop,
 
 }  // namespace
 
-grpc::Status InspectService::GetServerInfo(grpc::ServerContext* ctx,
-                                           const v1::GetServerInfoRequest*,
+grpc::Status InspectService::GetServerInfo(grpc::ServerContext* ctx, const v1::GetServerInfoRequest*,
                                            v1::ServerInfo* out) {
   Role role;
   if (auto s = authorize(plane_, ctx, Role::kViewer, &role); !s.ok()) return s;
@@ -63,11 +64,10 @@ grpc::Status InspectService::GetServerInfo(grpc::ServerContext* ctx,
   out->set_version(REACTORD_CONTROL_VERSION);
   out->set_build(REACTORD_CONTROL_BUILD);
   out->set_pid(::getpid());
-  out->set_start_time_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  plane_.started_wall.time_since_epoch())
-                                  .count());
-  out->set_uptime_ms(to_ms(std::chrono::duration_cast<reactor::Duration>(
-      reactor::Clock::now() - plane_.started)));
+  out->set_start_time_unix_ms(
+      std::chrono::duration_cast<std::chrono::milliseconds>(plane_.started_wall.time_since_epoch()).count());
+  out->set_uptime_ms(
+      to_ms(std::chrono::duration_cast<reactor::Duration>(reactor::Clock::now() - plane_.started)));
   out->set_loops(static_cast<std::uint32_t>(server.loop_count()));
   std::set<std::string> addresses;
   std::uint64_t accepted = 0;
@@ -106,13 +106,12 @@ grpc::Status InspectService::ListConnections(grpc::ServerContext* ctx,
   auto filter = filter_from_proto(request->filter(), &why);
   if (!filter) return invalid(why);
   std::optional<unsigned> only;
-  if (auto s = check_loop(plane_.server, request->filter().has_loop(), request->filter().loop(),
-                          &only);
+  if (auto s = check_loop(plane_.server, request->filter().has_loop(), request->filter().loop(), &only);
       !s.ok()) {
     return s;
   }
-  std::uint32_t page = request->max_results() == 0 ? kDefaultPageSize
-                                                    : std::min(request->max_results(), kMaxPageSize);
+  std::uint32_t page =
+      request->max_results() == 0 ? kDefaultPageSize : std::min(request->max_results(), kMaxPageSize);
   std::uint64_t start = request->start_id();
   // Each loop filters its own connections and returns at most page + 1 of them, in id order;
   // the merge keeps the first `page` and knows from the extra one whether more remain.
@@ -120,9 +119,7 @@ grpc::Status InspectService::ListConnections(grpc::ServerContext* ctx,
   // clients between slices.
   auto results = call_loops_sliced<std::vector<ConnectionView>>(
       plane_.server, only,
-      [start, spec = *filter, limit = std::size_t{page} + 1] {
-        return PageScan(start, spec, limit);
-      },
+      [start, spec = *filter, limit = std::size_t{page} + 1] { return PageScan(start, spec, limit); },
       call_deadline(ctx));
   if (!results.ok()) return loop_status(results.error);
   std::vector<std::vector<ConnectionView>> per_loop;
@@ -135,15 +132,13 @@ grpc::Status InspectService::ListConnections(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
-grpc::Status InspectService::GetConnection(grpc::ServerContext* ctx,
-                                           const v1::GetConnectionRequest* request,
+grpc::Status InspectService::GetConnection(grpc::ServerContext* ctx, const v1::GetConnectionRequest* request,
                                            v1::Connection* out) {
   Role role;
   if (auto s = authorize(plane_, ctx, Role::kViewer, &role); !s.ok()) return s;
   std::uint64_t id = request->id();
   auto results = call_loops<std::optional<ConnectionView>>(
-      plane_.server, std::nullopt, [id](LoopWorker& w) { return detailed_view(w, id); },
-      call_deadline(ctx));
+      plane_.server, std::nullopt, [id](LoopWorker& w) { return detailed_view(w, id); }, call_deadline(ctx));
   if (!results.ok()) return loop_status(results.error);
   for (const auto& [loop, view] : results.values) {
     if (view) {
@@ -151,12 +146,10 @@ grpc::Status InspectService::GetConnection(grpc::ServerContext* ctx,
       return grpc::Status::OK;
     }
   }
-  return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                      "no open connection with id " + std::to_string(id));
+  return grpc::Status(grpc::StatusCode::NOT_FOUND, "no open connection with id " + std::to_string(id));
 }
 
-grpc::Status InspectService::ListEvents(grpc::ServerContext* ctx,
-                                        const v1::ListEventsRequest* request,
+grpc::Status InspectService::ListEvents(grpc::ServerContext* ctx, const v1::ListEventsRequest* request,
                                         v1::ListEventsResponse* out) {
   Role role;
   if (auto s = authorize(plane_, ctx, Role::kViewer, &role); !s.ok()) return s;
@@ -188,8 +181,7 @@ grpc::Status InspectService::ListEvents(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
-grpc::Status InspectService::GetLoopStats(grpc::ServerContext* ctx,
-                                          const v1::GetLoopStatsRequest* request,
+grpc::Status InspectService::GetLoopStats(grpc::ServerContext* ctx, const v1::GetLoopStatsRequest* request,
                                           v1::GetLoopStatsResponse* out) {
   Role role;
   if (auto s = authorize(plane_, ctx, Role::kViewer, &role); !s.ok()) return s;
@@ -229,8 +221,7 @@ grpc::Status InspectService::WatchConnections(grpc::ServerContext* ctx,
     return invalid("queue_limit " + std::to_string(request->queue_limit()) + " is above " +
                    std::to_string(kMaxWatchQueueItems));
   }
-  std::uint32_t limit =
-      request->queue_limit() == 0 ? kDefaultWatchQueueItems : request->queue_limit();
+  std::uint32_t limit = request->queue_limit() == 0 ? kDefaultWatchQueueItems : request->queue_limit();
   WatchBudget& budget = *plane_.watch_budget;
   if (!budget.admit()) {
     return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
@@ -259,20 +250,29 @@ grpc::Status InspectService::WatchConnections(grpc::ServerContext* ctx,
     for (auto& item : items) {
       v1::ConnectionEvent event;
       switch (item.kind) {
-        case ConnectionWatcher::Kind::kExisting: event.set_kind(v1::ConnectionEvent::KIND_EXISTING); break;
-        case ConnectionWatcher::Kind::kSynced: event.set_kind(v1::ConnectionEvent::KIND_SYNCED); break;
-        case ConnectionWatcher::Kind::kOpened: event.set_kind(v1::ConnectionEvent::KIND_OPENED); break;
-        case ConnectionWatcher::Kind::kClosed: event.set_kind(v1::ConnectionEvent::KIND_CLOSED); break;
-        case ConnectionWatcher::Kind::kStateChanged: event.set_kind(v1::ConnectionEvent::KIND_STATE_CHANGED); break;
+        case ConnectionWatcher::Kind::kExisting:
+          event.set_kind(v1::ConnectionEvent::KIND_EXISTING);
+          break;
+        case ConnectionWatcher::Kind::kSynced:
+          event.set_kind(v1::ConnectionEvent::KIND_SYNCED);
+          break;
+        case ConnectionWatcher::Kind::kOpened:
+          event.set_kind(v1::ConnectionEvent::KIND_OPENED);
+          break;
+        case ConnectionWatcher::Kind::kClosed:
+          event.set_kind(v1::ConnectionEvent::KIND_CLOSED);
+          break;
+        case ConnectionWatcher::Kind::kStateChanged:
+          event.set_kind(v1::ConnectionEvent::KIND_STATE_CHANGED);
+          break;
       }
       if (item.kind != ConnectionWatcher::Kind::kSynced) {
         to_proto(item.view, now, event.mutable_connection());
       }
       event.set_reason(item.reason);
       event.set_dropped(item.dropped);
-      event.set_time_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 item.time.time_since_epoch())
-                                 .count());
+      event.set_time_unix_ms(
+          std::chrono::duration_cast<std::chrono::milliseconds>(item.time.time_since_epoch()).count());
       const std::size_t bytes = item.bytes;
       item = {};  // its memory goes before the write, which may wait for the client
       watcher->release(bytes);

@@ -13,8 +13,7 @@ class InspectService final : public v1::Inspect::Service {
 
   grpc::Status GetServerInfo(grpc::ServerContext* ctx, const v1::GetServerInfoRequest* request,
                              v1::ServerInfo* response) override;
-  grpc::Status ListConnections(grpc::ServerContext* ctx,
-                               const v1::ListConnectionsRequest* request,
+  grpc::Status ListConnections(grpc::ServerContext* ctx, const v1::ListConnectionsRequest* request,
                                v1::ListConnectionsResponse* response) override;
   grpc::Status GetConnection(grpc::ServerContext* ctx, const v1::GetConnectionRequest* request,
                              v1::Connection* response) override;
@@ -22,8 +21,7 @@ class InspectService final : public v1::Inspect::Service {
                           v1::ListEventsResponse* response) override;
   grpc::Status GetLoopStats(grpc::ServerContext* ctx, const v1::GetLoopStatsRequest* request,
                             v1::GetLoopStatsResponse* response) override;
-  grpc::Status WatchConnections(grpc::ServerContext* ctx,
-                                const v1::WatchConnectionsRequest* request,
+  grpc::Status WatchConnections(grpc::ServerContext* ctx, const v1::WatchConnectionsRequest* request,
                                 grpc::ServerWriter<v1::ConnectionEvent>* writer) override;
 
  private:

@@ -43,8 +43,7 @@ LoopResults<T> collect_loop_results(Server& server, std::vector<PendingLoopCall<
     // Wait in slices so that a loop ending after the post (its lambda will never run) is
     // noticed instead of costing the whole deadline.
     for (;;) {
-      auto slice = std::min(deadline, std::chrono::system_clock::now() +
-                                          std::chrono::milliseconds(50));
+      auto slice = std::min(deadline, std::chrono::system_clock::now() + std::chrono::milliseconds(50));
       if (p.future.wait_until(slice) == std::future_status::ready) {
         try {
           results.values.emplace_back(p.loop, p.future.get());
@@ -67,8 +66,7 @@ LoopResults<T> collect_loop_results(Server& server, std::vector<PendingLoopCall<
 // until `deadline`. fn is copied into each posted lambda: capture values, never references to
 // the caller's stack.
 template <typename T, typename Fn>
-LoopResults<T> call_loops(Server& server, std::optional<unsigned> only, Fn fn,
-                          WallDeadline deadline) {
+LoopResults<T> call_loops(Server& server, std::optional<unsigned> only, Fn fn, WallDeadline deadline) {
   std::vector<PendingLoopCall<T>> pending;
   for (unsigned i = 0; i < server.loop_count(); ++i) {
     if (only && *only != i) continue;

@@ -15,18 +15,23 @@ ConnectionView view_of(const ConnectionRecord& r) {
   v.peer = r.peer;
   v.local = r.local;
   switch (r.state) {
-    case ConnectionState::kOpen: v.state = ConnState::kOpen; break;
-    case ConnectionState::kDraining: v.state = ConnState::kDraining; break;
-    case ConnectionState::kClosing: v.state = ConnState::kClosing; break;
+    case ConnectionState::kOpen:
+      v.state = ConnState::kOpen;
+      break;
+    case ConnectionState::kDraining:
+      v.state = ConnState::kDraining;
+      break;
+    case ConnectionState::kClosing:
+      v.state = ConnState::kClosing;
+      break;
   }
   if (r.reading_paused && v.state == ConnState::kOpen) v.state = ConnState::kReadPaused;
   if (r.close_reason) v.state = ConnState::kClosed;
   v.read_suspended = r.reading_paused;
   v.opened_at = r.created;
   v.last_activity = r.last_activity;
-  v.opened_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         r.created_wall.time_since_epoch())
-                         .count();
+  v.opened_unix_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(r.created_wall.time_since_epoch()).count();
   v.bytes_in = r.bytes_in;
   v.bytes_out = r.bytes_out;
   v.input_buffered = r.bytes_buffered_in;
@@ -42,16 +47,14 @@ namespace {
 // view has no local address unless the filter needed it to decide.
 template <typename F>
 std::optional<std::uint64_t> for_each_match(LoopWorker& worker, std::uint64_t start_id,
-                                            const FilterSpec& filter, std::size_t budget,
-                                            F&& f) {
-  const Connection::RecordParts parts{.local_address = filter.local_port != 0,
-                                      .created_wall = false};
+                                            const FilterSpec& filter, std::size_t budget, F&& f) {
+  const Connection::RecordParts parts{.local_address = filter.local_port != 0, .created_wall = false};
   const auto now = reactor::Clock::now();
   // The wall-clock opening time from the steady one, with one pair of clock reads per scan
   // instead of one per connection (they were a third of the scan's time).
-  const auto wall_offset = std::chrono::system_clock::now().time_since_epoch() -
-                           std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                               now.time_since_epoch());
+  const auto wall_offset =
+      std::chrono::system_clock::now().time_since_epoch() -
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(now.time_since_epoch());
   // An id list (without negate) bounds the scan: start at its first id, stop past its last.
   std::uint64_t last_id = UINT64_MAX;
   if (!filter.ids.empty() && !filter.negate) {
@@ -69,8 +72,7 @@ std::optional<std::uint64_t> for_each_match(LoopWorker& worker, std::uint64_t st
     ConnectionView view = view_of(conn.record(parts));
     if (!filter.matches(view, now)) return true;
     view.opened_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                              wall_offset + std::chrono::duration_cast<
-                                                std::chrono::system_clock::duration>(
+                              wall_offset + std::chrono::duration_cast<std::chrono::system_clock::duration>(
                                                 view.opened_at.time_since_epoch()))
                               .count();
     return f(conn, view);
@@ -80,8 +82,8 @@ std::optional<std::uint64_t> for_each_match(LoopWorker& worker, std::uint64_t st
 
 }  // namespace
 
-std::vector<ConnectionView> page_on_loop(LoopWorker& worker, std::uint64_t start_id,
-                                         const FilterSpec& filter, std::size_t limit) {
+std::vector<ConnectionView> page_on_loop(LoopWorker& worker, std::uint64_t start_id, const FilterSpec& filter,
+                                         std::size_t limit) {
   PageScan scan(start_id, filter, limit, SIZE_MAX);
   return *scan(worker);
 }
@@ -91,20 +93,19 @@ std::vector<std::uint64_t> matching_ids(LoopWorker& worker, const FilterSpec& fi
   return *scan(worker);
 }
 
-PageScan::PageScan(std::uint64_t start_id, FilterSpec filter, std::size_t limit,
-                   std::size_t slice)
+PageScan::PageScan(std::uint64_t start_id, FilterSpec filter, std::size_t limit, std::size_t slice)
     : next_(start_id), filter_(std::move(filter)), limit_(limit), slice_(slice) {}
 
 std::optional<std::vector<ConnectionView>> PageScan::operator()(LoopWorker& worker) {
   if (limit_ == 0) return std::move(out_);
-  auto resume = for_each_match(worker, next_, filter_, slice_,
-                               [&](const Connection& conn, ConnectionView& view) {
-                                 if (view.local.family() == AF_UNSPEC) {
-                                   view.local = conn.local_address();
-                                 }
-                                 out_.push_back(std::move(view));
-                                 return out_.size() < limit_;
-                               });
+  auto resume =
+      for_each_match(worker, next_, filter_, slice_, [&](const Connection& conn, ConnectionView& view) {
+        if (view.local.family() == AF_UNSPEC) {
+          view.local = conn.local_address();
+        }
+        out_.push_back(std::move(view));
+        return out_.size() < limit_;
+      });
   if (resume && out_.size() < limit_) {
     next_ = *resume;
     return std::nullopt;
@@ -112,15 +113,14 @@ std::optional<std::vector<ConnectionView>> PageScan::operator()(LoopWorker& work
   return std::move(out_);
 }
 
-MatchScan::MatchScan(FilterSpec filter, std::size_t slice)
-    : filter_(std::move(filter)), slice_(slice) {}
+MatchScan::MatchScan(FilterSpec filter, std::size_t slice) : filter_(std::move(filter)), slice_(slice) {}
 
 std::optional<std::vector<std::uint64_t>> MatchScan::operator()(LoopWorker& worker) {
-  auto resume = for_each_match(worker, next_, filter_, slice_,
-                               [&](const Connection& conn, const ConnectionView&) {
-                                 out_.push_back(conn.id());
-                                 return true;
-                               });
+  auto resume =
+      for_each_match(worker, next_, filter_, slice_, [&](const Connection& conn, const ConnectionView&) {
+        out_.push_back(conn.id());
+        return true;
+      });
   if (resume) {
     next_ = *resume;
     return std::nullopt;
@@ -144,8 +144,8 @@ std::optional<ConnectionView> detailed_view(LoopWorker& worker, std::uint64_t id
   // Its own events only: the idle sweep timer (record.idle_timer_event_id) is the loop's,
   // shared by every connection.
   for (auto& e : worker.base().snapshot()) {
-    bool mine = e.owner == id || (e.id != 0 && (e.id == record.read_event_id ||
-                                                e.id == record.write_event_id));
+    bool mine =
+        e.owner == id || (e.id != 0 && (e.id == record.read_event_id || e.id == record.write_event_id));
     if (mine) v.events.push_back(std::move(e));
   }
   return v;

@@ -23,8 +23,8 @@ ConnectionView view_of(const ConnectionRecord& record);
 // (times measured from now), in ascending id order, at most `limit` (the page + 1, see
 // connection_page.h). Only those returned pay for their local address (a getsockname()), or
 // every one examined when the filter asks for a local port.
-std::vector<ConnectionView> page_on_loop(LoopWorker& worker, std::uint64_t start_id,
-                                         const FilterSpec& filter, std::size_t limit);
+std::vector<ConnectionView> page_on_loop(LoopWorker& worker, std::uint64_t start_id, const FilterSpec& filter,
+                                         std::size_t limit);
 // Ids of every connection that matches `filter`, ascending (CloseConnections, Drain's idle
 // sweep): no local address unless the filter needs it.
 std::vector<std::uint64_t> matching_ids(LoopWorker& worker, const FilterSpec& filter);

@@ -32,7 +32,7 @@ struct PlaneContext {
   bool client_certificates = false;  // mTLS: the transport already authenticated the peer
   std::chrono::system_clock::time_point started_wall = std::chrono::system_clock::now();
   reactor::TimePoint started = reactor::Clock::now();
-  reactor::SocketAddress control_listen;     // as configured (set before serving)
+  reactor::SocketAddress control_listen;       // as configured (set before serving)
   std::atomic<std::uint16_t> control_port{0};  // bound port, set once serving
   std::atomic<bool> stopping{false};
   // Called after Drain / Resume so health answers at once. Set before serving starts, then

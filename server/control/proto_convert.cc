@@ -15,50 +15,71 @@ std::int64_t ms_between(reactor::TimePoint from, reactor::TimePoint to) {
 
 v1::ConnectionState to_proto(ConnState state) {
   switch (state) {
-    case ConnState::kOpen: return v1::CONNECTION_STATE_OPEN;
-    case ConnState::kReadPaused: return v1::CONNECTION_STATE_READ_PAUSED;
-    case ConnState::kClosing: return v1::CONNECTION_STATE_CLOSING;
-    case ConnState::kClosed: return v1::CONNECTION_STATE_CLOSED;
-    case ConnState::kDraining: return v1::CONNECTION_STATE_DRAINING;
+    case ConnState::kOpen:
+      return v1::CONNECTION_STATE_OPEN;
+    case ConnState::kReadPaused:
+      return v1::CONNECTION_STATE_READ_PAUSED;
+    case ConnState::kClosing:
+      return v1::CONNECTION_STATE_CLOSING;
+    case ConnState::kClosed:
+      return v1::CONNECTION_STATE_CLOSED;
+    case ConnState::kDraining:
+      return v1::CONNECTION_STATE_DRAINING;
   }
   return v1::CONNECTION_STATE_UNSPECIFIED;
 }
 
 v1::EventState to_proto(reactor::EventState state) {
   switch (state) {
-    case reactor::EventState::kInitialized: return v1::EVENT_STATE_INITIALIZED;
-    case reactor::EventState::kPending: return v1::EVENT_STATE_PENDING;
-    case reactor::EventState::kActive: return v1::EVENT_STATE_ACTIVE;
+    case reactor::EventState::kInitialized:
+      return v1::EVENT_STATE_INITIALIZED;
+    case reactor::EventState::kPending:
+      return v1::EVENT_STATE_PENDING;
+    case reactor::EventState::kActive:
+      return v1::EVENT_STATE_ACTIVE;
   }
   return v1::EVENT_STATE_UNSPECIFIED;
 }
 
 v1::EventKind to_proto(reactor::EventKind kind) {
   switch (kind) {
-    case reactor::EventKind::kIo: return v1::EVENT_KIND_IO;
-    case reactor::EventKind::kSignal: return v1::EVENT_KIND_SIGNAL;
-    case reactor::EventKind::kTimer: return v1::EVENT_KIND_TIMER;
-    case reactor::EventKind::kInternal: return v1::EVENT_KIND_INTERNAL;
+    case reactor::EventKind::kIo:
+      return v1::EVENT_KIND_IO;
+    case reactor::EventKind::kSignal:
+      return v1::EVENT_KIND_SIGNAL;
+    case reactor::EventKind::kTimer:
+      return v1::EVENT_KIND_TIMER;
+    case reactor::EventKind::kInternal:
+      return v1::EVENT_KIND_INTERNAL;
   }
   return v1::EVENT_KIND_UNSPECIFIED;
 }
 
 std::optional<reactor::EventState> from_proto(v1::EventState state) {
   switch (state) {
-    case v1::EVENT_STATE_INITIALIZED: return reactor::EventState::kInitialized;
-    case v1::EVENT_STATE_PENDING: return reactor::EventState::kPending;
-    case v1::EVENT_STATE_ACTIVE: return reactor::EventState::kActive;
-    default: return std::nullopt;
+    case v1::EVENT_STATE_INITIALIZED:
+      return reactor::EventState::kInitialized;
+    case v1::EVENT_STATE_PENDING:
+      return reactor::EventState::kPending;
+    case v1::EVENT_STATE_ACTIVE:
+      return reactor::EventState::kActive;
+    default:
+      return std::nullopt;
   }
 }
 
 std::optional<reactor::EventKind> from_proto(v1::EventKind kind) {
   switch (kind) {
-    case v1::EVENT_KIND_IO: return reactor::EventKind::kIo;
-    case v1::EVENT_KIND_SIGNAL: return reactor::EventKind::kSignal;
-    case v1::EVENT_KIND_TIMER: return reactor::EventKind::kTimer;
-    case v1::EVENT_KIND_INTERNAL: return reactor::EventKind::kInternal;
-    default: return std::nullopt;
+    case v1::EVENT_KIND_IO:
+      return reactor::EventKind::kIo;
+    case v1::EVENT_KIND_SIGNAL:
+      return reactor::EventKind::kSignal;
+    case v1::EVENT_KIND_TIMER:
+      return reactor::EventKind::kTimer;
+    case v1::EVENT_KIND_INTERNAL:
+      return reactor::EventKind::kInternal;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -117,8 +138,7 @@ void add_counts(const reactor::EventCounts& c, v1::EventCounts* out) {
   for (std::size_t i = 0; i < c.active_per_priority.size(); ++i) {
     if (static_cast<int>(i) >= out->active_per_priority_size()) out->add_active_per_priority(0);
     out->set_active_per_priority(static_cast<int>(i),
-                                 out->active_per_priority(static_cast<int>(i)) +
-                                     c.active_per_priority[i]);
+                                 out->active_per_priority(static_cast<int>(i)) + c.active_per_priority[i]);
   }
 }
 
@@ -144,11 +164,20 @@ std::optional<FilterSpec> filter_from_proto(const v1::ConnectionFilter& f, std::
   raw.local_port = f.local_port();
   if (f.has_loop()) raw.loop = f.loop();
   switch (f.state()) {
-    case v1::CONNECTION_STATE_UNSPECIFIED: break;
-    case v1::CONNECTION_STATE_OPEN: raw.state = ConnState::kOpen; break;
-    case v1::CONNECTION_STATE_READ_PAUSED: raw.state = ConnState::kReadPaused; break;
-    case v1::CONNECTION_STATE_CLOSING: raw.state = ConnState::kClosing; break;
-    case v1::CONNECTION_STATE_DRAINING: raw.state = ConnState::kDraining; break;
+    case v1::CONNECTION_STATE_UNSPECIFIED:
+      break;
+    case v1::CONNECTION_STATE_OPEN:
+      raw.state = ConnState::kOpen;
+      break;
+    case v1::CONNECTION_STATE_READ_PAUSED:
+      raw.state = ConnState::kReadPaused;
+      break;
+    case v1::CONNECTION_STATE_CLOSING:
+      raw.state = ConnState::kClosing;
+      break;
+    case v1::CONNECTION_STATE_DRAINING:
+      raw.state = ConnState::kDraining;
+      break;
     default:
       if (error) *error = "filter.state " + std::to_string(f.state()) + " is not a live state";
       return std::nullopt;

@@ -27,7 +27,6 @@ std::optional<reactor::EventKind> from_proto(v1::EventKind kind);
 
 // Validates and converts a ConnectionFilter: nullopt with the reason in *error (an
 // INVALID_ARGUMENT) for a bad CIDR, a negative duration, an unknown state, ...
-std::optional<FilterSpec> filter_from_proto(const v1::ConnectionFilter& filter,
-                                            std::string* error);
+std::optional<FilterSpec> filter_from_proto(const v1::ConnectionFilter& filter, std::string* error);
 
 }  // namespace reactord::control

@@ -43,7 +43,8 @@ class Reflection final : public Proto::ServerReflection::Service {
     const pb::DescriptorPool* pool = pb::DescriptorPool::generated_pool();
     switch (request.message_request_case()) {
       case Request::kListServices:
-        for (const auto& name : services_) response.mutable_list_services_response()->add_service()->set_name(name);
+        for (const auto& name : services_)
+          response.mutable_list_services_response()->add_service()->set_name(name);
         return;
       case Request::kFileByFilename:
         return file(pool->FindFileByName(request.file_by_filename()), "file " + request.file_by_filename(),

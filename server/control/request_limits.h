@@ -31,9 +31,7 @@ inline constexpr std::size_t kMaxQuotedBytes = 64;
 // a UTF-8 sequence).
 std::string truncate_text(std::string_view text, std::size_t limit);
 // A request value fit to quote in an error message (kMaxQuotedBytes).
-inline std::string quoted_value(std::string_view text) {
-  return truncate_text(text, kMaxQuotedBytes);
-}
+inline std::string quoted_value(std::string_view text) { return truncate_text(text, kMaxQuotedBytes); }
 // An error message fit to send (kMaxErrorMessageBytes).
 inline std::string bounded_message(std::string_view text) {
   return truncate_text(text, kMaxErrorMessageBytes);

@@ -19,8 +19,7 @@ class Message;
 namespace reactord::control {
 
 // OK, or UNAUTHENTICATED (no / wrong token) or PERMISSION_DENIED (viewer on Control).
-grpc::Status authorize(const PlaneContext& plane, grpc::ServerContext* ctx, Role needed,
-                       Role* role);
+grpc::Status authorize(const PlaneContext& plane, grpc::ServerContext* ctx, Role needed, Role* role);
 
 // The RPC's deadline, or now + 10 s when the client set none (a loop call always ends).
 WallDeadline call_deadline(const grpc::ServerContext* ctx);
@@ -35,8 +34,7 @@ std::string describe_peer(const grpc::ServerContext* ctx);
 // its gRPC status name, who (role), from where (peer), the request (bounded: audit_text.h) and
 // the outcome. Written for every Control call, refused ones included.
 void audit(const grpc::ServerContext* ctx, Role role, const char* rpc,
-           const google::protobuf::Message& request, const grpc::Status& status,
-           const std::string& result);
+           const google::protobuf::Message& request, const grpc::Status& status, const std::string& result);
 
 // "OK", "UNAUTHENTICATED", "PERMISSION_DENIED", ...
 const char* status_name(grpc::StatusCode code);

@@ -16,8 +16,8 @@ namespace reactord::control {
 
 struct WatchLimits {
   std::size_t max_watchers = 16;
-  std::size_t buffer_bytes = std::size_t{1} << 20;   // one stream's queue
-  std::size_t total_bytes = std::size_t{32} << 20;   // every stream's queue together
+  std::size_t buffer_bytes = std::size_t{1} << 20;  // one stream's queue
+  std::size_t total_bytes = std::size_t{32} << 20;  // every stream's queue together
 };
 
 class WatchBudget {

@@ -29,13 +29,11 @@ std::string compiler() {
 const char* BuildInfoCollector::version() { return REACTORD_VERSION; }
 
 std::vector<prometheus::MetricFamily> BuildInfoCollector::Collect() const {
-  auto family = make_family("reactord_build_info",
-                            "Always 1; the labels say which build of reactord is running.",
-                            prometheus::MetricType::Gauge);
+  auto family =
+      make_family("reactord_build_info", "Always 1; the labels say which build of reactord is running.",
+                  prometheus::MetricType::Gauge);
   add_gauge(family, 1,
-            {{"version", REACTORD_VERSION},
-             {"build_type", REACTORD_BUILD_TYPE},
-             {"compiler", compiler()}});
+            {{"version", REACTORD_VERSION}, {"build_type", REACTORD_BUILD_TYPE}, {"compiler", compiler()}});
   return {std::move(family)};
 }
 

@@ -26,8 +26,7 @@ void ConnectionDurationObserver::record(unsigned loop, double seconds) {
   if (loop >= loops_) return;
   if (!(seconds >= 0)) seconds = 0;
   auto bucket = static_cast<std::size_t>(
-      std::lower_bound(kBoundsSeconds.begin(), kBoundsSeconds.end(), seconds) -
-      kBoundsSeconds.begin());
+      std::lower_bound(kBoundsSeconds.begin(), kBoundsSeconds.end(), seconds) - kBoundsSeconds.begin());
   PerLoop& slot = per_loop_[loop];
   bump(slot.buckets[bucket], 1);
   bump(slot.sum_ns, static_cast<std::uint64_t>(seconds * 1e9));

@@ -18,8 +18,8 @@ namespace reactord::metrics {
 class ConnectionDurationObserver : public ConnectionObserver {
  public:
   // Upper bounds in seconds (+Inf follows): from a quick hello-and-leave to an hour-long session.
-  static constexpr std::array<double, 12> kBoundsSeconds = {
-      0.001, 0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600};
+  static constexpr std::array<double, 12> kBoundsSeconds = {0.001, 0.01, 0.1, 0.5, 1,   5,
+                                                            10,    30,   60,  300, 900, 3600};
 
   // `loops`: Server::loop_count(). Any thread.
   explicit ConnectionDurationObserver(std::size_t loops);

@@ -24,7 +24,7 @@ const char* status_code_name(grpc::StatusCode code);
 std::pair<std::string_view, std::string_view> split_grpc_method(std::string_view full);
 
 // Interceptor creators to hand to ServerBuilder. `metrics` must outlive the gRPC server.
-std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-make_control_interceptors(ControlMetrics& metrics);
+std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> make_control_interceptors(
+    ControlMetrics& metrics);
 
 }  // namespace reactord::metrics

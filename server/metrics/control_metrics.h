@@ -28,8 +28,8 @@ namespace reactord::metrics {
 class ControlMetrics : public prometheus::Collectable {
  public:
   // Upper bounds of the latency buckets, in seconds (+Inf follows).
-  static constexpr std::array<double, 12> kLatencyBounds = {
-      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5};
+  static constexpr std::array<double, 12> kLatencyBounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                            0.01,   0.025,   0.05,   0.1,   0.5,    2.5};
   // Label sets are bounded: past this many distinct (service, method) pairs, further pairs are
   // counted under service="other", method="other" (a misbehaving client cannot grow the scrape).
   static constexpr std::size_t kMaxMethods = 128;
@@ -37,8 +37,7 @@ class ControlMetrics : public prometheus::Collectable {
   // One finished RPC. `code` is the gRPC status name ("OK", "NOT_FOUND", ...); `seconds` the
   // time from arrival to the status being sent. A mutex is fine here: the control plane
   // handles a few requests per second, never the echo path. Any thread.
-  void record(std::string_view service, std::string_view method, std::string_view code,
-              double seconds);
+  void record(std::string_view service, std::string_view method, std::string_view code, double seconds);
 
   // The WatchConnections bounds' counters: the control plane writes them. Any thread.
   WatchCounters watch;
@@ -52,7 +51,7 @@ class ControlMetrics : public prometheus::Collectable {
     double sum = 0;
     std::uint64_t count = 0;
   };
-  using MethodKey = std::tuple<std::string, std::string>;               // service, method
+  using MethodKey = std::tuple<std::string, std::string>;                // service, method
   using RequestKey = std::tuple<std::string, std::string, std::string>;  // + code
 
   mutable std::mutex mutex_;

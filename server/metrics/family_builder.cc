@@ -12,8 +12,7 @@ prometheus::ClientMetric& add_sample(prometheus::MetricFamily& family, const Lab
 
 }  // namespace
 
-prometheus::MetricFamily make_family(std::string name, std::string help,
-                                     prometheus::MetricType type) {
+prometheus::MetricFamily make_family(std::string name, std::string help, prometheus::MetricType type) {
   prometheus::MetricFamily family;
   family.name = std::move(name);
   family.help = std::move(help);

@@ -15,8 +15,7 @@ namespace reactord::metrics {
 using LabelList = std::vector<std::pair<std::string, std::string>>;
 
 // A family with no samples yet. Any thread.
-prometheus::MetricFamily make_family(std::string name, std::string help,
-                                     prometheus::MetricType type);
+prometheus::MetricFamily make_family(std::string name, std::string help, prometheus::MetricType type);
 
 // Append one sample to `family`; the value kind must match the family's type. Any thread.
 void add_counter(prometheus::MetricFamily& family, double value, const LabelList& labels = {});

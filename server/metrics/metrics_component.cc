@@ -11,8 +11,7 @@
 
 namespace reactord::metrics {
 
-MetricsComponent::MetricsComponent(std::shared_ptr<ControlMetrics> control)
-    : control_(std::move(control)) {}
+MetricsComponent::MetricsComponent(std::shared_ptr<ControlMetrics> control) : control_(std::move(control)) {}
 
 MetricsComponent::~MetricsComponent() = default;
 
@@ -28,8 +27,8 @@ void MetricsComponent::start(Server& server) {
   limits.threads = bounds.metrics_threads;
   limits.request_timeout =
       std::chrono::duration_cast<std::chrono::milliseconds>(bounds.metrics_request_timeout);
-  auto endpoint = std::make_unique<MetricsEndpoint>(server.config().metrics_listen.to_string(),
-                                                    "/metrics", limits);
+  auto endpoint =
+      std::make_unique<MetricsEndpoint>(server.config().metrics_listen.to_string(), "/metrics", limits);
   durations_ = std::make_shared<ConnectionDurationObserver>(server.loop_count());
   endpoint->add(std::make_shared<BuildInfoCollector>());
   endpoint->add(std::make_shared<ProcessCollector>());

@@ -18,9 +18,7 @@ namespace {
 
 }  // namespace
 
-std::string ListenAddress::to_civetweb() const {
-  return host + ":" + std::to_string(port);
-}
+std::string ListenAddress::to_civetweb() const { return host + ":" + std::to_string(port); }
 
 ListenAddress parse_listen_address(std::string_view text) {
   std::size_t colon = text.rfind(':');
@@ -30,8 +28,8 @@ ListenAddress parse_listen_address(std::string_view text) {
 
   int port = -1;
   auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
-      port < 0 || port > 65535) {
+  if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() || port < 0 ||
+      port > 65535) {
     bad_address(text, "port must be a number from 0 to 65535");
   }
 
@@ -70,18 +68,22 @@ MetricsEndpoint::MetricsEndpoint(std::string_view listen, std::string path, Http
                              "--metrics-listen an IPv4 address such as 127.0.0.1:9464");
   }
   std::vector<std::string> options = {
-      "listening_ports", address.to_civetweb(),
-      "num_threads", std::to_string(limits.threads),
-      "request_timeout_ms", std::to_string(limits.request_timeout.count()),
-      "enable_keep_alive", "no",
+      "listening_ports",
+      address.to_civetweb(),
+      "num_threads",
+      std::to_string(limits.threads),
+      "request_timeout_ms",
+      std::to_string(limits.request_timeout.count()),
+      "enable_keep_alive",
+      "no",
       // A closing connection does not wait for the peer to read the rest.
-      "linger_timeout_ms", "0",
+      "linger_timeout_ms",
+      "0",
   };
   try {
     exposer_ = std::make_unique<prometheus::Exposer>(std::move(options));
   } catch (const std::exception& e) {
-    throw std::runtime_error("metrics: cannot listen on " + address.to_civetweb() + ": " +
-                             e.what());
+    throw std::runtime_error("metrics: cannot listen on " + address.to_civetweb() + ": " + e.what());
   }
   auto ports = exposer_->GetListeningPorts();
   if (ports.empty()) {
@@ -90,9 +92,7 @@ MetricsEndpoint::MetricsEndpoint(std::string_view listen, std::string path, Http
   port_ = ports.front();
 }
 
-MetricsEndpoint::~MetricsEndpoint() {
-  exposer_.reset();
-}
+MetricsEndpoint::~MetricsEndpoint() { exposer_.reset(); }
 
 void MetricsEndpoint::add(std::shared_ptr<prometheus::Collectable> collectable) {
   std::lock_guard lock(mutex_);

@@ -11,7 +11,9 @@
 
 #include <prometheus/collectable.h>
 
-namespace prometheus { class Exposer; }
+namespace prometheus {
+class Exposer;
+}
 
 namespace reactord::metrics {
 
@@ -45,8 +47,7 @@ class MetricsEndpoint {
   // Binds and starts serving (civetweb starts its own threads). Throws std::invalid_argument
   // for a malformed address and std::runtime_error when the address cannot be bound, or is
   // IPv6 and the HTTP server has no IPv6. Any thread.
-  explicit MetricsEndpoint(std::string_view listen, std::string path = "/metrics",
-                           HttpLimits limits = {});
+  explicit MetricsEndpoint(std::string_view listen, std::string path = "/metrics", HttpLimits limits = {});
   // Stops the HTTP threads (civetweb takes about 2 s), then drops the collectors: once this
   // returns no Collect() is running or will run. Any thread, but not from inside Collect().
   ~MetricsEndpoint();

@@ -95,9 +95,8 @@ std::optional<std::uint64_t> parse_max_open_files(std::string_view limits_text) 
   std::size_t at = limits_text.find(kName);
   if (at == std::string_view::npos) return std::nullopt;
   std::size_t end = limits_text.find('\n', at);
-  auto line = limits_text.substr(at + kName.size(),
-                                 end == std::string_view::npos ? std::string_view::npos
-                                                               : end - at - kName.size());
+  auto line = limits_text.substr(
+      at + kName.size(), end == std::string_view::npos ? std::string_view::npos : end - at - kName.size());
   auto tokens = split_spaces(line);  // soft, hard, units
   std::uint64_t soft = 0;
   if (tokens.empty() || !parse_int(tokens[0], soft)) return std::nullopt;
@@ -110,8 +109,7 @@ ProcessSample read_process_sample() {
   const double page_size = static_cast<double>(sysconf(_SC_PAGESIZE));
   if (auto text = read_file("/proc/self/stat")) {
     if (auto stat = parse_proc_stat(*text); stat && ticks_per_second > 0) {
-      sample.cpu_seconds = static_cast<double>(stat->utime_ticks + stat->stime_ticks) /
-                           ticks_per_second;
+      sample.cpu_seconds = static_cast<double>(stat->utime_ticks + stat->stime_ticks) / ticks_per_second;
       sample.resident_bytes = static_cast<double>(stat->rss_pages) * page_size;
       sample.virtual_bytes = static_cast<double>(stat->vsize_bytes);
       if (auto system = read_file("/proc/stat")) {
@@ -133,8 +131,7 @@ std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
   using prometheus::MetricType;
   ProcessSample sample = read_process_sample();
   std::vector<prometheus::MetricFamily> families;
-  auto emit = [&](const std::optional<double>& value, const char* name, const char* help,
-                  MetricType type) {
+  auto emit = [&](const std::optional<double>& value, const char* name, const char* help, MetricType type) {
     if (!value) return;
     auto family = make_family(name, help, type);
     if (type == MetricType::Counter) {
@@ -144,16 +141,14 @@ std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
     }
     families.push_back(std::move(family));
   };
-  emit(sample.cpu_seconds, "process_cpu_seconds_total",
-       "Total user and system CPU time spent in seconds.", MetricType::Counter);
+  emit(sample.cpu_seconds, "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
+       MetricType::Counter);
   emit(sample.resident_bytes, "process_resident_memory_bytes", "Resident memory size in bytes.",
        MetricType::Gauge);
   emit(sample.virtual_bytes, "process_virtual_memory_bytes", "Virtual memory size in bytes.",
        MetricType::Gauge);
-  emit(sample.open_fds, "process_open_fds", "Number of open file descriptors.",
-       MetricType::Gauge);
-  emit(sample.max_fds, "process_max_fds", "Maximum number of open file descriptors.",
-       MetricType::Gauge);
+  emit(sample.open_fds, "process_open_fds", "Number of open file descriptors.", MetricType::Gauge);
+  emit(sample.max_fds, "process_max_fds", "Maximum number of open file descriptors.", MetricType::Gauge);
   emit(sample.start_time_seconds, "process_start_time_seconds",
        "Start time of the process since unix epoch in seconds.", MetricType::Gauge);
   return families;

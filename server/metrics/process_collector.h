@@ -16,12 +16,12 @@ namespace reactord::metrics {
 // What /proc says about one process, parsed. Values that could not be read stay unset and
 // their metric is left out of the scrape (never a made-up 0).
 struct ProcessSample {
-  std::optional<double> cpu_seconds;          // utime + stime
-  std::optional<double> start_time_seconds;   // since the Unix epoch
+  std::optional<double> cpu_seconds;         // utime + stime
+  std::optional<double> start_time_seconds;  // since the Unix epoch
   std::optional<double> resident_bytes;
   std::optional<double> virtual_bytes;
   std::optional<double> open_fds;
-  std::optional<double> max_fds;              // soft RLIMIT_NOFILE
+  std::optional<double> max_fds;  // soft RLIMIT_NOFILE
 };
 
 // Parsers for the /proc formats, public so tests can feed them fixed text. Any thread.

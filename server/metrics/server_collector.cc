@@ -28,10 +28,14 @@ struct LoopView {
 // Reject reasons as the metric names them (stable, short).
 const char* reject_label(RejectReason reason) {
   switch (reason) {
-    case RejectReason::kMaxConnections: return "limit";
-    case RejectReason::kDraining: return "draining";
-    case RejectReason::kSetupError: return "error";
-    case RejectReason::kFdReserve: return "fd_reserve";
+    case RejectReason::kMaxConnections:
+      return "limit";
+    case RejectReason::kDraining:
+      return "draining";
+    case RejectReason::kSetupError:
+      return "error";
+    case RejectReason::kFdReserve:
+      return "fd_reserve";
   }
   return "error";
 }
@@ -47,8 +51,7 @@ constexpr int kCommonAcceptErrors[] = {EMFILE, ENFILE, ENOBUFS, ENOMEM};
 
 double seconds(reactor::Duration d) { return std::chrono::duration<double>(d).count(); }
 
-std::vector<std::optional<LoopView>> gather_loops(Server& server,
-                                                  std::chrono::milliseconds deadline_after,
+std::vector<std::optional<LoopView>> gather_loops(Server& server, std::chrono::milliseconds deadline_after,
                                                   std::atomic<std::uint64_t>& timeouts) {
   const std::size_t n = server.loop_count();
   std::vector<std::future<LoopView>> futures;
@@ -107,8 +110,7 @@ std::vector<std::optional<LoopView>> gather_loops(Server& server,
 
 }  // namespace
 
-ServerCollector::ServerCollector(Server& server,
-                                 std::shared_ptr<const ConnectionDurationObserver> durations,
+ServerCollector::ServerCollector(Server& server, std::shared_ptr<const ConnectionDurationObserver> durations,
                                  std::chrono::milliseconds loop_deadline)
     : server_(server), durations_(std::move(durations)), loop_deadline_(loop_deadline) {}
 
@@ -135,8 +137,7 @@ std::vector<MetricFamily> ServerCollector::Collect() const {
   std::vector<MetricFamily> out;
 
   // ---- connections ----
-  auto active = make_family("reactord_connections_active", "Client connections open now.",
-                            MetricType::Gauge);
+  auto active = make_family("reactord_connections_active", "Client connections open now.", MetricType::Gauge);
   add_gauge(active, static_cast<double>(server_.open_connections()));
   out.push_back(std::move(active));
 
@@ -145,11 +146,11 @@ std::vector<MetricFamily> ServerCollector::Collect() const {
   add_counter(accepted_family, static_cast<double>(accepted));
   out.push_back(std::move(accepted_family));
 
-  auto rejected_family = make_family(
-      "reactord_connections_rejected_total",
-      "Client connections closed at accept: limit (--max-connections), draining, error (setup "
-      "failed).",
-      MetricType::Counter);
+  auto rejected_family =
+      make_family("reactord_connections_rejected_total",
+                  "Client connections closed at accept: limit (--max-connections), draining, error (setup "
+                  "failed).",
+                  MetricType::Counter);
   for (std::size_t r = 0; r < kRejectReasonCount; ++r) {
     add_counter(rejected_family, static_cast<double>(rejected[r]),
                 {{"reason", reject_label(static_cast<RejectReason>(r))}});
@@ -165,20 +166,19 @@ std::vector<MetricFamily> ServerCollector::Collect() const {
   out.push_back(std::move(closed_family));
 
   if (durations_) {
-    auto duration = make_family("reactord_connection_duration_seconds",
-                                "How long closed client connections stayed, in seconds.",
-                                MetricType::Histogram);
+    auto duration =
+        make_family("reactord_connection_duration_seconds",
+                    "How long closed client connections stayed, in seconds.", MetricType::Histogram);
     add_histogram(duration, durations_->histogram());
     out.push_back(std::move(duration));
   }
 
   // ---- bytes ----
-  auto received = make_family("reactord_received_bytes_total", "Bytes read from clients.",
-                              MetricType::Counter);
+  auto received =
+      make_family("reactord_received_bytes_total", "Bytes read from clients.", MetricType::Counter);
   add_counter(received, static_cast<double>(bytes_in));
   out.push_back(std::move(received));
-  auto sent = make_family("reactord_sent_bytes_total", "Bytes written to clients.",
-                          MetricType::Counter);
+  auto sent = make_family("reactord_sent_bytes_total", "Bytes written to clients.", MetricType::Counter);
   add_counter(sent, static_cast<double>(bytes_out));
   out.push_back(std::move(sent));
 
@@ -196,29 +196,27 @@ std::vector<MetricFamily> ServerCollector::Collect() const {
     add_gauge(buffered, static_cast<double>(buffered_out));
     out.push_back(std::move(buffered));
   }
-  auto pauses_family = make_family(
-      "reactord_backpressure_pauses_total",
-      "Times reading from a client was paused because its output reached --max-output-buffer.",
-      MetricType::Counter);
+  auto pauses_family =
+      make_family("reactord_backpressure_pauses_total",
+                  "Times reading from a client was paused because its output reached --max-output-buffer.",
+                  MetricType::Counter);
   add_counter(pauses_family, static_cast<double>(pauses));
   out.push_back(std::move(pauses_family));
 
   // ---- listener ----
   if (any_view) {
     auto accepting_family = make_family("reactord_accepting",
-                                        "1 while a listener accepts new clients, else 0.",
-                                        MetricType::Gauge);
+                                        "1 while a listener accepts new clients, else 0.", MetricType::Gauge);
     add_gauge(accepting_family, accepting ? 1 : 0);
     out.push_back(std::move(accepting_family));
   }
-  auto draining = make_family("reactord_draining", "1 while the server drains, else 0.",
-                              MetricType::Gauge);
+  auto draining = make_family("reactord_draining", "1 while the server drains, else 0.", MetricType::Gauge);
   add_gauge(draining, server_.state() == ServerState::kDraining ? 1 : 0);
   out.push_back(std::move(draining));
 
-  auto errors = make_family("reactord_accept_errors_total",
-                            "accept() failures by errno (\"other\": an errno not tracked).",
-                            MetricType::Counter);
+  auto errors =
+      make_family("reactord_accept_errors_total",
+                  "accept() failures by errno (\"other\": an errno not tracked).", MetricType::Counter);
   for (std::size_t e = 0; e < accept_errors.size(); ++e) {
     bool common = false;
     for (int c : kCommonAcceptErrors) common = common || static_cast<std::size_t>(c) == e;
@@ -232,10 +230,10 @@ std::vector<MetricFamily> ServerCollector::Collect() const {
                             "Events on a loop by state (initialized, pending, active); internal "
                             "events included.",
                             MetricType::Gauge);
-  auto iterations = make_family("reactord_reactor_loop_iterations_total",
-                                "Passes of the event loop.", MetricType::Counter);
-  auto callbacks = make_family("reactord_reactor_callbacks_total", "Event callbacks run.",
-                               MetricType::Counter);
+  auto iterations =
+      make_family("reactord_reactor_loop_iterations_total", "Passes of the event loop.", MetricType::Counter);
+  auto callbacks =
+      make_family("reactord_reactor_callbacks_total", "Event callbacks run.", MetricType::Counter);
   auto posts = make_family("reactord_reactor_posts_total",
                            "Functions handed to the loop from other threads (post()), scrapes "
                            "included.",
@@ -244,23 +242,22 @@ std::vector<MetricFamily> ServerCollector::Collect() const {
                              "Eventfd writes that woke the loop for post() (only when its queue "
                              "was empty).",
                              MetricType::Counter);
-  auto poll_wait = make_family("reactord_reactor_poll_wait_seconds",
-                               "Time blocked in epoll_wait/poll per iteration, in seconds.",
-                               MetricType::Histogram);
-  auto callback_duration = make_family("reactord_reactor_callback_duration_seconds",
-                                       "Time spent in each event callback, in seconds.",
-                                       MetricType::Histogram);
+  auto poll_wait =
+      make_family("reactord_reactor_poll_wait_seconds",
+                  "Time blocked in epoll_wait/poll per iteration, in seconds.", MetricType::Histogram);
+  auto callback_duration =
+      make_family("reactord_reactor_callback_duration_seconds",
+                  "Time spent in each event callback, in seconds.", MetricType::Histogram);
   auto longest = make_family("reactord_reactor_longest_callback_seconds",
                              "The longest event callback so far, in seconds.", MetricType::Gauge);
-  auto running = make_family("reactord_reactor_running",
-                             "1 while the loop runs, 0 once it has exited.", MetricType::Gauge);
+  auto running = make_family("reactord_reactor_running", "1 while the loop runs, 0 once it has exited.",
+                             MetricType::Gauge);
   for (std::size_t i = 0; i < loops; ++i) {
     const std::string loop = std::to_string(i);
     add_gauge(running, server_.loop(i).running() ? 1 : 0, {{"loop", loop}});
     if (!views[i]) continue;
     const LoopView& v = *views[i];
-    add_gauge(events, static_cast<double>(v.counts.initialized),
-              {{"loop", loop}, {"state", "initialized"}});
+    add_gauge(events, static_cast<double>(v.counts.initialized), {{"loop", loop}, {"state", "initialized"}});
     add_gauge(events, static_cast<double>(v.counts.pending), {{"loop", loop}, {"state", "pending"}});
     add_gauge(events, static_cast<double>(v.counts.active), {{"loop", loop}, {"state", "active"}});
     add_counter(iterations, static_cast<double>(v.stats.iterations), {{"loop", loop}});
@@ -271,8 +268,8 @@ std::vector<MetricFamily> ServerCollector::Collect() const {
     add_histogram(callback_duration, to_prometheus(v.stats.callback_histogram), {{"loop", loop}});
     add_gauge(longest, seconds(v.stats.longest_callback), {{"loop", loop}});
   }
-  for (auto* family : {&events, &iterations, &callbacks, &posts, &wakeups, &poll_wait, &callback_duration, &longest,
-                       &running}) {
+  for (auto* family : {&events, &iterations, &callbacks, &posts, &wakeups, &poll_wait, &callback_duration,
+                       &longest, &running}) {
     if (!family->metric.empty()) out.push_back(std::move(*family));
   }
 

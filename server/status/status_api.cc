@@ -33,13 +33,20 @@ bool parse_number(const std::string& text, T& out) {
 
 int http_status_for(grpc::StatusCode code) {
   switch (code) {
-    case grpc::StatusCode::UNAUTHENTICATED: return 401;
-    case grpc::StatusCode::PERMISSION_DENIED: return 403;
-    case grpc::StatusCode::INVALID_ARGUMENT: return 400;
-    case grpc::StatusCode::NOT_FOUND: return 404;
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return 429;
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return 504;
-    default: return 503;
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return 401;
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return 403;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return 400;
+    case grpc::StatusCode::NOT_FOUND:
+      return 404;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return 429;
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return 504;
+    default:
+      return 503;
   }
 }
 
@@ -76,12 +83,12 @@ ApiResponse StatusApi::get(const std::string& resource, const Params& param,
                            const std::string& authorization) const {
   using Stub = v1::Inspect::Stub;
   if (resource == "info.json") {
-    return impl_->call<v1::GetServerInfoRequest, v1::ServerInfo>(
-        v1::GetServerInfoRequest(), &Stub::GetServerInfo, authorization);
+    return impl_->call<v1::GetServerInfoRequest, v1::ServerInfo>(v1::GetServerInfoRequest(),
+                                                                 &Stub::GetServerInfo, authorization);
   }
   if (resource == "stats.json") {
-    return impl_->call<v1::GetLoopStatsRequest, v1::GetLoopStatsResponse>(
-        v1::GetLoopStatsRequest(), &Stub::GetLoopStats, authorization);
+    return impl_->call<v1::GetLoopStatsRequest, v1::GetLoopStatsResponse>(v1::GetLoopStatsRequest(),
+                                                                          &Stub::GetLoopStats, authorization);
   }
   if (resource == "events.json") {
     v1::ListEventsRequest request;
@@ -90,8 +97,8 @@ ApiResponse StatusApi::get(const std::string& resource, const Params& param,
       if (!parse_number(*loop, n)) return error(400, "loop: expected a loop number");
       request.set_loop(n);
     }
-    return impl_->call<v1::ListEventsRequest, v1::ListEventsResponse>(
-        request, &Stub::ListEvents, authorization);
+    return impl_->call<v1::ListEventsRequest, v1::ListEventsResponse>(request, &Stub::ListEvents,
+                                                                      authorization);
   }
   if (resource == "connections.json") {
     v1::ListConnectionsRequest request;
@@ -121,11 +128,16 @@ ApiResponse StatusApi::get(const std::string& resource, const Params& param,
       filter->set_min_idle_ms(n);
     }
     if (auto v = param("state"); v && !v->empty()) {
-      if (*v == "open") filter->set_state(v1::CONNECTION_STATE_OPEN);
-      else if (*v == "read_paused") filter->set_state(v1::CONNECTION_STATE_READ_PAUSED);
-      else if (*v == "closing") filter->set_state(v1::CONNECTION_STATE_CLOSING);
-      else if (*v == "draining") filter->set_state(v1::CONNECTION_STATE_DRAINING);
-      else return error(400, "state: expected open, read_paused, closing or draining");
+      if (*v == "open")
+        filter->set_state(v1::CONNECTION_STATE_OPEN);
+      else if (*v == "read_paused")
+        filter->set_state(v1::CONNECTION_STATE_READ_PAUSED);
+      else if (*v == "closing")
+        filter->set_state(v1::CONNECTION_STATE_CLOSING);
+      else if (*v == "draining")
+        filter->set_state(v1::CONNECTION_STATE_DRAINING);
+      else
+        return error(400, "state: expected open, read_paused, closing or draining");
     }
     return impl_->call<v1::ListConnectionsRequest, v1::ListConnectionsResponse>(
         request, &Stub::ListConnections, authorization);

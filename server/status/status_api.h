@@ -16,7 +16,9 @@
 #include <optional>
 #include <string>
 
-namespace grpc { class Channel; }
+namespace grpc {
+class Channel;
+}
 
 namespace reactord::status {
 
@@ -35,8 +37,7 @@ class StatusApi {
 
   // resource: "info.json", ...; authorization: the "Authorization" header value to send
   // (empty = none).
-  ApiResponse get(const std::string& resource, const Params& param,
-                  const std::string& authorization) const;
+  ApiResponse get(const std::string& resource, const Params& param, const std::string& authorization) const;
 
  private:
   struct Impl;

@@ -74,8 +74,7 @@ class AssetHandler final : public ReadOnly {
 
 class ApiHandler final : public ReadOnly {
  public:
-  ApiHandler(std::shared_ptr<grpc::Channel> channel, std::string default_authorization,
-             bool require_token)
+  ApiHandler(std::shared_ptr<grpc::Channel> channel, std::string default_authorization, bool require_token)
       : api_(std::move(channel)),
         default_authorization_(std::move(default_authorization)),
         require_token_(require_token) {}
@@ -142,8 +141,8 @@ void StatusPage::start(Server&) {
   impl_->assets = std::make_unique<AssetHandler>();
   impl_->api = std::make_unique<ApiHandler>(o.channel(), own.empty() ? "" : "Bearer " + own, !loopback);
   const std::vector<std::string> civet_options = {
-      "listening_ports", o.listen->to_string(), "num_threads", "4",
-      "request_timeout_ms", "10000", "enable_keep_alive", "no"};
+      "listening_ports", o.listen->to_string(), "num_threads", "4", "request_timeout_ms",
+      "10000",           "enable_keep_alive",   "no"};
   try {
     impl_->http = std::make_unique<CivetServer>(civet_options);
   } catch (const std::exception& e) {

@@ -20,7 +20,9 @@
 #include "reactor/socket_address.h"
 #include "server/component.h"
 
-namespace grpc { class Channel; }
+namespace grpc {
+class Channel;
+}
 
 namespace reactord::status {
 

@@ -163,8 +163,7 @@ TEST(BufferTest, ReserveCommitWritesInPlace) {
   std::memset(spans[0].data(), 'p', spans[0].size());
   std::memset(spans[1].data(), 'q', 100);
   buf.commit(tail_free + 100);
-  EXPECT_EQ(buf.to_string(),
-            std::string(600, 'z') + std::string(tail_free, 'p') + std::string(100, 'q'));
+  EXPECT_EQ(buf.to_string(), std::string(600, 'z') + std::string(tail_free, 'p') + std::string(100, 'q'));
 
   // Committing nothing frees the reserved block.
   const std::size_t blocks = buf.block_count();
@@ -182,9 +181,7 @@ TEST(BufferTest, LengthCallbackSeesEveryChange) {
     std::size_t orig, added, deleted;
   };
   std::vector<Change> changes;
-  buf.set_length_callback([&](std::size_t o, std::size_t a, std::size_t d) {
-    changes.push_back({o, a, d});
-  });
+  buf.set_length_callback([&](std::size_t o, std::size_t a, std::size_t d) { changes.push_back({o, a, d}); });
   buf.append("hello");
   buf.prepend(">");
   buf.drain(2);

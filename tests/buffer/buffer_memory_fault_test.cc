@@ -37,8 +37,7 @@ TEST(BufferMemoryTest, OutputGrownFromSmallReadsHoldsAboutItsLength) {
     output.append_buffer(input);
   }
   EXPECT_TRUE(input.empty());
-  EXPECT_LE(output.block_memory(), output.length() + 64 * 1024 + 1024)
-      << output.block_count() << " blocks";
+  EXPECT_LE(output.block_memory(), output.length() + 64 * 1024 + 1024) << output.block_count() << " blocks";
   // The bytes are intact.
   EXPECT_EQ(output.to_string(), std::string(output.length(), 'q'));
 }

@@ -196,8 +196,7 @@ TEST_F(BufferModelTest, RandomOperationsMatchStringModel) {
           needle = random_bytes(uniform(1, 4));
         }
         const std::size_t from = uniform(0, a.model.size() + 2);
-        const std::size_t want =
-            from > a.model.size() ? std::string::npos : a.model.find(needle, from);
+        const std::size_t want = from > a.model.size() ? std::string::npos : a.model.find(needle, from);
         const auto got = a.buf.search(needle, from);
         if (want == std::string::npos) {
           ASSERT_FALSE(got.has_value()) << "step " << step;
@@ -237,13 +236,12 @@ TEST_F(BufferModelTest, RandomOperationsMatchStringModel) {
         const std::string copy = *mem;
         const char* data = mem->data();
         live[id] = std::move(mem);
-        a.buf.add_reference(data, copy.size(),
-                            [&live, &releases, id](const void* d, std::size_t len) {
-                              ++releases[id];
-                              ASSERT_EQ(d, live.at(id)->data());
-                              ASSERT_EQ(len, live.at(id)->size());
-                              live.erase(id);  // the memory is gone now: ASan flags any later read
-                            });
+        a.buf.add_reference(data, copy.size(), [&live, &releases, id](const void* d, std::size_t len) {
+          ++releases[id];
+          ASSERT_EQ(d, live.at(id)->data());
+          ASSERT_EQ(len, live.at(id)->size());
+          live.erase(id);  // the memory is gone now: ASan flags any later read
+        });
         a.model += copy;
         break;
       }

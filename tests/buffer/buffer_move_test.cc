@@ -53,8 +53,7 @@ TEST(BufferMoveTest, AppendBufferAfterExistingData) {
   ASSERT_EQ(after.size(), 3u);
   EXPECT_EQ(after[1], moved[0]);
   EXPECT_EQ(after[2], moved[1]);
-  EXPECT_EQ(dst.to_string(),
-            std::string(4032, 'x') + std::string(4000, 'a') + std::string(4000, 'b'));
+  EXPECT_EQ(dst.to_string(), std::string(4032, 'x') + std::string(4000, 'a') + std::string(4000, 'b'));
 }
 
 TEST(BufferMoveTest, MoveToMovesWholeBlocksAndCopiesOnlyTheSplitOne) {
@@ -71,8 +70,7 @@ TEST(BufferMoveTest, MoveToMovesWholeBlocksAndCopiesOnlyTheSplitOne) {
   const auto rest = block_pointers(src);
   ASSERT_EQ(rest.size(), 1u);
   EXPECT_EQ(rest[0], before[2] + 1000);
-  EXPECT_EQ(dst.to_string(),
-            std::string(4000, 'a') + std::string(4000, 'b') + std::string(1000, 'c'));
+  EXPECT_EQ(dst.to_string(), std::string(4000, 'a') + std::string(4000, 'b') + std::string(1000, 'c'));
   EXPECT_EQ(src.to_string(), std::string(3000, 'c'));
 }
 

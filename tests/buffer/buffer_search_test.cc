@@ -71,9 +71,8 @@ TEST(BufferSearchTest, RepetitiveDataSwitchesToMemmemAndStaysCorrect) {
   EXPECT_EQ(buf.search("aab", 10), 4998u);
   EXPECT_EQ(buf.search("ac"), std::nullopt);
   Buffer cross;
-  append_pieces(
-      cross,
-      {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaax", "yz"});
+  append_pieces(cross,
+                {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaax", "yz"});
   EXPECT_EQ(cross.search("axy"), 74u);  // 75 a, then x
   EXPECT_EQ(cross.search("aaaax"), 71u);
 }
@@ -96,8 +95,7 @@ TEST(BufferSearchTest, ReadlnNulAcrossBlocks) {
 TEST(BufferSearchTest, ReadlnCrlfWithCrAndLfInDifferentBlocks) {
   Buffer buf;
   append_pieces(buf, {"GET / HTTP/1.1\r", "\nHost: x\n", "a\rb\r", "\n", "\r", "\r\n"});
-  EXPECT_EQ(read_all_lines(buf, EolStyle::kCrlf),
-            (Lines{"GET / HTTP/1.1", "Host: x", "a\rb", "\r"}));
+  EXPECT_EQ(read_all_lines(buf, EolStyle::kCrlf), (Lines{"GET / HTTP/1.1", "Host: x", "a\rb", "\r"}));
   EXPECT_EQ(buf.length(), 0u);
 }
 

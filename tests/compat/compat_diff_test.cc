@@ -57,8 +57,7 @@ TEST_P(CompatDiffTest, SameOutputAsLibevent) {
   // The programs print their observations and "done" last: a run that stopped early is not
   // a pass, even if both stopped at the same place.
   if (reference.output.find("method: ") != std::string::npos) {
-    ASSERT_NE(reference.output.find("method: " + c.backend + "\n"), std::string::npos)
-        << reference.output;
+    ASSERT_NE(reference.output.find("method: " + c.backend + "\n"), std::string::npos) << reference.output;
   }
   ASSERT_NE(reference.output.find("done\n"), std::string::npos) << reference.output;
   EXPECT_EQ(ours.exit_code, 0) << ours.output;

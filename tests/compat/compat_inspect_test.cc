@@ -73,7 +73,8 @@ TEST(CompatInspectTest, ReactorctlSeesTheSeedServersEvents) {
   ASSERT_EQ(events.exit_code, 0) << events.output;
   EXPECT_TRUE(std::regex_search(events.output, std::regex(R"(io\s+\d+\s+READ\|PERSIST\s+pending.*listener)")))
       << events.output;
-  EXPECT_TRUE(std::regex_search(events.output, std::regex(R"(signal\s+sig 2\s+SIGNAL\|PERSIST\s+pending.*evsignal)")))
+  EXPECT_TRUE(
+      std::regex_search(events.output, std::regex(R"(signal\s+sig 2\s+SIGNAL\|PERSIST\s+pending.*evsignal)")))
       << events.output;
   EXPECT_NE(events.output.find("bev.read"), std::string::npos) << events.output;
 
@@ -115,7 +116,8 @@ TEST(CompatInspectTest, ProgramCallsServeInspection) {
 
   auto timers = reactorctl(port, {"events", "--kind", "timer"});
   ASSERT_EQ(timers.exit_code, 0) << timers.output;
-  EXPECT_TRUE(std::regex_search(timers.output, std::regex(R"(timer\s+-\s+PERSIST\s+pending\s+-\s+0\s+\d+m\d+s\s+-\s+evtimer)")))
+  EXPECT_TRUE(std::regex_search(
+      timers.output, std::regex(R"(timer\s+-\s+PERSIST\s+pending\s+-\s+0\s+\d+m\d+s\s+-\s+evtimer)")))
       << timers.output;
   auto by_fd = reactorctl(port, {"events", "--fd", "0"});
   ASSERT_EQ(by_fd.exit_code, 0) << by_fd.output;

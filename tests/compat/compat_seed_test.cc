@@ -78,8 +78,7 @@ SeedRun drive(const std::string& binary, const std::vector<std::string>& env) {
   const auto sent = std::chrono::steady_clock::now();
   server.signal(SIGINT);
   auto code = server.wait_exit(30s);
-  r.seconds_after_sigint =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
+  r.seconds_after_sigint = std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
   r.exit_code = code ? *code : -1;
   r.output = server.output();
   return r;
@@ -148,11 +147,10 @@ TEST_F(SeedServerTest, LinksOnlyTheCompatLibraryAndNoCxxHeaders) {
   const std::string missing = dir_.path() + "/missing.c";
   std::ofstream(missing) << "#include <event2/event.h>\n#include <event2/bufferevent.h>\n"
                             "int main(void) { return bufferevent_socket_connect_hostname != 0; }\n";
-  auto refused = run({COMPAT_CC, "-c", missing, std::string("-I") + COMPAT_INCLUDE_DIR, "-o",
-                      dir_.path() + "/missing.o"});
+  auto refused = run(
+      {COMPAT_CC, "-c", missing, std::string("-I") + COMPAT_INCLUDE_DIR, "-o", dir_.path() + "/missing.o"});
   EXPECT_NE(refused.exit_code, 0);
-  EXPECT_NE(refused.output.find("bufferevent_socket_connect_hostname"), std::string::npos)
-      << refused.output;
+  EXPECT_NE(refused.output.find("bufferevent_socket_connect_hostname"), std::string::npos) << refused.output;
 }
 
 }  // namespace

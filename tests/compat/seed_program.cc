@@ -23,8 +23,7 @@ std::optional<std::string> find_seed_file() {
     fs::path p = fs::path(env) / "000_c359d8f0bb6978aa.txt";
     if (fs::exists(p)) return p.string();
   }
-  for (fs::path dir = fs::path(COMPAT_SOURCE_DIR).parent_path(); !dir.empty();
-       dir = dir.parent_path()) {
+  for (fs::path dir = fs::path(COMPAT_SOURCE_DIR).parent_path(); !dir.empty(); dir = dir.parent_path()) {
     fs::path p = dir / "shared" / "seed" / "000_c359d8f0bb6978aa.txt";
     if (fs::exists(p)) return p.string();
     if (dir == dir.root_path()) break;
@@ -82,8 +81,7 @@ std::vector<std::string> split_flags(const std::string& flags) {
 
 }  // namespace
 
-std::vector<std::string> cc_against_reactor_event(const std::string& source,
-                                                  const std::string& output,
+std::vector<std::string> cc_against_reactor_event(const std::string& source, const std::string& output,
                                                   const std::vector<std::string>& extra_libs) {
   std::vector<std::string> argv = {COMPAT_CC, source, std::string("-I") + COMPAT_INCLUDE_DIR,
                                    std::string("-L") + COMPAT_LIB_DIR};

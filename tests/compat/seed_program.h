@@ -43,8 +43,7 @@ CommandResult run(const std::vector<std::string>& argv,
 
 // `cc <source> -I<include> -L<libdir> -lreactor_event` (plus the sanitizer link flags of this
 // build) or `cc <source> -levent`: the command line a libevent user types.
-std::vector<std::string> cc_against_reactor_event(const std::string& source,
-                                                  const std::string& output,
+std::vector<std::string> cc_against_reactor_event(const std::string& source, const std::string& output,
                                                   const std::vector<std::string>& extra_libs = {});
 std::vector<std::string> cc_against_libevent(const std::string& source, const std::string& output);
 // LD_LIBRARY_PATH=<the directory of libreactor_event.so>, for running what cc built.

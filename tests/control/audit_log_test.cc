@@ -51,8 +51,12 @@ void four_calls(Daemon& d) {
 
 void expect_four_lines(const std::vector<std::string>& lines, const std::string& all) {
   ASSERT_EQ(lines.size(), 4u) << all;
-  EXPECT_NE(lines[0].find("rpc=Drain status=UNAUTHENTICATED role=none peer=ipv4:127.0.0.1:"), std::string::npos) << lines[0];
-  EXPECT_NE(lines[1].find("rpc=Resume status=PERMISSION_DENIED role=viewer peer=ipv4:127.0.0.1:"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[0].find("rpc=Drain status=UNAUTHENTICATED role=none peer=ipv4:127.0.0.1:"),
+            std::string::npos)
+      << lines[0];
+  EXPECT_NE(lines[1].find("rpc=Resume status=PERMISSION_DENIED role=viewer peer=ipv4:127.0.0.1:"),
+            std::string::npos)
+      << lines[1];
   EXPECT_NE(lines[2].find("rpc=Drain status=OK role=admin"), std::string::npos) << lines[2];
   EXPECT_NE(lines[3].find("rpc=Resume status=OK role=admin"), std::string::npos) << lines[3];
   for (const auto& line : lines) EXPECT_EQ(line.find("-tok"), std::string::npos) << "no token in: " << line;
@@ -61,8 +65,8 @@ void expect_four_lines(const std::vector<std::string>& lines, const std::string&
 TEST(AuditLog, LogLevelWarnDoesNotSilenceItAndRefusedCallsAreThere) {
   // At warn, the control plane's "listening on" line is not printed: give it a port.
   const std::string control = "127.0.0.1:" + std::to_string(free_port());
-  Daemon d({"--log-level", "warn", "--control-listen", control, "--control-token-file", temp_file("admin-tok\n"),
-            "--control-viewer-token-file", temp_file("viewer-tok\n")});
+  Daemon d({"--log-level", "warn", "--control-listen", control, "--control-token-file",
+            temp_file("admin-tok\n"), "--control-viewer-token-file", temp_file("viewer-tok\n")});
   ASSERT_NE(d.data_port, 0) << d.process.output();
   d.control_port = static_cast<std::uint16_t>(std::stoi(control.substr(control.find(':') + 1)));
   four_calls(d);

@@ -27,7 +27,8 @@ TEST(Channelz, NeedsTheAdminTokenOnATokenProtectedControlPlane) {
   EXPECT_EQ(channelz->GetServers(ctx(5000ms, "viewer-tok").get(), {}, &servers).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   cz::GetTopChannelsResponse channels;
-  EXPECT_EQ(channelz->GetTopChannels(ctx().get(), {}, &channels).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(channelz->GetTopChannels(ctx().get(), {}, &channels).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
   cz::GetServerSocketsRequest sockets_request;
   sockets_request.set_server_id(1);
   cz::GetServerSocketsResponse sockets;
@@ -71,9 +72,9 @@ void reflection_answers(Daemon& d) {
   ASSERT_TRUE(stream->Read(&answer));
   std::set<std::string> names;
   for (const auto& s : answer.list_services_response().service()) names.insert(s.name());
-  for (const char* wanted : {"reactord.v1.Inspect", "reactord.v1.Control", "grpc.health.v1.Health",
-                             "grpc.reflection.v1.ServerReflection",
-                             "grpc.reflection.v1alpha.ServerReflection"}) {
+  for (const char* wanted :
+       {"reactord.v1.Inspect", "reactord.v1.Control", "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"}) {
     EXPECT_TRUE(names.count(wanted)) << wanted;
   }
   typename Proto::ServerReflectionRequest symbol;

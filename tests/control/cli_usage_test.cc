@@ -43,14 +43,14 @@ TEST(CliGrammar, EveryBinaryAcceptsCompoundDurationsAndBinarySizes) {
   EXPECT_EQ(d.exit_code, 2);
   EXPECT_NE(d.err.find("--log-level"), std::string::npos) << d.err;
   // The others get as far as connecting to a closed port: exit 1, not a usage error.
-  auto ctl = run_command({REACTORCTL_BIN, "--timeout", "1h30m", "--target", "127.0.0.1:1",
-                          "conns", "--min-in", "1.5K", "--min-age", "1m30s"});
+  auto ctl = run_command({REACTORCTL_BIN, "--timeout", "1h30m", "--target", "127.0.0.1:1", "conns",
+                          "--min-in", "1.5K", "--min-age", "1m30s"});
   EXPECT_EQ(ctl.exit_code, 1) << ctl.err;
   EXPECT_NE(ctl.err.find("UNAVAILABLE"), std::string::npos) << ctl.err;
   auto client = run_command({REACTOR_CLIENT_BIN, "127.0.0.1:1", "--send", "x", "--timeout", "1h30m"});
   EXPECT_EQ(client.exit_code, 1) << client.err;
-  auto bench = run_command({REACTOR_BENCH_BIN, "127.0.0.1:1", "-s", "1.5K", "--idle", "1",
-                            "--timeout", "1h30m", "--hold", "1ms"});
+  auto bench = run_command(
+      {REACTOR_BENCH_BIN, "127.0.0.1:1", "-s", "1.5K", "--idle", "1", "--timeout", "1h30m", "--hold", "1ms"});
   EXPECT_EQ(bench.exit_code, 1) << bench.err;
 }
 
@@ -95,17 +95,18 @@ TEST(CliUsage, ReactorctlVersionAndHelpWithExamplesAndExitCodes) {
   EXPECT_EQ(version.out.rfind("reactorctl 0.", 0), 0u) << version.out;
   auto help = run_command({REACTORCTL_BIN, "--help"});
   EXPECT_EQ(help.exit_code, 0);
-  for (const char* part : {"Examples:", "reactorctl conns --watch", "Exit codes: 0 ok, 1",
-                           "2 usage error, 3 NOT_SERVING", "before or after the command",
-                           "1h30m", "64K = 64KiB"}) {
+  for (const char* part :
+       {"Examples:", "reactorctl conns --watch", "Exit codes: 0 ok, 1", "2 usage error, 3 NOT_SERVING",
+        "before or after the command", "1h30m", "64K = 64KiB"}) {
     EXPECT_NE(help.out.find(part), std::string::npos) << part << " in:\n" << help.out;
   }
-  for (const char* cmd : {"info", "conns", "conn", "events", "stats", "watch", "close", "drain",
-                          "resume", "exit", "break", "health"}) {
+  for (const char* cmd : {"info", "conns", "conn", "events", "stats", "watch", "close", "drain", "resume",
+                          "exit", "break", "health"}) {
     auto sub = run_command({REACTORCTL_BIN, cmd, "--help"});
     EXPECT_EQ(sub.exit_code, 0) << cmd;
     EXPECT_NE(sub.out.find(std::string("  reactorctl ") + cmd), std::string::npos)
-        << cmd << " --help should show an example:\n" << sub.out;
+        << cmd << " --help should show an example:\n"
+        << sub.out;
   }
   for (const char* bin : {REACTOR_CLIENT_BIN, REACTOR_BENCH_BIN}) {
     auto v = run_command({bin, "--version"});

@@ -68,9 +68,8 @@ TEST(MergePage, PagePlusOnePerLoopGivesTheSameAnswerAsSortingEverything) {
     for (auto id : everything) {
       if (id >= start && expected.size() < page) expected.push_back(id);
     }
-    const bool expected_end =
-        std::count_if(everything.begin(), everything.end(), [&](auto id) { return id >= start; }) <=
-        static_cast<long>(page);
+    const bool expected_end = std::count_if(everything.begin(), everything.end(),
+                                            [&](auto id) { return id >= start; }) <= static_cast<long>(page);
     std::vector<std::vector<ConnectionView>> per_loop(loops);
     for (std::size_t k = 0; k < loops; ++k) {
       for (auto id : owned[k]) {

@@ -94,8 +94,7 @@ TEST(Control, FilterDryRunAndWait) {
   v1::CloseConnectionsResponse response;
   ASSERT_TRUE(eventually([&] {
     response.Clear();
-    return r.control()->CloseConnections(ctx().get(), request, &response).ok() &&
-           response.matched() == 1;
+    return r.control()->CloseConnections(ctx().get(), request, &response).ok() && response.matched() == 1;
   }));
   EXPECT_EQ(response.closed(), 0u);
   EXPECT_EQ(connections(r).size(), 2u);  // dry run closed nothing
@@ -180,12 +179,10 @@ TEST(Control, DrainRefusesNewClientsFlipsHealthAndResumeUndoesIt) {
   }));
   EXPECT_TRUE(eventually([&] { return !TcpClient(r.data_port()).connected(); }));
 
-  EXPECT_EQ(stub->Drain(ctx().get(), drain, &drained).error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(stub->Drain(ctx().get(), drain, &drained).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   v1::DrainRequest negative;
   negative.set_deadline_ms(-1);
-  EXPECT_EQ(stub->Drain(ctx().get(), negative, &drained).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(stub->Drain(ctx().get(), negative, &drained).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 
   v1::ResumeResponse resumed;
   ASSERT_TRUE(stub->Resume(ctx().get(), {}, &resumed).ok());
@@ -193,8 +190,7 @@ TEST(Control, DrainRefusesNewClientsFlipsHealthAndResumeUndoesIt) {
   EXPECT_EQ(health(r), grpc::health::v1::HealthCheckResponse::SERVING);
   TcpClient late(r.data_port());  // the same port listens again
   EXPECT_EQ(late.read_n(kGreeting.size()), kGreeting);
-  EXPECT_EQ(stub->Resume(ctx().get(), {}, &resumed).error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(stub->Resume(ctx().get(), {}, &resumed).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 }
 
 TEST(Control, DrainClosesIdleConnectionsAfterTheDelay) {
@@ -259,8 +255,7 @@ TEST(Control, BreakOneLoopThenTheOtherStopsTheServer) {
            stats.loops(0).loop() == 0;
   }));
   // Breaking it again: it has ended.
-  EXPECT_EQ(stub->BreakLoop(ctx().get(), one, &response).error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(stub->BreakLoop(ctx().get(), one, &response).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   v1::BreakLoopRequest all;
   ASSERT_TRUE(stub->BreakLoop(ctx().get(), all, &response).ok());
   auto code = r.wait_for_exit(5000ms);
@@ -278,8 +273,7 @@ TEST(Control, LoopRequestErrors) {
             grpc::StatusCode::INVALID_ARGUMENT);
   v1::ExitLoopRequest missing;
   missing.set_loop(5);
-  EXPECT_EQ(stub->ExitLoop(ctx().get(), missing, &response).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(stub->ExitLoop(ctx().get(), missing, &response).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   v1::BreakLoopRequest missing_break;
   missing_break.set_loop(5);
   EXPECT_EQ(stub->BreakLoop(ctx().get(), missing_break, &response).error_code(),

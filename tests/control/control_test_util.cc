@@ -43,13 +43,9 @@ std::shared_ptr<grpc::Channel> InProcessReactord::channel() {
   return channel_;
 }
 
-std::unique_ptr<v1::Inspect::Stub> InProcessReactord::inspect() {
-  return v1::Inspect::NewStub(channel());
-}
+std::unique_ptr<v1::Inspect::Stub> InProcessReactord::inspect() { return v1::Inspect::NewStub(channel()); }
 
-std::unique_ptr<v1::Control::Stub> InProcessReactord::control() {
-  return v1::Control::NewStub(channel());
-}
+std::unique_ptr<v1::Control::Stub> InProcessReactord::control() { return v1::Control::NewStub(channel()); }
 
 int InProcessReactord::stop_and_wait() {
   if (waiter_) {
@@ -65,8 +61,7 @@ std::optional<int> InProcessReactord::wait_for_exit(std::chrono::milliseconds li
   return stop_and_wait();
 }
 
-std::unique_ptr<grpc::ClientContext> ctx(std::chrono::milliseconds deadline,
-                                         const std::string& token) {
+std::unique_ptr<grpc::ClientContext> ctx(std::chrono::milliseconds deadline, const std::string& token) {
   auto c = std::make_unique<grpc::ClientContext>();
   c->set_deadline(std::chrono::system_clock::now() + deadline);
   if (!token.empty()) c->AddMetadata("authorization", "Bearer " + token);
@@ -121,8 +116,7 @@ std::string TcpClient::read_n(std::size_t n, std::chrono::milliseconds limit) {
   auto end = std::chrono::steady_clock::now() + limit;
   char buf[65536];
   while (out.size() < n) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        end - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
     pollfd p{fd_, POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
@@ -138,8 +132,7 @@ std::string TcpClient::read_to_end(std::string* how, std::chrono::milliseconds l
   auto end = std::chrono::steady_clock::now() + limit;
   char buf[65536];
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        end - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       *how = "timeout";
       return out;

@@ -108,10 +108,14 @@ TEST_P(Drain, ClientsConnectingDuringTheDrainAreNeverStranded) {
     if (i == 50) drain_now.store(true);
     reactor::UniqueFd fd;
     const int error = try_connect(d.data_port, &fd);
-    if (error == ECONNREFUSED) ++refused;
-    else if (error == ECONNRESET) ++reset;
-    else if (error == 0) clients.push_back(std::move(fd));
-    else ADD_FAILURE() << "connect: " << std::strerror(error);
+    if (error == ECONNREFUSED)
+      ++refused;
+    else if (error == ECONNRESET)
+      ++reset;
+    else if (error == 0)
+      clients.push_back(std::move(fd));
+    else
+      ADD_FAILURE() << "connect: " << std::strerror(error);
   }
   drain_now.store(true);
   drainer.join();
@@ -124,24 +128,29 @@ TEST_P(Drain, ClientsConnectingDuringTheDrainAreNeverStranded) {
   int greeted = 0, closed = 0, stranded = 0;
   for (auto& fd : clients) {
     const std::string got = read_exactly(fd.get(), 14, left());
-    if (got == "Hello, World!\n") ++greeted;
-    else if (got.empty() && test::wait_closed(fd.get(), 10ms)) ++closed;
-    else if (got.empty()) ++stranded;
-    else ADD_FAILURE() << "partial greeting " << got;
+    if (got == "Hello, World!\n")
+      ++greeted;
+    else if (got.empty() && test::wait_closed(fd.get(), 10ms))
+      ++closed;
+    else if (got.empty())
+      ++stranded;
+    else
+      ADD_FAILURE() << "partial greeting " << got;
   }
-  EXPECT_EQ(stranded, 0) << greeted << " greeted, " << closed << " closed, " << refused
-                         << " refused, " << reset << " reset\n" << d.process.output();
+  EXPECT_EQ(stranded, 0) << greeted << " greeted, " << closed << " closed, " << refused << " refused, "
+                         << reset << " reset\n"
+                         << d.process.output();
   EXPECT_GT(refused, 0) << "the drain closed the listening socket";
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Modes, Drain,
-    ::testing::Values(Flags{}, Flags{"--loops", "2", "--accept-mode", "reuseport"},
-                      Flags{"--loops", "2", "--accept-mode", "single"}),
-    [](const auto& info) {
-      return info.index == 0 ? std::string("OneLoop")
-                             : info.index == 1 ? std::string("TwoLoopsReusePort") : std::string("TwoLoopsSingle");
-    });
+INSTANTIATE_TEST_SUITE_P(Modes, Drain,
+                         ::testing::Values(Flags{}, Flags{"--loops", "2", "--accept-mode", "reuseport"},
+                                           Flags{"--loops", "2", "--accept-mode", "single"}),
+                         [](const auto& info) {
+                           return info.index == 0   ? std::string("OneLoop")
+                                  : info.index == 1 ? std::string("TwoLoopsReusePort")
+                                                    : std::string("TwoLoopsSingle");
+                         });
 
 TEST(DrainOnSigterm, NewClientsAreRefusedWhileTheLastOnesLeave) {
   Daemon d({"--drain-timeout", "30s", "--loops", "2"});

@@ -115,8 +115,7 @@ TEST(Inspect, ListEventsShowsTheListenerAndEachConnectionsEvents) {
   bool listener = false;
   for (const auto& e : events.events()) {
     if (e.kind() == v1::EVENT_KIND_IO && e.fd() >= 0 &&
-        reactor::SocketAddress::local_of(e.fd()).port() == r.data_port() &&
-        e.owner() == 0) {
+        reactor::SocketAddress::local_of(e.fd()).port() == r.data_port() && e.owner() == 0) {
       listener = true;
       EXPECT_EQ(e.state(), v1::EVENT_STATE_PENDING);
       EXPECT_NE(e.requested().find("READ"), std::string::npos);
@@ -179,8 +178,7 @@ TEST(Inspect, FiltersSelectByPeerPortBytesAndNegation) {
   request.mutable_filter()->set_min_bytes_in(1000);
   ASSERT_TRUE(eventually([&] { return list(r, request).connections_size() == 1; }));
   auto busy = list(r, request);
-  EXPECT_EQ(busy.connections(0).peer_address(),
-            "127.0.0.1:" + std::to_string(talker->local_port()));
+  EXPECT_EQ(busy.connections(0).peer_address(), "127.0.0.1:" + std::to_string(talker->local_port()));
 
   request.mutable_filter()->set_negate(true);
   auto rest = list(r, request);
@@ -275,9 +273,7 @@ TEST(Inspect, ABusyLoopGivesDeadlineExceeded) {
   auto status = r.inspect()->ListConnections(ctx(200ms).get(), {}, &out);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   // Afterwards the loop answers again.
-  EXPECT_TRUE(eventually([&] {
-    return r.inspect()->ListConnections(ctx().get(), {}, &out).ok();
-  }));
+  EXPECT_TRUE(eventually([&] { return r.inspect()->ListConnections(ctx().get(), {}, &out).ok(); }));
 }
 
 TEST(Inspect, WatchStreamsExistingOpenedAndClosedWithReason) {
@@ -307,8 +303,7 @@ TEST(Inspect, WatchStreamsExistingOpenedAndClosedWithReason) {
   EXPECT_EQ(event.connection().id(), existing_id);
   EXPECT_EQ(event.reason(), "peer_eof");
   watch_ctx.TryCancel();
-  while (reader->Read(&event)) {
-  }
+  while (reader->Read(&event)) {}
   reader->Finish();
 }
 

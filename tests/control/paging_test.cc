@@ -183,10 +183,12 @@ TEST(Paging, OnePageOverTwoThousandConnectionsMatchesTheRegistries) {
     ASSERT_EQ(clients[i]->read_n(3), "abc");
   }
   auto stub = r.inspect();
-  ASSERT_TRUE(eventually([&] {
-    v1::ServerInfo info;
-    return stub->GetServerInfo(ctx().get(), {}, &info).ok() && info.connections() == kConnections;
-  }, 20000ms));
+  ASSERT_TRUE(eventually(
+      [&] {
+        v1::ServerInfo info;
+        return stub->GetServerInfo(ctx().get(), {}, &info).ok() && info.connections() == kConnections;
+      },
+      20000ms));
   auto records = registry_records(r.server());
   ASSERT_EQ(records.size(), static_cast<std::size_t>(kConnections));
   const std::uint64_t middle = std::next(records.begin(), kConnections / 3)->first;
@@ -235,8 +237,7 @@ TEST(Paging, OnePageOverTwoThousandConnectionsMatchesTheRegistries) {
   for (const auto& [id, rec] : records) {
     if (rec.bytes_in >= 3) talkers.push_back(id);
   }
-  EXPECT_EQ(std::vector<std::uint64_t>(closed.matched_ids().begin(), closed.matched_ids().end()),
-            talkers);
+  EXPECT_EQ(std::vector<std::uint64_t>(closed.matched_ids().begin(), closed.matched_ids().end()), talkers);
   EXPECT_EQ(closed.matched(), talkers.size());
 }
 

@@ -52,8 +52,7 @@ RunResult run_command(const std::vector<std::string>& argv, std::chrono::millise
   char buf[4096];
   bool killed = false;
   while (open > 0) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        end - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       ::kill(pid, SIGKILL);
       killed = true;
@@ -117,8 +116,7 @@ std::optional<std::string> ChildProcess::wait_for_line(const std::string& needle
       buffer_.erase(0, nl + 1);
       if (line.find(needle) != std::string::npos) return line;
     }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        end - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
     if (left.count() <= 0 || err_fd_ < 0) return std::nullopt;
     pollfd p{err_fd_, POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
@@ -148,8 +146,7 @@ std::optional<int> ChildProcess::wait_exit(std::chrono::milliseconds limit) {
   return std::nullopt;
 }
 
-PtyProcess::PtyProcess(const std::vector<std::string>& argv, unsigned short rows,
-                       unsigned short cols) {
+PtyProcess::PtyProcess(const std::vector<std::string>& argv, unsigned short rows, unsigned short cols) {
   auto args = c_argv(argv);
   winsize ws{};
   ws.ws_row = rows;
@@ -199,8 +196,7 @@ std::optional<std::size_t> PtyProcess::wait_for(const std::string& needle, std::
       auto at = output_.find(needle, from);
       if (at != std::string::npos) return at;
     }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        end - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
     if (left.count() <= 0) return std::nullopt;
     read_some(std::min(left, std::chrono::milliseconds(100)));
   }

@@ -31,8 +31,7 @@ class ChildProcess {
   ChildProcess& operator=(const ChildProcess&) = delete;
 
   // Reads stderr lines until one contains `needle`; returns that line or nullopt at `limit`.
-  std::optional<std::string> wait_for_line(const std::string& needle,
-                                           std::chrono::milliseconds limit);
+  std::optional<std::string> wait_for_line(const std::string& needle, std::chrono::milliseconds limit);
   // Waits for the child to exit; its exit code (or 128+signal), nullopt at `limit`.
   std::optional<int> wait_exit(std::chrono::milliseconds limit);
   const std::string& log() const { return log_; }

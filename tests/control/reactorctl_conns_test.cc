@@ -106,8 +106,8 @@ TEST_F(ReactorctlConns, DryRunPrintsACountAndTheFirstIds) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string first20;
   for (int i = 0; i < 20; ++i) first20 += " " + std::to_string(all[i]);
-  EXPECT_EQ(r.out, "would close 250 connection(s); first 20 ids:" + first20 +
-                       " ... (230 more; --json lists all)\n");
+  EXPECT_EQ(r.out,
+            "would close 250 connection(s); first 20 ids:" + first20 + " ... (230 more; --json lists all)\n");
   auto json = d_->ctl({"--json", "close", "--filter", "--peer", "127.0.0.1", "--dry-run"});
   ASSERT_EQ(json.exit_code, 0) << json.err;
   auto result = parse_json<v1::CloseConnectionsResponse>(json.out);
@@ -127,7 +127,8 @@ std::optional<long> list_calls(Reactord& d) {
   url = url.substr(0, url.find_first_of(" \n"));
   auto scrape = run_command({"/usr/bin/curl", "-sf", url});
   const std::string series =
-      "reactord_control_requests_total{service=\"reactord.v1.Inspect\",method=\"ListConnections\",code=\"OK\"} ";
+      "reactord_control_requests_total{service=\"reactord.v1.Inspect\",method=\"ListConnections\",code="
+      "\"OK\"} ";
   if (scrape.exit_code != 0) return std::nullopt;
   auto s = scrape.out.find(series);
   // No series yet: no ListConnections call so far (this test may run alone, in its own process
@@ -170,8 +171,8 @@ TEST_F(ReactorctlConns, WatchRedrawsOnePageOnATerminalAndShowsChanges) {
 TEST_F(ReactorctlConns, WatchFromAnIdShowsAClientComeAndGo) {
   auto all = ids_of(parse_json<v1::ListConnectionsResponse>(d_->ctl({"--json", "conns"}).out));
   ASSERT_FALSE(all.empty());
-  PtyProcess watch({REACTORCTL_BIN, "conns", "--watch", "100ms", "--start",
-                    std::to_string(all.back() + 1), "--target", d_->target()},
+  PtyProcess watch({REACTORCTL_BIN, "conns", "--watch", "100ms", "--start", std::to_string(all.back() + 1),
+                    "--target", d_->target()},
                    30, 200);
   auto empty = watch.wait_for("\n0 connection(s)", 0, 20s);
   ASSERT_TRUE(empty) << watch.output();

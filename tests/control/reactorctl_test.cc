@@ -40,8 +40,8 @@ TEST(Reactorctl, CommandsAgainstARunningReactord) {
   EXPECT_TRUE(conns_json.end());
   std::string id = std::to_string(conns_json.connections(0).id());
 
-  auto filtered = parse_json<v1::ListConnectionsResponse>(
-      d.ctl({"--json", "conns", "--peer", "10.0.0.0/8"}).out);
+  auto filtered =
+      parse_json<v1::ListConnectionsResponse>(d.ctl({"--json", "conns", "--peer", "10.0.0.0/8"}).out);
   EXPECT_EQ(filtered.connections_size(), 0);
   auto bad_filter = d.ctl({"conns", "--peer", "10.0.0.0/40"});
   EXPECT_EQ(bad_filter.exit_code, 1);
@@ -59,8 +59,7 @@ TEST(Reactorctl, CommandsAgainstARunningReactord) {
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("NOT_FOUND"), std::string::npos) << missing.err;
 
-  auto events = parse_json<v1::ListEventsResponse>(
-      d.ctl({"--json", "events", "--state", "pending"}).out);
+  auto events = parse_json<v1::ListEventsResponse>(d.ctl({"--json", "events", "--state", "pending"}).out);
   EXPECT_GE(events.events_size(), 2);
   for (const auto& e : events.events()) EXPECT_EQ(e.state(), v1::EVENT_STATE_PENDING);
   auto events_table = d.ctl({"events", "--loop", "0"});
@@ -237,8 +236,8 @@ TEST(Reactorctl, TokenFileAndUnreachableServer) {
 }
 
 TEST(Reactorctl, ReactordRefusesPublicControlAddressWithoutAuth) {
-  auto r = run_command({REACTORD_BIN, "--listen", "127.0.0.1:0", "--control-listen",
-                        "0.0.0.0:0", "--metrics-listen", "127.0.0.1:0"});
+  auto r = run_command({REACTORD_BIN, "--listen", "127.0.0.1:0", "--control-listen", "0.0.0.0:0",
+                        "--metrics-listen", "127.0.0.1:0"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("refusing"), std::string::npos) << r.err;
 }

@@ -3,9 +3,8 @@
 namespace reactord::testing {
 
 Reactord::Reactord(std::vector<std::string> extra) {
-  std::vector<std::string> argv = {REACTORD_BIN, "--listen", "127.0.0.1:0",
-                                    "--control-listen", "127.0.0.1:0",
-                                    "--metrics-listen", "127.0.0.1:0"};
+  std::vector<std::string> argv = {REACTORD_BIN,  "--listen",         "127.0.0.1:0", "--control-listen",
+                                   "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   process = std::make_unique<ChildProcess>(argv);
   auto control_line = process->wait_for_line("control plane listening on ", 20s);
@@ -17,8 +16,7 @@ Reactord::Reactord(std::vector<std::string> extra) {
   if (!control.empty()) {
     auto info = ctl({"--json", "info"});
     v1::ServerInfo parsed;
-    if (info.exit_code == 0 &&
-        google::protobuf::util::JsonStringToMessage(info.out, &parsed).ok() &&
+    if (info.exit_code == 0 && google::protobuf::util::JsonStringToMessage(info.out, &parsed).ok() &&
         parsed.listen_addresses_size() > 0) {
       auto address = reactor::SocketAddress::parse(parsed.listen_addresses(0));
       if (address) data_port = address->port();

@@ -20,8 +20,7 @@ TEST(RequestLimits, CloseWithTooManyIdsIsInvalidArgumentWithAShortMessage) {
   auto status = r.control()->CloseConnections(ctx(10000ms).get(), request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
   EXPECT_LE(status.error_message().size(), kShortMessage);
-  EXPECT_NE(status.error_message().find(std::to_string(control::kMaxIdsPerCall)),
-            std::string::npos)
+  EXPECT_NE(status.error_message().find(std::to_string(control::kMaxIdsPerCall)), std::string::npos)
       << status.error_message();
 }
 
@@ -81,8 +80,7 @@ TEST(RequestLimits, AnIdListAtTheLimitIsServed) {
   }));
   v1::ListConnectionsRequest request;
   request.mutable_filter()->add_ids(all.connections(0).id());
-  for (std::uint64_t id = 1'000'000; request.filter().ids_size() < int(control::kMaxIdsPerCall);
-       ++id) {
+  for (std::uint64_t id = 1'000'000; request.filter().ids_size() < int(control::kMaxIdsPerCall); ++id) {
     request.mutable_filter()->add_ids(id);
   }
   v1::ListConnectionsResponse out;
@@ -97,8 +95,7 @@ TEST(RequestLimits, AHugePeerFilterIsNotEchoedBack) {
   request.mutable_filter()->set_peer(std::string(100 * 1024, 'x'));
   v1::ListConnectionsResponse out;
   auto status = r.inspect()->ListConnections(ctx().get(), request, &out);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
-      << status.error_message().substr(0, 200);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message().substr(0, 200);
   EXPECT_LE(status.error_message().size(), kShortMessage);
   EXPECT_NE(status.error_message().find("peer"), std::string::npos) << status.error_message();
 }
@@ -124,8 +121,7 @@ TEST(RequestLimits, NotFoundForManyIdsNamesACountNotEveryId) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_LE(status.error_message().size(), kShortMessage);
   EXPECT_NE(status.error_message().find("5000000"), std::string::npos) << status.error_message();
-  EXPECT_NE(status.error_message().find("nothing was closed"), std::string::npos)
-      << status.error_message();
+  EXPECT_NE(status.error_message().find("nothing was closed"), std::string::npos) << status.error_message();
 }
 
 TEST(RequestLimits, WatchQueueLimitAboveTheMaximumIsRefused) {

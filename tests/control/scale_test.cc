@@ -22,10 +22,12 @@ TEST(Scale, ListConnectionsOverManyConnections) {
   auto clients = connect_clients(r.data_port(), kConnections);
   ASSERT_EQ(clients.size(), static_cast<std::size_t>(kConnections));
   auto stub = r.inspect();
-  ASSERT_TRUE(eventually([&] {
-    v1::ServerInfo info;
-    return stub->GetServerInfo(ctx().get(), {}, &info).ok() && info.connections() == kConnections;
-  }, 20000ms));
+  ASSERT_TRUE(eventually(
+      [&] {
+        v1::ServerInfo info;
+        return stub->GetServerInfo(ctx().get(), {}, &info).ok() && info.connections() == kConnections;
+      },
+      20000ms));
 
   // One page of 100, many times: the p50 / max an operator sees.
   std::vector<double> page_ms;
@@ -71,10 +73,10 @@ TEST(Scale, ListConnectionsOverManyConnections) {
   double filter_ms = ms_since(tf);
   EXPECT_EQ(empty.connections_size(), 0);
 
-  std::printf("ListConnections over %d connections, 2 loops: page of 100 p50 %.2f ms, max %.2f ms;"
-              " all %d in %d pages %.2f ms; non-matching filter %.2f ms\n",
-              kConnections, page_ms[page_ms.size() / 2], page_ms.back(), seen, pages + 1, all_ms,
-              filter_ms);
+  std::printf(
+      "ListConnections over %d connections, 2 loops: page of 100 p50 %.2f ms, max %.2f ms;"
+      " all %d in %d pages %.2f ms; non-matching filter %.2f ms\n",
+      kConnections, page_ms[page_ms.size() / 2], page_ms.back(), seen, pages + 1, all_ms, filter_ms);
   EXPECT_LT(page_ms[page_ms.size() / 2], 1000.0);
 }
 
@@ -93,7 +95,7 @@ TEST(Scale, SlowWatcherDropsAndCounts) {
   auto items = watcher.take(0ms, &tail);
   ASSERT_EQ(items.size(), 3u);  // synced + the first two opens
   EXPECT_EQ(items[0].kind, control::ConnectionWatcher::Kind::kSynced);
-  EXPECT_EQ(tail, 8u);          // reported to the client as a "dropped" message
+  EXPECT_EQ(tail, 8u);  // reported to the client as a "dropped" message
   EXPECT_EQ(watcher.dropped_total(), 8u);
   record.id = 11;
   watcher.on_closed(record);
@@ -112,8 +114,9 @@ TEST(Scale, RandomRequestsNeverTakeTheServerDown) {
   std::mt19937_64 rng(12345);
   auto any_u64 = [&] { return rng() >> (rng() % 64); };
   auto any_i64 = [&] { return static_cast<std::int64_t>(rng()) >> (rng() % 64); };
-  const char* peers[] = {"", "127.0.0.1", "::", "::/0", "0.0.0.0/0", "256.0.0.1", "1.2.3.4/32",
-                         "[::1]:0", "x", "1.1.1.1:", "/", "::ffff:127.0.0.1", "1.2.3.4/8/"};
+  const char* peers[] = {
+      "",        "127.0.0.1", "::",       "::/0", "0.0.0.0/0",        "256.0.0.1", "1.2.3.4/32",
+      "[::1]:0", "x",         "1.1.1.1:", "/",    "::ffff:127.0.0.1", "1.2.3.4/8/"};
   auto random_filter = [&](v1::ConnectionFilter* f) {
     for (int i = rng() % 3; i > 0; --i) f->add_ids(any_u64());
     f->set_peer(peers[rng() % std::size(peers)]);

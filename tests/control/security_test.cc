@@ -55,8 +55,7 @@ TEST(Security, TokensGateBothServicesAndViewerCannotControl) {
   auto inspect = r.inspect();
   auto control = r.control();
   v1::ServerInfo info;
-  EXPECT_EQ(inspect->GetServerInfo(ctx().get(), {}, &info).error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(inspect->GetServerInfo(ctx().get(), {}, &info).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(inspect->GetServerInfo(ctx(5000ms, "wrong").get(), {}, &info).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(inspect->GetServerInfo(ctx(5000ms, "admin-secre").get(), {}, &info).error_code(),
@@ -146,17 +145,17 @@ struct Pki {
   Pki() {
     char tmpl[] = "/tmp/reactord-pki-XXXXXX";
     dir = ::mkdtemp(tmpl);
-    std::string script =
-        "set -e\ncd " + dir + "\n"
-        "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > san.ext\n"
-        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-        "  -keyout ca.key -out ca.pem -days 1 -subj /CN=reactord-test-ca 2>/dev/null\n"
-        "for who in server client; do\n"
-        "  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-        "    -keyout $who.key -out $who.csr -subj /CN=$who-localhost 2>/dev/null\n"
-        "  openssl x509 -req -in $who.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
-        "    -out $who.pem -days 1 -extfile san.ext 2>/dev/null\n"
-        "done\n";
+    std::string script = "set -e\ncd " + dir +
+                         "\n"
+                         "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > san.ext\n"
+                         "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                         "  -keyout ca.key -out ca.pem -days 1 -subj /CN=reactord-test-ca 2>/dev/null\n"
+                         "for who in server client; do\n"
+                         "  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                         "    -keyout $who.key -out $who.csr -subj /CN=$who-localhost 2>/dev/null\n"
+                         "  openssl x509 -req -in $who.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+                         "    -out $who.pem -days 1 -extfile san.ext 2>/dev/null\n"
+                         "done\n";
     std::ofstream(dir + "/make.sh") << script;
     ok = std::system(("/bin/sh " + dir + "/make.sh").c_str()) == 0 &&
          std::ifstream(dir + "/client.pem").good();
@@ -181,8 +180,7 @@ std::shared_ptr<grpc::Channel> tls_channel(const Pki& pki, std::uint16_t port, b
   }
   grpc::ChannelArguments args;
   args.SetSslTargetNameOverride("localhost");
-  return grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(port), grpc::SslCredentials(ssl),
-                                   args);
+  return grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(port), grpc::SslCredentials(ssl), args);
 }
 
 TEST(Security, TlsAndMutualTls) {

@@ -25,8 +25,10 @@ std::size_t stuff(int fd) {
       continue;
     }
     const ssize_t w = ::send(fd, chunk.data(), chunk.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (w > 0) sent += static_cast<std::size_t>(w);
-    else if (errno != EAGAIN) break;
+    if (w > 0)
+      sent += static_cast<std::size_t>(w);
+    else if (errno != EAGAIN)
+      break;
   }
   return sent;
 }
@@ -47,8 +49,8 @@ TEST(ShutdownDeadline, SigtermExitsWithinTheDrainTimeoutPlusOneSecond) {
   v1::WatchConnectionsRequest watch_request;
   auto watch = d.inspect()->WatchConnections(&watch_ctx, watch_request);
   // 3. An idle connection to the metrics port.
-  reactor::UniqueFd idle_scraper =
-      test::connect_to(reactor::SocketAddress::ipv4_loopback(static_cast<std::uint16_t>(std::stoi(*metrics))));
+  reactor::UniqueFd idle_scraper = test::connect_to(
+      reactor::SocketAddress::ipv4_loopback(static_cast<std::uint16_t>(std::stoi(*metrics))));
   ASSERT_TRUE(idle_scraper.valid());
   // 4. A client that is just connected.
   reactor::UniqueFd quiet = test::connect_to(d.data_address());
@@ -61,7 +63,8 @@ TEST(ShutdownDeadline, SigtermExitsWithinTheDrainTimeoutPlusOneSecond) {
   ASSERT_TRUE(code.has_value()) << d.process.output();
   EXPECT_EQ(*code, 0) << d.process.output();
   EXPECT_LT(elapsed, 3000ms) << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()
-                             << " ms after SIGTERM\n" << d.process.output();
+                             << " ms after SIGTERM\n"
+                             << d.process.output();
   watch_ctx.TryCancel();
 }
 

@@ -31,7 +31,8 @@ TEST(Signals, StraySignalsDoNotEndTheDaemon) {
     // Each is logged (SIGPIPE is ignored silently); the daemon goes on serving.
     if (signo != SIGPIPE) {
       EXPECT_TRUE(d.process.wait_for_output(std::string("SIG") + sigabbrev_np(signo) + " received", 5000ms))
-          << sigabbrev_np(signo) << "\n" << d.process.output();
+          << sigabbrev_np(signo) << "\n"
+          << d.process.output();
     }
     expect_echo(d, sigabbrev_np(signo));
   }

@@ -35,7 +35,9 @@ void expect_config_error(const std::vector<std::string>& flags, const std::strin
   EXPECT_EQ(lines(r.out), 1u) << r.out;
   EXPECT_EQ(r.out.rfind("reactord: ", 0), 0u) << r.out;
   EXPECT_NE(r.out.find(flag), std::string::npos) << "names " << flag << ": " << r.out;
-  if (!why.empty()) EXPECT_NE(r.out.find(why), std::string::npos) << r.out;
+  if (!why.empty()) {
+    EXPECT_NE(r.out.find(why), std::string::npos) << r.out;
+  }
   EXPECT_EQ(r.out.find("listening on"), std::string::npos) << "bound before the check: " << r.out;
 }
 
@@ -76,12 +78,12 @@ TEST(StartupCheck, WorldReadableTokenFileGivesAWarning) {
 }
 
 TEST(StartupCheck, TlsFilesAreCheckedBeforeBinding) {
-  const std::string garbage = file_with("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n");
+  const std::string garbage =
+      file_with("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n");
   const std::string text = file_with("hello\n");
   expect_config_error({"--control-tls-cert", "/nonexistent/cert.pem", "--control-tls-key", text},
                       "--control-tls-cert", "/nonexistent/cert.pem");
-  expect_config_error({"--control-tls-cert", garbage, "--control-tls-key", text},
-                      "--control-tls-cert");
+  expect_config_error({"--control-tls-cert", garbage, "--control-tls-key", text}, "--control-tls-cert");
   expect_config_error({"--control-tls-cert", text, "--control-tls-key", text}, "--control-tls-cert");
   expect_config_error({"--control-tls-cert", text}, "--control-tls-key");
   expect_config_error({"--control-tls-client-ca", text}, "--control-tls-client-ca");

@@ -36,8 +36,7 @@ bool healthy(InProcessReactord& r) {
   grpc::health::v1::HealthCheckRequest request;
   grpc::health::v1::HealthCheckResponse response;
   auto status = stub->Check(ctx(3000ms).get(), request, &response);
-  return status.ok() &&
-         response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+  return status.ok() && response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
 }
 
 // A watch stream whose client never calls Read() (its own channel, so that the unread
@@ -61,8 +60,7 @@ struct UnreadWatch {
   // Reads what was buffered, then the status.
   grpc::Status finish() {
     v1::ConnectionEvent event;
-    while (reader->Read(&event)) {
-    }
+    while (reader->Read(&event)) {}
     return reader->Finish();
   }
 };
@@ -114,8 +112,7 @@ TEST(WatchBounds, ASlowReaderGetsResourceExhaustedWithTheFlagNamed) {
         return b.watch().dropped_slow.load() == 1;
       },
       30000ms));
-  while (reader->Read(&event)) {
-  }
+  while (reader->Read(&event)) {}
   auto status = reader->Finish();
   ASSERT_TRUE(status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ||
               status.error_code() == grpc::StatusCode::CANCELLED)
@@ -170,8 +167,7 @@ TEST(WatchBounds, NoMoreThanMaxWatchersAreOpenAndAFreedSlotIsReused) {
   EXPECT_EQ(b.watch().refused.load(), 1u);
 
   c1.TryCancel();
-  while (w1->Read(&event)) {
-  }
+  while (w1->Read(&event)) {}
   w1->Finish();
   ASSERT_TRUE(eventually([&] { return b.watch().open.load() == 1; }));
   grpc::ClientContext c4;
@@ -180,10 +176,8 @@ TEST(WatchBounds, NoMoreThanMaxWatchersAreOpenAndAFreedSlotIsReused) {
   EXPECT_EQ(event.kind(), v1::ConnectionEvent::KIND_SYNCED);
   c2.TryCancel();
   c4.TryCancel();
-  while (w2->Read(&event)) {
-  }
-  while (w4->Read(&event)) {
-  }
+  while (w2->Read(&event)) {}
+  while (w4->Read(&event)) {}
   w2->Finish();
   w4->Finish();
 }
@@ -259,8 +253,7 @@ TEST(WatchBounds, AReadingWatcherSeesEveryEventWithinItsBounds) {
   EXPECT_EQ(dropped, 0u);
   EXPECT_EQ(b.watch().dropped_slow.load(), 0u);
   c.TryCancel();
-  while (reader->Read(&event)) {
-  }
+  while (reader->Read(&event)) {}
   reader->Finish();
 }
 

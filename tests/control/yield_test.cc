@@ -13,8 +13,7 @@ namespace reactord::testing {
 namespace {
 
 constexpr int kClients = 3000;
-constexpr std::uint64_t kSlices = (kClients + LoopWorker::kListingSlice - 1) /
-                                  LoopWorker::kListingSlice;
+constexpr std::uint64_t kSlices = (kClients + LoopWorker::kListingSlice - 1) / LoopWorker::kListingSlice;
 
 class YieldTest : public ::testing::Test {
  protected:
@@ -113,8 +112,7 @@ TEST_F(YieldTest, AWatchersInitialListingIsDeliveredInSlices) {
   EXPECT_TRUE(ordered);
   EXPECT_GE(iterations() - before, kSlices + 1);
   c.TryCancel();
-  while (reader->Read(&event)) {
-  }
+  while (reader->Read(&event)) {}
   reader->Finish();
 }
 

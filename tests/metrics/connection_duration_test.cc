@@ -18,9 +18,9 @@ TEST(ConnectionDurationTest, SumsLoopsIntoCumulativeBuckets) {
   auto h = observer.histogram();
   ASSERT_EQ(h.bucket.size(), ConnectionDurationObserver::kBoundsSeconds.size() + 1);
   EXPECT_EQ(h.bucket[0].cumulative_count, 1u);
-  EXPECT_EQ(h.bucket[4].cumulative_count, 1u);  // <= 1 s
-  EXPECT_EQ(h.bucket[5].cumulative_count, 2u);  // <= 5 s
-  EXPECT_EQ(h.bucket[11].cumulative_count, 2u); // <= 3600 s
+  EXPECT_EQ(h.bucket[4].cumulative_count, 1u);   // <= 1 s
+  EXPECT_EQ(h.bucket[5].cumulative_count, 2u);   // <= 5 s
+  EXPECT_EQ(h.bucket[11].cumulative_count, 2u);  // <= 3600 s
   EXPECT_TRUE(std::isinf(h.bucket.back().upper_bound));
   EXPECT_EQ(h.bucket.back().cumulative_count, 3u);
   EXPECT_EQ(h.sample_count, 3u);
@@ -30,8 +30,12 @@ TEST(ConnectionDurationTest, SumsLoopsIntoCumulativeBuckets) {
 TEST(ConnectionDurationTest, OneWriterPerLoopWhileScraping) {
   ConnectionDurationObserver observer(2);
   constexpr int kEach = 5000;
-  std::thread loop0([&] { for (int i = 0; i < kEach; ++i) observer.record(0, 0.002); });
-  std::thread loop1([&] { for (int i = 0; i < kEach; ++i) observer.record(1, 20); });
+  std::thread loop0([&] {
+    for (int i = 0; i < kEach; ++i) observer.record(0, 0.002);
+  });
+  std::thread loop1([&] {
+    for (int i = 0; i < kEach; ++i) observer.record(1, 20);
+  });
   for (int i = 0; i < 50; ++i) {
     auto h = observer.histogram();
     EXPECT_EQ(h.sample_count, h.bucket.back().cumulative_count);

@@ -17,8 +17,8 @@
 namespace reactord::metrics {
 namespace {
 
-const prometheus::ClientMetric* find(const prometheus::MetricFamily& family,
-                                     const std::string& method, const std::string& code) {
+const prometheus::ClientMetric* find(const prometheus::MetricFamily& family, const std::string& method,
+                                     const std::string& code) {
   for (const auto& m : family.metric) {
     bool method_ok = false, code_ok = code.empty();
     for (const auto& l : m.label) {
@@ -37,8 +37,7 @@ grpc::ByteBuffer check_request(const std::string& service) {
   return grpc::ByteBuffer(&slice, 1);
 }
 
-grpc::Status call(grpc::GenericStub& stub, const std::string& method,
-                  const grpc::ByteBuffer& request) {
+grpc::Status call(grpc::GenericStub& stub, const std::string& method, const grpc::ByteBuffer& request) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   grpc::CompletionQueue cq;
@@ -51,8 +50,7 @@ grpc::Status call(grpc::GenericStub& stub, const std::string& method,
   bool ok = false;
   EXPECT_TRUE(cq.Next(&tag, &ok));
   cq.Shutdown();
-  while (cq.Next(&tag, &ok)) {
-  }
+  while (cq.Next(&tag, &ok)) {}
   return status;
 }
 
@@ -79,8 +77,7 @@ class InterceptedServer {
     server_ = builder.BuildAndStart();
     if (!server_ || port_ == 0) throw std::runtime_error("gRPC server did not start");
     server_->GetHealthCheckService()->SetServingStatus("reactord", true);
-    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(port_),
-                                   grpc::InsecureChannelCredentials());
+    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(port_), grpc::InsecureChannelCredentials());
   }
   // Returns once every call has finished (and been recorded).
   void shutdown() {
@@ -105,8 +102,7 @@ TEST(ControlInterceptorTest, RecordsEveryRpcWithItsStatus) {
   const std::string check = "/grpc.health.v1.Health/Check";
   EXPECT_TRUE(call(stub, check, check_request("reactord")).ok());
   EXPECT_TRUE(call(stub, check, check_request("reactord")).ok());
-  EXPECT_EQ(call(stub, check, check_request("no-such-service")).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(call(stub, check, check_request("no-such-service")).error_code(), grpc::StatusCode::NOT_FOUND);
 
   server.shutdown();
 

@@ -36,15 +36,13 @@ TEST(ListenAddressTest, AcceptsHostPortForms) {
 }
 
 TEST(ListenAddressTest, RejectsGarbageWithAClearMessage) {
-  for (const char* bad : {"", "9464", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536",
-                          "127.0.0.1:-1", "127.0.0.1:12ab", "example.com:80", "[nope]:1",
-                          "300.1.1.1:80", ":80"}) {
+  for (const char* bad : {"", "9464", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-1",
+                          "127.0.0.1:12ab", "example.com:80", "[nope]:1", "300.1.1.1:80", ":80"}) {
     try {
       parse_listen_address(bad);
       ADD_FAILURE() << "accepted '" << bad << "'";
     } catch (const std::invalid_argument& e) {
-      EXPECT_NE(std::string(e.what()).find(std::string("'") + bad + "'"), std::string::npos)
-          << e.what();
+      EXPECT_NE(std::string(e.what()).find(std::string("'") + bad + "'"), std::string::npos) << e.what();
     }
   }
 }
@@ -85,25 +83,22 @@ TEST(MetricsEndpointTest, ServesRegisteredCollectorsOverHttp) {
   EXPECT_NE(response.headers.find("text/plain"), std::string::npos) << response.headers;
   auto samples = parse_exposition(response.body);
 
-  EXPECT_EQ(find_value(samples, "reactord_build_info", {{"version", BuildInfoCollector::version()}}),
-            1.0);
+  EXPECT_EQ(find_value(samples, "reactord_build_info", {{"version", BuildInfoCollector::version()}}), 1.0);
   EXPECT_EQ(find_value(samples, "reactord_control_requests_total",
                        {{"service", "reactord.v1.Admin"}, {"method", "GetStats"}, {"code", "OK"}}),
             2.0);
   EXPECT_EQ(find_value(samples, "reactord_control_requests_total",
                        {{"method", "CloseConnection"}, {"code", "NOT_FOUND"}}),
             1.0);
-  EXPECT_EQ(find_value(samples, "reactord_control_request_duration_seconds_count",
-                       {{"method", "GetStats"}}),
+  EXPECT_EQ(find_value(samples, "reactord_control_request_duration_seconds_count", {{"method", "GetStats"}}),
             2.0);
   EXPECT_EQ(find_value(samples, "reactord_control_request_duration_seconds_bucket",
                        {{"method", "GetStats"}, {"le", "+Inf"}}),
             2.0);
-  EXPECT_DOUBLE_EQ(*find_value(samples, "reactord_control_request_duration_seconds_sum",
-                               {{"method", "GetStats"}}),
-                   0.006);
-  for (const char* name : {"process_cpu_seconds_total", "process_resident_memory_bytes",
-                           "process_open_fds", "process_max_fds", "process_start_time_seconds"}) {
+  EXPECT_DOUBLE_EQ(
+      *find_value(samples, "reactord_control_request_duration_seconds_sum", {{"method", "GetStats"}}), 0.006);
+  for (const char* name : {"process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds",
+                           "process_max_fds", "process_start_time_seconds"}) {
     auto value = find_value(samples, name);
     ASSERT_TRUE(value.has_value()) << name;
     EXPECT_GE(*value, 0) << name;
@@ -113,8 +108,7 @@ TEST(MetricsEndpointTest, ServesRegisteredCollectorsOverHttp) {
   // Counters move between scrapes; the page is built at scrape time.
   control->record("reactord.v1.Admin", "GetStats", "OK", 0.002);
   auto again = parse_exposition(http_get(endpoint.port()).body);
-  EXPECT_EQ(find_value(again, "reactord_control_requests_total",
-                       {{"method", "GetStats"}, {"code", "OK"}}),
+  EXPECT_EQ(find_value(again, "reactord_control_requests_total", {{"method", "GetStats"}, {"code", "OK"}}),
             3.0);
 
   EXPECT_EQ(http_get(endpoint.port(), "/nothing-here").status, 404);

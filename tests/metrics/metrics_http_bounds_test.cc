@@ -29,8 +29,8 @@ using namespace std::chrono_literals;
 
 // Runs curl (a real scraper) against the page; returns its stdout, or "" on failure.
 std::string curl(const std::string& url, int max_seconds) {
-  std::string command = "curl -g -s -f --max-time " + std::to_string(max_seconds) + " '" + url +
-                        "' 2>/dev/null";
+  std::string command =
+      "curl -g -s -f --max-time " + std::to_string(max_seconds) + " '" + url + "' 2>/dev/null";
   std::string out;
   FILE* pipe = ::popen(command.c_str(), "r");
   if (!pipe) return out;

@@ -75,8 +75,7 @@ TEST(ProcessSampleTest, MatchesKernelViews) {
   EXPECT_GE(*sample.cpu_seconds, 0);
 
   ASSERT_TRUE(sample.start_time_seconds.has_value());
-  double now = std::chrono::duration<double>(
-                   std::chrono::system_clock::now().time_since_epoch()).count();
+  double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   // The test binary started a moment ago (boot time has 1 s resolution).
   EXPECT_LE(*sample.start_time_seconds, now + 1);
   EXPECT_GT(*sample.start_time_seconds, now - 600);
@@ -89,10 +88,9 @@ TEST(ProcessCollectorTest, EmitsTheStandardFamilies) {
     names.push_back(f.name);
     ASSERT_EQ(f.metric.size(), 1u) << f.name;
   }
-  EXPECT_EQ(names, (std::vector<std::string>{
-                       "process_cpu_seconds_total", "process_resident_memory_bytes",
-                       "process_virtual_memory_bytes", "process_open_fds", "process_max_fds",
-                       "process_start_time_seconds"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"process_cpu_seconds_total", "process_resident_memory_bytes",
+                                             "process_virtual_memory_bytes", "process_open_fds",
+                                             "process_max_fds", "process_start_time_seconds"}));
   EXPECT_EQ(families[0].type, prometheus::MetricType::Counter);
   EXPECT_EQ(families[1].type, prometheus::MetricType::Gauge);
 }

@@ -73,8 +73,7 @@ class RunningServer {
     }
   }
   std::vector<Sample> scrape_until_value(const std::string& name,
-                                         const std::map<std::string, std::string>& labels,
-                                         double expected) {
+                                         const std::map<std::string, std::string>& labels, double expected) {
     return scrape_until([&](const std::vector<Sample>& s) {
       return find_value(s, name, labels) == std::optional<double>(expected);
     });
@@ -123,8 +122,7 @@ TEST(ServerMetricsTest, CountsConnectionsAndBytesExactly) {
   EXPECT_TRUE(extra.wait_closed());
   samples = rs.scrape_until_value("reactord_connections_rejected_total", {{"reason", "limit"}}, 1);
   EXPECT_EQ(find_value(samples, "reactord_connections_rejected_total", {{"reason", "limit"}}), 1.0);
-  EXPECT_EQ(find_value(samples, "reactord_connections_rejected_total", {{"reason", "draining"}}),
-            0.0);
+  EXPECT_EQ(find_value(samples, "reactord_connections_rejected_total", {{"reason", "draining"}}), 0.0);
   EXPECT_EQ(find_value(samples, "reactord_connections_active"), 3.0);
 
   // One client leaves: closed by peer_eof, its lifetime in the duration histogram.
@@ -133,10 +131,8 @@ TEST(ServerMetricsTest, CountsConnectionsAndBytesExactly) {
   EXPECT_EQ(find_value(samples, "reactord_connections_closed_total", {{"reason", "peer_eof"}}), 1.0);
   EXPECT_EQ(find_value(samples, "reactord_connections_active"), 2.0);
   EXPECT_EQ(find_value(samples, "reactord_connection_duration_seconds_count"), 1.0);
-  EXPECT_EQ(find_value(samples, "reactord_connection_duration_seconds_bucket", {{"le", "+Inf"}}),
-            1.0);
-  EXPECT_EQ(find_value(samples, "reactord_connection_duration_seconds_bucket", {{"le", "3600"}}),
-            1.0);
+  EXPECT_EQ(find_value(samples, "reactord_connection_duration_seconds_bucket", {{"le", "+Inf"}}), 1.0);
+  EXPECT_EQ(find_value(samples, "reactord_connection_duration_seconds_bucket", {{"le", "3600"}}), 1.0);
   EXPECT_GT(*find_value(samples, "reactord_connection_duration_seconds_sum"), 0.0);
 
   // The control plane's records are served by the same endpoint.
@@ -183,13 +179,11 @@ TEST(ServerMetricsTest, CountsEveryCloseReason) {
   // test short; the reason stays the one the server chose.
   EXPECT_TRUE(idle.wait_closed());
   idle.close();
-  auto samples = rs.scrape_until_value("reactord_connections_closed_total",
-                                       {{"reason", "idle_timeout"}}, 1);
+  auto samples = rs.scrape_until_value("reactord_connections_closed_total", {{"reason", "idle_timeout"}}, 1);
   EXPECT_EQ(find_value(samples, "reactord_connections_closed_total", {{"reason", "peer_eof"}}), 1.0);
   EXPECT_EQ(find_value(samples, "reactord_connections_closed_total", {{"reason", "error"}}), 1.0);
   EXPECT_EQ(find_value(samples, "reactord_connections_closed_total", {{"reason", "admin"}}), 1.0);
-  EXPECT_EQ(find_value(samples, "reactord_connections_closed_total", {{"reason", "idle_timeout"}}),
-            1.0);
+  EXPECT_EQ(find_value(samples, "reactord_connections_closed_total", {{"reason", "idle_timeout"}}), 1.0);
   EXPECT_EQ(find_value(samples, "reactord_connections_active"), 0.0);
 
   // Drain: the listener stops, the gauge says so, and the client still there at the deadline
@@ -227,24 +221,19 @@ TEST(ServerMetricsTest, ReactorMetricsPerLoopWithBoundedLabels) {
     EXPECT_EQ(find_value(samples, "reactord_reactor_running", {{"loop", loop}}), 1.0);
     EXPECT_GT(*find_value(samples, "reactord_reactor_loop_iterations_total", {{"loop", loop}}), 0);
     // At least the listener (SO_REUSEPORT: one per loop) and the post() wakeup are pending.
-    EXPECT_GE(*find_value(samples, "reactord_reactor_events", {{"loop", loop}, {"state", "pending"}}),
-              2.0);
+    EXPECT_GE(*find_value(samples, "reactord_reactor_events", {{"loop", loop}, {"state", "pending"}}), 2.0);
     ASSERT_TRUE(find_value(samples, "reactord_reactor_events", {{"loop", loop}, {"state", "active"}}));
-    ASSERT_TRUE(
-        find_value(samples, "reactord_reactor_events", {{"loop", loop}, {"state", "initialized"}}));
+    ASSERT_TRUE(find_value(samples, "reactord_reactor_events", {{"loop", loop}, {"state", "initialized"}}));
     auto polls = *find_value(samples, "reactord_reactor_poll_wait_seconds_count", {{"loop", loop}});
     EXPECT_GT(polls, 0);
-    EXPECT_EQ(find_value(samples, "reactord_reactor_poll_wait_seconds_bucket",
-                         {{"loop", loop}, {"le", "+Inf"}}),
-              polls);
+    EXPECT_EQ(
+        find_value(samples, "reactord_reactor_poll_wait_seconds_bucket", {{"loop", loop}, {"le", "+Inf"}}),
+        polls);
     // Each scrape posts once to every loop.
     EXPECT_GE(*find_value(samples, "reactord_reactor_posts_total", {{"loop", loop}}), 1.0);
     EXPECT_GE(*find_value(samples, "reactord_reactor_wakeups_total", {{"loop", loop}}), 1.0);
-    EXPECT_GT(*find_value(samples, "reactord_reactor_callback_duration_seconds_count",
-                          {{"loop", loop}}),
-              0);
-    EXPECT_GE(*find_value(samples, "reactord_reactor_longest_callback_seconds", {{"loop", loop}}),
-              0);
+    EXPECT_GT(*find_value(samples, "reactord_reactor_callback_duration_seconds_count", {{"loop", loop}}), 0);
+    EXPECT_GE(*find_value(samples, "reactord_reactor_longest_callback_seconds", {{"loop", loop}}), 0);
   }
   // Histogram buckets are cumulative: never decreasing with le.
   double previous = 0;
@@ -257,9 +246,8 @@ TEST(ServerMetricsTest, ReactorMetricsPerLoopWithBoundedLabels) {
   }
 
   // No label identifies a connection, a peer or a port; the only label values are bounded.
-  const std::set<std::string> allowed = {"loop", "state", "reason", "errno", "le", "service",
-                                         "method", "code", "version", "build_type", "compiler",
-                                         "quantile"};
+  const std::set<std::string> allowed = {"loop",   "state", "reason",  "errno",      "le",       "service",
+                                         "method", "code",  "version", "build_type", "compiler", "quantile"};
   for (const auto& s : samples) {
     for (const auto& [key, value] : s.labels) {
       EXPECT_TRUE(allowed.count(key)) << s.name << " has label " << key;

@@ -21,8 +21,8 @@ class EndpointEnvironment : public ::testing::Environment {
 
 EndpointEnvironment* environment() {
   // gtest owns and deletes registered environments.
-  static auto* env = static_cast<EndpointEnvironment*>(
-      ::testing::AddGlobalTestEnvironment(new EndpointEnvironment));
+  static auto* env =
+      static_cast<EndpointEnvironment*>(::testing::AddGlobalTestEnvironment(new EndpointEnvironment));
   return env;
 }
 

@@ -84,7 +84,10 @@ TEST_P(BufferEventCloseTest, GracefulCloseDeliversEverythingWrittenBeforeIt) {
   bev_->write(data);
   int done_calls = 0;
   bool clean = false;
-  bev_->close_gracefully(std::chrono::seconds(20), [&](bool c) { ++done_calls; clean = c; });
+  bev_->close_gracefully(std::chrono::seconds(20), [&](bool c) {
+    ++done_calls;
+    clean = c;
+  });
   bev_->write("!");  // still before the shutdown: delivered too
   peer_->start_reading();
   ASSERT_TRUE(run_until(base_, [&] { return peer_->eof(); }));
@@ -105,7 +108,10 @@ TEST_P(BufferEventCloseTest, GracefulCloseAbortsAtTheDeadline) {
   bev_->write(numbered(1 << 20));  // the peer never reads it
   bool called = false;
   bool clean = true;
-  bev_->close_gracefully(std::chrono::milliseconds(30), [&](bool c) { called = true; clean = c; });
+  bev_->close_gracefully(std::chrono::milliseconds(30), [&](bool c) {
+    called = true;
+    clean = c;
+  });
   ASSERT_TRUE(run_until(base_, [&] { return called; }));
   EXPECT_FALSE(clean);
   EXPECT_TRUE(bev_->closed());
@@ -130,7 +136,10 @@ TEST_P(BufferEventCloseTest, AbortiveCloseMakesThePeerSeeAReset) {
 TEST_P(BufferEventCloseTest, AbortiveCloseDuringAGracefulCloseReportsNotClean) {
   int done_calls = 0;
   bool clean = true;
-  bev_->close_gracefully(std::chrono::seconds(20), [&](bool c) { ++done_calls; clean = c; });
+  bev_->close_gracefully(std::chrono::seconds(20), [&](bool c) {
+    ++done_calls;
+    clean = c;
+  });
   bev_->close_abortively();
   EXPECT_EQ(done_calls, 1);
   EXPECT_FALSE(clean);
@@ -145,7 +154,10 @@ TEST_P(BufferEventCloseTest, GracefulCloseFromTheEofCallbackFlushesTheReply) {
   bev_->setcb({}, {}, [&](BufferEvent& b, BevFlags w, int) {
     what_ = w;
     b.write("bye");
-    b.close_gracefully(std::chrono::seconds(20), [&](bool c) { ++done_calls; clean = c; });
+    b.close_gracefully(std::chrono::seconds(20), [&](bool c) {
+      ++done_calls;
+      clean = c;
+    });
   });
   bev_->enable(kRead);
   peer_->start_reading();

@@ -54,18 +54,20 @@ TEST_P(BufferEventFlowTest, Transfers64MiBByteExactInRandomChunks) {
 
   std::vector<std::uint8_t> in(128 * 1024);
   reader.set_read_watermarks(0, 512 * 1024);  // backpressure is exercised on the way
-  reader.setcb([&](BufferEvent& b) {
-    while (!b.input().empty()) {
-      const std::size_t got = b.input().remove(in.data(), read_size(read_rng));
-      for (std::size_t k = 0; k < got; ++k) mismatches += in[k] != pattern(consumed + k);
-      consumed += got;
-    }
-  }, {}, {});
+  reader.setcb(
+      [&](BufferEvent& b) {
+        while (!b.input().empty()) {
+          const std::size_t got = b.input().remove(in.data(), read_size(read_rng));
+          for (std::size_t k = 0; k < got; ++k) mismatches += in[k] != pattern(consumed + k);
+          consumed += got;
+        }
+      },
+      {}, {});
   reader.enable(kRead);
   fill(writer);
 
-  ASSERT_TRUE(run_until(base_, [&] { return consumed == kTotal; }, std::chrono::seconds(120),
-                        10'000'000))
+  ASSERT_TRUE(run_until(
+      base_, [&] { return consumed == kTotal; }, std::chrono::seconds(120), 10'000'000))
       << "consumed " << consumed << " of " << kTotal;
   EXPECT_EQ(mismatches, 0u);
   EXPECT_EQ(produced, kTotal);
@@ -103,7 +105,10 @@ TEST_P(BufferEventFlowTest, ConnectToAClosedPortGivesConnectionRefused) {
   BufferEvent bev(base_, -1, kBevOptCloseOnFree);
   BevFlags what = 0;
   int error = 0;
-  bev.setcb({}, {}, [&](BufferEvent&, BevFlags w, int e) { what = w; error = e; });
+  bev.setcb({}, {}, [&](BufferEvent&, BevFlags w, int e) {
+    what = w;
+    error = e;
+  });
   ASSERT_TRUE(bev.connect(SocketAddress::ipv4_loopback(nettest::closed_port())));
   ASSERT_TRUE(run_until(base_, [&] { return what != 0; }));
   EXPECT_TRUE(what & kBevError) << what;
@@ -131,7 +136,10 @@ TEST_P(BufferEventFlowTest, DeferredConnectedAndGracefulCloseWhileConnecting) {
   ASSERT_TRUE(closing.connect(address));
   bool done = false;
   bool clean = false;
-  closing.close_gracefully(std::chrono::seconds(20), [&](bool c) { done = true; clean = c; });
+  closing.close_gracefully(std::chrono::seconds(20), [&](bool c) {
+    done = true;
+    clean = c;
+  });
   UniqueFd first(::accept4(listener.get(), nullptr, nullptr, SOCK_NONBLOCK));
   nettest::Peer server(base_, UniqueFd(::accept4(listener.get(), nullptr, nullptr, SOCK_NONBLOCK)));
   ASSERT_GE(server.fd(), 0);
@@ -166,10 +174,18 @@ Observed run_two_readers(EventBase& base, BevOptions options) {
   BufferEvent a(base, pa.server.release(), kBevOptCloseOnFree | options);
   BufferEvent b(base, pb.server.release(), kBevOptCloseOnFree | options);
   Observed seen;
-  a.setcb([&](BufferEvent& self) { seen.a_saw_b = b.bytes_read(); self.input().drain(1 << 20); },
-          {}, [&](BufferEvent&, BevFlags w, int) { seen.a_events |= w; });
-  b.setcb([&](BufferEvent& self) { seen.b_saw_a = a.bytes_read(); self.input().drain(1 << 20); },
-          {}, {});
+  a.setcb(
+      [&](BufferEvent& self) {
+        seen.a_saw_b = b.bytes_read();
+        self.input().drain(1 << 20);
+      },
+      {}, [&](BufferEvent&, BevFlags w, int) { seen.a_events |= w; });
+  b.setcb(
+      [&](BufferEvent& self) {
+        seen.b_saw_a = a.bytes_read();
+        self.input().drain(1 << 20);
+      },
+      {}, {});
   a.enable(kRead);
   b.enable(kRead);
   ::send(pa.client.get(), "x", 1, 0);

@@ -45,9 +45,7 @@ struct HeapMeter {
   long long bytes_before = g_live_bytes;
   long long allocations_before = g_allocations;
   double bytes_per(int n) const { return static_cast<double>(g_live_bytes - bytes_before) / n; }
-  double allocations_per(int n) const {
-    return static_cast<double>(g_allocations - allocations_before) / n;
-  }
+  double allocations_per(int n) const { return static_cast<double>(g_allocations - allocations_before) / n; }
 };
 
 class BufferEventMemoryTest : public nettest::BackendTest {
@@ -99,8 +97,7 @@ TEST_P(BufferEventMemoryTest, IdleConnectionHeapFootprint) {
   ASSERT_NO_FATAL_FAILURE(open_idle(
       [&reads](BufferEvent& bev) {
         bev.setcb([&reads](BufferEvent& b) { reads += b.input().drain(b.input().length()); },
-                  [&reads](BufferEvent&) { ++reads; },
-                  [&reads](BufferEvent&, BevFlags, int) { ++reads; });
+                  [&reads](BufferEvent&) { ++reads; }, [&reads](BufferEvent&, BevFlags, int) { ++reads; });
       },
       /*grow_fd_table_first=*/false, "functions"));
   RecordProperty("heap_bytes_per_idle_bufferevent", static_cast<int>(bytes_per_connection_));
@@ -125,9 +122,9 @@ TEST_P(BufferEventMemoryTest, IdleConnectionWithAHandlerIsTwoAllocations) {
     void on_event(BufferEvent&, BevFlags, int) override { ++reads; }
     std::uint64_t reads = 0;
   } handler;
-  ASSERT_NO_FATAL_FAILURE(open_idle(
-      [&handler](BufferEvent& bev) { bev.setcb(&handler, kBevCbRead | kBevCbEvent); },
-      /*grow_fd_table_first=*/true, "handler"));
+  ASSERT_NO_FATAL_FAILURE(
+      open_idle([&handler](BufferEvent& bev) { bev.setcb(&handler, kBevCbRead | kBevCbEvent); },
+                /*grow_fd_table_first=*/true, "handler"));
   RecordProperty("heap_bytes_per_idle_bufferevent_handler", static_cast<int>(bytes_per_connection_));
   EXPECT_LE(bytes_per_connection_, 384.0);
   EXPECT_LE(allocations_per_connection_, 2.1);  // poll: its pollfd array grows now and then

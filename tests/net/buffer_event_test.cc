@@ -57,8 +57,12 @@ TEST_P(BufferEventTest, WriteAtOnceReachesTheSocketBeforeTheLoopRuns) {
 
 TEST_P(BufferEventTest, ReadCallbackGetsDataAndCountersMove) {
   std::string got;
-  bev_->setcb([&](BufferEvent& b) { got += b.input().to_string(); b.input().drain(b.input().length()); },
-              {}, {});
+  bev_->setcb(
+      [&](BufferEvent& b) {
+        got += b.input().to_string();
+        b.input().drain(b.input().length());
+      },
+      {}, {});
   EXPECT_EQ(bev_->enabled(), kWrite);  // libevent's default: reading off
   bev_->enable(kRead);
   ASSERT_EQ(peer_->send("abc"), 3u);
@@ -104,8 +108,13 @@ TEST_P(BufferEventTest, OwnerTagIsVisibleInTheSnapshot) {
 }
 
 TEST_P(BufferEventTest, WriteCallbackFollowsAnImmediateSendLaterInTheIteration) {
-  bev_->setcb({}, [&](BufferEvent& b) { ++write_calls_; EXPECT_TRUE(b.output().empty()); }, {});
-  bev_->write("x");  // sent at once
+  bev_->setcb({},
+              [&](BufferEvent& b) {
+                ++write_calls_;
+                EXPECT_TRUE(b.output().empty());
+              },
+              {});
+  bev_->write("x");            // sent at once
   EXPECT_EQ(write_calls_, 0);  // never from inside write()
   ASSERT_TRUE(run_until(base_, [&] { return write_calls_ == 1; }));
   // A write that never takes the output above the low watermark costs no callback.
@@ -145,7 +154,12 @@ TEST_P(BufferEventTest, ReadHighWatermarkStopsAndResumesReading) {
 TEST_P(BufferEventTest, ReadLowWatermarkDelaysTheReadCallback) {
   std::size_t seen = 0;
   bev_->set_read_watermarks(100, 0);
-  bev_->setcb([&](BufferEvent& b) { ++read_calls_; seen = b.input().length(); }, {}, {});
+  bev_->setcb(
+      [&](BufferEvent& b) {
+        ++read_calls_;
+        seen = b.input().length();
+      },
+      {}, {});
   bev_->enable(kRead);
   ASSERT_EQ(peer_->send(std::string(50, 'a')), 50u);
   ASSERT_TRUE(run_until(base_, [&] { return bev_->bytes_read() == 50; }));
@@ -163,9 +177,11 @@ TEST_P(BufferEventTest, WriteLowWatermarkRunsTheWriteCallbackWhenOutputDrains) {
   std::size_t output_at_call = SIZE_MAX;
   bev_->set_write_low_watermark(kLow);
   EXPECT_EQ(bev_->write_low_watermark(), kLow);
-  bev_->setcb({}, [&](BufferEvent& b) {
-    if (write_calls_++ == 0) output_at_call = b.output().length();
-  }, {});
+  bev_->setcb({},
+              [&](BufferEvent& b) {
+                if (write_calls_++ == 0) output_at_call = b.output().length();
+              },
+              {});
   bev_->write(std::string(kTotal, 'x'));
   ASSERT_GT(bev_->output().length(), kLow);  // the socket took only part of it
   step(base_, 10);
@@ -178,7 +194,10 @@ TEST_P(BufferEventTest, WriteLowWatermarkRunsTheWriteCallbackWhenOutputDrains) {
 }
 
 TEST_P(BufferEventTest, ReadTimeoutFiresAndDisablesReading) {
-  bev_->setcb({}, {}, [&](BufferEvent&, BevFlags what, int error) { what_ = what; error_ = error; });
+  bev_->setcb({}, {}, [&](BufferEvent&, BevFlags what, int error) {
+    what_ = what;
+    error_ = error;
+  });
   bev_->set_timeouts(std::chrono::milliseconds(30), std::nullopt);
   bev_->enable(kRead);
   const auto start = Clock::now();
@@ -193,8 +212,12 @@ TEST_P(BufferEventTest, ReadTimeoutRestartsWhileDataKeepsArriving) {
   // Bytes every 10 ms for 600 ms under a 250 ms read timeout: a timeout that did not restart
   // would fire mid-way; the margin (25 ticks) absorbs a loaded CI machine.
   std::string got;
-  bev_->setcb([&](BufferEvent& b) { got += b.input().to_string(); b.input().drain(1 << 20); }, {},
-              [&](BufferEvent&, BevFlags what, int) { what_ = what; });
+  bev_->setcb(
+      [&](BufferEvent& b) {
+        got += b.input().to_string();
+        b.input().drain(1 << 20);
+      },
+      {}, [&](BufferEvent&, BevFlags what, int) { what_ = what; });
   bev_->set_timeouts(std::chrono::milliseconds(250), std::nullopt);
   bev_->enable(kRead);
   int sent = 0;
@@ -204,14 +227,20 @@ TEST_P(BufferEventTest, ReadTimeoutRestartsWhileDataKeepsArriving) {
     if (++sent < 60) ticker->add(std::chrono::milliseconds(10));
   });
   ticker->add(std::chrono::milliseconds(10));
-  ASSERT_TRUE(run_until(base_, [&] { return what_ != 0; }, std::chrono::seconds(10)));
+  ASSERT_TRUE(run_until(
+      base_, [&] { return what_ != 0; }, std::chrono::seconds(10)));
   EXPECT_EQ(what_, kBevTimeout | kBevReading);
   EXPECT_EQ(sent, 60);  // the timeout came only after the last byte (~850 ms in)
   EXPECT_EQ(got, std::string(60, 't'));
 }
 
 TEST_P(BufferEventTest, DisableInsideTheReadCallbackStopsReading) {
-  bev_->setcb([&](BufferEvent& b) { ++read_calls_; b.disable(kRead); }, {}, {});
+  bev_->setcb(
+      [&](BufferEvent& b) {
+        ++read_calls_;
+        b.disable(kRead);
+      },
+      {}, {});
   bev_->enable(kRead);
   ASSERT_EQ(peer_->send("first"), 5u);
   ASSERT_TRUE(run_until(base_, [&] { return read_calls_ == 1; }));
@@ -226,7 +255,10 @@ TEST_P(BufferEventTest, DisableInsideTheReadCallbackStopsReading) {
 
 TEST_P(BufferEventTest, WriteTimeoutFiresWhenOutputMakesNoProgress) {
   nettest::shrink_send_buffer(bev_->fd(), 4096);
-  bev_->setcb({}, {}, [&](BufferEvent&, BevFlags what, int error) { what_ = what; error_ = error; });
+  bev_->setcb({}, {}, [&](BufferEvent&, BevFlags what, int error) {
+    what_ = what;
+    error_ = error;
+  });
   bev_->set_timeouts(std::nullopt, std::chrono::milliseconds(30));
   bev_->write(std::string(1 << 20, 'x'));
   ASSERT_FALSE(bev_->output().empty());
@@ -239,13 +271,19 @@ TEST_P(BufferEventTest, SetcbInsideTheReadCallbackIsSafe) {
   std::string first;
   std::string second;
   const std::string big_capture(200, 'c');  // forces the std::function onto the heap
-  bev_->setcb([&, big_capture](BufferEvent& b) {
-    if (big_capture.size() != 200) return;
-    first += b.input().to_string();
-    b.input().drain(b.input().length());
-    b.setcb([&](BufferEvent& b2) { second += b2.input().to_string(); b2.input().drain(b2.input().length()); },
+  bev_->setcb(
+      [&, big_capture](BufferEvent& b) {
+        if (big_capture.size() != 200) return;
+        first += b.input().to_string();
+        b.input().drain(b.input().length());
+        b.setcb(
+            [&](BufferEvent& b2) {
+              second += b2.input().to_string();
+              b2.input().drain(b2.input().length());
+            },
             {}, {});
-  }, {}, {});
+      },
+      {}, {});
   bev_->enable(kRead);
   ASSERT_EQ(peer_->send("one"), 3u);
   ASSERT_TRUE(run_until(base_, [&] { return first == "one"; }));
@@ -289,8 +327,12 @@ TEST_P(BufferEventTest, HandlerObjectGetsOnlyTheCallbacksItAsksFor) {
   EXPECT_EQ(second.reads, 1);
   // Back to functions, then to nothing.
   std::string got;
-  bev_->setcb([&](BufferEvent& b) { got += b.input().to_string(); b.input().drain(b.input().length()); },
-              {}, {});
+  bev_->setcb(
+      [&](BufferEvent& b) {
+        got += b.input().to_string();
+        b.input().drain(b.input().length());
+      },
+      {}, {});
   ASSERT_EQ(peer_->send("fn"), 2u);
   ASSERT_TRUE(run_until(base_, [&] { return got == "fn"; }));
   EXPECT_EQ(second.reads, 1);
@@ -309,8 +351,12 @@ TEST_P(BufferEventTest, HandlerObjectGetsOnlyTheCallbacksItAsksFor) {
 
 TEST_P(BufferEventTest, AbortiveCloseInsideTheReadCallbackIsSafe) {
   int events = 0;
-  bev_->setcb([&](BufferEvent& b) { ++read_calls_; b.close_abortively(); }, {},
-              [&](BufferEvent&, BevFlags, int) { ++events; });
+  bev_->setcb(
+      [&](BufferEvent& b) {
+        ++read_calls_;
+        b.close_abortively();
+      },
+      {}, [&](BufferEvent&, BevFlags, int) { ++events; });
   bev_->enable(kRead);
   ASSERT_EQ(peer_->send("data"), 4u);
   peer_->shutdown_write();  // an EOF right behind the data

@@ -107,8 +107,7 @@ TEST_P(ListenerEmfileTest, ShedsConnectionsWhenOutOfFdsWithoutSpinningAndRecover
   int status = 0;
   pid_t done = 0;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while ((done = ::waitpid(pid, &status, WNOHANG)) == 0 &&
-         std::chrono::steady_clock::now() < deadline) {
+  while ((done = ::waitpid(pid, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polling a child, bounded
   }
   if (done == 0) {
@@ -117,12 +116,10 @@ TEST_P(ListenerEmfileTest, ShedsConnectionsWhenOutOfFdsWithoutSpinningAndRecover
     FAIL() << "child did not finish within 60 s";
   }
   ASSERT_TRUE(WIFEXITED(status)) << "child died, status " << status;
-  EXPECT_EQ(WEXITSTATUS(status), kOk) << "child status " << WEXITSTATUS(status)
-                                      << " (see ChildStatus)";
+  EXPECT_EQ(WEXITSTATUS(status), kOk) << "child status " << WEXITSTATUS(status) << " (see ChildStatus)";
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ListenerEmfileTest,
-                         testing::Values(Backend::kEpoll, Backend::kPoll),
+INSTANTIATE_TEST_SUITE_P(Backends, ListenerEmfileTest, testing::Values(Backend::kEpoll, Backend::kPoll),
                          [](const testing::TestParamInfo<Backend>& info) {
                            return std::string(info.param == Backend::kEpoll ? "Epoll" : "Poll");
                          });

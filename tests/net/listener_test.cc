@@ -49,8 +49,7 @@ TEST_P(ListenerTest, ServesTwoHundredClientsAtOnce) {
   Listener listener(base_, SocketAddress::ipv4_loopback(0), kLevOptReuseable, -1,
                     [&](UniqueFd fd, const SocketAddress& peer) {
                       peers.push_back(peer);
-                      auto bev = std::make_unique<BufferEvent>(base_, fd.release(),
-                                                               kBevOptCloseOnFree);
+                      auto bev = std::make_unique<BufferEvent>(base_, fd.release(), kBevOptCloseOnFree);
                       bev->setcb([](BufferEvent& b) { b.write_buffer(b.input()); }, {}, {});
                       bev->enable(kRead);
                       conns.push_back(std::move(bev));
@@ -72,12 +71,15 @@ TEST_P(ListenerTest, ServesTwoHundredClientsAtOnce) {
     ASSERT_GT(clients[i]->send("client " + std::to_string(i) + "\n"), 0u);
     clients[i]->start_reading();
   }
-  ASSERT_TRUE(run_until(base_, [&] {
-    for (int i = 0; i < kClients; ++i) {
-      if (clients[i]->received() != "client " + std::to_string(i) + "\n") return false;
-    }
-    return true;
-  }, std::chrono::seconds(30)));
+  ASSERT_TRUE(run_until(
+      base_,
+      [&] {
+        for (int i = 0; i < kClients; ++i) {
+          if (clients[i]->received() != "client " + std::to_string(i) + "\n") return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(30)));
   ASSERT_EQ(conns.size(), static_cast<std::size_t>(kClients));
   for (const auto& a : client_addresses) {
     EXPECT_NE(std::find(peers.begin(), peers.end(), a), peers.end()) << a.to_string();
@@ -107,11 +109,10 @@ TEST_P(ListenerTest, DisableStopsAcceptingAndEnableResumes) {
 
 TEST_P(ListenerTest, DisableFromTheAcceptCallbackStopsTheBatch) {
   Listener* self = nullptr;
-  Listener listener(base_, SocketAddress::ipv4_loopback(0), 0, -1,
-                    [&](UniqueFd fd, const SocketAddress&) {
-                      accepted_.push_back(std::move(fd));
-                      self->disable();
-                    });
+  Listener listener(base_, SocketAddress::ipv4_loopback(0), 0, -1, [&](UniqueFd fd, const SocketAddress&) {
+    accepted_.push_back(std::move(fd));
+    self->disable();
+  });
   self = &listener;
   std::vector<UniqueFd> clients;
   for (int i = 0; i < 3; ++i) clients.push_back(connect_to(listener.local_address()));
@@ -135,8 +136,7 @@ TEST_P(ListenerTest, MaxAcceptsPerWakeupBoundsOneReadiness) {
 
 TEST_P(ListenerTest, AcceptedSocketsAreNonBlockingUnlessAskedOtherwise) {
   Listener nonblocking(base_, SocketAddress::ipv4_loopback(0), 0, -1, keep_fds());
-  Listener blocking(base_, SocketAddress::ipv4_loopback(0), kLevOptLeaveSocketsBlocking, -1,
-                    keep_fds());
+  Listener blocking(base_, SocketAddress::ipv4_loopback(0), kLevOptLeaveSocketsBlocking, -1, keep_fds());
   UniqueFd a = connect_to(nonblocking.local_address());
   ASSERT_TRUE(run_until(base_, [&] { return accepted_.size() == 1; }));
   UniqueFd b = connect_to(blocking.local_address());
@@ -150,8 +150,7 @@ TEST_P(ListenerTest, AcceptedSocketsAreNonBlockingUnlessAskedOtherwise) {
 TEST_P(ListenerTest, BindsIpv6Loopback) {
   std::unique_ptr<Listener> listener;
   try {
-    listener = std::make_unique<Listener>(base_, SocketAddress::ipv6_loopback(0), 0, -1,
-                                          keep_fds());
+    listener = std::make_unique<Listener>(base_, SocketAddress::ipv6_loopback(0), 0, -1, keep_fds());
   } catch (const std::system_error& e) {
     if (e.code().value() == EADDRNOTAVAIL || e.code().value() == EAFNOSUPPORT) {
       GTEST_SKIP() << "::1 unavailable: " << e.what();

@@ -34,14 +34,12 @@ TcpPair tcp_pair() {
   check(::bind(listener.get(), reinterpret_cast<sockaddr*>(&sin), sizeof(sin)) == 0, "bind");
   check(::listen(listener.get(), 1) == 0, "listen");
   socklen_t len = sizeof(sin);
-  check(::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&sin), &len) == 0,
-        "getsockname");
+  check(::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&sin), &len) == 0, "getsockname");
   TcpPair pair;
   pair.client.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   check(pair.client.valid(), "socket");
   // Loopback: the handshake completes inside connect(), the backlog holds the connection.
-  check(::connect(pair.client.get(), reinterpret_cast<sockaddr*>(&sin), sizeof(sin)) == 0,
-        "connect");
+  check(::connect(pair.client.get(), reinterpret_cast<sockaddr*>(&sin), sizeof(sin)) == 0, "connect");
   pair.server.reset(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
   check(pair.server.valid(), "accept");
   check(::fcntl(pair.client.get(), F_SETFL, O_NONBLOCK) == 0, "fcntl");
@@ -58,8 +56,8 @@ std::uint16_t closed_port() {
   return ntohs(sin.sin_port);  // bound but never listening: connecting gets a reset
 }
 
-bool run_until(reactor::EventBase& base, const std::function<bool()>& done,
-               reactor::Duration limit, int max_iterations) {
+bool run_until(reactor::EventBase& base, const std::function<bool()>& done, reactor::Duration limit,
+               int max_iterations) {
   bool expired = false;
   auto guard = reactor::Event::timer(base, [&](int, reactor::EventFlags) { expired = true; });
   guard->add(limit);
@@ -71,9 +69,7 @@ void step(reactor::EventBase& base, int n) {
   for (int i = 0; i < n; ++i) base.loop(reactor::kLoopNonblock);
 }
 
-void shrink_send_buffer(int fd, int bytes) {
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
-}
+void shrink_send_buffer(int fd, int bytes) { ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes)); }
 
 void reset_close(reactor::UniqueFd& fd) {
   const linger lg{1, 0};
@@ -82,20 +78,20 @@ void reset_close(reactor::UniqueFd& fd) {
 }
 
 Peer::Peer(reactor::EventBase& base, reactor::UniqueFd fd) : fd_(std::move(fd)) {
-  event_ = std::make_unique<reactor::Event>(
-      base, fd_.get(), reactor::kRead | reactor::kPersist, [this](int, reactor::EventFlags) {
-        char buf[64 * 1024];
-        const ssize_t n = ::recv(fd_.get(), buf, sizeof(buf), 0);
-        if (n > 0) {
-          received_.append(buf, static_cast<std::size_t>(n));
-        } else if (n == 0) {
-          eof_ = true;
-          event_->del();
-        } else if (errno != EAGAIN && errno != EINTR) {
-          error_ = errno;
-          event_->del();
-        }
-      });
+  event_ = std::make_unique<reactor::Event>(base, fd_.get(), reactor::kRead | reactor::kPersist,
+                                            [this](int, reactor::EventFlags) {
+                                              char buf[64 * 1024];
+                                              const ssize_t n = ::recv(fd_.get(), buf, sizeof(buf), 0);
+                                              if (n > 0) {
+                                                received_.append(buf, static_cast<std::size_t>(n));
+                                              } else if (n == 0) {
+                                                eof_ = true;
+                                                event_->del();
+                                              } else if (errno != EAGAIN && errno != EINTR) {
+                                                error_ = errno;
+                                                event_->del();
+                                              }
+                                            });
   event_->set_label("test.peer");
 }
 

@@ -30,8 +30,8 @@ std::uint16_t closed_port();
 
 // Steps base.loop(kLoopOnce) until done() or `limit` passed (a guard timer wakes the loop) or
 // max_iterations ran. Returns done().
-bool run_until(reactor::EventBase& base, const std::function<bool()>& done,
-               reactor::Duration limit = 5s, int max_iterations = 200000);
+bool run_until(reactor::EventBase& base, const std::function<bool()>& done, reactor::Duration limit = 5s,
+               int max_iterations = 200000);
 // Steps base.loop(kLoopNonblock) n times.
 void step(reactor::EventBase& base, int n);
 
@@ -75,8 +75,8 @@ class BackendTest : public testing::TestWithParam<reactor::Backend> {
   reactor::EventBase base_;
 };
 
-#define NETTEST_INSTANTIATE(Suite)                                                       \
-  INSTANTIATE_TEST_SUITE_P(Backends, Suite,                                               \
+#define NETTEST_INSTANTIATE(Suite)                                                             \
+  INSTANTIATE_TEST_SUITE_P(Backends, Suite,                                                    \
                            testing::Values(reactor::Backend::kEpoll, reactor::Backend::kPoll), \
                            nettest::backend_name)
 

@@ -35,9 +35,9 @@ TEST(SocketAddressTest, ParsesIpv6InBrackets) {
 }
 
 TEST(SocketAddressTest, RejectsBadInputWithAReason) {
-  for (const char* bad : {"", "1.2.3.4", "1.2.3.4:", "1.2.3.4:65536", "1.2.3.4:-1", "1.2.3.4:8x",
-                          ":80", "[::1:80", "[::1]80", "::1:80", "1.2.3:80", "300.1.1.1:80",
-                          "[1.2.3.4]:80", "host.example:80", "[]:1", "1.2.3.4: 80"}) {
+  for (const char* bad :
+       {"", "1.2.3.4", "1.2.3.4:", "1.2.3.4:65536", "1.2.3.4:-1", "1.2.3.4:8x", ":80", "[::1:80", "[::1]80",
+        "::1:80", "1.2.3:80", "300.1.1.1:80", "[1.2.3.4]:80", "host.example:80", "[]:1", "1.2.3.4: 80"}) {
     std::string error;
     EXPECT_FALSE(SocketAddress::parse(bad, &error)) << bad;
     EXPECT_FALSE(error.empty()) << bad;

@@ -18,9 +18,7 @@ TEST_P(EventLifecycle, StatesFollowLibevent) {
   std::vector<EventState> seen_in_callback;
   Event ev(base_, sp.a.get(), kRead, [&](int, EventFlags) {});
   Event* self = &ev;
-  Event probe(base_, sp.a.get(), kRead, [&](int, EventFlags) {
-    seen_in_callback.push_back(self->state());
-  });
+  Event probe(base_, sp.a.get(), kRead, [&](int, EventFlags) { seen_in_callback.push_back(self->state()); });
   EXPECT_EQ(ev.state(), EventState::kInitialized);
   ev.add();
   EXPECT_EQ(ev.state(), EventState::kPending);
@@ -325,8 +323,7 @@ TEST_P(EventLifecycle, BadFdIsRefusedWithSystemError) {
 
 TEST_P(EventLifecycle, MisuseIsRejected) {
   EXPECT_THROW(Event(base_, -1, kRead, [](int, EventFlags) {}), std::invalid_argument);
-  EXPECT_THROW(Event(base_, SIGUSR1, kSignal | kRead, [](int, EventFlags) {}),
-               std::invalid_argument);
+  EXPECT_THROW(Event(base_, SIGUSR1, kSignal | kRead, [](int, EventFlags) {}), std::invalid_argument);
   EXPECT_THROW(Event(base_, 0, kSignal, [](int, EventFlags) {}), std::invalid_argument);
   auto t = Event::timer(base_, [](int, EventFlags) {});
   EXPECT_THROW(t->add(), std::logic_error);  // a pure timer needs a timeout

@@ -34,9 +34,8 @@ TEST_P(Fork, ChildReinitsAndRunsItsLoop) {
   Event child_read(base_, child_pair.a.get(), kRead, [&](int fd, EventFlags what) {
     if (what == kRead && ReadAll(fd) == 1) child_step = 1;
   });
-  Event parent_read(base_, parent_pair.a.get(), kRead | kPersist, [&](int fd, EventFlags) {
-    parent_reads += ReadAll(fd);
-  });
+  Event parent_read(base_, parent_pair.a.get(), kRead | kPersist,
+                    [&](int fd, EventFlags) { parent_reads += ReadAll(fd); });
   auto sig = Event::signal(base_, SIGUSR1, [&](int, EventFlags) {
     if (child_step == 2) child_step = 3;
   });

@@ -66,8 +66,7 @@ TEST_P(Inspection, StatsCountIterationsCallbacksAndTime) {
   auto t = Event::timer(base_, [&](int, EventFlags) {
     ++calls;
     auto until = Clock::now() + 2ms;  // a measurably long callback
-    while (Clock::now() < until) {
-    }
+    while (Clock::now() < until) {}
   });
   t->add(Duration(5ms));
   base_.dispatch();

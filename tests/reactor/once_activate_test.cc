@@ -50,10 +50,8 @@ TEST_P(OnceAndActivate, OnceOnFdReportsWhatFired) {
 }
 
 TEST_P(OnceAndActivate, OnceRefusesPersistAndSignal) {
-  EXPECT_THROW(base_.once(-1, kPersist, Duration(1ms), [](int, EventFlags) {}),
-               std::invalid_argument);
-  EXPECT_THROW(base_.once(SIGUSR2, kSignal, std::nullopt, [](int, EventFlags) {}),
-               std::invalid_argument);
+  EXPECT_THROW(base_.once(-1, kPersist, Duration(1ms), [](int, EventFlags) {}), std::invalid_argument);
+  EXPECT_THROW(base_.once(SIGUSR2, kSignal, std::nullopt, [](int, EventFlags) {}), std::invalid_argument);
 }
 
 TEST_P(OnceAndActivate, OnceIsFreedWhenTheBaseGoesFirst) {

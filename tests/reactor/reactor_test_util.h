@@ -53,8 +53,8 @@ inline std::string LeftRegistered(const EventBase& base) {
   for (const EventInfo& info : base.snapshot()) {
     if (info.kind == EventKind::kInternal) continue;
     if (info.state == EventState::kInitialized) continue;
-    out += "#" + std::to_string(info.id) + " " + to_string(info.kind) + " " +
-           to_string(info.state) + " " + flags_to_string(info.requested) + "; ";
+    out += "#" + std::to_string(info.id) + " " + to_string(info.kind) + " " + to_string(info.state) + " " +
+           flags_to_string(info.requested) + "; ";
   }
   return out;
 }
@@ -95,8 +95,7 @@ struct BackendName {
 }  // namespace reactor::testing
 
 // The whole conformance suite runs on both backends.
-#define REACTOR_BACKEND_SUITE(Suite)                                                   \
-  INSTANTIATE_TEST_SUITE_P(Backends, Suite,                                            \
-                           ::testing::Values(::reactor::Backend::kEpoll,               \
-                                             ::reactor::Backend::kPoll),               \
+#define REACTOR_BACKEND_SUITE(Suite)                                                                 \
+  INSTANTIATE_TEST_SUITE_P(Backends, Suite,                                                          \
+                           ::testing::Values(::reactor::Backend::kEpoll, ::reactor::Backend::kPoll), \
                            ::reactor::testing::BackendName())

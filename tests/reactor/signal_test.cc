@@ -85,7 +85,8 @@ TEST_P(Signals, OneOwnerBaseAtATime) {
 }
 
 TEST_P(Signals, PreviousDispositionIsRestoredWhenTheLastEventGoes) {
-  struct sigaction custom {}, saved {}, now {};
+  struct sigaction custom {
+  }, saved{}, now{};
   custom.sa_handler = PreviousHandler;
   sigemptyset(&custom.sa_mask);
   ASSERT_EQ(::sigaction(SIGUSR1, &custom, &saved), 0);

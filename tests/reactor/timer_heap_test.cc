@@ -59,8 +59,7 @@ TEST(CommonQueue, FifoStaysSortedAndRemovesInO1) {
   q.insert(&cores[1]);
   std::vector<EventCore*> order;
   for (EventCore* c = q.head; c; c = c->timer_next) order.push_back(c);
-  EXPECT_EQ(order, (std::vector<EventCore*>{&cores[0], &cores[2], &cores[1], &cores[3],
-                                            &cores[4]}));
+  EXPECT_EQ(order, (std::vector<EventCore*>{&cores[0], &cores[2], &cores[1], &cores[3], &cores[4]}));
   q.erase(&cores[0]);
   q.erase(&cores[4]);
   EXPECT_EQ(q.head, &cores[2]);

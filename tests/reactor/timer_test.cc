@@ -83,7 +83,7 @@ TEST_P(Timers, CommonTimeoutsAreFifoAndShareAQueue) {
   timers[0]->add(ct);
   timers[1]->add(ct);
   timers[2]->add(ct);
-  timers[3]->add(other);  // shorter queue fires first
+  timers[3]->add(other);           // shorter queue fires first
   timers[4]->add(Duration(10ms));  // heap timer in between
   timers[1]->del();                // O(1) removal from the middle of a queue
   std::optional<Duration> left;
@@ -122,8 +122,7 @@ TEST_P(Timers, NowIsCachedForTheWholeCallbackPhase) {
     first = base_.now();
     // Burn a little time; the cached time must not move.
     auto until = Clock::now() + 2ms;
-    while (Clock::now() < until) {
-    }
+    while (Clock::now() < until) {}
   });
   auto b = Event::timer(base_, [&](int, EventFlags) { second = base_.now(); });
   a->activate(kTimeout);
@@ -134,8 +133,7 @@ TEST_P(Timers, NowIsCachedForTheWholeCallbackPhase) {
   // Outside the loop, now() is the real time.
   auto t0 = base_.now();
   auto until = Clock::now() + 1ms;
-  while (Clock::now() < until) {
-  }
+  while (Clock::now() < until) {}
   EXPECT_GT(base_.now(), t0);
 }
 

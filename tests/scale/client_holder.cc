@@ -42,10 +42,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-constexpr std::size_t kConnectsInFlight = 256;   // the accept backlog is not flooded
-constexpr auto kOpenLimit = 180s;                // bounds on every operation
+constexpr std::size_t kConnectsInFlight = 256;  // the accept backlog is not flooded
+constexpr auto kOpenLimit = 180s;               // bounds on every operation
 constexpr auto kEchoLimit = 60s;
-constexpr auto kPumpPause = 20ms;                // a pumping client's pause between lines
+constexpr auto kPumpPause = 20ms;  // a pumping client's pause between lines
 constexpr std::uint64_t kStdin = ~std::uint64_t{0};
 
 enum class State { kConnecting, kGreeting, kOpen, kPeerClosed, kClosedByUs, kFailed };
@@ -54,8 +54,8 @@ struct Client {
   int fd = -1;
   std::string group;
   State state = State::kConnecting;
-  std::string in;        // bytes received and not yet matched
-  std::string expect;    // the line sent, to come back
+  std::string in;      // bytes received and not yet matched
+  std::string expect;  // the line sent, to come back
   std::uint64_t seq = 0;
   Clock::time_point next_send{};
 };
@@ -63,8 +63,8 @@ struct Client {
 struct Group {
   std::vector<std::size_t> members;  // open order
   bool pump = false;
-  std::uint64_t echoed = 0;          // bytes sent and received back intact
-  std::uint64_t errors = 0;          // wrong bytes, unexpected bytes, failed sends
+  std::uint64_t echoed = 0;  // bytes sent and received back intact
+  std::uint64_t errors = 0;  // wrong bytes, unexpected bytes, failed sends
   std::uint64_t peer_closed = 0;
 };
 
@@ -239,11 +239,11 @@ class Holder {
       case Pending::kOpen:
         if (p.done + p.failed == p.total) {
           reply(p.failed == 0 ? "ok " + std::to_string(p.done)
-                              : "error opened " + std::to_string(p.done) + " of " +
-                                    std::to_string(p.total) + ": " + p.first_error);
+                              : "error opened " + std::to_string(p.done) + " of " + std::to_string(p.total) +
+                                    ": " + p.first_error);
         } else if (late) {
-          reply("error open timed out: " + std::to_string(p.done) + " of " +
-                std::to_string(p.total) + " greeted");
+          reply("error open timed out: " + std::to_string(p.done) + " of " + std::to_string(p.total) +
+                " greeted");
         } else {
           return;
         }
@@ -274,7 +274,8 @@ class Holder {
         reply("ok closed=" + std::to_string(closed) + " open=" + std::to_string(open));
         break;
       }
-      case Pending::kNone: break;
+      case Pending::kNone:
+        break;
     }
     p.kind = Pending::kNone;
   }

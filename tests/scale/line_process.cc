@@ -74,8 +74,7 @@ bool LineProcess::write_line(const std::string& line) {
 // Reads what is there (waiting until `end` for something); false at EOF or time out.
 bool LineProcess::fill(std::chrono::steady_clock::time_point end) {
   if (out_fd_ < 0) return false;
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      end - std::chrono::steady_clock::now());
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
   if (left.count() <= 0) return false;
   pollfd p{out_fd_, POLLIN, 0};
   int r = ::poll(&p, 1, static_cast<int>(left.count()));
@@ -106,8 +105,7 @@ std::optional<std::string> LineProcess::read_line(std::chrono::milliseconds limi
   }
 }
 
-std::vector<std::string> LineProcess::read_lines_until_eof(std::chrono::milliseconds limit,
-                                                           bool* eof) {
+std::vector<std::string> LineProcess::read_lines_until_eof(std::chrono::milliseconds limit, bool* eof) {
   auto end = std::chrono::steady_clock::now() + limit;
   std::vector<std::string> lines;
   for (;;) {

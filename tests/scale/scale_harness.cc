@@ -40,14 +40,13 @@ std::string address_after(const std::string& line, const std::string& marker) {
 
 }  // namespace
 
-ReactordProcess::ReactordProcess(const std::string& binary,
-                                 const std::vector<std::string>& extra,
+ReactordProcess::ReactordProcess(const std::string& binary, const std::vector<std::string>& extra,
                                  std::chrono::milliseconds limit) {
   char path[] = "/tmp/reactord-scale-log-XXXXXX";
   int log_fd = ::mkstemp(path);
   if (log_fd < 0) throw std::runtime_error("mkstemp");
   log_path_ = path;
-  std::vector<std::string> argv = {binary, "--listen", "127.0.0.1:0", "--control-listen",
+  std::vector<std::string> argv = {binary,        "--listen",         "127.0.0.1:0", "--control-listen",
                                    "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   auto args = c_argv(argv);
@@ -160,8 +159,7 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::mil
   bool killed = false;
   std::vector<char> buf(1 << 16);
   while (open > 0) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        end - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       ::kill(pid, SIGKILL);
       killed = true;

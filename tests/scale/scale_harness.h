@@ -48,8 +48,7 @@ class ClientHolder {
  public:
   ClientHolder(const std::string& binary, std::uint16_t port);
   // Sends one command and returns its reply line; "" if none came within `limit`.
-  std::string command(const std::string& line,
-                      std::chrono::milliseconds limit = std::chrono::seconds(200));
+  std::string command(const std::string& line, std::chrono::milliseconds limit = std::chrono::seconds(200));
   // The local ports of a group's open clients.
   std::vector<std::uint16_t> ports(const std::string& group);
 

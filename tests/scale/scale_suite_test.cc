@@ -47,7 +47,7 @@ struct GroupSpec {
 // 19,000 clients. A peer filter on a source address selects one group: 0 (10.0.0.0/8), 1, a
 // default page (100), a page + 1, a full page of the maximum (1000), thousands to close.
 constexpr GroupSpec kGroups[] = {
-    {"one", "127.0.0.2", 1},       {"page", "127.0.0.3", 100},      {"page1", "127.0.0.4", 101},
+    {"one", "127.0.0.2", 1},         {"page", "127.0.0.3", 100},    {"page1", "127.0.0.4", 101},
     {"thousand", "127.0.0.5", 1000}, {"doomed", "127.0.0.6", 3000}, {"pump", "127.0.0.7", 32},
     {"bulk", "127.0.0.1", 14766},
 };
@@ -73,8 +73,8 @@ std::string source_of(const std::string& group) {
 class ScaleSuite : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    reactord_ = new ReactordProcess(REACTORD_BIN, {"--loops", "2", "--max-connections", "19500",
-                                                   "--idle-timeout", "0"});
+    reactord_ = new ReactordProcess(REACTORD_BIN,
+                                    {"--loops", "2", "--max-connections", "19500", "--idle-timeout", "0"});
     if (!reactord_->ready()) {
       setup_error_ = "reactord did not start: " + reactord_->log();
       return;
@@ -84,8 +84,8 @@ class ScaleSuite : public ::testing::Test {
     holder_ = new ClientHolder(CLIENT_HOLDER_BIN, reactord_->data_port);
     int sum = 0;
     for (const auto& g : kGroups) {
-      std::string reply = holder_->command(std::string("open ") + g.name + " " +
-                                           std::to_string(g.clients) + " " + g.source);
+      std::string reply =
+          holder_->command(std::string("open ") + g.name + " " + std::to_string(g.clients) + " " + g.source);
       if (reply != "ok " + std::to_string(g.clients)) {
         setup_error_ = std::string("opening ") + g.name + ": " + reply;
         return;
@@ -124,8 +124,7 @@ class ScaleSuite : public ::testing::Test {
   }
 
   static CommandResult ctl(std::vector<std::string> args, std::chrono::milliseconds limit = 120s) {
-    std::vector<std::string> argv = {REACTORCTL_BIN, "--target", reactord_->control,
-                                     "--timeout", "60s"};
+    std::vector<std::string> argv = {REACTORCTL_BIN, "--target", reactord_->control, "--timeout", "60s"};
     argv.insert(argv.end(), args.begin(), args.end());
     return run_command(argv, limit);
   }
@@ -229,9 +228,8 @@ TEST_F(ScaleSuite, InfoHealthStatsAndMetricsCountEveryClient) {
   ASSERT_EQ(stats_one.exit_code, 0) << stats_one.err;
 
   // A scrape by a real HTTP client.
-  CommandResult scrape = run_command({"/usr/bin/curl", "-sS", "--max-time", "30",
-                    "http://" + reactord_->metrics + "/metrics"},
-                   60s);
+  CommandResult scrape = run_command(
+      {"/usr/bin/curl", "-sS", "--max-time", "30", "http://" + reactord_->metrics + "/metrics"}, 60s);
   ASSERT_EQ(scrape.exit_code, 0) << scrape.err;
   EXPECT_NE(scrape.out.find("\nreactord_connections_active 19000\n"), std::string::npos)
       << scrape.out.substr(0, 2000);
@@ -405,8 +403,8 @@ TEST_F(ScaleSuite, ReactorctlEventsOverEveryConnection) {
     EXPECT_EQ(e.state(), v1::EVENT_STATE_PENDING);
   }
   std::uint64_t one = *ids.rbegin();
-  auto owned = parse_json<v1::ListEventsResponse>(
-      ctl({"--json", "events", "--owner", std::to_string(one)}).out);
+  auto owned =
+      parse_json<v1::ListEventsResponse>(ctl({"--json", "events", "--owner", std::to_string(one)}).out);
   EXPECT_GE(owned.events_size(), 1);
   for (const auto& e : owned.events()) EXPECT_EQ(e.owner(), one);
   CommandResult table = ctl({"events"});
@@ -438,8 +436,7 @@ TEST_F(ScaleSuite, ReactorctlWatchExistingThenChanges) {
   EXPECT_EQ(dropped, 0u) << "the initial listing lost connections";
   EXPECT_EQ(existing.size(), static_cast<std::size_t>(kTotal));
 
-  ASSERT_EQ(holder_->command(std::string("open churn ") + std::to_string(kChurn) + " " +
-                             kChurnSource),
+  ASSERT_EQ(holder_->command(std::string("open churn ") + std::to_string(kChurn) + " " + kChurnSource),
             "ok " + std::to_string(kChurn));
   const std::set<std::string> churn = peers_of("churn");
   ASSERT_EQ(holder_->command("close churn " + std::to_string(kChurnClosed)),

@@ -51,8 +51,8 @@ TEST(Config, DurationsAndSizesUseTheSharedGrammar) {
             "reactord: invalid --idle-timeout '30': '30' has no unit: write 30s, 30ms, 30m, 30h or 30us\n");
   ConfigExit kb = exited({"--max-output-buffer", "64KB"});
   EXPECT_EQ(kb.exit_code, 2);
-  EXPECT_NE(kb.message.find("invalid --max-output-buffer '64KB': '64KB' is ambiguous"),
-            std::string::npos) << kb.message;
+  EXPECT_NE(kb.message.find("invalid --max-output-buffer '64KB': '64KB' is ambiguous"), std::string::npos)
+      << kb.message;
   EXPECT_EQ(format_duration(1500ms), "1500ms");
   EXPECT_EQ(format_duration(2min), "2m");
   EXPECT_EQ(format_duration(30s), "30s");
@@ -69,10 +69,11 @@ TEST(Config, DefaultsMatchTheSeedAndTheIssue) {
 }
 
 TEST(Config, EveryFlagIsParsed) {
-  Config c = parsed({"--listen", "[::1]:0", "--control-listen", "127.0.0.1:1", "--metrics-listen",
-                     "127.0.0.1:2", "--loops", "3", "--accept-mode", "single", "--max-connections",
-                     "7", "--idle-timeout", "2m", "--max-output-buffer", "64KiB",
-                     "--drain-timeout", "500ms", "--log-level", "debug", "--greeting", "hi"});
+  Config c = parsed(
+      {"--listen",       "[::1]:0", "--control-listen",    "127.0.0.1:1", "--metrics-listen",  "127.0.0.1:2",
+       "--loops",        "3",       "--accept-mode",       "single",      "--max-connections", "7",
+       "--idle-timeout", "2m",      "--max-output-buffer", "64KiB",       "--drain-timeout",   "500ms",
+       "--log-level",    "debug",   "--greeting",          "hi"});
   EXPECT_TRUE(c.listen.is_ipv6());
   EXPECT_EQ(c.listen.port(), 0);
   EXPECT_EQ(c.control_listen.port(), 1);
@@ -109,7 +110,10 @@ TEST(Config, EnvironmentProvidesFlagsAndTheCommandLineWins) {
 }
 
 TEST(Config, BadValuesGiveOneClearLine) {
-  struct Case { std::vector<std::string> args; const char* mentions; };
+  struct Case {
+    std::vector<std::string> args;
+    const char* mentions;
+  };
   const Case cases[] = {
       {{"--loops", "0"}, "--loops"},
       {{"--loops", "many"}, "--loops"},
@@ -137,9 +141,9 @@ TEST(Config, BadValuesGiveOneClearLine) {
 TEST(Config, HelpAndVersionExitZero) {
   ConfigExit help = exited({"--help"});
   EXPECT_EQ(help.exit_code, 0);
-  for (const char* flag : {"--listen", "--control-listen", "--metrics-listen", "--loops",
-                           "--max-connections", "--idle-timeout", "--max-output-buffer",
-                           "--drain-timeout", "--log-level", "--greeting", "REACTORD_"}) {
+  for (const char* flag :
+       {"--listen", "--control-listen", "--metrics-listen", "--loops", "--max-connections", "--idle-timeout",
+        "--max-output-buffer", "--drain-timeout", "--log-level", "--greeting", "REACTORD_"}) {
     EXPECT_NE(help.message.find(flag), std::string::npos) << flag;
   }
   ConfigExit version = exited({"--version"});
@@ -176,11 +180,12 @@ namespace {
 
 // The bound flags (docs/RELIABILITY.md): parsed, and refused with one line that names the flag.
 TEST(ConfigBounds, FlagsAreParsedAndBadOnesNamed) {
-  std::vector<std::string> args = {"reactord", "--control-max-watchers", "4",
-                                   "--watch-buffer-bytes", "64KiB", "--watch-total-bytes", "2MiB",
-                                   "--control-threads", "8", "--control-memory", "16MiB",
-                                   "--control-max-message-bytes", "256KiB",
-                                   "--metrics-threads", "3", "--metrics-request-timeout", "2s"};
+  std::vector<std::string> args = {
+      "reactord", "--control-max-watchers", "4",     "--watch-buffer-bytes",
+      "64KiB",    "--watch-total-bytes",    "2MiB",  "--control-threads",
+      "8",        "--control-memory",       "16MiB", "--control-max-message-bytes",
+      "256KiB",   "--metrics-threads",      "3",     "--metrics-request-timeout",
+      "2s"};
   std::vector<const char*> argv;
   for (auto& a : args) argv.push_back(a.c_str());
   auto result = parse_config(static_cast<int>(argv.size()), argv.data());

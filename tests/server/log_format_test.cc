@@ -46,7 +46,8 @@ TEST(LogFormat, JsonLineHasTheStableFieldsInOrder) {
 TEST(LogFormat, JsonEscapesQuotesControlsAndInvalidUtf8) {
   EXPECT_EQ(escaped("a\"b\\c"), "a\\\"b\\\\c");
   EXPECT_EQ(escaped("line\nnext\ttab\r\x01\x7f"), "line\\nnext\\ttab\\r\\u0001\\u007f");
-  EXPECT_EQ(escaped("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+  EXPECT_EQ(escaped("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
+            "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
   // A lone continuation byte, a truncated sequence, an overlong '/', a surrogate, > U+10FFFF.
   EXPECT_EQ(escaped("\x80"), "\\ufffd");
   EXPECT_EQ(escaped("ab\xe2\x82"), "ab\\ufffd\\ufffd");

@@ -20,7 +20,7 @@ struct Reactord {
   }
   static std::vector<std::string> make_argv(std::vector<std::string> flags) {
     // Every port is chosen by the kernel, so tests can run in parallel.
-    std::vector<std::string> argv = {REACTORD_BIN, "--listen", "127.0.0.1:0", "--control-listen",
+    std::vector<std::string> argv = {REACTORD_BIN,  "--listen",         "127.0.0.1:0", "--control-listen",
                                      "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"};
     argv.insert(argv.end(), flags.begin(), flags.end());
     return argv;
@@ -77,9 +77,11 @@ TEST(Reactord, HelpAndVersion) {
 }
 
 TEST(Reactord, BadFlagsExitNonZeroWithOneMessage) {
-  const std::vector<std::vector<std::string>> cases = {
-      {"--loops", "0"}, {"--idle-timeout", "5 parsecs"}, {"--bogus"},
-      {"--listen", "not-an-address"}, {"--max-output-buffer", "lots"}};
+  const std::vector<std::vector<std::string>> cases = {{"--loops", "0"},
+                                                       {"--idle-timeout", "5 parsecs"},
+                                                       {"--bogus"},
+                                                       {"--listen", "not-an-address"},
+                                                       {"--max-output-buffer", "lots"}};
   for (const auto& flags : cases) {
     std::vector<std::string> argv = {REACTORD_BIN};
     argv.insert(argv.end(), flags.begin(), flags.end());
@@ -100,8 +102,8 @@ TEST(Reactord, AddressInUseExitsNonZeroWithTheReason) {
   ASSERT_EQ(::listen(holder.get(), 1), 0);
   const auto taken = reactor::SocketAddress::local_of(holder.get());
   for (const char* loops : {"1", "2"}) {
-    auto [code, out] = run({REACTORD_BIN, "--listen", taken.to_string(), "--loops", loops,
-                            "--control-listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"});
+    auto [code, out] = run({REACTORD_BIN, "--listen", taken.to_string(), "--loops", loops, "--control-listen",
+                            "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"});
     EXPECT_NE(code, 0) << "loops " << loops;
     EXPECT_NE(out.find("Address already in use"), std::string::npos) << out;
     EXPECT_NE(out.find(taken.to_string()), std::string::npos) << out;
@@ -111,8 +113,8 @@ TEST(Reactord, AddressInUseExitsNonZeroWithTheReason) {
 TEST(Reactord, ASecondReactordWithReusePortDoesNotShareThePort) {
   Reactord first({"--loops", "2"});
   ASSERT_NE(first.port, 0) << first.process.output();
-  auto [code, out] = run({REACTORD_BIN, "--listen", first.host_port(), "--loops", "2",
-                          "--control-listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"});
+  auto [code, out] = run({REACTORD_BIN, "--listen", first.host_port(), "--loops", "2", "--control-listen",
+                          "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"});
   EXPECT_NE(code, 0) << out;
   EXPECT_NE(out.find("Address already in use"), std::string::npos) << out;
 }
@@ -124,7 +126,8 @@ TEST(Reactord, SigintExitsAfterTwoSecondsWithTheSeedsMessage) {
   ASSERT_EQ(read_exactly(fd.get(), 14), "Hello, World!\n");
   const auto start = TestClock::now();
   d.process.signal(SIGINT);
-  ASSERT_TRUE(d.process.wait_for_output("Caught an interrupt signal; exiting cleanly in two seconds.", 3000ms))
+  ASSERT_TRUE(
+      d.process.wait_for_output("Caught an interrupt signal; exiting cleanly in two seconds.", 3000ms))
       << d.process.output();
   // Still serving during the two seconds.
   ASSERT_TRUE(write_all(fd.get(), "during"));
@@ -246,11 +249,14 @@ TEST(Reactord, ReactorBenchRunsCleanAgainstIt) {
 TEST(Reactord, IdleConnectionsCostLittleMemory) {
   Reactord d({"--log-level", "warn", "--max-connections", "20000"});
   ASSERT_NE(d.port, 0) << d.process.output();
-  auto [code, out] = run({REACTOR_BENCH_BIN, d.host_port(), "--idle", "2000", "--hold", "200ms",
-                          "--pid", std::to_string(d.process.pid())}, {}, 60000ms);
+  auto [code, out] = run({REACTOR_BENCH_BIN, d.host_port(), "--idle", "2000", "--hold", "200ms", "--pid",
+                          std::to_string(d.process.pid())},
+                         {}, 60000ms);
   EXPECT_EQ(code, 0) << out;
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(out, m, std::regex(R"("ready":(\d+).*"server_bytes_per_connection":(-?\d+))"))) << out;
+  ASSERT_TRUE(
+      std::regex_search(out, m, std::regex(R"("ready":(\d+).*"server_bytes_per_connection":(-?\d+))")))
+      << out;
   EXPECT_EQ(m[1].str(), "2000");
   const long per_connection = std::stol(m[2].str());
   std::printf("reactord RSS per idle connection: %ld bytes\n", per_connection);

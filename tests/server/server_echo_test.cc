@@ -98,8 +98,14 @@ void expect_both_loops_serve(AcceptMode mode) {
   EXPECT_GT(loop0.size(), 0u) << to_string(mode);
   EXPECT_GT(loop1.size(), 0u) << to_string(mode);
   std::set<std::uint64_t> ids;
-  for (const auto& r : loop0) { ids.insert(r.id); EXPECT_EQ(r.loop, 0u); }
-  for (const auto& r : loop1) { ids.insert(r.id); EXPECT_EQ(r.loop, 1u); }
+  for (const auto& r : loop0) {
+    ids.insert(r.id);
+    EXPECT_EQ(r.loop, 0u);
+  }
+  for (const auto& r : loop1) {
+    ids.insert(r.id);
+    EXPECT_EQ(r.loop, 1u);
+  }
   EXPECT_EQ(ids.size(), 64u) << "ids must be unique across loops";
 }
 
@@ -151,7 +157,8 @@ TEST(ServerEcho, ObserversSeeOpenAndCloseOnTheLoopThread) {
   ASSERT_TRUE(eventually([&] {
     auto e = observer->copy();
     return std::find(e.begin(), e.end(), want_closed) != e.end();
-  })) << "events: " << observer->copy().size();
+  })) << "events: "
+      << observer->copy().size();
   auto e = observer->copy();
   EXPECT_NE(std::find(e.begin(), e.end(), "opened " + std::to_string(id)), e.end());
   s.server.remove_observer(observer_id);
@@ -169,8 +176,10 @@ TEST(ServerEcho, AdminCloseEndsOneConnection) {
   auto records = on_loop(s.server, 0, [](LoopWorker& w) { return w.registry().snapshot(); });
   ASSERT_EQ(records.size(), 2u);
   const std::uint64_t id = records.back().id;
-  EXPECT_TRUE(on_loop(s.server, 0, [id](LoopWorker& w) { return w.close_connection(id, CloseReason::kAdmin); }));
-  EXPECT_FALSE(on_loop(s.server, 0, [](LoopWorker& w) { return w.close_connection(999999, CloseReason::kAdmin); }));
+  EXPECT_TRUE(
+      on_loop(s.server, 0, [id](LoopWorker& w) { return w.close_connection(id, CloseReason::kAdmin); }));
+  EXPECT_FALSE(
+      on_loop(s.server, 0, [](LoopWorker& w) { return w.close_connection(999999, CloseReason::kAdmin); }));
   EXPECT_TRUE(wait_closed(victim.get()));
   victim.reset();  // answer the server's FIN: its graceful close completes at once
   ASSERT_TRUE(write_all(keep.get(), "still here"));

@@ -53,7 +53,8 @@ TEST(ServerLimits, MaxConnectionsIsGlobalAcrossLoops) {
   }
   EXPECT_TRUE(eventually([&] {
     return rejected(s.server, RejectReason::kMaxConnections, 0) +
-               rejected(s.server, RejectReason::kMaxConnections, 1) == 4;
+               rejected(s.server, RejectReason::kMaxConnections, 1) ==
+           4;
   }));
 }
 

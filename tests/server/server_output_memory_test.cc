@@ -1,7 +1,7 @@
 // --max-output-buffer bounds memory, not only bytes (issue 13, item 8): clients that never
 // read, fed 257-byte segments, each held ~1.8 MiB of heap for a 1 MiB limit (40 in the issue;
-// 16 here) — every small read kept its 512-byte block. Measured twice: with the Buffers' own block accounting, and
-// with the process heap (mallinfo2) where malloc is glibc's (not under ASan/TSan).
+// 16 here) — every small read kept its 512-byte block. Measured twice: with the Buffers' own block
+// accounting, and with the process heap (mallinfo2) where malloc is glibc's (not under ASan/TSan).
 #include <gtest/gtest.h>
 #include <malloc.h>
 #include <netinet/tcp.h>
@@ -54,8 +54,7 @@ TEST(ServerOutputMemory, SmallSegmentsFromNonReadingClientsStayWithinTheLimit) {
     stalled = 0;
     bool progress = false;
     for (std::size_t i = 0; i < kClients; ++i) {
-      const ssize_t w = ::send(clients[i].get(), segment.data(), segment.size(),
-                               MSG_DONTWAIT | MSG_NOSIGNAL);
+      const ssize_t w = ::send(clients[i].get(), segment.data(), segment.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
       ASSERT_TRUE(w > 0 || errno == EAGAIN) << std::strerror(errno);
       if (w > 0) {
         last_progress[i] = TestClock::now();

@@ -77,8 +77,7 @@ class Process {
 
   // Reads output until `pattern` matches what has been read so far (returns the match's
   // first group, or the whole match), or until timeout / EOF (nullopt).
-  std::optional<std::string> wait_for_output(const std::string& pattern,
-                                             std::chrono::milliseconds timeout) {
+  std::optional<std::string> wait_for_output(const std::string& pattern, std::chrono::milliseconds timeout) {
     const std::regex re(pattern);
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (true) {
@@ -104,8 +103,7 @@ class Process {
       }
     }
     // Collect what is left in the pipe.
-    while (read_some(std::chrono::steady_clock::now() + std::chrono::milliseconds(50))) {
-    }
+    while (read_some(std::chrono::steady_clock::now() + std::chrono::milliseconds(50))) {}
     return exit_status_;
   }
 
@@ -115,7 +113,8 @@ class Process {
   // Reads what is available before deadline. False on EOF or timeout.
   bool read_some(std::chrono::steady_clock::time_point deadline) {
     if (stdout_ < 0) return false;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
     pollfd p{stdout_, POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;

@@ -69,8 +69,8 @@ TEST(Units, DurationRejectsAmbiguousAndMalformedInput) {
   EXPECT_NE(duration_error("0.5us").find("finer than a microsecond"), std::string::npos);
   EXPECT_NE(duration_error("87601h").find("too long"), std::string::npos);
   EXPECT_NE(duration_error("").find("empty"), std::string::npos);
-  for (const char* bad : {"s", "ms5", "1..2s", ".5s", "1.s", "1 s", "1s 2ms", "1e3s", "+1s",
-                          "0x10s", "1s5", "99999999999999999999h", "NaNs", "infs"}) {
+  for (const char* bad : {"s", "ms5", "1..2s", ".5s", "1.s", "1 s", "1s 2ms", "1e3s", "+1s", "0x10s", "1s5",
+                          "99999999999999999999h", "NaNs", "infs"}) {
     duration_error(bad);
   }
 }
@@ -113,8 +113,8 @@ TEST(Units, FormatParsesBackToTheSameValue) {
   EXPECT_EQ(format_duration(90s), "1m30s");
   EXPECT_EQ(format_duration(2min), "2m");
   EXPECT_EQ(format_duration(90min), "1h30m");
-  for (std::chrono::microseconds d : {0us, 1us, 999us, 1000us, 1500000us, 59000000us, 61000000us,
-                                      3601000000us, 129601000000us}) {
+  for (std::chrono::microseconds d :
+       {0us, 1us, 999us, 1000us, 1500000us, 59000000us, 61000000us, 3601000000us, 129601000000us}) {
     EXPECT_EQ(*parse_duration(format_duration(d)), d) << format_duration(d);
   }
   EXPECT_EQ(format_size(65536), "64KiB");

@@ -25,8 +25,7 @@ extern "C" {
 
 /* Serves base's events on address ("host:port", port 0 = any free port). Returns the bound
  * port, or -1 (bad address, port in use, already served). Call from the base's thread. */
-EVENT2_EXPORT_SYMBOL int reactor_event_serve_inspection(struct event_base *base,
-    const char *address);
+EVENT2_EXPORT_SYMBOL int reactor_event_serve_inspection(struct event_base* base, const char* address);
 
 #ifdef __cplusplus
 }

@@ -29,19 +29,26 @@ constexpr auto kLoopDeadline = std::chrono::seconds(1);
 
 v1::EventState to_proto(reactor::EventState s) {
   switch (s) {
-    case reactor::EventState::kInitialized: return v1::EVENT_STATE_INITIALIZED;
-    case reactor::EventState::kPending: return v1::EVENT_STATE_PENDING;
-    case reactor::EventState::kActive: return v1::EVENT_STATE_ACTIVE;
+    case reactor::EventState::kInitialized:
+      return v1::EVENT_STATE_INITIALIZED;
+    case reactor::EventState::kPending:
+      return v1::EVENT_STATE_PENDING;
+    case reactor::EventState::kActive:
+      return v1::EVENT_STATE_ACTIVE;
   }
   return v1::EVENT_STATE_UNSPECIFIED;
 }
 
 v1::EventKind to_proto(reactor::EventKind k) {
   switch (k) {
-    case reactor::EventKind::kIo: return v1::EVENT_KIND_IO;
-    case reactor::EventKind::kSignal: return v1::EVENT_KIND_SIGNAL;
-    case reactor::EventKind::kTimer: return v1::EVENT_KIND_TIMER;
-    case reactor::EventKind::kInternal: return v1::EVENT_KIND_INTERNAL;
+    case reactor::EventKind::kIo:
+      return v1::EVENT_KIND_IO;
+    case reactor::EventKind::kSignal:
+      return v1::EVENT_KIND_SIGNAL;
+    case reactor::EventKind::kTimer:
+      return v1::EVENT_KIND_TIMER;
+    case reactor::EventKind::kInternal:
+      return v1::EVENT_KIND_INTERNAL;
   }
   return v1::EVENT_KIND_UNSPECIFIED;
 }
@@ -53,8 +60,8 @@ void add_counts(const reactor::EventCounts& c, v1::EventCounts* out) {
   out->set_internal(out->internal() + c.internal);
   for (std::size_t i = 0; i < c.active_per_priority.size(); ++i) {
     if (static_cast<int>(i) < out->active_per_priority_size()) {
-      out->set_active_per_priority(static_cast<int>(i), out->active_per_priority(static_cast<int>(i)) +
-                                                            c.active_per_priority[i]);
+      out->set_active_per_priority(static_cast<int>(i),
+                                   out->active_per_priority(static_cast<int>(i)) + c.active_per_priority[i]);
     } else {
       out->add_active_per_priority(c.active_per_priority[i]);
     }

@@ -121,8 +121,7 @@ void on_base_free(struct event_base* base, void (*fn)(void*), void* arg) {
 void set_base_created_hook(void (*fn)(struct event_base*)) { g_base_created = fn; }
 
 // Used by event_add: the common timeout a timeval stands for, if it is one of ours.
-std::optional<reactor::CommonTimeout> common_timeout_of(struct event_base* base,
-                                                        const timeval& tv) {
+std::optional<reactor::CommonTimeout> common_timeout_of(struct event_base* base, const timeval& tv) {
   if ((tv.tv_usec & kCommonMagicMask) != kCommonMagic) return std::nullopt;
   const auto index = static_cast<std::size_t>((tv.tv_usec & kCommonIndexMask) >> kCommonIndexShift);
   if (index >= base->common.size()) return std::nullopt;
@@ -135,7 +134,9 @@ using reactor_event::warn;
 
 extern "C" {
 
-struct event_config* event_config_new(void) { return new (std::nothrow) event_config; }
+struct event_config* event_config_new(void) {
+  return new (std::nothrow) event_config;
+}
 void event_config_free(struct event_config* cfg) { delete cfg; }
 
 int event_config_avoid_method(struct event_config* cfg, const char* method) {
@@ -159,7 +160,9 @@ int event_config_set_flag(struct event_config* cfg, int flag) {
 
 int event_config_set_num_cpus_hint(struct event_config* cfg, int) { return cfg == nullptr ? -1 : 0; }
 
-struct event_base* event_base_new(void) { return reactor_event::make_base(nullptr); }
+struct event_base* event_base_new(void) {
+  return reactor_event::make_base(nullptr);
+}
 
 struct event_base* event_base_new_with_config(const struct event_config* cfg) {
   return reactor_event::make_base(cfg);
@@ -191,9 +194,7 @@ int event_reinit(struct event_base* base) {
   }
 }
 
-const char* event_base_get_method(const struct event_base* base) {
-  return base->base.backend_name();
-}
+const char* event_base_get_method(const struct event_base* base) { return base->base.backend_name(); }
 
 int event_base_get_features(const struct event_base* base) {
   return reactor_event::features_of(base->base.backend());
@@ -209,8 +210,7 @@ ev_uint32_t event_get_version_number(void) { return LIBEVENT_VERSION_NUMBER; }
 
 int event_base_loop(struct event_base* base, int flags) {
   if (base->loop_depth > 0) {
-    warn("%s: reentrant invocation.  Only one event_base_loop can run on each event_base at once.",
-         __func__);
+    warn("%s: reentrant invocation.  Only one event_base_loop can run on each event_base at once.", __func__);
     return -1;
   }
   ++base->loop_depth;
@@ -275,15 +275,14 @@ const struct timeval* event_base_init_common_timeout(struct event_base* base,
     if (base->common[i].duration == d) return &base->common_tv[i];
   }
   if (base->common.size() >= reactor_event::kMaxCommonTimeouts) {
-    warn("%s: Too many common timeouts already in use; we only support %d per event_base",
-         __func__, reactor_event::kMaxCommonTimeouts);
+    warn("%s: Too many common timeouts already in use; we only support %d per event_base", __func__,
+         reactor_event::kMaxCommonTimeouts);
     return nullptr;
   }
   const std::size_t index = base->common.size();
   base->common.push_back(base->base.init_common_timeout(d));
   timeval tv = reactor_event::to_timeval(d);
-  tv.tv_usec |= reactor_event::kCommonMagic |
-                (static_cast<long>(index) << reactor_event::kCommonIndexShift);
+  tv.tv_usec |= reactor_event::kCommonMagic | (static_cast<long>(index) << reactor_event::kCommonIndexShift);
   // common_tv never reallocates under a caller: reserve the maximum once.
   if (base->common_tv.capacity() < reactor_event::kMaxCommonTimeouts) {
     base->common_tv.reserve(reactor_event::kMaxCommonTimeouts);
@@ -295,8 +294,8 @@ const struct timeval* event_base_init_common_timeout(struct event_base* base,
 int event_base_gettimeofday_cached(struct event_base* base, struct timeval* tv) {
   if (base == nullptr || tv == nullptr) return gettimeofday(tv, nullptr);
   // The cached monotonic time of this iteration, expressed as wall-clock time.
-  const reactor::Duration behind = std::chrono::duration_cast<reactor::Duration>(
-      reactor::Clock::now() - base->base.now());
+  const reactor::Duration behind =
+      std::chrono::duration_cast<reactor::Duration>(reactor::Clock::now() - base->base.now());
   timeval now{};
   gettimeofday(&now, nullptr);
   const timeval back = reactor_event::to_timeval(behind);

@@ -26,8 +26,7 @@ void install_length_hook(struct evbuffer* buf) {
     std::vector<evbuffer_cb_entry*> now;
     for (auto& e : buf->cbs) now.push_back(e.get());
     for (evbuffer_cb_entry* e : now) {
-      bool still = std::any_of(buf->cbs.begin(), buf->cbs.end(),
-                               [e](const auto& p) { return p.get() == e; });
+      bool still = std::any_of(buf->cbs.begin(), buf->cbs.end(), [e](const auto& p) { return p.get() == e; });
       if (still && (e->flags & EVBUFFER_CB_ENABLED) != 0) e->cb(buf, &info, e->arg);
     }
   });
@@ -99,9 +98,7 @@ void evbuffer_free(struct evbuffer* buf) {
 }
 
 size_t evbuffer_get_length(const struct evbuffer* buf) { return B(buf).length(); }
-size_t evbuffer_get_contiguous_space(const struct evbuffer* buf) {
-  return B(buf).contiguous_space();
-}
+size_t evbuffer_get_contiguous_space(const struct evbuffer* buf) { return B(buf).contiguous_space(); }
 int evbuffer_expand(struct evbuffer*, size_t) { return 0; }
 
 int evbuffer_add(struct evbuffer* buf, const void* data, size_t datlen) {
@@ -189,8 +186,8 @@ ev_ssize_t evbuffer_copyout(struct evbuffer* buf, void* data_out, size_t datlen)
   return static_cast<ev_ssize_t>(B(buf).copy_out(data_out, datlen));
 }
 
-ev_ssize_t evbuffer_copyout_from(struct evbuffer* buf, const struct evbuffer_ptr* pos,
-                                 void* data_out, size_t datlen) {
+ev_ssize_t evbuffer_copyout_from(struct evbuffer* buf, const struct evbuffer_ptr* pos, void* data_out,
+                                 size_t datlen) {
   const std::size_t from = pos != nullptr ? static_cast<std::size_t>(pos->pos) : 0;
   if (pos != nullptr && pos->pos < 0) return -1;
   const std::string rest = contents_from(B(buf), from);
@@ -249,8 +246,7 @@ int evbuffer_ptr_set(struct evbuffer* buffer, struct evbuffer_ptr* ptr, size_t p
 }
 
 struct evbuffer_ptr evbuffer_search_range(struct evbuffer* buffer, const char* what, size_t len,
-                                          const struct evbuffer_ptr* start,
-                                          const struct evbuffer_ptr* end) {
+                                          const struct evbuffer_ptr* start, const struct evbuffer_ptr* end) {
   std::size_t from = 0;
   if (start != nullptr) {
     if (start->pos < 0) return make_ptr(-1);
@@ -315,8 +311,7 @@ int evbuffer_peek(struct evbuffer* buffer, ev_ssize_t len, struct evbuffer_ptr* 
   return used;
 }
 
-int evbuffer_reserve_space(struct evbuffer* buf, ev_ssize_t size, struct evbuffer_iovec* vec,
-                           int n_vec) {
+int evbuffer_reserve_space(struct evbuffer* buf, ev_ssize_t size, struct evbuffer_iovec* vec, int n_vec) {
   if (n_vec < 1 || size < 0) return -1;
   buf->scratch_reserved = false;
   auto spans = B(buf).reserve(static_cast<std::size_t>(size));
@@ -379,8 +374,8 @@ struct evbuffer_cb_entry* evbuffer_add_cb(struct evbuffer* buffer, evbuffer_cb_f
 }
 
 int evbuffer_remove_cb_entry(struct evbuffer* buffer, struct evbuffer_cb_entry* ent) {
-  auto it = std::find_if(buffer->cbs.begin(), buffer->cbs.end(),
-                         [ent](const auto& p) { return p.get() == ent; });
+  auto it =
+      std::find_if(buffer->cbs.begin(), buffer->cbs.end(), [ent](const auto& p) { return p.get() == ent; });
   if (it == buffer->cbs.end()) return -1;
   // The length hook re-checks membership before each call, so removing an entry (even the
   // running one) from a callback is safe.

@@ -118,7 +118,9 @@ void bufferevent_getcb(struct bufferevent* b, bufferevent_data_cb* readcb_ptr,
 }
 
 evutil_socket_t bufferevent_getfd(struct bufferevent* b) { return b->bev->fd(); }
-struct event_base* bufferevent_get_base(struct bufferevent* b) { return b->base; }
+struct event_base* bufferevent_get_base(struct bufferevent* b) {
+  return b->base;
+}
 
 int bufferevent_write(struct bufferevent* b, const void* data, size_t size) {
   const std::size_t before = b->bev->output().length() + size;
@@ -143,8 +145,12 @@ int bufferevent_read_buffer(struct bufferevent* b, struct evbuffer* buf) {
   return 0;
 }
 
-struct evbuffer* bufferevent_get_input(struct bufferevent* b) { return &b->input; }
-struct evbuffer* bufferevent_get_output(struct bufferevent* b) { return &b->output; }
+struct evbuffer* bufferevent_get_input(struct bufferevent* b) {
+  return &b->input;
+}
+struct evbuffer* bufferevent_get_output(struct bufferevent* b) {
+  return &b->output;
+}
 
 int bufferevent_enable(struct bufferevent* b, short event) {
   b->bev->enable(static_cast<reactor::EventFlags>(event & (EV_READ | EV_WRITE)));

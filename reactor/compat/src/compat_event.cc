@@ -22,8 +22,10 @@ void link(struct event* ev) {
 
 void unlink(struct event* ev) {
   if (ev->base == nullptr) return;
-  if (ev->prev != nullptr) ev->prev->next = ev->next;
-  else ev->base->events_head = ev->next;
+  if (ev->prev != nullptr)
+    ev->prev->next = ev->next;
+  else
+    ev->base->events_head = ev->next;
   if (ev->next != nullptr) ev->next->prev = ev->prev;
   ev->prev = ev->next = nullptr;
 }
@@ -75,9 +77,9 @@ int event_assign(struct event* ev, struct event_base* base, evutil_socket_t fd, 
     return -1;
   }
   // Labels for inspection (reactorctl events): what the program made it with.
-  ev->ev().set_label((events & EV_SIGNAL) != 0                            ? "evsignal"
+  ev->ev().set_label((events & EV_SIGNAL) != 0                          ? "evsignal"
                      : (events & (EV_READ | EV_WRITE | EV_CLOSED)) != 0 ? "event"
-                                                                         : "evtimer");
+                                                                        : "evtimer");
   ev->magic = event::kMagic;
   ev->events = events;
   ev->cb = callback;
@@ -87,8 +89,8 @@ int event_assign(struct event* ev, struct event_base* base, evutil_socket_t fd, 
   return 0;
 }
 
-struct event* event_new(struct event_base* base, evutil_socket_t fd, short events,
-                        event_callback_fn callback, void* callback_arg) {
+struct event* event_new(struct event_base* base, evutil_socket_t fd, short events, event_callback_fn callback,
+                        void* callback_arg) {
   if (base == nullptr) return nullptr;
   auto* ev = new (std::nothrow) event;
   if (ev == nullptr) return nullptr;
@@ -174,8 +176,8 @@ void event_active(struct event* ev, int res, short) {
 
 int event_pending(const struct event* ev, short events, struct timeval* tv) {
   if (ev == nullptr || !ev->assigned() || ev->base == nullptr) return 0;
-  const auto asked = static_cast<reactor::EventFlags>(
-      events & (EV_TIMEOUT | EV_READ | EV_WRITE | EV_CLOSED | EV_SIGNAL));
+  const auto asked =
+      static_cast<reactor::EventFlags>(events & (EV_TIMEOUT | EV_READ | EV_WRITE | EV_CLOSED | EV_SIGNAL));
   std::optional<reactor::Duration> left;
   const reactor::EventFlags flags = ev->ev().pending(asked, &left);
   if (tv != nullptr && (flags & reactor::kTimeout) != 0 && left) {
@@ -187,15 +189,16 @@ int event_pending(const struct event* ev, short events, struct timeval* tv) {
 int event_initialized(const struct event* ev) { return ev != nullptr && ev->assigned() ? 1 : 0; }
 
 evutil_socket_t event_get_fd(const struct event* ev) { return ev->ev().fd(); }
-struct event_base* event_get_base(const struct event* ev) { return ev->base; }
+struct event_base* event_get_base(const struct event* ev) {
+  return ev->base;
+}
 short event_get_events(const struct event* ev) { return ev->events; }
 event_callback_fn event_get_callback(const struct event* ev) { return ev->cb; }
 void* event_get_callback_arg(const struct event* ev) { return ev->arg; }
 int event_get_priority(const struct event* ev) { return ev->ev().priority(); }
 
-void event_get_assignment(const struct event* ev, struct event_base** base_out,
-                          evutil_socket_t* fd_out, short* events_out,
-                          event_callback_fn* callback_out, void** arg_out) {
+void event_get_assignment(const struct event* ev, struct event_base** base_out, evutil_socket_t* fd_out,
+                          short* events_out, event_callback_fn* callback_out, void** arg_out) {
   if (base_out != nullptr) *base_out = ev->base;
   if (fd_out != nullptr) *fd_out = ev->ev().fd();
   if (events_out != nullptr) *events_out = ev->events;
@@ -215,8 +218,8 @@ int event_priority_set(struct event* ev, int priority) {
   }
 }
 
-int event_base_once(struct event_base* base, evutil_socket_t fd, short events,
-                    event_callback_fn callback, void* arg, const struct timeval* timeout) {
+int event_base_once(struct event_base* base, evutil_socket_t fd, short events, event_callback_fn callback,
+                    void* arg, const struct timeval* timeout) {
   if (base == nullptr) return -1;
   // As libevent: no signals, no persistence; a bare EV_TIMEOUT is a timer (fd -1) that fires
   // at once without a timeout; anything else must wait for io.

@@ -68,9 +68,7 @@ struct event {
   alignas(reactor::Event) unsigned char storage[sizeof(reactor::Event)];
 
   reactor::Event& ev() { return *std::launder(reinterpret_cast<reactor::Event*>(storage)); }
-  const reactor::Event& ev() const {
-    return *std::launder(reinterpret_cast<const reactor::Event*>(storage));
-  }
+  const reactor::Event& ev() const { return *std::launder(reinterpret_cast<const reactor::Event*>(storage)); }
   bool assigned() const { return magic == kMagic; }
 };
 

@@ -51,8 +51,8 @@ struct evconnlistener* evconnlistener_new(struct event_base* base, evconnlistene
           if (lev->cb == nullptr) return;  // conn closes
           sockaddr_storage ss{};
           std::memcpy(&ss, peer.get(), peer.length());
-          lev->cb(lev, conn.release(), reinterpret_cast<sockaddr*>(&ss),
-                  static_cast<int>(peer.length()), lev->arg);
+          lev->cb(lev, conn.release(), reinterpret_cast<sockaddr*>(&ss), static_cast<int>(peer.length()),
+                  lev->arg);
         });
   } catch (const std::exception& e) {
     warn("%s: %s", __func__, e.what());
@@ -71,9 +71,9 @@ struct evconnlistener* evconnlistener_new(struct event_base* base, evconnlistene
   return lev;
 }
 
-struct evconnlistener* evconnlistener_new_bind(struct event_base* base, evconnlistener_cb cb,
-                                               void* ptr, unsigned flags, int backlog,
-                                               const struct sockaddr* sa, int socklen) {
+struct evconnlistener* evconnlistener_new_bind(struct event_base* base, evconnlistener_cb cb, void* ptr,
+                                               unsigned flags, int backlog, const struct sockaddr* sa,
+                                               int socklen) {
   if (base == nullptr) return nullptr;
   const int family = sa != nullptr ? sa->sa_family : AF_INET;
   int type = SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC;
@@ -121,7 +121,9 @@ int evconnlistener_disable(struct evconnlistener* lev) {
   return 0;
 }
 
-struct event_base* evconnlistener_get_base(struct evconnlistener* lev) { return lev->base; }
+struct event_base* evconnlistener_get_base(struct evconnlistener* lev) {
+  return lev->base;
+}
 evutil_socket_t evconnlistener_get_fd(struct evconnlistener* lev) { return lev->listener->fd(); }
 
 void evconnlistener_set_cb(struct evconnlistener* lev, evconnlistener_cb cb, void* arg) {

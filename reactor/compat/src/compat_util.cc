@@ -135,7 +135,8 @@ int evutil_sockaddr_cmp(const struct sockaddr* sa1, const struct sockaddr* sa2, 
     auto* a = reinterpret_cast<const sockaddr_in6*>(sa1);
     auto* b = reinterpret_cast<const sockaddr_in6*>(sa2);
     if (int r = std::memcmp(&a->sin6_addr, &b->sin6_addr, 16); r != 0) return r;
-    if (include_port && a->sin6_port != b->sin6_port) return ntohs(a->sin6_port) < ntohs(b->sin6_port) ? -1 : 1;
+    if (include_port && a->sin6_port != b->sin6_port)
+      return ntohs(a->sin6_port) < ntohs(b->sin6_port) ? -1 : 1;
     return 0;
   }
   return 1;

@@ -4,7 +4,9 @@
 #pragma once
 
 struct event_base;
-namespace reactor { class EventBase; }
+namespace reactor {
+class EventBase;
+}
 
 extern "C++" {
 namespace reactor_event {
@@ -13,8 +15,8 @@ namespace reactor_event {
 __attribute__((visibility("default"))) reactor::EventBase& reactor_base(struct event_base* base);
 // Runs fn(arg) at the start of event_base_free, before anything is torn down. Loop thread
 // only.
-__attribute__((visibility("default"))) void on_base_free(struct event_base* base,
-                                                         void (*fn)(void*), void* arg);
+__attribute__((visibility("default"))) void on_base_free(struct event_base* base, void (*fn)(void*),
+                                                         void* arg);
 // Called for every base made by event_base_new / event_base_new_with_config (one hook;
 // nullptr removes it). Set by a companion library when it is loaded.
 __attribute__((visibility("default"))) void set_base_created_hook(void (*fn)(struct event_base*));

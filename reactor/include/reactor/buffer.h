@@ -30,14 +30,15 @@ enum class EolStyle {
   kNul,         // EVBUFFER_EOL_NUL: "\0"
 };
 
-namespace detail { struct BufferBlock; }
+namespace detail {
+struct BufferBlock;
+}
 
 class Buffer {
  public:
   // Called after the length changed: (old length, bytes added, bytes removed)
   // (evbuffer_add_cb's evbuffer_cb_info).
-  using LengthCallback = std::function<void(std::size_t orig, std::size_t added,
-                                            std::size_t deleted)>;
+  using LengthCallback = std::function<void(std::size_t orig, std::size_t added, std::size_t deleted)>;
   // Releases external memory added with add_reference (evbuffer_ref_cleanup_cb).
   using ReleaseCallback = std::function<void(const void* data, std::size_t len)>;
 

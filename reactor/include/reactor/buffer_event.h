@@ -38,8 +38,8 @@ inline constexpr BevFlags kBevConnected = 0x80;  // BEV_EVENT_CONNECTED
 
 // Options at creation (BEV_OPT_*).
 using BevOptions = unsigned;
-inline constexpr BevOptions kBevOptCloseOnFree = 0x01;      // BEV_OPT_CLOSE_ON_FREE
-inline constexpr BevOptions kBevOptDeferCallbacks = 0x04;   // BEV_OPT_DEFER_CALLBACKS
+inline constexpr BevOptions kBevOptCloseOnFree = 0x01;     // BEV_OPT_CLOSE_ON_FREE
+inline constexpr BevOptions kBevOptDeferCallbacks = 0x04;  // BEV_OPT_DEFER_CALLBACKS
 
 class BufferEvent;
 
@@ -133,11 +133,11 @@ class BufferEvent {
 
   // Graceful close: stop reading, send what is in the output, shutdown(SHUT_WR), then close
   // when the peer's EOF arrives (or kCloseLinger after the FIN, whichever comes first). Every
-  // queued byte is sent before the FIN, however long that takes, until `deadline`. At the deadline: if the output was all handed to the kernel (FIN
-  // queued behind it), the socket is closed normally — the kernel still delivers it, nothing
-  // is reset; otherwise the close turns abortive (RST, pending output discarded). `done` runs
-  // once when the socket is closed (true = everything sent with a FIN, false = aborted).
-  // A second call while closing changes nothing (the first deadline stands). Loop thread only.
+  // queued byte is sent before the FIN, however long that takes, until `deadline`. At the deadline: if the
+  // output was all handed to the kernel (FIN queued behind it), the socket is closed normally — the kernel
+  // still delivers it, nothing is reset; otherwise the close turns abortive (RST, pending output discarded).
+  // `done` runs once when the socket is closed (true = everything sent with a FIN, false = aborted). A second
+  // call while closing changes nothing (the first deadline stands). Loop thread only.
   void close_gracefully(Duration deadline, std::function<void(bool clean)> done = {});
   // The same close, bounded by progress instead of a fixed time: the deadline is `stall`
   // after the last byte moved either way (sent, or read and discarded while waiting for the

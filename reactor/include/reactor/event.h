@@ -91,7 +91,7 @@ class Event {
   EventFlags events() const;
   int priority() const;
   const Callback& callback() const;
-  std::uint64_t id() const;          // unique within the base, never reused
+  std::uint64_t id() const;  // unique within the base, never reused
   std::uint64_t owner() const;
   EventKind kind() const;
 

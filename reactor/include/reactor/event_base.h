@@ -46,9 +46,9 @@ struct EventBaseConfig {
 
 // Loop flags for loop(): libevent's EVLOOP_*.
 using LoopFlags = unsigned;
-inline constexpr LoopFlags kLoopOnce = 0x01;            // EVLOOP_ONCE
-inline constexpr LoopFlags kLoopNonblock = 0x02;        // EVLOOP_NONBLOCK
-inline constexpr LoopFlags kLoopNoExitOnEmpty = 0x04;   // EVLOOP_NO_EXIT_ON_EMPTY
+inline constexpr LoopFlags kLoopOnce = 0x01;           // EVLOOP_ONCE
+inline constexpr LoopFlags kLoopNonblock = 0x02;       // EVLOOP_NONBLOCK
+inline constexpr LoopFlags kLoopNoExitOnEmpty = 0x04;  // EVLOOP_NO_EXIT_ON_EMPTY
 
 enum class LoopResult {
   kExited,    // loopexit/loopbreak, or ONCE/NONBLOCK finished its pass (libevent: 0)
@@ -68,7 +68,9 @@ class DeferredDeletable {
   virtual ~DeferredDeletable() = default;
 };
 
-namespace detail { struct BaseCore; }
+namespace detail {
+struct BaseCore;
+}
 
 class EventBase {
  public:

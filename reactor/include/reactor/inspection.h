@@ -22,17 +22,17 @@ const char* to_string(EventState state);
 const char* to_string(EventKind kind);
 
 struct EventInfo {
-  std::uint64_t id = 0;             // unique in the base, never reused
+  std::uint64_t id = 0;  // unique in the base, never reused
   EventKind kind = EventKind::kIo;
-  int fd = -1;                      // fd for io events, -1 otherwise
-  int signal = 0;                   // signal number for signal events, 0 otherwise
-  EventFlags requested = 0;         // flags given at creation
+  int fd = -1;               // fd for io events, -1 otherwise
+  int signal = 0;            // signal number for signal events, 0 otherwise
+  EventFlags requested = 0;  // flags given at creation
   EventState state = EventState::kInitialized;
-  EventFlags fired = 0;             // what made it active (kActive only)
+  EventFlags fired = 0;  // what made it active (kActive only)
   int priority = 0;
   std::optional<Duration> time_left;  // until its timeout, if one is scheduled
-  std::string label;                // set by its creator: "listener", "conn.read", ...
-  std::uint64_t owner = 0;          // owner tag, e.g. a connection id; 0 = none
+  std::string label;                  // set by its creator: "listener", "conn.read", ...
+  std::uint64_t owner = 0;            // owner tag, e.g. a connection id; 0 = none
 };
 
 // libevent's event_base_get_num_events(ADDED / ACTIVE / VIRTUAL) and then some.
@@ -47,8 +47,8 @@ struct EventCounts {
 // A fixed log-scale histogram of durations, cheap enough to fill on the loop thread.
 struct DurationHistogram {
   // Upper bounds in microseconds; the last bucket is +Inf.
-  static constexpr std::array<std::int64_t, 11> kBoundsUs = {
-      1, 4, 16, 64, 256, 1000, 4000, 16000, 64000, 256000, 1000000};
+  static constexpr std::array<std::int64_t, 11> kBoundsUs = {1,    4,     16,    64,     256,    1000,
+                                                             4000, 16000, 64000, 256000, 1000000};
   std::array<std::uint64_t, kBoundsUs.size() + 1> counts{};
   Duration sum{0};
   std::uint64_t total = 0;
@@ -58,12 +58,12 @@ struct DurationHistogram {
 
 struct LoopStats {
   std::uint64_t iterations = 0;
-  std::uint64_t callbacks = 0;       // user callbacks run
-  Duration poll_wait{0};             // time blocked in epoll_wait / poll
-  Duration callback_time{0};         // time in callbacks
+  std::uint64_t callbacks = 0;  // user callbacks run
+  Duration poll_wait{0};        // time blocked in epoll_wait / poll
+  Duration callback_time{0};    // time in callbacks
   Duration longest_callback{0};
-  std::uint64_t posts = 0;           // functions handed to post()
-  std::uint64_t wakeup_writes = 0;   // eventfd writes (only when the post queue was empty)
+  std::uint64_t posts = 0;          // functions handed to post()
+  std::uint64_t wakeup_writes = 0;  // eventfd writes (only when the post queue was empty)
   DurationHistogram poll_wait_histogram;
   DurationHistogram callback_histogram;
 };

@@ -39,8 +39,8 @@ class Listener {
 
   // evconnlistener_new_bind: socket + bind + listen. backlog -1 = a sensible default
   // (SOMAXCONN). Throws std::system_error with the reason (e.g. EADDRINUSE). Loop thread only.
-  Listener(EventBase& base, const SocketAddress& address, ListenerOptions options,
-           int backlog, AcceptCallback cb);
+  Listener(EventBase& base, const SocketAddress& address, ListenerOptions options, int backlog,
+           AcceptCallback cb);
   // evconnlistener_new: wraps an fd that is already bound and listening. With
   // kLevOptCloseOnFree the listener owns it. Loop thread only.
   Listener(EventBase& base, int listening_fd, ListenerOptions options, AcceptCallback cb);

@@ -22,8 +22,7 @@ class SocketAddress {
   // any error, with the reason in *error if given.
   static std::optional<SocketAddress> parse(std::string_view text, std::string* error = nullptr);
   // Like parse, but also resolves host names (getaddrinfo; blocks). For clients.
-  static std::optional<SocketAddress> resolve(std::string_view host_port,
-                                              std::string* error = nullptr);
+  static std::optional<SocketAddress> resolve(std::string_view host_port, std::string* error = nullptr);
   static SocketAddress ipv4_loopback(std::uint16_t port);
   static SocketAddress ipv6_loopback(std::uint16_t port);
 

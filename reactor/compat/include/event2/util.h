@@ -67,7 +67,10 @@ typedef socklen_t ev_socklen_t;
 
 /* Errors are errno. */
 #define EVUTIL_SOCKET_ERROR() (errno)
-#define EVUTIL_SET_SOCKET_ERROR(errcode) do { errno = (errcode); } while (0)
+#define EVUTIL_SET_SOCKET_ERROR(errcode) \
+  do {                                   \
+    errno = (errcode);                   \
+  } while (0)
 #define evutil_socket_geterror(sock) (errno)
 #define evutil_socket_error_to_string(errcode) (strerror(errcode))
 #define EVUTIL_CLOSESOCKET(s) evutil_closesocket(s)
@@ -83,23 +86,21 @@ EVENT2_EXPORT_SYMBOL int evutil_closesocket(evutil_socket_t sock);
 EVENT2_EXPORT_SYMBOL int evutil_socketpair(int d, int type, int protocol, evutil_socket_t sv[2]);
 
 /* "1.2.3.4", "1.2.3.4:80", "[::1]", "[::1]:80", "::1" → sockaddr. 0 on success, -1 else. */
-EVENT2_EXPORT_SYMBOL int evutil_parse_sockaddr_port(const char *str, struct sockaddr *out,
-    int *outlen);
-EVENT2_EXPORT_SYMBOL const char *evutil_inet_ntop(int af, const void *src, char *dst, size_t len);
-EVENT2_EXPORT_SYMBOL int evutil_inet_pton(int af, const char *src, void *dst);
-EVENT2_EXPORT_SYMBOL int evutil_sockaddr_cmp(const struct sockaddr *sa1,
-    const struct sockaddr *sa2, int include_port);
+EVENT2_EXPORT_SYMBOL int evutil_parse_sockaddr_port(const char* str, struct sockaddr* out, int* outlen);
+EVENT2_EXPORT_SYMBOL const char* evutil_inet_ntop(int af, const void* src, char* dst, size_t len);
+EVENT2_EXPORT_SYMBOL int evutil_inet_pton(int af, const char* src, void* dst);
+EVENT2_EXPORT_SYMBOL int evutil_sockaddr_cmp(const struct sockaddr* sa1, const struct sockaddr* sa2,
+                                             int include_port);
 
-EVENT2_EXPORT_SYMBOL ev_int64_t evutil_strtoll(const char *s, char **endptr, int base);
-EVENT2_EXPORT_SYMBOL int evutil_snprintf(char *buf, size_t buflen, const char *format, ...)
+EVENT2_EXPORT_SYMBOL ev_int64_t evutil_strtoll(const char* s, char** endptr, int base);
+EVENT2_EXPORT_SYMBOL int evutil_snprintf(char* buf, size_t buflen, const char* format, ...)
 #ifdef __GNUC__
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
-EVENT2_EXPORT_SYMBOL int evutil_vsnprintf(char *buf, size_t buflen, const char *format,
-    va_list ap);
-EVENT2_EXPORT_SYMBOL int evutil_ascii_strcasecmp(const char *str1, const char *str2);
-EVENT2_EXPORT_SYMBOL int evutil_ascii_strncasecmp(const char *str1, const char *str2, size_t n);
+EVENT2_EXPORT_SYMBOL int evutil_vsnprintf(char* buf, size_t buflen, const char* format, va_list ap);
+EVENT2_EXPORT_SYMBOL int evutil_ascii_strcasecmp(const char* str1, const char* str2);
+EVENT2_EXPORT_SYMBOL int evutil_ascii_strncasecmp(const char* str1, const char* str2, size_t n);
 
 /* Time. */
 #define evutil_gettimeofday(tv, tz) gettimeofday((tv), (tz))

@@ -34,14 +34,14 @@ struct EventCore {
   // Field order is by use, so that an operation touches as few cache lines of a cold event
   // as possible. The first 64 bytes are all that adding, deleting, rescheduling and expiring
   // a timer touch, and activating any event; running a callback adds the second 64.
-  BaseCore* base = nullptr;  // nullptr once the base was destroyed (the event is detached)
-  TimePoint deadline{};      // when the scheduled timeout expires (valid while in_timer)
+  BaseCore* base = nullptr;         // nullptr once the base was destroyed (the event is detached)
+  TimePoint deadline{};             // when the scheduled timeout expires (valid while in_timer)
   EventCore* timer_prev = nullptr;  // common-timeout FIFO links
   EventCore* timer_next = nullptr;
-  std::int32_t heap_index = -1;   // position in the timer heap, -1 when not there
-  std::uint32_t common = 0;       // 0: heap timer; n: common-timeout queue n-1
-  EventFlags what = 0;            // flags requested at creation
-  EventFlags fired = 0;           // flags accumulated while active
+  std::int32_t heap_index = -1;  // position in the timer heap, -1 when not there
+  std::uint32_t common = 0;      // 0: heap timer; n: common-timeout queue n-1
+  EventFlags what = 0;           // flags requested at creation
+  EventFlags fired = 0;          // flags accumulated while active
   std::uint8_t priority = 0;
 
   // State bits. inserted = pending (registered with backend / signal map and/or a timer).
@@ -49,9 +49,9 @@ struct EventCore {
   bool has_timeout : 1 = false;  // add() was given a timeout (kept for kPersist)
   bool in_timer : 1 = false;
   bool active : 1 = false;
-  bool in_later : 1 = false;     // active, but parked until the next iteration
+  bool in_later : 1 = false;  // active, but parked until the next iteration
   bool internal : 1 = false;
-  bool is_once : 1 = false;      // owned by the base (EventBase::once)
+  bool is_once : 1 = false;  // owned by the base (EventBase::once)
 
   EventCore* active_prev = nullptr;  // the active queue of its priority, or "later"
   EventCore* active_next = nullptr;
@@ -61,7 +61,7 @@ struct EventCore {
   std::int32_t fd = -1;           // fd, or signal number for signal events
   std::uint32_t ran_in_pass = 0;  // pass stamp: re-activation in the same pass waits
   EventCallback cb;
-  EventCore* fd_prev = nullptr;   // events on the same fd (or the same signal)
+  EventCore* fd_prev = nullptr;  // events on the same fd (or the same signal)
   EventCore* fd_next = nullptr;
 
   // Inspection and teardown only.
