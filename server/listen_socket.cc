@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <system_error>
 
+#include "reactor/sys_calls.h"
+
 namespace reactord {
 
 reactor::UniqueFd open_listen_socket(const reactor::SocketAddress& address, bool reuse_port) {
@@ -12,9 +14,9 @@ reactor::UniqueFd open_listen_socket(const reactor::SocketAddress& address, bool
   reactor::UniqueFd fd(::socket(address.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid()) fail("socket");
   const int one = 1;
-  if (::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0)
+  if (reactor::sys().setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0)
     fail("setsockopt(SO_REUSEADDR)");
-  if (reuse_port && ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+  if (reuse_port && reactor::sys().setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
     fail("setsockopt(SO_REUSEPORT)");
   }
   if (::bind(fd.get(), address.get(), address.length()) != 0) fail("bind");

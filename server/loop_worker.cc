@@ -11,6 +11,7 @@
 #include <new>
 #include <system_error>
 
+#include "reactor/sys_calls.h"
 #include "server/config.h"
 #include "server/connection.h"
 #include "server/connection_observer.h"
@@ -120,8 +121,8 @@ void LoopWorker::accept_backlog() {
   for (int i = 0; i < 65536; ++i) {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
-    const int fd =
-        ::accept4(listener_->fd(), reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int fd = reactor::sys().accept4(listener_->fd(), reinterpret_cast<sockaddr*>(&ss), &len,
+                                          SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) on_accept_error(errno);

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "reactor/buffer_fault.h"
+#include "reactor/sys_calls.h"
 
 namespace reactor::fault {
 namespace {
@@ -53,7 +54,7 @@ BufferBlock* init_owned(void* mem, std::size_t alloc_size) {
 }
 
 BufferBlock* new_header() {
-  void* mem = std::malloc(kHeader);
+  void* mem = sys().malloc(kHeader);
   if (mem == nullptr) throw std::bad_alloc();
   auto* block = static_cast<BufferBlock*>(mem);
   block->next = nullptr;
@@ -98,7 +99,7 @@ std::size_t read_alloc(std::size_t want) {
 }
 
 BufferBlock* new_block_of_alloc(std::size_t alloc_size) {
-  void* mem = fault::injected_failure(alloc_size) ? nullptr : std::malloc(alloc_size);
+  void* mem = fault::injected_failure(alloc_size) ? nullptr : sys().malloc(alloc_size);
   if (mem == nullptr) throw std::bad_alloc();
   return init_owned(mem, alloc_size);
 }

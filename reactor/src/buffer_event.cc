@@ -11,6 +11,7 @@
 
 #include "buffer_event_impl.h"
 #include "socket_ops.h"
+#include "reactor/sys_calls.h"
 
 namespace reactor {
 namespace {
@@ -42,7 +43,7 @@ BufferEvent::Impl::~Impl() {
   read_ev.reset();
   write_ev.reset();
   extras.reset();
-  if (fd >= 0 && ((options & kBevOptCloseOnFree) != 0 || (state & kOwnFd) != 0)) ::close(fd);
+  if (fd >= 0 && ((options & kBevOptCloseOnFree) != 0 || (state & kOwnFd) != 0)) sys().close(fd);
 }
 
 BufferEvent::Impl::Extras& BufferEvent::Impl::extras_ref() {
@@ -163,7 +164,7 @@ bool BufferEvent::connect(const SocketAddress& address) {
   const int error = rc == 0 ? 0 : errno;
   if (rc != 0 && error != EINPROGRESS && error != ECONNREFUSED) {
     if (created_socket) {
-      ::close(d.fd);
+      sys().close(d.fd);
       d.fd = -1;
     }
     errno = error;

@@ -22,6 +22,7 @@
 #include <cerrno>
 
 #include "buffer_event_impl.h"
+#include "reactor/sys_calls.h"
 #include "socket_ops.h"
 
 namespace reactor {
@@ -86,7 +87,7 @@ void BufferEvent::Impl::on_close_timer() {
 // Reads and discards until the peer's EOF; a reset ends the close early (not clean).
 void BufferEvent::Impl::closing_read() {
   char scratch[16 * 1024];
-  const ssize_t n = ::recv(fd, scratch, sizeof(scratch), 0);
+  const ssize_t n = sys().recv(fd, scratch, sizeof(scratch), 0);
   if (n > 0) {
     bytes_read += static_cast<std::uint64_t>(n);
     last_read = base().now();
@@ -109,7 +110,7 @@ void BufferEvent::Impl::closing_flushed() {
   if ((state & kShutWr) != 0) return;
   disarm_write();
   state |= kShutWr;
-  if (::shutdown(fd, SHUT_WR) != 0) {
+  if (sys().shutdown(fd, SHUT_WR) != 0) {
     finish_close(false);
     return;
   }
@@ -139,8 +140,8 @@ void BufferEvent::Impl::finish_close(bool clean) {
       // Unread input makes close() send a reset (RFC 2525), which would destroy the data the
       // peer has not read yet: discard it first (a few reads at most: the read event keeps up).
       char scratch[16 * 1024];
-      for (int i = 0; i < 64 && ::recv(fd, scratch, sizeof scratch, MSG_DONTWAIT) > 0; ++i) {}
-      ::close(fd);
+      for (int i = 0; i < 64 && sys().recv(fd, scratch, sizeof scratch, MSG_DONTWAIT) > 0; ++i) {}
+      sys().close(fd);
     } else {
       output.drain(output.length());
       net::close_with_reset(fd);

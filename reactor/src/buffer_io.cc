@@ -17,6 +17,7 @@
 
 #include "buffer_block.h"
 #include "reactor/buffer.h"
+#include "reactor/sys_calls.h"
 
 namespace reactor {
 
@@ -35,19 +36,19 @@ ssize_t write_vector(int fd, const iovec* iov, std::size_t count) {
   ssize_t n;
   if (count == 1) {
     do {
-      n = ::send(fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
+      n = sys().send(fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
     } while (n < 0 && errno == EINTR);
   } else {
     msghdr msg{};
     msg.msg_iov = const_cast<iovec*>(iov);
     msg.msg_iovlen = count;
     do {
-      n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+      n = sys().sendmsg(fd, &msg, MSG_NOSIGNAL);
     } while (n < 0 && errno == EINTR);
   }
   if (n < 0 && errno == ENOTSOCK) {
     do {
-      n = ::writev(fd, iov, static_cast<int>(count));
+      n = sys().writev(fd, iov, static_cast<int>(count));
     } while (n < 0 && errno == EINTR);
   }
   return n;
@@ -122,7 +123,7 @@ ssize_t Buffer::read_from(int fd, std::size_t max_bytes) {
   // One span: read(), not readv(): no iovec to import (see write_vector).
   ssize_t n;
   do {
-    n = count == 1 ? ::read(fd, iov[0].iov_base, iov[0].iov_len) : ::readv(fd, iov, count);
+    n = count == 1 ? sys().read(fd, iov[0].iov_base, iov[0].iov_len) : sys().readv(fd, iov, count);
   } while (n < 0 && errno == EINTR);
   if (n <= 0) {
     const int saved = errno;

@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "poller.h"
+#include "reactor/sys_calls.h"
 #include "reactor/unique_fd.h"
 
 namespace reactor::detail {
@@ -47,20 +48,20 @@ class EpollPoller final : public Poller {
       current = 0;
       // EBADF/ENOENT: the fd was closed before its events were deleted; the kernel already
       // dropped it from the epoll set.
-      ::epoll_ctl(epfd_.get(), EPOLL_CTL_DEL, fd, nullptr);
+      sys().epoll_ctl(epfd_.get(), EPOLL_CTL_DEL, fd, nullptr);
       return;
     }
     epoll_event ev{};
     ev.events = to_epoll(interest);
     ev.data.fd = fd;
     int op = current == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
-    int rc = ::epoll_ctl(epfd_.get(), op, fd, &ev);
+    int rc = sys().epoll_ctl(epfd_.get(), op, fd, &ev);
     // We may believe the fd is registered when it was closed and its number reused (MOD →
     // ENOENT), or not registered when it is (ADD → EEXIST, after a dup): retry the other op.
     if (rc < 0 && op == EPOLL_CTL_MOD && errno == ENOENT) {
-      rc = ::epoll_ctl(epfd_.get(), EPOLL_CTL_ADD, fd, &ev);
+      rc = sys().epoll_ctl(epfd_.get(), EPOLL_CTL_ADD, fd, &ev);
     } else if (rc < 0 && op == EPOLL_CTL_ADD && errno == EEXIST) {
-      rc = ::epoll_ctl(epfd_.get(), EPOLL_CTL_MOD, fd, &ev);
+      rc = sys().epoll_ctl(epfd_.get(), EPOLL_CTL_MOD, fd, &ev);
     }
     if (rc < 0) {
       int err = errno;
@@ -71,8 +72,8 @@ class EpollPoller final : public Poller {
   }
 
   void wait(std::optional<Duration> timeout, std::vector<Ready>& out) override {
-    int n =
-        ::epoll_wait(epfd_.get(), events_.data(), static_cast<int>(events_.size()), timeout_to_ms(timeout));
+    int n = sys().epoll_wait(epfd_.get(), events_.data(), static_cast<int>(events_.size()),
+                             timeout_to_ms(timeout));
     if (n < 0) {
       if (errno == EINTR) return;
       throw std::system_error(errno, std::generic_category(), "epoll_wait");

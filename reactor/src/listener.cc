@@ -18,6 +18,7 @@
 
 #include "reactor/event.h"
 #include "reactor/event_base.h"
+#include "reactor/sys_calls.h"
 #include "socket_ops.h"
 
 namespace reactor {
@@ -40,11 +41,11 @@ UniqueFd bind_and_listen(const SocketAddress& address, ListenerOptions options, 
   if (!fd) throw_errno(errno, "socket");
   const int one = 1;
   if ((options & kLevOptReuseable) != 0 &&
-      ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0) {
+      sys().setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0) {
     throw_errno(errno, "setsockopt(SO_REUSEADDR)");
   }
   if ((options & kLevOptReusePort) != 0 &&
-      ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
+      sys().setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
     throw_errno(errno, "setsockopt(SO_REUSEPORT)");
   }
   if (::bind(fd.get(), address.get(), address.length()) != 0) {
@@ -70,7 +71,7 @@ struct Listener::Impl {
   ~Impl() {
     accept_event.reset();
     backoff_timer.reset();
-    if ((options & kLevOptCloseOnFree) != 0 && fd >= 0) ::close(fd);
+    if ((options & kLevOptCloseOnFree) != 0 && fd >= 0) sys().close(fd);
   }
 
   void start() {
@@ -95,7 +96,7 @@ struct Listener::Impl {
     for (int i = 0; i < max_accepts && want_enabled && !backing_off; ++i) {
       sockaddr_storage ss{};
       socklen_t len = sizeof(ss);
-      const int cfd = ::accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len, flags);
+      const int cfd = sys().accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len, flags);
       if (cfd >= 0) {
         deliver(UniqueFd(cfd), SocketAddress(reinterpret_cast<const sockaddr*>(&ss), len));
         continue;
@@ -142,7 +143,7 @@ struct Listener::Impl {
     if (!spare) spare = open_spare();
     if (spare) {
       spare.reset();
-      UniqueFd victim(::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC));
+      UniqueFd victim(sys().accept4(fd, nullptr, nullptr, SOCK_CLOEXEC));
       const int accept_error = victim ? 0 : errno;
       victim.reset();
       spare = open_spare();

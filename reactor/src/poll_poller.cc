@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "poller.h"
+#include "reactor/sys_calls.h"
 
 namespace reactor::detail {
 namespace {
@@ -41,7 +42,7 @@ class PollPoller final : public Poller {
   }
 
   void wait(std::optional<Duration> timeout, std::vector<Ready>& out) override {
-    int n = ::poll(fds_.data(), fds_.size(), timeout_to_ms(timeout));
+    int n = sys().poll(fds_.data(), fds_.size(), timeout_to_ms(timeout));
     if (n < 0) {
       if (errno == EINTR) return;
       throw std::system_error(errno, std::generic_category(), "poll");

@@ -9,11 +9,12 @@
 #include <system_error>
 
 #include "base_core.h"
+#include "reactor/sys_calls.h"
 
 namespace reactor::detail {
 
 void BaseCore::open_wakeup() {
-  int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  int fd = sys().eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (fd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
   wakeup_fd.reset(fd);
   wakeup_event =
@@ -52,7 +53,7 @@ void BaseCore::drain_posted() {
   // Reset the eventfd before taking the queue: a post that lands after the swap finds the
   // queue empty and writes again, so nothing is missed.
   std::uint64_t value;
-  ssize_t rc = ::read(wakeup_fd.get(), &value, sizeof value);
+  ssize_t rc = sys().read(wakeup_fd.get(), &value, sizeof value);
   (void)rc;
   std::vector<std::function<void()>> batch;
   {

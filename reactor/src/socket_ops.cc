@@ -6,6 +6,7 @@
 
 #include <cerrno>
 
+#include "reactor/sys_calls.h"
 namespace reactor::net {
 
 bool set_nonblocking(int fd, bool on) {
@@ -23,14 +24,14 @@ bool is_nonblocking(int fd) {
 int take_socket_error(int fd) {
   int error = 0;
   socklen_t len = sizeof(error);
-  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0) return errno;
+  if (sys().getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0) return errno;
   return error;
 }
 
 void close_with_reset(int fd) {
   const linger lg{1, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-  ::close(fd);
+  sys().setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+  sys().close(fd);
 }
 
 }  // namespace reactor::net
