@@ -94,6 +94,7 @@ void LoopWorker::adopt_listener(reactor::UniqueFd fd, bool enabled) {
   }
   listener_->set_error_callback([this](int error) { on_accept_error(error); });
   listen_address_ = listener_->local_address();
+  listener_sheds_seen_ = 0;
   shared_.listeners.fetch_add(1);
 }
 
@@ -299,7 +300,11 @@ void LoopWorker::on_accept_error(int error) {
                                ? static_cast<std::size_t>(error)
                                : 0;
   counters_.accept_errors[slot].add();
-  if (error == EMFILE || error == ENFILE) counters_.accept_errors_shed.add();
+  // EMFILE/ENFILE is reported both when the listener shed a client with its spare fd and when
+  // it had to pause instead (no spare): only the first is a shed.
+  const std::uint64_t sheds = listener_ ? listener_->shed_count() : 0;
+  if (sheds > listener_sheds_seen_) counters_.accept_errors_shed.add(sheds - listener_sheds_seen_);
+  listener_sheds_seen_ = sheds;
   const reactor::TimePoint now = base_->now();
   if (now - last_reject_log_ >= std::chrono::seconds(1)) {
     spdlog::warn("loop {}: accept failed: {}", index_, std::strerror(error));

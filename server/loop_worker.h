@@ -153,6 +153,7 @@ class LoopWorker {
   mutable std::mutex base_mutex_;  // post() vs destroy_base()
   std::unique_ptr<reactor::EventBase> base_;
   std::unique_ptr<reactor::Listener> listener_;
+  std::uint64_t listener_sheds_seen_ = 0;  // listener_->shed_count() already counted
   std::unique_ptr<reactor::Event> drain_timer_;
   std::unique_ptr<reactor::Event> drain_progress_;  // loop 0: one log line a second
   std::vector<std::unique_ptr<reactor::Event>> owned_events_;

@@ -9,9 +9,8 @@ namespace {
 std::size_t slot_of(std::uint32_t kind) { return static_cast<std::size_t>(std::countr_zero(kind)); }
 
 constexpr const char* kNames[kSysCallKinds] = {
-    "accept4",    "read",       "readv",      "recv",       "write",    "writev",
-    "send",       "sendmsg",    "epoll_ctl",  "epoll_wait", "poll",     "eventfd",
-    "setsockopt", "getsockopt", "shutdown",   "close",      "malloc",
+    "accept4",    "read", "readv",   "recv",       "write",      "writev",   "send",  "sendmsg", "epoll_ctl",
+    "epoll_wait", "poll", "eventfd", "setsockopt", "getsockopt", "shutdown", "close", "malloc",
 };
 
 }  // namespace

@@ -25,7 +25,8 @@ class AcceptFault : public nettest::BackendTest {
   // Runs the loop for `window` with nothing else to do; returns the iterations it took.
   std::uint64_t idle_iterations(reactor::Duration window) {
     const std::uint64_t before = iterations(base_);
-    nettest::run_until(base_, [] { return false; }, window);
+    nettest::run_until(
+        base_, [] { return false; }, window);
     return iterations(base_) - before;
   }
 
@@ -97,7 +98,8 @@ TEST_P(AcceptFault, EmfileShedsThatClientAndKeepsAccepting) {
 // The whole system out of files: even the spare cannot be used (the shedding accept fails
 // too), so accepting pauses instead of spinning, and resumes once files are back.
 TEST_P(AcceptFault, EnfileEverywherePausesAcceptingThenResumes) {
-  faults_.fail({.calls = reactor::kSysAccept4, .error = ENFILE, .times = FaultRule::kEvery, .fd = listen_fd()});
+  faults_.fail(
+      {.calls = reactor::kSysAccept4, .error = ENFILE, .times = FaultRule::kEvery, .fd = listen_fd()});
   reactor::UniqueFd fd = connect_client(server_.address());
   const int raw = fd.get();
   ASSERT_TRUE(nettest::run_until(base_, [&] { return !server_.listener_errors().empty(); }));

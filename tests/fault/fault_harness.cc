@@ -76,7 +76,8 @@ bool echo_exact(reactor::EventBase& base, nettest::Peer& peer, const std::string
     if (sent < data.size()) sent += peer.send(std::string_view(data).substr(sent));
     return peer.received().size() >= start + data.size() || peer.eof() || peer.error() != 0;
   });
-  return peer.received().size() == start + data.size() && peer.received().compare(start, data.size(), data) == 0;
+  return peer.received().size() == start + data.size() &&
+         peer.received().compare(start, data.size(), data) == 0;
 }
 
 std::string pattern(std::size_t n, unsigned seed) {

@@ -24,10 +24,10 @@ using namespace std::chrono_literals;
 // One accepted client, server side.
 struct ServerConn {
   std::unique_ptr<reactor::BufferEvent> bev;
-  int fd = -1;                     // the server-side socket (for FaultRule::fd)
-  std::uint16_t peer_port = 0;     // the client's local port
-  reactor::BevFlags what = 0;      // what ended it (0: still open)
-  int error = 0;                   // its errno (kBevError)
+  int fd = -1;                  // the server-side socket (for FaultRule::fd)
+  std::uint16_t peer_port = 0;  // the client's local port
+  reactor::BevFlags what = 0;   // what ended it (0: still open)
+  int error = 0;                // its errno (kBevError)
 };
 
 // Echoes every byte back; closes a client abortively on error, gracefully on EOF.

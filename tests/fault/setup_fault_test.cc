@@ -143,7 +143,9 @@ TEST(SetupFault, CloseEintrIsNotRetried) {
   auto other = accepted_client(base, server);
   ASSERT_TRUE(echo_exact(base, *victim, "hello"));
   const std::size_t fds = open_fds();
-  faults.fail({.calls = reactor::kSysClose, .error = EINTR, .times = FaultRule::kEvery,
+  faults.fail({.calls = reactor::kSysClose,
+               .error = EINTR,
+               .times = FaultRule::kEvery,
                .fd = server.conn_of(victim->fd())->fd});
   victim->shutdown_write();  // the server closes gracefully
   EXPECT_TRUE(nettest::run_until(base, [&] { return victim->eof() || victim->error() != 0; }));

@@ -57,11 +57,11 @@ const char* sys_call_name(std::uint32_t kind);
 
 struct FaultRule {
   static constexpr std::uint64_t kEvery = std::numeric_limits<std::uint64_t>::max();
-  std::uint32_t calls = 0;  // SysCallKind mask
-  int error = 0;            // the errno the failed call reports
-  std::uint64_t nth = 1;    // the first matching call that fails (1: the next one)
-  std::uint64_t times = 1;  // how many matching calls fail from nth on (kEvery: all)
-  int fd = -1;              // only calls on this fd (-1: any fd); ignored for malloc
+  std::uint32_t calls = 0;    // SysCallKind mask
+  int error = 0;              // the errno the failed call reports
+  std::uint64_t nth = 1;      // the first matching call that fails (1: the next one)
+  std::uint64_t times = 1;    // how many matching calls fail from nth on (kEvery: all)
+  int fd = -1;                // only calls on this fd (-1: any fd); ignored for malloc
   std::size_t min_bytes = 0;  // malloc only: only allocations of at least this size
 };
 
