@@ -95,6 +95,9 @@ struct RawValues {
       control_tls_client_ca;
   std::string log_format, http_listen;
   std::string fd_reserve;
+  // The TLS data plane (files checked at start, before binding: server/tls_context.h).
+  std::string tls_listen = "off", tls_cert, tls_key, tls_client_ca, tls_min_version = "1.2",
+              tls_handshake_timeout = "10s";
 };
 
 std::optional<std::string> parse_address(const std::string& flag, const std::string& text,
@@ -184,6 +187,35 @@ std::optional<std::string> convert(const RawValues& raw, Config& c) {
   c.control_tls_cert = raw.control_tls_cert;
   c.control_tls_key = raw.control_tls_key;
   c.control_tls_client_ca = raw.control_tls_client_ca;
+
+  if (raw.tls_listen != "off") {
+    reactor::SocketAddress tls;
+    if (auto e = parse_address("tls-listen", raw.tls_listen, tls)) return e;
+    c.tls_listen = tls;
+  }
+  if (raw.tls_min_version != "1.2" && raw.tls_min_version != "1.3") {
+    return "invalid --tls-min-version '" + raw.tls_min_version + "': expected 1.2 or 1.3";
+  }
+  c.tls_min_version = raw.tls_min_version;
+  auto handshake = units::parse_duration(raw.tls_handshake_timeout);
+  if (!handshake)
+    return units::flag_error("--tls-handshake-timeout", raw.tls_handshake_timeout, handshake.error);
+  if (handshake->count() <= 0) {
+    return units::flag_error("--tls-handshake-timeout", raw.tls_handshake_timeout, "more than 0");
+  }
+  c.tls_handshake_timeout = *handshake;
+  c.tls_cert = raw.tls_cert;
+  c.tls_key = raw.tls_key;
+  c.tls_client_ca = raw.tls_client_ca;
+  if (c.tls_listen && (c.tls_cert.empty() || c.tls_key.empty())) {
+    return std::string(c.tls_cert.empty() ? "--tls-cert" : "--tls-key") + " is needed with --tls-listen";
+  }
+  if (!c.tls_listen && (!c.tls_cert.empty() || !c.tls_key.empty() || !c.tls_client_ca.empty())) {
+    return std::string(!c.tls_cert.empty()  ? "--tls-cert"
+                       : !c.tls_key.empty() ? "--tls-key"
+                                            : "--tls-client-ca") +
+           " needs --tls-listen";
+  }
   return std::nullopt;
 }
 
@@ -253,6 +285,13 @@ ConfigResult parse_config(int argc, const char* const* argv) {
   add("control-tls-key", raw.control_tls_key, "Control plane TLS private key (PEM)");
   add("control-tls-client-ca", raw.control_tls_client_ca,
       "Control plane: require client certificates signed by this CA (mTLS)");
+  add("tls-listen", raw.tls_listen, "Echo service over TLS: off, or host:port (needs --tls-cert, --tls-key)");
+  add("tls-cert", raw.tls_cert, "TLS certificate chain for --tls-listen (PEM)");
+  add("tls-key", raw.tls_key, "TLS private key for --tls-listen (PEM)");
+  add("tls-client-ca", raw.tls_client_ca,
+      "--tls-listen: require client certificates signed by this CA (PEM)");
+  add("tls-min-version", raw.tls_min_version, "Lowest TLS version accepted: 1.2 or 1.3");
+  add("tls-handshake-timeout", raw.tls_handshake_timeout, "Close a TLS client whose handshake takes longer");
   RawBounds raw_bounds;
   add_bound_flags(add, raw_bounds);
 

@@ -37,6 +37,17 @@ const char* to_string(LogFormat format);
 struct Config {
   // --listen: the echo service. "host:port" or "[v6]:port"; port 0 = any free port.
   reactor::SocketAddress listen = *reactor::SocketAddress::parse("0.0.0.0:9995");
+  // --tls-listen: the same service over TLS (nullopt, "off", the default: none). Loop 0
+  // accepts; with --loops > 1 connections are handed to the loops round-robin.
+  std::optional<reactor::SocketAddress> tls_listen;
+  // --tls-cert / --tls-key (PEM; needed with --tls-listen), --tls-client-ca (client
+  // certificates required, verified by it), --tls-min-version (1.2 or 1.3),
+  // --tls-handshake-timeout (a client that has not finished its handshake is closed).
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  std::string tls_min_version = "1.2";
+  reactor::Duration tls_handshake_timeout = std::chrono::seconds(10);
   // --control-listen / --metrics-listen: validated here, served by the control plane and the
   // metrics exporter (other components).
   reactor::SocketAddress control_listen = *reactor::SocketAddress::parse("127.0.0.1:50051");

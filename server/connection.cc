@@ -8,6 +8,8 @@
 #include <cstring>
 #include <new>
 
+#include <spdlog/spdlog.h>
+
 #include "reactor/event_base.h"
 #include "server/config.h"
 #include "server/loop_worker.h"
@@ -36,16 +38,63 @@ Connection::Connection(LoopWorker& loop, std::uint64_t id, reactor::UniqueFd fd,
   std::memcpy(&peer_, peer.get(), std::min<std::size_t>(peer.length(), sizeof(peer_)));
 }
 
+Connection::Connection(LoopWorker& loop, std::uint64_t id, reactor::UniqueFd fd,
+                       const reactor::SocketAddress& peer, SSL* ssl)
+    : Connection(loop, id, std::move(fd), peer) {
+  tls_ = true;
+  loop_.attach_tls(id_, std::make_unique<reactor::TlsBufferEvent>(bev_, ssl, reactor::TlsRole::kAccepting));
+}
+
+reactor::TlsBufferEvent* Connection::tls() const { return tls_ ? loop_.tls_session(id_) : nullptr; }
+
+reactor::Buffer& Connection::plain_input() {
+  reactor::TlsBufferEvent* t = tls();
+  return t != nullptr ? t->input() : bev_.input();
+}
+
+reactor::Buffer& Connection::plain_output() {
+  reactor::TlsBufferEvent* t = tls();
+  return t != nullptr ? t->output() : bev_.output();
+}
+
+void Connection::plain_flush() {
+  if (reactor::TlsBufferEvent* t = tls()) {
+    t->flush_output();
+  } else {
+    bev_.flush_output();
+  }
+}
+
+void Connection::plain_enable_read(bool on) {
+  reactor::TlsBufferEvent* t = tls();
+  if (t != nullptr) {
+    on ? t->enable(reactor::kRead) : t->disable(reactor::kRead);
+  } else {
+    on ? bev_.enable(reactor::kRead) : bev_.disable(reactor::kRead);
+  }
+}
+
 // An idle connection is this object, its BufferEvent's state and a registry entry. 104 bytes
 // is one 112-byte malloc chunk; a field more costs 16.
 static_assert(sizeof(Connection) <= 104, "Connection grew past its budget");
 
 Connection::~Connection() {
   if (idle_linked() && loop_.idle() != nullptr) loop_.idle()->remove(*this);
+  if (tls_) loop_.drop_tls(id_);  // before bev_, which it filters
 }
 
 void Connection::start() {
   bev_.set_owner(id_);
+  if (reactor::TlsBufferEvent* t = tls()) {
+    // The greeting waits in the filter until the handshake is done.
+    t->set_handshake_timeout(loop_.config().tls_handshake_timeout);
+    set_callbacks(/*with_write=*/false);
+    t->set_write_low_watermark(loop_.config().max_output_buffer / 2);
+    if (!loop_.config().greeting.empty()) t->write(loop_.config().greeting);
+    t->enable(reactor::kRead);
+    if (IdleTracker* idle = loop_.idle()) idle->touch(*this);
+    return;
+  }
   set_callbacks(/*with_write=*/false);
   // The write callback only matters while reading is paused: it says the client has read
   // enough of its echo (the output is down to half the limit) to resume.
@@ -59,6 +108,15 @@ void Connection::start() {
 // callback queues it after every send that empties the output, and that queue costs memory
 // (and a deferred event) on every connection.
 void Connection::set_callbacks(bool with_write) {
+  if (reactor::TlsBufferEvent* t = tls()) {
+    reactor::TlsBufferEvent::DataCallback write_cb;
+    if (with_write) write_cb = [this](reactor::TlsBufferEvent&) { on_write(bev_); };
+    t->setcb([this](reactor::TlsBufferEvent&) { on_read(bev_); }, std::move(write_cb),
+             [this](reactor::TlsBufferEvent&, reactor::BevFlags what, int error, std::string_view reason) {
+               on_tls_event(what, error, reason);
+             });
+    return;
+  }
   bev_.setcb(this, reactor::kBevCbRead | reactor::kBevCbEvent |
                        (with_write ? reactor::kBevCbWrite : reactor::BevCallbacks{0}));
 }
@@ -73,20 +131,21 @@ void Connection::on_read(reactor::BufferEvent&) {
 }
 
 void Connection::echo() {
-  reactor::Buffer& input = bev_.input();
+  reactor::Buffer& input = plain_input();
   const std::size_t n = input.length();
   if (n == 0) return;
   LoopCounters& counters = loop_.mutable_counters();
   counters.bytes_in.add(n);
   // The echo: input blocks change owner, no byte is copied.
-  bev_.output().append_buffer(input);
-  bev_.flush_output();
+  reactor::Buffer& output = plain_output();
+  output.append_buffer(input);
+  plain_flush();
   account_written();
   if (IdleTracker* idle = loop_.idle()) idle->touch(*this);  // O(1): a move to the list's tail
-  if (!reading_paused_ && bev_.output().length() >= loop_.config().max_output_buffer) {
+  if (!reading_paused_ && output.length() >= loop_.config().max_output_buffer) {
     // Backpressure: the client does not read its echo. Stop reading until it does, so what it
     // keeps sending waits in the kernel (and then in the client), not in our memory.
-    bev_.disable(reactor::kRead);
+    plain_enable_read(false);
     set_callbacks(/*with_write=*/true);
     reading_paused_ = true;
     loop_.on_backpressure_pause();
@@ -97,10 +156,10 @@ void Connection::echo() {
 void Connection::on_write(reactor::BufferEvent&) {
   account_written();
   if (!reading_paused_ || closing_) return;
-  if (bev_.output().length() <= loop_.config().max_output_buffer / 2) {
+  if (plain_output().length() <= loop_.config().max_output_buffer / 2) {
     reading_paused_ = false;
     set_callbacks(/*with_write=*/false);
-    bev_.enable(reactor::kRead);
+    plain_enable_read(true);
     loop_.on_connection_state_changed(*this);
   }
 }
@@ -113,6 +172,47 @@ void Connection::on_event(reactor::BufferEvent&, reactor::BevFlags what, int err
     last_error_ = static_cast<std::int16_t>(error);
     // ENOMEM: a buffer for this client could not be allocated (see Buffer::read_from).
     close(error == ENOMEM ? CloseReason::kNoMemory : CloseReason::kError, /*graceful=*/false);
+  }
+}
+
+void Connection::count_handshake(TlsHandshakeResult result) {
+  if (handshake_counted_) return;
+  handshake_counted_ = true;
+  LoopCounters& counters = loop_.mutable_counters();
+  counters.tls_handshakes[static_cast<std::size_t>(result)].add();
+  if (result == TlsHandshakeResult::kOk) {
+    const auto us =
+        std::chrono::duration_cast<std::chrono::microseconds>(tls()->handshake_duration()).count();
+    counters.record_tls_handshake(static_cast<std::uint64_t>(us));
+  }
+}
+
+void Connection::on_tls_event(reactor::BevFlags what, int error, std::string_view reason) {
+  account_written();
+  reactor::TlsBufferEvent* t = tls();
+  if ((what & reactor::kBevConnected) != 0) {
+    count_handshake(TlsHandshakeResult::kOk);
+    loop_.on_connection_state_changed(*this);  // watchers see the version, cipher, SNI
+    return;
+  }
+  if (t != nullptr && !t->handshake_done()) {
+    TlsHandshakeResult result = TlsHandshakeResult::kFailed;
+    if ((what & reactor::kBevTimeout) != 0) {
+      result = TlsHandshakeResult::kTimeout;
+    } else if ((what & reactor::kBevEof) != 0 || error != EPROTO) {
+      result = TlsHandshakeResult::kClosed;
+    }
+    count_handshake(result);
+    spdlog::debug("loop {}: connection {}: TLS handshake {}: {}", loop_.index(), id_, to_string(result),
+                  reason);
+  }
+  if ((what & reactor::kBevEof) != 0 && (what & reactor::kBevError) == 0) {
+    close(CloseReason::kPeerEof, /*graceful=*/true);  // send what is still owed, close_notify, FIN
+  } else {
+    last_error_ = static_cast<std::int16_t>(error);
+    // Gracefully: the alert OpenSSL queued (unknown CA, protocol version...) reaches the client
+    // before our FIN; a reset could destroy it.
+    close(error == ENOMEM ? CloseReason::kNoMemory : CloseReason::kError, /*graceful=*/true);
   }
 }
 
@@ -144,7 +244,11 @@ void Connection::close(CloseReason reason, bool graceful, std::optional<reactor:
   if (finished_) return;
   if (closing_) {
     if (!graceful) {  // upgrade a slow graceful close to a reset
-      bev_.close_abortively();
+      if (reactor::TlsBufferEvent* t = tls()) {
+        t->close_abortively();
+      } else {
+        bev_.close_abortively();
+      }
       finish(close_reason_);
     }
     return;
@@ -153,6 +257,20 @@ void Connection::close(CloseReason reason, bool graceful, std::optional<reactor:
   close_reason_ = reason;
   if (idle_linked()) loop_.idle()->remove(*this);
   set_state(ConnectionState::kClosing);
+  if (reactor::TlsBufferEvent* t = tls()) {
+    if (!t->handshake_done()) count_handshake(TlsHandshakeResult::kClosed);
+    if (graceful && !t->closed()) {
+      const reactor::Duration idle = loop_.config().idle_timeout;
+      t->close_gracefully(deadline           ? *deadline
+                          : idle.count() > 0 ? idle
+                                             : kCloseStallWithoutIdleTimeout,
+                          [this](bool) { finish(close_reason_); });
+    } else {
+      if (!t->closed()) t->close_abortively();
+      finish(reason);
+    }
+    return;
+  }
   if (graceful && !bev_.closed()) {
     auto done = [this](bool) { finish(close_reason_); };
     if (deadline) {
@@ -203,11 +321,11 @@ void Connection::account_written() {
 }
 
 std::size_t Connection::buffered_in() const {
-  return const_cast<reactor::BufferEvent&>(bev_).input().length();  // input() is not const
+  return const_cast<Connection*>(this)->plain_input().length();  // input() is not const
 }
 
 std::size_t Connection::buffered_out() const {
-  return const_cast<reactor::BufferEvent&>(bev_).output().length();
+  return const_cast<Connection*>(this)->plain_output().length();
 }
 
 reactor::SocketAddress Connection::local_address() const {
@@ -228,9 +346,21 @@ ConnectionRecord Connection::record(RecordParts parts) const {
   r.reading_paused = reading_paused_;
   r.bytes_in = bev_.bytes_read();
   r.bytes_out = bev_.bytes_written();
-  auto& self = const_cast<reactor::BufferEvent&>(bev_);  // input()/output() are not const
-  r.bytes_buffered_in = self.input().length();
-  r.bytes_buffered_out = self.output().length();
+  r.bytes_buffered_in = buffered_in();
+  r.bytes_buffered_out = buffered_out();
+  if (reactor::TlsBufferEvent* t = tls()) {
+    ConnectionRecord::Tls info;
+    info.handshake_done = t->handshake_done();
+    if (info.handshake_done) {
+      reactor::TlsInfo session = t->info();
+      info.version = std::move(session.version);
+      info.cipher = std::move(session.cipher);
+      info.sni = std::move(session.sni);
+      info.peer_subject = std::move(session.peer_subject);
+      info.ktls = session.ktls_send || session.ktls_recv;
+    }
+    r.tls = std::move(info);
+  }
   r.created = bev_.created_at();
   r.last_activity = std::max({r.created, bev_.last_read_at(), bev_.last_write_at()});
   if (parts.created_wall) {

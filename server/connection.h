@@ -22,9 +22,11 @@
 #include "reactor/buffer_event.h"
 #include "reactor/event.h"
 #include "reactor/socket_address.h"
+#include "reactor/tls_buffer_event.h"
 #include "reactor/unique_fd.h"
 #include "server/connection_record.h"
 #include "server/idle_tracker.h"
+#include "server/loop_counters.h"
 
 namespace reactord {
 
@@ -34,6 +36,12 @@ class Connection : public IdleTracker::Hook, private reactor::BufferEventHandler
  public:
   // Takes the accepted socket. Call start() next. Loop thread only.
   Connection(LoopWorker& loop, std::uint64_t id, reactor::UniqueFd fd, const reactor::SocketAddress& peer);
+  // A client of --tls-listen: `ssl` (taken) is the server side of its session. The TLS filter
+  // (reactor::TlsBufferEvent over this connection's BufferEvent) is kept by the loop, keyed by
+  // id (LoopWorker::tls_session), so that a plaintext connection pays nothing for it. Loop
+  // thread only.
+  Connection(LoopWorker& loop, std::uint64_t id, reactor::UniqueFd fd, const reactor::SocketAddress& peer,
+             SSL* ssl);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -82,6 +90,8 @@ class Connection : public IdleTracker::Hook, private reactor::BufferEventHandler
   // The idle timeout passed (IdleTracker): close, unless output made progress. Loop thread
   // only.
   void on_idle();
+  // The TLS session of a --tls-listen client, nullptr for a plaintext one. Loop thread only.
+  reactor::TlsBufferEvent* tls() const;
 
  private:
   void set_callbacks(bool with_write);
@@ -93,6 +103,13 @@ class Connection : public IdleTracker::Hook, private reactor::BufferEventHandler
   void finish(CloseReason reason);
   void set_state(ConnectionState state);
   void account_written();  // adds the bytes written since last time to the loop's bytes_out
+  // The plaintext side: the TLS filter's buffers for a TLS client, else the socket's.
+  reactor::Buffer& plain_input();
+  reactor::Buffer& plain_output();
+  void plain_flush();
+  void plain_enable_read(bool on);
+  void on_tls_event(reactor::BevFlags what, int error, std::string_view reason);
+  void count_handshake(TlsHandshakeResult result);
 
   LoopWorker& loop_;
   const std::uint64_t id_;
@@ -108,6 +125,8 @@ class Connection : public IdleTracker::Hook, private reactor::BufferEventHandler
   // acknowledged then (low 32 bits): that queue may hold a long echo the client is still
   // reading, with no send of ours for seconds.
   bool kernel_backlog_at_idle_check_ : 1 = false;
+  bool tls_ : 1 = false;                // a --tls-listen client (its session: LoopWorker::tls_session)
+  bool handshake_counted_ : 1 = false;  // its handshake result is in the loop's counters
   std::uint32_t acked_at_idle_check_ = 0;
   std::int16_t last_error_ = 0;  // errno of a kBevError, for the close log line
 };

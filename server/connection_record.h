@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "reactor/clock.h"
 #include "reactor/socket_address.h"
@@ -70,6 +71,17 @@ struct ConnectionRecord {
   std::optional<reactor::TimePoint> idle_deadline;
 
   std::optional<CloseReason> close_reason;  // set in "closed" notifications only
+
+  // A client of --tls-listen. The rest is empty until its handshake is done.
+  struct Tls {
+    bool handshake_done = false;
+    std::string version;       // "TLSv1.3"
+    std::string cipher;        // "TLS_AES_256_GCM_SHA384"
+    std::string sni;           // the server name the client asked for
+    std::string peer_subject;  // client certificate subject (RFC 2253), with --tls-client-ca
+    bool ktls = false;         // kernel TLS offload on (send or receive)
+  };
+  std::optional<Tls> tls;  // nullopt: a plaintext client
 };
 
 }  // namespace reactord

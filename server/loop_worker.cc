@@ -1,5 +1,6 @@
 #include "server/loop_worker.h"
 
+#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -25,6 +26,20 @@ namespace {
 // After the drain deadline, how long a graceful close may still take (see on_drain_deadline).
 constexpr reactor::Duration kDrainCloseGrace = std::chrono::milliseconds(500);
 }  // namespace
+
+const char* to_string(TlsHandshakeResult result) {
+  switch (result) {
+    case TlsHandshakeResult::kOk:
+      return "ok";
+    case TlsHandshakeResult::kFailed:
+      return "failed";
+    case TlsHandshakeResult::kTimeout:
+      return "timeout";
+    case TlsHandshakeResult::kClosed:
+      return "closed";
+  }
+  return "?";
+}
 
 std::uint64_t LoopCounters::rejected_total() const {
   std::uint64_t n = 0;
@@ -98,6 +113,64 @@ void LoopWorker::adopt_listener(reactor::UniqueFd fd, bool enabled) {
   shared_.listeners.fetch_add(1);
 }
 
+void LoopWorker::bind_tls(const reactor::SocketAddress& address) {
+  adopt_tls_listener(open_listen_socket(address, /*reuse_port=*/false), /*enabled=*/true);
+}
+
+void LoopWorker::adopt_tls_listener(reactor::UniqueFd fd, bool enabled) {
+  drop_tls_listener();
+  const int raw = fd.release();
+  try {
+    tls_listener_ = std::make_unique<reactor::Listener>(
+        *base_, raw, reactor::kLevOptCloseOnFree | (enabled ? 0u : reactor::kLevOptDisabled),
+        [this](reactor::UniqueFd accepted, const reactor::SocketAddress& peer) {
+          on_accept_tls(std::move(accepted), peer);
+        });
+  } catch (...) {
+    reactor::UniqueFd close_it(raw);
+    throw;
+  }
+  tls_listener_->set_error_callback([this](int error) { on_accept_error(error); });
+  tls_listen_address_ = tls_listener_->local_address();
+  shared_.listeners.fetch_add(1);
+}
+
+void LoopWorker::drop_tls_listener() {
+  if (!tls_listener_) return;
+  tls_listener_.reset();
+  shared_.listeners.fetch_sub(1);
+}
+
+reactor::TlsBufferEvent* LoopWorker::tls_session(std::uint64_t id) const {
+  auto it = tls_sessions_.find(id);
+  return it != tls_sessions_.end() ? it->second.get() : nullptr;
+}
+
+void LoopWorker::attach_tls(std::uint64_t id, std::unique_ptr<reactor::TlsBufferEvent> session) {
+  tls_sessions_[id] = std::move(session);
+}
+
+void LoopWorker::drop_tls(std::uint64_t id) { tls_sessions_.erase(id); }
+
+void LoopWorker::on_accept_tls(reactor::UniqueFd fd, const reactor::SocketAddress& peer) {
+  const auto n = static_cast<unsigned>(shared_.loops.size());
+  if (n > 1) {
+    // One TLS acceptor (loop 0): hand the socket round-robin to a live loop.
+    for (unsigned tries = 0; tries < n; ++tries) {
+      const unsigned candidate = shared_.next_loop++ % n;
+      if (candidate == index_) break;
+      if (shared_.loops[candidate]->ended()) continue;
+      LoopWorker* worker = shared_.loops[candidate];
+      auto holder = std::make_shared<reactor::UniqueFd>(std::move(fd));
+      worker->post([worker, holder, peer] {
+        worker->setup_connection(std::move(*holder), peer, /*admitted=*/false, /*tls=*/true);
+      });
+      return;
+    }
+  }
+  setup_connection(std::move(fd), peer, /*admitted=*/false, /*tls=*/true);
+}
+
 void LoopWorker::drop_listener() {
   if (!listener_) return;
   listener_.reset();  // closes the socket: new clients are refused by the kernel
@@ -105,6 +178,17 @@ void LoopWorker::drop_listener() {
 }
 
 std::optional<std::string> LoopWorker::relisten(const reactor::SocketAddress& address, bool reuse_port) {
+  // --tls-listen: loop 0 accepted on it; it listens again on the bound address too.
+  const reactor::SocketAddress tls_address =
+      shared_.loops.empty() ? reactor::SocketAddress{} : shared_.loops.front()->tls_listen_address();
+  if (!tls_listener_ && tls_address.family() != AF_UNSPEC &&
+      (index_ == 0 || shared_.loops.front()->ended())) {
+    try {
+      adopt_tls_listener(open_listen_socket(tls_address, /*reuse_port=*/false), /*enabled=*/false);
+    } catch (const std::exception& e) {
+      return "--tls-listen " + tls_address.to_string() + ": " + e.what();
+    }
+  }
   if (listener_) return std::nullopt;
   try {
     adopt_listener(open_listen_socket(address, reuse_port), /*enabled=*/false);
@@ -192,6 +276,7 @@ void LoopWorker::teardown() {
   // Stop accepting first, then let every connection go (reason shutdown). The loop is not
   // running, so no connection callback is on the stack: they can be destroyed right here.
   drop_listener();
+  drop_tls_listener();
   drain_timer_.reset();
   drain_progress_.reset();
   std::vector<std::unique_ptr<Connection>> left = registry_.remove_all();
@@ -203,6 +288,7 @@ void LoopWorker::teardown() {
 
 void LoopWorker::destroy_base() {
   observers_.clear();
+  tls_sessions_.clear();  // (each Connection dropped its own; none should be left)
   idle_.reset();
   owned_events_.clear();
   std::unique_ptr<reactor::EventBase> base;
@@ -244,7 +330,8 @@ void LoopWorker::adopt(reactor::UniqueFd fd, const reactor::SocketAddress& peer)
   setup_connection(std::move(fd), peer);
 }
 
-void LoopWorker::setup_connection(reactor::UniqueFd fd, const reactor::SocketAddress& peer, bool admitted) {
+void LoopWorker::setup_connection(reactor::UniqueFd fd, const reactor::SocketAddress& peer, bool admitted,
+                                  bool tls) {
   std::optional<RejectReason> reject;
   if (!admitted && !shared_.accepting()) {
     reject = RejectReason::kDraining;
@@ -272,7 +359,14 @@ void LoopWorker::setup_connection(reactor::UniqueFd fd, const reactor::SocketAdd
   const std::uint64_t id = shared_.next_connection_id.fetch_add(1, std::memory_order_relaxed);
   std::unique_ptr<Connection> owned;
   try {
-    owned = std::make_unique<Connection>(*this, id, std::move(fd), peer);
+    if (tls) {
+      const TlsContextPtr context = shared_.tls_context.get();
+      SSL* ssl = context ? SSL_new(context.get()) : nullptr;
+      if (ssl == nullptr) throw std::runtime_error("SSL_new failed");
+      owned = std::make_unique<Connection>(*this, id, std::move(fd), peer, ssl);
+    } else {
+      owned = std::make_unique<Connection>(*this, id, std::move(fd), peer);
+    }
   } catch (const std::exception& e) {
     shared_.release_slot();
     counters_.rejected[static_cast<std::size_t>(RejectReason::kSetupError)].add();
@@ -395,6 +489,7 @@ void LoopWorker::begin_drain(reactor::Duration deadline) {
   // Soft-stop: who is in the backlog already connected and is served; then the socket closes.
   accept_backlog();
   drop_listener();
+  drop_tls_listener();  // (its backlog is refused: a TLS client reconnects)
   for (std::uint64_t id : registry_.ids()) {
     if (Connection* c = registry_.find(id)) c->set_draining(true);
   }
@@ -418,6 +513,7 @@ void LoopWorker::end_drain() {
   drain_timer_.reset();
   drain_progress_.reset();
   if (listener_ && !listener_->enabled()) listener_->enable();
+  if (tls_listener_ && !tls_listener_->enabled()) tls_listener_->enable();
   for (std::uint64_t id : registry_.ids()) {
     if (Connection* c = registry_.find(id)) c->set_draining(false);
   }

@@ -15,11 +15,13 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "reactor/event.h"
 #include "reactor/event_base.h"
 #include "reactor/listener.h"
+#include "reactor/tls_buffer_event.h"
 #include "reactor/socket_address.h"
 #include "reactor/unique_fd.h"
 #include "server/connection_record.h"
@@ -72,6 +74,16 @@ class LoopWorker {
   reactor::EventBase& base() { return *base_; }
   ConnectionRegistry& registry() { return registry_; }
   reactor::Listener* listener() { return listener_.get(); }  // nullptr without one
+  // --tls-listen's listener (loop 0 only; nullptr without one). Loop thread only.
+  reactor::Listener* tls_listener() { return tls_listener_.get(); }
+  // The address --tls-listen accepts on (port resolved); unspecified without one. Set before
+  // the loop runs; any thread.
+  const reactor::SocketAddress& tls_listen_address() const { return tls_listen_address_; }
+  // The TLS sessions of this loop's --tls-listen clients, by connection id (kept here so that a
+  // plaintext Connection pays nothing for TLS). Loop thread only.
+  reactor::TlsBufferEvent* tls_session(std::uint64_t id) const;
+  void attach_tls(std::uint64_t id, std::unique_ptr<reactor::TlsBufferEvent> session);
+  void drop_tls(std::uint64_t id);
 
   // Closes one connection: gracefully (every queued byte, then FIN, then the peer's EOF; a
   // reset only at `deadline` if output is still queued then — without a deadline, when nothing
@@ -95,6 +107,8 @@ class LoopWorker {
   // Binds this loop's listener (socket + bind + listen; SO_REUSEPORT when `reuse_port`).
   // Throws std::system_error with the address in the message. Main thread, before run().
   void bind(const reactor::SocketAddress& address, bool reuse_port);
+  // Binds --tls-listen's listener (loop 0). Throws std::system_error. Main thread, before run().
+  void bind_tls(const reactor::SocketAddress& address);
   // Starts accepting on a listening socket opened elsewhere (Resume after a drain; taking
   // over from the single acceptor that ended). Loop thread only (or before run()).
   // `enabled` false: listening (clients wait in the backlog) but not accepting yet.
@@ -142,7 +156,12 @@ class LoopWorker {
   void drop_listener();
   void on_accept_error(int error);
   // admitted: accepted during a drain from the backlog (not rejected as draining).
-  void setup_connection(reactor::UniqueFd fd, const reactor::SocketAddress& peer, bool admitted = false);
+  void setup_connection(reactor::UniqueFd fd, const reactor::SocketAddress& peer, bool admitted = false,
+                        bool tls = false);
+  // A --tls-listen client: set up here, or handed round-robin to a loop when --loops > 1.
+  void on_accept_tls(reactor::UniqueFd fd, const reactor::SocketAddress& peer);
+  void adopt_tls_listener(reactor::UniqueFd fd, bool enabled);
+  void drop_tls_listener();
   void notify_opened(const Connection& connection);
   void on_drain_deadline();
   void teardown();
@@ -154,6 +173,9 @@ class LoopWorker {
   std::unique_ptr<reactor::EventBase> base_;
   std::unique_ptr<reactor::Listener> listener_;
   std::uint64_t listener_sheds_seen_ = 0;  // listener_->shed_count() already counted
+  std::unique_ptr<reactor::Listener> tls_listener_;
+  reactor::SocketAddress tls_listen_address_;
+  std::unordered_map<std::uint64_t, std::unique_ptr<reactor::TlsBufferEvent>> tls_sessions_;
   std::unique_ptr<reactor::Event> drain_timer_;
   std::unique_ptr<reactor::Event> drain_progress_;  // loop 0: one log line a second
   std::vector<std::unique_ptr<reactor::Event>> owned_events_;

@@ -109,6 +109,8 @@ int main(int argc, char** argv) {
   }
   // Always printed, whatever --log-level says: scripts and tests read the bound port here.
   std::printf("listening on %s\n", server.listen_address().to_string().c_str());
+  if (auto tls = server.tls_listen_address())
+    std::printf("listening for TLS on %s\n", tls->to_string().c_str());
   std::fflush(stdout);
   const int code = server.wait();
   std::printf("done\n");

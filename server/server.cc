@@ -13,6 +13,7 @@
 #include "server/fd_limits.h"
 #include "server/bind_check.h"
 #include "server/server_shared.h"
+#include "server/tls_context.h"
 #include "server/signal_loop.h"
 
 namespace reactord {
@@ -78,6 +79,22 @@ void Server::add_component(std::unique_ptr<Component> component) {
 // thread, and this is read from any thread (the address itself does not change).
 reactor::SocketAddress Server::listen_address() const { return bound_address_; }
 
+std::optional<reactor::SocketAddress> Server::tls_listen_address() const { return bound_tls_address_; }
+
+bool Server::reload_tls(std::string* error) {
+  if (!config_.tls_listen) return true;
+  std::string why;
+  TlsContextPtr context = make_tls_context(config_, &why);
+  if (!context) {
+    if (error != nullptr) *error = why;
+    spdlog::error("TLS reload failed, the old certificate stays: {}", why);
+    return false;
+  }
+  shared_->tls_context.set(std::move(context));
+  spdlog::info("TLS reload: new handshakes use {}", config_.tls_cert);
+  return true;
+}
+
 std::size_t Server::open_connections() const {
   return shared_->open_connections.load(std::memory_order_relaxed);
 }
@@ -99,6 +116,14 @@ void Server::start() {
   // With SO_REUSEPORT the plain bind also says whether we would join another process's group
   // on that port (same user) and silently share its clients.
   if (auto problem = bind_problem("--listen", config_.listen)) throw StartError(*problem);
+  if (config_.tls_listen) {
+    // The certificate, key and CA are read and checked before anything is bound.
+    std::string tls_error;
+    TlsContextPtr context = make_tls_context(config_, &tls_error);
+    if (!context) throw ConfigError(tls_error);
+    shared_->tls_context.set(std::move(context));
+    if (auto problem = bind_problem("--tls-listen", *config_.tls_listen)) throw StartError(*problem);
+  }
   for (unsigned i = 0; i < config_.loops; ++i) {
     loops_.push_back(std::make_unique<LoopWorker>(i, config_, *shared_));
     shared_->loops.push_back(loops_.back().get());
@@ -120,6 +145,18 @@ void Server::start() {
       throw StartError("--listen " + address.to_string() + ": " + e.what());
     }
     address = loop->listen_address();
+  }
+  if (config_.tls_listen) {
+    try {
+      loops_.front()->bind_tls(*config_.tls_listen);
+    } catch (const std::exception& e) {
+      loops_.clear();
+      shared_->loops.clear();
+      throw StartError("--tls-listen " + config_.tls_listen->to_string() + ": " + e.what());
+    }
+    bound_tls_address_ = loops_.front()->tls_listen_address();
+    spdlog::info("listening for TLS on {} (kernel TLS: off, the reactor's TLS filter encrypts)",
+                 bound_tls_address_->to_string());
   }
   bound_address_ = loops_.front()->listen_address();  // before the loop threads start
   spdlog::info("listening on {} ({} loop{}{})", listen_address().to_string(), config_.loops,

@@ -87,6 +87,13 @@ class Server {
   // The address clients connect to (port resolved when --listen asked for port 0). Valid after
   // start(). Any thread.
   reactor::SocketAddress listen_address() const;
+  // --tls-listen's address (port resolved); nullopt without --tls-listen. Valid after start().
+  // Any thread.
+  std::optional<reactor::SocketAddress> tls_listen_address() const;
+  // Reload of the TLS data plane's certificate, key and client CA (--tls-cert, --tls-key,
+  // --tls-client-ca): new handshakes use them, live connections keep theirs. A bad file keeps
+  // the old context: false with one line in *error. True without --tls-listen. Any thread.
+  bool reload_tls(std::string* error);
 
   // Number of loops, and one of them (index < loop_count()). Valid after start(), until wait()
   // returns. Any thread (LoopWorker's own thread rules apply).
@@ -154,6 +161,7 @@ class Server {
   std::atomic<int> state_{static_cast<int>(ServerState::kCreated)};
   std::atomic<std::uint64_t> next_observer_id_{1};
   FdBudget fd_budget_;
+  std::optional<reactor::SocketAddress> bound_tls_address_;  // --tls-listen's, port resolved
   reactor::SocketAddress bound_address_;           // the echo address, port resolved (set by start())
   std::atomic<std::int64_t> stop_deadline_ns_{0};  // steady_clock since epoch; 0 = none
 

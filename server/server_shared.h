@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "server/tls_context.h"
+
 namespace reactord {
 
 class Server;
@@ -33,8 +35,11 @@ struct ServerShared {
   // Set while a drain with exit_when_done is in progress (any thread).
   std::atomic<bool> exit_when_drained{false};
 
-  // Listening sockets open across the loops (0 while draining, or when no loop accepts).
+  // Listening sockets open across the loops (0 while draining, or when no loop accepts);
+  // --tls-listen's counts too.
   std::atomic<int> listeners{0};
+  // --tls-listen: the context new handshakes use (swapped by a reload). Any thread.
+  TlsContextHolder tls_context;
 
   // Whether new clients are welcome: serving and some loop listens. Any thread.
   bool accepting() const;

@@ -76,6 +76,7 @@ void fill_filter(const FilterArgs& f, v1::ConnectionFilter* out) {
   out->set_min_bytes_out(bytes(f.min_out, "--min-out"));
   out->set_min_buffered(bytes(f.min_buffered, "--min-buffered"));
   out->set_negate(f.negate);
+  out->set_tls(f.tls);
 }
 
 // Runs body(), turning InputError into the usage exit code with the message.
@@ -103,7 +104,7 @@ void print_loops(const Output& o, const char* verb, const v1::LoopActionResponse
 
 bool FilterArgs::any() const {
   return !ids.empty() || !peer.empty() || local_port != 0 || loop || !state.empty() || !min_age.empty() ||
-         !min_idle.empty() || !min_in.empty() || !min_out.empty() || !min_buffered.empty() || negate;
+         !min_idle.empty() || !min_in.empty() || !min_out.empty() || !min_buffered.empty() || tls || negate;
 }
 
 int cmd_info(const Connection& c, const Output& o) {

@@ -33,6 +33,7 @@ struct FilterArgs {
   std::string state;
   std::string min_age, min_idle;              // durations
   std::string min_in, min_out, min_buffered;  // byte counts
+  bool tls = false;                           // only --tls-listen clients
   bool negate = false;
   bool any() const;
 };

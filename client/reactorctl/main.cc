@@ -62,6 +62,7 @@ void add_filter_flags(CLI::App* cmd, reactorctl::FilterArgs& f, bool with_ids) {
   cmd->add_option("--min-in", f.min_in, "At least this many bytes read (e.g. 64K)")->check(cli::size());
   cmd->add_option("--min-out", f.min_out, "At least this many bytes written")->check(cli::size());
   cmd->add_option("--min-buffered", f.min_buffered, "At least this many bytes buffered")->check(cli::size());
+  cmd->add_flag("--tls", f.tls, "Only clients of --tls-listen (with --not: only plaintext ones)");
   cmd->add_flag("--not", f.negate, "Invert the filter");
 }
 

@@ -99,12 +99,20 @@ void print_server_info(std::ostream& out, const v1::ServerInfo& info) {
   }
 }
 
+// "-" for plaintext, "handshake" until it is done, else the version (and "+ktls").
+static std::string tls_summary(const v1::Connection& c) {
+  if (!c.tls()) return "-";
+  if (!c.tls_handshake_done()) return "handshake";
+  return c.tls_version() + (c.tls_ktls() ? "+ktls" : "");
+}
+
 void print_connections(std::ostream& out, const v1::ListConnectionsResponse& list) {
-  Table table({"ID", "LOOP", "PEER", "LOCAL", "STATE", "AGE", "IDLE", "IN", "OUT", "BUFFERED"});
+  Table table({"ID", "LOOP", "PEER", "LOCAL", "STATE", "AGE", "IDLE", "IN", "OUT", "BUFFERED", "TLS"});
   for (const auto& c : list.connections()) {
     table.add_row({std::to_string(c.id()), std::to_string(c.loop()), c.peer_address(), c.local_address(),
                    conn_state(c.state()), ms(c.age_ms()), ms(c.idle_ms()), format_bytes(c.bytes_in()),
-                   format_bytes(c.bytes_out()), format_bytes(c.input_buffered() + c.output_buffered())});
+                   format_bytes(c.bytes_out()), format_bytes(c.input_buffered() + c.output_buffered()),
+                   tls_summary(c)});
   }
   table.print(out);
   out << list.connections_size() << " connection(s)" << (list.end() ? "" : ", more follow") << "\n";
@@ -124,6 +132,19 @@ void print_connection(std::ostream& out, const v1::Connection& c) {
       << "buffered:     input " << c.input_buffered() << ", output " << c.output_buffered() << "\n"
       << "watermarks:   read low " << c.read_low_watermark() << ", read high " << c.read_high_watermark()
       << ", write low " << c.write_low_watermark() << "\n";
+  if (c.tls()) {
+    if (!c.tls_handshake_done()) {
+      out << "tls:          handshake in progress\n";
+    } else {
+      out << "tls:          " << c.tls_version() << ", " << c.tls_cipher() << ", kTLS "
+          << (c.tls_ktls() ? "on" : "off") << "\n"
+          << "tls sni:      " << (c.tls_sni().empty() ? "(none)" : c.tls_sni()) << "\n"
+          << "tls client:   " << (c.tls_peer_subject().empty() ? "(no certificate)" : c.tls_peer_subject())
+          << "\n";
+    }
+  } else {
+    out << "tls:          no (plaintext)\n";
+  }
   const auto& t = c.tcp_info();
   if (t.valid()) {
     out << "tcp:          rtt " << format_duration_us(t.rtt_us()) << " (var "

@@ -108,6 +108,8 @@ struct TlsBufferEvent::Impl {
   bool peer_close_notify = false;  // SSL_read said ZERO_RETURN
   bool transport_eof = false;      // the underlying saw EOF
   bool eof_reported = false;
+  bool shutdown_wanted = false;  // shutdown_write(): close_notify after the output
+  bool shutdown_sent = false;
   bool suspended = false;  // input reached the read high watermark
 };
 
@@ -251,6 +253,12 @@ void TlsBufferEvent::Impl::encrypt_output(bool from_handler) {
     }
     output.drain(n);
     plain_written += n;
+  }
+  if (shutdown_wanted && !shutdown_sent && output.empty()) {
+    shutdown_sent = true;
+    ERR_clear_error();
+    SSL_shutdown(ssl);  // our close_notify; SSL_read goes on until the peer's
+    ERR_clear_error();
   }
   under->flush_output();
   if (!closing && before > write_low && output.length() <= write_low) call_write(from_handler);
@@ -408,9 +416,12 @@ void TlsBufferEvent::Impl::continue_close() {
       return;
     }
     if (!output.empty()) return;  // the underlying drains, on_cipher_drained comes back here
-    ERR_clear_error();
-    SSL_shutdown(ssl);  // close_notify into the underlying's output
-    ERR_clear_error();
+    if (!shutdown_sent) {
+      shutdown_sent = true;
+      ERR_clear_error();
+      SSL_shutdown(ssl);  // close_notify into the underlying's output
+      ERR_clear_error();
+    }
   }
   hand_off();
 }
@@ -468,14 +479,14 @@ EventFlags TlsBufferEvent::enabled() const { return impl_->enabled; }
 
 void TlsBufferEvent::write(const void* data, std::size_t len) {
   Impl& d = *impl_;
-  if (len == 0 || d.closed || d.closing || d.handed_off) return;
+  if (len == 0 || d.closed || d.closing || d.handed_off || d.shutdown_wanted) return;
   d.output.append(data, len);
   if ((d.enabled & kWrite) != 0) d.encrypt_output(/*from_handler=*/false);
 }
 
 void TlsBufferEvent::write_buffer(Buffer& data) {
   Impl& d = *impl_;
-  if (data.empty() || d.closed || d.closing || d.handed_off) return;
+  if (data.empty() || d.closed || d.closing || d.handed_off || d.shutdown_wanted) return;
   d.output.append_buffer(data);
   if ((d.enabled & kWrite) != 0) d.encrypt_output(/*from_handler=*/false);
 }
@@ -547,6 +558,13 @@ void TlsBufferEvent::close_gracefully(Duration deadline, std::function<void(bool
     d.close_timer->set_label("tls.close");
     d.close_timer->add(deadline);
   }
+}
+
+void TlsBufferEvent::shutdown_write() {
+  Impl& d = *impl_;
+  if (d.closed || d.closing || d.handed_off || d.shutdown_wanted) return;
+  d.shutdown_wanted = true;
+  d.encrypt_output(/*from_handler=*/false);  // sends it now if the output is empty
 }
 
 void TlsBufferEvent::close_abortively() {

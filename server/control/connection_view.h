@@ -46,6 +46,14 @@ struct ConnectionView {
   std::uint64_t bytes_out = 0;
   std::uint64_t input_buffered = 0;
   std::uint64_t output_buffered = 0;
+  // A client of --tls-listen; the strings are empty until its handshake is done.
+  bool tls = false;
+  bool tls_handshake_done = false;
+  std::string tls_version;
+  std::string tls_cipher;
+  std::string tls_sni;
+  std::string tls_peer_subject;
+  bool tls_ktls = false;
   // Details, filled only when asked for (GetConnection).
   bool detailed = false;
   int fd = -1;

@@ -113,7 +113,7 @@ bool Cidr::contains(const reactor::SocketAddress& address) const {
 
 bool FilterSpec::empty() const {
   return ids.empty() && !peer && local_port == 0 && !loop && !state && min_age.count() == 0 &&
-         min_idle.count() == 0 && min_bytes_in == 0 && min_bytes_out == 0 && min_buffered == 0;
+         min_idle.count() == 0 && min_bytes_in == 0 && min_bytes_out == 0 && min_buffered == 0 && !tls;
 }
 
 bool FilterSpec::matches(const ConnectionView& c, reactor::TimePoint now, bool ignore_state) const {
@@ -127,6 +127,7 @@ bool FilterSpec::matches(const ConnectionView& c, reactor::TimePoint now, bool i
   if (min_idle.count() > 0) ok = ok && now - c.last_activity >= min_idle;
   ok = ok && c.bytes_in >= min_bytes_in && c.bytes_out >= min_bytes_out &&
        c.input_buffered + c.output_buffered >= min_buffered;
+  if (tls) ok = ok && c.tls;
   return ok != negate;
 }
 
@@ -157,6 +158,7 @@ std::optional<FilterSpec> make_filter(const RawFilter& raw, std::string* error) 
   f.min_bytes_in = raw.min_bytes_in;
   f.min_bytes_out = raw.min_bytes_out;
   f.min_buffered = raw.min_buffered;
+  f.tls = raw.tls;
   f.negate = raw.negate;
   return f;
 }

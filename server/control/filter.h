@@ -40,6 +40,7 @@ struct FilterSpec {
   std::uint64_t min_bytes_in = 0;
   std::uint64_t min_bytes_out = 0;
   std::uint64_t min_buffered = 0;
+  bool tls = false;  // only clients of --tls-listen
   bool negate = false;
 
   // True when no criterion is set (it matches every connection, or none if negated).
@@ -62,6 +63,7 @@ struct RawFilter {
   std::uint64_t min_bytes_in = 0;
   std::uint64_t min_bytes_out = 0;
   std::uint64_t min_buffered = 0;
+  bool tls = false;
   bool negate = false;
 };
 std::optional<FilterSpec> make_filter(const RawFilter& raw, std::string* error);

@@ -36,6 +36,15 @@ ConnectionView view_of(const ConnectionRecord& r) {
   v.bytes_out = r.bytes_out;
   v.input_buffered = r.bytes_buffered_in;
   v.output_buffered = r.bytes_buffered_out;
+  if (r.tls) {
+    v.tls = true;
+    v.tls_handshake_done = r.tls->handshake_done;
+    v.tls_version = r.tls->version;
+    v.tls_cipher = r.tls->cipher;
+    v.tls_sni = r.tls->sni;
+    v.tls_peer_subject = r.tls->peer_subject;
+    v.tls_ktls = r.tls->ktls;
+  }
   return v;
 }
 

@@ -97,6 +97,15 @@ void to_proto(const ConnectionView& v, reactor::TimePoint now, v1::Connection* o
   out->set_input_buffered(v.input_buffered);
   out->set_output_buffered(v.output_buffered);
   out->set_read_suspended(v.read_suspended);
+  if (v.tls) {
+    out->set_tls(true);
+    out->set_tls_handshake_done(v.tls_handshake_done);
+    out->set_tls_version(v.tls_version);
+    out->set_tls_cipher(v.tls_cipher);
+    out->set_tls_sni(v.tls_sni);
+    out->set_tls_peer_subject(v.tls_peer_subject);
+    out->set_tls_ktls(v.tls_ktls);
+  }
   if (!v.detailed) return;
   out->set_fd(v.fd);
   out->set_read_low_watermark(v.read_low_watermark);
@@ -188,6 +197,7 @@ std::optional<FilterSpec> filter_from_proto(const v1::ConnectionFilter& f, std::
   raw.min_bytes_out = f.min_bytes_out();
   raw.min_buffered = f.min_buffered();
   raw.negate = f.negate();
+  raw.tls = f.tls();
   return make_filter(raw, error);
 }
 

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <future>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -202,6 +203,44 @@ std::vector<MetricFamily> ServerCollector::Collect() const {
                   MetricType::Counter);
   add_counter(pauses_family, static_cast<double>(pauses));
   out.push_back(std::move(pauses_family));
+
+  // ---- TLS (--tls-listen) ----
+  if (server_.tls_listen_address()) {
+    std::array<std::uint64_t, kTlsHandshakeResultCount> handshakes{};
+    std::array<std::uint64_t, kTlsHandshakeBucketsUs.size() + 1> buckets{};
+    std::uint64_t sum_us = 0;
+    for (std::size_t i = 0; i < loops; ++i) {
+      const LoopCounters& c = server_.loop(i).counters();
+      for (std::size_t r = 0; r < handshakes.size(); ++r) handshakes[r] += c.tls_handshakes[r].get();
+      for (std::size_t b = 0; b < buckets.size(); ++b) buckets[b] += c.tls_handshake_buckets[b].get();
+      sum_us += c.tls_handshake_us_sum.get();
+    }
+    auto handshakes_family = make_family(
+        "reactord_tls_handshakes_total",
+        "TLS handshakes on --tls-listen by result: ok, failed (TLS error: wrong CA, plaintext, version), "
+        "timeout (--tls-handshake-timeout), closed (the client left first).",
+        MetricType::Counter);
+    for (std::size_t r = 0; r < handshakes.size(); ++r) {
+      add_counter(handshakes_family, static_cast<double>(handshakes[r]),
+                  {{"result", to_string(static_cast<TlsHandshakeResult>(r))}});
+    }
+    out.push_back(std::move(handshakes_family));
+    auto duration_family = make_family(
+        "reactord_tls_handshake_duration_seconds",
+        "Time from accept to the end of a successful TLS handshake, in seconds.", MetricType::Histogram);
+    prometheus::ClientMetric::Histogram histogram;
+    std::uint64_t cumulative = 0;
+    for (std::size_t b = 0; b < kTlsHandshakeBucketsUs.size(); ++b) {
+      cumulative += buckets[b];
+      histogram.bucket.push_back({cumulative, static_cast<double>(kTlsHandshakeBucketsUs[b]) / 1e6});
+    }
+    cumulative += buckets.back();
+    histogram.bucket.push_back({cumulative, std::numeric_limits<double>::infinity()});
+    histogram.sample_count = cumulative;
+    histogram.sample_sum = static_cast<double>(sum_us) / 1e6;
+    add_histogram(duration_family, std::move(histogram));
+    out.push_back(std::move(duration_family));
+  }
 
   // ---- listener ----
   if (any_view) {

@@ -102,6 +102,25 @@ TEST(Filter, CriteriaAreAndedAndNegationInvertsTheWhole) {
   EXPECT_TRUE(make_filter(RawFilter{}, &error)->empty());
 }
 
+TEST(Filter, TlsSelectsTlsClientsAndNotTlsThePlaintextOnes) {
+  auto now = reactor::Clock::now();
+  ConnectionView plain = view(1, "10.0.0.1:1", 0);
+  ConnectionView tls = view(2, "10.0.0.2:1", 0);
+  tls.tls = true;
+  RawFilter raw;
+  raw.tls = true;
+  std::string error;
+  auto f = make_filter(raw, &error);
+  ASSERT_TRUE(f) << error;
+  EXPECT_FALSE(f->empty());
+  EXPECT_TRUE(f->matches(tls, now));
+  EXPECT_FALSE(f->matches(plain, now));
+  raw.negate = true;  // reactorctl conns --not --tls
+  auto n = make_filter(raw, &error);
+  EXPECT_FALSE(n->matches(tls, now));
+  EXPECT_TRUE(n->matches(plain, now));
+}
+
 TEST(Filter, RefusesNegativeDurationsAndBadPorts) {
   std::string error;
   RawFilter a;

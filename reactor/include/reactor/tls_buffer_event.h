@@ -106,6 +106,10 @@ class TlsBufferEvent {
   // the peer's close_notify (RFC 8446 6.1 allows it). `done(clean)` as BufferEvent's. Before
   // the handshake finished, or after a TLS error, no close_notify is sent. Loop thread only.
   void close_gracefully(Duration deadline, std::function<void(bool clean)> done = {});
+  // Half-close, as shutdown(SHUT_WR) on a socket: close_notify goes out after what output()
+  // holds; writes are ignored from then on, reading goes on until the peer's close_notify
+  // (kBevEof). Loop thread only.
+  void shutdown_write();
   // Abortive close: the underlying is reset, no close_notify. Loop thread only.
   void close_abortively();
   bool closed() const;
