@@ -65,7 +65,8 @@ TlsContextPtr make_tls_context(const Config& config, std::string* error) {
   if (!config.tls_client_ca.empty()) {
     if (!readable("--tls-client-ca", config.tls_client_ca, error)) return nullptr;
     if (SSL_CTX_load_verify_locations(ctx.get(), config.tls_client_ca.c_str(), nullptr) != 1) {
-      *error = "--tls-client-ca " + config.tls_client_ca + ": no PEM certificate in it (" + openssl_reason() + ")";
+      *error =
+          "--tls-client-ca " + config.tls_client_ca + ": no PEM certificate in it (" + openssl_reason() + ")";
       return nullptr;
     }
     if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(config.tls_client_ca.c_str())) {
