@@ -57,7 +57,9 @@ class TlsClient {
     }
     return out;
   }
-  bool write(const std::string& text) { return SSL_write(ssl_, text.data(), static_cast<int>(text.size())) > 0; }
+  bool write(const std::string& text) {
+    return SSL_write(ssl_, text.data(), static_cast<int>(text.size())) > 0;
+  }
 
  private:
   tlstest::Ctx ctx_;
