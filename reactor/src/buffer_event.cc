@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <limits>
+#include <system_error>
 
 #include "buffer_event_impl.h"
 #include "socket_ops.h"
@@ -93,11 +94,24 @@ void BufferEvent::Impl::arm_read() {
 void BufferEvent::Impl::arm_write() {
   if (fd < 0 || closed()) return;
   ensure_write_event();
-  // A graceful close has its own deadline; the write timeout is for user traffic.
-  if (extras && extras->write_timeout && (state & kClosing) == 0) {
-    write_ev->add(*extras->write_timeout);
-  } else {
-    write_ev->add();
+  try {
+    // A graceful close has its own deadline; the write timeout is for user traffic.
+    if (extras && extras->write_timeout && (state & kClosing) == 0) {
+      write_ev->add(*extras->write_timeout);
+    } else {
+      write_ev->add();
+    }
+  } catch (const std::system_error& e) {
+    // The kernel refused to watch the fd (epoll_ctl ADD: ENOSPC, ENOMEM — the fd was not in
+    // the set because reading is off). This connection fails, from the loop; not the caller
+    // of write(), not the loop.
+    if ((state & kClosing) != 0) {
+      finish_close(false);
+      return;
+    }
+    enabled &= ~kWrite;
+    queue(0, kBevError | kBevWriting, e.code().value());
+    return;
   }
   state |= kWriteArmed;
 }

@@ -158,3 +158,41 @@ TEST(SetupFault, CloseEintrIsNotRetried) {
 
 }  // namespace
 }  // namespace faulttest
+
+namespace faulttest {
+namespace {
+
+// Output that must wait for the socket arms the write event; when the fd is not in the epoll
+// set yet (reading disabled or paused by backpressure) that is an epoll_ctl ADD, which the
+// kernel can refuse (ENOSPC: max_user_watches; ENOMEM). That connection gets the error from
+// the loop — write() does not throw, the loop does not die.
+TEST(SetupFault, EpollCtlFailureWhenArmingTheWriteIsReportedToThatConnection) {
+  reactor::EventBase base(reactor::EventBaseConfig{reactor::Backend::kEpoll, 1});
+  reactor::FaultInjector faults;
+  reactor::ScopedSysCalls installed(faults);
+  nettest::TcpPair pair = nettest::tcp_pair();
+  const int fd = pair.server.get();
+  reactor::BufferEvent bev(base, pair.server.release(), reactor::kBevOptCloseOnFree);
+  reactor::BevFlags what = 0;
+  int error = 0;
+  bev.setcb({}, {}, [&](reactor::BufferEvent& b, reactor::BevFlags w, int e) {
+    what = w;
+    error = e;
+    b.close_abortively();
+  });
+  faults.fail({.calls = reactor::kSysAnyWrite, .error = EAGAIN, .fd = fd});
+  faults.fail({.calls = reactor::kSysEpollCtl, .error = ENOSPC, .fd = fd});
+  EXPECT_NO_THROW(bev.write("must wait"));
+  ASSERT_TRUE(nettest::run_until(base, [&] { return what != 0; }));
+  EXPECT_EQ(what, reactor::kBevError | reactor::kBevWriting);
+  EXPECT_EQ(error, ENOSPC);
+  EXPECT_TRUE(bev.closed());
+  EXPECT_EQ(faults.injected(reactor::kSysEpollCtl), 1u);
+  // The base goes on.
+  bool ran = false;
+  base.post([&] { ran = true; });
+  EXPECT_TRUE(nettest::run_until(base, [&] { return ran; }));
+}
+
+}  // namespace
+}  // namespace faulttest
