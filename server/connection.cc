@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <new>
+#include <system_error>
 
 #include <spdlog/spdlog.h>
 
@@ -159,7 +160,15 @@ void Connection::on_write(reactor::BufferEvent&) {
   if (plain_output().length() <= loop_.config().max_output_buffer / 2) {
     reading_paused_ = false;
     set_callbacks(/*with_write=*/false);
-    plain_enable_read(true);
+    try {
+      plain_enable_read(true);
+    } catch (const std::system_error& e) {
+      // The kernel refused to watch the socket again (epoll_ctl: ENOSPC, ENOMEM): this client
+      // is closed; the exception must not leave the loop (it would end it, and every client).
+      last_error_ = static_cast<std::int16_t>(e.code().value());
+      close(CloseReason::kError, /*graceful=*/false);
+      return;
+    }
     loop_.on_connection_state_changed(*this);
   }
 }

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "reactor/fault_injector.h"
 #include "server/server_shared.h"
@@ -248,6 +249,38 @@ TEST_F(ServerFault, EpollCtlEnospcOnANewClientRejectsThatClient) {
   EXPECT_TRUE(echo_exact(other.get(), 128 * 1024, 12));
   reactor::UniqueFd fresh = s_.connect_greeted();
   EXPECT_TRUE(echo_exact(fresh.get(), 8 * 1024, 13));
+  EXPECT_EQ(s_.server.state(), ServerState::kServing);
+}
+
+// A client paused by backpressure (it did not read its echo) resumes when it reads: its read
+// event is registered again, and the kernel may refuse (ENOSPC: max_user_watches). That
+// client is closed (closed{reason="error"}); the loop, and every other client, go on.
+TEST_F(ServerFault, EpollCtlFailureWhenAPausedClientResumesClosesThatClientOnly) {
+  reactor::UniqueFd victim = s_.connect_greeted();
+  reactor::UniqueFd other = s_.connect_greeted();
+  ASSERT_TRUE(echo_exact(other.get(), 16, 0));
+  // Send without reading until the server pauses reading from us (bounded: 64 MiB).
+  const std::string chunk(64 * 1024, 'p');
+  for (int i = 0; i < 1024 && counters().backpressure_pauses.get() == 0; ++i) {
+    if (::send(victim.get(), chunk.data(), chunk.size(), MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+        errno != EAGAIN) {
+      FAIL() << "send: " << std::strerror(errno);
+    }
+    if (errno == EAGAIN) wait_for(victim.get(), POLLOUT, 20ms);
+  }
+  ASSERT_TRUE(eventually([&] { return counters().backpressure_pauses.get() == 1; }));
+  faults_.fail({.calls = reactor::kSysEpollCtl,
+                .error = ENOSPC,
+                .times = FaultRule::kEvery,
+                .fd = server_side_fd(victim.get())});
+  // Reading the echo resumes the server's reading: refused, so the victim is closed.
+  EXPECT_TRUE(wait_closed(victim.get(), 10000ms));
+  EXPECT_TRUE(eventually([&] { return closed(CloseReason::kError) == 1; }));
+  EXPECT_GE(faults_.injected(reactor::kSysEpollCtl), 1u);
+  faults_.clear();
+  EXPECT_TRUE(echo_exact(other.get(), 128 * 1024, 15));
+  reactor::UniqueFd fresh = s_.connect_greeted();
+  EXPECT_TRUE(echo_exact(fresh.get(), 8 * 1024, 16));
   EXPECT_EQ(s_.server.state(), ServerState::kServing);
 }
 
