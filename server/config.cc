@@ -95,9 +95,12 @@ struct RawValues {
       control_tls_client_ca;
   std::string log_format, http_listen;
   std::string fd_reserve;
-  // The TLS data plane (files checked at start, before binding: server/tls_context.h).
-  std::string tls_listen = "off", tls_cert, tls_key, tls_client_ca, tls_min_version = "1.2",
-              tls_handshake_timeout = "10s";
+};
+
+// The TLS data plane's flags (files checked at start, before binding: server/tls_context.h).
+// A struct of its own: RawValues is built as an aggregate, field by field.
+struct RawTls {
+  std::string listen = "off", cert, key, client_ca, min_version = "1.2", handshake_timeout = "10s";
 };
 
 std::optional<std::string> parse_address(const std::string& flag, const std::string& text,
@@ -113,7 +116,7 @@ std::optional<std::string> parse_address(const std::string& flag, const std::str
 }
 
 // Converts every raw value; the first bad one gives the error line.
-std::optional<std::string> convert(const RawValues& raw, Config& c) {
+std::optional<std::string> convert(const RawValues& raw, const RawTls& raw_tls, Config& c) {
   if (auto e = parse_address("listen", raw.listen, c.listen)) return e;
   if (auto e = parse_address("control-listen", raw.control_listen, c.control_listen)) return e;
   if (auto e = parse_address("metrics-listen", raw.metrics_listen, c.metrics_listen)) return e;
@@ -188,25 +191,25 @@ std::optional<std::string> convert(const RawValues& raw, Config& c) {
   c.control_tls_key = raw.control_tls_key;
   c.control_tls_client_ca = raw.control_tls_client_ca;
 
-  if (raw.tls_listen != "off") {
+  if (raw_tls.listen != "off") {
     reactor::SocketAddress tls;
-    if (auto e = parse_address("tls-listen", raw.tls_listen, tls)) return e;
+    if (auto e = parse_address("tls-listen", raw_tls.listen, tls)) return e;
     c.tls_listen = tls;
   }
-  if (raw.tls_min_version != "1.2" && raw.tls_min_version != "1.3") {
-    return "invalid --tls-min-version '" + raw.tls_min_version + "': expected 1.2 or 1.3";
+  if (raw_tls.min_version != "1.2" && raw_tls.min_version != "1.3") {
+    return "invalid --tls-min-version '" + raw_tls.min_version + "': expected 1.2 or 1.3";
   }
-  c.tls_min_version = raw.tls_min_version;
-  auto handshake = units::parse_duration(raw.tls_handshake_timeout);
+  c.tls_min_version = raw_tls.min_version;
+  auto handshake = units::parse_duration(raw_tls.handshake_timeout);
   if (!handshake)
-    return units::flag_error("--tls-handshake-timeout", raw.tls_handshake_timeout, handshake.error);
+    return units::flag_error("--tls-handshake-timeout", raw_tls.handshake_timeout, handshake.error);
   if (handshake->count() <= 0) {
-    return units::flag_error("--tls-handshake-timeout", raw.tls_handshake_timeout, "more than 0");
+    return units::flag_error("--tls-handshake-timeout", raw_tls.handshake_timeout, "more than 0");
   }
   c.tls_handshake_timeout = *handshake;
-  c.tls_cert = raw.tls_cert;
-  c.tls_key = raw.tls_key;
-  c.tls_client_ca = raw.tls_client_ca;
+  c.tls_cert = raw_tls.cert;
+  c.tls_key = raw_tls.key;
+  c.tls_client_ca = raw_tls.client_ca;
   if (c.tls_listen && (c.tls_cert.empty() || c.tls_key.empty())) {
     return std::string(c.tls_cert.empty() ? "--tls-cert" : "--tls-key") + " is needed with --tls-listen";
   }
@@ -285,13 +288,14 @@ ConfigResult parse_config(int argc, const char* const* argv) {
   add("control-tls-key", raw.control_tls_key, "Control plane TLS private key (PEM)");
   add("control-tls-client-ca", raw.control_tls_client_ca,
       "Control plane: require client certificates signed by this CA (mTLS)");
-  add("tls-listen", raw.tls_listen, "Echo service over TLS: off, or host:port (needs --tls-cert, --tls-key)");
-  add("tls-cert", raw.tls_cert, "TLS certificate chain for --tls-listen (PEM)");
-  add("tls-key", raw.tls_key, "TLS private key for --tls-listen (PEM)");
-  add("tls-client-ca", raw.tls_client_ca,
+  RawTls raw_tls;
+  add("tls-listen", raw_tls.listen, "Echo service over TLS: off, or host:port (needs --tls-cert, --tls-key)");
+  add("tls-cert", raw_tls.cert, "TLS certificate chain for --tls-listen (PEM)");
+  add("tls-key", raw_tls.key, "TLS private key for --tls-listen (PEM)");
+  add("tls-client-ca", raw_tls.client_ca,
       "--tls-listen: require client certificates signed by this CA (PEM)");
-  add("tls-min-version", raw.tls_min_version, "Lowest TLS version accepted: 1.2 or 1.3");
-  add("tls-handshake-timeout", raw.tls_handshake_timeout, "Close a TLS client whose handshake takes longer");
+  add("tls-min-version", raw_tls.min_version, "Lowest TLS version accepted: 1.2 or 1.3");
+  add("tls-handshake-timeout", raw_tls.handshake_timeout, "Close a TLS client whose handshake takes longer");
   RawBounds raw_bounds;
   add_bound_flags(add, raw_bounds);
 
@@ -306,7 +310,7 @@ ConfigResult parse_config(int argc, const char* const* argv) {
                       std::string("reactord: ") + e.what() + " (see --help)\n"};
   }
   Config config;
-  if (auto error = convert(raw, config)) return ConfigExit{2, "reactord: " + *error + "\n"};
+  if (auto error = convert(raw, raw_tls, config)) return ConfigExit{2, "reactord: " + *error + "\n"};
   if (auto error = convert_bounds(raw_bounds, &config.bounds)) {
     return ConfigExit{2, "reactord: " + *error + "\n"};
   }
