@@ -32,7 +32,7 @@ namespace reactord {
 
 class LoopWorker;
 
-class Connection : public IdleTracker::Hook, private reactor::BufferEventHandler {
+class Connection final : public IdleTracker::Hook, private reactor::BufferEventHandler {
  public:
   // Takes the accepted socket. Call start() next. Loop thread only.
   Connection(LoopWorker& loop, std::uint64_t id, reactor::UniqueFd fd, const reactor::SocketAddress& peer);

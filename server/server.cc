@@ -283,8 +283,9 @@ int Server::wait() {
   wake_.notify_all();
   for (auto& t : threads_) t.join();
   threads_.clear();
-  loops_.clear();
-  shared_->loops.clear();
+  // The LoopWorkers stay (ended, their bases freed) until the Server goes: stop(), drain(),
+  // exit_loop() and loop() are any thread and may still be running on another thread (a
+  // signal, a call that came in as the loops ended on their own).
   state_.store(static_cast<int>(ServerState::kStopped));
   spdlog::info("stopped");
   // Signals are handled until here (a second SIGTERM while shutting down does not kill).

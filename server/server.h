@@ -95,8 +95,9 @@ class Server {
   // the old context: false with one line in *error. True without --tls-listen. Any thread.
   bool reload_tls(std::string* error);
 
-  // Number of loops, and one of them (index < loop_count()). Valid after start(), until wait()
-  // returns. Any thread (LoopWorker's own thread rules apply).
+  // Number of loops, and one of them (index < loop_count()). Valid after start(), until the
+  // Server is destroyed (after wait() they have ended). Any thread (LoopWorker's own thread
+  // rules apply).
   std::size_t loop_count() const { return loops_.size(); }
   LoopWorker& loop(std::size_t index) { return *loops_.at(index); }
 

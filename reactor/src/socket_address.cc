@@ -105,7 +105,6 @@ SocketAddress::SocketAddress(const sockaddr* addr, socklen_t len) {
 std::optional<SocketAddress> SocketAddress::parse(std::string_view text, std::string* error) {
   const auto hp = split_host_port(text, error);
   if (!hp) return std::nullopt;
-  SocketAddress out;
   if (!hp->bracketed) {
     sockaddr_in sin{};
     sin.sin_family = AF_INET;
