@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "control_test_util.h"
 #include "daemon_process.h"
 #include "proc_sample.h"
 #include "scrape.h"
