@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "buffer_event_impl.h"
+#include "rate_limit_impl.h"
 #include "socket_ops.h"
 #include "reactor/sys_calls.h"
 
@@ -40,7 +41,8 @@ BufferEvent::Impl::Impl(BufferEvent& s, EventBase& b, int socket_fd, BevOptions 
 EventBase& BufferEvent::Impl::base() const { return read_ev ? read_ev->base() : *extras->base; }
 
 BufferEvent::Impl::~Impl() {
-  // Unregister before the fd goes away.
+  // Leave a rate-limit group first (it points at us), then unregister before the fd goes away.
+  if (extras && extras->rate_limit) drop_rate_limit_on_close();
   read_ev.reset();
   write_ev.reset();
   extras.reset();
@@ -80,7 +82,8 @@ void BufferEvent::Impl::ensure_write_event() {
 }
 
 void BufferEvent::Impl::arm_read() {
-  if ((enabled & kRead) == 0 || fd < 0 || (state & (kClosed | kClosing | kConnecting | kSuspended)) != 0) {
+  if ((enabled & kRead) == 0 || fd < 0 ||
+      (state & (kClosed | kClosing | kConnecting | kSuspended | kReadThrottled)) != 0) {
     return;
   }
   ensure_read_event();
@@ -92,7 +95,9 @@ void BufferEvent::Impl::arm_read() {
 }
 
 void BufferEvent::Impl::arm_write() {
-  if (fd < 0 || closed()) return;
+  // Throttled: the refill arms it again — except for a connect in progress, which needs the
+  // write event to learn its result (a member of a suspended group may still connect).
+  if (fd < 0 || closed() || (state & (kWriteThrottled | kConnecting)) == kWriteThrottled) return;
   ensure_write_event();
   try {
     // A graceful close has its own deadline; the write timeout is for user traffic.

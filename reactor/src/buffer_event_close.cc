@@ -154,6 +154,7 @@ void BufferEvent::Impl::finish_close(bool clean) {
 // Stops every event (none is destroyed: we may be inside one of their callbacks) and forgets
 // queued callbacks. The caller closes the fd.
 void BufferEvent::Impl::mark_closed() {
+  if ((state & kRateLimited) != 0) drop_rate_limit_on_close();
   if (read_ev) read_ev->del();
   if (write_ev) write_ev->del();
   if (extras) {

@@ -11,6 +11,7 @@
 // a local copy (swapped out) so setcb() inside a callback never destroys the running function.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -23,6 +24,8 @@
 #include "reactor/event_base.h"
 
 namespace reactor {
+
+struct BufferEventRateLimit;
 
 // setcb() with std::functions: a handler that holds them, created on first use and kept until
 // the BufferEvent dies, so that a callback replacing the callbacks never destroys itself.
@@ -54,6 +57,12 @@ class FunctionHandler final : public BufferEventHandler {
 };
 
 struct BufferEvent::Impl {
+  // Bytes read per readiness: large enough for bulk transfers, small enough that one busy
+  // connection does not hold the loop for long.
+  static constexpr std::size_t kReadChunk = 64 * 1024;
+  // Bytes handed to one sendmsg: about what a loopback or LAN socket buffer takes at once.
+  static constexpr std::size_t kSendChunk = 256 * 1024;
+
   // Bits of `state`.
   enum : std::uint16_t {
     kConnecting = 1 << 0,  // non-blocking connect in progress (write event armed for it)
@@ -65,6 +74,11 @@ struct BufferEvent::Impl {
     kLengthHook = 1 << 6,  // input's length callback installed (to resume after suspension)
     kWriteArmed = 1 << 7,  // write event pending
     kOwnFd = 1 << 8,       // connect() created the socket: close it on destruction
+    // Rate limits (rate_limit.h). kRateLimited is the one bit the I/O paths test: without a
+    // limit, reading and writing cost one predictable branch each and nothing else.
+    kRateLimited = 1 << 9,      // a bucket or a group applies (Extras::rate_limit)
+    kReadThrottled = 1 << 10,   // reading suspended until tokens come back
+    kWriteThrottled = 1 << 11,  // writing suspended until tokens come back
   };
 
   // Rarely used state, allocated on first use.
@@ -77,13 +91,14 @@ struct BufferEvent::Impl {
     // close_gracefully_unless_stalled: the deadline moves with progress (see on_close_timer).
     std::optional<Duration> close_stall;
     TimePoint close_started{};
-    TimePoint close_deadline{};   // close_gracefully's fixed deadline
-    EventBase* base = nullptr;    // the base while no read event exists yet (fd -1)
-    std::uint64_t owner = 0;      // owner tag while no read event exists yet
-    int pending_error = 0;        // errno for the queued event callback
-    int connect_error = 0;        // immediate connect failure, reported from the loop
-    BevFlags pending_what = 0;    // queued event callback flags
-    EventFlags pending_data = 0;  // queued read (kRead) / write (kWrite) callbacks
+    TimePoint close_deadline{};                        // close_gracefully's fixed deadline
+    EventBase* base = nullptr;                         // the base while no read event exists yet (fd -1)
+    std::uint64_t owner = 0;                           // owner tag while no read event exists yet
+    int pending_error = 0;                             // errno for the queued event callback
+    int connect_error = 0;                             // immediate connect failure, reported from the loop
+    BevFlags pending_what = 0;                         // queued event callback flags
+    EventFlags pending_data = 0;                       // queued read (kRead) / write (kWrite) callbacks
+    std::unique_ptr<BufferEventRateLimit> rate_limit;  // set_rate_limit / a group
   };
 
   Impl(BufferEvent& self, EventBase& base, int fd, BevOptions options);
@@ -111,6 +126,16 @@ struct BufferEvent::Impl {
   void finish_connect();
   void write_now();
   ssize_t send_some();
+
+  // Rate limits (buffer_event_rate_limit.cc). Called only when kRateLimited is set.
+  BufferEventRateLimit& rate_limit_ref();
+  std::size_t allowance(bool write, std::size_t max);  // 0: throttled now
+  void charge(bool write, std::size_t bytes);
+  void throttle(bool write, std::uint8_t why);
+  void unthrottle(bool write, std::uint8_t why);
+  void on_refill();
+  void update_rate_limited_bit();
+  void drop_rate_limit_on_close();
 
   // Callbacks, inline or deferred.
   void run_read_cb();

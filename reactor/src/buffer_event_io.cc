@@ -11,12 +11,6 @@
 namespace reactor {
 namespace {
 
-// Bytes read per readiness: large enough for bulk transfers, small enough that one busy
-// connection does not hold the loop for long.
-constexpr std::size_t kReadChunk = 64 * 1024;
-// Bytes handed to one sendmsg: about what a loopback or LAN socket buffer takes at once.
-constexpr std::size_t kSendChunk = 256 * 1024;
-
 bool would_block(int error) { return error == EAGAIN || error == EWOULDBLOCK || error == EINTR; }
 
 }  // namespace
@@ -43,10 +37,15 @@ void BufferEvent::Impl::on_read(EventFlags fired) {
     }
     max = std::min<std::size_t>(max, read_high - input.length());
   }
+  if ((state & kRateLimited) != 0) {
+    max = allowance(false, max);
+    if (max == 0) return;  // throttled: the read event is off until tokens come back
+  }
   const ssize_t n = input.read_from(fd, max);
   if (n > 0) {
     bytes_read += static_cast<std::uint64_t>(n);
     last_read = base().now();
+    if ((state & kRateLimited) != 0) charge(false, static_cast<std::size_t>(n));
     if (read_high != 0 && input.length() >= read_high) suspend_reading();
     if (input.length() >= read_low) run_read_cb();
     return;
@@ -62,10 +61,19 @@ void BufferEvent::Impl::on_read(EventFlags fired) {
 
 ssize_t BufferEvent::Impl::send_some() {
   // Buffer::write_to uses sendmsg(MSG_NOSIGNAL): a vanished peer is EPIPE, never SIGPIPE.
-  const ssize_t n = output.write_to(fd, kSendChunk);
+  std::size_t max = kSendChunk;
+  if ((state & kRateLimited) != 0) {
+    max = allowance(true, max);
+    if (max == 0) {  // throttled: the write event is disarmed until tokens come back
+      errno = EAGAIN;
+      return -1;
+    }
+  }
+  const ssize_t n = output.write_to(fd, max);
   if (n > 0) {
     bytes_written += static_cast<std::uint64_t>(n);
     last_write = base().now();
+    if ((state & kRateLimited) != 0) charge(true, static_cast<std::size_t>(n));
   }
   return n;
 }
@@ -73,7 +81,8 @@ ssize_t BufferEvent::Impl::send_some() {
 // Output gained data (or writing was enabled): send what the socket takes now; arm the write
 // event only if something remains. On an idle connection this is one sendmsg and no epoll_ctl.
 void BufferEvent::Impl::write_now() {
-  if (fd < 0 || output.empty() || (state & (kClosed | kConnecting | kWriteArmed)) != 0) return;
+  if (fd < 0 || output.empty() || (state & (kClosed | kConnecting | kWriteArmed | kWriteThrottled)) != 0)
+    return;
   if ((enabled & kWrite) == 0 && (state & kClosing) == 0) return;
   const std::size_t before = output.length();
   const ssize_t n = send_some();

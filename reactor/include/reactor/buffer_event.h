@@ -21,6 +21,7 @@
 #include "reactor/buffer.h"
 #include "reactor/clock.h"
 #include "reactor/event.h"
+#include "reactor/rate_limit.h"
 #include "reactor/socket_address.h"
 
 namespace reactor {
@@ -159,6 +160,42 @@ class BufferEvent {
   TimePoint last_read_at() const;
   TimePoint last_write_at() const;
 
+  // ---- Rate limits (rate_limit.h; libevent's bufferevent_ratelim.c) ----
+  // bufferevent_set_rate_limit: a token bucket of this BufferEvent's own. A first limit starts
+  // with one tick's worth of tokens; replacing one keeps the tokens, clipped to the new burst;
+  // nullopt removes it (a direction it suspended resumes). Returns false, changing nothing,
+  // for an invalid config or a closed BufferEvent. Loop thread only.
+  bool set_rate_limit(const std::optional<TokenBucketConfig>& cfg);
+  std::optional<TokenBucketConfig> rate_limit() const;
+  // bufferevent_add_to_rate_limit_group / bufferevent_remove_from_rate_limit_group. In one
+  // group at a time (adding moves it); the group must use the same EventBase
+  // (std::logic_error otherwise). Closing or destroying the BufferEvent leaves the group. Loop
+  // thread only.
+  void add_to_rate_limit_group(RateLimitGroup& group);
+  void remove_from_rate_limit_group();
+  RateLimitGroup* rate_limit_group() const;
+  // bufferevent_get_read_limit / get_write_limit: the own bucket's tokens (as of its last
+  // update; may be negative after decrement_*), INT64_MAX without a bucket. Loop thread only.
+  std::int64_t read_limit() const;
+  std::int64_t write_limit() const;
+  // bufferevent_get_max_to_read / get_max_to_write: the most the next read / send may move
+  // (own bucket, group share, the per-call chunk). Loop thread only.
+  std::size_t max_to_read() const;
+  std::size_t max_to_write() const;
+  // bufferevent_decrement_read_limit / decrement_write_limit: take (or, negative, give back)
+  // tokens of the own bucket, suspending or resuming as libevent does. False without a bucket.
+  // Loop thread only.
+  bool decrement_read_limit(std::int64_t bytes);
+  bool decrement_write_limit(std::int64_t bytes);
+  // Whether a direction is suspended by a limit now (own bucket or group), the total time
+  // spent with at least one direction suspended (the current stretch included), and the bytes
+  // whose transfer waited for tokens (each read or send that followed a suspension). Loop
+  // thread only.
+  bool read_throttled() const;
+  bool write_throttled() const;
+  Duration throttled_time() const;
+  std::uint64_t bytes_delayed() const;
+
   // Owner tag put on this BufferEvent's events, shown by EventBase::snapshot(); also their
   // ids, for the registry: 0 while the event does not exist (the read event exists with the
   // socket; the write event from the first time output had to wait for the socket). Loop
@@ -167,8 +204,11 @@ class BufferEvent {
   std::uint64_t read_event_id() const;
   std::uint64_t write_event_id() const;
 
- private:
+  // The state (src/buffer_event_impl.h); named here so the library's rate-limit groups can
+  // refer to their members. Not for users.
   struct Impl;
+
+ private:
   std::unique_ptr<Impl> impl_;
 };
 
