@@ -39,6 +39,12 @@ void add_bound_flags(const std::function<void(const std::string&, std::string&, 
   add("control-threads", raw.control_threads, "Threads the gRPC control plane may run (4..1024)");
   add("control-memory", raw.control_memory, "Memory the gRPC control plane's buffers may take");
   add("control-max-message-bytes", raw.control_max_message_bytes, "Largest control-plane request message");
+  raw.control_max_connections = std::to_string(d.control_max_connections);
+  raw.control_max_connections_per_peer = std::to_string(d.control_max_connections_per_peer);
+  add("control-max-connections", raw.control_max_connections,
+      "Control-port connections open at once (1..10000); more are closed at accept");
+  add("control-max-connections-per-peer", raw.control_max_connections_per_peer,
+      "Control-port connections open at once from one client address (1..10000)");
   add("metrics-threads", raw.metrics_threads, "Metrics HTTP worker threads, one connection each (2..256)");
   add("metrics-request-timeout", raw.metrics_request_timeout,
       "Close a metrics connection that has not sent a request (or read the answer) in this long");
@@ -73,6 +79,14 @@ std::optional<std::string> convert_bounds(const RawBounds& raw, BoundsConfig* ou
   if (auto e = size("control-max-message-bytes", raw.control_max_message_bytes, 64 * 1024,
                     &b.control_max_message_bytes)) {
     return e;
+  }
+  if (!count(raw.control_max_connections, 1, 10000, &b.control_max_connections)) {
+    return "invalid --control-max-connections '" + raw.control_max_connections +
+           "': expected an integer from 1 to 10000";
+  }
+  if (!count(raw.control_max_connections_per_peer, 1, 10000, &b.control_max_connections_per_peer)) {
+    return "invalid --control-max-connections-per-peer '" + raw.control_max_connections_per_peer +
+           "': expected an integer from 1 to 10000";
   }
   if (!count(raw.metrics_threads, 2, 256, &b.metrics_threads)) {
     return "invalid --metrics-threads '" + raw.metrics_threads + "': expected an integer from 2 to 256";

@@ -26,6 +26,10 @@ struct BoundsConfig {
   std::size_t control_memory = std::size_t{64} << 20;
   // --control-max-message-bytes: largest request message.
   std::size_t control_max_message_bytes = std::size_t{1} << 20;
+  // --control-max-connections / --control-max-connections-per-peer: control connections open
+  // at once through the HTTP/2 guard, in total and from one client address.
+  std::size_t control_max_connections = 256;
+  std::size_t control_max_connections_per_peer = 64;
   // --metrics-threads: HTTP worker threads of the metrics endpoint (each serves one
   // connection at a time).
   std::size_t metrics_threads = 8;
@@ -38,7 +42,8 @@ struct BoundsConfig {
 // text in raw; convert_bounds turns raw into *out, or returns one error line. Any thread.
 struct RawBounds {
   std::string control_max_watchers, watch_buffer_bytes, watch_total_bytes, control_threads, control_memory,
-      control_max_message_bytes, metrics_threads, metrics_request_timeout;
+      control_max_message_bytes, metrics_threads, metrics_request_timeout, control_max_connections,
+      control_max_connections_per_peer;
 };
 void add_bound_flags(const std::function<void(const std::string&, std::string&, const std::string&)>& add,
                      RawBounds& raw);

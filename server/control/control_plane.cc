@@ -3,6 +3,7 @@
 #include <grpc/support/log.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/server_posix.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -16,6 +17,8 @@
 #include "channelz_service.h"
 #include "control_service.h"
 #include "grpc_server_limits.h"
+#include "guard_peers.h"
+#include "h2_guard.h"
 #include "inspect_service.h"
 #include "plane_context.h"
 #include "reflection_service.h"
@@ -70,6 +73,8 @@ ControlOptions ControlOptions::from(const Config& config) {
   o.grpc.max_threads = static_cast<int>(b.control_threads);
   o.grpc.memory_bytes = b.control_memory;
   o.grpc.max_receive_message_bytes = b.control_max_message_bytes;
+  o.guard.max_connections = b.control_max_connections;
+  o.guard.max_connections_per_peer = b.control_max_connections_per_peer;
   return o;
 }
 
@@ -84,6 +89,8 @@ struct ControlPlane::Impl {
   std::vector<std::unique_ptr<grpc::Service>> reflection;  // v1 and v1alpha
   std::unique_ptr<grpc::Service> channelz;
   std::unique_ptr<grpc::Server> grpc_server;
+  // Plaintext: the control port is the guard's, and gRPC gets each connection from it.
+  std::unique_ptr<H2Guard> guard;
   int port = 0;
 
   // Health follows the server state: a drain started by SIGTERM must flip it too.
@@ -189,7 +196,9 @@ void ControlPlane::start(Server& server) {
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   apply_limits(builder, o.grpc);
   std::string address = o.listen.to_string();
-  builder.AddListeningPort(address, creds, &impl_->port);
+  // TLS: gRPC listens itself (the guard cannot read encrypted frames; docs/RELIABILITY.md).
+  // Plaintext: the guard listens and hands gRPC each connection (after BuildAndStart).
+  if (tls) builder.AddListeningPort(address, creds, &impl_->port);
 #if REACTORD_CONTROL_WITH_METRICS
   if (o.metrics) {
     builder.experimental().SetInterceptorCreators(metrics::make_control_interceptors(*o.metrics));
@@ -200,8 +209,30 @@ void ControlPlane::start(Server& server) {
   for (auto& service : impl_->reflection) builder.RegisterService(service.get());
   builder.RegisterService(impl_->channelz.get());
   auto built = builder.BuildAndStart();
-  if (!built || impl_->port == 0) {
+  if (!built || (tls && impl_->port == 0)) {
     throw StartError("--control-listen " + address + ": gRPC could not listen there");
+  }
+  if (!tls) {
+    H2GuardCounters* counters = nullptr;
+#if REACTORD_CONTROL_WITH_METRICS
+    if (o.metrics) counters = &o.metrics->h2guard;
+#endif
+    grpc::Server* grpc_server = built.get();
+    impl_->guard = std::make_unique<H2Guard>(
+        o.guard,
+        [grpc_server](reactor::UniqueFd fd, const std::string& peer) {
+          remember_guarded_peer(fd.get(), peer);
+          grpc::AddInsecureChannelFromFd(grpc_server, fd.release());
+        },
+        counters);
+    try {
+      impl_->guard->start(o.listen);
+    } catch (const std::exception& e) {
+      impl_->guard.reset();
+      built->Shutdown();
+      throw StartError("--control-listen " + address + ": cannot listen there: " + e.what());
+    }
+    impl_->port = impl_->guard->port();
   }
   impl_->plane->control_port.store(static_cast<std::uint16_t>(impl_->port));
   {
@@ -233,8 +264,11 @@ void ControlPlane::stop() {
     const auto left = *deadline - std::chrono::steady_clock::now() - std::chrono::milliseconds(300);
     grace = std::clamp<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(50), grace);
   }
+  // No new connections; those open get gRPC's GOAWAY through the guard, then are closed.
+  if (impl_->guard) impl_->guard->stop_accepting();
   impl_->grpc_server->Shutdown(std::chrono::system_clock::now() +
                                std::chrono::duration_cast<std::chrono::system_clock::duration>(grace));
+  if (impl_->guard) impl_->guard->stop();
   impl_->grpc_server->Wait();
   std::lock_guard lock(impl_->health_mutex);
   impl_->grpc_server.reset();

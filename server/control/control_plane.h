@@ -17,6 +17,7 @@
 #include "reactor/socket_address.h"
 #include "server/component.h"
 #include "server/control/grpc_limits.h"
+#include "server/control/h2_guard.h"
 #include "server/control/watch_budget.h"
 
 namespace grpc {
@@ -43,6 +44,8 @@ struct ControlOptions {
   WatchLimits watch;
   // gRPC server bounds (HTTP/2 abuse before any token is checked; docs/RELIABILITY.md).
   GrpcLimits grpc;
+  // The HTTP/2 guard in front of gRPC on a plaintext control port (h2_guard.h).
+  H2GuardLimits guard;
   // Where every RPC's outcome and latency are recorded (the metrics exporter serves them);
   // null = not recorded.
   std::shared_ptr<metrics::ControlMetrics> metrics;

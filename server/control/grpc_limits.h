@@ -19,6 +19,8 @@ struct GrpcLimits {
   // HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE: a request's metadata (headers), CONTINUATION
   // frames included.
   std::size_t max_header_list_bytes = 16 * 1024;
+  // SETTINGS_MAX_FRAME_SIZE: the HTTP/2 guard closes a client that sends a longer frame.
+  std::size_t max_frame_bytes = 16384;
   // A request message (--control-max-message-bytes); the largest legal request (10,000 ids)
   // is under 100 KiB.
   std::size_t max_receive_message_bytes = std::size_t{1} << 20;

@@ -25,6 +25,9 @@ void apply_limits(grpc::ServerBuilder& builder, const GrpcLimits& limits) {
   builder.SetMaxReceiveMessageSize(as_int(limits.max_receive_message_bytes));
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, limits.max_concurrent_streams);
   builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, as_int(limits.max_header_list_bytes));
+  // The frame size gRPC advertises first (it raises it later with BDP; the HTTP/2 guard reads
+  // the SETTINGS it sends and refuses only frames longer than advertised).
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_FRAME_SIZE, as_int(limits.max_frame_bytes));
 
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
                              limits.min_ping_interval_ms);

@@ -1,6 +1,7 @@
 #include "rpc_support.h"
 
 #include "audit_text.h"
+#include "guard_peers.h"
 
 #include <google/protobuf/message.h>
 #include <spdlog/spdlog.h>
@@ -47,7 +48,8 @@ grpc::Status loop_status(LoopCallError error) {
 }
 
 std::string describe_peer(const grpc::ServerContext* ctx) {
-  std::string peer = ctx->peer();
+  // Through the HTTP/2 guard gRPC sees "fd:N": name the real client.
+  std::string peer = real_peer(ctx->peer());
   auto auth = ctx->auth_context();
   if (auth && auth->IsPeerAuthenticated()) {
     // The client certificate's common name says who; fall back to the peer identity (SANs).

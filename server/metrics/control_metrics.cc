@@ -74,7 +74,42 @@ std::vector<prometheus::MetricFamily> ControlMetrics::Collect() const {
               {{"reason", "total"}});
   add_counter(ended, static_cast<double>(watch.refused.load(std::memory_order_relaxed)),
               {{"reason", "refused"}});
-  return {std::move(requests), std::move(duration), std::move(watchers), std::move(queued), std::move(ended)};
+  // The control port's HTTP/2 guard (server/control/h2_guard.h).
+  auto guard_open = make_family("reactord_control_h2_connections",
+                                "Control-port connections open through the HTTP/2 guard.", MetricType::Gauge);
+  add_gauge(guard_open, static_cast<double>(h2guard.open.load(std::memory_order_relaxed)), {});
+  auto guard_closed = make_family(
+      "reactord_control_h2_violations_total",
+      "Control-port connections ended by the HTTP/2 guard with a GOAWAY: frame_size (FRAME_SIZE_ERROR), "
+      "header_block, rst_rate (rapid reset), ping_rate, settings_rate (ENHANCE_YOUR_CALM), protocol "
+      "(PROTOCOL_ERROR).",
+      MetricType::Counter);
+  const std::pair<const char*, const std::atomic<std::uint64_t>*> reasons[] = {
+      {"frame_size", &h2guard.frame_size},       {"header_block", &h2guard.header_block},
+      {"rst_rate", &h2guard.rst_rate},           {"ping_rate", &h2guard.ping_rate},
+      {"settings_rate", &h2guard.settings_rate}, {"protocol", &h2guard.protocol}};
+  for (const auto& [reason, value] : reasons) {
+    add_counter(guard_closed, static_cast<double>(value->load(std::memory_order_relaxed)),
+                {{"reason", reason}});
+  }
+  auto guard_rejected = make_family(
+      "reactord_control_h2_rejected_total",
+      "Control-port connections closed at accept: limit = --control-max-connections(-per-peer), error = no "
+      "socketpair (fds).",
+      MetricType::Counter);
+  add_counter(guard_rejected, static_cast<double>(h2guard.rejected_limit.load(std::memory_order_relaxed)),
+              {{"reason", "limit"}});
+  add_counter(guard_rejected, static_cast<double>(h2guard.rejected_error.load(std::memory_order_relaxed)),
+              {{"reason", "error"}});
+  auto guard_paused = make_family("reactord_control_h2_backpressure_pauses_total",
+                                  "Times the HTTP/2 guard stopped reading from a control client that did not "
+                                  "read its answers (or outran gRPC).",
+                                  MetricType::Counter);
+  add_counter(guard_paused, static_cast<double>(h2guard.backpressure_pauses.load(std::memory_order_relaxed)),
+              {});
+  return {std::move(requests),     std::move(duration),       std::move(watchers),
+          std::move(queued),       std::move(ended),          std::move(guard_open),
+          std::move(guard_closed), std::move(guard_rejected), std::move(guard_paused)};
 }
 
 }  // namespace reactord::metrics

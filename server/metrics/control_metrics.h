@@ -7,6 +7,8 @@
 //   reactord_control_request_duration_seconds{service,method}   histogram
 //   reactord_control_watchers, reactord_control_watch_queued_bytes   gauges
 //   reactord_control_watchers_ended_total{reason}                     counter (slow, total, refused)
+//   reactord_control_h2_connections, reactord_control_h2_violations_total{reason},
+//   reactord_control_h2_rejected_total{reason}, reactord_control_h2_backpressure_pauses_total
 #pragma once
 
 #include <array>
@@ -21,6 +23,7 @@
 #include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
 
+#include "server/h2_guard_counters.h"
 #include "server/watch_counters.h"
 
 namespace reactord::metrics {
@@ -41,6 +44,8 @@ class ControlMetrics : public prometheus::Collectable {
 
   // The WatchConnections bounds' counters: the control plane writes them. Any thread.
   WatchCounters watch;
+  // The control port's HTTP/2 guard: it writes them. Any thread.
+  H2GuardCounters h2guard;
 
   // Called by the exposer's HTTP threads. Any thread.
   std::vector<prometheus::MetricFamily> Collect() const override;

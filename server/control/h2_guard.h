@@ -1,0 +1,73 @@
+// H2Guard: the control port's HTTP/2 front. gRPC 1.51 (Debian 12) parses a client's frames
+// with no bound on rapid reset, CONTINUATION or PING floods, so reactord accepts control
+// connections itself and puts its own limits in front of gRPC's transport:
+//
+//   client ──TCP──> [guard: H2FrameCheck on every client frame header, bounded relay] ──socketpair──> gRPC
+//
+// One dedicated thread runs its own EventBase (one base per thread; other threads only post()).
+// Per client: a socketpair, one end handed to gRPC (grpc::AddInsecureChannelFromFd, through the
+// hand_off callback), bytes relayed both ways. A client that breaks a bound gets a GOAWAY
+// (ENHANCE_YOUR_CALM, FRAME_SIZE_ERROR or PROTOCOL_ERROR) and is closed, counted by reason.
+// Backpressure: while more than relay_buffer_bytes wait for the client (it does not read), or
+// for gRPC, the guard stops reading from the client, so gRPC never piles up PING ACKs or
+// responses for it. Connections are bounded in total and per client address.
+//
+// Plaintext only: with --control-tls-* gRPC terminates TLS itself and the guard is not in
+// front (docs/RELIABILITY.md, known gaps). No gRPC in here.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "h2_frame_check.h"
+#include "server/h2_guard_counters.h"
+#include "reactor/socket_address.h"
+#include "reactor/unique_fd.h"
+
+namespace reactord::control {
+
+struct H2GuardLimits {
+  H2FrameLimits frames;
+  // RST_STREAM frames per client address (all its connections): burst and refill per second.
+  double rst_burst = 500, rst_per_second = 100;
+  // Bytes waiting in the guard for either side before it stops reading from the client.
+  std::size_t relay_buffer_bytes = 256 * 1024;
+  // Control connections open at once, and from one client address (--control-max-connections,
+  // --control-max-connections-per-peer).
+  std::size_t max_connections = 256;
+  std::size_t max_connections_per_peer = 64;
+};
+
+using reactord::H2GuardCounters;
+
+class H2Guard {
+ public:
+  // Gives gRPC its end of a new connection's socketpair; `peer` is the client (gRPC's form,
+  // "ipv4:127.0.0.1:5678"). Runs on the guard's thread.
+  using HandOff = std::function<void(reactor::UniqueFd grpc_end, const std::string& peer)>;
+
+  H2Guard(H2GuardLimits limits, HandOff hand_off, H2GuardCounters* counters);
+  ~H2Guard();
+  H2Guard(const H2Guard&) = delete;
+  H2Guard& operator=(const H2Guard&) = delete;
+
+  // Binds `address`, starts the guard's thread and accepting. Throws std::system_error when
+  // the address cannot be bound. Main thread.
+  void start(const reactor::SocketAddress& address);
+  // The bound port (after start). Any thread.
+  std::uint16_t port() const { return port_.load(); }
+  // Stops accepting (connections open stay relayed: gRPC's shutdown reaches them). Any thread.
+  void stop_accepting();
+  // Closes every connection and ends the thread. Main thread.
+  void stop();
+
+ private:
+  class Loop;
+  std::unique_ptr<Loop> loop_;
+  std::atomic<std::uint16_t> port_{0};
+};
+
+}  // namespace reactord::control
