@@ -19,6 +19,7 @@ struct H2GuardCounters {
   std::atomic<std::uint64_t> rst_rate{0};             // GOAWAY ENHANCE_YOUR_CALM: rapid reset
   std::atomic<std::uint64_t> ping_rate{0};            // GOAWAY ENHANCE_YOUR_CALM: PING flood
   std::atomic<std::uint64_t> settings_rate{0};        // GOAWAY ENHANCE_YOUR_CALM: SETTINGS flood
+  std::atomic<std::uint64_t> streams{0};              // GOAWAY ENHANCE_YOUR_CALM: streams open
   std::atomic<std::uint64_t> protocol{0};             // GOAWAY PROTOCOL_ERROR
   std::atomic<std::uint64_t> backpressure_pauses{0};  // reading from a client paused
 };

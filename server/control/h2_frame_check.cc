@@ -54,8 +54,8 @@ H2FrameCheck::H2FrameCheck(const H2FrameLimits& limits, reactor::TimePoint now)
       pings_(limits.ping_burst, limits.ping_per_second, now),
       settings_(limits.settings_burst, limits.settings_per_second, now) {}
 
-std::optional<H2Violation> H2FrameCheck::feed(const std::uint8_t* data, std::size_t size, reactor::TimePoint now,
-                                              TokenBucket& rst_budget) {
+std::optional<H2Violation> H2FrameCheck::feed(const std::uint8_t* data, std::size_t size,
+                                              reactor::TimePoint now, TokenBucket& rst_budget) {
   std::size_t at = 0;
   while (at < size) {
     if (preface_seen_ < kPrefaceSize) {
@@ -105,7 +105,14 @@ std::optional<H2Violation> H2FrameCheck::on_header(reactor::TimePoint now, Token
   switch (type) {
     case kHeaders:
     case kPushPromise:
-      if (type == kHeaders && (stream & 1) && stream > last_stream_id_) last_stream_id_ = stream;
+      if (type == kHeaders && (stream & 1) && stream > last_stream_id_) {
+        last_stream_id_ = stream;
+        open_streams_.insert(stream);
+        if (open_streams_.size() > limits_.max_open_streams) {
+          return violation(H2Error::kEnhanceYourCalm, "streams",
+                           "more than " + std::to_string(limits_.max_open_streams) + " streams open");
+        }
+      }
       header_block_stream_ = stream;
       header_block_bytes_ = length;
       header_block_frames_ = 1;
@@ -120,12 +127,13 @@ std::optional<H2Violation> H2FrameCheck::on_header(reactor::TimePoint now, Token
       if (header_block_bytes_ > limits_.max_header_block_bytes ||
           header_block_frames_ > limits_.max_header_block_frames) {
         return violation(H2Error::kEnhanceYourCalm, "header_block",
-                         "header block above " + std::to_string(limits_.max_header_block_bytes) + " bytes or " +
-                             std::to_string(limits_.max_header_block_frames) + " frames");
+                         "header block above " + std::to_string(limits_.max_header_block_bytes) +
+                             " bytes or " + std::to_string(limits_.max_header_block_frames) + " frames");
       }
       if (flags & kEndHeaders) in_header_block_ = false;
       break;
     case kRstStream:
+      open_streams_.erase(stream);
       if (!rst_budget.take(now)) {
         return violation(H2Error::kEnhanceYourCalm, "rst_rate", "RST_STREAM above the rate (rapid reset)");
       }
@@ -146,7 +154,7 @@ std::optional<H2Violation> H2FrameCheck::on_header(reactor::TimePoint now, Token
   return std::nullopt;
 }
 
-void H2FrameBoundary::feed(const std::uint8_t* data, std::size_t size) {
+void H2FrameBoundary::feed(const std::uint8_t* data, std::size_t size, H2FrameCheck* check) {
   std::size_t at = 0;
   while (at < size) {
     if (payload_left_ > 0) {
@@ -164,9 +172,23 @@ void H2FrameBoundary::feed(const std::uint8_t* data, std::size_t size) {
       header_fill_ = 0;
       payload_left_ = (std::size_t{header_[0]} << 16) | (std::size_t{header_[1]} << 8) | header_[2];
       in_settings_ = header_[3] == kSettings && !(header_[4] & kAck);
+      if (check) {
+        const std::uint32_t stream = ((std::uint32_t{header_[5]} << 24) | (std::uint32_t{header_[6]} << 16) |
+                                      (std::uint32_t{header_[7]} << 8) | header_[8]) &
+                                     0x7FFFFFFFu;
+        check->server_frame(header_[3], header_[4], stream);
+      }
       settings_.clear();
       if (payload_left_ == 0 && in_settings_) on_settings();
     }
+  }
+}
+
+void H2FrameCheck::server_frame(std::uint8_t type, std::uint8_t flags, std::uint32_t stream) {
+  constexpr std::uint8_t kData = 0x0;
+  constexpr std::uint8_t kEndStream = 0x1;
+  if (type == kRstStream || ((type == kHeaders || type == kData) && (flags & kEndStream))) {
+    open_streams_.erase(stream);
   }
 }
 
@@ -176,7 +198,8 @@ void H2FrameBoundary::on_settings() {
   for (std::size_t i = 0; i + 6 <= settings_.size(); i += 6) {
     const auto* p = reinterpret_cast<const std::uint8_t*>(settings_.data() + i);
     const std::uint16_t id = static_cast<std::uint16_t>((p[0] << 8) | p[1]);
-    const std::size_t value = (std::size_t{p[2]} << 24) | (std::size_t{p[3]} << 16) | (std::size_t{p[4]} << 8) | p[5];
+    const std::size_t value =
+        (std::size_t{p[2]} << 24) | (std::size_t{p[3]} << 16) | (std::size_t{p[4]} << 8) | p[5];
     if (id == kMaxFrameSize && value > max_frame_bytes_) max_frame_bytes_ = value;
   }
 }

@@ -6,6 +6,10 @@
 //   - a header block (HEADERS + CONTINUATION) above a byte or frame count → ENHANCE_YOUR_CALM
 //   - RST_STREAM from the client above a rate (CVE-2023-44487, "rapid reset") → ENHANCE_YOUR_CALM
 //   - PING or SETTINGS above a rate                                   → ENHANCE_YOUR_CALM
+//   - more streams open than max_open_streams (opened by the client, not yet ended by the
+//     server or reset by the client: gRPC 1.51 enforces its own MAX_CONCURRENT_STREAMS only
+//     once the client ACKs the SETTINGS, which a client that never reads never does)
+//                                                                     → ENHANCE_YOUR_CALM
 //   - a bad preface, a frame inside a header block, a stray CONTINUATION → PROTOCOL_ERROR
 // H2FrameBoundary follows the server→client stream, so a GOAWAY of ours is only ever inserted
 // between two whole frames, and reads the server's SETTINGS_MAX_FRAME_SIZE: gRPC raises it as
@@ -18,6 +22,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_set>
 
 #include "reactor/clock.h"
 
@@ -68,6 +73,9 @@ struct H2FrameLimits {
   // start and one per window change, and BDP PINGs with data; far below these.
   double ping_burst = 100, ping_per_second = 10;
   double settings_burst = 32, settings_per_second = 2;
+  // Streams open at once per connection (gRPC advertises 16; before its SETTINGS arrive a
+  // client may open more, RFC 9113 §5.1.2).
+  std::size_t max_open_streams = 128;
 };
 
 class H2FrameCheck {
@@ -85,6 +93,10 @@ class H2FrameCheck {
   void allow_frames_up_to(std::size_t bytes) {
     if (bytes > limits_.max_frame_bytes) limits_.max_frame_bytes = bytes;
   }
+
+  // A frame the server sent (from H2FrameBoundary): ends a stream on END_STREAM or RST_STREAM.
+  void server_frame(std::uint8_t type, std::uint8_t flags, std::uint32_t stream);
+  std::size_t open_streams() const { return open_streams_.size(); }
 
   // The highest stream id the client opened (for the GOAWAY's last-stream-id).
   std::uint32_t last_stream_id() const { return last_stream_id_; }
@@ -107,12 +119,14 @@ class H2FrameCheck {
   std::uint64_t frames_ = 0;
   TokenBucket pings_;
   TokenBucket settings_;
+  std::unordered_set<std::uint32_t> open_streams_;
 };
 
 // Follows frame boundaries of a stream of frames (the server's side: no preface).
 class H2FrameBoundary {
  public:
-  void feed(const std::uint8_t* data, std::size_t size);
+  // Reads the server's bytes; each frame header is also told to `check` (when not null).
+  void feed(const std::uint8_t* data, std::size_t size, H2FrameCheck* check = nullptr);
   // True when every byte fed so far ends a whole frame.
   bool at_boundary() const { return header_fill_ == 0 && payload_left_ == 0; }
   // The largest SETTINGS_MAX_FRAME_SIZE the server sent (0 = none yet).

@@ -27,7 +27,8 @@ using reactor::BufferEvent;
 constexpr reactor::Duration kCloseDeadline = std::chrono::seconds(2);
 
 struct Peer {
-  Peer(const H2GuardLimits& limits, reactor::TimePoint now) : rst(limits.rst_burst, limits.rst_per_second, now) {}
+  Peer(const H2GuardLimits& limits, reactor::TimePoint now)
+      : rst(limits.rst_burst, limits.rst_per_second, now) {}
   std::size_t connections = 0;
   TokenBucket rst;  // RST_STREAM frames of all its connections
 };
@@ -39,6 +40,7 @@ std::atomic<std::uint64_t>* counter_for(H2GuardCounters& c, const char* reason) 
   if (r == "rst_rate") return &c.rst_rate;
   if (r == "ping_rate") return &c.ping_rate;
   if (r == "settings_rate") return &c.settings_rate;
+  if (r == "streams") return &c.streams;
   return &c.protocol;
 }
 
@@ -72,8 +74,8 @@ class H2Guard::Loop {
   H2GuardCounters own_counters;
   H2GuardCounters* counters;
   std::thread thread;
-  std::mutex mutex;                     // guards `base` for other threads
-  reactor::EventBase* base = nullptr;   // set while the thread's loop runs
+  std::mutex mutex;                    // guards `base` for other threads
+  reactor::EventBase* base = nullptr;  // set while the thread's loop runs
   std::unique_ptr<reactor::Listener> listener;
   std::unordered_map<std::string, Peer> peers;  // by client host; references stay valid
   std::unordered_map<Relay*, std::unique_ptr<Relay>> relays;
@@ -128,7 +130,7 @@ class H2Guard::Loop::Relay {
     reactor::Buffer& in = upstream_.input();
     if (ended_) return drop_input(upstream_);
     for (auto span : in.peek()) {
-      server_frames_.feed(reinterpret_cast<const std::uint8_t*>(span.data()), span.size());
+      server_frames_.feed(reinterpret_cast<const std::uint8_t*>(span.data()), span.size(), &check_);
     }
     // Frames up to what gRPC advertised are the client's right (it raises the size with BDP).
     check_.allow_frames_up_to(server_frames_.max_frame_bytes());
@@ -219,7 +221,8 @@ void H2Guard::Loop::run(const reactor::SocketAddress& address, std::promise<std:
   // Forget client addresses with no connection whose RST_STREAM budget has refilled.
   reactor::Event prune(event_base, -1, reactor::kPersist, [this, &event_base](int, reactor::EventFlags) {
     for (auto it = peers.begin(); it != peers.end();) {
-      it = it->second.connections == 0 && it->second.rst.full(event_base.now()) ? peers.erase(it) : std::next(it);
+      it = it->second.connections == 0 && it->second.rst.full(event_base.now()) ? peers.erase(it)
+                                                                                : std::next(it);
     }
   });
   prune.add(std::chrono::seconds(10));
@@ -275,7 +278,8 @@ void H2Guard::Loop::log_violation(const std::string& peer, const H2Violation& v)
     return;
   }
   last_log = now;
-  spdlog::warn("control port: {} broke an HTTP/2 bound ({}: {}); GOAWAY and closed{}", peer, v.reason, v.detail,
+  spdlog::warn("control port: {} broke an HTTP/2 bound ({}: {}); GOAWAY and closed{}", peer, v.reason,
+               v.detail,
                unlogged ? fmt::format(" ({} more since the last such line)", unlogged) : std::string());
   unlogged = 0;
 }

@@ -81,13 +81,17 @@ std::vector<prometheus::MetricFamily> ControlMetrics::Collect() const {
   auto guard_closed = make_family(
       "reactord_control_h2_violations_total",
       "Control-port connections ended by the HTTP/2 guard with a GOAWAY: frame_size (FRAME_SIZE_ERROR), "
-      "header_block, rst_rate (rapid reset), ping_rate, settings_rate (ENHANCE_YOUR_CALM), protocol "
+      "header_block, rst_rate (rapid reset), ping_rate, settings_rate, streams (ENHANCE_YOUR_CALM), protocol "
       "(PROTOCOL_ERROR).",
       MetricType::Counter);
   const std::pair<const char*, const std::atomic<std::uint64_t>*> reasons[] = {
-      {"frame_size", &h2guard.frame_size},       {"header_block", &h2guard.header_block},
-      {"rst_rate", &h2guard.rst_rate},           {"ping_rate", &h2guard.ping_rate},
-      {"settings_rate", &h2guard.settings_rate}, {"protocol", &h2guard.protocol}};
+      {"frame_size", &h2guard.frame_size},
+      {"header_block", &h2guard.header_block},
+      {"rst_rate", &h2guard.rst_rate},
+      {"ping_rate", &h2guard.ping_rate},
+      {"settings_rate", &h2guard.settings_rate},
+      {"streams", &h2guard.streams},
+      {"protocol", &h2guard.protocol}};
   for (const auto& [reason, value] : reasons) {
     add_counter(guard_closed, static_cast<double>(value->load(std::memory_order_relaxed)),
                 {{"reason", reason}});

@@ -11,7 +11,7 @@ answered during and after the attack, and that the echo port still answers.
 Exit status 0 = every check passed.
 
     h2_abuse.py REACTORD_BINARY ATTACK [REACTORCTL]
-        ATTACK: rapid-reset | continuation | ping | oversized-frame
+        ATTACK: rapid-reset | continuation | ping | oversized-frame | unread-answers
 """
 import os
 import re
@@ -26,7 +26,7 @@ import time
 import hpack
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY, CONTINUATION = 0, 1, 3, 4, 6, 7, 9
+DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = 0, 1, 3, 4, 6, 7, 8, 9
 END_STREAM, END_HEADERS, ACK = 0x1, 0x4, 0x1
 ERROR_CODES = {0x0: "NO_ERROR", 0x1: "PROTOCOL_ERROR", 0x6: "FRAME_SIZE_ERROR", 0xb: "ENHANCE_YOUR_CALM"}
 # What RFC 9113 asks for: the attack's connection error, as a GOAWAY (None: any way of ending
@@ -286,6 +286,30 @@ def oversized_frame(port, deadline):
     return "a 1 MiB DATA frame %s" % ("sent" if ok else "refused part way"), [s]
 
 
+def unread_answers(port, deadline):
+    """Calls GetServerInfo as fast as the server takes requests, with flow-control windows
+    opened wide, and never reads an answer: without backpressure the server queues every
+    answer (and RST_STREAM) for a client that never takes them."""
+    s = attack_connection(port)
+    settings = struct.pack(">HI", 0x4, 0x7FFFFFFF)  # SETTINGS_INITIAL_WINDOW_SIZE
+    window = struct.pack(">I", 0x7FFFFFFF - 65535)
+    ok = send_or_stop(s, frame(SETTINGS, 0, 0, settings) + frame(WINDOW_UPDATE, 0, 0, window), deadline)
+    enc = hpack.Encoder()
+    stream, sent = 1, 0
+    while ok and stream < 2000000 and time.time() < deadline:
+        batch = b""
+        for _ in range(200):
+            batch += frame(HEADERS, END_HEADERS, stream, request_headers(enc))
+            batch += frame(DATA, END_STREAM, stream, b"\x00\x00\x00\x00\x00")
+            stream += 2
+        ok = send_or_stop(s, batch, deadline)
+        if ok:
+            sent += 200
+    paused = not ok and time.time() < deadline
+    return "%d requests sent, answers never read; server %s" % (
+        sent, "stopped reading from us" if paused else "kept reading"), [(s, paused)]
+
+
 def cut_off(s, deadline):
     """How the server ended an attacking connection: "GOAWAY <error code>", "closed", or None
     (still open)."""
@@ -323,7 +347,7 @@ def reactorctl_works(reactorctl, port):
 
 
 ATTACKS = {"rapid-reset": rapid_reset, "continuation": continuation, "ping": ping_flood,
-           "oversized-frame": oversized_frame}
+           "oversized-frame": oversized_frame, "unread-answers": unread_answers}
 
 
 def main():
@@ -359,9 +383,12 @@ def main():
         caller = threading.Thread(target=well_behaved)
         caller.start()
         what, sockets = ATTACKS[attack](r.control_port, time.time() + ATTACK_SECONDS)
-        ends = [cut_off(s, time.time() + 10) for s in sockets]
+        # An attack that breaks no rule (unread-answers) is not cut off: the server must stop
+        # reading from it instead ("paused"), before its answers pile up.
+        ends = [(cut_off(s[0], time.time() + 3) or ("paused" if s[1] else None))
+                if isinstance(s, tuple) else cut_off(s, time.time() + 10) for s in sockets]
         for s in sockets:
-            s.close()
+            (s[0] if isinstance(s, tuple) else s).close()
         # The echo port and health answer while the server digests the attack.
         if not echo_works(r.data_port):
             failures.append("the echo port did not answer after the attack")
@@ -381,8 +408,8 @@ def main():
         if required and any(e != required for e in ends):
             failures.append("expected %s on every attacking connection (RFC 9113 §4.2)" % required)
         if None in ends:
-            failures.append("%d of %d attacking connections were still open 10 s after the attack "
-                            "(no GOAWAY, not closed)" % (ends.count(None), len(ends)))
+            failures.append("%d of %d attacking connections were neither ended nor paused by the "
+                            "server (no GOAWAY, not closed, still read)" % (ends.count(None), len(ends)))
         if calls["failed"] or not calls["ok"]:
             failures.append("the well-behaved client failed %d of %d calls during the attack" % (
                 calls["failed"], calls["failed"] + calls["ok"]))

@@ -108,6 +108,23 @@ TEST_F(H2FrameCheckTest, RstStreamTakesFromThePeersBudgetAndRefillsWithTime) {
   EXPECT_EQ(feed(kPreface + frame(3, 0, 1, 4) + frame(3, 0, 3, 4)), "");
 }
 
+TEST_F(H2FrameCheckTest, StreamsOpenAreCountedUntilTheServerEndsThemOrTheClientResets) {
+  limits.max_open_streams = 3;
+  H2FrameCheck bounded(limits, now);
+  check = bounded;
+  EXPECT_EQ(feed(kPreface + frame(1, 0x5, 1, 10) + frame(1, 0x5, 3, 10) + frame(1, 0x5, 5, 10)), "");
+  EXPECT_EQ(check.open_streams(), 3u);
+  check.server_frame(1, 0x4, 1);  // response headers: still open
+  check.server_frame(1, 0x5, 1);  // trailers with END_STREAM: ended
+  check.server_frame(3, 0, 3);    // RST_STREAM from the server: ended
+  EXPECT_EQ(check.open_streams(), 1u);
+  EXPECT_EQ(feed(frame(1, 0x5, 7, 10) + frame(3, 0, 7, 4) + frame(1, 0x5, 9, 10) + frame(1, 0x5, 11, 10)),
+            "");
+  EXPECT_EQ(check.open_streams(), 3u);
+  EXPECT_EQ(feed(frame(1, 0x5, 13, 10)), "streams");
+  EXPECT_EQ(code, H2Error::kEnhanceYourCalm);
+}
+
 TEST_F(H2FrameCheckTest, PingAndSettingsFloodsAreRefusedAcksAreNot) {
   std::string acks = kPreface;
   for (int i = 0; i < 500; ++i) acks += frame(6, 1, 0, 8) + frame(4, 1, 0, 0);
@@ -168,10 +185,10 @@ TEST(H2GoawayFrameTest, CarriesLastStreamCodeAndDebugData) {
   const std::string f = goaway_frame(7, H2Error::kEnhanceYourCalm, "calm");
   ASSERT_EQ(f.size(), 9u + 8 + 4);
   EXPECT_EQ(f[2], 12);
-  EXPECT_EQ(f[3], 7);             // GOAWAY
+  EXPECT_EQ(f[3], 7);                               // GOAWAY
   EXPECT_EQ(f.substr(5, 4), std::string(4, '\0'));  // stream 0
-  EXPECT_EQ(f[12], 7);            // last stream id
-  EXPECT_EQ(f[16], 0x0b);         // ENHANCE_YOUR_CALM
+  EXPECT_EQ(f[12], 7);                              // last stream id
+  EXPECT_EQ(f[16], 0x0b);                           // ENHANCE_YOUR_CALM
   EXPECT_EQ(f.substr(17), "calm");
 }
 
