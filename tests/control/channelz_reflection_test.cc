@@ -40,14 +40,17 @@ TEST(Channelz, NeedsTheAdminTokenOnATokenProtectedControlPlane) {
   EXPECT_EQ(channelz->GetSocket(ctx().get(), socket_request, &socket).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
 
-  // The admin sees the control plane's server and its sockets (ours among them).
+  // The admin sees the control plane's server and the calls it served (the refused ones above
+  // among them). Its sockets: the HTTP/2 guard hands gRPC each connection as an fd, and gRPC
+  // 1.51's AddInsecureChannelFromFd registers no channelz socket for it, so the list is empty
+  // (reactord_control_h2_connections counts them; docs/RELIABILITY.md).
   auto status = channelz->GetServers(ctx(5000ms, "admin-tok").get(), {}, &servers);
   ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_GE(servers.server_size(), 1);
+  EXPECT_GE(servers.server(0).data().calls_started(), 5);
   sockets_request.set_server_id(servers.server(0).ref().server_id());
   status = channelz->GetServerSockets(ctx(5000ms, "admin-tok").get(), sockets_request, &sockets);
   ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_GE(sockets.socket_ref_size(), 1);
 }
 
 TEST(Channelz, OpenOnALoopbackControlPlaneWithoutTokens) {
