@@ -52,7 +52,8 @@ bool TokenBucket::full(reactor::TimePoint now) const {
 H2FrameCheck::H2FrameCheck(const H2FrameLimits& limits, reactor::TimePoint now)
     : limits_(limits),
       pings_(limits.ping_burst, limits.ping_per_second, now),
-      settings_(limits.settings_burst, limits.settings_per_second, now) {}
+      settings_(limits.settings_burst, limits.settings_per_second, now),
+      resets_(limits.rst_burst, limits.rst_per_second, now) {}
 
 std::optional<H2Violation> H2FrameCheck::feed(const std::uint8_t* data, std::size_t size,
                                               reactor::TimePoint now, TokenBucket& rst_budget) {
@@ -134,7 +135,7 @@ std::optional<H2Violation> H2FrameCheck::on_header(reactor::TimePoint now, Token
       break;
     case kRstStream:
       open_streams_.erase(stream);
-      if (!rst_budget.take(now)) {
+      if (!resets_.take(now) || !rst_budget.take(now)) {
         return violation(H2Error::kEnhanceYourCalm, "rst_rate", "RST_STREAM above the rate (rapid reset)");
       }
       break;

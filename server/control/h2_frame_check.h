@@ -73,6 +73,9 @@ struct H2FrameLimits {
   // start and one per window change, and BDP PINGs with data; far below these.
   double ping_burst = 100, ping_per_second = 10;
   double settings_burst = 32, settings_per_second = 2;
+  // RST_STREAM per connection (the client address has a larger budget of its own, shared by
+  // its connections: H2GuardLimits).
+  double rst_burst = 100, rst_per_second = 50;
   // Streams open at once per connection (gRPC advertises 16; before its SETTINGS arrive a
   // client may open more, RFC 9113 §5.1.2).
   std::size_t max_open_streams = 128;
@@ -119,6 +122,7 @@ class H2FrameCheck {
   std::uint64_t frames_ = 0;
   TokenBucket pings_;
   TokenBucket settings_;
+  TokenBucket resets_;
   std::unordered_set<std::uint32_t> open_streams_;
 };
 

@@ -31,8 +31,11 @@ namespace reactord::control {
 
 struct H2GuardLimits {
   H2FrameLimits frames;
-  // RST_STREAM frames per client address (all its connections): burst and refill per second.
-  double rst_burst = 500, rst_per_second = 100;
+  // RST_STREAM frames per client address (all its connections, so reconnecting does not
+  // refill it): burst and refill per second. Each connection also has its own, smaller budget
+  // (H2FrameLimits), so one attacking connection is cut off long before its address' budget
+  // is spent and a well-behaved client at the same address can still cancel a call.
+  double rst_burst = 5000, rst_per_second = 1000;
   // Bytes waiting in the guard for either side before it stops reading from the client.
   std::size_t relay_buffer_bytes = 256 * 1024;
   // Control connections open at once, and from one client address (--control-max-connections,

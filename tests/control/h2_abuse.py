@@ -35,7 +35,7 @@ REQUIRED_END = {"oversized-frame": "GOAWAY FRAME_SIZE_ERROR"}
 
 # The bounds this test holds reactord to (docs/RELIABILITY.md): threads and resident memory
 # above the idle process at any moment of the attack (the HTTP/2 guard in front of gRPC cuts
-# each attack off within its burst: RST_STREAM 500 per address, PING 100, a 64 KiB header
+# each attack off within its burst: RST_STREAM 100 per connection, PING 100, a 64 KiB header
 # block, 16 KiB frames; 256 KiB relayed at most each way).
 MAX_EXTRA_THREADS = 48          # --control-threads 32 plus gRPC's own executor threads
 MAX_EXTRA_RSS = 64 << 20
