@@ -17,8 +17,13 @@ class Reactord:
     def __init__(self, binary, *extra_args):
         self.log_lines = []
         self._log_lock = threading.Lock()
-        args = [binary, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
-                "--control-listen", "127.0.0.1:0", *extra_args]
+        # Each address defaults to 127.0.0.1:0 unless extra_args gives it (a flag given twice
+        # is a usage error).
+        args = [binary]
+        for flag in ("--listen", "--metrics-listen", "--control-listen"):
+            if flag not in extra_args:
+                args += [flag, "127.0.0.1:0"]
+        args += list(extra_args)
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)
         # stdout says "listening on ADDR" (the seed's lines); stderr is the log.
