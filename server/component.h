@@ -7,6 +7,9 @@
 #pragma once
 
 #include <string>
+#include <vector>
+
+#include "server/reload.h"
 
 namespace reactord {
 
@@ -28,6 +31,13 @@ class Component {
   // Stop serving and release threads/sockets; must return within a few seconds. Not called if
   // start() threw. Main thread (the one in Server::wait).
   virtual void stop() = 0;
+  // Reload without restart (SIGHUP, the Control RPC Reload; server/reload.h): re-read what
+  // this component may change while serving (its files), validate it fully, swap it in for
+  // its readers atomically, and return one item per thing reloaded — unchanged, changed, or
+  // kept (the new one is bad: the old stays in force and detail says why). Never throws.
+  // Called only between start() and stop(), one reload at a time (Server::reload serialises
+  // them), on the signal thread or a control-plane thread.
+  virtual std::vector<ReloadItem> reload() { return {}; }
 };
 
 }  // namespace reactord

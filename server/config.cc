@@ -160,19 +160,12 @@ std::optional<std::string> convert(const RawValues& raw, const RawTls& raw_tls, 
     return "invalid --fd-reserve '" + raw.fd_reserve + "': expected an integer from 0 to 1000000";
   c.fd_reserve = n;
 
-  static constexpr LogLevel kLevels[] = {LogLevel::kTrace, LogLevel::kDebug, LogLevel::kInfo,
-                                         LogLevel::kWarn,  LogLevel::kError, LogLevel::kCritical,
-                                         LogLevel::kOff};
-  bool found = false;
-  for (LogLevel level : kLevels) {
-    if (raw.log_level == to_string(level)) {
-      c.log_level = level;
-      found = true;
-    }
-  }
-  if (!found)
+  if (auto level = parse_log_level(raw.log_level)) {
+    c.log_level = *level;
+  } else {
     return "invalid --log-level '" + raw.log_level +
            "': expected trace, debug, info, warn, error, critical or off";
+  }
   if (raw.log_format == "text")
     c.log_format = LogFormat::kText;
   else if (raw.log_format == "json")
@@ -224,7 +217,7 @@ std::optional<std::string> convert(const RawValues& raw, const RawTls& raw_tls, 
 
 }  // namespace
 
-ConfigResult parse_config(int argc, const char* const* argv) {
+ConfigResult reparse_config(const std::vector<std::string>& args) {
   const Config defaults;
   RawValues raw{defaults.listen.to_string(),
                 defaults.control_listen.to_string(),
@@ -298,23 +291,121 @@ ConfigResult parse_config(int argc, const char* const* argv) {
   add("tls-handshake-timeout", raw_tls.handshake_timeout, "Close a TLS client whose handshake takes longer");
   RawBounds raw_bounds;
   add_bound_flags(add, raw_bounds);
+  std::string config_file;
+  // CLI11 reads the file; its values go where the flags' do. Env is read after the file, so
+  // REACTORD_CONFIG is turned into --config by parse_config.
+  app.set_config("--config", "",
+                 "File of flags, one `name = value` per line (log-level = \"debug\"); re-read on "
+                 "SIGHUP / reactorctl reload (env REACTORD_CONFIG)")
+      ->check(CLI::ExistingFile);
+  // A key that is no flag is an error, as an unknown flag on the command line (CLI11 would
+  // ignore it silently).
+  app.allow_config_extras(CLI::config_extras_mode::error);
 
   try {
-    app.parse(argc, argv);
+    std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them last first
+    app.parse(reversed);
+    if (auto* c = app.get_config_ptr(); c != nullptr && c->count() > 0) config_file = c->as<std::string>();
   } catch (const CLI::CallForHelp&) {
     return ConfigExit{0, app.help()};
   } catch (const CLI::CallForVersion&) {
     return ConfigExit{0, std::string("reactord ") + REACTORD_VERSION + "\n"};
   } catch (const CLI::ParseError& e) {
-    return ConfigExit{e.get_exit_code() == 0 ? 2 : e.get_exit_code(),
-                      std::string("reactord: ") + e.what() + " (see --help)\n"};
+    // A usage error, whatever CLI11's own code (105 for a missing --config file, 109 for an
+    // unknown flag): README promises 2, as for every bad value.
+    return ConfigExit{2, std::string("reactord: ") + e.what() + " (see --help)\n"};
   }
   Config config;
   if (auto error = convert(raw, raw_tls, config)) return ConfigExit{2, "reactord: " + *error + "\n"};
   if (auto error = convert_bounds(raw_bounds, &config.bounds)) {
     return ConfigExit{2, "reactord: " + *error + "\n"};
   }
+  config.config_file = config_file;
+  config.args = args;
   return ParsedConfig{std::move(config)};
+}
+
+ConfigResult parse_config(int argc, const char* const* argv) {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+  // The config file is read before the environment (CLI11's order), so its own variable
+  // becomes a flag here, unless the command line names a file.
+  const char* env_config = std::getenv("REACTORD_CONFIG");
+  const bool given = std::any_of(args.begin(), args.end(), [](const std::string& a) {
+    return a == "--config" || a.rfind("--config=", 0) == 0;
+  });
+  if (env_config != nullptr && *env_config != '\0' && !given) {
+    args.emplace_back("--config");
+    args.emplace_back(env_config);
+  }
+  return reparse_config(args);
+}
+
+std::optional<LogLevel> parse_log_level(std::string_view text) {
+  static constexpr LogLevel kLevels[] = {LogLevel::kTrace, LogLevel::kDebug, LogLevel::kInfo,
+                                         LogLevel::kWarn,  LogLevel::kError, LogLevel::kCritical,
+                                         LogLevel::kOff};
+  for (LogLevel level : kLevels) {
+    if (text == to_string(level)) return level;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// Every flag's value as text, for config_differences.
+std::vector<std::pair<std::string, std::string>> flag_values(const Config& c) {
+  const BoundsConfig& b = c.bounds;
+  return {
+      {"--listen", c.listen.to_string()},
+      {"--control-listen", c.control_listen.to_string()},
+      {"--metrics-listen", c.metrics_listen.to_string()},
+      {"--http-listen", c.http_listen ? c.http_listen->to_string() : "off"},
+      {"--loops", std::to_string(c.loops)},
+      {"--accept-mode", to_string(c.accept_mode)},
+      {"--max-connections", std::to_string(c.max_connections)},
+      {"--idle-timeout", format_duration(c.idle_timeout)},
+      {"--max-output-buffer", std::to_string(c.max_output_buffer)},
+      {"--drain-timeout", format_duration(c.drain_timeout)},
+      {"--fd-reserve", std::to_string(c.fd_reserve)},
+      {"--log-level", to_string(c.log_level)},
+      {"--log-format", to_string(c.log_format)},
+      {"--greeting", escaped(c.greeting)},
+      {"--audit-log", c.audit_log},
+      {"--tls-listen", c.tls_listen ? c.tls_listen->to_string() : "off"},
+      {"--tls-cert", c.tls_cert},
+      {"--tls-key", c.tls_key},
+      {"--tls-client-ca", c.tls_client_ca},
+      {"--tls-min-version", c.tls_min_version},
+      {"--tls-handshake-timeout", format_duration(c.tls_handshake_timeout)},
+      {"--control-token-file", c.control_token_file},
+      {"--control-viewer-token-file", c.control_viewer_token_file},
+      {"--control-tls-cert", c.control_tls_cert},
+      {"--control-tls-key", c.control_tls_key},
+      {"--control-tls-client-ca", c.control_tls_client_ca},
+      {"--control-max-watchers", std::to_string(b.control_max_watchers)},
+      {"--watch-buffer-bytes", std::to_string(b.watch_buffer_bytes)},
+      {"--watch-total-bytes", std::to_string(b.watch_total_bytes)},
+      {"--control-threads", std::to_string(b.control_threads)},
+      {"--control-memory", std::to_string(b.control_memory)},
+      {"--control-max-message-bytes", std::to_string(b.control_max_message_bytes)},
+      {"--metrics-threads", std::to_string(b.metrics_threads)},
+      {"--metrics-request-timeout", format_duration(b.metrics_request_timeout)},
+  };
+}
+
+}  // namespace
+
+std::vector<std::string> config_differences(const Config& a, const Config& b) {
+  std::vector<std::string> out;
+  const auto va = flag_values(a), vb = flag_values(b);
+  for (std::size_t i = 0; i < va.size() && i < vb.size(); ++i) {
+    if (va[i].second != vb[i].second) {
+      out.push_back(va[i].first + " " + (va[i].second.empty() ? "''" : va[i].second) + " -> " +
+                    (vb[i].second.empty() ? "''" : vb[i].second));
+    }
+  }
+  return out;
 }
 
 }  // namespace reactord

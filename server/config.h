@@ -11,7 +11,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
+#include <vector>
 
 #include "reactor/clock.h"
 #include "reactor/socket_address.h"
@@ -100,6 +102,15 @@ struct Config {
   // --control-max-message-bytes, --metrics-threads, --metrics-request-timeout.
   BoundsConfig bounds;
 
+  // --config: a file of flags (CLI11's config format: `log-level = "debug"`, one per line;
+  // README "Reload"). Read at start and again at every reload: the reloadable settings in it
+  // (the log level) apply, others that changed are reported as needing a restart. The
+  // command line wins over the file, the file over the environment. Empty = none.
+  std::string config_file;
+  // Not a flag: the arguments parse_config() read (argv[1..], REACTORD_CONFIG added as
+  // --config), so that a reload parses exactly the same command line again.
+  std::vector<std::string> args;
+
   // Not a flag: whether Server installs the SIGINT / SIGTERM handlers on loop 0 (main.cc: yes;
   // in-process tests: no).
   bool handle_signals = false;
@@ -119,6 +130,17 @@ using ConfigResult = std::variant<ParsedConfig, ConfigExit>;
 // and every error come back as ConfigExit for main to print (stdout for exit code 0, stderr
 // otherwise). Any thread.
 ConfigResult parse_config(int argc, const char* const* argv);
+
+// Parses the arguments a Config kept (Config::args) again, with the configuration file read
+// afresh: what a reload applies. ConfigExit with the error on failure. Any thread.
+ConfigResult reparse_config(const std::vector<std::string>& args);
+
+// "trace" ... "off" → LogLevel; nullopt for anything else. Any thread.
+std::optional<LogLevel> parse_log_level(std::string_view text);
+
+// The flags whose values differ between a and b, as "--flag a-value → b-value" (paths and
+// values only: token and key contents are never read here). Any thread.
+std::vector<std::string> config_differences(const Config& a, const Config& b);
 
 // "1500ms", "1m30s", "2m" — the shortest exact form in the grammar of units/units.h, for logs
 // and --help defaults. Any thread.

@@ -6,6 +6,7 @@
 // valid UTF-8 (bytes that are not become U+FFFD), so a log pipeline never rejects a line.
 #pragma once
 
+#include <spdlog/common.h>
 #include <spdlog/formatter.h>
 
 #include <memory>
@@ -15,6 +16,9 @@
 #include "server/config.h"
 
 namespace reactord {
+
+// --log-level's value as spdlog's level. Any thread.
+spdlog::level::level_enum to_spdlog(LogLevel level);
 
 // A fresh formatter for spdlog (set_formatter / spdlog::set_formatter). Any thread.
 std::unique_ptr<spdlog::formatter> make_log_formatter(LogFormat format);

@@ -17,30 +17,6 @@
 #include "server/status/status_page.h"
 #include "server/systemd_notify.h"
 
-namespace {
-
-spdlog::level::level_enum to_spdlog(reactord::LogLevel level) {
-  switch (level) {
-    case reactord::LogLevel::kTrace:
-      return spdlog::level::trace;
-    case reactord::LogLevel::kDebug:
-      return spdlog::level::debug;
-    case reactord::LogLevel::kInfo:
-      return spdlog::level::info;
-    case reactord::LogLevel::kWarn:
-      return spdlog::level::warn;
-    case reactord::LogLevel::kError:
-      return spdlog::level::err;
-    case reactord::LogLevel::kCritical:
-      return spdlog::level::critical;
-    case reactord::LogLevel::kOff:
-      return spdlog::level::off;
-  }
-  return spdlog::level::info;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   reactord::ConfigResult parsed = reactord::parse_config(argc, argv);
   if (auto* exit = std::get_if<reactord::ConfigExit>(&parsed)) {
@@ -54,7 +30,7 @@ int main(int argc, char** argv) {
   // knowing, never one per message. --log-format applies to every logger, also those
   // made later (spdlog's registry hands its formatter to new loggers).
   auto logger = spdlog::stderr_logger_mt("reactord");
-  logger->set_level(to_spdlog(config.log_level));
+  logger->set_level(reactord::to_spdlog(config.log_level));
   logger->flush_on(spdlog::level::trace);
   spdlog::set_default_logger(logger);
   spdlog::set_formatter(reactord::make_log_formatter(config.log_format));

@@ -62,7 +62,9 @@ void ServerShared::loop_failed() {
   server.stop();
 }
 
-Server::Server(Config config) : config_(std::move(config)), shared_(std::make_unique<ServerShared>(*this)) {}
+Server::Server(Config config) : config_(std::move(config)), shared_(std::make_unique<ServerShared>(*this)) {
+  log_level_.store(static_cast<int>(config_.log_level));
+}
 
 Server::~Server() {
   if (!threads_.empty() && !waited_) {
@@ -192,6 +194,10 @@ void Server::start() {
     }
   }
   set_fd_budget();
+  {
+    std::lock_guard lock(reload_mutex_);
+    reload_open_ = true;
+  }
 }
 
 // Everything that opens fds at start (listeners, loops, gRPC, metrics) has: what is left of the
@@ -264,6 +270,11 @@ int Server::wait() {
   // Every loop ended on its own (exit_loop / break_loop on each): that is a stop too. (When a
   // stop was already asked for, this changes nothing: a SIGINT's two seconds still run.)
   stop_now(std::nullopt);
+  {
+    // No reload from here on; one in progress finishes first (it holds the mutex).
+    std::lock_guard lock(reload_mutex_);
+    reload_open_ = false;
+  }
   // Components first, while the loops may still run their posted work.
   while (components_started_ > 0) {
     Component& component = *components_[--components_started_];

@@ -37,6 +37,7 @@
 #include "server/connection_observer.h"
 #include "server/fd_limits.h"
 #include "server/loop_worker.h"
+#include "server/reload.h"
 
 namespace reactord {
 
@@ -134,6 +135,18 @@ class Server {
   void exit_loop(std::size_t index, std::optional<reactor::Duration> delay = std::nullopt);
   void break_loop(std::size_t index);
 
+  // Reload without restart (server/reload.h; SIGHUP and the Control RPC Reload call it): the
+  // configuration is parsed again (Config::args, the --config file re-read) and its log
+  // level applied (or request.log_level's), flags that changed but need a restart are
+  // reported, then every started component's reload() runs. Logged item by item and counted
+  // (reload_stats()); the caller writes the audit line. Before start() has finished or once
+  // wait() stops the components, a reload does nothing and says so. One at a time. Any thread
+  // (not a loop's: a component may wait for the loops).
+  ReloadReport reload(const ReloadRequest& request);
+  ReloadStats reload_stats() const;
+  // The log level in force (--log-level, changed by reloads). Any thread.
+  LogLevel log_level() const { return static_cast<LogLevel>(log_level_.load()); }
+
   // Observers of every loop's connections (see ConnectionObserver). Valid after start().
   // Returns an id for remove_observer. The observer is kept alive until every loop has let it
   // go. Any thread.
@@ -147,11 +160,13 @@ class Server {
   void on_loop_ended(unsigned index);
   void install_signals();  // server_signals.cc
   void set_fd_budget();
-  // SIGHUP lands here (server_signals.cc): the one place a configuration reload hooks in.
+  // SIGHUP lands here (server_signals.cc): reload(), then the audit line.
   void on_hangup();
   // SIGTERM (server_signals.cc): drain, and make sure the process ends by the stop deadline.
   void on_terminate();
   [[noreturn]] void on_stop_deadline_passed();
+  // The log level / --config part of reload() (server_reload.cc).
+  void reload_configuration(const ReloadRequest& request, ReloadReport& report);
 
   Config config_;
   std::unique_ptr<ServerShared> shared_;
@@ -165,6 +180,16 @@ class Server {
   std::optional<reactor::SocketAddress> bound_tls_address_;  // --tls-listen's, port resolved
   reactor::SocketAddress bound_address_;           // the echo address, port resolved (set by start())
   std::atomic<std::int64_t> stop_deadline_ns_{0};  // steady_clock since epoch; 0 = none
+
+  // Reloads: one at a time, only while every component is started (reload_mutex_ also
+  // guards reload_open_ and the components' reload() calls against their stop()).
+  std::mutex reload_mutex_;
+  bool reload_open_ = false;
+  std::atomic<int> log_level_{static_cast<int>(LogLevel::kInfo)};
+  std::atomic<std::uint64_t> reloads_ok_{0};
+  std::atomic<std::uint64_t> reloads_failed_{0};
+  std::atomic<std::int64_t> last_reload_unix_ms_{0};
+  std::atomic<bool> last_reload_ok_{true};
 
   std::mutex mutex_;              // guards the fields below
   std::condition_variable wake_;  // stop requested / a loop ended

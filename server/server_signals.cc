@@ -3,12 +3,14 @@
 //   SIGINT  — the seed's signal_cb: print its line, the loops exit after two seconds.
 //   SIGTERM — drain: stop accepting, let clients leave, close the rest at --drain-timeout,
 //             exit 0.
-//   SIGHUP  — on_hangup() (logged; the hook for a configuration reload).
+//   SIGHUP  — on_hangup(): reload without restart (Server::reload: token and TLS files, the
+//             log level, --config), audited like the Control RPC Reload.
 //   SIGUSR1, SIGUSR2, SIGALRM — logged and ignored; SIGPIPE — ignored.
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 #include "server/server.h"
 #include "server/signal_loop.h"
@@ -61,8 +63,15 @@ void Server::on_stop_deadline_passed() {
 }
 
 void Server::on_hangup() {
-  // The single place where SIGHUP lands. Today nothing is reloadable: say so and go on.
-  spdlog::info("SIGHUP received: nothing to reload; ignored");
+  spdlog::info("SIGHUP received: reloading");
+  ReloadRequest request;
+  request.source = "SIGHUP";
+  const ReloadReport report = reload(request);
+  // Audited as the RPC is (rpc_support.cc's format): who = the signal, no peer.
+  auto audit = spdlog::get("audit");
+  if (!audit) audit = spdlog::default_logger();
+  audit->info("audit: rpc=Reload status=OK role=signal peer=SIGHUP request={{}} result=\"ok={} {}\"",
+              report.ok() ? "true" : "false", report.summary());
 }
 
 }  // namespace reactord

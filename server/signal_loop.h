@@ -4,8 +4,8 @@
 // or BreakLoop on loop 0, a loop that failed).
 //
 // Signals handled (each runs its handler on the signal thread):
-//   SIGINT, SIGTERM, SIGHUP        → the handlers given (SIGHUP: Server::on_hangup, the one
-//                                    place where a reload will hook in)
+//   SIGINT, SIGTERM, SIGHUP        → the handlers given (SIGHUP: Server::on_hangup, a reload
+//                                    without restart: Server::reload)
 //   SIGUSR1, SIGUSR2, SIGALRM      → logged at info and otherwise ignored (a stray kill must
 //                                    not end a daemon)
 //   SIGPIPE                        → ignored (SIG_IGN): writes use MSG_NOSIGNAL anyway, and a

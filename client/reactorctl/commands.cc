@@ -394,6 +394,26 @@ int cmd_resume(const Connection& c, const Output& o) {
   return 0;
 }
 
+int cmd_reload(const Connection& c, const Output& o, const std::string& log_level) {
+  auto stub = v1::Control::NewStub(c.channel());
+  auto ctx = c.context();
+  v1::ReloadRequest request;
+  request.set_log_level(log_level);
+  v1::ReloadResponse result;
+  auto status = stub->Reload(ctx.get(), request, &result);
+  if (!status.ok()) return fail(o, status);
+  if (o.json)
+    *o.out << to_json(result) << "\n";
+  else
+    print_reload(*o.out, result);
+  if (!result.ok()) {
+    // As a failed call: the reason is in the table (and in reactord's log), the code says so.
+    *o.err << "reactorctl: reload: some items kept their old value\n";
+    return kExitRpcError;
+  }
+  return 0;
+}
+
 int cmd_exit(const Connection& c, const Output& o, std::optional<std::uint32_t> loop,
              const std::string& delay) {
   return guarded(o, [&] {

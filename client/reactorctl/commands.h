@@ -80,6 +80,8 @@ int cmd_resume(const Connection& c, const Output& o);
 int cmd_exit(const Connection& c, const Output& o, std::optional<std::uint32_t> loop,
              const std::string& delay);
 int cmd_break(const Connection& c, const Output& o, std::optional<std::uint32_t> loop);
+// Reload (SIGHUP's twin): one row per item; exit 1 when an item kept its old value.
+int cmd_reload(const Connection& c, const Output& o, const std::string& log_level);
 int cmd_health(const Connection& c, const Output& o, const std::string& service);
 
 }  // namespace reactorctl

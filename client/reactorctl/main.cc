@@ -73,6 +73,7 @@ constexpr const char* kExamples = R"(Examples:
   reactorctl conn 42
   reactorctl close --filter --min-idle 5m --dry-run
   reactorctl drain --deadline 30s
+  reactorctl reload                              # re-read token / TLS files and the log level
   reactorctl health --target 10.0.0.5:50051 --token-file /etc/reactord/viewer.token
 
 Global flags may be given before or after the command. Durations: 500ms, 30s, 2m, 1h30m,
@@ -210,6 +211,19 @@ int main(int argc, char** argv) {
   whole(break_cmd, "--loop", break_loop, "Loop index (default: all)");
   break_cmd->footer("Example:\n  reactorctl break --loop 0");
 
+  std::string reload_level;
+  auto* reload = app.add_subcommand(
+      "reload", "Re-read token and TLS files and the log level, as SIGHUP (exit 1 if one is kept)");
+  reload
+      ->add_option("--log-level", reload_level,
+                   "Apply this level (trace, debug, info, warn, error, critical, off) instead of "
+                   "the configuration's")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  reload->footer(
+      "Examples:\n"
+      "  reactorctl reload                        # after rotating a token or certificate file\n"
+      "  reactorctl reload --log-level debug      # until the next reload");
+
   std::string health_service;
   auto* health = app.add_subcommand("health", "grpc.health.v1 Check (exit 3 if NOT_SERVING)");
   health->add_option("--service", health_service, "Service name (default: the server)");
@@ -259,6 +273,7 @@ int main(int argc, char** argv) {
     if (*resume) return reactorctl::cmd_resume(*c, out);
     if (*exit_cmd) return reactorctl::cmd_exit(*c, out, exit_loop, exit_delay);
     if (*break_cmd) return reactorctl::cmd_break(*c, out, break_loop);
+    if (*reload) return reactorctl::cmd_reload(*c, out, reload_level);
     if (*health) return reactorctl::cmd_health(*c, out, health_service);
     return reactorctl::kExitUsage;
   };
@@ -270,6 +285,10 @@ int main(int argc, char** argv) {
     std::cerr << "reactorctl: " << e.what() << "\n";
     return reactorctl::kExitUsage;
   }
+  // --target NAME:PORT that expanded to several addresses: NAME.
+  const std::string resolved_name = targets.size() > 1 && conn.target.find(',') == std::string::npos
+                                        ? conn.target.substr(0, conn.target.rfind(':'))
+                                        : std::string();
   if (targets.size() > 1) {  // the fleet view (fleet.h)
     if (*conns && watch_opt->count() > 0) {
       std::cerr << "reactorctl: conns --watch redraws one server's screen; with several targets "
@@ -284,6 +303,9 @@ int main(int argc, char** argv) {
         [&](const std::string& target, std::ostream& o, std::ostream& e) {
           reactorctl::ConnectOptions one = conn;
           one.target = target;
+          // Addresses of one name (a headless Service): the certificate names the name, not
+          // each address, so TLS checks the name the operator typed.
+          if (one.tls_server_name.empty()) one.tls_server_name = resolved_name;
           try {
             reactorctl::Connection connection(one);
             return dispatch(connection, reactorctl::Output{json, &o, &e});

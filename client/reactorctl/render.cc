@@ -91,6 +91,13 @@ void print_server_info(std::ostream& out, const v1::ServerInfo& info) {
   out << "\n"
       << "control:      " << info.control_address() << "\n"
       << "connections:  " << info.connections() << " open, " << info.connections_total() << " accepted\n";
+  if (!info.log_level().empty()) out << "log level:    " << info.log_level() << "\n";
+  out << "reloads:      " << info.reloads_ok() << " ok, " << info.reloads_failed() << " failed";
+  if (info.last_reload_unix_ms() > 0) {
+    out << "; last " << unix_ms_text(info.last_reload_unix_ms())
+        << (info.last_reload_ok() ? " (ok)" : " (failed)");
+  }
+  out << "\n";
   if (!info.limits().empty()) {
     std::vector<std::pair<std::string, std::int64_t>> limits(info.limits().begin(), info.limits().end());
     std::sort(limits.begin(), limits.end());
@@ -104,6 +111,16 @@ static std::string tls_summary(const v1::Connection& c) {
   if (!c.tls()) return "-";
   if (!c.tls_handshake_done()) return "handshake";
   return c.tls_version() + (c.tls_ktls() ? "+ktls" : "");
+}
+
+void print_reload(std::ostream& out, const v1::ReloadResponse& reload) {
+  Table table({"ITEM", "OUTCOME", "DETAIL"});
+  for (const auto& item : reload.items()) {
+    table.add_row(
+        {item.name(), enum_label(v1::ReloadOutcome_Name(item.outcome()), "RELOAD_OUTCOME_"), item.detail()});
+  }
+  table.print(out);
+  out << (reload.ok() ? "reloaded" : "reloaded; some items kept their old value (see DETAIL)") << "\n";
 }
 
 void print_connections(std::ostream& out, const v1::ListConnectionsResponse& list) {

@@ -18,6 +18,7 @@ std::string enum_label(std::string_view full_name, std::string_view prefix);
 // "read-paused" -> "CONNECTION_STATE_READ_PAUSED"; the inverse of enum_label.
 std::string enum_name(std::string_view label, std::string_view prefix);
 
+void print_reload(std::ostream& out, const reactord::v1::ReloadResponse& reload);
 void print_server_info(std::ostream& out, const reactord::v1::ServerInfo& info);
 void print_connections(std::ostream& out, const reactord::v1::ListConnectionsResponse& list);
 void print_connection(std::ostream& out, const reactord::v1::Connection& conn);

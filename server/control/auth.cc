@@ -92,6 +92,11 @@ std::optional<TokenAuth> TokenAuth::load(const std::string& admin_file, const st
   return auth;
 }
 
+std::optional<std::string> TokenAuth::read_file(const std::string& flag, const std::string& path,
+                                                std::string* error, std::vector<std::string>* warnings) {
+  return read_token(flag, path, error, warnings);
+}
+
 TokenAuth TokenAuth::from_tokens(std::string admin, std::string viewer) {
   TokenAuth auth;
   auth.admin_ = std::move(admin);

@@ -35,6 +35,14 @@ class TokenAuth {
 
   bool enabled() const { return !admin_.empty() || !viewer_.empty(); }
 
+  // One token file read as load() reads it ("--control-token-file" as flag): the token, or
+  // nullopt with the reason in *error. Any thread.
+  static std::optional<std::string> read_file(const std::string& flag, const std::string& path,
+                                              std::string* error, std::vector<std::string>* warnings);
+  // The tokens themselves, for a reload to tell what changed (never logged). Any thread.
+  const std::string& admin_token() const { return admin_; }
+  const std::string& viewer_token() const { return viewer_; }
+
   // Checks the "authorization" metadata value ("Bearer <token>", nullopt when absent) for a
   // call that needs `needed`. *role is set to who the caller is (for the audit log).
   AuthResult check(std::optional<std::string_view> authorization, Role needed, Role* role) const;

@@ -24,6 +24,8 @@
 #include "reflection_service.h"
 #include "server/bind_check.h"
 #include "tls_files.h"
+#include "token_reload.h"
+#include "tls_reload.h"
 #include "server/config.h"
 #include "server/server.h"
 #if REACTORD_CONTROL_WITH_METRICS
@@ -88,6 +90,8 @@ struct ControlPlane::Impl {
   std::unique_ptr<ControlService> control;
   std::vector<std::unique_ptr<grpc::Service>> reflection;  // v1 and v1alpha
   std::unique_ptr<grpc::Service> channelz;
+  // TLS credentials a reload can replace; outlives grpc_server (declared before it).
+  std::unique_ptr<ReloadableTls> reloadable_tls;
   std::unique_ptr<grpc::Server> grpc_server;
   // Plaintext: the control port is the guard's, and gRPC gets each connection from it.
   std::unique_ptr<H2Guard> guard;
@@ -161,11 +165,13 @@ void ControlPlane::start(Server& server) {
   const bool mtls = impl_->tls.mtls;
   std::shared_ptr<grpc::ServerCredentials> creds;
   if (tls) {
-    grpc::SslServerCredentialsOptions ssl(mtls ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
-                                               : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
-    ssl.pem_key_cert_pairs.push_back({impl_->tls.key_pem, impl_->tls.cert_pem});
-    if (mtls) ssl.pem_root_certs = impl_->tls.client_ca_pem;
-    creds = grpc::SslServerCredentials(ssl);
+    // Reloadable (tls_reload.h): the files a reload validated replace these while serving.
+    try {
+      impl_->reloadable_tls = std::make_unique<ReloadableTls>(impl_->tls);
+    } catch (const std::exception& e) {
+      throw StartError(std::string("--control-tls-cert: cannot hold the TLS files: ") + e.what());
+    }
+    creds = impl_->reloadable_tls->credentials();
   } else {
     creds = grpc::InsecureServerCredentials();
   }
@@ -243,7 +249,7 @@ void ControlPlane::start(Server& server) {
   impl_->health_thread = std::thread([impl = impl_.get()] { impl->health_loop(); });
   spdlog::info("control plane listening on {}{}{}", impl_->plane->control_address(),
                tls ? (mtls ? " (mTLS)" : " (TLS)") : "",
-               impl_->plane->auth.enabled() ? ", bearer tokens required" : "");
+               impl_->plane->auth()->enabled() ? ", bearer tokens required" : "");
 }
 
 void ControlPlane::stop() {
@@ -272,6 +278,51 @@ void ControlPlane::stop() {
   impl_->grpc_server->Wait();
   std::lock_guard lock(impl_->health_mutex);
   impl_->grpc_server.reset();
+}
+
+// The TLS files again, validated as at start; a key other users can read is refused here (at
+// start only a warning).
+ReloadItem ControlPlane::reload_tls() {
+  const ControlOptions& o = impl_->options;
+  ReloadItem item{"control.tls", ReloadItem::Outcome::kUnchanged, o.tls_cert};
+  std::string error;
+  std::vector<std::string> warnings;
+  auto fresh = load_tls_files({o.tls_cert, o.tls_key, o.tls_client_ca}, &error, &warnings);
+  if (!fresh) {
+    item.outcome = ReloadItem::Outcome::kKept;
+    item.detail = error;
+    return item;
+  }
+  if (!warnings.empty()) {
+    item.outcome = ReloadItem::Outcome::kKept;
+    item.detail = warnings.front();
+    return item;
+  }
+  const TlsFiles& now = impl_->reloadable_tls->current();
+  if (fresh->cert_pem == now.cert_pem && fresh->key_pem == now.key_pem &&
+      fresh->client_ca_pem == now.client_ca_pem) {
+    return item;
+  }
+  if (!impl_->reloadable_tls->replace(*fresh, &error)) {
+    item.outcome = ReloadItem::Outcome::kKept;
+    item.detail = error;
+    return item;
+  }
+  item.outcome = ReloadItem::Outcome::kChanged;
+  item.detail = "new certificate from " + o.tls_cert + (fresh->mtls ? " (and client CA)" : "") +
+                "; new handshakes use it within a second, open connections keep theirs";
+  return item;
+}
+
+std::vector<ReloadItem> ControlPlane::reload() {
+  std::vector<ReloadItem> items;
+  if (!impl_->plane) return items;
+  const ControlOptions& o = impl_->options;
+  TokenReload tokens = reload_tokens(*impl_->plane->auth(), o.token_file, o.viewer_token_file);
+  if (tokens.fresh) impl_->plane->set_auth(std::move(*tokens.fresh));
+  items = std::move(tokens.items);
+  if (impl_->reloadable_tls) items.push_back(reload_tls());
+  return items;
 }
 
 std::shared_ptr<grpc::Channel> ControlPlane::in_process_channel() const {

@@ -71,6 +71,11 @@ class ControlPlane final : public Component {
   void start(Server& server) override;
   // Ends watch streams, health NOT_SERVING, shuts the gRPC server down (2 s grace). Main thread.
   void stop() override;
+  // Reload (Component::reload): the token files (control.admin_token, control.viewer_token),
+  // swapped whole for calls that start after it (calls in flight finish with the set they
+  // began with); the TLS files (control.tls, tls_reload.h): new handshakes get the new
+  // certificate, open connections keep theirs. Any thread (Server::reload serialises).
+  std::vector<ReloadItem> reload() override;
 
   // The bound port (after start; resolves port 0). Any thread.
   std::uint16_t port() const;
@@ -80,6 +85,7 @@ class ControlPlane final : public Component {
   std::shared_ptr<grpc::Channel> in_process_channel() const;
 
  private:
+  ReloadItem reload_tls();
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -283,6 +283,41 @@ grpc::Status ControlService::BreakLoop(grpc::ServerContext* ctx, const v1::Break
   });
 }
 
+grpc::Status ControlService::Reload(grpc::ServerContext* ctx, const v1::ReloadRequest* request,
+                                    v1::ReloadResponse* response) {
+  return audited(plane_, ctx, "Reload", *request, [&](std::string& result) {
+    if (request->log_level().size() > 64) return invalid("log_level: expected trace ... off");
+    ReloadRequest reload;
+    reload.source = "rpc";
+    reload.log_level = request->log_level();
+    const ReloadReport report = plane_.server.reload(reload);
+    for (const auto& item : report.items) {
+      auto* out = response->add_items();
+      out->set_name(item.name);
+      out->set_detail(item.detail);
+      switch (item.outcome) {
+        case ReloadItem::Outcome::kUnchanged:
+          out->set_outcome(v1::RELOAD_OUTCOME_UNCHANGED);
+          break;
+        case ReloadItem::Outcome::kChanged:
+          out->set_outcome(v1::RELOAD_OUTCOME_CHANGED);
+          break;
+        case ReloadItem::Outcome::kKept:
+          out->set_outcome(v1::RELOAD_OUTCOME_KEPT);
+          break;
+        case ReloadItem::Outcome::kNeedsRestart:
+          out->set_outcome(v1::RELOAD_OUTCOME_NEEDS_RESTART);
+          break;
+      }
+    }
+    response->set_ok(report.ok());
+    response->set_time_unix_ms(plane_.server.reload_stats().last_unix_ms);
+    // The call worked whatever the items say: their outcomes are the answer.
+    result = std::string("ok=") + (report.ok() ? "true " : "false ") + report.summary();
+    return grpc::Status::OK;
+  });
+}
+
 grpc::Status ControlService::loop_action(grpc::ServerContext*, bool has_loop, std::uint32_t loop,
                                          std::optional<std::int64_t> delay_ms,
                                          v1::LoopActionResponse* response) {

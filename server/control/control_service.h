@@ -1,5 +1,5 @@
 // reactord.v1.Control: the mutating calls (close connections, drain / resume, loop exit /
-// break). Admin token only; every call — refused ones included — leaves an audit line.
+// break, reload). Admin token only; every call — refused ones included — leaves an audit line.
 #pragma once
 
 #include "plane_context.h"
@@ -21,6 +21,8 @@ class ControlService final : public v1::Control::Service {
                         v1::LoopActionResponse* response) override;
   grpc::Status BreakLoop(grpc::ServerContext* ctx, const v1::BreakLoopRequest* request,
                          v1::LoopActionResponse* response) override;
+  grpc::Status Reload(grpc::ServerContext* ctx, const v1::ReloadRequest* request,
+                      v1::ReloadResponse* response) override;
 
  private:
   grpc::Status close_connections(grpc::ServerContext* ctx, const v1::CloseConnectionsRequest& request,

@@ -87,6 +87,12 @@ grpc::Status InspectService::GetServerInfo(grpc::ServerContext* ctx, const v1::G
   limits["idle_timeout_ms"] = to_ms(config.idle_timeout);
   limits["drain_timeout_ms"] = to_ms(config.drain_timeout);
   limits["loops"] = config.loops;
+  out->set_log_level(to_string(server.log_level()));
+  const ReloadStats reloads = server.reload_stats();
+  out->set_reloads_ok(reloads.ok);
+  out->set_reloads_failed(reloads.failed);
+  out->set_last_reload_unix_ms(reloads.last_unix_ms);
+  out->set_last_reload_ok(reloads.last_ok);
   out->set_connections(server.open_connections());
   out->set_connections_total(accepted);
   auto backend = call_loops<std::string>(

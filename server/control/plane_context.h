@@ -25,10 +25,20 @@ class Server;
 namespace reactord::control {
 
 struct PlaneContext {
-  PlaneContext(Server& s, TokenAuth a) : server(s), auth(std::move(a)) {}
+  PlaneContext(Server& s, TokenAuth a) : server(s), auth_(std::make_shared<const TokenAuth>(std::move(a))) {}
 
   Server& server;
-  const TokenAuth auth;
+  // The tokens in force. A reload swaps the whole set; a call checks against the one it got
+  // (never half old, half new), and a call in flight keeps its copy alive. Any thread.
+  std::shared_ptr<const TokenAuth> auth() const {
+    std::lock_guard lock(auth_mutex_);
+    return auth_;
+  }
+  void set_auth(TokenAuth a) {
+    auto fresh = std::make_shared<const TokenAuth>(std::move(a));
+    std::lock_guard lock(auth_mutex_);
+    auth_.swap(fresh);  // the old set is freed outside the lock, by whoever drops it last
+  }
   bool client_certificates = false;  // mTLS: the transport already authenticated the peer
   std::chrono::system_clock::time_point started_wall = std::chrono::system_clock::now();
   reactor::TimePoint started = reactor::Clock::now();
@@ -70,6 +80,8 @@ struct PlaneContext {
   }
 
  private:
+  mutable std::mutex auth_mutex_;
+  std::shared_ptr<const TokenAuth> auth_;
   std::mutex mutex;
   std::set<std::shared_ptr<ConnectionWatcher>> watchers;
 };

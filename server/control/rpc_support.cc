@@ -17,7 +17,7 @@ grpc::Status authorize(const PlaneContext& plane, grpc::ServerContext* ctx, Role
   if (auto it = md.find("authorization"); it != md.end()) {
     header = std::string_view(it->second.data(), it->second.size());
   }
-  switch (plane.auth.check(header, needed, role)) {
+  switch (plane.auth()->check(header, needed, role)) {
     case AuthResult::kOk:
       return grpc::Status::OK;
     case AuthResult::kMissing:

@@ -253,6 +253,26 @@ std::vector<MetricFamily> ServerCollector::Collect() const {
   add_gauge(draining, server_.state() == ServerState::kDraining ? 1 : 0);
   out.push_back(std::move(draining));
 
+  // ---- reloads (SIGHUP, Control.Reload) ----
+  const ReloadStats reloads = server_.reload_stats();
+  auto reloads_family =
+      make_family("reactord_reloads_total",
+                  "Reloads (SIGHUP, Control.Reload) by result: ok (everything applied) or failed (some "
+                  "item kept its old value: a bad new file).",
+                  MetricType::Counter);
+  add_counter(reloads_family, static_cast<double>(reloads.ok), {{"result", "ok"}});
+  add_counter(reloads_family, static_cast<double>(reloads.failed), {{"result", "failed"}});
+  out.push_back(std::move(reloads_family));
+  auto last_reload = make_family("reactord_last_reload_timestamp_seconds",
+                                 "Unix time of the last reload (0: never).", MetricType::Gauge);
+  add_gauge(last_reload, static_cast<double>(reloads.last_unix_ms) / 1000.0);
+  out.push_back(std::move(last_reload));
+  auto last_ok = make_family("reactord_last_reload_successful",
+                             "1 if the last reload applied everything (or none happened yet), else 0.",
+                             MetricType::Gauge);
+  add_gauge(last_ok, reloads.last_ok ? 1 : 0);
+  out.push_back(std::move(last_ok));
+
   auto errors =
       make_family("reactord_accept_errors_total",
                   "accept() failures by errno (\"other\": an errno not tracked).", MetricType::Counter);

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <fstream>
+#include <mutex>
 #include <stdexcept>
 
 #include "status_api.h"
@@ -90,7 +91,7 @@ class ApiHandler final : public ReadOnly {
         send(conn, 401, "application/json", "{\"error\":\"a viewer or admin token is required\"}", false);
         return true;
       }
-      authorization = default_authorization_;
+      authorization = default_authorization();
     }
     const std::string query = request->query_string ? request->query_string : "";
     auto param = [&](const char* name) -> std::optional<std::string> {
@@ -103,8 +104,19 @@ class ApiHandler final : public ReadOnly {
     return true;
   }
 
+  std::string default_authorization() const {
+    std::lock_guard lock(mutex_);
+    return default_authorization_;
+  }
+  // A reload's new token (any thread); requests read it under the same lock.
+  void set_default_authorization(std::string value) {
+    std::lock_guard lock(mutex_);
+    default_authorization_ = std::move(value);
+  }
+
  private:
   StatusApi api_;
+  mutable std::mutex mutex_;
   std::string default_authorization_;
   bool require_token_;
 };
@@ -162,6 +174,31 @@ void StatusPage::stop() {
     impl_->http->close();
     impl_->http.reset();
   }
+}
+
+std::vector<ReloadItem> StatusPage::reload() {
+  if (!impl_->api) return {};
+  const StatusPageOptions& o = impl_->options;
+  ReloadItem item{"status.token", ReloadItem::Outcome::kUnchanged, ""};
+  try {
+    const std::string admin = read_token(o.token_file);
+    const std::string viewer = read_token(o.viewer_token_file);
+    // As the control plane: a file that holds no token keeps the old one.
+    if ((!o.token_file.empty() && admin.empty()) || (!o.viewer_token_file.empty() && viewer.empty())) {
+      throw std::runtime_error("a token file holds no token");
+    }
+    const std::string& own = !viewer.empty() ? viewer : admin;
+    const std::string authorization = own.empty() ? "" : "Bearer " + own;
+    if (authorization != impl_->api->default_authorization()) {
+      impl_->api->set_default_authorization(authorization);
+      item.outcome = ReloadItem::Outcome::kChanged;
+      item.detail = "the page reads with the new token";
+    }
+  } catch (const std::exception& e) {
+    item.outcome = ReloadItem::Outcome::kKept;
+    item.detail = e.what();
+  }
+  return {item};
 }
 
 std::uint16_t StatusPage::port() const { return impl_->port; }

@@ -45,6 +45,9 @@ class StatusPage final : public Component {
   void start(Server& server) override;
   // Stops the HTTP threads. Main thread.
   void stop() override;
+  // Reload: the token the page's own calls carry on loopback (status.token), re-read from the
+  // control plane's token files. Any thread (Server::reload serialises).
+  std::vector<ReloadItem> reload() override;
 
   // The bound port (after start; resolves port 0), 0 when off. Any thread.
   std::uint16_t port() const;

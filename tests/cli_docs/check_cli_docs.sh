@@ -50,11 +50,13 @@ done
 # reactorctl: subcommands, a subcommand's flags, global flags after the command, files.
 man_ctl=$(MANWIDTH=100 man -l -P cat "$build/man/man1/reactorctl.1" 2>/dev/null)
 grep -q "^       reactorctl conns --watch 2s" <<<"$man_ctl" || fail "reactorctl.1: examples not one per line"
-for part in "EXAMPLES" "Exit codes: 0 ok, 1" "conns" "close"; do
+for part in "EXAMPLES" "Exit codes: 0 ok, 1" "conns" "close" "reload"; do
   grep -qF -- "$part" <<<"$man_ctl" || fail "man reactorctl: no '$part'"
 done
 expect_completion reactorctl "conns conn" reactorctl co
 expect_completion reactorctl "close" reactorctl cl
+expect_completion reactorctl "resume reload" reactorctl re
+expect_completion reactorctl "--log-level" reactorctl reload --log
 expect_completion reactorctl "--watch" reactorctl conns --wa
 expect_completion reactorctl "--dry-run" reactorctl close --filter --dr
 expect_completion reactorctl "--target" reactorctl --json conns --ta
@@ -64,6 +66,7 @@ touch "$tmp/operator.token"
 expect_completion reactorctl "$tmp/operator.token" reactorctl --token-file "$tmp/op"
 rm -rf "$tmp"
 expect_completion reactord "--idle-timeout" reactord --idle
+expect_completion reactord "--config" reactord --conf
 expect_completion reactor-client "--send" reactor-client --se
 expect_completion reactor-bench "--hold" reactor-bench --ho
 

@@ -4,10 +4,12 @@
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "control_test_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -91,6 +93,55 @@ TEST(Security, TokensGateBothServicesAndViewerCannotControl) {
     EXPECT_NE(line.find("delay_ms: -1"), std::string::npos) << line;
     EXPECT_EQ(line.find("secret"), std::string::npos) << line;
   }
+}
+
+// A reload swaps the token set while calls run on gRPC's threads: every call sees one whole
+// set (the old or the new token works, never neither, never an error of another kind), and
+// once the reload returned only the new one works. Run under TSan by the tsan preset.
+TEST(Security, TokenReloadWhileCallsRunIsAtomic) {
+  control::ControlOptions options = with_tokens("token-0", "viewer-token");
+  InProcessReactord r(1, options);
+  std::atomic<int> in_force{0};  // the generation whose token the last reload put in force
+  std::atomic<bool> done{false};
+  std::atomic<int> odd{0}, calls{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 4; ++t) {
+    callers.emplace_back([&] {
+      auto inspect = r.inspect();
+      while (!done.load()) {
+        const int g = in_force.load();
+        v1::ServerInfo info;
+        auto old_status = inspect->GetServerInfo(ctx(5000ms, "token-" + std::to_string(g)).get(), {}, &info);
+        auto new_status =
+            inspect->GetServerInfo(ctx(5000ms, "token-" + std::to_string(g + 1)).get(), {}, &info);
+        // Between two reloads one of the two (or, across one, both in turn) is accepted.
+        for (const auto& s : {old_status, new_status}) {
+          if (!s.ok() && s.error_code() != grpc::StatusCode::UNAUTHENTICATED) ++odd;
+        }
+        if (!old_status.ok() && !new_status.ok() && in_force.load() == g) ++odd;
+        ++calls;
+      }
+    });
+  }
+  for (int g = 1; g <= 20; ++g) {
+    std::ofstream(options.token_file, std::ios::trunc) << "token-" << g << "\n";
+    ReloadRequest request;
+    request.source = "test";
+    const ReloadReport report = r.server().reload(request);
+    EXPECT_TRUE(report.ok()) << report.summary();
+    in_force.store(g);
+    const int before = calls.load();
+    eventually([&] { return calls.load() > before + 4; }, 5000ms);
+  }
+  done.store(true);
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(odd.load(), 0);
+  EXPECT_GT(calls.load(), 20);
+  v1::ServerInfo info;
+  EXPECT_TRUE(r.inspect()->GetServerInfo(ctx(5000ms, "token-20").get(), {}, &info).ok());
+  EXPECT_EQ(r.inspect()->GetServerInfo(ctx(5000ms, "token-19").get(), {}, &info).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(info.reloads_ok(), 20u);
 }
 
 TEST(Security, AuditLineNamesWhatWasClosedAndTheResult) {

@@ -1,6 +1,6 @@
-// Signals on the real reactord binary: stray signals (SIGHUP, SIGUSR1, SIGUSR2, SIGALRM,
-// SIGPIPE) do not end it, and SIGTERM / SIGINT still work after ExitLoop on loop 0 (the loop
-// that used to own the signal events).
+// Signals on the real reactord binary: stray signals (SIGUSR1, SIGUSR2, SIGALRM, SIGPIPE) and
+// SIGHUP (a reload: reload_test.cc) do not end it, and SIGTERM / SIGINT still work after ExitLoop on loop 0
+// (the loop that used to own the signal events).
 #include <gtest/gtest.h>
 
 #include "control_test_util.h"

@@ -246,8 +246,9 @@ TEST(ServerMetricsTest, ReactorMetricsPerLoopWithBoundedLabels) {
   }
 
   // No label identifies a connection, a peer or a port; the only label values are bounded.
-  const std::set<std::string> allowed = {"loop",   "state", "reason",  "errno",      "le",       "service",
-                                         "method", "code",  "version", "build_type", "compiler", "quantile"};
+  const std::set<std::string> allowed = {"loop",     "state",    "reason", "errno",   "le",
+                                         "service",  "method",   "code",   "version", "build_type",
+                                         "compiler", "quantile", "result"};
   for (const auto& s : samples) {
     for (const auto& [key, value] : s.labels) {
       EXPECT_TRUE(allowed.count(key)) << s.name << " has label " << key;

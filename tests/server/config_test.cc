@@ -4,6 +4,9 @@
 #include <sstream>
 
 #include <cstdlib>
+#include <cstdio>
+
+#include <unistd.h>
 
 #include "server/config.h"
 
@@ -219,6 +222,57 @@ TEST(ConfigBounds, FlagsAreParsedAndBadOnesNamed) {
     EXPECT_NE(e.message.find(mentions), std::string::npos) << e.message;
     EXPECT_EQ(e.message.find('\n'), e.message.size() - 1) << e.message;
   }
+}
+
+// --config FILE: flags from a file (CLI11's format), read again by reparse_config at a reload.
+TEST(ConfigFile, FlagsFromAFileReadAgainAtReload) {
+  char path[] = "/tmp/reactord-config-test-XXXXXX";
+  const int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  auto write = [&](const std::string& text) {
+    FILE* f = std::fopen(path, "w");
+    std::fputs(text.c_str(), f);
+    std::fclose(f);
+  };
+  write("log-level = \"debug\"\nmax-connections = 12\n");
+  Config c = parsed({"--config", path, "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(c.log_level, LogLevel::kDebug);
+  EXPECT_EQ(c.max_connections, 12u);
+  EXPECT_EQ(c.config_file, path);
+  // The command line wins over the file; the file over the environment.
+  ::setenv("REACTORD_LOG_LEVEL", "error", 1);
+  ::setenv("REACTORD_MAX_CONNECTIONS", "99", 1);
+  c = parsed({"--config", path, "--max-connections", "13"});
+  EXPECT_EQ(c.max_connections, 13u);
+  EXPECT_EQ(c.log_level, LogLevel::kDebug);
+  ::unsetenv("REACTORD_LOG_LEVEL");
+  ::unsetenv("REACTORD_MAX_CONNECTIONS");
+
+  // A reload parses the same arguments with the file as it is now.
+  write("log-level = \"warn\"\nmax-connections = 12\n");
+  ConfigResult again = reparse_config(c.args);
+  ASSERT_TRUE(std::holds_alternative<ParsedConfig>(again));
+  const Config& now = std::get<ParsedConfig>(again).config;
+  EXPECT_EQ(now.log_level, LogLevel::kWarn);
+  EXPECT_EQ(now.max_connections, 13u);
+  auto differences = config_differences(c, now);
+  ASSERT_EQ(differences.size(), 1u);
+  EXPECT_EQ(differences[0], "--log-level debug -> warn");
+
+  // REACTORD_CONFIG names the file when the command line does not.
+  ::setenv("REACTORD_CONFIG", path, 1);
+  c = parsed({});
+  EXPECT_EQ(c.log_level, LogLevel::kWarn);
+  ::unsetenv("REACTORD_CONFIG");
+
+  // Errors name the file or the key.
+  write("no-such-flag = 1\n");
+  EXPECT_NE(exited({"--config", path}).message.find("no-such-flag"), std::string::npos);
+  write("log-level = \"loud\"\n");
+  EXPECT_NE(exited({"--config", path}).message.find("--log-level 'loud'"), std::string::npos);
+  ::close(fd);
+  ::unlink(path);
+  EXPECT_EQ(exited({"--config", path}).exit_code, 2);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@ usage: status_page_http_check.py REACTORD_BINARY"""
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -127,6 +128,24 @@ def main():
     try:
         status, _, body = get(f"http://127.0.0.1:{r.page_port()}/api/info.json")
         check(status == 200 and json.loads(body)["version"], f"loopback page with tokens: {status} {body[:200]}")
+        # Tokens rotated (a new file renamed over the old, as a Kubernetes Secret), SIGHUP:
+        # the page reads with the new viewer token, and shows the reload.
+        for path, token in ((admin, "rotated-admin-token"), (viewer, "rotated-viewer-token")):
+            with open(path + ".new", "w") as f:
+                f.write(token + "\n")
+            os.chmod(path + ".new", 0o600)
+            os.replace(path + ".new", path)
+        r.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 15
+        while "reload (SIGHUP): done" not in r.log() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        check("status.token changed" in r.log(), "the status page did not take the new token:\n" + r.log())
+        status, _, body = get(f"http://127.0.0.1:{r.page_port()}/api/info.json")
+        info = json.loads(body) if status == 200 else {}
+        check(status == 200 and info.get("reloadsOk") == "1" and info.get("logLevel") == "info",
+              f"loopback page after a token rotation: {status} {body[:300]}")
+        check(get(f"http://127.0.0.1:{r.page_port()}/api/info.json", "viewer-token-for-the-status-test")[0] == 401,
+              "the old viewer token still reads the API after the rotation")
     finally:
         r.stop()
 

@@ -71,6 +71,11 @@ function renderInfo(info) {
   $("backend").textContent = info.backend + ", " + info.loops + " loop(s)";
   $("connections").textContent = fmtInt(info.connections);
   $("connections-total").textContent = fmtInt(info.connectionsTotal);
+  $("log-level").textContent = info.logLevel || "";
+  // proto3 JSON leaves zeros out; 64-bit numbers come as strings.
+  const lastReload = Number(info.lastReloadUnixMs || 0);
+  $("reloads").textContent = `${fmtInt(Number(info.reloadsOk || 0))} ok, ${fmtInt(Number(info.reloadsFailed || 0))} failed` +
+    (lastReload ? `; last ${new Date(lastReload).toISOString()} (${info.lastReloadOk ? "ok" : "failed"})` : "");
   $("limits").textContent = Object.entries(info.limits || {}).map(([k, v]) => `${k}=${v}`).join(", ");
   $("build").textContent = info.build;
 }
