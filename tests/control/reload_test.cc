@@ -432,6 +432,35 @@ TEST(Reload, ControlTlsCertificateRotatedWhileAChannelStaysOpen) {
   reader->Finish();
 }
 
+// The data plane's TLS (--tls-listen, the tls engineer's Server::reload_tls) joins SIGHUP too.
+TEST(Reload, SighupReloadsTheDataPlaneCertificate) {
+  Files files;
+  ASSERT_TRUE(make_pki(files.dir)) << "openssl could not make test certificates";
+  const std::string cert = files.write("data.pem", slurp(files.dir + "/a.pem"));
+  const std::string key = files.write("data.key", slurp(files.dir + "/a.key"));
+  Daemon d({"--tls-listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key});
+  ASSERT_TRUE(d.ready()) << d.process.output();
+  auto port = d.process.wait_for_output(R"(listening for TLS on 127\.0\.0\.1:(\d+))", 5000ms);
+  ASSERT_TRUE(port) << d.process.output();
+  const auto tls_port = static_cast<std::uint16_t>(std::stoi(*port));
+  const std::string ca = files.dir + "/ca.pem";
+  EXPECT_EQ(handshake_common_name(tls_port, ca), "server-a");
+
+  files.write("data.pem", slurp(files.dir + "/b.pem"));
+  files.write("data.key", slurp(files.dir + "/b.key"));
+  d.process.signal(SIGHUP);
+  ASSERT_TRUE(wait_count(d, R"(reload \(SIGHUP\): done)", 1)) << d.process.output();
+  EXPECT_TRUE(wait_count(d, R"(reload \(SIGHUP\): data\.tls changed)", 1)) << d.process.output();
+  EXPECT_EQ(handshake_common_name(tls_port, ca), "server-b");
+
+  // A key of another certificate: kept, with the reason; the new certificate stays.
+  files.write("data.key", slurp(files.dir + "/a.key"));
+  d.process.signal(SIGHUP);
+  ASSERT_TRUE(wait_count(d, R"(reload \(SIGHUP\): done)", 2)) << d.process.output();
+  EXPECT_TRUE(wait_count(d, R"(reload \(SIGHUP\): data\.tls kept the old one: )", 1)) << d.process.output();
+  EXPECT_EQ(handshake_common_name(tls_port, ca), "server-b");
+}
+
 TEST(Reload, BadConfigFileAtStartIsAUsageError) {
   auto [code, out] = run_to_end({binary(), "--config", "/no/such/dir/reactord.conf"}, 10000ms);
   EXPECT_EQ(code, 2) << out;
