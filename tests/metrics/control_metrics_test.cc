@@ -32,7 +32,8 @@ TEST(ControlMetricsTest, CountsByServiceMethodAndCode) {
   metrics.record("reactord.v1.Admin", "CloseConnection", "NOT_FOUND", 0.7);
 
   auto families = metrics.Collect();
-  ASSERT_EQ(families.size(), 5u);  // + watchers, watch bytes, watchers ended (WatchBounds)
+  // + watchers, watch bytes, watchers ended (WatchBounds), the HTTP/2 guard's four (H2GuardFamilies)
+  ASSERT_EQ(families.size(), 9u);
   const auto& requests = families[0];
   const auto& duration = families[1];
   EXPECT_EQ(requests.name, "reactord_control_requests_total");
@@ -120,7 +121,7 @@ TEST(ControlMetricsTest, WatchCountersAreExposed) {
   metrics.watch.dropped_slow = 2;
   metrics.watch.refused = 1;
   auto families = metrics.Collect();
-  ASSERT_EQ(families.size(), 5u);
+  ASSERT_EQ(families.size(), 9u);
   EXPECT_EQ(families[2].name, "reactord_control_watchers");
   EXPECT_EQ(families[2].metric.at(0).gauge.value, 3.0);
   EXPECT_EQ(families[3].name, "reactord_control_watch_queued_bytes");
@@ -130,6 +131,36 @@ TEST(ControlMetricsTest, WatchCountersAreExposed) {
   EXPECT_EQ(find(families[4], {{"reason", "slow"}})->counter.value, 2.0);
   EXPECT_EQ(find(families[4], {{"reason", "total"}})->counter.value, 0.0);
   EXPECT_EQ(find(families[4], {{"reason", "refused"}})->counter.value, 1.0);
+}
+
+}  // namespace
+}  // namespace reactord::metrics
+
+namespace reactord::metrics {
+namespace {
+
+// The control port's HTTP/2 guard (server/control/h2_guard.h) is visible: its open connections,
+// the GOAWAYs it sent by reason, the connections it refused and its backpressure pauses.
+TEST(ControlMetricsTest, H2GuardFamilies) {
+  ControlMetrics metrics;
+  metrics.h2guard.open = 2;
+  metrics.h2guard.rst_rate = 3;
+  metrics.h2guard.rejected_limit = 4;
+  metrics.h2guard.backpressure_pauses = 5;
+  auto families = metrics.Collect();
+  ASSERT_EQ(families.size(), 9u);
+  EXPECT_EQ(families[5].name, "reactord_control_h2_connections");
+  EXPECT_EQ(families[5].metric.at(0).gauge.value, 2.0);
+  EXPECT_EQ(families[6].name, "reactord_control_h2_violations_total");
+  const auto* rst = find(families[6], {{"reason", "rst_rate"}});
+  ASSERT_NE(rst, nullptr);
+  EXPECT_EQ(rst->counter.value, 3.0);
+  EXPECT_EQ(families[7].name, "reactord_control_h2_rejected_total");
+  const auto* limit = find(families[7], {{"reason", "limit"}});
+  ASSERT_NE(limit, nullptr);
+  EXPECT_EQ(limit->counter.value, 4.0);
+  EXPECT_EQ(families[8].name, "reactord_control_h2_backpressure_pauses_total");
+  EXPECT_EQ(families[8].metric.at(0).counter.value, 5.0);
 }
 
 }  // namespace
