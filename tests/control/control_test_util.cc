@@ -1,5 +1,7 @@
 #include "control_test_util.h"
 
+#include <mutex>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -38,7 +40,9 @@ std::string InProcessReactord::control_target() const {
   return "127.0.0.1:" + std::to_string(control_port());
 }
 
+// Any thread: tests call it from several threads at once (Security.TokenReloadWhileCallsRunIsAtomic).
 std::shared_ptr<grpc::Channel> InProcessReactord::channel() {
+  std::lock_guard lock(channel_mutex_);
   if (!channel_) channel_ = grpc::CreateChannel(control_target(), grpc::InsecureChannelCredentials());
   return channel_;
 }

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -45,6 +46,7 @@ class InProcessReactord {
  private:
   std::unique_ptr<Server> server_;
   control::ControlPlane* plane_ = nullptr;
+  std::mutex channel_mutex_;  // channel() is called from several threads
   std::shared_ptr<grpc::Channel> channel_;
   bool waited_ = false;
   int exit_code_ = 0;
