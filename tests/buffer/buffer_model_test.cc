@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "reactor/buffer.h"
+#include "../fuzz/buffer_model.h"
 
 namespace reactor {
 namespace {
@@ -22,43 +23,8 @@ struct Modeled {
   std::size_t tracked = 0;  // length as seen through the length callback
 };
 
-// The reference semantics of readln, on a plain string.
-std::optional<std::string> model_readln(std::string& s, EolStyle style) {
-  std::size_t pos = 0;
-  std::size_t line_len = 0;
-  std::size_t eol_len = 0;
-  switch (style) {
-    case EolStyle::kLf:
-    case EolStyle::kNul:
-      pos = s.find(style == EolStyle::kLf ? '\n' : '\0');
-      if (pos == std::string::npos) return std::nullopt;
-      line_len = pos;
-      eol_len = 1;
-      break;
-    case EolStyle::kCrlf:
-      pos = s.find('\n');
-      if (pos == std::string::npos) return std::nullopt;
-      line_len = (pos > 0 && s[pos - 1] == '\r') ? pos - 1 : pos;
-      eol_len = pos + 1 - line_len;
-      break;
-    case EolStyle::kCrlfStrict:
-      pos = s.find("\r\n");
-      if (pos == std::string::npos) return std::nullopt;
-      line_len = pos;
-      eol_len = 2;
-      break;
-    case EolStyle::kAny:
-      pos = s.find_first_of("\r\n");
-      if (pos == std::string::npos) return std::nullopt;
-      line_len = pos;
-      eol_len = s.find_first_not_of("\r\n", pos);
-      eol_len = (eol_len == std::string::npos ? s.size() : eol_len) - pos;
-      break;
-  }
-  std::string line = s.substr(0, line_len);
-  s.erase(0, line_len + eol_len);
-  return line;
-}
+// The reference semantics of readln, on a plain string: the fuzz targets' model (one copy).
+using reactord::fuzz::model_readln;
 
 std::string concat(const std::vector<std::span<const std::byte>>& spans) {
   std::string out;
