@@ -2,6 +2,8 @@
 // strings and converted by our own parsers, so that every bad value yields one clear line.
 #include "server/config.h"
 
+#include "units/rate.h"
+
 #include "units/units.h"
 
 #include <CLI/CLI.hpp>
@@ -95,6 +97,7 @@ struct RawValues {
       control_tls_client_ca;
   std::string log_format, http_listen;
   std::string fd_reserve;
+  std::string rate_limit_per_connection = "off", rate_limit_total = "off";
 };
 
 // The TLS data plane's flags (files checked at start, before binding: server/tls_context.h).
@@ -159,6 +162,15 @@ std::optional<std::string> convert(const RawValues& raw, const RawTls& raw_tls, 
   if (!integer(raw.fd_reserve, 0, 1'000'000, n))
     return "invalid --fd-reserve '" + raw.fd_reserve + "': expected an integer from 0 to 1000000";
   c.fd_reserve = n;
+  auto per_connection = units::parse_rate(raw.rate_limit_per_connection);
+  if (!per_connection) {
+    return units::flag_error("--rate-limit-per-connection", raw.rate_limit_per_connection,
+                             per_connection.error);
+  }
+  c.rate_limit_per_connection = *per_connection;
+  auto total = units::parse_rate(raw.rate_limit_total);
+  if (!total) return units::flag_error("--rate-limit-total", raw.rate_limit_total, total.error);
+  c.rate_limit_total = *total;
 
   if (auto level = parse_log_level(raw.log_level)) {
     c.log_level = *level;
@@ -262,6 +274,10 @@ ConfigResult reparse_config(const std::vector<std::string>& args) {
   add("fd-reserve", raw.fd_reserve,
       "File descriptors kept free for the control plane and metrics; data clients are refused "
       "first");
+  add("rate-limit-per-connection", raw.rate_limit_per_connection,
+      "Per-client limit, bytes/s in each direction: RATE[,BURST] (256KiB, 1M,4M; burst = RATE) or off");
+  add("rate-limit-total", raw.rate_limit_total,
+      "Limit for all clients together, RATE[,BURST] or off (split evenly across the loops)");
   add("drain-timeout", raw.drain_timeout, "On SIGTERM, time clients get to leave before being closed");
   add("log-level", raw.log_level, "trace, debug, info, warn, error, critical or off");
   add("log-format", raw.log_format,

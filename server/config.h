@@ -18,6 +18,7 @@
 #include "reactor/clock.h"
 #include "reactor/socket_address.h"
 #include "server/bounds_config.h"
+#include "units/rate.h"
 
 namespace reactord {
 
@@ -97,6 +98,12 @@ struct Config {
   std::string control_tls_cert;
   std::string control_tls_key;
   std::string control_tls_client_ca;
+
+  // --rate-limit-per-connection / --rate-limit-total: bytes/s in each direction and burst, per
+  // client / for the whole listener (split across the loops; see server/rate_limits.h).
+  // nullopt ("off", the default) = unlimited.
+  std::optional<units::Rate> rate_limit_per_connection;
+  std::optional<units::Rate> rate_limit_total;
 
   // --control-max-watchers, --watch-*-bytes, --control-threads, --control-memory,
   // --control-max-message-bytes, --metrics-threads, --metrics-request-timeout.

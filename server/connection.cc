@@ -1,4 +1,5 @@
 #include "server/connection.h"
+#include "server/rate_limits.h"
 
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
@@ -385,6 +386,15 @@ ConnectionRecord Connection::record(RecordParts parts) const {
     r.idle_timer_event_id = loop_.idle()->timer().id();
     r.idle_deadline = loop_.idle()->deadline_of(*this);
   }
+  if (auto limit = bev_.rate_limit()) {
+    const units::Rate rate = to_rate(*limit);
+    r.rate_limit_bytes_per_second = rate.bytes_per_second;
+    r.rate_limit_burst = rate.burst;
+  }
+  r.rate_limit_total = bev_.rate_limit_group() != nullptr;
+  r.throttled = bev_.read_throttled() || bev_.write_throttled();
+  r.throttled_time = bev_.throttled_time();
+  r.bytes_delayed = bev_.bytes_delayed();
   if (finished_) r.close_reason = close_reason_;
   return r;
 }

@@ -87,6 +87,8 @@ class Connection final : public IdleTracker::Hook, private reactor::BufferEventH
   // The socket and its buffers, for the control plane's detailed view (watermarks, fd for
   // TCP_INFO). Loop thread only.
   const reactor::BufferEvent& buffer_event() const { return bev_; }
+  // The same, to set its rate limits (LoopRateLimits, SetRateLimit). Loop thread only.
+  reactor::BufferEvent& buffer_event() { return bev_; }
   // The idle timeout passed (IdleTracker): close, unless output made progress. Loop thread
   // only.
   void on_idle();

@@ -70,6 +70,16 @@ struct ConnectionRecord {
   // When --idle-timeout closes it if it stays idle (unset: no idle timeout, or closing).
   std::optional<reactor::TimePoint> idle_deadline;
 
+  // Rate limits (server/rate_limits.h): its own limit (bytes/s and burst, each direction;
+  // unset = none), whether it shares the listener-wide total, whether a limit holds it back
+  // now, the time it spent held back, and the bytes whose transfer waited for tokens.
+  std::optional<std::uint64_t> rate_limit_bytes_per_second;
+  std::uint64_t rate_limit_burst = 0;
+  bool rate_limit_total = false;
+  bool throttled = false;
+  reactor::Duration throttled_time{};
+  std::uint64_t bytes_delayed = 0;
+
   std::optional<CloseReason> close_reason;  // set in "closed" notifications only
 
   // A client of --tls-listen. The rest is empty until its handshake is done.

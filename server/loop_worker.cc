@@ -64,6 +64,8 @@ LoopWorker::LoopWorker(unsigned index, const Config& config, ServerShared& share
       static_cast<Connection&>(hook).on_idle();
     });
   }
+  rate_limits_ = std::make_unique<LoopRateLimits>(*base_, config_.loops, config_.rate_limit_per_connection,
+                                                  config_.rate_limit_total);
 }
 
 LoopWorker::~LoopWorker() = default;
@@ -290,6 +292,7 @@ void LoopWorker::destroy_base() {
   observers_.clear();
   tls_sessions_.clear();  // (each Connection dropped its own; none should be left)
   idle_.reset();
+  rate_limits_.reset();  // its group's timer, on this thread
   owned_events_.clear();
   std::unique_ptr<reactor::EventBase> base;
   {
@@ -379,6 +382,7 @@ void LoopWorker::setup_connection(reactor::UniqueFd fd, const reactor::SocketAdd
   counters_.open_connections.set(registry_.size());
   notify_opened(c);
   try {
+    rate_limits_->apply(c.buffer_event());
     c.start();
   } catch (const std::exception& e) {
     counters_.rejected[static_cast<std::size_t>(RejectReason::kSetupError)].add();
@@ -416,6 +420,7 @@ bool LoopWorker::close_connection(std::uint64_t id, CloseReason reason, bool gra
 
 void LoopWorker::on_connection_closed(Connection& connection, CloseReason reason) {
   counters_.closed[static_cast<std::size_t>(reason)].add();
+  if (rate_limits_) rate_limits_->on_closed(connection.buffer_event());
   std::unique_ptr<Connection> owned = registry_.remove(connection.id());
   counters_.open_connections.set(registry_.size());
   if (!observers_.empty()) {

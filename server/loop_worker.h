@@ -27,6 +27,7 @@
 #include "server/connection_record.h"
 #include "server/connection_registry.h"
 #include "server/loop_counters.h"
+#include "server/loop_rate_limits.h"
 
 namespace reactord {
 
@@ -145,6 +146,8 @@ class LoopWorker {
   const Config& config() const { return config_; }
   // The --idle-timeout tracker (nullptr when disabled). Loop thread only.
   IdleTracker* idle() const { return idle_.get(); }
+  // This loop's rate limits (--rate-limit-*, SetRateLimit). Loop thread only.
+  LoopRateLimits& rate_limits() { return *rate_limits_; }
 
  private:
   void on_accept(reactor::UniqueFd fd, const reactor::SocketAddress& peer);
@@ -182,7 +185,8 @@ class LoopWorker {
   reactor::SocketAddress listen_address_;
   ConnectionRegistry registry_;
   LoopCounters counters_;
-  std::unique_ptr<IdleTracker> idle_;  // destroyed before base_ (destroy_base)
+  std::unique_ptr<IdleTracker> idle_;            // destroyed before base_ (destroy_base)
+  std::unique_ptr<LoopRateLimits> rate_limits_;  // destroyed before base_ (destroy_base)
   std::vector<std::pair<std::uint64_t, std::shared_ptr<ConnectionObserver>>> observers_;
   // Lists the next slice (ids from..last) to observer_id; re-posts itself for the rest.
   void list_existing(std::uint64_t observer_id, std::uint64_t from, std::uint64_t last);

@@ -18,6 +18,7 @@
 #include "reactord/v1/reactord.grpc.pb.h"
 #include "render.h"
 #include "units.h"
+#include "units/rate.h"
 #include "units/units.h"
 
 namespace reactorctl {
@@ -457,6 +458,56 @@ int cmd_health(const Connection& c, const Output& o, const std::string& service)
     *o.out << grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status()) << "\n";
   }
   return serving ? kExitOk : kExitNotServing;
+}
+
+namespace {
+
+std::string rate_text(const v1::RateLimit& r) {
+  return reactord::units::format_rate(reactord::units::Rate{r.bytes_per_second(), r.burst()}) + "/s";
+}
+
+}  // namespace
+
+int cmd_ratelimit(const Connection& c, const Output& o, const RateLimitArgs& a) {
+  return guarded(o, [&] {
+    auto limit = reactord::units::parse_rate(a.limit);
+    if (!limit) throw InputError(reactord::units::flag_error("LIMIT", a.limit, limit.error));
+    const int targets =
+        (a.total ? 1 : 0) + (a.new_connections ? 1 : 0) + (!a.ids.empty() || a.filter.any() || a.all ? 1 : 0);
+    if (targets == 0) {
+      throw InputError("ratelimit: give connection ids, filter flags, --all, --total or --new");
+    }
+    if (targets > 1)
+      throw InputError("ratelimit: --total, --new and connections (ids, filter, --all) exclude each other");
+    auto stub = v1::Control::NewStub(c.channel());
+    v1::SetRateLimitRequest request;
+    request.set_target(a.total             ? v1::RATE_LIMIT_TARGET_TOTAL
+                       : a.new_connections ? v1::RATE_LIMIT_TARGET_NEW_CONNECTIONS
+                                           : v1::RATE_LIMIT_TARGET_CONNECTIONS);
+    for (auto id : a.ids) request.add_ids(id);
+    if (a.filter.any()) fill_filter(a.filter, request.mutable_filter());
+    request.set_all(a.all);
+    if (const auto& rate = *limit) {
+      request.mutable_limit()->set_bytes_per_second(rate->bytes_per_second);
+      request.mutable_limit()->set_burst(rate->burst);
+    }
+    auto ctx = c.context();
+    v1::SetRateLimitResponse result;
+    auto status = stub->SetRateLimit(ctx.get(), request, &result);
+    if (!status.ok()) return fail(o, status);
+    if (o.json) {
+      *o.out << to_json(result) << "\n";
+      return 0;
+    }
+    if (!a.total && !a.new_connections) {
+      *o.out << "limit " << reactord::units::format_rate(*limit) << " set on " << result.matched()
+             << " connection(s)\n";
+    }
+    *o.out << "total " << (result.has_total() ? rate_text(result.total()) : std::string("off"))
+           << ", new connections "
+           << (result.has_per_connection() ? rate_text(result.per_connection()) : std::string("off")) << "\n";
+    return 0;
+  });
 }
 
 const char* status_code_name(grpc::StatusCode code) {

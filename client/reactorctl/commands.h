@@ -84,4 +84,15 @@ int cmd_break(const Connection& c, const Output& o, std::optional<std::uint32_t>
 int cmd_reload(const Connection& c, const Output& o, const std::string& log_level);
 int cmd_health(const Connection& c, const Output& o, const std::string& service);
 
+// reactorctl ratelimit LIMIT [IDS...] [filter flags | --all | --total | --new]
+struct RateLimitArgs {
+  std::string limit;  // RATE[,BURST] or off
+  std::vector<std::uint64_t> ids;
+  FilterArgs filter;
+  bool all = false;
+  bool total = false;            // the listener-wide total
+  bool new_connections = false;  // the default for clients connecting from now on
+};
+int cmd_ratelimit(const Connection& c, const Output& o, const RateLimitArgs& a);
+
 }  // namespace reactorctl

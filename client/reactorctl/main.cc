@@ -74,6 +74,7 @@ constexpr const char* kExamples = R"(Examples:
   reactorctl close --filter --min-idle 5m --dry-run
   reactorctl drain --deadline 30s
   reactorctl reload                              # re-read token / TLS files and the log level
+  reactorctl ratelimit 256KiB --filter --peer 10.0.0.0/8
   reactorctl health --target 10.0.0.5:50051 --token-file /etc/reactord/viewer.token
 
 Global flags may be given before or after the command. Durations: 500ms, 30s, 2m, 1h30m,
@@ -224,6 +225,26 @@ int main(int argc, char** argv) {
       "  reactorctl reload                        # after rotating a token or certificate file\n"
       "  reactorctl reload --log-level debug      # until the next reload");
 
+  reactorctl::RateLimitArgs ratelimit_args;
+  bool ratelimit_filter_marker = false;
+  auto* ratelimit =
+      app.add_subcommand("ratelimit", "Set or remove rate limits at run time (bytes/s in each direction)");
+  ratelimit->add_option("LIMIT", ratelimit_args.limit, "RATE[,BURST] (256KiB, 1M,4M; burst = RATE) or off")
+      ->required();
+  whole(ratelimit, "IDS", ratelimit_args.ids, "Connection ids");
+  ratelimit->add_flag("--total", ratelimit_args.total, "The limit all clients share (--rate-limit-total)");
+  ratelimit->add_flag("--new", ratelimit_args.new_connections,
+                      "The limit clients connecting from now on get (--rate-limit-per-connection)");
+  ratelimit->add_flag("--filter", ratelimit_filter_marker, "Select by the filter flags (documentation)");
+  add_filter_flags(ratelimit, ratelimit_args.filter, false);
+  ratelimit->add_flag("--all", ratelimit_args.all, "Every connection open now (with an empty filter)");
+  ratelimit->footer(
+      "Examples:\n"
+      "  reactorctl ratelimit 256KiB 42 43\n"
+      "  reactorctl ratelimit 1M,4M --filter --peer 10.0.0.0/8\n"
+      "  reactorctl ratelimit 100M --total\n"
+      "  reactorctl ratelimit off --new");
+
   std::string health_service;
   auto* health = app.add_subcommand("health", "grpc.health.v1 Check (exit 3 if NOT_SERVING)");
   health->add_option("--service", health_service, "Service name (default: the server)");
@@ -275,6 +296,7 @@ int main(int argc, char** argv) {
     if (*break_cmd) return reactorctl::cmd_break(*c, out, break_loop);
     if (*reload) return reactorctl::cmd_reload(*c, out, reload_level);
     if (*health) return reactorctl::cmd_health(*c, out, health_service);
+    if (*ratelimit) return reactorctl::cmd_ratelimit(*c, out, ratelimit_args);
     return reactorctl::kExitUsage;
   };
 

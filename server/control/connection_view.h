@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,13 @@ struct ConnectionView {
   std::string tls_sni;
   std::string tls_peer_subject;
   bool tls_ktls = false;
+  // Rate limits (see ConnectionRecord).
+  std::optional<std::uint64_t> rate_limit_bytes_per_second;
+  std::uint64_t rate_limit_burst = 0;
+  bool rate_limit_total = false;
+  bool throttled = false;
+  reactor::Duration throttled_time{};
+  std::uint64_t bytes_delayed = 0;
   // Details, filled only when asked for (GetConnection).
   bool detailed = false;
   int fd = -1;

@@ -23,11 +23,16 @@ class ControlService final : public v1::Control::Service {
                          v1::LoopActionResponse* response) override;
   grpc::Status Reload(grpc::ServerContext* ctx, const v1::ReloadRequest* request,
                       v1::ReloadResponse* response) override;
+  // control_rate_limit.cc
+  grpc::Status SetRateLimit(grpc::ServerContext* ctx, const v1::SetRateLimitRequest* request,
+                            v1::SetRateLimitResponse* response) override;
 
  private:
   grpc::Status close_connections(grpc::ServerContext* ctx, const v1::CloseConnectionsRequest& request,
                                  v1::CloseConnectionsResponse* response);
   grpc::Status drain(grpc::ServerContext* ctx, const v1::DrainRequest& request, v1::DrainResponse* response);
+  grpc::Status set_rate_limit(grpc::ServerContext* ctx, const v1::SetRateLimitRequest& request,
+                              v1::SetRateLimitResponse* response);
   grpc::Status loop_action(grpc::ServerContext* ctx, bool has_loop, std::uint32_t loop,
                            std::optional<std::int64_t> delay_ms, v1::LoopActionResponse* response);
 

@@ -100,6 +100,23 @@ grpc::Status InspectService::GetServerInfo(grpc::ServerContext* ctx, const v1::G
       call_deadline(ctx));
   if (!backend.ok()) return loop_status(backend.error);
   if (!backend.values.empty()) out->set_backend(backend.values.front().second);
+  // Rate limits in force now (SetRateLimit changes them; every loop holds the same).
+  auto rates = call_loops<std::pair<std::optional<units::Rate>, std::optional<units::Rate>>>(
+      server, 0u,
+      [](LoopWorker& w) { return std::make_pair(w.rate_limits().per_connection(), w.rate_limits().total()); },
+      call_deadline(ctx));
+  if (rates.ok() && !rates.values.empty()) {
+    const auto& [per_connection, total] = rates.values.front().second;
+    if (per_connection) {
+      limits["rate_limit_per_connection_bytes_per_second"] =
+          static_cast<std::int64_t>(per_connection->bytes_per_second);
+      limits["rate_limit_per_connection_burst"] = static_cast<std::int64_t>(per_connection->burst);
+    }
+    if (total) {
+      limits["rate_limit_total_bytes_per_second"] = static_cast<std::int64_t>(total->bytes_per_second);
+      limits["rate_limit_total_burst"] = static_cast<std::int64_t>(total->burst);
+    }
+  }
   return grpc::Status::OK;
 }
 

@@ -106,6 +106,14 @@ void to_proto(const ConnectionView& v, reactor::TimePoint now, v1::Connection* o
     out->set_tls_peer_subject(v.tls_peer_subject);
     out->set_tls_ktls(v.tls_ktls);
   }
+  if (v.rate_limit_bytes_per_second) {
+    out->mutable_rate_limit()->set_bytes_per_second(*v.rate_limit_bytes_per_second);
+    out->mutable_rate_limit()->set_burst(v.rate_limit_burst);
+  }
+  out->set_rate_limit_total(v.rate_limit_total);
+  out->set_throttled(v.throttled);
+  out->set_throttled_ms(std::chrono::duration_cast<std::chrono::milliseconds>(v.throttled_time).count());
+  out->set_bytes_delayed(v.bytes_delayed);
   if (!v.detailed) return;
   out->set_fd(v.fd);
   out->set_read_low_watermark(v.read_low_watermark);

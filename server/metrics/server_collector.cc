@@ -24,6 +24,7 @@ struct LoopView {
   reactor::LoopStats stats;
   std::size_t buffered_out = 0;
   bool accepting = false;
+  LoopRateLimits::Totals rate_limits;
 };
 
 // Reject reasons as the metric names them (stable, short).
@@ -74,6 +75,7 @@ std::vector<std::optional<LoopView>> gather_loops(Server& server, std::chrono::m
       view.counts = loop.base().counts();
       view.stats = loop.base().stats();
       view.buffered_out = loop.registry().buffered_out();
+      view.rate_limits = loop.rate_limits().totals(loop.registry());
       view.accepting = loop.listener() != nullptr && loop.listener()->enabled();
       promise->set_value(std::move(view));
     });
@@ -197,6 +199,36 @@ std::vector<MetricFamily> ServerCollector::Collect() const {
     add_gauge(buffered, static_cast<double>(buffered_out));
     out.push_back(std::move(buffered));
   }
+  // ---- rate limits (--rate-limit-*, SetRateLimit) ----
+  if (any_view) {
+    std::uint64_t delayed = 0, throttled_now = 0;
+    reactor::Duration throttled{};
+    for (const auto& view : views) {
+      if (!view) continue;
+      delayed += view->rate_limits.bytes_delayed;
+      throttled += view->rate_limits.throttled;
+      throttled_now += view->rate_limits.throttled_connections;
+    }
+    auto delayed_family = make_family("reactord_rate_limit_delayed_bytes_total",
+                                      "Bytes whose transfer waited for rate-limit tokens (read or sent after "
+                                      "a throttled stretch).",
+                                      MetricType::Counter);
+    add_counter(delayed_family, static_cast<double>(delayed));
+    out.push_back(std::move(delayed_family));
+    auto throttled_family =
+        make_family("reactord_rate_limit_throttled_seconds_total",
+                    "Time client connections spent held back by a rate limit (summed over "
+                    "connections).",
+                    MetricType::Counter);
+    add_counter(throttled_family, seconds(throttled));
+    out.push_back(std::move(throttled_family));
+    auto throttled_now_family =
+        make_family("reactord_rate_limit_throttled_connections",
+                    "Client connections held back by a rate limit right now.", MetricType::Gauge);
+    add_gauge(throttled_now_family, static_cast<double>(throttled_now));
+    out.push_back(std::move(throttled_now_family));
+  }
+
   auto pauses_family =
       make_family("reactord_backpressure_pauses_total",
                   "Times reading from a client was paused because its output reached --max-output-buffer.",

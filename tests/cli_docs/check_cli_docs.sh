@@ -59,6 +59,8 @@ expect_completion reactorctl "resume reload" reactorctl re
 expect_completion reactorctl "--log-level" reactorctl reload --log
 expect_completion reactorctl "--watch" reactorctl conns --wa
 expect_completion reactorctl "--dry-run" reactorctl close --filter --dr
+expect_completion reactorctl "ratelimit" reactorctl rate
+expect_completion reactorctl "--total" reactorctl ratelimit 1M --tot
 expect_completion reactorctl "--target" reactorctl --json conns --ta
 expect_completion reactorctl "" reactorctl conn --fil
 tmp=$(mktemp -d)
@@ -67,6 +69,7 @@ expect_completion reactorctl "$tmp/operator.token" reactorctl --token-file "$tmp
 rm -rf "$tmp"
 expect_completion reactord "--idle-timeout" reactord --idle
 expect_completion reactord "--config" reactord --conf
+expect_completion reactord "--rate-limit-per-connection --rate-limit-total" reactord --rate
 expect_completion reactor-client "--send" reactor-client --se
 expect_completion reactor-bench "--hold" reactor-bench --ho
 

@@ -1,6 +1,8 @@
 // parse_config and its value parsers: flags, REACTORD_* environment, errors, --help/--version.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <sstream>
 
 #include <cstdlib>
@@ -9,6 +11,7 @@
 #include <unistd.h>
 
 #include "server/config.h"
+#include "server/rate_limits.h"
 
 namespace reactord {
 namespace {
@@ -273,6 +276,61 @@ TEST(ConfigFile, FlagsFromAFileReadAgainAtReload) {
   ::close(fd);
   ::unlink(path);
   EXPECT_EQ(exited({"--config", path}).exit_code, 2);
+}
+
+// --rate-limit-per-connection / --rate-limit-total: RATE[,BURST] in the size grammar, or off;
+// bad values exit 2 naming the flag, before anything is bound.
+TEST(Config, RateLimitsTakeRateAndBurst) {
+  Config defaults = parsed({});
+  EXPECT_FALSE(defaults.rate_limit_per_connection.has_value()) << "unlimited by default";
+  EXPECT_FALSE(defaults.rate_limit_total.has_value());
+  Config c = parsed({"--rate-limit-per-connection", "256KiB", "--rate-limit-total", "10M,40M"});
+  ASSERT_TRUE(c.rate_limit_per_connection.has_value());
+  EXPECT_EQ(c.rate_limit_per_connection->bytes_per_second, 256u * 1024);
+  EXPECT_EQ(c.rate_limit_per_connection->burst, 256u * 1024) << "burst defaults to one second's worth";
+  ASSERT_TRUE(c.rate_limit_total.has_value());
+  EXPECT_EQ(c.rate_limit_total->bytes_per_second, 10u << 20);
+  EXPECT_EQ(c.rate_limit_total->burst, 40u << 20);
+  EXPECT_FALSE(parsed({"--rate-limit-total", "off"}).rate_limit_total.has_value());
+  setenv("REACTORD_RATE_LIMIT_PER_CONNECTION", "64K", 1);
+  EXPECT_EQ(parsed({}).rate_limit_per_connection->bytes_per_second, 64u * 1024);
+  unsetenv("REACTORD_RATE_LIMIT_PER_CONNECTION");
+
+  struct Bad {
+    std::vector<std::string> args;
+    std::string flag;
+  };
+  for (const Bad& b : std::vector<Bad>{
+           {{"--rate-limit-per-connection", "fast"}, "--rate-limit-per-connection"},
+           {{"--rate-limit-per-connection", "5"}, "--rate-limit-per-connection"},      // below 10 B/s
+           {{"--rate-limit-per-connection", "1M,1K"}, "--rate-limit-per-connection"},  // burst < a tick
+           {{"--rate-limit-total", "1MB"}, "--rate-limit-total"},                      // ambiguous unit
+           {{"--rate-limit-total", "1M,"}, "--rate-limit-total"},
+           {{"--rate-limit-total", "-1M"}, "--rate-limit-total"},
+           {{"--rate-limit-total", "1M,3G"}, "--rate-limit-total"},  // burst >= 2 GiB
+       }) {
+    ConfigExit e = exited(b.args);
+    EXPECT_EQ(e.exit_code, 2) << b.args[1];
+    EXPECT_NE(e.message.find("invalid " + b.flag + " '" + b.args[1] + "'"), std::string::npos) << e.message;
+    EXPECT_EQ(std::count(e.message.begin(), e.message.end(), '\n'), 1) << "one line: " << e.message;
+  }
+}
+
+// The buckets behind a rate: a tick near 100 ms that divides the rate exactly, so what the
+// bucket enforces (and GetConnection shows) is the rate asked for.
+TEST(Config, RatesBecomeExactTokenBuckets) {
+  const auto kib = to_token_buckets(units::Rate{256 * 1024, 64 * 1024});
+  EXPECT_EQ(kib.tick, std::chrono::milliseconds(125));
+  EXPECT_EQ(kib.read_rate, 32u * 1024);
+  EXPECT_EQ(kib.write_burst, 64u * 1024);
+  EXPECT_EQ(to_rate(kib), (units::Rate{256 * 1024, 64 * 1024}));
+  const auto decimal = to_token_buckets(units::Rate{1'000'000, 1'000'000});
+  EXPECT_EQ(decimal.tick, std::chrono::milliseconds(100));
+  EXPECT_EQ(to_rate(decimal).bytes_per_second, 1'000'000u);
+  const auto split = to_token_buckets(units::Rate{1 << 20, 1 << 20}, 4);
+  EXPECT_EQ(to_rate(split), (units::Rate{1 << 18, 1 << 18})) << "a quarter per loop";
+  EXPECT_TRUE(to_token_buckets(units::Rate{10, 1}).valid()) << "the smallest rate";
+  EXPECT_TRUE(to_token_buckets(units::Rate{units::kMaxRate, units::kMaxBurst}).valid()) << "the largest";
 }
 
 }  // namespace

@@ -1,0 +1,170 @@
+// Control.SetRateLimit: changes rate limits at run time (server/rate_limits.h) — the own limit
+// of connections chosen by id or filter, the listener-wide total, or the default new clients
+// get. Admin only, audited like every Control call; a bad value is INVALID_ARGUMENT and
+// changes nothing.
+#include <algorithm>
+#include <map>
+
+#include "control_service.h"
+#include "loop_calls.h"
+#include "loop_snapshots.h"
+#include "proto_convert.h"
+#include "rpc_support.h"
+#include "request_limits.h"
+#include "server/connection.h"
+#include "server/rate_limits.h"
+#include "server/server.h"
+
+namespace reactord::control {
+namespace {
+
+void to_proto(const std::optional<units::Rate>& rate, v1::RateLimit* out) {
+  out->set_bytes_per_second(rate->bytes_per_second);
+  out->set_burst(rate->burst);
+}
+
+const char* target_name(v1::RateLimitTarget target) {
+  switch (target) {
+    case v1::RATE_LIMIT_TARGET_TOTAL:
+      return "total";
+    case v1::RATE_LIMIT_TARGET_NEW_CONNECTIONS:
+      return "new_connections";
+    default:
+      return "connections";
+  }
+}
+
+}  // namespace
+
+grpc::Status ControlService::SetRateLimit(grpc::ServerContext* ctx, const v1::SetRateLimitRequest* request,
+                                          v1::SetRateLimitResponse* response) {
+  Role role = Role::kNone;
+  std::string result;
+  grpc::Status status = authorize(plane_, ctx, Role::kAdmin, &role);
+  if (status.ok()) {
+    status = set_rate_limit(ctx, *request, response);
+    std::optional<units::Rate> rate;
+    if (request->has_limit()) {
+      rate = units::Rate{request->limit().bytes_per_second(), request->limit().burst() != 0
+                                                                  ? request->limit().burst()
+                                                                  : request->limit().bytes_per_second()};
+    }
+    result = std::string("target=") + target_name(request->target()) + " limit=" + units::format_rate(rate) +
+             " matched=" + std::to_string(response->matched());
+  }
+  audit(ctx, role, "SetRateLimit", *request, status, result);
+  return status;
+}
+
+grpc::Status ControlService::set_rate_limit(grpc::ServerContext* ctx, const v1::SetRateLimitRequest& request,
+                                            v1::SetRateLimitResponse* response) {
+  Server& server = plane_.server;
+  std::optional<units::Rate> rate;
+  if (request.has_limit()) {
+    const std::uint64_t bps = request.limit().bytes_per_second();
+    const std::uint64_t burst = request.limit().burst() != 0 ? request.limit().burst() : bps;
+    if (auto why = units::check_rate(bps, burst)) return invalid("limit: " + *why);
+    rate = units::Rate{bps, burst};
+  }
+  const v1::RateLimitTarget target = request.target();
+  if (target != v1::RATE_LIMIT_TARGET_UNSPECIFIED && target != v1::RATE_LIMIT_TARGET_CONNECTIONS &&
+      target != v1::RATE_LIMIT_TARGET_TOTAL && target != v1::RATE_LIMIT_TARGET_NEW_CONNECTIONS) {
+    return invalid("unknown target " + std::to_string(target));
+  }
+  const bool selects = request.ids_size() > 0 || request.has_filter() || request.all();
+  const auto deadline = call_deadline(ctx);
+
+  if (target == v1::RATE_LIMIT_TARGET_TOTAL || target == v1::RATE_LIMIT_TARGET_NEW_CONNECTIONS) {
+    if (selects) {
+      return invalid(std::string("target ") + target_name(target) +
+                     " applies to the whole listener: give no ids, filter or all");
+    }
+    const bool total = target == v1::RATE_LIMIT_TARGET_TOTAL;
+    auto done = call_loops<bool>(
+        server, std::nullopt,
+        [rate, total](LoopWorker& w) {
+          if (total) {
+            w.rate_limits().set_total(rate, w.registry());
+          } else {
+            w.rate_limits().set_per_connection(rate);
+          }
+          return true;
+        },
+        deadline);
+    if (!done.ok()) return loop_status(done.error);
+  } else {
+    if (static_cast<std::size_t>(request.ids_size()) > kMaxIdsPerCall) {
+      return invalid("ids holds " + std::to_string(request.ids_size()) + " ids; at most " +
+                     std::to_string(kMaxIdsPerCall) + " per call (select more with a filter)");
+    }
+    std::string why;
+    auto filter = filter_from_proto(request.filter(), &why);
+    if (!filter) return invalid(why);
+    std::vector<std::uint64_t> wanted(request.ids().begin(), request.ids().end());
+    std::sort(wanted.begin(), wanted.end());
+    wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+    if (!wanted.empty()) filter->ids = wanted;
+    if (filter->empty() && !filter->negate && !request.all()) {
+      return invalid(
+          "select connections with ids, a filter, or all = true (or target total / new_connections)");
+    }
+    if (request.filter().has_loop() && request.filter().loop() >= server.loop_count()) {
+      return invalid("loop " + std::to_string(request.filter().loop()) + " does not exist");
+    }
+    auto ids = call_loops_sliced<std::vector<std::uint64_t>>(
+        server, std::nullopt, [spec = *filter] { return MatchScan(spec); }, deadline);
+    if (!ids.ok()) return loop_status(ids.error);
+    std::map<unsigned, std::vector<std::uint64_t>> by_loop;
+    std::vector<std::uint64_t> matched;
+    for (auto& [loop, list] : ids.values) {
+      if (list.empty()) continue;
+      matched.insert(matched.end(), list.begin(), list.end());
+      by_loop[loop] = std::move(list);
+    }
+    std::sort(matched.begin(), matched.end());
+    if (!wanted.empty()) {
+      std::vector<std::uint64_t> missing;
+      std::set_difference(wanted.begin(), wanted.end(), matched.begin(), matched.end(),
+                          std::back_inserter(missing));
+      if (!missing.empty()) {
+        return grpc::Status(
+            grpc::StatusCode::NOT_FOUND,
+            bounded_message("no open connection (matching the filter) with id " +
+                            std::to_string(missing.front()) +
+                            (missing.size() > 1 ? " and " + std::to_string(missing.size() - 1) + " more"
+                                                : std::string()) +
+                            "; nothing was changed"));
+      }
+    }
+    std::optional<reactor::TokenBucketConfig> buckets;
+    if (rate) buckets = to_token_buckets(*rate);
+    for (const auto& [loop, list] : by_loop) {
+      auto done = call_loops<bool>(
+          server, loop,
+          [list = list, buckets](LoopWorker& w) {
+            for (std::uint64_t id : list) {
+              if (Connection* c = w.registry().find(id)) c->buffer_event().set_rate_limit(buckets);
+            }
+            return true;
+          },
+          deadline);
+      if (!done.ok()) return loop_status(done.error);
+    }
+    for (auto id : matched) response->add_matched_ids(id);
+    response->set_matched(static_cast<std::uint32_t>(matched.size()));
+  }
+
+  // What is in force now (every loop holds the same settings; loop 0 answers).
+  auto now = call_loops<std::pair<std::optional<units::Rate>, std::optional<units::Rate>>>(
+      server, 0u,
+      [](LoopWorker& w) { return std::make_pair(w.rate_limits().total(), w.rate_limits().per_connection()); },
+      deadline);
+  if (now.ok() && !now.values.empty()) {
+    const auto& [total, per_connection] = now.values.front().second;
+    if (total) to_proto(total, response->mutable_total());
+    if (per_connection) to_proto(per_connection, response->mutable_per_connection());
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace reactord::control
