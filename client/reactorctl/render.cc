@@ -8,6 +8,7 @@
 
 #include "table.h"
 #include "units.h"
+#include "units/rate.h"
 
 namespace reactorctl {
 
@@ -162,6 +163,14 @@ void print_connection(std::ostream& out, const v1::Connection& c) {
   } else {
     out << "tls:          no (plaintext)\n";
   }
+  // Rate limits: its own (or none), the shared total, and what they cost it so far.
+  out << "rate limit:   "
+      << (c.has_rate_limit() ? reactord::units::format_rate(reactord::units::Rate{
+                                   c.rate_limit().bytes_per_second(), c.rate_limit().burst()}) +
+                                   "/s"
+                             : std::string("none"))
+      << (c.rate_limit_total() ? ", shares the total" : "") << (c.throttled() ? ", throttled now" : "")
+      << "; held back " << ms(c.throttled_ms()) << ", " << c.bytes_delayed() << " bytes delayed\n";
   const auto& t = c.tcp_info();
   if (t.valid()) {
     out << "tcp:          rtt " << format_duration_us(t.rtt_us()) << " (var "

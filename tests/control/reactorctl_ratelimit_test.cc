@@ -116,6 +116,9 @@ TEST(ReactorctlRateLimit, ChangesAClientsRateAtRunTime) {
   EXPECT_GT(r.conn.throttled_ms(), 1000) << "a saturated client spends most of its time throttled";
   EXPECT_GT(r.conn.bytes_delayed(), 0u);
   EXPECT_FALSE(r.conn.rate_limit_total());
+  auto text = d.ctl({"conn", id});
+  EXPECT_NE(text.out.find("rate limit:   192KiB/s"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("bytes delayed"), std::string::npos) << text.out;
 
   // Removing it: the client is no longer held back (far above the old limit).
   ASSERT_EQ(d.ctl({"ratelimit", "off", id}).exit_code, 0);
