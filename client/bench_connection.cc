@@ -31,7 +31,7 @@ bool BenchConnection::connect(const reactor::SocketAddress& address) {
   return true;
 }
 
-void BenchConnection::on_event(reactor::BevFlags what, int error) {
+void BenchConnection::on_event(reactor::BevFlags what, int /*error*/) {
   if (what & reactor::kBevConnected) {
     phase_ = Phase::kGreeting;
     if (options_.greeting.empty()) on_read();

@@ -11,7 +11,9 @@
 
 #include <algorithm>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
+#include <exception>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -46,7 +48,7 @@ std::optional<long> rss_kib(long pid) {
 
 std::uint32_t percentile(std::vector<std::uint32_t>& sorted, double p) {
   if (sorted.empty()) return 0;
-  const auto i = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
+  const auto i = static_cast<std::size_t>(std::llround(p * static_cast<double>(sorted.size() - 1)));
   return sorted[std::min(i, sorted.size() - 1)];
 }
 
@@ -91,7 +93,9 @@ struct Run {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   std::string target_text;
   std::size_t connections = 10, depth = 1, idle = 0;
   std::string size_text = "64";
@@ -243,4 +247,17 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   run.connections.clear();  // closes the sockets, on this (the loop) thread
   return errors == 0 && not_ready == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Whatever escapes (out of memory, a reactor error at start-up) ends the run with one line,
+  // not with std::terminate.
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "reactor-bench: %s\n", e.what());
+    return 1;
+  }
 }

@@ -7,11 +7,7 @@
 include(GNUInstallDirs)
 
 set(reactord_installed_programs reactord reactorctl reactor-client)
-foreach(program IN LISTS reactord_installed_programs)
-  if(TARGET ${program})
-    install(TARGETS ${program} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-  endif()
-endforeach()
+install(TARGETS ${reactord_installed_programs} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES deploy/systemd/reactord.service DESTINATION lib/systemd/system)
 install(FILES deploy/systemd/reactord.default DESTINATION /etc/default RENAME reactord)
 install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})

@@ -9,6 +9,8 @@ packages=(
   prometheus-cpp-dev libcivetweb-dev libcli11-dev libspdlog-dev libsystemd-dev
   clang-format-14  # scripts/format.sh --check in .ci/run
   clang-14 libclang-rt-14-dev  # the libFuzzer targets (the fuzz preset, tests/fuzz)
+  clang-tidy-14  # scripts/tidy.sh (.clang-tidy)
+  gcovr  # scripts/coverage.sh: line coverage per folder (README)
   help2man man-db  # man pages generated at build time (cli_docs/); man renders them in a test
   libssl-dev  # reactord parses the control plane's PEM files before binding (OpenSSL)
   # tests and benchmarks

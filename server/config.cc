@@ -3,7 +3,7 @@
 #include "server/config.h"
 
 #include "units/rate.h"
-
+#include "units/text.h"
 #include "units/units.h"
 
 #include <CLI/CLI.hpp>
@@ -49,16 +49,6 @@ const char* to_string(LogLevel level) {
   }
   return "?";
 }
-
-namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
 
 std::string format_duration(reactor::Duration d) {
   return units::format_duration(std::chrono::duration_cast<std::chrono::microseconds>(d));
@@ -130,7 +120,7 @@ std::optional<std::string> convert(const RawValues& raw, const RawTls& raw_tls, 
   }
 
   auto integer = [](const std::string& text, std::uint64_t lo, std::uint64_t hi, std::uint64_t& out) {
-    std::string_view t = trim(text);
+    std::string_view t = reactord::text::trim(text);
     auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
     return ec == std::errc() && ptr == t.data() + t.size() && !t.empty() && out >= lo && out <= hi;
   };

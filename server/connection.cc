@@ -15,6 +15,7 @@
 #include "reactor/event_base.h"
 #include "server/config.h"
 #include "server/loop_worker.h"
+#include "server/wall_clock.h"
 
 namespace reactord {
 
@@ -374,9 +375,7 @@ ConnectionRecord Connection::record(RecordParts parts) const {
   r.created = bev_.created_at();
   r.last_activity = std::max({r.created, bev_.last_read_at(), bev_.last_write_at()});
   if (parts.created_wall) {
-    r.created_wall =
-        std::chrono::system_clock::now() -
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(reactor::Clock::now() - r.created);
+    r.created_wall = SteadyToWall()(r.created);
   }
   r.read_event_id = bev_.read_event_id();
   r.write_event_id = bev_.write_event_id();

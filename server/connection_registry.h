@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <utility>
+#include <ranges>
 #include <vector>
 
 #include "server/connection_record.h"
@@ -50,8 +51,8 @@ class ConnectionRegistry {
   }
   // The highest id open now, 0 if none. Loop thread only.
   std::uint64_t last_id() const {
-    for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
-      if (it->second) return it->first;
+    for (const auto& [id, conn] : std::views::reverse(entries_)) {
+      if (conn) return id;
     }
     return 0;
   }

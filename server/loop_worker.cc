@@ -104,7 +104,9 @@ void LoopWorker::adopt_listener(reactor::UniqueFd fd, bool enabled) {
   try {
     listener_ = std::make_unique<reactor::Listener>(
         *base_, raw, reactor::kLevOptCloseOnFree | (enabled ? 0u : reactor::kLevOptDisabled),
-        [this](reactor::UniqueFd fd, const reactor::SocketAddress& peer) { on_accept(std::move(fd), peer); });
+        [this](reactor::UniqueFd accepted, const reactor::SocketAddress& peer) {
+          on_accept(std::move(accepted), peer);
+        });
   } catch (...) {
     reactor::UniqueFd close_it(raw);
     throw;

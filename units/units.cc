@@ -1,5 +1,7 @@
 #include "units/units.h"
 
+#include "units/text.h"
+
 #include <cctype>
 #include <charconv>
 
@@ -11,12 +13,6 @@ using u128 = unsigned __int128;
 
 constexpr std::uint64_t kMaxDurationUs = 87600ull * 3600 * 1000000;  // 10 years
 constexpr std::uint64_t kMaxSize = 0x7fffffffffffffffull;
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -87,7 +83,7 @@ constexpr SizeUnit kSizeUnits[] = {
 }  // namespace
 
 Parsed<std::chrono::microseconds> parse_duration(std::string_view raw) {
-  std::string_view text = trim(raw);
+  std::string_view text = text::trim(raw);
   auto fail = [&](std::string why) {
     return Parsed<std::chrono::microseconds>{std::nullopt, std::move(why)};
   };
@@ -135,7 +131,7 @@ Parsed<std::chrono::microseconds> parse_duration(std::string_view raw) {
 }
 
 Parsed<std::uint64_t> parse_size(std::string_view raw) {
-  std::string_view text = trim(raw);
+  std::string_view text = text::trim(raw);
   auto fail = [&](std::string why) { return Parsed<std::uint64_t>{std::nullopt, std::move(why)}; };
   constexpr const char* kUnits =
       "write bytes, or K, M, G, T (KiB, MiB, ...: powers of 1024), e.g. 65536, 64K, 1.5MiB";

@@ -6,6 +6,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "units/text.h"
+
 namespace reactorctl {
 
 namespace {
@@ -18,21 +20,13 @@ std::string read_file(const std::string& path, const char* what) {
   return s.str();
 }
 
-std::string trim(std::string s) {
-  const char* ws = " \t\r\n";
-  auto b = s.find_first_not_of(ws);
-  if (b == std::string::npos) return {};
-  auto e = s.find_last_not_of(ws);
-  return s.substr(b, e - b + 1);
-}
-
 }  // namespace
 
 Connection::Connection(const ConnectOptions& options) : options_(options) {
   if (!options.token_file.empty()) {
     std::string first_line = read_file(options.token_file, "token file");
     first_line = first_line.substr(0, first_line.find('\n'));
-    token_ = trim(first_line);
+    token_ = std::string(reactord::text::trim(first_line));
     if (token_.empty()) throw std::runtime_error("token file " + options.token_file + " is empty");
   }
   std::shared_ptr<grpc::ChannelCredentials> creds;

@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc_status/status_name.h"
 #include "reactord/v1/reactord.grpc.pb.h"
 #include "render.h"
 #include "units.h"
@@ -25,7 +26,7 @@ namespace reactorctl {
 
 namespace v1 = reactord::v1;
 
-const char* status_code_name(grpc::StatusCode code);
+using reactord::status_code_name;
 
 namespace {
 
@@ -508,47 +509,6 @@ int cmd_ratelimit(const Connection& c, const Output& o, const RateLimitArgs& a) 
            << (result.has_per_connection() ? rate_text(result.per_connection()) : std::string("off")) << "\n";
     return 0;
   });
-}
-
-const char* status_code_name(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::OK:
-      return "OK";
-    case grpc::CANCELLED:
-      return "CANCELLED";
-    case grpc::UNKNOWN:
-      return "UNKNOWN";
-    case grpc::INVALID_ARGUMENT:
-      return "INVALID_ARGUMENT";
-    case grpc::DEADLINE_EXCEEDED:
-      return "DEADLINE_EXCEEDED";
-    case grpc::NOT_FOUND:
-      return "NOT_FOUND";
-    case grpc::ALREADY_EXISTS:
-      return "ALREADY_EXISTS";
-    case grpc::PERMISSION_DENIED:
-      return "PERMISSION_DENIED";
-    case grpc::UNAUTHENTICATED:
-      return "UNAUTHENTICATED";
-    case grpc::RESOURCE_EXHAUSTED:
-      return "RESOURCE_EXHAUSTED";
-    case grpc::FAILED_PRECONDITION:
-      return "FAILED_PRECONDITION";
-    case grpc::ABORTED:
-      return "ABORTED";
-    case grpc::OUT_OF_RANGE:
-      return "OUT_OF_RANGE";
-    case grpc::UNIMPLEMENTED:
-      return "UNIMPLEMENTED";
-    case grpc::INTERNAL:
-      return "INTERNAL";
-    case grpc::UNAVAILABLE:
-      return "UNAVAILABLE";
-    case grpc::DATA_LOSS:
-      return "DATA_LOSS";
-    default:
-      return "ERROR";
-  }
 }
 
 }  // namespace reactorctl

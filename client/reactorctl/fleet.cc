@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "table.h"
+#include "units/text.h"
 
 namespace reactorctl {
 
@@ -36,12 +37,6 @@ std::vector<std::size_t> column_starts(const std::string& header) {
   return starts;
 }
 
-std::string trim(std::string s) {
-  const auto first = s.find_first_not_of(' ');
-  if (first == std::string::npos) return "";
-  return s.substr(first, s.find_last_not_of(' ') - first + 1);
-}
-
 // A row cut at the header's column starts (empty cells and cells with spaces stay in place;
 // a right-aligned number ends at its column's end, before the next start).
 std::vector<std::string> cut_row(const std::string& line, const std::vector<std::size_t>& starts) {
@@ -49,7 +44,7 @@ std::vector<std::string> cut_row(const std::string& line, const std::vector<std:
   for (std::size_t c = 0; c < starts.size(); ++c) {
     const std::size_t begin = std::min(starts[c], line.size());
     const std::size_t end = c + 1 < starts.size() ? std::min(starts[c + 1], line.size()) : line.size();
-    cells.push_back(trim(line.substr(begin, end - begin)));
+    cells.emplace_back(reactord::text::trim(std::string_view(line).substr(begin, end - begin)));
   }
   return cells;
 }

@@ -259,7 +259,7 @@ int main(int argc, char** argv) {
     return reactorctl::kExitUsage;
   }
 
-  reactorctl::Output out{json, &std::cout, &std::cerr};
+  reactorctl::Output output{json, &std::cout, &std::cerr};
   auto t = reactord::units::parse_duration(timeout);
   if (!t || t->count() <= 0) {
     std::cerr << "reactorctl: invalid --timeout '" << timeout << "': must be more than 0\n";
@@ -347,7 +347,7 @@ int main(int argc, char** argv) {
     return reactorctl::kExitUsage;
   }
   try {
-    return dispatch(*c, out);
+    return dispatch(*c, output);
   } catch (const std::exception& e) {
     std::cerr << "reactorctl: " << e.what() << "\n";
     return reactorctl::kExitRpcError;

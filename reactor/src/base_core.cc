@@ -53,8 +53,8 @@ Backend choose_backend(const EventBaseConfig& config) {
 
 }  // namespace
 
-BaseCore::BaseCore(EventBase* self, const EventBaseConfig& config)
-    : self(self),
+BaseCore::BaseCore(EventBase* owner, const EventBaseConfig& config)
+    : self(owner),
       backend_kind(choose_backend(config)),
       clock_id(config.precise_timer ? CLOCK_MONOTONIC : CLOCK_MONOTONIC_COARSE) {
   if (config.priorities < 1 || config.priorities > 256) {

@@ -40,7 +40,7 @@ struct ActiveQueue {
 };
 
 struct BaseCore {
-  BaseCore(EventBase* self, const EventBaseConfig& config);
+  BaseCore(EventBase* owner, const EventBaseConfig& config);
   ~BaseCore();
   BaseCore(const BaseCore&) = delete;
   BaseCore& operator=(const BaseCore&) = delete;

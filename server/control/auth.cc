@@ -3,18 +3,11 @@
 #include <vector>
 
 #include "secret_file.h"
+#include "units/text.h"
 
 namespace reactord::control {
 
 namespace {
-
-std::string trim(std::string s) {
-  const char* ws = " \t\r\n";
-  auto b = s.find_first_not_of(ws);
-  if (b == std::string::npos) return {};
-  auto e = s.find_last_not_of(ws);
-  return s.substr(b, e - b + 1);
-}
 
 // The first line of a token file, surrounding whitespace trimmed. A token is what an HTTP/2
 // header value may carry: visible ASCII without spaces.
@@ -26,7 +19,7 @@ std::optional<std::string> read_token(const std::string& flag, const std::string
     return std::nullopt;
   }
   std::string line = file.content.substr(0, file.content.find('\n'));
-  line = trim(line);
+  line = std::string(text::trim(line));
   if (line.empty()) {
     if (error) *error = flag + " " + path + ": holds no token";
     return std::nullopt;

@@ -134,7 +134,7 @@ grpc::Status ControlService::close_connections(grpc::ServerContext* ctx,
   // operator's deadline; only then (and only with output still queued) does it turn abortive.
   reactor::Duration grace = ms(request.deadline_ms() > 0 ? request.deadline_ms() : kDefaultGraceMs);
   std::uint32_t closed = 0;
-  for (const auto& [loop, ids] : by_loop) {
+  for (const auto& [loop, loop_ids] : by_loop) {
     // At most kListingSlice closes per loop iteration (each is a shutdown() or close()).
     struct CloseSlice {
       std::vector<std::uint64_t> ids;
@@ -159,7 +159,7 @@ grpc::Status ControlService::close_connections(grpc::ServerContext* ctx,
     };
     auto done = call_loops_sliced<std::uint32_t>(
         server, loop,
-        [ids = ids, graceful, grace] {
+        [ids = loop_ids, graceful, grace] {
           return CloseSlice{ids, graceful, grace};
         },
         deadline);

@@ -217,13 +217,7 @@ grpc::Status InspectService::GetLoopStats(grpc::ServerContext* ctx, const v1::Ge
   if (!results.ok()) return loop_status(results.error);
   for (const auto& [loop, v] : results.values) {
     auto* l = out->add_loops();
-    l->set_loop(loop);
-    l->set_iterations(v.stats.iterations);
-    l->set_callbacks(v.stats.callbacks);
-    l->set_poll_wait_us(v.stats.poll_wait.count());
-    l->set_callback_time_us(v.stats.callback_time.count());
-    l->set_longest_callback_us(v.stats.longest_callback.count());
-    add_counts(v.counts, l->mutable_events());
+    to_proto(v.stats, v.counts, loop, l);
     l->set_connections(v.connections);
   }
   return grpc::Status::OK;

@@ -5,6 +5,7 @@
 
 #include "reactor/buffer_event.h"
 #include "server/connection.h"
+#include "server/wall_clock.h"
 
 namespace reactord::control {
 
@@ -67,9 +68,7 @@ std::optional<std::uint64_t> for_each_match(LoopWorker& worker, std::uint64_t st
   const auto now = reactor::Clock::now();
   // The wall-clock opening time from the steady one, with one pair of clock reads per scan
   // instead of one per connection (they were a third of the scan's time).
-  const auto wall_offset =
-      std::chrono::system_clock::now().time_since_epoch() -
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(now.time_since_epoch());
+  const SteadyToWall to_wall;
   // An id list (without negate) bounds the scan: start at its first id, stop past its last.
   std::uint64_t last_id = UINT64_MAX;
   if (!filter.ids.empty() && !filter.negate) {
@@ -86,10 +85,9 @@ std::optional<std::uint64_t> for_each_match(LoopWorker& worker, std::uint64_t st
     }
     ConnectionView view = view_of(conn.record(parts));
     if (!filter.matches(view, now)) return true;
-    view.opened_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                              wall_offset + std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                                                view.opened_at.time_since_epoch()))
-                              .count();
+    view.opened_unix_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(to_wall(view.opened_at).time_since_epoch())
+            .count();
     return f(conn, view);
   });
   return resume;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "connection_view.h"
+#include "convert/event_proto.h"
 #include "filter.h"
 #include "reactor/clock.h"
 #include "reactor/inspection.h"
@@ -15,15 +16,13 @@
 namespace reactord::control {
 
 void to_proto(const ConnectionView& view, reactor::TimePoint now, v1::Connection* out);
-void to_proto(const reactor::EventInfo& event, unsigned loop, v1::Event* out);
-void add_counts(const reactor::EventCounts& counts, v1::EventCounts* out);
 
 v1::ConnectionState to_proto(ConnState state);
-v1::EventState to_proto(reactor::EventState state);
-v1::EventKind to_proto(reactor::EventKind kind);
-// nullopt for UNSPECIFIED ("any"); unknown wire values are refused by filter_from_proto.
-std::optional<reactor::EventState> from_proto(v1::EventState state);
-std::optional<reactor::EventKind> from_proto(v1::EventKind kind);
+// Events, event counts and loop statistics: the converter shared with libreactor_event_inspect
+// (proto/convert/event_proto.h). Unknown wire values are refused by filter_from_proto.
+using reactord::add_counts;
+using reactord::from_proto;
+using reactord::to_proto;
 
 // Validates and converts a ConnectionFilter: nullopt with the reason in *error (an
 // INVALID_ARGUMENT) for a bad CIDR, a negative duration, an unknown state, ...

@@ -1,6 +1,7 @@
 #include "rpc_support.h"
 
 #include "audit_text.h"
+#include "grpc_status/status_name.h"
 #include "guard_peers.h"
 
 #include <google/protobuf/message.h>
@@ -60,47 +61,6 @@ std::string describe_peer(const grpc::ServerContext* ctx) {
   return peer;
 }
 
-const char* status_name(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK:
-      return "OK";
-    case grpc::StatusCode::CANCELLED:
-      return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN:
-      return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND:
-      return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS:
-      return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED:
-      return "PERMISSION_DENIED";
-    case grpc::StatusCode::UNAUTHENTICATED:
-      return "UNAUTHENTICATED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED:
-      return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE:
-      return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED:
-      return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL:
-      return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE:
-      return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS:
-      return "DATA_LOSS";
-    default:
-      return "UNKNOWN";
-  }
-}
-
 void audit(const grpc::ServerContext* ctx, Role role, const char* rpc,
            const google::protobuf::Message& request, const grpc::Status& status, const std::string& result) {
   // The "audit" logger (main.cc: --audit-log, level trace, never silenced by --log-level);
@@ -119,8 +79,8 @@ void audit(const grpc::ServerContext* ctx, Role role, const char* rpc,
     message = " message=\"" + message + "\"";
   }
   logger->info("audit: rpc={} status={} role={} peer={} request={{{}}}{} result=\"{}\"", rpc,
-               status_name(status.error_code()), to_string(role), describe_peer(ctx), audit_text(request),
-               message, result);
+               status_code_name(status.error_code()), to_string(role), describe_peer(ctx),
+               audit_text(request), message, result);
 }
 
 }  // namespace reactord::control

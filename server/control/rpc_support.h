@@ -36,9 +36,6 @@ std::string describe_peer(const grpc::ServerContext* ctx);
 void audit(const grpc::ServerContext* ctx, Role role, const char* rpc,
            const google::protobuf::Message& request, const grpc::Status& status, const std::string& result);
 
-// "OK", "UNAUTHENTICATED", "PERMISSION_DENIED", ...
-const char* status_name(grpc::StatusCode code);
-
 // INVALID_ARGUMENT with the reason cut to kMaxErrorMessageBytes (it may quote the request).
 inline grpc::Status invalid(const std::string& why) {
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, bounded_message(why));

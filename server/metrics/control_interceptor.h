@@ -12,12 +12,13 @@
 #include <grpcpp/support/server_interceptor.h>
 #include <grpcpp/support/status.h>
 
+#include "grpc_status/status_name.h"
 #include "server/metrics/control_metrics.h"
 
 namespace reactord::metrics {
 
-// "OK", "NOT_FOUND", ... — the names gRPC uses in its own docs and tools. Any thread.
-const char* status_code_name(grpc::StatusCode code);
+// "OK", "NOT_FOUND", ...: the label values (grpc_status/status_name.h). Any thread.
+using reactord::status_code_name;
 
 // "/reactord.v1.Admin/GetStats" → {"reactord.v1.Admin", "GetStats"}; a name without the two
 // slashes is returned whole as the method, with service "unknown". Any thread.

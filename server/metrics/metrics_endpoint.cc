@@ -1,12 +1,11 @@
 #include "server/metrics/metrics_endpoint.h"
 
-#include <arpa/inet.h>
-
-#include <charconv>
 #include <stdexcept>
 
 #include <civetweb.h>
 #include <prometheus/exposer.h>
+
+#include "reactor/socket_address.h"
 
 namespace reactord::metrics {
 namespace {
@@ -21,35 +20,19 @@ namespace {
 std::string ListenAddress::to_civetweb() const { return host + ":" + std::to_string(port); }
 
 ListenAddress parse_listen_address(std::string_view text) {
-  std::size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos) bad_address(text, "no port");
-  std::string_view host = text.substr(0, colon);
-  std::string_view port_text = text.substr(colon + 1);
-
-  int port = -1;
-  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() || port < 0 ||
-      port > 65535) {
-    bad_address(text, "port must be a number from 0 to 65535");
+  // The address grammar is the one of every other listen flag (SocketAddress::parse), plus
+  // "localhost" for 127.0.0.1.
+  std::string numeric(text);
+  constexpr std::string_view kLocalhost = "localhost:";
+  if (text.substr(0, kLocalhost.size()) == kLocalhost) {
+    numeric = "127.0.0.1:" + std::string(text.substr(kLocalhost.size()));
   }
-
+  std::string error;
+  const auto parsed = reactor::SocketAddress::parse(numeric, &error);
+  if (!parsed) bad_address(text, error.empty() ? "not host:port" : error.c_str());
   ListenAddress address;
-  address.port = port;
-  if (host == "localhost") {
-    address.host = "127.0.0.1";
-  } else if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    in6_addr v6{};
-    std::string inner(host.substr(1, host.size() - 2));
-    if (inet_pton(AF_INET6, inner.c_str(), &v6) != 1) bad_address(text, "not an IPv6 address");
-    address.host = std::string(host);
-  } else {
-    in_addr v4{};
-    std::string v4_text(host);
-    if (host.empty() || inet_pton(AF_INET, v4_text.c_str(), &v4) != 1) {
-      bad_address(text, "host must be an IPv4 address, [IPv6] or localhost");
-    }
-    address.host = v4_text;
-  }
+  address.port = parsed->port();
+  address.host = parsed->is_ipv6() ? "[" + parsed->host() + "]" : parsed->host();
   return address;
 }
 

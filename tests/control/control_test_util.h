@@ -18,6 +18,7 @@
 #include "server/config.h"
 #include "server/control/control_plane.h"
 #include "server/server.h"
+#include "support/eventually.h"
 
 namespace reactord::testing {
 
@@ -84,17 +85,6 @@ class TcpClient {
 // Opens `n` clients to `port`; every one must connect (checked by the caller: the result is
 // shorter than n when one did not).
 std::vector<std::unique_ptr<TcpClient>> connect_clients(std::uint16_t port, int n);
-
-// Polls `cond` every 10 ms until true or `limit`; returns its last value.
-template <typename Cond>
-bool eventually(Cond cond, std::chrono::milliseconds limit = 5000ms) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return cond();
-}
 
 // Writes text to a fresh temp file; returns its path.
 std::string temp_file(const std::string& text);

@@ -116,7 +116,7 @@ TEST_P(BufferEventMemoryTest, IdleConnectionHeapFootprint) {
 // std::functions, and the read Event held in place — two allocations per connection: the
 // BufferEvent box made here (an owner would embed it) and its state.
 TEST_P(BufferEventMemoryTest, IdleConnectionWithAHandlerIsTwoAllocations) {
-  struct Counting : BufferEventHandler {
+  struct Counting final : BufferEventHandler {
     void on_read(BufferEvent& b) override { reads += b.input().drain(b.input().length()); }
     void on_write(BufferEvent&) override { ++reads; }
     void on_event(BufferEvent&, BevFlags, int) override { ++reads; }

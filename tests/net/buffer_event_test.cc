@@ -294,7 +294,7 @@ TEST_P(BufferEventTest, SetcbInsideTheReadCallbackIsSafe) {
 
 // The object form of setcb: only the callbacks named in `which` run; replacing the handler
 // from inside its own callback switches at once; function callbacks can take over again.
-struct EchoHandler : BufferEventHandler {
+struct EchoHandler final : BufferEventHandler {
   void on_read(BufferEvent& b) override {
     ++reads;
     b.output().append_buffer(b.input());

@@ -16,6 +16,7 @@
 
 #include "reactor/event_base.h"
 #include "reactor/listener.h"
+#include "support/loop.h"
 
 namespace {
 
@@ -120,8 +121,6 @@ TEST_P(ListenerEmfileTest, ShedsConnectionsWhenOutOfFdsWithoutSpinningAndRecover
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ListenerEmfileTest, testing::Values(Backend::kEpoll, Backend::kPoll),
-                         [](const testing::TestParamInfo<Backend>& info) {
-                           return std::string(info.param == Backend::kEpoll ? "Epoll" : "Poll");
-                         });
+                         reactord::testing::backend_name);
 
 }  // namespace

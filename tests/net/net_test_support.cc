@@ -56,19 +56,6 @@ std::uint16_t closed_port() {
   return ntohs(sin.sin_port);  // bound but never listening: connecting gets a reset
 }
 
-bool run_until(reactor::EventBase& base, const std::function<bool()>& done, reactor::Duration limit,
-               int max_iterations) {
-  bool expired = false;
-  auto guard = reactor::Event::timer(base, [&](int, reactor::EventFlags) { expired = true; });
-  guard->add(limit);
-  for (int i = 0; i < max_iterations && !expired && !done(); ++i) base.loop(reactor::kLoopOnce);
-  return done();
-}
-
-void step(reactor::EventBase& base, int n) {
-  for (int i = 0; i < n; ++i) base.loop(reactor::kLoopNonblock);
-}
-
 void shrink_send_buffer(int fd, int bytes) { ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes)); }
 
 void reset_close(reactor::UniqueFd& fd) {
@@ -104,9 +91,5 @@ std::size_t Peer::send(std::string_view data) {
 }
 
 void Peer::shutdown_write() { ::shutdown(fd_.get(), SHUT_WR); }
-
-std::string backend_name(const testing::TestParamInfo<reactor::Backend>& info) {
-  return info.param == reactor::Backend::kEpoll ? "Epoll" : "Poll";
-}
 
 }  // namespace nettest

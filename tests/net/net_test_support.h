@@ -1,5 +1,5 @@
-// Helpers for the reactor_net tests: loopback TCP pairs, a loop stepper bounded in iterations
-// and time, and a raw-socket peer driven by the same loop (so the loop never waits on the test).
+// Helpers for the reactor_net tests: loopback TCP pairs and a raw-socket peer driven by the
+// same loop (so the loop never waits on the test).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -13,6 +13,7 @@
 #include "reactor/event.h"
 #include "reactor/event_base.h"
 #include "reactor/unique_fd.h"
+#include "support/loop.h"
 
 namespace nettest {
 
@@ -28,12 +29,9 @@ TcpPair tcp_pair();
 // A port on 127.0.0.1 that nothing listens on (bound, then closed).
 std::uint16_t closed_port();
 
-// Steps base.loop(kLoopOnce) until done() or `limit` passed (a guard timer wakes the loop) or
-// max_iterations ran. Returns done().
-bool run_until(reactor::EventBase& base, const std::function<bool()>& done, reactor::Duration limit = 5s,
-               int max_iterations = 200000);
-// Steps base.loop(kLoopNonblock) n times.
-void step(reactor::EventBase& base, int n);
+// The loop stepper (run_until, step): tests/support/loop.h.
+using reactord::testing::run_until;
+using reactord::testing::step;
 
 // Sets SO_SNDBUF so that a writer fills the path quickly when the peer does not read. (The
 // receiver keeps its default: a tiny receive window stalls loopback TCP on persist timers.)
@@ -66,18 +64,10 @@ class Peer {
   int error_ = 0;
 };
 
-// Backend parameter: instance names "Epoll" and "Poll".
-std::string backend_name(const testing::TestParamInfo<reactor::Backend>& info);
-
-class BackendTest : public testing::TestWithParam<reactor::Backend> {
- protected:
-  BackendTest() : base_(reactor::EventBaseConfig{GetParam(), 1}) {}
-  reactor::EventBase base_;
-};
-
-#define NETTEST_INSTANTIATE(Suite)                                                             \
-  INSTANTIATE_TEST_SUITE_P(Backends, Suite,                                                    \
-                           testing::Values(reactor::Backend::kEpoll, reactor::Backend::kPoll), \
-                           nettest::backend_name)
+// The per-backend fixture (instance names "Epoll" and "Poll"; no event may be left behind):
+// tests/support/loop.h.
+using reactord::testing::backend_name;
+using BackendTest = reactord::testing::BackendTest;
+#define NETTEST_INSTANTIATE(Suite) REACTORD_BACKEND_SUITE(Suite)
 
 }  // namespace nettest

@@ -10,8 +10,8 @@ class DeferDelete : public ReactorTest {};
 
 // A typical owner: holds an event whose callback wants to destroy the owner.
 struct Connection {
-  Connection(EventBase& base, int fd, int* destroyed, std::unique_ptr<Connection>* slot)
-      : destroyed(destroyed), ev(base, fd, kRead | kPersist, [this, &base, slot](int, EventFlags) {
+  Connection(EventBase& base, int fd, int* destroyed_count, std::unique_ptr<Connection>* slot)
+      : destroyed(destroyed_count), ev(base, fd, kRead | kPersist, [this, &base, slot](int, EventFlags) {
           ++reads;
           base.defer_delete(std::move(*slot));  // "delete this", safely
         }) {

@@ -109,12 +109,12 @@ TEST_P(EventLifecycle, PersistTimeoutRestartsAtEachActivation) {
     bool done = false;
     Event tick(base_, -1, 0, [&](int, EventFlags) { done = true; });
     tick.add(Duration(100ms));
-    ASSERT_TRUE(RunUntil(base_, [&] { return done; }));
+    ASSERT_TRUE(run_until(base_, [&] { return done; }));
   }
   EXPECT_EQ(reads, 4);
   EXPECT_EQ(timeouts, 0);
   // Now silence: the timeout fires, and stays armed (persist) for the next period.
-  ASSERT_TRUE(RunUntil(base_, [&] { return timeouts == 1; }));
+  ASSERT_TRUE(run_until(base_, [&] { return timeouts == 1; }));
   EXPECT_EQ(ev.pending(kTimeout | kRead), kTimeout | kRead);
   ev.del();
 }
@@ -162,11 +162,11 @@ TEST_P(EventLifecycle, ReadOrTimeoutReportsWhichFired) {
     ++calls;
   });
   ev.add(Duration(20ms));
-  ASSERT_TRUE(RunUntil(base_, [&] { return calls == 1; }));
+  ASSERT_TRUE(run_until(base_, [&] { return calls == 1; }));
   EXPECT_EQ(got, kTimeout);
   ev.add(Duration(10s));
   WriteByte(sp.b.get());
-  ASSERT_TRUE(RunUntil(base_, [&] { return calls == 2; }));
+  ASSERT_TRUE(run_until(base_, [&] { return calls == 2; }));
   EXPECT_EQ(got, kRead);
   EXPECT_EQ(ev.state(), EventState::kInitialized);  // the timeout went with it
 }

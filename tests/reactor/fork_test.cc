@@ -65,7 +65,7 @@ TEST_P(Fork, ChildReinitsAndRunsItsLoop) {
   EXPECT_EQ(WaitBounded(pid, 10s), 0) << "10: read, 11: post, 12: signal failed in the child; 13: it hung";
   // The parent's registrations survived the child's reinit() and del().
   WriteByte(parent_pair.b.get());
-  ASSERT_TRUE(RunUntil(base_, [&] { return parent_reads == 1; }));
+  ASSERT_TRUE(run_until(base_, [&] { return parent_reads == 1; }));
   child_read.del();
   parent_read.del();
   sig->del();

@@ -107,7 +107,7 @@ TEST_P(OnceAndActivate, ActivateFromInsideCallbacksIncludingItself) {
   EXPECT_EQ(self_calls, 1);
   EXPECT_EQ(other_calls, 1);
   EXPECT_EQ(self->state(), EventState::kActive);
-  ASSERT_TRUE(RunUntil(base_, [&] { return self_calls == 3; }));
+  ASSERT_TRUE(run_until(base_, [&] { return self_calls == 3; }));
   EXPECT_EQ(other_calls, 3);
   EXPECT_EQ(self->state(), EventState::kInitialized);
 }

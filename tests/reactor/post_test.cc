@@ -68,8 +68,8 @@ TEST_P(Post, ManyThreadsPostWhileTheLoopRuns) {
   auto keep = Event::timer(base_, [](int, EventFlags) {});
   keep->add(Duration(1h));
   // Bounded: at most `total` passes, and a 10 s guard.
-  EXPECT_TRUE(RunUntil(
-      base_, [&] { return ran == total; }, total + 10, 10s));
+  EXPECT_TRUE(run_until(
+      base_, [&] { return ran == total; }, 10s, total + 10));
   for (auto& th : threads) th.join();
   keep->del();
   base_.loop(kLoopNonblock);

@@ -28,11 +28,11 @@ TEST_P(Signals, CallbackRunsOnTheLoopThread) {
   EXPECT_EQ(ev->kind(), EventKind::kSignal);
   ev->add();
   ASSERT_EQ(::raise(SIGUSR1), 0);
-  ASSERT_TRUE(RunUntil(base_, [&] { return calls == 1; }));
+  ASSERT_TRUE(run_until(base_, [&] { return calls == 1; }));
   EXPECT_EQ(ran_on, std::this_thread::get_id());
   // Persistent: a second signal runs it again.
   ASSERT_EQ(::raise(SIGUSR1), 0);
-  ASSERT_TRUE(RunUntil(base_, [&] { return calls == 2; }));
+  ASSERT_TRUE(run_until(base_, [&] { return calls == 2; }));
   ev->del();
 }
 
@@ -44,7 +44,7 @@ TEST_P(Signals, HandlerOnAnotherThreadWakesTheLoop) {
   std::thread other([] {
     for (int i = 0; i < 3; ++i) ::raise(SIGUSR2);
   });
-  bool done = RunUntil(base_, [&] { return calls >= 1; });
+  bool done = run_until(base_, [&] { return calls >= 1; });
   other.join();
   EXPECT_TRUE(done);
   base_.loop(kLoopNonblock);  // drains whatever is left in the pipe
@@ -60,10 +60,10 @@ TEST_P(Signals, SeveralEventsForOneSignalAllFireAndNonPersistOnlyOnce) {
   once.add();
   persist->add();
   ::raise(SIGUSR1);
-  ASSERT_TRUE(RunUntil(base_, [&] { return a == 1 && b == 1; }));
+  ASSERT_TRUE(run_until(base_, [&] { return a == 1 && b == 1; }));
   EXPECT_EQ(once.state(), EventState::kInitialized);
   ::raise(SIGUSR1);
-  ASSERT_TRUE(RunUntil(base_, [&] { return b == 2; }));
+  ASSERT_TRUE(run_until(base_, [&] { return b == 2; }));
   EXPECT_EQ(a, 1);
   persist->del();
 }

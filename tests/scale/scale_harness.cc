@@ -17,19 +17,6 @@ namespace reactord::scale {
 
 namespace {
 
-int decode(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
-}
-
-std::vector<char*> c_argv(const std::vector<std::string>& argv) {
-  std::vector<char*> out;
-  for (const auto& a : argv) out.push_back(const_cast<char*>(a.c_str()));
-  out.push_back(nullptr);
-  return out;
-}
-
 // "... listening on 127.0.0.1:4242 (2 loops)" -> "127.0.0.1:4242"
 std::string address_after(const std::string& line, const std::string& marker) {
   auto at = line.find(marker);
@@ -49,7 +36,7 @@ ReactordProcess::ReactordProcess(const std::string& binary, const std::vector<st
   std::vector<std::string> argv = {binary,        "--listen",         "127.0.0.1:0", "--control-listen",
                                    "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"};
   argv.insert(argv.end(), extra.begin(), extra.end());
-  auto args = c_argv(argv);
+  auto args = testing::c_argv(argv);
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork");
   if (pid_ == 0) {
@@ -91,17 +78,8 @@ ReactordProcess::~ReactordProcess() {
 }
 
 std::optional<int> ReactordProcess::wait_exit(std::chrono::milliseconds limit) {
-  if (exit_code_) return exit_code_;
-  auto end = std::chrono::steady_clock::now() + limit;
-  for (;;) {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      exit_code_ = decode(status);
-      return exit_code_;
-    }
-    if (std::chrono::steady_clock::now() >= end) return std::nullopt;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  if (!exit_code_) exit_code_ = testing::wait_for_exit(pid_, limit);
+  return exit_code_;
 }
 
 std::string ReactordProcess::log() const {
@@ -133,59 +111,6 @@ std::optional<std::uint64_t> reply_field(const std::string& reply, const std::st
   auto at = reply.find(" " + key + "=");
   if (at == std::string::npos) return std::nullopt;
   return std::strtoull(reply.c_str() + at + key.size() + 2, nullptr, 10);
-}
-
-CommandResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds limit) {
-  int out_pipe[2], err_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
-    throw std::runtime_error("pipe");
-  }
-  auto args = c_argv(argv);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int null = ::open("/dev/null", O_RDONLY);
-    ::dup2(null, 0);
-    ::dup2(out_pipe[1], 1);
-    ::dup2(err_pipe[1], 2);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
-  ::close(out_pipe[1]);
-  ::close(err_pipe[1]);
-  CommandResult result;
-  auto end = std::chrono::steady_clock::now() + limit;
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  int open = 2;
-  bool killed = false;
-  std::vector<char> buf(1 << 16);
-  while (open > 0) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      ::kill(pid, SIGKILL);
-      killed = true;
-      break;
-    }
-    if (::poll(fds, 2, static_cast<int>(left.count())) <= 0) continue;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      ssize_t n = ::read(fds[i].fd, buf.data(), buf.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
-        --open;
-      } else {
-        (i == 0 ? result.out : result.err).append(buf.data(), static_cast<std::size_t>(n));
-      }
-    }
-  }
-  for (auto& f : fds) {
-    if (f.fd >= 0) ::close(f.fd);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  result.exit_code = killed ? -1 : decode(status);
-  return result;
 }
 
 }  // namespace reactord::scale

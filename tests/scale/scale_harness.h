@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "line_process.h"
+#include "support/child_process.h"
 
 namespace reactord::scale {
 
@@ -59,11 +59,9 @@ class ClientHolder {
 // The number after "key=" in a reply such as "ok open=3 errors=0"; nullopt if absent.
 std::optional<std::uint64_t> reply_field(const std::string& reply, const std::string& key);
 
-// Runs argv to completion (stdout captured, stderr captured); kills it at `limit`.
-struct CommandResult {
-  int exit_code = -1;  // -1 if killed at the limit
-  std::string out, err;
-};
-CommandResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds limit);
+// Child processes: tests/support/child_process.h.
+using testing::LineProcess;
+using testing::run_command;
+using CommandResult = testing::RunResult;
 
 }  // namespace reactord::scale

@@ -28,7 +28,6 @@
 #include <set>
 #include <sstream>
 
-#include "line_process.h"
 #include "reactord/v1/reactord.grpc.pb.h"
 #include "scale_harness.h"
 

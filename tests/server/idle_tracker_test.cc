@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "reactor/event_base.h"
+#include "support/loop.h"
 
 namespace reactord {
 namespace {
@@ -17,12 +18,7 @@ struct Item : IdleTracker::Hook {
   int id = 0;
 };
 
-// Steps the loop until `done` or 200 iterations (each at most ~the timer's wait).
-template <typename Pred>
-bool run_until(reactor::EventBase& base, Pred done) {
-  for (int i = 0; i < 200 && !done(); ++i) base.loop(reactor::kLoopOnce);
-  return done();
-}
+using reactord::testing::run_until;  // tests/support/loop.h
 
 TEST(IdleTracker, ExpiresInOrderOfLastActivityWithOneTimer) {
   reactor::EventBase base;

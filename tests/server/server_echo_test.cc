@@ -124,7 +124,7 @@ struct RecordingObserver : ConnectionObserver {
     std::lock_guard lock(mutex);
     events.push_back(std::move(e));
   }
-  void on_attached(unsigned loop, const std::vector<ConnectionRecord>& current) override {
+  void on_attached(unsigned /*loop*/, const std::vector<ConnectionRecord>& current) override {
     add("attached " + std::to_string(current.size()));
   }
   void on_opened(const ConnectionRecord& r) override { add("opened " + std::to_string(r.id)); }

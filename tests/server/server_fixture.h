@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "server/server.h"
+#include "support/eventually.h"
 #include "test_socket.h"
 
 namespace reactord::test {
@@ -45,16 +46,8 @@ auto on_loop(Server& server, std::size_t index, Fn fn) -> decltype(fn(server.loo
   return future.get();
 }
 
-// Polls cond (on the test thread) every 5 ms until true or timeout.
-template <typename Cond>
-bool eventually(Cond cond, std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return cond();
-}
+// Polls cond (on the test thread) until true or a limit: tests/support/eventually.h.
+using testing::eventually;
 
 // A started server, stopped and waited for at the end of the test.
 struct RunningServer {

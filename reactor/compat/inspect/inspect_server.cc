@@ -19,6 +19,7 @@
 #include "reactor/inspection.h"
 #include "reactor_event_inspect.h"
 #include "reactor_event_private.h"
+#include "convert/event_proto.h"
 #include "reactord/v1/reactord.grpc.pb.h"
 
 namespace reactor_event {
@@ -26,47 +27,6 @@ namespace {
 
 namespace v1 = reactord::v1;
 constexpr auto kLoopDeadline = std::chrono::seconds(1);
-
-v1::EventState to_proto(reactor::EventState s) {
-  switch (s) {
-    case reactor::EventState::kInitialized:
-      return v1::EVENT_STATE_INITIALIZED;
-    case reactor::EventState::kPending:
-      return v1::EVENT_STATE_PENDING;
-    case reactor::EventState::kActive:
-      return v1::EVENT_STATE_ACTIVE;
-  }
-  return v1::EVENT_STATE_UNSPECIFIED;
-}
-
-v1::EventKind to_proto(reactor::EventKind k) {
-  switch (k) {
-    case reactor::EventKind::kIo:
-      return v1::EVENT_KIND_IO;
-    case reactor::EventKind::kSignal:
-      return v1::EVENT_KIND_SIGNAL;
-    case reactor::EventKind::kTimer:
-      return v1::EVENT_KIND_TIMER;
-    case reactor::EventKind::kInternal:
-      return v1::EVENT_KIND_INTERNAL;
-  }
-  return v1::EVENT_KIND_UNSPECIFIED;
-}
-
-void add_counts(const reactor::EventCounts& c, v1::EventCounts* out) {
-  out->set_initialized(out->initialized() + c.initialized);
-  out->set_pending(out->pending() + c.pending);
-  out->set_active(out->active() + c.active);
-  out->set_internal(out->internal() + c.internal);
-  for (std::size_t i = 0; i < c.active_per_priority.size(); ++i) {
-    if (static_cast<int>(i) < out->active_per_priority_size()) {
-      out->set_active_per_priority(static_cast<int>(i),
-                                   out->active_per_priority(static_cast<int>(i)) + c.active_per_priority[i]);
-    } else {
-      out->add_active_per_priority(c.active_per_priority[i]);
-    }
-  }
-}
 
 // What the loop copies out for one RPC.
 struct LoopView {
@@ -90,25 +50,15 @@ class InspectService final : public v1::Inspect::Service {
     }
     LoopView view;
     if (auto s = ask_loop(&view, /*with_events=*/true); !s.ok()) return s;
-    add_counts(view.counts, out->mutable_counts());
+    reactord::add_counts(view.counts, out->mutable_counts());
     for (const auto& e : view.events) {
-      if (request->state() != v1::EVENT_STATE_UNSPECIFIED && to_proto(e.state) != request->state()) continue;
-      if (request->kind() != v1::EVENT_KIND_UNSPECIFIED && to_proto(e.kind) != request->kind()) continue;
+      if (request->state() != v1::EVENT_STATE_UNSPECIFIED && reactord::to_proto(e.state) != request->state())
+        continue;
+      if (request->kind() != v1::EVENT_KIND_UNSPECIFIED && reactord::to_proto(e.kind) != request->kind())
+        continue;
       if (request->has_fd() && e.fd != request->fd()) continue;
       if (request->has_owner() && e.owner != request->owner()) continue;
-      v1::Event* p = out->add_events();
-      p->set_id(e.id);
-      p->set_loop(0);
-      p->set_kind(to_proto(e.kind));
-      p->set_fd(e.fd);
-      p->set_signal(e.signal);
-      p->set_requested(reactor::flags_to_string(e.requested));
-      p->set_state(to_proto(e.state));
-      if (e.state == reactor::EventState::kActive) p->set_fired(reactor::flags_to_string(e.fired));
-      p->set_priority(e.priority);
-      if (e.time_left) p->set_time_left_us(e.time_left->count());
-      p->set_label(e.label);
-      p->set_owner(e.owner);
+      reactord::to_proto(e, /*loop=*/0, out->add_events());
     }
     return grpc::Status::OK;
   }
@@ -121,14 +71,7 @@ class InspectService final : public v1::Inspect::Service {
     }
     LoopView view;
     if (auto s = ask_loop(&view, /*with_events=*/false); !s.ok()) return s;
-    v1::LoopStats* l = out->add_loops();
-    l->set_loop(0);
-    l->set_iterations(view.stats.iterations);
-    l->set_callbacks(view.stats.callbacks);
-    l->set_poll_wait_us(view.stats.poll_wait.count());
-    l->set_callback_time_us(view.stats.callback_time.count());
-    l->set_longest_callback_us(view.stats.longest_callback.count());
-    add_counts(view.counts, l->mutable_events());
+    reactord::to_proto(view.stats, view.counts, /*loop=*/0, out->add_loops());
     return grpc::Status::OK;
   }
 

@@ -123,7 +123,7 @@ class EventBase {
   template <typename T>
   void defer_delete(std::unique_ptr<T> obj) {
     struct Holder : DeferredDeletable {
-      explicit Holder(std::unique_ptr<T> p) : p(std::move(p)) {}
+      explicit Holder(std::unique_ptr<T> owned) : p(std::move(owned)) {}
       std::unique_ptr<T> p;
     };
     defer_delete(std::unique_ptr<DeferredDeletable>(new Holder(std::move(obj))));

@@ -1,4 +1,4 @@
-#include "process_util.h"
+#include "support/child_process.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -13,22 +13,29 @@
 
 namespace reactord::testing {
 
-namespace {
-
 std::vector<char*> c_argv(const std::vector<std::string>& argv) {
   std::vector<char*> out;
+  out.reserve(argv.size() + 1);
   for (const auto& a : argv) out.push_back(const_cast<char*>(a.c_str()));
   out.push_back(nullptr);
   return out;
 }
 
-int decode(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+int exit_code_of(int wait_status) {
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
   return -1;
 }
 
-}  // namespace
+std::optional<int> wait_for_exit(pid_t pid, std::chrono::milliseconds limit) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) return exit_code_of(status);
+    if (std::chrono::steady_clock::now() >= end) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
 
 RunResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds limit) {
   int out_pipe[2], err_pipe[2];
@@ -38,6 +45,8 @@ RunResult run_command(const std::vector<std::string>& argv, std::chrono::millise
   auto args = c_argv(argv);
   pid_t pid = ::fork();
   if (pid == 0) {
+    int null = ::open("/dev/null", O_RDONLY);
+    ::dup2(null, 0);
     ::dup2(out_pipe[1], 1);
     ::dup2(err_pipe[1], 2);
     ::execv(args[0], args.data());
@@ -49,8 +58,8 @@ RunResult run_command(const std::vector<std::string>& argv, std::chrono::millise
   auto end = std::chrono::steady_clock::now() + limit;
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   int open = 2;
-  char buf[4096];
   bool killed = false;
+  std::vector<char> buf(1 << 16);
   while (open > 0) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
@@ -60,14 +69,15 @@ RunResult run_command(const std::vector<std::string>& argv, std::chrono::millise
     }
     if (::poll(fds, 2, static_cast<int>(left.count())) <= 0) continue;
     for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
-      ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t n = ::read(fds[i].fd, buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         ::close(fds[i].fd);
         fds[i].fd = -1;
         --open;
       } else {
-        (i == 0 ? result.out : result.err).append(buf, static_cast<std::size_t>(n));
+        (i == 0 ? result.out : result.err).append(buf.data(), static_cast<std::size_t>(n));
       }
     }
   }
@@ -76,7 +86,7 @@ RunResult run_command(const std::vector<std::string>& argv, std::chrono::millise
   }
   int status = 0;
   ::waitpid(pid, &status, 0);
-  result.exit_code = killed ? -1 : decode(status);
+  result.exit_code = killed ? -1 : exit_code_of(status);
   return result;
 }
 
@@ -138,7 +148,7 @@ std::optional<int> ChildProcess::wait_exit(std::chrono::milliseconds limit) {
     pid_t r = ::waitpid(pid_, &status, WNOHANG);
     if (r == pid_) {
       exited_ = true;
-      return decode(status);
+      return exit_code_of(status);
     }
     // Keep draining its log so it never blocks on a full pipe.
     wait_for_line("\x01never\x01", std::chrono::milliseconds(20));
@@ -217,11 +227,124 @@ std::optional<int> PtyProcess::wait_exit(std::chrono::milliseconds limit) {
         before = output_.size();
         read_some(std::chrono::milliseconds(50));
       }
-      return decode(status);
+      return exit_code_of(status);
     }
     read_some(std::chrono::milliseconds(20));
   }
   return std::nullopt;
+}
+
+LineProcess::LineProcess(const std::vector<std::string>& argv) {
+  int in_pipe[2], out_pipe[2];
+  if (::pipe2(in_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
+    ::close(in_pipe[0]);
+    ::close(in_pipe[1]);
+    throw std::runtime_error("pipe");
+  }
+  auto args = c_argv(argv);
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork");
+  if (pid_ == 0) {
+    ::dup2(in_pipe[0], 0);
+    ::dup2(out_pipe[1], 1);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(in_pipe[0]);
+  ::close(out_pipe[1]);
+  in_fd_ = in_pipe[1];
+  out_fd_ = out_pipe[0];
+  ::signal(SIGPIPE, SIG_IGN);  // a dead child's stdin must not kill the test
+}
+
+LineProcess::~LineProcess() {
+  close_stdin();
+  if (!wait_exit(std::chrono::seconds(1))) {
+    ::kill(pid_, SIGKILL);
+    int status;
+    ::waitpid(pid_, &status, 0);
+  }
+  if (out_fd_ >= 0) ::close(out_fd_);
+}
+
+bool LineProcess::write_line(const std::string& line) {
+  if (in_fd_ < 0) return false;
+  std::string data = line + "\n";
+  std::size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(in_fd_, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    off += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+// Reads what is there (waiting until `end` for something); false at EOF or time out.
+bool LineProcess::fill(std::chrono::steady_clock::time_point end) {
+  if (out_fd_ < 0) return false;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+  if (left.count() <= 0) return false;
+  pollfd p{out_fd_, POLLIN, 0};
+  int r = ::poll(&p, 1, static_cast<int>(left.count()));
+  if (r < 0 && errno == EINTR) return true;
+  if (r <= 0) return false;
+  char buf[65536];
+  ssize_t n = ::read(out_fd_, buf, sizeof buf);
+  if (n < 0 && errno == EINTR) return true;
+  if (n <= 0) {
+    ::close(out_fd_);
+    out_fd_ = -1;
+    return false;
+  }
+  buffer_.append(buf, static_cast<std::size_t>(n));
+  return true;
+}
+
+std::optional<std::string> LineProcess::read_line(std::chrono::milliseconds limit) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    auto nl = buffer_.find('\n');
+    if (nl != std::string::npos) {
+      std::string line = buffer_.substr(0, nl);
+      buffer_.erase(0, nl + 1);
+      return line;
+    }
+    if (!fill(end)) return std::nullopt;
+  }
+}
+
+std::vector<std::string> LineProcess::read_lines_until_eof(std::chrono::milliseconds limit, bool* eof) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  std::vector<std::string> lines;
+  for (;;) {
+    std::size_t nl;
+    while ((nl = buffer_.find('\n')) != std::string::npos) {
+      lines.push_back(buffer_.substr(0, nl));
+      buffer_.erase(0, nl + 1);
+    }
+    if (out_fd_ < 0) {
+      *eof = true;
+      if (!buffer_.empty()) lines.push_back(std::move(buffer_));
+      buffer_.clear();
+      return lines;
+    }
+    if (!fill(end) && out_fd_ >= 0) {
+      *eof = false;
+      return lines;
+    }
+  }
+}
+
+void LineProcess::close_stdin() {
+  if (in_fd_ >= 0) ::close(in_fd_);
+  in_fd_ = -1;
+}
+
+std::optional<int> LineProcess::wait_exit(std::chrono::milliseconds limit) {
+  if (!exit_code_) exit_code_ = wait_for_exit(pid_, limit);
+  return exit_code_;
 }
 
 }  // namespace reactord::testing

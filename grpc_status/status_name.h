@@ -1,0 +1,12 @@
+// gRPC status codes by the names gRPC uses in its own docs and tools. One table shared by the
+// control plane (audit lines), the metrics interceptor (labels) and reactorctl (error lines).
+#pragma once
+
+#include <grpcpp/support/status.h>
+
+namespace reactord {
+
+// "OK", "NOT_FOUND", ...; "UNKNOWN" for a number gRPC does not define. Any thread.
+const char* status_code_name(grpc::StatusCode code);
+
+}  // namespace reactord
