@@ -74,8 +74,8 @@ std::vector<Case> cases() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Programs, CompatDiffTest, ::testing::ValuesIn(cases()),
-                         [](const ::testing::TestParamInfo<Case>& info) {
-                           return info.param.program + "_" + info.param.backend;
+                         [](const ::testing::TestParamInfo<Case>& instance) {
+                           return instance.param.program + "_" + instance.param.backend;
                          });
 
 }  // namespace

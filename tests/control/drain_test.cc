@@ -146,10 +146,10 @@ TEST_P(Drain, ClientsConnectingDuringTheDrainAreNeverStranded) {
 INSTANTIATE_TEST_SUITE_P(Modes, Drain,
                          ::testing::Values(Flags{}, Flags{"--loops", "2", "--accept-mode", "reuseport"},
                                            Flags{"--loops", "2", "--accept-mode", "single"}),
-                         [](const auto& info) {
-                           return info.index == 0   ? std::string("OneLoop")
-                                  : info.index == 1 ? std::string("TwoLoopsReusePort")
-                                                    : std::string("TwoLoopsSingle");
+                         [](const auto& instance) {
+                           return instance.index == 0   ? std::string("OneLoop")
+                                  : instance.index == 1 ? std::string("TwoLoopsReusePort")
+                                                        : std::string("TwoLoopsSingle");
                          });
 
 TEST(DrainOnSigterm, NewClientsAreRefusedWhileTheLastOnesLeave) {

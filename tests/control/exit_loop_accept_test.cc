@@ -79,9 +79,9 @@ TEST_P(ExitLoopAccept, NewClientsAreGreetedAfterTheLoopEnded) {
 INSTANTIATE_TEST_SUITE_P(Modes, ExitLoopAccept,
                          ::testing::Combine(::testing::Values("single", "reuseport"),
                                             ::testing::Values(0u, 1u)),
-                         [](const auto& info) {
-                           return std::string(std::get<0>(info.param)) + "_ExitLoop" +
-                                  std::to_string(std::get<1>(info.param));
+                         [](const auto& instance) {
+                           return std::string(std::get<0>(instance.param)) + "_ExitLoop" +
+                                  std::to_string(std::get<1>(instance.param));
                          });
 
 }  // namespace

@@ -16,6 +16,11 @@
 
 namespace reactord::scale {
 
+// Child processes: tests/support/child_process.h.
+using testing::LineProcess;
+using testing::run_command;
+using CommandResult = testing::RunResult;
+
 class ReactordProcess {
  public:
   // Starts `binary` with --listen/--control-listen/--metrics-listen 127.0.0.1:0 and `extra`,
@@ -58,10 +63,5 @@ class ClientHolder {
 
 // The number after "key=" in a reply such as "ok open=3 errors=0"; nullopt if absent.
 std::optional<std::uint64_t> reply_field(const std::string& reply, const std::string& key);
-
-// Child processes: tests/support/child_process.h.
-using testing::LineProcess;
-using testing::run_command;
-using CommandResult = testing::RunResult;
 
 }  // namespace reactord::scale
