@@ -22,6 +22,8 @@
 
 namespace reactord::testing {
 
+using test_support::eventually;  // tests/support/eventually.h
+
 using namespace std::chrono_literals;
 
 // A reactord in this process. The loops run on their own threads; the test thread is a gRPC

@@ -22,7 +22,7 @@
 
 #include "control_test_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "support/child_process.h"
+#include "process_util.h"
 
 namespace reactord::testing {
 namespace {

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "control_test_util.h"
-#include "support/child_process.h"
+#include "process_util.h"
 
 namespace reactord::testing {
 

@@ -121,6 +121,6 @@ TEST_P(ListenerEmfileTest, ShedsConnectionsWhenOutOfFdsWithoutSpinningAndRecover
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ListenerEmfileTest, testing::Values(Backend::kEpoll, Backend::kPoll),
-                         reactord::testing::backend_name);
+                         reactord::test_support::backend_name);
 
 }  // namespace

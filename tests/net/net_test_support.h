@@ -30,8 +30,8 @@ TcpPair tcp_pair();
 std::uint16_t closed_port();
 
 // The loop stepper (run_until, step): tests/support/loop.h.
-using reactord::testing::run_until;
-using reactord::testing::step;
+using reactord::test_support::run_until;
+using reactord::test_support::step;
 
 // Sets SO_SNDBUF so that a writer fills the path quickly when the peer does not read. (The
 // receiver keeps its default: a tiny receive window stalls loopback TCP on persist timers.)
@@ -67,8 +67,8 @@ class Peer {
 // The per-backend fixture (instance names "Epoll" and "Poll"): tests/support/loop.h. Its
 // leftover-events check is off here for now: several net tests leave BufferEvents and peers
 // registered at teardown (found when the check was turned on; issue #15).
-using reactord::testing::backend_name;
-class BackendTest : public reactord::testing::BackendTest {
+using reactord::test_support::backend_name;
+class BackendTest : public reactord::test_support::BackendTest {
  protected:
   BackendTest() { check_leftovers_ = false; }
 };

@@ -49,10 +49,10 @@ inline int ReadAll(int fd) {
 }
 
 // The loop stepper and the per-backend fixture: tests/support/loop.h.
-using reactord::testing::left_registered;
-using reactord::testing::run_until;
-using reactord::testing::step;
-using ReactorTest = reactord::testing::BackendTest;
+using reactord::test_support::left_registered;
+using reactord::test_support::run_until;
+using reactord::test_support::step;
+using ReactorTest = reactord::test_support::BackendTest;
 
 }  // namespace reactor::testing
 

@@ -36,7 +36,7 @@ ReactordProcess::ReactordProcess(const std::string& binary, const std::vector<st
   std::vector<std::string> argv = {binary,        "--listen",         "127.0.0.1:0", "--control-listen",
                                    "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"};
   argv.insert(argv.end(), extra.begin(), extra.end());
-  auto args = testing::c_argv(argv);
+  auto args = test_support::c_argv(argv);
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork");
   if (pid_ == 0) {
@@ -78,7 +78,7 @@ ReactordProcess::~ReactordProcess() {
 }
 
 std::optional<int> ReactordProcess::wait_exit(std::chrono::milliseconds limit) {
-  if (!exit_code_) exit_code_ = testing::wait_for_exit(pid_, limit);
+  if (!exit_code_) exit_code_ = test_support::wait_for_exit(pid_, limit);
   return exit_code_;
 }
 

@@ -17,9 +17,9 @@
 namespace reactord::scale {
 
 // Child processes: tests/support/child_process.h.
-using testing::LineProcess;
-using testing::run_command;
-using CommandResult = testing::RunResult;
+using test_support::LineProcess;
+using test_support::run_command;
+using CommandResult = test_support::RunResult;
 
 class ReactordProcess {
  public:

@@ -18,7 +18,7 @@ struct Item : IdleTracker::Hook {
   int id = 0;
 };
 
-using reactord::testing::run_until;  // tests/support/loop.h
+using reactord::test_support::run_until;  // tests/support/loop.h
 
 TEST(IdleTracker, ExpiresInOrderOfLastActivityWithOneTimer) {
   reactor::EventBase base;

@@ -214,10 +214,10 @@ TEST_P(ServerAcceptPause, PausesCountsAndResumes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Errors, ServerAcceptPause, testing::Values(ENOBUFS, ENOMEM, ENFILE),
-                         [](const testing::TestParamInfo<int>& info) {
-                           return std::string(info.param == ENOBUFS  ? "Enobufs"
-                                              : info.param == ENOMEM ? "Enomem"
-                                                                     : "Enfile");
+                         [](const testing::TestParamInfo<int>& instance) {
+                           return std::string(instance.param == ENOBUFS  ? "Enobufs"
+                                              : instance.param == ENOMEM ? "Enomem"
+                                                                         : "Enfile");
                          });
 
 TEST_F(ServerFault, AcceptEintrAndEagainAreRetried) {

@@ -47,7 +47,7 @@ auto on_loop(Server& server, std::size_t index, Fn fn) -> decltype(fn(server.loo
 }
 
 // Polls cond (on the test thread) until true or a limit: tests/support/eventually.h.
-using testing::eventually;
+using test_support::eventually;
 
 // A started server, stopped and waited for at the end of the test.
 struct RunningServer {

@@ -11,7 +11,7 @@
 #include <stdexcept>
 #include <thread>
 
-namespace reactord::testing {
+namespace reactord::test_support {
 
 std::vector<char*> c_argv(const std::vector<std::string>& argv) {
   std::vector<char*> out;
@@ -347,4 +347,4 @@ std::optional<int> LineProcess::wait_exit(std::chrono::milliseconds limit) {
   return exit_code_;
 }
 
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace reactord::testing {
+namespace reactord::test_support {
 
 // A wait status as a shell shows it: the exit code, or 128 + the signal.
 int exit_code_of(int wait_status);
@@ -117,4 +117,4 @@ class PtyProcess {
 // argv as execv wants it (pointers into `argv`, which must outlive the result).
 std::vector<char*> c_argv(const std::vector<std::string>& argv);
 
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

@@ -6,7 +6,7 @@
 #include <chrono>
 #include <thread>
 
-namespace reactord::testing {
+namespace reactord::test_support {
 
 // Polls cond every 5 ms until true or `limit`; returns its last value.
 template <typename Cond>
@@ -19,4 +19,4 @@ bool eventually(Cond cond, std::chrono::milliseconds limit = std::chrono::millis
   return cond();
 }
 
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

@@ -12,7 +12,7 @@
 #include "reactor/event_base.h"
 #include "reactor/inspection.h"
 
-namespace reactord::testing {
+namespace reactord::test_support {
 
 // Steps base.loop(kLoopOnce) until done() holds: at most max_steps passes, and a guard timer
 // breaks a pass that would otherwise block past `limit` (the guard is internal: it never keeps
@@ -69,10 +69,10 @@ inline std::string backend_name(const ::testing::TestParamInfo<reactor::Backend>
   return info.param == reactor::Backend::kEpoll ? "Epoll" : "Poll";
 }
 
-}  // namespace reactord::testing
+}  // namespace reactord::test_support
 
 // Instantiates a BackendTest suite on both backends.
 #define REACTORD_BACKEND_SUITE(Suite)                                                                \
   INSTANTIATE_TEST_SUITE_P(Backends, Suite,                                                          \
                            ::testing::Values(::reactor::Backend::kEpoll, ::reactor::Backend::kPoll), \
-                           ::reactord::testing::backend_name)
+                           ::reactord::test_support::backend_name)
