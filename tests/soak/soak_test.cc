@@ -166,7 +166,9 @@ TEST(Soak, EveryByteComesBackAndNothingGrows) {
       << "RSS still growing in the second half of the load: " << to_string(*middle) << " -> "
       << to_string(loaded);
   for (const auto& s : samples) {
-    if (s.seconds >= warm->seconds) EXPECT_LE(s.threads, warm->threads + kThreadSlack) << to_string(s);
+    if (s.seconds >= warm->seconds) {
+      EXPECT_LE(s.threads, warm->threads + kThreadSlack) << to_string(s);
+    }
   }
   EXPECT_LE(after.threads, warm->threads + kThreadSlack);
   EXPECT_TRUE(settled) << "after the clients left: " << to_string(after) << ", idle: " << to_string(idle);
