@@ -156,10 +156,10 @@ TEST(ReactorctlRateLimit, ChangesAClientsRateAtRunTime) {
     return std::string(std::istreambuf_iterator<char>(in), {});
   };
   EXPECT_TRUE(eventually([&] {
-    const std::string text = audit();
-    return text.find("rpc=SetRateLimit status=OK") != std::string::npos &&
-           text.find("target=total limit=1MiB,2MiB") != std::string::npos &&
-           text.find("rpc=SetRateLimit status=NOT_FOUND") != std::string::npos;
+    const std::string written = audit();
+    return written.find("rpc=SetRateLimit status=OK") != std::string::npos &&
+           written.find("target=total limit=1MiB,2MiB") != std::string::npos &&
+           written.find("rpc=SetRateLimit status=NOT_FOUND") != std::string::npos;
   })) << audit();
 }
 
