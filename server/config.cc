@@ -93,7 +93,7 @@ struct RawValues {
 // The TLS data plane's flags (files checked at start, before binding: server/tls_context.h).
 // A struct of its own: RawValues is built as an aggregate, field by field.
 struct RawTls {
-  std::string listen = "off", cert, key, client_ca, min_version = "1.2", handshake_timeout = "10s";
+  std::string listen = "off", cert, key, client_ca, min_version = "1.2", handshake_timeout = "10s", alpn;
 };
 
 std::optional<std::string> parse_address(const std::string& flag, const std::string& text,
@@ -105,6 +105,29 @@ std::optional<std::string> parse_address(const std::string& flag, const std::str
            "': " + (error.empty() ? std::string("expected host:port or [v6]:port") : error);
   }
   out = *address;
+  return std::nullopt;
+}
+
+// --tls-alpn h2,http/1.1: comma-separated protocol names of 1-255 printable bytes, no
+// repeats (RFC 7301's wire format carries a one-byte length).
+std::optional<std::string> parse_alpn(const std::string& text, std::vector<std::string>& out) {
+  out.clear();
+  if (text.empty() || text == "off") return std::nullopt;
+  const auto bad = [&](const std::string& why) { return "invalid --tls-alpn '" + text + "': " + why; };
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', start);
+    std::string name = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (name.empty()) return bad("an empty protocol name");
+    if (name.size() > 255) return bad("a protocol name longer than 255 bytes");
+    for (const char ch : name) {
+      if (ch <= ' ' || ch > '~') return bad("protocol names are printable ASCII without spaces");
+    }
+    if (std::find(out.begin(), out.end(), name) != out.end()) return bad("'" + name + "' is listed twice");
+    out.push_back(std::move(name));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
   return std::nullopt;
 }
 
@@ -205,6 +228,8 @@ std::optional<std::string> convert(const RawValues& raw, const RawTls& raw_tls, 
   c.tls_cert = raw_tls.cert;
   c.tls_key = raw_tls.key;
   c.tls_client_ca = raw_tls.client_ca;
+  if (auto e = parse_alpn(raw_tls.alpn, c.tls_alpn)) return e;
+  if (!c.tls_listen && !c.tls_alpn.empty()) return std::string("--tls-alpn needs --tls-listen");
   if (c.tls_listen && (c.tls_cert.empty() || c.tls_key.empty())) {
     return std::string(c.tls_cert.empty() ? "--tls-cert" : "--tls-key") + " is needed with --tls-listen";
   }
@@ -295,6 +320,8 @@ ConfigResult reparse_config(const std::vector<std::string>& args) {
       "--tls-listen: require client certificates signed by this CA (PEM)");
   add("tls-min-version", raw_tls.min_version, "Lowest TLS version accepted: 1.2 or 1.3");
   add("tls-handshake-timeout", raw_tls.handshake_timeout, "Close a TLS client whose handshake takes longer");
+  add("tls-alpn", raw_tls.alpn,
+      "--tls-listen: ALPN protocols offered, in order of preference (h2,http/1.1; default: no ALPN)");
   RawBounds raw_bounds;
   add_bound_flags(add, raw_bounds);
   std::string config_file;
@@ -360,6 +387,12 @@ std::optional<LogLevel> parse_log_level(std::string_view text) {
 namespace {
 
 // Every flag's value as text, for config_differences.
+std::string join_alpn(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
+  return out;
+}
+
 std::vector<std::pair<std::string, std::string>> flag_values(const Config& c) {
   const BoundsConfig& b = c.bounds;
   return {
@@ -384,6 +417,7 @@ std::vector<std::pair<std::string, std::string>> flag_values(const Config& c) {
       {"--tls-client-ca", c.tls_client_ca},
       {"--tls-min-version", c.tls_min_version},
       {"--tls-handshake-timeout", format_duration(c.tls_handshake_timeout)},
+      {"--tls-alpn", join_alpn(c.tls_alpn)},
       {"--control-token-file", c.control_token_file},
       {"--control-viewer-token-file", c.control_viewer_token_file},
       {"--control-tls-cert", c.control_tls_cert},

@@ -51,6 +51,9 @@ struct Config {
   std::string tls_client_ca;
   std::string tls_min_version = "1.2";
   reactor::Duration tls_handshake_timeout = std::chrono::seconds(10);
+  // --tls-alpn: protocols offered by ALPN, in the server's order of preference (empty: ALPN
+  // off). A client offering ALPN with none of them gets no_application_protocol (RFC 7301).
+  std::vector<std::string> tls_alpn;
   // --control-listen / --metrics-listen: validated here, served by the control plane and the
   // metrics exporter (other components).
   reactor::SocketAddress control_listen = *reactor::SocketAddress::parse("127.0.0.1:50051");

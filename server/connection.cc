@@ -368,6 +368,7 @@ ConnectionRecord Connection::record(RecordParts parts) const {
       info.cipher = std::move(session.cipher);
       info.sni = std::move(session.sni);
       info.peer_subject = std::move(session.peer_subject);
+      info.alpn = std::move(session.alpn);
       info.ktls = session.ktls_send || session.ktls_recv;
     }
     r.tls = std::move(info);

@@ -89,6 +89,7 @@ struct ConnectionRecord {
     std::string cipher;        // "TLS_AES_256_GCM_SHA384"
     std::string sni;           // the server name the client asked for
     std::string peer_subject;  // client certificate subject (RFC 2253), with --tls-client-ca
+    std::string alpn;          // protocol selected by ALPN (--tls-alpn), empty if none
     bool ktls = false;         // kernel TLS offload on (send or receive)
   };
   std::optional<Tls> tls;  // nullopt: a plaintext client

@@ -7,6 +7,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
+#include <string>
 
 #include "server/config.h"
 
@@ -33,6 +35,34 @@ bool readable(const char* flag, const std::string& path, std::string* error) {
     return false;
   }
   return true;
+}
+
+// --tls-alpn's protocols in ALPN's wire format (each name after its length byte), kept in the
+// SSL_CTX's ex_data so that the list lives exactly as long as the context: a reload swaps
+// contexts while older handshakes still use theirs.
+int alpn_index() {
+  static const int index = SSL_CTX_get_ex_new_index(
+      0, nullptr, nullptr, nullptr,
+      [](void*, void* data, CRYPTO_EX_DATA*, int, long, void*) {  // NOLINT(google-runtime-int)
+        delete static_cast<std::string*>(data);
+      });
+  return index;
+}
+
+// RFC 7301: the first of our protocols the client offers (our order of preference); a client
+// that offers ALPN but none of ours gets a no_application_protocol alert; one that offers no
+// ALPN is not called here and goes on without.
+int select_alpn(SSL* ssl, const unsigned char** out, unsigned char* out_len, const unsigned char* in,
+                unsigned int in_len, void*) {
+  const auto* ours = static_cast<const std::string*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), alpn_index()));
+  if (ours == nullptr || ours->empty()) return SSL_TLSEXT_ERR_NOACK;
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, out_len, reinterpret_cast<const unsigned char*>(ours->data()),
+                            static_cast<unsigned int>(ours->size()), in, in_len) != OPENSSL_NPN_NEGOTIATED) {
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
+  }
+  *out = selected;
+  return SSL_TLSEXT_ERR_OK;
 }
 
 }  // namespace
@@ -79,6 +109,19 @@ TlsContextPtr make_tls_context(const Config& config, std::string* error) {
   // Renegotiation refused; kernel TLS asked for (OpenSSL uses it only through a socket BIO:
   // with the reactor's filter it stays off, and each connection reports it).
   SSL_CTX_set_options(ctx.get(), SSL_OP_NO_RENEGOTIATION | SSL_OP_ENABLE_KTLS);
+  if (!config.tls_alpn.empty()) {
+    auto wire = std::make_unique<std::string>();
+    for (const std::string& name : config.tls_alpn) {
+      wire->push_back(static_cast<char>(name.size()));
+      *wire += name;
+    }
+    if (SSL_CTX_set_ex_data(ctx.get(), alpn_index(), wire.get()) != 1) {
+      *error = "--tls-alpn: cannot attach the protocol list: " + openssl_reason();
+      return nullptr;
+    }
+    wire.release();  // the context's now (freed with it by alpn_index's free function)
+    SSL_CTX_set_alpn_select_cb(ctx.get(), select_alpn, nullptr);
+  }
   // Session resumption with client certificates needs an id context.
   static const unsigned char kSessionContext[] = "reactord";
   SSL_CTX_set_session_id_context(ctx.get(), kSessionContext, sizeof kSessionContext - 1);

@@ -158,7 +158,8 @@ void print_connection(std::ostream& out, const v1::Connection& c) {
           << (c.tls_ktls() ? "on" : "off") << "\n"
           << "tls sni:      " << (c.tls_sni().empty() ? "(none)" : c.tls_sni()) << "\n"
           << "tls client:   " << (c.tls_peer_subject().empty() ? "(no certificate)" : c.tls_peer_subject())
-          << "\n";
+          << "\n"
+          << "tls alpn:     " << (c.tls_alpn().empty() ? "(none)" : c.tls_alpn()) << "\n";
     }
   } else {
     out << "tls:          no (plaintext)\n";

@@ -598,6 +598,10 @@ TlsInfo TlsBufferEvent::info() const {
     if (len > 0) info.peer_subject.assign(text, static_cast<std::size_t>(len));
     BIO_free(mem);
   }
+  const unsigned char* alpn = nullptr;
+  unsigned int alpn_len = 0;
+  SSL_get0_alpn_selected(d.ssl, &alpn, &alpn_len);
+  if (alpn != nullptr) info.alpn.assign(reinterpret_cast<const char*>(alpn), alpn_len);
 #ifndef OPENSSL_NO_KTLS
   info.ktls_send = BIO_get_ktls_send(SSL_get_wbio(d.ssl)) != 0;
   info.ktls_recv = BIO_get_ktls_recv(SSL_get_rbio(d.ssl)) != 0;

@@ -54,6 +54,7 @@ struct ConnectionView {
   std::string tls_cipher;
   std::string tls_sni;
   std::string tls_peer_subject;
+  std::string tls_alpn;
   bool tls_ktls = false;
   // Rate limits (see ConnectionRecord).
   std::optional<std::uint64_t> rate_limit_bytes_per_second;

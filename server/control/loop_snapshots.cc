@@ -44,6 +44,7 @@ ConnectionView view_of(const ConnectionRecord& r) {
     v.tls_cipher = r.tls->cipher;
     v.tls_sni = r.tls->sni;
     v.tls_peer_subject = r.tls->peer_subject;
+    v.tls_alpn = r.tls->alpn;
     v.tls_ktls = r.tls->ktls;
   }
   v.rate_limit_bytes_per_second = r.rate_limit_bytes_per_second;

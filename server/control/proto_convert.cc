@@ -50,6 +50,7 @@ void to_proto(const ConnectionView& v, reactor::TimePoint now, v1::Connection* o
     out->set_tls_cipher(v.tls_cipher);
     out->set_tls_sni(v.tls_sni);
     out->set_tls_peer_subject(v.tls_peer_subject);
+    out->set_tls_alpn(v.tls_alpn);
     out->set_tls_ktls(v.tls_ktls);
   }
   if (v.rate_limit_bytes_per_second) {

@@ -2,6 +2,7 @@
 """reactord --tls-listen against real peers: openssl s_client, Python's ssl, reactor-client --tls.
 
 Usage: tls_real_peers_check.py REACTORD REACTOR_CLIENT REACTORCTL
+(TLS_CHECK_ONLY=name runs the checks whose name contains it; TLS_CHECK_SKIP=name skips them.)
 
 Certificates are made here (cryptography): a CA, a server certificate for localhost/127.0.0.1,
 an expired one, client certificates from the CA and from another CA. Every wait is bounded;
@@ -9,6 +10,7 @@ each check asserts what a client sees and what the metrics counted. Exit 0 when 
 """
 import datetime
 import hashlib
+import json
 import os
 import re
 import select
@@ -397,6 +399,124 @@ def check_min_version_13():
         d.stop()
 
 
+def check_alpn():
+    """--tls-alpn: the server's preference wins among what the client offers; GetConnection shows
+    it; a client offering none of ours gets no_application_protocol; no ALPN offered is fine."""
+    d = Reactord("--tls-alpn", "echo/1,h2")
+    try:
+        ctx = client_context()
+        ctx.set_alpn_protocols(["h2", "echo/1"])
+        with tls_connect(d.tls_port, ctx) as s:
+            assert recv_exact(s, len(GREETING)) == GREETING
+            assert s.selected_alpn_protocol() == "echo/1", s.selected_alpn_protocol()
+            s.sendall(b"alpn echo\n")
+            assert recv_exact(s, 10) == b"alpn echo\n"
+            listed = json.loads(d.reactorctl("--json", "conns", "--tls"))
+            rows = listed["connections"]
+            assert len(rows) == 1 and rows[0]["tls_alpn"] == "echo/1", listed
+            detail = d.reactorctl("conn", str(rows[0]["id"]))
+            assert "tls alpn:     echo/1\n" in detail, detail
+        p = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % d.tls_port, "-CAfile", CA,
+                            "-servername", "localhost", "-alpn", "h2"],
+                           input=b"", capture_output=True, timeout=60)
+        assert b"ALPN protocol: h2" in p.stdout + p.stderr, (p.stdout, p.stderr)
+        before = d.metric("reactord_tls_handshakes_total", 'result="failed"') or 0
+        ctx = client_context()
+        ctx.set_alpn_protocols(["spdy/1"])
+        try:
+            with tls_connect(d.tls_port, ctx):
+                raise AssertionError("a handshake without a common ALPN protocol succeeded")
+        except ssl.SSLError as e:
+            assert "no application protocol" in str(e), e
+        d.eventually_metric("reactord_tls_handshakes_total", 'result="failed"', lambda v: v >= before + 1)
+        with tls_connect(d.tls_port) as s:  # no ALPN offered
+            assert recv_exact(s, len(GREETING)) == GREETING
+            assert s.selected_alpn_protocol() is None
+            rows = json.loads(d.reactorctl("--json", "conns", "--tls"))["connections"]
+            detail = d.reactorctl("conn", str(rows[0]["id"]))
+            assert "tls alpn:     (none)\n" in detail, detail
+    finally:
+        d.stop()
+
+
+def check_two_loops_and_certificate_reload():
+    """--loops 2: both loops serve TLS clients, echo byte-exact; the certificate files are replaced
+    and SIGHUP reloads them while every client keeps echoing on its session; new clients see the
+    new certificate."""
+    cert_path, key_path = os.path.join(TMP, "live.pem"), os.path.join(TMP, "live.key")
+    for src, dst in ((CERT, cert_path), (KEY, key_path)):
+        with open(src, "rb") as f, open(dst, "wb") as g:
+            g.write(f.read())
+    with open(CERT, "rb") as f:
+        old_der = ssl.PEM_cert_to_DER_cert(f.read().decode())
+    d = Reactord("--loops", "2", cert=cert_path, key=key_path)
+    clients, threads, errors = [], [], []
+    stop = threading.Event()
+    try:
+        for _ in range(6):
+            s = tls_connect(d.tls_port)
+            assert recv_exact(s, len(GREETING)) == GREETING
+            assert s.getpeercert(binary_form=True) == old_der
+            clients.append({"sock": s, "rounds": 0})
+        loops = {row["loop"] for row in json.loads(d.reactorctl("--json", "conns", "--tls"))["connections"]}
+        assert loops == {0, 1}, loops
+
+        def echo(c, seed):
+            # Rounds of 16 KiB (distinct bytes per round), each read back byte-exact.
+            try:
+                while not stop.is_set():
+                    payload = hashlib.sha256(b"%d/%d" % (seed, c["rounds"])).digest() * 512
+                    c["sock"].sendall(payload)
+                    back = recv_exact(c["sock"], len(payload))
+                    assert back == payload, "round %d: %d bytes back" % (c["rounds"], len(back))
+                    c["rounds"] += 1
+            except Exception as e:  # noqa: BLE001 (reported by the main thread)
+                errors.append(e)
+
+        for i, c in enumerate(clients):
+            threads.append(threading.Thread(target=echo, args=(c, i)))
+            threads[-1].start()
+
+        def wait_rounds(target):
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not errors and any(c["rounds"] < target[i]
+                                                                     for i, c in enumerate(clients)):
+                time.sleep(0.05)
+            assert not errors, errors
+            assert all(c["rounds"] >= target[i] for i, c in enumerate(clients)), [c["rounds"] for c in clients]
+
+        wait_rounds([3] * len(clients))
+        new_cert, new_key = make_cert("localhost", ca_cert, ca_key)
+        staged_cert, staged_key = write_pem("rotated", new_cert, new_key)
+        os.replace(staged_key, key_path)
+        os.replace(staged_cert, cert_path)
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait_for(r"reload \(SIGHUP\): data\.tls (changed)")
+        # Every live client goes on echoing on its old session after the reload.
+        wait_rounds([c["rounds"] + 3 for c in clients])
+        for c in clients:
+            assert c["sock"].getpeercert(binary_form=True) == old_der
+        new_der = new_cert.public_bytes(serialization.Encoding.DER)
+        for _ in range(2):  # both loops get one (round-robin)
+            with tls_connect(d.tls_port) as s:
+                assert recv_exact(s, len(GREETING)) == GREETING
+                assert s.getpeercert(binary_form=True) == new_der
+                s.sendall(b"after the reload\n")
+                assert recv_exact(s, 17) == b"after the reload\n"
+        stop.set()
+        for t in threads:
+            t.join(60)
+        assert not errors, errors
+        assert len(json.loads(d.reactorctl("--json", "conns", "--tls"))["connections"]) == len(clients)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(60)
+        for c in clients:
+            c["sock"].close()
+        d.stop()
+
+
 def check_flags_are_validated_before_binding():
     garbage = os.path.join(TMP, "garbage.pem")
     with open(garbage, "w") as f:
@@ -422,6 +542,11 @@ def check_flags_are_validated_before_binding():
          "No such file or directory"),
         (["--tls-listen", "127.0.0.1:0", "--tls-cert", CERT, "--tls-key", KEY, "--tls-client-ca", garbage],
          "--tls-client-ca " + garbage),
+        (["--tls-listen", "127.0.0.1:0", "--tls-cert", CERT, "--tls-key", KEY, "--tls-alpn", "h2,,x"],
+         "invalid --tls-alpn 'h2,,x': an empty protocol name"),
+        (["--tls-listen", "127.0.0.1:0", "--tls-cert", CERT, "--tls-key", KEY, "--tls-alpn", "h2,h2"],
+         "'h2' is listed twice"),
+        (["--tls-alpn", "h2"], "--tls-alpn needs --tls-listen"),
     ]
     for extra, expected in cases:
         r = subprocess.run(base + extra, capture_output=True, timeout=60)
@@ -455,7 +580,7 @@ def main():
     finally:
         d.stop()
     for check in (check_client_certificate_required, check_expired_certificate, check_min_version_13,
-                  check_flags_are_validated_before_binding):
+                  check_alpn, check_two_loops_and_certificate_reload, check_flags_are_validated_before_binding):
         if only and only not in check.__name__:
             continue
         try:

@@ -50,6 +50,7 @@ struct TlsInfo {
   std::string cipher;        // "TLS_AES_256_GCM_SHA384"
   std::string sni;           // server name the client asked for (accepting side), or sent
   std::string peer_subject;  // peer certificate subject (RFC 2253), empty without one
+  std::string alpn;          // the protocol ALPN selected (SSL_get0_alpn_selected), empty if none
   bool ktls_send = false;    // kernel TLS offload: never with a filter (our BIO is no socket)
   bool ktls_recv = false;
 };
@@ -117,7 +118,7 @@ class TlsBufferEvent {
   bool handshake_done() const;
   // Time from construction to the end of the handshake (zero before). Loop thread only.
   Duration handshake_duration() const;
-  // Version, cipher, SNI, peer subject, kTLS. Loop thread only.
+  // Version, cipher, SNI, peer subject, ALPN, kTLS. Loop thread only.
   TlsInfo info() const;
   // bufferevent_get_openssl_error: the last OpenSSL error code (0 if none) and its reason.
   unsigned long last_error() const;
