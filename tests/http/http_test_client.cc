@@ -1,0 +1,118 @@
+#include "http_test_client.h"
+
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+
+namespace reactord::http::testing {
+
+HttpTestClient::HttpTestClient(const reactor::SocketAddress& server, int timeout_ms, int receive_buffer) {
+  fd_ = ::socket(server.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+  if (receive_buffer > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+  timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+  ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  if (::connect(fd_, server.get(), server.length()) < 0) {
+    const int saved = errno;
+    ::close(fd_);
+    throw std::runtime_error("connect " + server.to_string() + ": " + std::strerror(saved));
+  }
+}
+
+HttpTestClient::~HttpTestClient() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void HttpTestClient::send_all(const std::string& data) {
+  if (!try_send(data)) throw std::runtime_error("send failed");
+}
+
+bool HttpTestClient::try_send(const std::string& data) {
+  std::size_t sent = 0;
+  while (sent < data.size()) {
+    const ssize_t n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    sent += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+bool HttpTestClient::fill() {
+  char buf[16384];
+  while (true) {
+    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    buffered_.append(buf, static_cast<std::size_t>(n));
+    return true;
+  }
+}
+
+std::optional<RawResponse> HttpTestClient::read_response(bool head_only) {
+  std::size_t end;
+  while ((end = buffered_.find("\r\n\r\n")) == std::string::npos) {
+    if (!fill()) return std::nullopt;
+  }
+  RawResponse response;
+  const std::string head = buffered_.substr(0, end);
+  buffered_.erase(0, end + 4);
+  std::size_t line_end = head.find("\r\n");
+  const std::string status_line = head.substr(0, line_end);
+  if (status_line.size() < 12 || status_line.compare(0, 9, "HTTP/1.1 ") != 0) return std::nullopt;
+  response.status = std::stoi(status_line.substr(9, 3));
+  while (line_end != std::string::npos) {
+    const std::size_t start = line_end + 2;
+    line_end = head.find("\r\n", start);
+    const std::string line = head.substr(start, line_end == std::string::npos ? std::string::npos : line_end - start);
+    const std::size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string name = line.substr(0, colon);
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::size_t value_start = line.find_first_not_of(' ', colon + 1);
+    response.headers[name] = value_start == std::string::npos ? "" : line.substr(value_start);
+  }
+  if (head_only) return response;
+  const std::size_t length = std::stoul(response.headers["content-length"]);
+  while (buffered_.size() < length) {
+    if (!fill()) return std::nullopt;
+  }
+  response.body = buffered_.substr(0, length);
+  buffered_.erase(0, length);
+  return response;
+}
+
+bool HttpTestClient::wait_closed() {
+  char buf[16384];
+  while (true) {
+    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n == 0) return true;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno == ECONNRESET || errno == EPIPE;
+    }
+  }
+}
+
+std::string run_command(const std::string& command, int* status) {
+  std::string out;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    *status = -1;
+    return out;
+  }
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  *status = ::pclose(pipe);
+  return out;
+}
+
+}  // namespace reactord::http::testing

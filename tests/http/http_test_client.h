@@ -1,0 +1,46 @@
+// A blocking HTTP/1.1 test client over a real socket (IPv4 or IPv6), each call bounded by a
+// receive/send timeout: sends raw bytes and reads answers framed by Content-Length.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "reactor/socket_address.h"
+
+namespace reactord::http::testing {
+
+struct RawResponse {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+};
+
+class HttpTestClient {
+ public:
+  // Connects; receive_buffer > 0 sets SO_RCVBUF first. Throws std::runtime_error.
+  explicit HttpTestClient(const reactor::SocketAddress& server, int timeout_ms = 10000, int receive_buffer = 0);
+  ~HttpTestClient();
+  HttpTestClient(const HttpTestClient&) = delete;
+  HttpTestClient& operator=(const HttpTestClient&) = delete;
+
+  void send_all(const std::string& data);
+  // Sends; false if the peer has closed (never throws).
+  bool try_send(const std::string& data);
+  // One answer (HEAD: pass head_only, no body is read). nullopt on EOF, reset or timeout.
+  std::optional<RawResponse> read_response(bool head_only = false);
+  // True once the server has closed (EOF or reset), reading and dropping what comes first;
+  // false on timeout.
+  bool wait_closed();
+
+ private:
+  bool fill();  // reads more into buffered_; false on EOF/error/timeout
+  int fd_ = -1;
+  std::string buffered_;
+};
+
+// Runs a shell command; its stdout, and its exit status in *status.
+std::string run_command(const std::string& command, int* status);
+
+}  // namespace reactord::http::testing
