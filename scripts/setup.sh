@@ -6,7 +6,7 @@ packages=(
   # build
   cmake g++ ninja-build pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
-  prometheus-cpp-dev libcivetweb-dev libcli11-dev libspdlog-dev libsystemd-dev
+  prometheus-cpp-dev libcli11-dev libspdlog-dev libsystemd-dev
   clang-format-14  # scripts/format.sh --check in .ci/run
   clang-14 libclang-rt-14-dev  # the libFuzzer targets (the fuzz preset, tests/fuzz)
   clang-tidy-14  # scripts/tidy.sh (.clang-tidy)

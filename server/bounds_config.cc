@@ -30,7 +30,7 @@ void add_bound_flags(const std::function<void(const std::string&, std::string&, 
   raw.control_threads = std::to_string(d.control_threads);
   raw.control_memory = units::format_size(d.control_memory);
   raw.control_max_message_bytes = units::format_size(d.control_max_message_bytes);
-  raw.metrics_threads = std::to_string(d.metrics_threads);
+  raw.metrics_max_connections = std::to_string(d.metrics_max_connections);
   raw.metrics_request_timeout = format_duration(d.metrics_request_timeout);
   add("control-max-watchers", raw.control_max_watchers, "WatchConnections streams open at once (1..10000)");
   add("watch-buffer-bytes", raw.watch_buffer_bytes,
@@ -45,9 +45,11 @@ void add_bound_flags(const std::function<void(const std::string&, std::string&, 
       "Control-port connections open at once (1..10000); more are closed at accept");
   add("control-max-connections-per-peer", raw.control_max_connections_per_peer,
       "Control-port connections open at once from one client address (1..10000)");
-  add("metrics-threads", raw.metrics_threads, "Metrics HTTP worker threads, one connection each (2..256)");
+  add("metrics-max-connections", raw.metrics_max_connections,
+      "Metrics HTTP connections open at once (1..10000); more get 503 and are closed");
   add("metrics-request-timeout", raw.metrics_request_timeout,
-      "Close a metrics connection that has not sent a request (or read the answer) in this long");
+      "Close a metrics connection whose request is not complete this long after its first byte (or whose "
+      "answer makes no progress this long)");
 }
 
 std::optional<std::string> convert_bounds(const RawBounds& raw, BoundsConfig* out) {
@@ -88,8 +90,9 @@ std::optional<std::string> convert_bounds(const RawBounds& raw, BoundsConfig* ou
     return "invalid --control-max-connections-per-peer '" + raw.control_max_connections_per_peer +
            "': expected an integer from 1 to 10000";
   }
-  if (!count(raw.metrics_threads, 2, 256, &b.metrics_threads)) {
-    return "invalid --metrics-threads '" + raw.metrics_threads + "': expected an integer from 2 to 256";
+  if (!count(raw.metrics_max_connections, 1, 10000, &b.metrics_max_connections)) {
+    return "invalid --metrics-max-connections '" + raw.metrics_max_connections +
+           "': expected an integer from 1 to 10000";
   }
   auto timeout = units::parse_duration(raw.metrics_request_timeout);
   if (!timeout) {

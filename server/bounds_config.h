@@ -30,11 +30,12 @@ struct BoundsConfig {
   // at once through the HTTP/2 guard, in total and from one client address.
   std::size_t control_max_connections = 256;
   std::size_t control_max_connections_per_peer = 64;
-  // --metrics-threads: HTTP worker threads of the metrics endpoint (each serves one
-  // connection at a time).
-  std::size_t metrics_threads = 8;
-  // --metrics-request-timeout: a metrics connection that has not sent a whole request (or
-  // read the answer) within this is closed.
+  // --metrics-max-connections: connections open at once to the metrics HTTP server (one
+  // thread on the reactor serves them all); over it a new connection gets 503 and is closed.
+  std::size_t metrics_max_connections = 32;
+  // --metrics-request-timeout: a metrics request whose head is not complete this long after
+  // its first byte (or a fresh connection without one), or an answer that makes no progress
+  // this long, closes the connection.
   reactor::Duration metrics_request_timeout = std::chrono::seconds(5);
 };
 
@@ -42,7 +43,7 @@ struct BoundsConfig {
 // text in raw; convert_bounds turns raw into *out, or returns one error line. Any thread.
 struct RawBounds {
   std::string control_max_watchers, watch_buffer_bytes, watch_total_bytes, control_threads, control_memory,
-      control_max_message_bytes, metrics_threads, metrics_request_timeout, control_max_connections,
+      control_max_message_bytes, metrics_max_connections, metrics_request_timeout, control_max_connections,
       control_max_connections_per_peer;
 };
 void add_bound_flags(const std::function<void(const std::string&, std::string&, const std::string&)>& add,

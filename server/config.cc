@@ -429,7 +429,7 @@ std::vector<std::pair<std::string, std::string>> flag_values(const Config& c) {
       {"--control-threads", std::to_string(b.control_threads)},
       {"--control-memory", std::to_string(b.control_memory)},
       {"--control-max-message-bytes", std::to_string(b.control_max_message_bytes)},
-      {"--metrics-threads", std::to_string(b.metrics_threads)},
+      {"--metrics-max-connections", std::to_string(b.metrics_max_connections)},
       {"--metrics-request-timeout", format_duration(b.metrics_request_timeout)},
   };
 }

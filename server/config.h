@@ -109,7 +109,7 @@ struct Config {
   std::optional<units::Rate> rate_limit_total;
 
   // --control-max-watchers, --watch-*-bytes, --control-threads, --control-memory,
-  // --control-max-message-bytes, --metrics-threads, --metrics-request-timeout.
+  // --control-max-message-bytes, --metrics-max-connections, --metrics-request-timeout.
   BoundsConfig bounds;
 
   // --config: a file of flags (CLI11's config format: `log-level = "debug"`, one per line;

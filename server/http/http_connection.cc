@@ -126,7 +126,8 @@ void HttpConnection::answer(const HttpRequest& request) {
     close_abortively();  // costs this client its connection, not the process
     return;
   } catch (const std::exception& e) {
-    response = HttpResponse{500, "text/plain; charset=utf-8", std::string("internal error: ") + e.what() + "\n", {}};
+    response =
+        HttpResponse{500, "text/plain; charset=utf-8", std::string("internal error: ") + e.what() + "\n", {}};
   }
   server_.counters.requests.fetch_add(1, std::memory_order_relaxed);
   ++answered_;
@@ -147,6 +148,7 @@ void HttpConnection::send(int status, const HttpResponse& response, bool head_on
   head += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
   head += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
   for (const auto& [name, value] : response.headers) head += name + ": " + value + "\r\n";
+  for (const auto& [name, value] : server_.common_headers) head += name + ": " + value + "\r\n";
   head += "\r\n";
   if (!head_only) {
     head += response.body;

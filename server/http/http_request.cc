@@ -175,24 +175,42 @@ std::optional<std::string> HttpRequest::query_param(std::string_view name) const
 
 const char* reason_phrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
+    case 200:
+      return "OK";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Unknown";
   }
 }
 
@@ -248,9 +266,11 @@ ParsedHead parse_request_head(std::string_view input, const HeadLimits& limits) 
   }
   if (input.size() >= limits.max_header_bytes) {
     if (!have_request_line) {
-      return error(414, "the request line is longer than " + std::to_string(limits.max_header_bytes) + " bytes");
+      return error(414,
+                   "the request line is longer than " + std::to_string(limits.max_header_bytes) + " bytes");
     }
-    return error(431, "the request head is longer than " + std::to_string(limits.max_header_bytes) + " bytes");
+    return error(431,
+                 "the request head is longer than " + std::to_string(limits.max_header_bytes) + " bytes");
   }
   return head;  // incomplete
 }

@@ -19,10 +19,10 @@
 namespace reactord::http {
 
 struct HttpRequest {
-  std::string method;  // "GET", "HEAD", ... as sent (methods are case-sensitive)
-  std::string target;  // "/api/connections.json?state=open"
-  std::string path;    // "/api/connections.json" (not decoded)
-  std::string query;   // "state=open" (not decoded; empty without '?')
+  std::string method;     // "GET", "HEAD", ... as sent (methods are case-sensitive)
+  std::string target;     // "/api/connections.json?state=open"
+  std::string path;       // "/api/connections.json" (not decoded)
+  std::string query;      // "state=open" (not decoded; empty without '?')
   int version_minor = 1;  // HTTP/1.0 or HTTP/1.1
   std::vector<std::pair<std::string, std::string>> headers;  // in order, values trimmed
   // Content-Length (0 when absent) and whether Transfer-Encoding was given: bodies are refused.

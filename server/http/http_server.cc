@@ -18,9 +18,12 @@ HttpServer::HttpServer(std::string name, const reactor::SocketAddress& listen, H
   try {
     impl_->listener = std::make_unique<reactor::Listener>(
         *impl_->base, listen, reactor::kLevOptReuseable, -1,
-        [impl = impl_.get()](reactor::UniqueFd fd, const reactor::SocketAddress&) { impl->accept(std::move(fd)); });
+        [impl = impl_.get()](reactor::UniqueFd fd, const reactor::SocketAddress&) {
+          impl->accept(std::move(fd));
+        });
   } catch (const std::system_error& e) {
-    throw std::runtime_error(impl_->name + ": cannot listen on " + listen.to_string() + ": " + e.code().message());
+    throw std::runtime_error(impl_->name + ": cannot listen on " + listen.to_string() + ": " +
+                             e.code().message());
   }
   impl_->address = impl_->listener->local_address();
 }
@@ -48,6 +51,10 @@ void HttpServer::set_prefix_cb(std::string prefix, HttpHandler handler) {
   routes.emplace_back(std::move(prefix), std::move(handler));
   std::stable_sort(routes.begin(), routes.end(),
                    [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+}
+
+void HttpServer::set_common_headers(std::vector<std::pair<std::string, std::string>> headers) {
+  impl_->common_headers = std::move(headers);
 }
 
 void HttpServer::start() {

@@ -23,6 +23,8 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "reactor/clock.h"
 #include "reactor/socket_address.h"
@@ -46,12 +48,12 @@ struct HttpLimits {
 struct HttpStats {
   std::uint64_t connections_accepted = 0;
   std::uint64_t connections_open = 0;
-  std::uint64_t requests = 0;             // answered by a handler (any status)
+  std::uint64_t requests = 0;                  // answered by a handler (any status)
   std::uint64_t rejected_max_connections = 0;  // 503 at accept
-  std::uint64_t request_timeouts = 0;     // head not complete by request_timeout (slow loris)
-  std::uint64_t idle_timeouts = 0;        // keep-alive connection closed for idleness
-  std::uint64_t write_timeouts = 0;       // an answer made no progress for request_timeout
-  std::uint64_t bad_requests = 0;         // 400/405/413/414/431/501/505 answered by us
+  std::uint64_t request_timeouts = 0;          // head not complete by request_timeout (slow loris)
+  std::uint64_t idle_timeouts = 0;             // keep-alive connection closed for idleness
+  std::uint64_t write_timeouts = 0;            // an answer made no progress for request_timeout
+  std::uint64_t bad_requests = 0;              // 400/405/413/414/431/501/505 answered by us
 };
 
 // The handler runs on the server's thread and must not block for long: requests of every
@@ -72,6 +74,8 @@ class HttpServer {
   // prefix wins; exact paths first). No route: 404. Not thread-safe: before start() only.
   void set_cb(std::string path, HttpHandler handler);
   void set_prefix_cb(std::string prefix, HttpHandler handler);
+  // Headers every answer carries, the server's own (404, 405, 431, ...) included. Before start().
+  void set_common_headers(std::vector<std::pair<std::string, std::string>> headers);
 
   // Starts the server's thread. Once.
   void start();

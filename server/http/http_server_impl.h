@@ -25,6 +25,7 @@ struct HttpServer::Impl {
   reactor::SocketAddress address;
   std::map<std::string, HttpHandler> exact_routes;
   std::vector<std::pair<std::string, HttpHandler>> prefix_routes;  // longest first
+  std::vector<std::pair<std::string, std::string>> common_headers;
 
   // The server's thread owns these (created on the constructing thread before it starts).
   std::unique_ptr<reactor::EventBase> base;
@@ -38,8 +39,8 @@ struct HttpServer::Impl {
   bool base_alive = true;
 
   struct Counters {
-    std::atomic<std::uint64_t> accepted{0}, open{0}, requests{0}, rejected_max_connections{0}, request_timeouts{0},
-        idle_timeouts{0}, write_timeouts{0}, bad_requests{0};
+    std::atomic<std::uint64_t> accepted{0}, open{0}, requests{0}, rejected_max_connections{0},
+        request_timeouts{0}, idle_timeouts{0}, write_timeouts{0}, bad_requests{0};
   } counters;
 
   // Loop thread only.

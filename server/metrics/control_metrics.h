@@ -47,7 +47,7 @@ class ControlMetrics : public prometheus::Collectable {
   // The control port's HTTP/2 guard: it writes them. Any thread.
   H2GuardCounters h2guard;
 
-  // Called by the exposer's HTTP threads. Any thread.
+  // Called by the metrics HTTP server's thread (a scrape). Any thread.
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:

@@ -24,9 +24,8 @@ void MetricsComponent::prepare(const Server& server) {
 void MetricsComponent::start(Server& server) {
   const BoundsConfig& bounds = server.config().bounds;
   HttpLimits limits;
-  limits.threads = bounds.metrics_threads;
-  limits.request_timeout =
-      std::chrono::duration_cast<std::chrono::milliseconds>(bounds.metrics_request_timeout);
+  limits.max_connections = bounds.metrics_max_connections;
+  limits.request_timeout = bounds.metrics_request_timeout;
   auto endpoint =
       std::make_unique<MetricsEndpoint>(server.config().metrics_listen.to_string(), "/metrics", limits);
   durations_ = std::make_shared<ConnectionDurationObserver>(server.loop_count());

@@ -30,7 +30,7 @@ class MetricsComponent : public Component {
   // Binds server.config().metrics_listen. Throws std::exception with a clear message.
   // Main thread.
   void start(Server& server) override;
-  // Stops serving (civetweb takes about 2 s). Main thread.
+  // Stops serving. Main thread.
   void stop() override;
 
   // The bound port, 0 before start(). Any thread.

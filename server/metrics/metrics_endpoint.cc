@@ -2,8 +2,9 @@
 
 #include <stdexcept>
 
-#include <civetweb.h>
-#include <prometheus/exposer.h>
+#include <prometheus/text_serializer.h>
+
+#include "server/metrics/family_builder.h"
 
 #include "reactor/socket_address.h"
 
@@ -15,9 +16,32 @@ namespace {
                               " (expected host:port, e.g. 127.0.0.1:9464 or [::1]:0)");
 }
 
+// The metrics HTTP server's own bounds at work, on the page it serves.
+class HttpCollector final : public prometheus::Collectable {
+ public:
+  explicit HttpCollector(const http::HttpServer& server) : server_(server) {}
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    const http::HttpStats s = server_.stats();
+    auto open = make_family("reactord_metrics_http_connections",
+                            "Connections open to the metrics HTTP server", prometheus::MetricType::Gauge);
+    add_gauge(open, static_cast<double>(s.connections_open));
+    auto closed = make_family("reactord_metrics_http_refused_total",
+                              "Connections to the metrics HTTP server refused or closed by its bounds",
+                              prometheus::MetricType::Counter);
+    add_counter(closed, static_cast<double>(s.rejected_max_connections), {{"reason", "max_connections"}});
+    add_counter(closed, static_cast<double>(s.request_timeouts), {{"reason", "request_timeout"}});
+    add_counter(closed, static_cast<double>(s.write_timeouts), {{"reason", "write_timeout"}});
+    add_counter(closed, static_cast<double>(s.bad_requests), {{"reason", "bad_request"}});
+    return {std::move(open), std::move(closed)};
+  }
+
+ private:
+  const http::HttpServer& server_;
+};
+
 }  // namespace
 
-std::string ListenAddress::to_civetweb() const { return host + ":" + std::to_string(port); }
+std::string ListenAddress::to_string() const { return host + ":" + std::to_string(port); }
 
 ListenAddress parse_listen_address(std::string_view text) {
   // The address grammar is the one of every other listen flag (SocketAddress::parse), plus
@@ -36,51 +60,43 @@ ListenAddress parse_listen_address(std::string_view text) {
   return address;
 }
 
-bool metrics_ipv6_supported() {
-  return mg_check_feature(8) != 0;  // 8: "IPv6" in civetweb's feature bits
-}
+bool metrics_ipv6_supported() { return true; }
 
 MetricsEndpoint::MetricsEndpoint(std::string_view listen, std::string path, HttpLimits limits)
     : path_(std::move(path)) {
   ListenAddress address = parse_listen_address(listen);
   host_ = address.host;
-  if (address.host.front() == '[' && !metrics_ipv6_supported()) {
-    // civetweb would say only "null context when constructing CivetServer".
-    throw std::runtime_error("metrics: cannot listen on " + address.to_civetweb() +
-                             ": this build's HTTP server (civetweb) has no IPv6 support; give "
-                             "--metrics-listen an IPv4 address such as 127.0.0.1:9464");
-  }
-  std::vector<std::string> options = {
-      "listening_ports",
-      address.to_civetweb(),
-      "num_threads",
-      std::to_string(limits.threads),
-      "request_timeout_ms",
-      std::to_string(limits.request_timeout.count()),
-      "enable_keep_alive",
-      "no",
-      // A closing connection does not wait for the peer to read the rest.
-      "linger_timeout_ms",
-      "0",
-  };
-  try {
-    exposer_ = std::make_unique<prometheus::Exposer>(std::move(options));
-  } catch (const std::exception& e) {
-    throw std::runtime_error("metrics: cannot listen on " + address.to_civetweb() + ": " + e.what());
-  }
-  auto ports = exposer_->GetListeningPorts();
-  if (ports.empty()) {
-    throw std::runtime_error("metrics: no listening port after binding " + address.to_civetweb());
-  }
-  port_ = ports.front();
+  std::string error;
+  auto socket_address = reactor::SocketAddress::parse(address.to_string(), &error);
+  if (!socket_address)
+    throw std::invalid_argument("metrics listen address '" + std::string(listen) + "': " + error);
+  http_ = std::make_unique<http::HttpServer>("metrics", *socket_address, limits);
+  port_ = http_->port();
+  http_->set_cb(path_, [this](const http::HttpRequest&) {
+    return http::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", render(), {}};
+  });
+  add(std::make_shared<HttpCollector>(*http_));
+  http_->start();
 }
 
-MetricsEndpoint::~MetricsEndpoint() { exposer_.reset(); }
+MetricsEndpoint::~MetricsEndpoint() { http_.reset(); }
 
 void MetricsEndpoint::add(std::shared_ptr<prometheus::Collectable> collectable) {
   std::lock_guard lock(mutex_);
-  exposer_->RegisterCollectable(collectable, path_);
   collectables_.push_back(std::move(collectable));
+}
+
+std::string MetricsEndpoint::render() {
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables;
+  {
+    std::lock_guard lock(mutex_);
+    collectables = collectables_;
+  }
+  std::vector<prometheus::MetricFamily> families;
+  for (const auto& collectable : collectables) {
+    for (auto& family : collectable->Collect()) families.push_back(std::move(family));
+  }
+  return prometheus::TextSerializer().Serialize(families);
 }
 
 }  // namespace reactord::metrics

@@ -1,8 +1,9 @@
-// The HTTP endpoint Prometheus scrapes: prometheus-cpp's pull Exposer (civetweb) on one
-// address, serving every registered collector at one path.
+// The HTTP endpoint Prometheus scrapes: our own HTTP server (server/http, evhttp-like: one
+// thread on the reactor, bounded) on one address — IPv4 or IPv6 — serving every registered
+// collector at one path in the text format (prometheus::TextSerializer). prometheus-cpp's
+// pull Exposer (civetweb) is no longer used.
 #pragma once
 
-#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -11,9 +12,7 @@
 
 #include <prometheus/collectable.h>
 
-namespace prometheus {
-class Exposer;
-}
+#include "server/http/http_server.h"
 
 namespace reactord::metrics {
 
@@ -22,34 +21,28 @@ namespace reactord::metrics {
 struct ListenAddress {
   std::string host;
   int port = 0;
-  // The civetweb form ("127.0.0.1:9464", "[::1]:0").
-  std::string to_civetweb() const;
+  // "127.0.0.1:9464", "[::1]:0".
+  std::string to_string() const;
 };
 // Throws std::invalid_argument with a message that quotes the bad text. Any thread.
 ListenAddress parse_listen_address(std::string_view text);
 
-// How the HTTP server (civetweb: one worker thread per connection) is bounded, so that idle or
-// slow-loris connections cannot keep a scrape waiting: enough workers that a few held
-// connections leave free ones, keep-alive off (a connection serves one request, then closes),
-// and a deadline for a whole request (civetweb's request_timeout_ms counts from the first
-// byte awaited, not per read), after which the connection is closed. --metrics-threads,
-// --metrics-request-timeout.
-struct HttpLimits {
-  std::size_t threads = 8;
-  std::chrono::milliseconds request_timeout{5000};
-};
+// How the HTTP server is bounded (header size and lines, the request deadline from its first
+// byte, the keep-alive idle timeout, connections at once): --metrics-request-timeout,
+// --metrics-max-connections; docs/RELIABILITY.md lists them.
+using HttpLimits = http::HttpLimits;
 
-// Whether the HTTP server was built with IPv6 (Debian 12's civetweb is not). Any thread.
+// Whether --metrics-listen may be IPv6: always, since our own HTTP server replaced civetweb
+// (which Debian 12 builds without IPv6). Any thread.
 bool metrics_ipv6_supported();
 
 class MetricsEndpoint {
  public:
-  // Binds and starts serving (civetweb starts its own threads). Throws std::invalid_argument
-  // for a malformed address and std::runtime_error when the address cannot be bound, or is
-  // IPv6 and the HTTP server has no IPv6. Any thread.
+  // Binds and starts serving (on the HTTP server's own thread). Throws std::invalid_argument
+  // for a malformed address and std::runtime_error when the address cannot be bound. Any thread.
   explicit MetricsEndpoint(std::string_view listen, std::string path = "/metrics", HttpLimits limits = {});
-  // Stops the HTTP threads (civetweb takes about 2 s), then drops the collectors: once this
-  // returns no Collect() is running or will run. Any thread, but not from inside Collect().
+  // Stops the HTTP thread, then drops the collectors: once this returns no Collect() is
+  // running or will run. Any thread, but not from inside Collect().
   ~MetricsEndpoint();
   MetricsEndpoint(const MetricsEndpoint&) = delete;
   MetricsEndpoint& operator=(const MetricsEndpoint&) = delete;
@@ -61,15 +54,20 @@ class MetricsEndpoint {
   int port() const { return port_; }
   const std::string& host() const { return host_; }
   const std::string& path() const { return path_; }
+  // The HTTP server's counters (rejected connections, timeouts). Any thread.
+  http::HttpStats http_stats() const { return http_->stats(); }
 
  private:
+  // The page: every collectable's families, serialized. The HTTP thread.
+  std::string render();
+
   std::string host_;
   std::string path_;
   int port_ = 0;
   std::mutex mutex_;
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
-  // Declared last: destroyed first, so the HTTP threads stop before the collectors go.
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  // Declared last: destroyed first, so the HTTP thread stops before the collectors go.
+  std::unique_ptr<http::HttpServer> http_;
 };
 
 }  // namespace reactord::metrics

@@ -45,7 +45,7 @@ ProcessSample read_process_sample();
 
 class ProcessCollector : public prometheus::Collectable {
  public:
-  // Called by the exposer's HTTP threads. Any thread.
+  // Called by the metrics HTTP server's thread (a scrape). Any thread.
   std::vector<prometheus::MetricFamily> Collect() const override;
 };
 

@@ -32,7 +32,7 @@ class ServerCollector : public prometheus::Collectable {
   ServerCollector(Server& server, std::shared_ptr<const ConnectionDurationObserver> durations,
                   std::chrono::milliseconds loop_deadline = std::chrono::milliseconds(1000));
 
-  // Called by the exposer's HTTP threads. Any thread.
+  // Called by the metrics HTTP server's thread (a scrape). Any thread.
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:

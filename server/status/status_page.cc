@@ -1,12 +1,12 @@
 #include "status_page.h"
 
-#include <CivetServer.h>
 #include <spdlog/spdlog.h>
 
 #include <fstream>
 #include <mutex>
 #include <stdexcept>
 
+#include "server/http/http_server.h"
 #include "status_api.h"
 #include "status_assets.h"
 
@@ -25,83 +25,36 @@ std::string read_token(const std::string& path) {
   return first == std::string::npos ? "" : line.substr(first, last - first + 1);
 }
 
-// Headers every answer carries: never cached, never sniffed or framed, scripts only from
-// the page itself.
-void send(mg_connection* conn, int status, std::string_view type, std::string_view body, bool head) {
-  mg_printf(conn,
-            "HTTP/1.1 %d %s\r\nContent-Type: %.*s\r\nContent-Length: %zu\r\n"
-            "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n"
-            "Content-Security-Policy: default-src 'self'; frame-ancestors 'none'\r\n"
-            "Connection: close\r\n\r\n",
-            status, mg_get_response_code_text(conn, status), static_cast<int>(type.size()), type.data(),
-            body.size());
-  if (!head) mg_write(conn, body.data(), body.size());
+// The page's files: "/" is index.html; anything else unknown is 404.
+http::HttpResponse serve_asset(const http::HttpRequest& request) {
+  std::string_view path = request.path;
+  if (path == "/") path = "/index.html";
+  for (const Asset& asset : assets()) {
+    if (asset.path == path) return {200, std::string(asset.content_type), std::string(asset.body), {}};
+  }
+  return {404, "text/plain; charset=utf-8", "not found\n", {}};
 }
 
-// The page is read-only: any other method on any path is answered 405.
-class ReadOnly : public CivetHandler {
- public:
-  bool handlePost(CivetServer*, mg_connection* conn) override { return refuse(conn); }
-  bool handlePut(CivetServer*, mg_connection* conn) override { return refuse(conn); }
-  bool handleDelete(CivetServer*, mg_connection* conn) override { return refuse(conn); }
-  bool handlePatch(CivetServer*, mg_connection* conn) override { return refuse(conn); }
-
- private:
-  static bool refuse(mg_connection* conn) {
-    send(conn, 405, "text/plain; charset=utf-8", "the status page is read-only\n", false);
-    return true;
-  }
-};
-
-class AssetHandler final : public ReadOnly {
- public:
-  bool handleGet(CivetServer*, mg_connection* conn) override { return serve(conn, false); }
-  bool handleHead(CivetServer*, mg_connection* conn) override { return serve(conn, true); }
-
- private:
-  static bool serve(mg_connection* conn, bool head) {
-    std::string_view uri = mg_get_request_info(conn)->local_uri;
-    if (uri == "/") uri = "/index.html";
-    for (const Asset& asset : assets()) {
-      if (asset.path == uri) {
-        send(conn, 200, asset.content_type, asset.body, head);
-        return true;
-      }
-    }
-    send(conn, 404, "text/plain; charset=utf-8", "not found\n", head);
-    return true;
-  }
-};
-
-class ApiHandler final : public ReadOnly {
+// /api/*.json: the Inspect RPCs with the caller's token, or on loopback the page's own.
+class ApiHandler {
  public:
   ApiHandler(std::shared_ptr<grpc::Channel> channel, std::string default_authorization, bool require_token)
       : api_(std::move(channel)),
         default_authorization_(std::move(default_authorization)),
         require_token_(require_token) {}
 
-  bool handleGet(CivetServer*, mg_connection* conn) override {
-    const mg_request_info* request = mg_get_request_info(conn);
-    std::string resource = request->local_uri;
-    resource.erase(0, std::string_view("/api/").size());
-    const char* header = mg_get_header(conn, "Authorization");
-    std::string authorization = header ? header : "";
+  http::HttpResponse get(const http::HttpRequest& request) const {
+    std::string resource = request.path.substr(std::string_view("/api/").size());
+    const std::string* header = request.header("Authorization");
+    std::string authorization = header ? *header : "";
     if (authorization.empty()) {
-      if (require_token_) {
-        send(conn, 401, "application/json", "{\"error\":\"a viewer or admin token is required\"}", false);
-        return true;
-      }
+      if (require_token_)
+        return {401, "application/json", "{\"error\":\"a viewer or admin token is required\"}", {}};
       authorization = default_authorization();
     }
-    const std::string query = request->query_string ? request->query_string : "";
-    auto param = [&](const char* name) -> std::optional<std::string> {
-      std::string value;
-      if (!CivetServer::getParam(query, name, value)) return std::nullopt;
-      return value;
-    };
+    auto param = [&](const char* name) { return request.query_param(name); };
     ApiResponse response = api_.get(resource, param, authorization);
-    send(conn, response.http_status, "application/json", response.json, false);
-    return true;
+    return {response.http_status, "application/json", std::move(response.json), {}};
   }
 
   std::string default_authorization() const {
@@ -125,9 +78,8 @@ class ApiHandler final : public ReadOnly {
 
 struct StatusPage::Impl {
   StatusPageOptions options;
-  std::unique_ptr<AssetHandler> assets;
   std::unique_ptr<ApiHandler> api;
-  std::unique_ptr<CivetServer> http;  // declared after the handlers: stopped before they go
+  std::unique_ptr<http::HttpServer> http;  // declared after the handler: stopped before it goes
   std::uint16_t port = 0;
 };
 
@@ -150,31 +102,30 @@ void StatusPage::start(Server&) {
   }
   // On loopback the page reads with the least privilege configured.
   const std::string& own = !viewer.empty() ? viewer : admin;
-  impl_->assets = std::make_unique<AssetHandler>();
   impl_->api = std::make_unique<ApiHandler>(o.channel(), own.empty() ? "" : "Bearer " + own, !loopback);
-  const std::vector<std::string> civet_options = {
-      "listening_ports", o.listen->to_string(), "num_threads", "4", "request_timeout_ms",
-      "10000",           "enable_keep_alive",   "no"};
-  try {
-    impl_->http = std::make_unique<CivetServer>(civet_options);
-  } catch (const std::exception& e) {
-    throw std::runtime_error("status page: cannot listen on " + o.listen->to_string() + ": " + e.what());
-  }
-  impl_->http->addHandler("/api/", impl_->api.get());
-  impl_->http->addHandler("/", impl_->assets.get());
-  auto ports = impl_->http->getListeningPorts();
-  impl_->port = ports.empty() ? 0 : static_cast<std::uint16_t>(ports.front());
-  reactor::SocketAddress bound = *o.listen;
-  bound.set_port(impl_->port);
-  spdlog::info("status page on http://{}/", bound.to_string());
+  // Our HTTP server (server/http) with its default bounds; a request waits for the control
+  // plane's answer (StatusApi's RPC deadline), so the request deadline is longer than metrics'.
+  http::HttpLimits limits;
+  limits.request_timeout = std::chrono::seconds(10);
+  limits.max_connections = 32;
+  impl_->http = std::make_unique<http::HttpServer>("status page", *o.listen, limits);
+  // Every answer (errors and 405 included): never cached, never sniffed or framed, scripts
+  // only from the page itself. Any method but GET and HEAD is answered 405: read-only.
+  impl_->http->set_common_headers({
+      {"Cache-Control", "no-store"},
+      {"X-Content-Type-Options", "nosniff"},
+      {"X-Frame-Options", "DENY"},
+      {"Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'"},
+  });
+  ApiHandler* api = impl_->api.get();
+  impl_->http->set_prefix_cb("/api/", [api](const http::HttpRequest& request) { return api->get(request); });
+  impl_->http->set_prefix_cb("/", serve_asset);
+  impl_->http->start();
+  impl_->port = impl_->http->port();
+  spdlog::info("status page on http://{}/", impl_->http->address().to_string());
 }
 
-void StatusPage::stop() {
-  if (impl_->http) {
-    impl_->http->close();
-    impl_->http.reset();
-  }
-}
+void StatusPage::stop() { impl_->http.reset(); }
 
 std::vector<ReloadItem> StatusPage::reload() {
   if (!impl_->api) return {};

@@ -8,7 +8,7 @@
 // loopback reactord refuses to start unless a control token is configured, and every API call
 // must bring a viewer or admin token ("Authorization: Bearer", which the page sends after
 // being opened once as http://host:port/#token=...); the control plane checks it.
-// No gRPC or civetweb in this header.
+// No gRPC or HTTP server in this header.
 #pragma once
 
 #include <cstdint>

@@ -33,7 +33,8 @@ TEST(HttpRequestParse, BareLineFeedsAndLeadingEmptyLinesAreAccepted) {
   EXPECT_EQ(head.request.version_minor, 0);
   EXPECT_TRUE(head.request.keep_alive());
   EXPECT_FALSE(parse_request_head("GET / HTTP/1.0\r\n\r\n", {}).request.keep_alive());
-  EXPECT_FALSE(parse_request_head("GET / HTTP/1.1\r\nConnection: Upgrade, close\r\n\r\n", {}).request.keep_alive());
+  EXPECT_FALSE(
+      parse_request_head("GET / HTTP/1.1\r\nConnection: Upgrade, close\r\n\r\n", {}).request.keep_alive());
 }
 
 TEST(HttpRequestParse, APartialHeadIsIncomplete) {
@@ -71,8 +72,9 @@ TEST(HttpRequestParse, MalformedHeadsAreRefusedWithTheRightStatus) {
   EXPECT_EQ(parse_request_head("GET / HTTP/1.1\r\nX: a\r\n folded\r\n\r\n", {}).error_status, 400);
   EXPECT_EQ(parse_request_head("GET / HTTP/1.1\r\nNo colon\r\n\r\n", {}).error_status, 400);
   EXPECT_EQ(parse_request_head("GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n", {}).error_status, 400);
-  EXPECT_EQ(parse_request_head("GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", {}).error_status,
-            400);
+  EXPECT_EQ(
+      parse_request_head("GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", {}).error_status,
+      400);
   ParsedHead chunked = parse_request_head("GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", {});
   ASSERT_EQ(chunked.kind, Kind::kComplete);
   EXPECT_TRUE(chunked.request.has_transfer_encoding);

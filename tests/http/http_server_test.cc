@@ -39,9 +39,12 @@ std::unique_ptr<HttpServer> make_server(const reactor::SocketAddress& at, HttpLi
                                         std::size_t big = 1 << 20) {
   auto server = std::make_unique<HttpServer>("test http", at, limits);
   server->set_cb("/hello", [](const HttpRequest& request) {
-    return HttpResponse{200, "text/plain; charset=utf-8", "hello " + request.target + "\n", {{"X-Test", "yes"}}};
+    return HttpResponse{
+        200, "text/plain; charset=utf-8", "hello " + request.target + "\n", {{"X-Test", "yes"}}};
   });
-  server->set_cb("/big", [big](const HttpRequest&) { return HttpResponse{200, "text/plain", std::string(big, 'b'), {}}; });
+  server->set_cb("/big", [big](const HttpRequest&) {
+    return HttpResponse{200, "text/plain", std::string(big, 'b'), {}};
+  });
   server->set_prefix_cb("/api/", [](const HttpRequest& request) {
     return HttpResponse{200, "application/json", "{\"api\":\"" + request.path + "\"}", {}};
   });
@@ -64,7 +67,8 @@ TEST(HttpServer, CurlGetsAndHeadsOnIpv4AndIpv6) {
     EXPECT_EQ(status, 0) << url;
     EXPECT_NE(out.find("Content-Length: 13"), std::string::npos) << out;
     EXPECT_NE(out.find("X-Test: yes"), std::string::npos) << out;
-    out = run_command("curl -g -s -o /dev/null -w '%{http_code}' --max-time 20 '" + url + "/nothing'", &status);
+    out =
+        run_command("curl -g -s -o /dev/null -w '%{http_code}' --max-time 20 '" + url + "/nothing'", &status);
     EXPECT_EQ(out, "404") << url;
     out = run_command("curl -g -s --max-time 20 '" + url + "/api/a/b.json'", &status);
     EXPECT_EQ(out, "{\"api\":\"/api/a/b.json\"}") << url;
@@ -74,9 +78,9 @@ TEST(HttpServer, CurlGetsAndHeadsOnIpv4AndIpv6) {
 TEST(HttpServer, PythonUrllibReadsOverIpv6) {
   auto server = make_server(v6());
   int status = 0;
-  const std::string script = "import urllib.request; r = urllib.request.urlopen('http://[::1]:" +
-                             std::to_string(server->port()) +
-                             "/hello', timeout=20); print(r.status, r.read().decode().strip())";
+  const std::string script =
+      "import urllib.request; r = urllib.request.urlopen('http://[::1]:" + std::to_string(server->port()) +
+      "/hello', timeout=20); print(r.status, r.read().decode().strip())";
   std::string out = run_command("/usr/bin/python3 -c \"" + script + "\"", &status);
   EXPECT_EQ(status, 0);
   EXPECT_EQ(out, "200 hello /hello\n");
@@ -298,7 +302,8 @@ TEST(HttpServer, ABusyPortIsAClearError) {
     FAIL() << "bound a busy port";
   } catch (const std::runtime_error& e) {
     const std::string what = e.what();
-    EXPECT_NE(what.find("cannot listen on [::1]:" + std::to_string(server->port())), std::string::npos) << what;
+    EXPECT_NE(what.find("cannot listen on [::1]:" + std::to_string(server->port())), std::string::npos)
+        << what;
     EXPECT_NE(what.find("in use"), std::string::npos) << what;
   }
 }

@@ -20,7 +20,8 @@ struct RawResponse {
 class HttpTestClient {
  public:
   // Connects; receive_buffer > 0 sets SO_RCVBUF first. Throws std::runtime_error.
-  explicit HttpTestClient(const reactor::SocketAddress& server, int timeout_ms = 10000, int receive_buffer = 0);
+  explicit HttpTestClient(const reactor::SocketAddress& server, int timeout_ms = 10000,
+                          int receive_buffer = 0);
   ~HttpTestClient();
   HttpTestClient(const HttpTestClient&) = delete;
   HttpTestClient& operator=(const HttpTestClient&) = delete;

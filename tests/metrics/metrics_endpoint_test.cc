@@ -29,9 +29,9 @@ TEST(ListenAddressTest, AcceptsHostPortForms) {
   auto v4 = parse_listen_address("127.0.0.1:9464");
   EXPECT_EQ(v4.host, "127.0.0.1");
   EXPECT_EQ(v4.port, 9464);
-  EXPECT_EQ(v4.to_civetweb(), "127.0.0.1:9464");
+  EXPECT_EQ(v4.to_string(), "127.0.0.1:9464");
   EXPECT_EQ(parse_listen_address("0.0.0.0:0").port, 0);
-  EXPECT_EQ(parse_listen_address("[::1]:9000").to_civetweb(), "[::1]:9000");
+  EXPECT_EQ(parse_listen_address("[::1]:9000").to_string(), "[::1]:9000");
   EXPECT_EQ(parse_listen_address("localhost:1").host, "127.0.0.1");
 }
 

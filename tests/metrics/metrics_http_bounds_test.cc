@@ -76,7 +76,7 @@ TEST(MetricsHttpBounds, IdleSocketsAndASlowLorisDoNotBlockAScrape) {
 
 TEST(MetricsHttpBounds, ConnectionsThatNeverFinishARequestAreClosedAfterTheTimeout) {
   HttpLimits limits;
-  limits.threads = 2;
+  limits.max_connections = 8;
   limits.request_timeout = 1s;
   MetricsEndpoint endpoint("127.0.0.1:0", "/metrics", limits);
   endpoint.add(std::make_shared<BuildInfoCollector>());
@@ -89,6 +89,27 @@ TEST(MetricsHttpBounds, ConnectionsThatNeverFinishARequestAreClosedAfterTheTimeo
   std::string page = curl("http://127.0.0.1:" + std::to_string(endpoint.port()) + "/metrics", 30);
   EXPECT_NE(page.find("reactord_build_info"), std::string::npos) << page;
   for (auto& c : idle) EXPECT_TRUE(c->wait_closed());
+}
+
+TEST(MetricsHttpBounds, OverTheConnectionCapAScrapeIsRefusedAndThePageCountsIt) {
+  HttpLimits limits;
+  limits.max_connections = 2;
+  MetricsEndpoint endpoint("127.0.0.1:0", "/metrics", limits);
+  const std::string url = "http://127.0.0.1:" + std::to_string(endpoint.port()) + "/metrics";
+  auto first = std::make_unique<testing::TcpClient>(endpoint.port());
+  testing::TcpClient second(endpoint.port());
+  // Both held: a scrape is refused (503: curl -f fails) at once, not queued.
+  std::string page;
+  for (int i = 0; i < 100 && endpoint.http_stats().connections_open < 2; ++i)
+    std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(curl(url, 20), "");
+  EXPECT_EQ(endpoint.http_stats().rejected_max_connections, 1u);
+  first->close();
+  for (int i = 0; i < 1000 && endpoint.http_stats().connections_open > 1; ++i)
+    std::this_thread::sleep_for(20ms);
+  page = curl(url, 20);
+  EXPECT_NE(page.find("reactord_metrics_http_refused_total{reason=\"max_connections\"} 1"), std::string::npos)
+      << page;
 }
 
 TEST(MetricsHttpBounds, AnIpv6AddressServesOrFailsWithAClearLine) {

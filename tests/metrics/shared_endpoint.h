@@ -1,5 +1,5 @@
-// One MetricsEndpoint per test process, created on first use: stopping civetweb takes about
-// 2 s, so tests share it instead of each starting their own. Destroyed after the last test.
+// One MetricsEndpoint per test process, created on first use (tests share it instead of each
+// starting their own). Destroyed after the last test.
 #pragma once
 
 #include "server/metrics/metrics_endpoint.h"

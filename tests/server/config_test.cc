@@ -187,10 +187,10 @@ namespace {
 // The bound flags (docs/RELIABILITY.md): parsed, and refused with one line that names the flag.
 TEST(ConfigBounds, FlagsAreParsedAndBadOnesNamed) {
   std::vector<std::string> args = {
-      "reactord", "--control-max-watchers", "4",     "--watch-buffer-bytes",
-      "64KiB",    "--watch-total-bytes",    "2MiB",  "--control-threads",
-      "8",        "--control-memory",       "16MiB", "--control-max-message-bytes",
-      "256KiB",   "--metrics-threads",      "3",     "--metrics-request-timeout",
+      "reactord", "--control-max-watchers",    "4",     "--watch-buffer-bytes",
+      "64KiB",    "--watch-total-bytes",       "2MiB",  "--control-threads",
+      "8",        "--control-memory",          "16MiB", "--control-max-message-bytes",
+      "256KiB",   "--metrics-max-connections", "3",     "--metrics-request-timeout",
       "2s"};
   std::vector<const char*> argv;
   for (auto& a : args) argv.push_back(a.c_str());
@@ -203,7 +203,7 @@ TEST(ConfigBounds, FlagsAreParsedAndBadOnesNamed) {
   EXPECT_EQ(b.control_threads, 8u);
   EXPECT_EQ(b.control_memory, 16u << 20);
   EXPECT_EQ(b.control_max_message_bytes, 256u * 1024);
-  EXPECT_EQ(b.metrics_threads, 3u);
+  EXPECT_EQ(b.metrics_max_connections, 3u);
   EXPECT_EQ(b.metrics_request_timeout, std::chrono::seconds(2));
 
   const std::vector<std::pair<std::vector<std::string>, const char*>> bad = {
@@ -212,7 +212,7 @@ TEST(ConfigBounds, FlagsAreParsedAndBadOnesNamed) {
       {{"--watch-total-bytes", "10"}, "--watch-total-bytes"},
       {{"--control-threads", "2"}, "--control-threads"},
       {{"--control-max-watchers", "30", "--control-threads", "32"}, "--control-threads"},
-      {{"--metrics-threads", "1"}, "--metrics-threads"},
+      {{"--metrics-max-connections", "0"}, "--metrics-max-connections"},
       {{"--metrics-request-timeout", "1ms"}, "--metrics-request-timeout"},
   };
   for (const auto& [flags, mentions] : bad) {

@@ -6,7 +6,8 @@
   - beyond loopback reactord refuses to start without a control token;
   - beyond loopback (bound to 0.0.0.0, reached on 127.0.0.1) every API call needs a token:
     none or a wrong one → 401, the viewer token → 200; the static page needs none;
-  - on loopback with tokens configured the page reads without one (the viewer token is used).
+  - on loopback with tokens configured the page reads without one (the viewer token is used);
+  - on ::1: page, API, the security headers on every answer (404 and 405 too), keep-alive.
 
 usage: status_page_http_check.py REACTORD_BINARY"""
 import json
@@ -146,6 +147,45 @@ def main():
               f"loopback page after a token rotation: {status} {body[:300]}")
         check(get(f"http://127.0.0.1:{r.page_port()}/api/info.json", "viewer-token-for-the-status-test")[0] == 401,
               "the old viewer token still reads the API after the rotation")
+    finally:
+        r.stop()
+
+    # On ::1 (our HTTP server listens on IPv6; civetweb could not): page, API, the headers
+    # every answer carries (405 and 404 included), and keep-alive (one connection, three answers).
+    r = Reactord(binary, "--http-listen", "[::1]:0")
+    try:
+        port = r.page_port()
+        base = f"http://[::1]:{port}"
+        status, ctype, body = get(base + "/")
+        check(status == 200 and ctype.startswith("text/html") and "<html" in body.lower(),
+              f"page on ::1: {status} {ctype}")
+        status, _, body = get(base + "/api/info.json")
+        check(status == 200 and json.loads(body)["version"], f"API on ::1: {status} {body[:200]}")
+        import http.client
+        conn = http.client.HTTPConnection("::1", port, timeout=10)
+        for method, path, want in (("GET", "/status.js", 200), ("POST", "/api/info.json", 405),
+                                   ("GET", "/nothing", 404)):
+            conn.request(method, path, body=b"x" if method == "POST" else None)
+            resp = conn.getresponse()
+            resp.read()
+            check(resp.status == want, f"{method} {path} on ::1: {resp.status}, not {want}")
+            for name, value in (("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff"),
+                                ("X-Frame-Options", "DENY"),
+                                ("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")):
+                check(resp.getheader(name) == value, f"{method} {path}: {name} is {resp.getheader(name)!r}")
+            if method == "POST":  # the body was not read: the server closes, the client reconnects
+                conn.close()
+                conn = http.client.HTTPConnection("::1", port, timeout=10)
+        conn.close()
+        # keep-alive: three requests on one socket
+        conn = http.client.HTTPConnection("::1", port, timeout=10)
+        for _ in range(3):
+            conn.request("GET", "/api/stats.json")
+            resp = conn.getresponse()
+            check(resp.status == 200 and "loops" in json.loads(resp.read()), f"keep-alive on ::1: {resp.status}")
+        sock = conn.sock
+        check(sock is not None, "the status page closed a keep-alive connection")
+        conn.close()
     finally:
         r.stop()
 
