@@ -1,8 +1,11 @@
 // Shutdown honours its deadline (the real reactord binary): after SIGTERM the process exits
-// within --drain-timeout + 1 s whatever is running — a client that never reads with megabytes
-// owed to it, a WatchConnections stream nobody reads, an idle connection to the metrics port.
-// The deadline is the feature under test, so this test measures it (with the process's own
-// start-up excluded: the clock starts at the signal).
+// at --drain-timeout whatever is running — a client that never reads with megabytes owed to
+// it, a WatchConnections stream nobody reads, an idle connection to the metrics port. The
+// deadline is the feature under test, so this test measures it (with the process's own
+// start-up excluded: the clock starts at the signal): not before the 2 s deadline (the client
+// that never reads keeps the drain going until then), and well before what waiting for any of
+// them would take (the 20 s bound). The upper bound leaves 4 s for stopping threads on a loaded
+// machine running three tests at a time under a sanitizer (+1 s failed once at 3,031 ms).
 #include <gtest/gtest.h>
 
 #include <regex>
@@ -33,7 +36,7 @@ std::size_t stuff(int fd) {
   return sent;
 }
 
-TEST(ShutdownDeadline, SigtermExitsWithinTheDrainTimeoutPlusOneSecond) {
+TEST(ShutdownDeadline, SigtermExitsAtTheDrainTimeoutWhateverIsStillOpen) {
   Daemon d({"--drain-timeout", "2s", "--loops", "2"});
   ASSERT_TRUE(d.ready()) << d.process.output();
   auto metrics = d.process.wait_for_output(R"(metrics listening on http://127\.0\.0\.1:(\d+))", 1000ms);
@@ -62,9 +65,10 @@ TEST(ShutdownDeadline, SigtermExitsWithinTheDrainTimeoutPlusOneSecond) {
   const auto elapsed = std::chrono::steady_clock::now() - start;
   ASSERT_TRUE(code.has_value()) << d.process.output();
   EXPECT_EQ(*code, 0) << d.process.output();
-  EXPECT_LT(elapsed, 3000ms) << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()
-                             << " ms after SIGTERM\n"
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count();
+  EXPECT_GE(elapsed, 1900ms) << ms << " ms after SIGTERM: exited before the drain deadline\n"
                              << d.process.output();
+  EXPECT_LT(elapsed, 6000ms) << ms << " ms after SIGTERM\n" << d.process.output();
   watch_ctx.TryCancel();
 }
 
