@@ -15,6 +15,7 @@ HttpConnection::HttpConnection(HttpServer::Impl& server, reactor::UniqueFd fd, b
 HttpConnection::~HttpConnection() = default;
 
 void HttpConnection::start() {
+  waiting_since_ = server_.next_waiting_order++;
   bev_.setcb(this, reactor::kBevCbRead | reactor::kBevCbWrite | reactor::kBevCbEvent);
   if (rejecting_) {
     // Over max_connections: a 503 and a close, without reading a request.
@@ -42,7 +43,10 @@ void HttpConnection::on_read(reactor::BufferEvent&) {
 
 void HttpConnection::on_write(reactor::BufferEvent&) {
   // The answer left the output buffer: the next pipelined request may be read.
-  if (phase_ == Phase::kAnswering) phase_ = Phase::kIdle;
+  if (phase_ == Phase::kAnswering) {
+    phase_ = Phase::kIdle;
+    waiting_since_ = server_.next_waiting_order++;
+  }
   if (phase_ != Phase::kClosing) process();
 }
 
@@ -187,6 +191,11 @@ void HttpConnection::close_gracefully() {
   HttpConnection* self = this;
   bev_.close_gracefully_unless_stalled(server_.limits.request_timeout,
                                        [server, self](bool) { server->release(self); });
+}
+
+void HttpConnection::evict() {
+  server_.counters.evicted.fetch_add(1, std::memory_order_relaxed);
+  close_abortively();
 }
 
 void HttpConnection::close_abortively() {

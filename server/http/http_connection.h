@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -26,6 +27,14 @@ class HttpConnection final : public reactor::BufferEventHandler {
 
   void start();
   bool rejecting() const { return rejecting_; }
+  // Waiting for a request (no byte yet, or a head still arriving): the server may take this
+  // connection's place for a new one when it is at max_connections (nginx drains its idle
+  // keep-alive connections the same way). Answering connections are never evicted.
+  bool evictable() const { return phase_ == Phase::kIdle || phase_ == Phase::kReading; }
+  // When it last started waiting for a request (the server's order, smaller is older).
+  std::uint64_t waiting_since() const { return waiting_since_; }
+  // Closes it (reset: nothing is owed to it) to make room; counted as evicted.
+  void evict();
   std::size_t queued_output_bytes() { return bev_.closed() ? 0 : bev_.output().length(); }
 
   void on_read(reactor::BufferEvent& bev) override;
@@ -54,6 +63,7 @@ class HttpConnection final : public reactor::BufferEventHandler {
   bool rejecting_;
   bool peer_done_ = false;  // the peer half-closed: answer what is complete, then close
   std::size_t answered_ = 0;
+  std::uint64_t waiting_since_ = 0;
 };
 
 }  // namespace reactord::http

@@ -73,6 +73,7 @@ HttpStats HttpServer::stats() const {
   s.rejected_max_connections = get(c.rejected_max_connections);
   s.request_timeouts = get(c.request_timeouts);
   s.idle_timeouts = get(c.idle_timeouts);
+  s.evicted = get(c.evicted);
   s.write_timeouts = get(c.write_timeouts);
   s.bad_requests = get(c.bad_requests);
   return s;
@@ -109,7 +110,16 @@ void HttpServer::Impl::run() {
 
 void HttpServer::Impl::accept(reactor::UniqueFd fd) {
   counters.accepted.fetch_add(1, std::memory_order_relaxed);
-  const bool over = serving >= limits.max_connections;
+  bool over = serving >= limits.max_connections;
+  if (over) {
+    // At the cap, a connection that waits for a request (idle keep-alive, a silent client, a
+    // slow loris) gives its place to the new one: idle or slow connections cannot lock scrapes
+    // out. Only when every connection is being answered is the new one refused.
+    if (HttpConnection* victim = longest_waiting()) {
+      victim->evict();  // released at once: serving drops by one
+      over = false;
+    }
+  }
   if (over) {
     counters.rejected_max_connections.fetch_add(1, std::memory_order_relaxed);
     // At most as many 503 answers in flight as connections served; beyond that, just close.
@@ -125,6 +135,15 @@ void HttpServer::Impl::accept(reactor::UniqueFd fd) {
     counters.open.fetch_add(1, std::memory_order_relaxed);
   }
   raw->start();
+}
+
+HttpConnection* HttpServer::Impl::longest_waiting() {
+  HttpConnection* oldest = nullptr;
+  for (const auto& [raw, connection] : connections) {
+    if (raw->rejecting() || !raw->evictable()) continue;
+    if (oldest == nullptr || raw->waiting_since() < oldest->waiting_since()) oldest = raw;
+  }
+  return oldest;
 }
 
 HttpResponse HttpServer::Impl::route(const HttpRequest& request) {

@@ -40,7 +40,9 @@ struct HttpLimits {
   reactor::Duration request_timeout = std::chrono::seconds(5);
   // Keep-alive: a connection waiting for its next request without a byte is closed after this.
   reactor::Duration idle_timeout = std::chrono::seconds(30);
-  // Connections open at once; over it a new one gets 503 and is closed (counted).
+  // Connections open at once. At the cap, the connection that has waited longest for a request
+  // (idle keep-alive, silent, or a head still arriving) is closed to make room (counted as
+  // evicted); if every connection is being answered, the new one gets 503 and is closed.
   std::size_t max_connections = 64;
 };
 
@@ -49,11 +51,12 @@ struct HttpStats {
   std::uint64_t connections_accepted = 0;
   std::uint64_t connections_open = 0;
   std::uint64_t requests = 0;                  // answered by a handler (any status)
-  std::uint64_t rejected_max_connections = 0;  // 503 at accept
-  std::uint64_t request_timeouts = 0;          // head not complete by request_timeout (slow loris)
-  std::uint64_t idle_timeouts = 0;             // keep-alive connection closed for idleness
-  std::uint64_t write_timeouts = 0;            // an answer made no progress for request_timeout
-  std::uint64_t bad_requests = 0;              // 400/405/413/414/431/501/505 answered by us
+  std::uint64_t rejected_max_connections = 0;  // 503 at accept (every connection being answered)
+  std::uint64_t evicted = 0;           // waiting for a request, closed at the cap to make room for a new one
+  std::uint64_t request_timeouts = 0;  // head not complete by request_timeout (slow loris)
+  std::uint64_t idle_timeouts = 0;     // keep-alive connection closed for idleness
+  std::uint64_t write_timeouts = 0;    // an answer made no progress for request_timeout
+  std::uint64_t bad_requests = 0;      // 400/405/413/414/431/501/505 answered by us
 };
 
 // The handler runs on the server's thread and must not block for long: requests of every

@@ -29,6 +29,7 @@ class HttpCollector final : public prometheus::Collectable {
                               "Connections to the metrics HTTP server refused or closed by its bounds",
                               prometheus::MetricType::Counter);
     add_counter(closed, static_cast<double>(s.rejected_max_connections), {{"reason", "max_connections"}});
+    add_counter(closed, static_cast<double>(s.evicted), {{"reason", "evicted"}});
     add_counter(closed, static_cast<double>(s.request_timeouts), {{"reason", "request_timeout"}});
     add_counter(closed, static_cast<double>(s.write_timeouts), {{"reason", "write_timeout"}});
     add_counter(closed, static_cast<double>(s.bad_requests), {{"reason", "bad_request"}});

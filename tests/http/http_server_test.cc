@@ -217,13 +217,67 @@ TEST(HttpServer, ASlowLorisIsClosedAtTheRequestDeadlineWhileOtherScrapesAreAnswe
   EXPECT_EQ(server->stats().request_timeouts, 1u);
 }
 
-TEST(HttpServer, OverTheConnectionCapNewConnectionsGet503AndAreCounted) {
+TEST(HttpServer, AtTheCapTheConnectionWaitingLongestForARequestMakesRoom) {
+  // Item 11 of issue #13: idle connections must not lock scrapes out. At the cap, each new
+  // connection takes the place of the one that has waited longest for a request: silent,
+  // idle keep-alive or a slow loris alike (nginx drains idle keep-alive connections so).
   HttpLimits limits;
   limits.max_connections = 4;
+  limits.request_timeout = 30s;  // nothing closes them on its own during the test
   auto server = make_server(v6(), limits);
+  auto open_is = [&](std::uint64_t n) {
+    return eventually([&] { return server->stats().connections_open == n; });
+  };
+  HttpTestClient silent_first(server->address());
+  ASSERT_TRUE(open_is(1));
+  HttpTestClient answered(server->address());
+  answered.send_all(get("/hello"));
+  ASSERT_TRUE(answered.read_response());  // then idle keep-alive: waiting since its answer
+  HttpTestClient loris(server->address());
+  ASSERT_TRUE(open_is(3));
+  ASSERT_TRUE(loris.try_send("GET /hel"));  // a head that never ends
+  HttpTestClient silent_last(server->address());
+  ASSERT_TRUE(open_is(4));
+
+  std::vector<std::unique_ptr<HttpTestClient>> newcomers;
+  auto newcomer_is_served = [&] {
+    newcomers.push_back(std::make_unique<HttpTestClient>(server->address()));
+    newcomers.back()->send_all(get("/hello"));
+    auto response = newcomers.back()->read_response();
+    return response && response->status == 200;
+  };
+  EXPECT_TRUE(newcomer_is_served());
+  EXPECT_TRUE(silent_first.wait_closed());
+  EXPECT_TRUE(newcomer_is_served());
+  EXPECT_TRUE(answered.wait_closed());
+  EXPECT_TRUE(newcomer_is_served());
+  EXPECT_TRUE(loris.wait_closed());
+  EXPECT_EQ(server->stats().evicted, 3u);
+  EXPECT_EQ(server->stats().rejected_max_connections, 0u);
+  EXPECT_EQ(server->stats().connections_open, 4u);
+  // A real client at the cap of idle connections: curl is served too.
+  int status = 0;
+  std::string code = run_command("curl -g -s -o /dev/null -w '%{http_code}' --max-time 20 'http://[::1]:" +
+                                     std::to_string(server->port()) + "/hello'",
+                                 &status);
+  EXPECT_EQ(code, "200");
+  EXPECT_TRUE(silent_last.wait_closed());
+  EXPECT_EQ(server->stats().evicted, 4u);
+}
+
+TEST(HttpServer, WhenEveryConnectionIsBeingAnsweredANewOneGets503AndIsCounted) {
+  HttpLimits limits;
+  limits.max_connections = 4;
+  limits.request_timeout = 60s;           // the stalled answers stay in progress during the test
+  constexpr std::size_t kBig = 32 << 20;  // more than both sockets' buffers hold
+  auto server = make_server(v6(), limits, kBig);
   std::vector<std::unique_ptr<HttpTestClient>> held;
-  for (int i = 0; i < 4; ++i) held.push_back(std::make_unique<HttpTestClient>(server->address()));
-  ASSERT_TRUE(eventually([&] { return server->stats().connections_open == 4; }));
+  for (int i = 0; i < 4; ++i) {
+    held.push_back(std::make_unique<HttpTestClient>(server->address(), 10000, 4096));
+    held.back()->send_all(get("/big"));  // and never read: the answer stalls
+  }
+  ASSERT_TRUE(
+      eventually([&] { return server->stats().requests == 4 && server->stats().connections_open == 4; }));
   {
     HttpTestClient extra(server->address());
     extra.try_send(get("/hello"));
@@ -238,16 +292,13 @@ TEST(HttpServer, OverTheConnectionCapNewConnectionsGet503AndAreCounted) {
                                  &status);
   EXPECT_EQ(code, "503");
   EXPECT_EQ(server->stats().rejected_max_connections, 2u);
-  // A held connection is served; once one leaves, a new client is served again.
-  held[0]->send_all(get("/hello"));
-  auto response = held[0]->read_response();
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(server->stats().evicted, 0u);
+  // Once one leaves, a new client is served again.
   held.pop_back();
   ASSERT_TRUE(eventually([&] { return server->stats().connections_open == 3; }));
   HttpTestClient late(server->address());
   late.send_all(get("/hello"));
-  response = late.read_response();
+  auto response = late.read_response();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200);
 }
