@@ -14,6 +14,7 @@ struct H2GuardCounters {
   std::atomic<std::uint64_t> accepted{0};             // connections handed to gRPC
   std::atomic<std::uint64_t> rejected_limit{0};       // closed at accept: a connection bound
   std::atomic<std::uint64_t> rejected_error{0};       // closed at accept: no socketpair (fds)
+  std::atomic<std::uint64_t> rejected_tls{0};         // TLS handshake failed or timed out
   std::atomic<std::uint64_t> frame_size{0};           // GOAWAY FRAME_SIZE_ERROR
   std::atomic<std::uint64_t> header_block{0};         // GOAWAY ENHANCE_YOUR_CALM: header block
   std::atomic<std::uint64_t> rst_rate{0};             // GOAWAY ENHANCE_YOUR_CALM: rapid reset

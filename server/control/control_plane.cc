@@ -163,17 +163,14 @@ void ControlPlane::start(Server& server) {
   const ControlOptions& o = impl_->options;
   const bool tls = impl_->tls.enabled;
   const bool mtls = impl_->tls.mtls;
-  std::shared_ptr<grpc::ServerCredentials> creds;
   if (tls) {
-    // Reloadable (tls_reload.h): the files a reload validated replace these while serving.
+    // The guard terminates TLS with this context; reloadable (tls_reload.h): the files a
+    // reload validated replace it while serving.
     try {
       impl_->reloadable_tls = std::make_unique<ReloadableTls>(impl_->tls);
     } catch (const std::exception& e) {
-      throw StartError(std::string("--control-tls-cert: cannot hold the TLS files: ") + e.what());
+      throw StartError(std::string("--control-tls-cert: ") + e.what());
     }
-    creds = impl_->reloadable_tls->credentials();
-  } else {
-    creds = grpc::InsecureServerCredentials();
   }
   std::optional<TokenAuth> auth = std::move(impl_->auth);
 
@@ -202,9 +199,8 @@ void ControlPlane::start(Server& server) {
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   apply_limits(builder, o.grpc);
   std::string address = o.listen.to_string();
-  // TLS: gRPC listens itself (the guard cannot read encrypted frames; docs/RELIABILITY.md).
-  // Plaintext: the guard listens and hands gRPC each connection (after BuildAndStart).
-  if (tls) builder.AddListeningPort(address, creds, &impl_->port);
+  // gRPC listens on no port: the guard does (terminating TLS when configured) and hands gRPC
+  // each connection's plaintext (after BuildAndStart).
 #if REACTORD_CONTROL_WITH_METRICS
   if (o.metrics) {
     builder.experimental().SetInterceptorCreators(metrics::make_control_interceptors(*o.metrics));
@@ -215,10 +211,8 @@ void ControlPlane::start(Server& server) {
   for (auto& service : impl_->reflection) builder.RegisterService(service.get());
   builder.RegisterService(impl_->channelz.get());
   auto built = builder.BuildAndStart();
-  if (!built || (tls && impl_->port == 0)) {
-    throw StartError("--control-listen " + address + ": gRPC could not listen there");
-  }
-  if (!tls) {
+  if (!built) throw StartError("--control-listen " + address + ": gRPC could not start");
+  {
     H2GuardCounters* counters = nullptr;
 #if REACTORD_CONTROL_WITH_METRICS
     if (o.metrics) counters = &o.metrics->h2guard;
@@ -226,11 +220,14 @@ void ControlPlane::start(Server& server) {
     grpc::Server* grpc_server = built.get();
     impl_->guard = std::make_unique<H2Guard>(
         o.guard,
-        [grpc_server](reactor::UniqueFd fd, const std::string& peer) {
-          remember_guarded_peer(fd.get(), peer);
+        [grpc_server](reactor::UniqueFd fd, const std::string& peer, const std::string& certificate) {
+          remember_guarded_peer(fd.get(), peer, certificate);
           grpc::AddInsecureChannelFromFd(grpc_server, fd.release());
         },
-        counters);
+        counters,
+        tls ? H2Guard::TlsContextSource(
+                  [reloadable = impl_->reloadable_tls.get()] { return reloadable->context(); })
+            : H2Guard::TlsContextSource());
     try {
       impl_->guard->start(o.listen);
     } catch (const std::exception& e) {
@@ -310,7 +307,7 @@ ReloadItem ControlPlane::reload_tls() {
   }
   item.outcome = ReloadItem::Outcome::kChanged;
   item.detail = "new certificate from " + o.tls_cert + (fresh->mtls ? " (and client CA)" : "") +
-                "; new handshakes use it within a second, open connections keep theirs";
+                "; new handshakes use it, open connections keep theirs";
   return item;
 }
 

@@ -1,6 +1,8 @@
 #include "h2_guard.h"
 
 #include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
@@ -15,6 +17,7 @@
 #include "reactor/event.h"
 #include "reactor/event_base.h"
 #include "reactor/listener.h"
+#include "reactor/tls_buffer_event.h"
 
 namespace reactord::control {
 
@@ -44,14 +47,78 @@ std::atomic<std::uint64_t>* counter_for(H2GuardCounters& c, const char* reason) 
   return &c.protocol;
 }
 
+// The client's side of a relay: the TCP socket's BufferEvent, or a TLS session over it
+// (reactor_tls' filter), behind one set of calls. Loop thread only.
+class ClientEnd {
+ public:
+  using Data = std::function<void()>;
+  // connected: the TLS handshake is done; otherwise the side ended (EOF, error, timeout).
+  using Ended = std::function<void(bool connected, std::string_view reason)>;
+
+  ClientEnd(reactor::EventBase& base, reactor::UniqueFd fd, SSL* ssl) {
+    auto bev = std::make_unique<BufferEvent>(base, fd.release(), reactor::kBevOptCloseOnFree);
+    if (ssl == nullptr) {
+      plain_ = std::move(bev);
+    } else {
+      tls_ = std::make_unique<reactor::TlsBufferEvent>(std::move(bev), ssl, reactor::TlsRole::kAccepting);
+    }
+  }
+
+  void setcb(Data on_read, Data on_write, Ended on_event) {
+    if (plain_) {
+      plain_->setcb([r = std::move(on_read)](BufferEvent&) { r(); },
+                    [w = std::move(on_write)](BufferEvent&) { w(); },
+                    [e = std::move(on_event)](BufferEvent&, BevFlags, int) { e(false, {}); });
+      return;
+    }
+    tls_->setcb(
+        [r = std::move(on_read)](reactor::TlsBufferEvent&) { r(); },
+        [w = std::move(on_write)](reactor::TlsBufferEvent&) { w(); },
+        [e = std::move(on_event)](reactor::TlsBufferEvent&, BevFlags what, int, std::string_view reason) {
+          e((what & reactor::kBevConnected) != 0, reason);
+        });
+  }
+  bool tls() const { return tls_ != nullptr; }
+  reactor::TlsBufferEvent& session() { return *tls_; }
+  reactor::Buffer& input() { return plain_ ? plain_->input() : tls_->input(); }
+  reactor::Buffer& output() { return plain_ ? plain_->output() : tls_->output(); }
+  void write(std::string_view bytes) { plain_ ? plain_->write(bytes) : tls_->write(bytes); }
+  void write_buffer(reactor::Buffer& data) { plain_ ? plain_->write_buffer(data) : tls_->write_buffer(data); }
+  reactor::EventFlags enabled() const { return plain_ ? plain_->enabled() : tls_->enabled(); }
+  void enable(reactor::EventFlags what) { plain_ ? plain_->enable(what) : tls_->enable(what); }
+  void disable(reactor::EventFlags what) { plain_ ? plain_->disable(what) : tls_->disable(what); }
+  void set_write_low_watermark(std::size_t low) {
+    plain_ ? plain_->set_write_low_watermark(low) : tls_->set_write_low_watermark(low);
+  }
+  void close_gracefully(reactor::Duration deadline, std::function<void(bool)> done) {
+    plain_ ? plain_->close_gracefully(deadline, std::move(done))
+           : tls_->close_gracefully(deadline, std::move(done));
+  }
+  void close_abortively() { plain_ ? plain_->close_abortively() : tls_->close_abortively(); }
+  bool closed() const { return plain_ ? plain_->closed() : tls_->closed(); }
+
+ private:
+  std::unique_ptr<BufferEvent> plain_;
+  std::unique_ptr<reactor::TlsBufferEvent> tls_;
+};
+
+// The common name of the verified client certificate of a finished handshake; empty without.
+std::string verified_common_name(SSL* ssl) {
+  X509* cert = SSL_get0_peer_certificate(ssl);
+  if (cert == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return {};
+  char name[256] = {};
+  const int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, name, sizeof name);
+  return n > 0 ? std::string(name, static_cast<std::size_t>(n)) : std::string();
+}
+
 }  // namespace
 
 class H2Guard::Loop {
  public:
   class Relay;
 
-  Loop(H2GuardLimits l, HandOff h, H2GuardCounters* c)
-      : limits(l), hand_off(std::move(h)), counters(c ? c : &own_counters) {}
+  Loop(H2GuardLimits l, HandOff h, H2GuardCounters* c, TlsContextSource t)
+      : limits(l), hand_off(std::move(h)), tls_context(std::move(t)), counters(c ? c : &own_counters) {}
 
   // The thread's body: binds, reports the port (or the bind error), runs until stop().
   void run(const reactor::SocketAddress& address, std::promise<std::uint16_t>& bound);
@@ -71,6 +138,7 @@ class H2Guard::Loop {
 
   H2GuardLimits limits;
   HandOff hand_off;
+  TlsContextSource tls_context;  // empty: plaintext
   H2GuardCounters own_counters;
   H2GuardCounters* counters;
   std::thread thread;
@@ -88,20 +156,32 @@ class H2Guard::Loop {
 // One client connection and its socketpair to gRPC. Loop thread only.
 class H2Guard::Loop::Relay {
  public:
-  Relay(Loop& loop, reactor::UniqueFd client, reactor::UniqueFd upstream, Peer& peer, std::string name)
+  // `ssl`: the TLS session to accept on the client socket (taken), or nullptr for plaintext.
+  // gRPC gets `grpc_end` at once (plaintext) or once the handshake is done (TLS).
+  Relay(Loop& loop, reactor::UniqueFd client, SSL* ssl, reactor::UniqueFd upstream,
+        reactor::UniqueFd grpc_end, Peer& peer, std::string name)
       : loop_(loop),
         peer_(peer),
         name_(std::move(name)),
-        client_(*loop.base, client.release(), reactor::kBevOptCloseOnFree),
+        client_(*loop.base, std::move(client), ssl),
         upstream_(*loop.base, upstream.release(), reactor::kBevOptCloseOnFree),
+        grpc_end_(std::move(grpc_end)),
         check_(loop.limits.frames, loop.base->now()) {
     const std::size_t low = loop.limits.relay_buffer_bytes / 2;
     client_.set_write_low_watermark(low);
     upstream_.set_write_low_watermark(low);
-    client_.setcb([this](BufferEvent&) { on_client_read(); }, [this](BufferEvent&) { update_flow(); },
-                  [this](BufferEvent&, BevFlags what, int) { on_end(what, /*from_client=*/true); });
+    client_.setcb([this] { on_client_read(); }, [this] { update_flow(); },
+                  [this](bool connected, std::string_view reason) {
+                    if (connected) return on_handshake_done();
+                    on_end(/*from_client=*/true, reason);
+                  });
     upstream_.setcb([this](BufferEvent&) { on_upstream_read(); }, [this](BufferEvent&) { update_flow(); },
-                    [this](BufferEvent&, BevFlags what, int) { on_end(what, /*from_client=*/false); });
+                    [this](BufferEvent&, BevFlags, int) { on_end(/*from_client=*/false, {}); });
+    if (client_.tls()) {
+      client_.session().set_handshake_timeout(loop.limits.tls_handshake_timeout);
+    } else {
+      hand_off({});
+    }
     client_.enable(reactor::kRead);
     upstream_.enable(reactor::kRead);
   }
@@ -112,11 +192,11 @@ class H2Guard::Loop::Relay {
   }
 
  private:
-  static void drop_input(BufferEvent& bev) { bev.input().drain(bev.input().length()); }
+  static void drop_input(reactor::Buffer& in) { in.drain(in.length()); }
 
   void on_client_read() {
     reactor::Buffer& in = client_.input();
-    if (ended_) return drop_input(client_);
+    if (ended_) return drop_input(client_.input());
     const reactor::TimePoint now = loop_.base->now();
     for (auto span : in.peek()) {
       auto v = check_.feed(reinterpret_cast<const std::uint8_t*>(span.data()), span.size(), now, peer_.rst);
@@ -128,7 +208,7 @@ class H2Guard::Loop::Relay {
 
   void on_upstream_read() {
     reactor::Buffer& in = upstream_.input();
-    if (ended_) return drop_input(upstream_);
+    if (ended_) return drop_input(upstream_.input());
     for (auto span : in.peek()) {
       server_frames_.feed(reinterpret_cast<const std::uint8_t*>(span.data()), span.size(), &check_);
     }
@@ -152,7 +232,8 @@ class H2Guard::Loop::Relay {
   }
 
   // True when reading was just paused.
-  static bool set_reading(BufferEvent& bev, bool on) {
+  template <typename Side>
+  static bool set_reading(Side& bev, bool on) {
     const bool reading = (bev.enabled() & reactor::kRead) != 0;
     if (on && !reading) bev.enable(reactor::kRead);
     if (!on && reading) bev.disable(reactor::kRead);
@@ -162,14 +243,32 @@ class H2Guard::Loop::Relay {
   void violate(const H2Violation& v) {
     counter_for(*loop_.counters, v.reason)->fetch_add(1, std::memory_order_relaxed);
     loop_.log_violation(name_, v);
-    drop_input(client_);
+    drop_input(client_.input());
     // Our GOAWAY only between two whole frames of gRPC's: otherwise the client would misparse it.
     if (server_frames_.at_boundary()) client_.write(goaway_frame(check_.last_stream_id(), v.code, v.detail));
     end(/*client_gone=*/false);
   }
 
-  void on_end(BevFlags what, bool from_client) {
-    (void)what;  // EOF, error or timeout: the side is gone either way
+  // gRPC gets its end of the socketpair (and the client's name and certificate). Once.
+  void hand_off(const std::string& certificate) {
+    if (!grpc_end_.valid()) return;
+    loop_.counters->accepted.fetch_add(1, std::memory_order_relaxed);
+    loop_.hand_off(std::move(grpc_end_), name_, certificate);
+  }
+
+  void on_handshake_done() {
+    if (ended_) return;
+    hand_off(verified_common_name(client_.session().ssl()));
+  }
+
+  // EOF, error or timeout: the side is gone either way. A TLS client gone before its
+  // handshake finished never reached gRPC: counted, logged at debug (scanners are common).
+  void on_end(bool from_client, std::string_view reason) {
+    if (from_client && grpc_end_.valid() && !ended_) {
+      loop_.counters->rejected_tls.fetch_add(1, std::memory_order_relaxed);
+      spdlog::debug("control port: TLS handshake with {} failed: {}", name_,
+                    reason.empty() ? std::string_view("closed") : reason);
+    }
     end(from_client);
   }
 
@@ -197,8 +296,9 @@ class H2Guard::Loop::Relay {
   Loop& loop_;
   Peer& peer_;
   std::string name_;
-  BufferEvent client_;
+  ClientEnd client_;
   BufferEvent upstream_;
+  reactor::UniqueFd grpc_end_;  // gRPC's end until it is handed off
   H2FrameCheck check_;
   H2FrameBoundary server_frames_;
   bool ended_ = false;
@@ -246,9 +346,19 @@ void H2Guard::Loop::on_accept(reactor::UniqueFd fd, const reactor::SocketAddress
     counters->rejected_limit.fetch_add(1, std::memory_order_relaxed);
     return;  // closed: a client at a bound gets no HTTP/2 at all
   }
+  SSL* ssl = nullptr;
+  if (tls_context) {
+    TlsContextPtr context = tls_context();
+    ssl = context ? SSL_new(context.get()) : nullptr;  // holds its own reference to the context
+    if (ssl == nullptr) {
+      counters->rejected_error.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+  }
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) != 0) {
     counters->rejected_error.fetch_add(1, std::memory_order_relaxed);
+    SSL_free(ssl);
     return;
   }
   reactor::UniqueFd ours(pair[0]);
@@ -258,10 +368,9 @@ void H2Guard::Loop::on_accept(reactor::UniqueFd fd, const reactor::SocketAddress
   std::string name = (address.is_ipv6() ? "ipv6:" : "ipv4:") + address.to_string();
   ++peer.connections;
   counters->open.fetch_add(1, std::memory_order_relaxed);
-  counters->accepted.fetch_add(1, std::memory_order_relaxed);
-  auto relay = std::make_unique<Relay>(*this, std::move(fd), std::move(ours), peer, name);
+  auto relay =
+      std::make_unique<Relay>(*this, std::move(fd), ssl, std::move(ours), std::move(theirs), peer, name);
   relays.emplace(relay.get(), std::move(relay));
-  hand_off(std::move(theirs), name);
 }
 
 void H2Guard::Loop::finished(Relay* relay) {
@@ -284,8 +393,8 @@ void H2Guard::Loop::log_violation(const std::string& peer, const H2Violation& v)
   unlogged = 0;
 }
 
-H2Guard::H2Guard(H2GuardLimits limits, HandOff hand_off, H2GuardCounters* counters)
-    : loop_(std::make_unique<Loop>(limits, std::move(hand_off), counters)) {}
+H2Guard::H2Guard(H2GuardLimits limits, HandOff hand_off, H2GuardCounters* counters, TlsContextSource tls)
+    : loop_(std::make_unique<Loop>(limits, std::move(hand_off), counters, std::move(tls))) {}
 
 H2Guard::~H2Guard() { stop(); }
 

@@ -12,11 +12,17 @@
 // for gRPC, the guard stops reading from the client, so gRPC never piles up PING ACKs or
 // responses for it. Connections are bounded in total and per client address.
 //
-// Plaintext only: with --control-tls-* gRPC terminates TLS itself and the guard is not in
-// front (docs/RELIABILITY.md, known gaps). No gRPC in here.
+// TLS (--control-tls-cert/-key[/-client-ca]): the guard terminates TLS itself with reactor_tls'
+// TlsBufferEvent (the context from tls_context(), taken at each accept, so a reload's new
+// certificate serves the next handshake), checks the plaintext frames the same way, and hands
+// gRPC its end of the socketpair only once the handshake is done (a scanner or a stalled
+// handshake never reaches gRPC; handshakes are bounded in time). With client certificates the
+// verified common name goes with the hand-off (gRPC sees plaintext: no auth context).
+// No gRPC in here.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -26,6 +32,8 @@
 #include "server/h2_guard_counters.h"
 #include "reactor/socket_address.h"
 #include "reactor/unique_fd.h"
+
+typedef struct ssl_ctx_st SSL_CTX;  // NOLINT: OpenSSL's own typedef
 
 namespace reactord::control {
 
@@ -42,17 +50,25 @@ struct H2GuardLimits {
   // --control-max-connections-per-peer).
   std::size_t max_connections = 256;
   std::size_t max_connections_per_peer = 64;
+  // TLS only: a handshake not done within this long is closed (counted as tls_handshake).
+  std::chrono::milliseconds tls_handshake_timeout{10000};
 };
 
 using reactord::H2GuardCounters;
+using TlsContextPtr = std::shared_ptr<SSL_CTX>;
 
 class H2Guard {
  public:
   // Gives gRPC its end of a new connection's socketpair; `peer` is the client (gRPC's form,
-  // "ipv4:127.0.0.1:5678"). Runs on the guard's thread.
-  using HandOff = std::function<void(reactor::UniqueFd grpc_end, const std::string& peer)>;
+  // "ipv4:127.0.0.1:5678"), `certificate` the common name of its verified client certificate
+  // (mTLS; empty otherwise). Runs on the guard's thread.
+  using HandOff = std::function<void(reactor::UniqueFd grpc_end, const std::string& peer,
+                                     const std::string& certificate)>;
+  // The TLS context for the next handshake (any thread; called on the guard's). Empty function:
+  // the control port is plaintext.
+  using TlsContextSource = std::function<TlsContextPtr()>;
 
-  H2Guard(H2GuardLimits limits, HandOff hand_off, H2GuardCounters* counters);
+  H2Guard(H2GuardLimits limits, HandOff hand_off, H2GuardCounters* counters, TlsContextSource tls = {});
   ~H2Guard();
   H2Guard(const H2Guard&) = delete;
   H2Guard& operator=(const H2Guard&) = delete;

@@ -51,6 +51,9 @@ grpc::Status loop_status(LoopCallError error) {
 std::string describe_peer(const grpc::ServerContext* ctx) {
   // Through the HTTP/2 guard gRPC sees "fd:N": name the real client.
   std::string peer = real_peer(ctx->peer());
+  // The TLS control port: the guard terminated TLS and verified the client certificate (mTLS);
+  // gRPC saw plaintext and has no auth context, so the guard passed the common name along.
+  if (std::string cert = guarded_certificate(ctx->peer()); !cert.empty()) return peer + " cert=" + cert;
   auto auth = ctx->auth_context();
   if (auth && auth->IsPeerAuthenticated()) {
     // The client certificate's common name says who; fall back to the peer identity (SANs).

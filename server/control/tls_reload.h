@@ -1,53 +1,51 @@
-// The control plane's TLS credentials, swappable while serving (Reload without restart).
+// The control port's TLS context, swappable while serving (reload without restart).
 //
-// gRPC 1.51 updates a server's certificates only through a certificate provider; the one
-// that can change is FileWatcherCertificateProvider, which re-reads files every second. It
-// would read the operator's files as they are — half-written, a key that does not match —
-// so it never sees them: reactord validates the new PEM first (tls_files.h: parsed, key
-// matches the certificate), and only then puts it in a private in-memory file (memfd) that
-// the provider watches by its /proc/self/fd path. The key and the certificate chain live in
-// one such file, replaced in one step (dup2 over the watched descriptor), so the provider
-// never reads a new key with an old certificate. Nothing is written to disk: this works on a
-// read-only root filesystem. Established connections keep their session; new handshakes use
-// the new certificate within a second.
+// The HTTP/2 guard (h2_guard.h) terminates the control port's TLS itself (reactor_tls'
+// TlsBufferEvent), so that it can check the client's HTTP/2 frames before gRPC parses them;
+// gRPC gets plaintext over a socketpair. Each handshake takes the context in force at its
+// accept: a reload validates the new PEM first (tls_files.h: parsed, key matches the
+// certificate), builds a new context from it in memory and swaps it in — new handshakes use
+// it at once, established sessions keep theirs (an SSL holds a reference to its context).
+// Nothing is written to disk.
 // Any thread. No gRPC in this header.
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "tls_files.h"
 
-namespace grpc {
-class ServerCredentials;
-namespace experimental {
-class CertificateProviderInterface;
-}
-}  // namespace grpc
+typedef struct ssl_ctx_st SSL_CTX;  // NOLINT: OpenSSL's own typedef
 
 namespace reactord::control {
 
+// A server context from validated PEMs: the certificate chain and key, TLS 1.2 or newer,
+// ALPN "h2" (gRPC clients insist on it), no renegotiation; with a client CA, client
+// certificates required and verified against it. nullptr with one line in *error. Any thread.
+std::shared_ptr<SSL_CTX> make_control_tls_context(const TlsFiles& files, std::string* error);
+
 class ReloadableTls {
  public:
-  // Holds `files` (enabled) in private memory files. Throws std::system_error if memfd fails.
+  // A context from `files` (enabled). Throws std::runtime_error with the reason if OpenSSL
+  // cannot build it.
   explicit ReloadableTls(const TlsFiles& files);
-  ~ReloadableTls();
   ReloadableTls(const ReloadableTls&) = delete;
   ReloadableTls& operator=(const ReloadableTls&) = delete;
 
-  // Server credentials over the watched files (mTLS when the files have a client CA).
-  std::shared_ptr<grpc::ServerCredentials> credentials() const;
-  // Puts validated files in place of the current ones (same mTLS mode). False with *error if
-  // the memory file cannot be made (the old ones stay).
+  // The context new handshakes use. Any thread.
+  std::shared_ptr<SSL_CTX> context() const;
+  // Puts validated files in place of the current ones (same mTLS mode as at start). False
+  // with *error if OpenSSL cannot build a context from them (the old one stays). Any thread
+  // (reloads are serialised by Server::reload).
   bool replace(const TlsFiles& files, std::string* error);
+  // The files in force. Reload thread only (the one that calls replace).
   const TlsFiles& current() const { return files_; }
 
  private:
   TlsFiles files_;
-  int identity_fd_ = -1;  // private key, then the certificate chain (PEM)
-  int root_fd_ = -1;      // client CA (mTLS only)
-  // The watcher over the two files (made by credentials()); released before they close.
-  mutable std::shared_ptr<grpc::experimental::CertificateProviderInterface> provider_;
+  mutable std::mutex mutex_;  // guards context_
+  std::shared_ptr<SSL_CTX> context_;
 };
 
 }  // namespace reactord::control

@@ -99,12 +99,14 @@ std::vector<prometheus::MetricFamily> ControlMetrics::Collect() const {
   auto guard_rejected = make_family(
       "reactord_control_h2_rejected_total",
       "Control-port connections closed at accept: limit = --control-max-connections(-per-peer), error = no "
-      "socketpair (fds).",
+      "socketpair (fds), tls_handshake = a TLS handshake failed or timed out (TLS control port).",
       MetricType::Counter);
   add_counter(guard_rejected, static_cast<double>(h2guard.rejected_limit.load(std::memory_order_relaxed)),
               {{"reason", "limit"}});
   add_counter(guard_rejected, static_cast<double>(h2guard.rejected_error.load(std::memory_order_relaxed)),
               {{"reason", "error"}});
+  add_counter(guard_rejected, static_cast<double>(h2guard.rejected_tls.load(std::memory_order_relaxed)),
+              {{"reason", "tls_handshake"}});
   auto guard_paused = make_family("reactord_control_h2_backpressure_pauses_total",
                                   "Times the HTTP/2 guard stopped reading from a control client that did not "
                                   "read its answers (or outran gRPC).",

@@ -10,8 +10,20 @@ process stayed under the stated bounds of threads and memory, that the well-beha
 answered during and after the attack, and that the echo port still answers.
 Exit status 0 = every check passed.
 
-    h2_abuse.py REACTORD_BINARY ATTACK [REACTORCTL]
-        ATTACK: rapid-reset | continuation | ping | oversized-frame | unread-answers
+    h2_abuse.py REACTORD_BINARY ATTACK [REACTORCTL] [--tls]
+        ATTACK: rapid-reset | continuation | ping | oversized-frame | unread-answers | settings
+                | connection-caps
+        --tls: the control port serves TLS (--control-tls-cert/-key, certificates made here with
+               python3-cryptography); every client, attacker or not, speaks HTTP/2 over Python's
+               ssl (ALPN h2) and reactorctl uses --tls-ca. The guard terminates TLS, so the same
+               bounds must hold.
+
+connection-caps is no flood: reactord runs with --control-max-connections 8 and
+--control-max-connections-per-peer 4; connections from 127.0.0.2 and 127.0.0.3 (loopback source
+addresses) fill both caps while a reactorctl watch session (127.0.0.1) is open; connections over
+a cap are closed before any HTTP/2 and counted in reactord_control_h2_rejected_total{reason=
+"limit"} (scraped from /metrics); the watch session keeps streaming, and once the hogs leave a
+fresh reactorctl info works.
 """
 import os
 import re
@@ -23,7 +35,17 @@ import sys
 import threading
 import time
 
+import datetime
+import ipaddress
+import shutil
+import ssl
+import tempfile
+import urllib.request
+
 import hpack
+
+TLS = "--tls" in sys.argv
+TLS_DIR = None   # CA and server certificate when TLS (made in main())
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = 0, 1, 3, 4, 6, 7, 8, 9
@@ -31,7 +53,7 @@ END_STREAM, END_HEADERS, ACK = 0x1, 0x4, 0x1
 ERROR_CODES = {0x0: "NO_ERROR", 0x1: "PROTOCOL_ERROR", 0x6: "FRAME_SIZE_ERROR", 0xb: "ENHANCE_YOUR_CALM"}
 # What RFC 9113 asks for: the attack's connection error, as a GOAWAY (None: any way of ending
 # the connection will do).
-REQUIRED_END = {"oversized-frame": "GOAWAY FRAME_SIZE_ERROR"}
+REQUIRED_END = {"oversized-frame": "GOAWAY FRAME_SIZE_ERROR", "settings": "GOAWAY ENHANCE_YOUR_CALM"}
 
 # The bounds this test holds reactord to (docs/RELIABILITY.md): threads and resident memory
 # above the idle process at any moment of the attack (the HTTP/2 guard in front of gRPC cuts
@@ -53,11 +75,73 @@ def request_headers(encoder, path="/reactord.v1.Inspect/GetServerInfo", extra=()
                            ("te", "trailers"), *extra])
 
 
+def make_certificates():
+    """A CA and a server certificate for localhost / 127.0.0.1, in a temporary directory."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    directory = tempfile.mkdtemp(prefix="reactord-h2-tls-")
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def cert(cn, issuer=None, ca=False):
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+        b = (x509.CertificateBuilder().subject_name(name)
+             .issuer_name(issuer[0].subject if issuer else name).public_key(key.public_key())
+             .serial_number(x509.random_serial_number())
+             .not_valid_before(now - datetime.timedelta(days=1))
+             .not_valid_after(now + datetime.timedelta(days=2)))
+        b = b.add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=ca)
+        if not ca:
+            b = b.add_extension(x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                critical=False)
+        return b.sign(issuer[1] if issuer else key, hashes.SHA256()), key
+
+    ca = cert("h2-abuse test CA", ca=True)
+    server = cert("localhost", issuer=ca)
+    with open(os.path.join(directory, "ca.pem"), "wb") as f:
+        f.write(ca[0].public_bytes(serialization.Encoding.PEM))
+    with open(os.path.join(directory, "server.pem"), "wb") as f:
+        f.write(server[0].public_bytes(serialization.Encoding.PEM))
+    key_path = os.path.join(directory, "server.key")
+    with open(key_path, "wb") as f:
+        f.write(server[1].private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption()))
+    os.chmod(key_path, 0o600)
+    return directory
+
+
+def connect(port, timeout, source=None):
+    """A connection to the control port: TCP, wrapped in TLS (ALPN h2) with --tls."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                 source_address=(source, 0) if source else None)
+    if not TLS:
+        return s
+    ctx = ssl.create_default_context(cafile=os.path.join(TLS_DIR, "ca.pem"))
+    ctx.set_alpn_protocols(["h2"])
+    try:
+        return ctx.wrap_socket(s, server_hostname="localhost")
+    except (OSError, ssl.SSLError):
+        s.close()
+        raise
+
+
+def reactorctl_args(reactorctl, port):
+    args = [reactorctl, "--target", "127.0.0.1:%d" % port]
+    if TLS:
+        args += ["--tls-ca", os.path.join(TLS_DIR, "ca.pem"), "--tls-server-name", "localhost"]
+    return args
+
+
 class Reactord:
-    def __init__(self, binary):
+    def __init__(self, binary, extra=()):
+        tls = ["--control-tls-cert", os.path.join(TLS_DIR, "server.pem"),
+               "--control-tls-key", os.path.join(TLS_DIR, "server.key")] if TLS else []
         self.proc = subprocess.Popen(
             [binary, "--listen", "127.0.0.1:0", "--control-listen", "127.0.0.1:0",
-             "--metrics-listen", "127.0.0.1:0", "--log-level", "warn"],
+             "--metrics-listen", "127.0.0.1:0", "--log-level", "warn", *tls, *extra],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()  # "listening on 127.0.0.1:PORT"
         m = re.search(r":(\d+)$", line.strip())
@@ -65,6 +149,19 @@ class Reactord:
             raise SystemExit("reactord did not start: %r" % line)
         self.data_port = int(m.group(1))
         self.control_port = self._control_port()
+        self.metrics_port = self._metrics_port()
+
+    def _metrics_port(self):
+        ports = listening_ports(self.proc.pid) - {self.data_port, self.control_port}
+        return min(ports) if ports else None
+
+    def metric(self, name, labels=""):
+        """The value of one sample on /metrics (0 when absent)."""
+        body = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.metrics_port, timeout=10).read()
+        for line in body.decode().splitlines():
+            if line.startswith(name + labels + " "):
+                return float(line.split()[-1])
+        return 0.0
 
     def _control_port(self):
         # The control port is the one listening socket that is neither data nor metrics: ask
@@ -121,7 +218,7 @@ def listening_ports(pid):
 def answers_grpc(port):
     """True if an HTTP/2 SETTINGS comes back (the metrics port speaks HTTP/1.1)."""
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+        with connect(port, 2) as s:
             s.sendall(PREFACE + frame(SETTINGS, 0, 0))
             head = s.recv(9)
             return len(head) == 9 and head[3] == SETTINGS
@@ -134,7 +231,7 @@ def health_serving(port):
     enc = hpack.Encoder()
     dec = hpack.Decoder()
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        with connect(port, 10) as s:
             s.sendall(PREFACE + frame(SETTINGS, 0, 0))
             s.sendall(frame(HEADERS, END_HEADERS, 1,
                             request_headers(enc, "/grpc.health.v1.Health/Check")))
@@ -188,7 +285,7 @@ def echo_works(port):
 
 
 def attack_connection(port):
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s = connect(port, 5)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a client that barely reads
     s.sendall(PREFACE + frame(SETTINGS, 0, 0))
     return s
@@ -276,18 +373,22 @@ def ping_flood(port, deadline):
 
 
 def oversized_frame(port, deadline):
-    """A DATA frame of 1 MiB, longer than the 16 KiB max frame size the server advertises."""
+    """A DATA frame of 16 MiB - 1 (the largest a frame header can announce), longer than any max
+    frame size the server advertises. (Not 1 MiB: gRPC 1.51's first SETTINGS already advertise
+    ~4 MiB, and frames up to what gRPC advertised are the client's right: whether a 1 MiB frame
+    is refused depended on whether gRPC's SETTINGS had passed the guard before it, a race the
+    TLS port lost more often.)"""
     s = attack_connection(port)
     enc = hpack.Encoder()
     ok = send_or_stop(s, frame(HEADERS, END_HEADERS, 1, request_headers(enc)), deadline)
-    # The header announces 1 MiB; the first 16 KiB of it are enough to be judged on. (Sending
+    # The header announces 16 MiB; the first 16 KiB of it are enough to be judged on. (Sending
     # the whole MiB could outlast the server's 2 s lingering close: a close with unread bytes
     # is a reset, which would discard the GOAWAY before we read it.)
     header = frame(DATA, 0, 1)[:9]
-    header = struct.pack(">I", 1 << 20)[1:] + header[3:]
+    header = struct.pack(">I", (1 << 24) - 1)[1:] + header[3:]
     if ok:
         ok = send_or_stop(s, header + b"\x00" * 16384, deadline)
-    return "the header of a 1 MiB DATA frame and 16 KiB of it %s" % ("sent" if ok else "refused"), [s]
+    return "the header of a 16 MiB DATA frame and 16 KiB of it %s" % ("sent" if ok else "refused"), [s]
 
 
 def unread_answers(port, deadline):
@@ -314,13 +415,31 @@ def unread_answers(port, deadline):
         sent, "stopped reading from us" if paused else "kept reading"), [(s, paused)]
 
 
+def settings_flood(port, deadline):
+    """SETTINGS frames (each one changes INITIAL_WINDOW_SIZE, which makes the server walk every
+    stream) from 4 connections, 5,000 each at most, never ACKing the server's."""
+    sent = 0
+    sockets = [attack_connection(port) for _ in range(4)]
+    for i, s in enumerate(sockets):
+        n = 0
+        while n < 5000 and time.time() < deadline:
+            batch = b"".join(frame(SETTINGS, 0, 0, struct.pack(">HI", 0x4, 65535 + (n + j) % 1000))
+                             for j in range(250))
+            if not send_or_stop(s, batch, deadline):
+                break
+            n += 250
+        sent += n
+    return "%d SETTINGS frames sent" % sent, sockets
+
+
 def cut_off(s, deadline):
     """How the server ended an attacking connection: "GOAWAY <error code>", "closed", or None
     (still open)."""
     buf = b""
     try:
         while time.time() < deadline:
-            readable, _, _ = select.select([s], [], [], 0.5)
+            pending = s.pending() if isinstance(s, ssl.SSLSocket) else 0
+            readable, _, _ = select.select([s], [], [], 0.5) if not pending else ([s], [], [])
             if not readable:
                 continue
             chunk = s.recv(65536)
@@ -334,7 +453,7 @@ def cut_off(s, deadline):
                 if buf[3] == GOAWAY:
                     return "GOAWAY %s" % ERROR_CODES.get(int.from_bytes(buf[13:17], "big"), "?")
                 buf = buf[9 + length:]
-    except OSError:
+    except (OSError, ssl.SSLError):
         return "closed"
     return None
 
@@ -343,7 +462,7 @@ def reactorctl_works(reactorctl, port):
     if not reactorctl:
         return True
     try:
-        out = subprocess.run([reactorctl, "--target", "127.0.0.1:%d" % port, "info"],
+        out = subprocess.run(reactorctl_args(reactorctl, port) + ["info"],
                              capture_output=True, text=True, timeout=20)
     except subprocess.TimeoutExpired:
         return False
@@ -351,12 +470,164 @@ def reactorctl_works(reactorctl, port):
 
 
 ATTACKS = {"rapid-reset": rapid_reset, "continuation": continuation, "ping": ping_flood,
-           "oversized-frame": oversized_frame, "unread-answers": unread_answers}
+           "oversized-frame": oversized_frame, "unread-answers": unread_answers,
+           "settings": settings_flood}
+
+
+def refused(port, source):
+    """True if a connection from `source` is closed by the server before any HTTP/2 (a
+    connection over a cap): no TLS handshake, no SETTINGS."""
+    try:
+        s = connect(port, 10, source)
+    except (OSError, ssl.SSLError):
+        return True  # TLS: the server closed before the handshake finished
+    try:
+        s.sendall(PREFACE + frame(SETTINGS, 0, 0))
+        return s.recv(9) == b""
+    except (OSError, ssl.SSLError):
+        return True
+    finally:
+        s.close()
+
+
+def held(port, source):
+    """An HTTP/2 connection from `source` that the server answered (its SETTINGS came)."""
+    s = connect(port, 10, source)
+    s.sendall(PREFACE + frame(SETTINGS, 0, 0))
+    head = s.recv(9)
+    if len(head) != 9 or head[3] != SETTINGS:
+        raise SystemExit("a connection under the caps was not answered with SETTINGS: %r" % head)
+    return s
+
+
+def connection_caps(binary, reactorctl):
+    """--control-max-connections 8, --control-max-connections-per-peer 4 against the real
+    binary, with a reactorctl watch session open the whole time."""
+    failures = []
+    r = Reactord(binary, ["--control-max-connections", "8", "--control-max-connections-per-peer", "4"])
+    hogs = []
+    watch = None
+    try:
+        # Wait until the probes of the port search have left (each held a connection).
+        deadline = time.time() + 10
+        while r.metric("reactord_control_h2_connections") > 0 and time.time() < deadline:
+            time.sleep(0.1)
+        watch = subprocess.Popen(reactorctl_args(reactorctl, r.control_port) + ["watch"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        watched = queue_lines(watch.stdout)
+        if not wait_line(watched, "synced", 15):
+            failures.append("the reactorctl watch session did not start")
+        first = TcpHold(r.data_port)
+        if not wait_line(watched, "opened", 15):
+            failures.append("the watch session saw no connection open before the caps were reached")
+        # Per client address: 4 from 127.0.0.2; the fifth is refused, 127.0.0.3 is not.
+        hogs += [held(r.control_port, "127.0.0.2") for _ in range(4)]
+        if not refused(r.control_port, "127.0.0.2"):
+            failures.append("a 5th connection from 127.0.0.2 was served (--control-max-connections-per-peer 4)")
+        # In all: watch (1) + 4 + 3 = 8; the next, from a fresh address, is refused.
+        hogs += [held(r.control_port, "127.0.0.3") for _ in range(3)]
+        if not refused(r.control_port, "127.0.0.4"):
+            failures.append("a 9th connection was served (--control-max-connections 8)")
+        for _ in range(5):
+            refused(r.control_port, "127.0.0.4")
+        rejected = r.metric("reactord_control_h2_rejected_total", '{reason="limit"}')
+        open_now = r.metric("reactord_control_h2_connections")
+        # The session opened before the caps keeps working: it sees a new data connection.
+        second = TcpHold(r.data_port)
+        session_ok = wait_line(watched, "opened", 15)
+        if not session_ok:
+            failures.append("the reactorctl watch session stopped streaming at the caps")
+        for h in hogs:
+            h.close()
+        hogs = []
+        deadline = time.time() + 10
+        while r.metric("reactord_control_h2_connections") > 1 and time.time() < deadline:
+            time.sleep(0.1)
+        after = reactorctl_works(reactorctl, r.control_port)
+        if not after:
+            failures.append("reactorctl info failed once the hogs had left")
+        print("connection-caps: %d refused and counted (reactord_control_h2_rejected_total{reason=\"limit\"} "
+              "= %d), %d open at the caps; watch session during the caps: %s; reactorctl info after: %s" % (
+                  7, rejected, open_now, "streaming" if session_ok else "STOPPED", "ok" if after else "FAILED"))
+        if rejected != 7:
+            failures.append("reactord_control_h2_rejected_total{reason=\"limit\"} is %d, 7 were refused" % rejected)
+        if open_now != 8:
+            failures.append("reactord_control_h2_connections is %d at the caps, expected 8" % open_now)
+        first.close()
+        second.close()
+        if r.proc.poll() is not None:
+            failures.append("reactord exited with %s" % r.proc.returncode)
+    finally:
+        for h in hogs:
+            h.close()
+        if watch:
+            watch.terminate()
+            watch.wait(timeout=10)
+        r.stop()
+    return failures
+
+
+class TcpHold:
+    """A data-port client that reads its greeting and stays connected."""
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.s.recv(64)
+
+    def close(self):
+        self.s.close()
+
+
+def queue_lines(stream):
+    lines = []
+    cond = threading.Condition()
+
+    def pump():
+        for line in stream:
+            with cond:
+                lines.append(line)
+                cond.notify_all()
+    threading.Thread(target=pump, daemon=True).start()
+    return (lines, cond, [0])
+
+
+def wait_line(watched, word, seconds):
+    """True when a line containing `word` arrives after the ones already consumed."""
+    lines, cond, seen = watched
+    deadline = time.time() + seconds
+    with cond:
+        while True:
+            for i in range(seen[0], len(lines)):
+                if word in lines[i].lower():
+                    seen[0] = i + 1
+                    return True
+            seen[0] = len(lines)
+            left = deadline - time.time()
+            if left <= 0:
+                return False
+            cond.wait(left)
 
 
 def main():
-    binary, attack = sys.argv[1], sys.argv[2]
-    reactorctl = sys.argv[3] if len(sys.argv) > 3 else None
+    global TLS_DIR
+    args = [a for a in sys.argv[1:] if a != "--tls"]
+    binary, attack = args[0], args[1]
+    reactorctl = args[2] if len(args) > 2 else None
+    if TLS:
+        TLS_DIR = make_certificates()
+    try:
+        if attack == "connection-caps":
+            failures = connection_caps(binary, reactorctl)
+        else:
+            failures = run_attack(binary, attack, reactorctl)
+    finally:
+        if TLS_DIR:
+            shutil.rmtree(TLS_DIR, ignore_errors=True)
+    for f in failures:
+        print("FAIL:", f)
+    return 1 if failures else 0
+
+
+def run_attack(binary, attack, reactorctl):
     r = Reactord(binary)
     failures = []
     try:
@@ -404,9 +675,9 @@ def main():
         stop.set()
         caller.join()
         sampler.join()
-        print("%s: %s; connections ended by the server: %s; threads %d -> peak %d; "
+        print("%s%s: %s; connections ended by the server: %s; threads %d -> peak %d; "
               "RSS %.1f MiB -> peak %.1f MiB; well-behaved calls during the attack: %d ok, %d failed" % (
-                  attack, what, ends, base_threads, peak["threads"], base_rss / 2**20,
+                  attack, " (TLS)" if TLS else "", what, ends, base_threads, peak["threads"], base_rss / 2**20,
                   peak["rss"] / 2**20, calls["ok"], calls["failed"]))
         required = REQUIRED_END.get(attack)
         if required and any(e != required for e in ends):
@@ -427,9 +698,7 @@ def main():
             failures.append("reactord exited with %s" % r.proc.returncode)
     finally:
         r.stop()
-    for f in failures:
-        print("FAIL:", f)
-    return 1 if failures else 0
+    return failures
 
 
 if __name__ == "__main__":
