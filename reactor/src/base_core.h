@@ -77,6 +77,7 @@ struct BaseCore {
   void post(std::function<void()> fn);  // any thread
   void open_wakeup();                   // eventfd + its internal event
   void drain_posted();                  // the wakeup event's callback
+  void wake();                          // writes the eventfd. Any thread.
 
   // --- signals (signal_pipe.cc) ---
   void signal_link(EventCore* ev);
@@ -159,6 +160,11 @@ struct BaseCore {
   std::vector<std::function<void()>> posted;  // guarded by post_mutex
   std::atomic<bool> has_posted{false};
   std::atomic<std::uint64_t> wakeup_writes{0};
+  std::atomic<std::uint64_t> wakeup_errors{0};
+  // A wakeup write failed: the next post() writes again, and the loop drains at its next
+  // iteration whatever woke it.
+  std::atomic<bool> wakeup_failed{false};
+  std::uint64_t signal_read_errors = 0;  // loop thread
   std::atomic<std::uint64_t> posts{0};
   UniqueFd wakeup_fd;
   std::unique_ptr<Event> wakeup_event;

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "base_core.h"
+#include "signal_registry.h"
 
 namespace reactor {
 
@@ -143,6 +144,8 @@ LoopStats EventBase::stats() const {
   LoopStats s = core_->stats;
   s.posts = core_->posts.load(std::memory_order_relaxed);
   s.wakeup_writes = core_->wakeup_writes.load(std::memory_order_relaxed);
+  s.wakeup_errors = core_->wakeup_errors.load(std::memory_order_relaxed);
+  s.signal_pipe_errors = core_->signal_read_errors + detail::signal_write_errors(core_.get());
   return s;
 }
 

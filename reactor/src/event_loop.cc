@@ -204,7 +204,9 @@ LoopResult BaseCore::loop(LoopFlags flags) {
 
   for (;;) {
     continue_requested = false;
-    if (consume_exit()) return LoopResult::kExited;                               // 1
+    if (consume_exit()) return LoopResult::kExited;  // 1
+    // A post() whose eventfd write failed: its functions run now, whatever woke the loop.
+    if (wakeup_failed.load(std::memory_order_relaxed) && wakeup_failed.exchange(false)) drain_posted();
     move_later_to_active();                                                       // 2
     if (!(flags & kLoopNoExitOnEmpty) && !alive()) return LoopResult::kNoEvents;  // 3
 

@@ -10,7 +10,7 @@ std::size_t slot_of(std::uint32_t kind) { return static_cast<std::size_t>(std::c
 
 constexpr const char* kNames[kSysCallKinds] = {
     "accept4",    "read", "readv",   "recv",       "write",      "writev",   "send",  "sendmsg", "epoll_ctl",
-    "epoll_wait", "poll", "eventfd", "setsockopt", "getsockopt", "shutdown", "close", "malloc",
+    "epoll_wait", "poll", "eventfd", "setsockopt", "getsockopt", "shutdown", "close", "malloc",  "pipe2",
 };
 
 }  // namespace
@@ -140,6 +140,14 @@ void* FaultInjector::malloc(std::size_t size) {
     return nullptr;
   }
   return OsSysCalls::malloc(size);
+}
+
+int FaultInjector::pipe2(int fds[2], int flags) {
+  if (const int error = check(kSysPipe2, -1)) {
+    errno = error;
+    return -1;
+  }
+  return OsSysCalls::pipe2(fds, flags);
 }
 
 #undef REACTOR_FAULT

@@ -24,11 +24,25 @@ void BaseCore::open_wakeup() {
   wakeup_event->set_priority(0);
   wakeup_event->add();
   // Functions posted before a reinit() are still queued: make sure they are seen.
-  if (has_posted.load()) {
-    std::uint64_t one = 1;
-    ssize_t rc = ::write(wakeup_fd.get(), &one, sizeof one);
-    (void)rc;
+  if (has_posted.load()) wake();
+}
+
+void BaseCore::wake() {
+  const std::uint64_t one = 1;
+  for (;;) {
+    if (sys().write(wakeup_fd.get(), &one, sizeof one) >= 0) break;
+    if (errno == EINTR) continue;
+    // EAGAIN: the counter is at its maximum, so the eventfd is readable already: the loop
+    // wakes. Anything else (the fd gone bad): counted, and retried by the next post() and at
+    // the loop's next iteration, so what is queued is not stranded.
+    if (errno != EAGAIN) {
+      wakeup_errors.fetch_add(1, std::memory_order_relaxed);
+      wakeup_failed.store(true, std::memory_order_release);
+      return;
+    }
+    break;
   }
+  wakeup_writes.fetch_add(1, std::memory_order_relaxed);
 }
 
 void BaseCore::post(std::function<void()> fn) {
@@ -40,21 +54,19 @@ void BaseCore::post(std::function<void()> fn) {
     has_posted.store(true, std::memory_order_relaxed);
   }
   posts.fetch_add(1, std::memory_order_relaxed);
-  if (was_empty) {
-    std::uint64_t one = 1;
-    // Cannot fail short of a counter overflow (EAGAIN), which still leaves it readable.
-    ssize_t rc = ::write(wakeup_fd.get(), &one, sizeof one);
-    (void)rc;
-    wakeup_writes.fetch_add(1, std::memory_order_relaxed);
-  }
+  // A queue that was not empty has a wakeup on its way, unless that wakeup failed.
+  if (was_empty || wakeup_failed.exchange(false, std::memory_order_acq_rel)) wake();
 }
 
 void BaseCore::drain_posted() {
   // Reset the eventfd before taking the queue: a post that lands after the swap finds the
   // queue empty and writes again, so nothing is missed.
+  // A failed read (not EAGAIN: woken for nothing; not EINTR) is counted; the queue is run
+  // all the same, and a level-triggered eventfd that stays readable is read again next time.
   std::uint64_t value;
-  ssize_t rc = sys().read(wakeup_fd.get(), &value, sizeof value);
-  (void)rc;
+  if (sys().read(wakeup_fd.get(), &value, sizeof value) < 0 && errno != EAGAIN && errno != EINTR) {
+    wakeup_errors.fetch_add(1, std::memory_order_relaxed);
+  }
   std::vector<std::function<void()>> batch;
   {
     std::lock_guard lock(post_mutex);

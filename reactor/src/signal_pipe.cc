@@ -8,13 +8,14 @@
 #include <system_error>
 
 #include "base_core.h"
+#include "reactor/sys_calls.h"
 #include "signal_registry.h"
 
 namespace reactor::detail {
 
 void BaseCore::open_signal_pipe() {
   int fds[2];
-  if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0) {
+  if (sys().pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0) {
     throw std::system_error(errno, std::generic_category(), "pipe2");
   }
   signal_read.reset(fds[0]);
@@ -65,8 +66,11 @@ void BaseCore::drain_signal_pipe() {
   unsigned char buf[256];
   bool caught[256] = {};
   for (;;) {
-    ssize_t n = ::read(signal_read.get(), buf, sizeof buf);
-    if (n <= 0) break;  // EAGAIN: drained (EINTR: the next wakeup drains the rest)
+    ssize_t n = sys().read(signal_read.get(), buf, sizeof buf);
+    // EAGAIN: drained. EINTR, or another error: what is left keeps the pipe readable, the
+    // next iteration reads it (an error is counted: LoopStats::signal_pipe_errors).
+    if (n < 0 && errno != EAGAIN && errno != EINTR) ++signal_read_errors;
+    if (n <= 0) break;
     for (ssize_t i = 0; i < n; ++i) caught[buf[i]] = true;
   }
   for (std::size_t signo = 1; signo < sig_heads.size(); ++signo) {

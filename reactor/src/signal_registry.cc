@@ -10,13 +10,17 @@
 #include <string>
 #include <system_error>
 
+#include "reactor/sys_calls.h"
+
 namespace reactor::detail {
 namespace {
 
 struct Slot {
   std::atomic<int> write_fd{-1};  // read by the handler: lock-free atomic int
-  const void* owner = nullptr;    // guarded by g_mutex
-  struct sigaction previous {};   // guarded by g_mutex
+  // The handler's failed writes (not EAGAIN) while `owner` held it; reset at acquire.
+  std::atomic<std::uint64_t> write_errors{0};
+  const void* owner = nullptr;   // guarded by g_mutex
+  struct sigaction previous {};  // guarded by g_mutex
 };
 
 static_assert(std::atomic<int>::is_always_lock_free, "the signal handler needs a lock-free int");
@@ -29,8 +33,13 @@ extern "C" void reactor_signal_handler(int signo) {
   int fd = g_slots[signo].write_fd.load(std::memory_order_acquire);
   if (fd >= 0) {
     unsigned char byte = static_cast<unsigned char>(signo);
-    ssize_t rc = ::write(fd, &byte, 1);
-    (void)rc;  // EAGAIN: the pipe is full of wakeups already
+    // Through the seam (a test fails it on the thread it raise()s on): sys() reads one
+    // thread-local pointer of this statically linked library (initial-exec TLS), which is
+    // async-signal-safe; with no SysCalls installed it is the plain write.
+    if (sys().write(fd, &byte, 1) < 0 && errno != EAGAIN) {
+      // EAGAIN: the pipe is full of wakeups already. Otherwise this signal is lost: counted.
+      g_slots[signo].write_errors.fetch_add(1, std::memory_order_relaxed);
+    }
   }
   errno = saved_errno;
 }
@@ -53,6 +62,7 @@ void signal_acquire(int signo, const void* owner, int write_fd) {
                            " is already handled by another EventBase");
   }
   // Publish the pipe before the handler can run.
+  slot.write_errors.store(0, std::memory_order_relaxed);
   slot.write_fd.store(write_fd, std::memory_order_release);
   struct sigaction sa {};
   sa.sa_handler = reactor_signal_handler;
@@ -74,6 +84,15 @@ void signal_release(int signo, const void* owner) {
   ::sigaction(signo, &slot.previous, nullptr);
   slot.write_fd.store(-1, std::memory_order_release);
   slot.owner = nullptr;
+}
+
+std::uint64_t signal_write_errors(const void* owner) {
+  std::lock_guard lock(g_mutex);
+  std::uint64_t sum = 0;
+  for (Slot& slot : g_slots) {
+    if (slot.owner == owner) sum += slot.write_errors.load(std::memory_order_relaxed);
+  }
+  return sum;
 }
 
 void signal_retarget(const void* owner, int write_fd) {

@@ -11,6 +11,8 @@
 // release.
 #pragma once
 
+#include <cstdint>
+
 namespace reactor::detail {
 
 // Installs our handler for signo (first time) and records owner and its pipe's write end.
@@ -19,6 +21,8 @@ namespace reactor::detail {
 void signal_acquire(int signo, const void* owner, int write_fd);
 // Restores the previous disposition and forgets the owner. No-op if owner does not hold it.
 void signal_release(int signo, const void* owner);
+// The handler's failed pipe writes (not EAGAIN) for the signals owner holds now. Any thread.
+std::uint64_t signal_write_errors(const void* owner);
 // After fork (reinit): the owner's signals now write to a new pipe.
 void signal_retarget(const void* owner, int write_fd);
 

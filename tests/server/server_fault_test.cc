@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "reactor/fault_injector.h"
 #include "server/server_shared.h"
@@ -291,6 +292,39 @@ TEST_F(ServerFault, EpollWaitEintrIsRetried) {
   EXPECT_TRUE(eventually([&] { return faults_.exhausted(); }));
   EXPECT_EQ(counters().closed_total(), 0u);
   EXPECT_EQ(s_.server.state(), ServerState::kServing);
+}
+
+// epoll_wait failing with anything but EINTR (EBADF, EINVAL, EFAULT: the loop's epoll set is
+// gone or broken) cannot be waited out: going on would spin or miss every event. The decided
+// behaviour (docs/RELIABILITY.md): that loop ends, the process stops in order — every loop,
+// every client closed — and exits with kExitLoopFailed (70), so a supervisor restarts it; it
+// never hangs with a loop silently dead. In-process, two loops, the fault on loop 1's thread.
+TEST(ServerLoopFault, EpollWaitFailureStopsTheProcessWithExitCode70) {
+  for (int error : {EBADF, EINVAL}) {
+    SCOPED_TRACE(std::strerror(error));
+    Config c = test_config();
+    c.loops = 2;
+    reactor::FaultInjector faults;  // outlives the server
+    Server server(c);
+    server.start();
+    on_loop(server, 1, [&](LoopWorker&) { reactor::install_sys_calls(&faults); });
+    // A client on each loop (round robin), greeted.
+    std::vector<reactor::UniqueFd> clients;
+    for (int i = 0; i < 2; ++i) {
+      clients.push_back(connect_to(server.listen_address()));
+      EXPECT_EQ(read_exactly(clients.back().get(), server.config().greeting.size()),
+                server.config().greeting);
+    }
+    faults.fail({.calls = reactor::kSysEpollWait, .error = error, .times = FaultRule::kEvery});
+    // Wake loop 1 so that it polls again (it may be blocked in a wait that began before).
+    server.loop(1).post([] {});
+    // wait() returns (a hang is the test's timeout) with the loop-failure code.
+    EXPECT_EQ(server.wait(), kExitLoopFailed);
+    EXPECT_EQ(faults.injected(reactor::kSysEpollWait), 1u) << "the failing epoll_wait was retried";
+    EXPECT_EQ(server.state(), ServerState::kStopped);
+    // Both clients see their connection end: nobody is left hanging on a dead loop.
+    for (auto& fd : clients) EXPECT_TRUE(wait_closed(fd.get()));
+  }
 }
 
 }  // namespace

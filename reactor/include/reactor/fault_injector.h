@@ -45,12 +45,13 @@ enum SysCallKind : std::uint32_t {
   kSysShutdown = 1u << 14,
   kSysClose = 1u << 15,
   kSysMalloc = 1u << 16,
+  kSysPipe2 = 1u << 17,
   // Buffer::read_from uses read or readv (one span or two); a graceful close reads with recv.
   kSysAnyRead = kSysRead | kSysReadv | kSysRecv,
   // Buffer::write_to uses send or sendmsg on sockets, writev elsewhere.
   kSysAnyWrite = kSysWrite | kSysWritev | kSysSend | kSysSendmsg,
 };
-inline constexpr std::size_t kSysCallKinds = 17;
+inline constexpr std::size_t kSysCallKinds = 18;
 
 // "accept4", "read", ... for one kind (a single bit). Any thread.
 const char* sys_call_name(std::uint32_t kind);
@@ -97,6 +98,8 @@ class FaultInjector : public OsSysCalls {
   int shutdown(int fd, int how) override;
   int close(int fd) override;
   void* malloc(std::size_t size) override;
+  // Fails with errno and no fds made.
+  int pipe2(int fds[2], int flags) override;
 
  private:
   struct Armed {

@@ -69,6 +69,13 @@ struct LoopStats {
   Duration longest_callback{0};
   std::uint64_t posts = 0;          // functions handed to post()
   std::uint64_t wakeup_writes = 0;  // eventfd writes (only when the post queue was empty)
+  // post()'s eventfd write or the loop's read of it failed (not EAGAIN: a full counter is
+  // readable already). A failed write is retried by the next post() and by the loop's next
+  // iteration, so nothing posted is stranded.
+  std::uint64_t wakeup_errors = 0;
+  // The signal self-pipe: the handler's write (not EAGAIN: a full pipe wakes the loop anyway)
+  // or the loop's read failed.
+  std::uint64_t signal_pipe_errors = 0;
   DurationHistogram poll_wait_histogram;
   DurationHistogram callback_histogram;
 };

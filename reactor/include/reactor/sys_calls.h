@@ -1,8 +1,8 @@
 // SysCalls: the seam between the reactor (and reactord) and the kernel, modelled on Envoy's
 // OsSysCalls. Every system call the loop, the Buffer, the Listener and BufferEvent make on the
-// data path goes through `sys()`, so that a test can put a fault injector in front of the OS
-// (reactor/fault_injector.h) and fail the N-th accept4 with EMFILE, a read with ECONNRESET, a
-// Buffer block allocation with ENOMEM...
+// data path (and the post() wakeup eventfd and the signal self-pipe) goes through `sys()`, so that a test can
+// put a fault injector in front of the OS (reactor/fault_injector.h) and fail the N-th accept4 with EMFILE, a
+// read with ECONNRESET, a Buffer block allocation with ENOMEM...
 //
 // Cost when nothing is installed (production): `sys().read(...)` is an inline check of one
 // thread-local pointer, then the direct ::read call — no virtual call, no lock.
@@ -17,6 +17,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <fcntl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -43,6 +44,7 @@ class SysCalls {
   virtual int epoll_wait(int epfd, epoll_event* events, int max_events, int timeout_ms) = 0;
   virtual int poll(pollfd* fds, nfds_t count, int timeout_ms) = 0;
   virtual int eventfd(unsigned int initval, int flags) = 0;
+  virtual int pipe2(int fds[2], int flags) = 0;
   virtual int setsockopt(int fd, int level, int name, const void* value, socklen_t len) = 0;
   virtual int getsockopt(int fd, int level, int name, void* value, socklen_t* len) = 0;
   virtual int shutdown(int fd, int how) = 0;
@@ -76,6 +78,7 @@ class OsSysCalls : public SysCalls {
   }
   int poll(pollfd* fds, nfds_t count, int timeout_ms) override { return ::poll(fds, count, timeout_ms); }
   int eventfd(unsigned int initval, int flags) override { return ::eventfd(initval, flags); }
+  int pipe2(int fds[2], int flags) override { return ::pipe2(fds, flags); }
   int setsockopt(int fd, int level, int name, const void* value, socklen_t len) override {
     return ::setsockopt(fd, level, name, value, len);
   }
@@ -174,6 +177,11 @@ class SysDispatch {
     if (SysCalls* s = detail::t_sys_calls) [[unlikely]]
       return s->eventfd(initval, flags);
     return ::eventfd(initval, flags);
+  }
+  int pipe2(int fds[2], int flags) const {
+    if (SysCalls* s = detail::t_sys_calls) [[unlikely]]
+      return s->pipe2(fds, flags);
+    return ::pipe2(fds, flags);
   }
   int setsockopt(int fd, int level, int name, const void* value, socklen_t len) const {
     if (SysCalls* s = detail::t_sys_calls) [[unlikely]]
