@@ -15,7 +15,6 @@
 #include <memory>
 #include <optional>
 #include <utility>
-#include <ranges>
 #include <vector>
 
 #include "server/connection_record.h"
@@ -51,8 +50,10 @@ class ConnectionRegistry {
   }
   // The highest id open now, 0 if none. Loop thread only.
   std::uint64_t last_id() const {
-    for (const auto& [id, conn] : std::views::reverse(entries_)) {
-      if (conn) return id;
+    // Reverse iterators, not std::views::reverse: clang-14 (the fuzz preset) cannot compile
+    // libstdc++ 12's <ranges>.
+    for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+      if (it->second) return it->first;
     }
     return 0;
   }
