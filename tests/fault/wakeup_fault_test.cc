@@ -33,10 +33,16 @@ TEST(WakeupFault, AFailedWakeupWriteIsCountedAndTheNextPostWakesTheLoop) {
   const int wakeup = internal_fd(base, "post.wakeup");
   ASSERT_GE(wakeup, 0);
   std::atomic<int> ran{0};
+  // The poster starts once the loop runs and has taken everything queued before it (a
+  // loopexit, this function): its first post() then finds the queue empty and writes the
+  // wakeup. Started earlier, it raced the loop's start (the queue not yet empty: no write).
+  std::atomic<bool> looping{false};
+  base.post([&] { looping.store(true); });
   // Another thread posts with a fault injector of its own: its first wakeup write fails (EBADF
   // stands for "not EAGAIN"). The loop is blocked in epoll_wait with nothing else to wake it;
   // the second post() must write again (the queue was not empty, but its wakeup failed).
   std::thread poster([&] {
+    while (!looping.load()) std::this_thread::yield();
     reactor::FaultInjector faults;
     reactor::ScopedSysCalls installed(faults);
     faults.fail({.calls = reactor::kSysWrite, .error = EBADF, .fd = wakeup});
