@@ -420,11 +420,40 @@ bool LoopWorker::close_connection(std::uint64_t id, CloseReason reason, bool gra
   return true;
 }
 
+void LoopWorker::when_closed(const std::vector<std::uint64_t>& ids, std::function<void()> done) {
+  std::vector<std::uint64_t> open;
+  for (std::uint64_t id : ids) {
+    if (registry_.find(id) != nullptr) open.push_back(id);
+  }
+  close_waiters_.add(open, std::move(done));
+}
+
+std::uint32_t LoopWorker::count_open(const std::vector<std::uint64_t>& ids) const {
+  std::uint32_t n = 0;
+  for (std::uint64_t id : ids) n += is_open(id) ? 1 : 0;
+  return n;
+}
+
+void LoopWorker::close_idle_later(reactor::Duration after, reactor::Duration min_idle) {
+  base_->once(-1, 0, after, [this, min_idle](int, reactor::EventFlags) {
+    if (!draining_) return;  // resumed meanwhile
+    const auto now = reactor::Clock::now();
+    const Connection::RecordParts parts{.local_address = false, .created_wall = false};
+    std::vector<std::uint64_t> idle_ids;
+    registry_.for_each_from(0, [&](const Connection& c) {
+      if (now - c.record(parts).last_activity >= min_idle) idle_ids.push_back(c.id());
+      return true;
+    });
+    for (std::uint64_t id : idle_ids) close_connection(id, CloseReason::kDrain, /*graceful=*/true);
+  });
+}
+
 void LoopWorker::on_connection_closed(Connection& connection, CloseReason reason) {
   counters_.closed[static_cast<std::size_t>(reason)].add();
   if (rate_limits_) rate_limits_->on_closed(connection.buffer_event());
   std::unique_ptr<Connection> owned = registry_.remove(connection.id());
   counters_.open_connections.set(registry_.size());
+  close_waiters_.on_closed(connection.id());
   if (!observers_.empty()) {
     ConnectionRecord record = connection.record();
     record.close_reason = reason;

@@ -24,6 +24,7 @@
 #include "reactor/tls_buffer_event.h"
 #include "reactor/socket_address.h"
 #include "reactor/unique_fd.h"
+#include "server/close_waiters.h"
 #include "server/connection_record.h"
 #include "server/connection_registry.h"
 #include "server/loop_counters.h"
@@ -92,6 +93,18 @@ class LoopWorker {
   // "closed" with `reason`. False if the id is not on this loop. Loop thread only.
   bool close_connection(std::uint64_t id, CloseReason reason, bool graceful = true,
                         std::optional<reactor::Duration> deadline = std::nullopt);
+  // Calls done() on this loop's thread once none of `ids` is open on this loop — at once when
+  // none is now (ids of other loops count as gone): a caller waiting for closes is told, it
+  // does not ask again. If the loop ends first, done is destroyed with the loop, uncalled
+  // unless the shutdown closed the last of them. Loop thread only.
+  void when_closed(const std::vector<std::uint64_t>& ids, std::function<void()> done);
+  // Whether connection `id` is open on this loop; how many of `ids` are. Loop thread only.
+  bool is_open(std::uint64_t id) const { return registry_.find(id) != nullptr; }
+  std::uint32_t count_open(const std::vector<std::uint64_t>& ids) const;
+  // Drain's close_idle_after: after `after`, if this loop is still draining, closes gracefully
+  // (reason drain) every connection that has been idle (no byte in or out) for at least
+  // `min_idle`. Loop thread only.
+  void close_idle_later(reactor::Duration after, reactor::Duration min_idle);
 
   // Observers of this loop's connections (see ConnectionObserver). add: the observer gets the
   // current connections in slices (on_existing…, on_attached), one per loop iteration, and
@@ -188,6 +201,7 @@ class LoopWorker {
   std::unique_ptr<IdleTracker> idle_;            // destroyed before base_ (destroy_base)
   std::unique_ptr<LoopRateLimits> rate_limits_;  // destroyed before base_ (destroy_base)
   std::vector<std::pair<std::uint64_t, std::shared_ptr<ConnectionObserver>>> observers_;
+  CloseWaiters close_waiters_;
   // Lists the next slice (ids from..last) to observer_id; re-posts itself for the rest.
   void list_existing(std::uint64_t observer_id, std::uint64_t from, std::uint64_t last);
   std::atomic<bool> running_{false};

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <map>
-#include <thread>
 
 #include "loop_snapshots.h"
 #include "proto_convert.h"
@@ -29,6 +28,9 @@ v1::ServerState state_of(const Server& server) {
       return v1::SERVER_STATE_UNSPECIFIED;
   }
 }
+
+// CloseConnections{wait}: time kept before the call's deadline to count what is still closing.
+constexpr std::chrono::milliseconds kWaitReserve{40};
 
 reactor::Duration ms(std::int64_t v) { return std::chrono::milliseconds(std::min(v, kMaxDelayMs)); }
 
@@ -146,12 +148,11 @@ grpc::Status ControlService::close_connections(grpc::ServerContext* ctx,
         const std::size_t end = std::min(ids.size(), next + LoopWorker::kListingSlice);
         for (; next < end; ++next) {
           const std::uint64_t id = ids[next];
-          if (!w.registry().find(id)) {  // closed meanwhile
+          if (!w.close_connection(id, CloseReason::kAdmin, graceful, grace)) {  // closed meanwhile
             ++gone;
             continue;
           }
-          w.close_connection(id, CloseReason::kAdmin, graceful, grace);
-          if (!w.registry().find(id)) ++gone;
+          if (!w.is_open(id)) ++gone;
         }
         if (next < ids.size()) return std::nullopt;
         return gone;
@@ -168,28 +169,29 @@ grpc::Status ControlService::close_connections(grpc::ServerContext* ctx,
   }
 
   if (request.wait()) {
-    // Poll the owning loops until the matched connections are gone or the deadline is near.
-    for (;;) {
+    // Each loop answers once the matched connections it owns are gone (LoopWorker::when_closed);
+    // the handler sleeps until then. Near the deadline it counts what is still closing.
+    auto gone = call_loops_until<bool>(
+        server, std::nullopt,
+        [ids = matched](LoopWorker& w, LoopReply<bool> reply) {
+          w.when_closed(ids, [reply] { reply(true); });
+        },
+        deadline - kWaitReserve);
+    if (gone.ok()) {
+      closed = static_cast<std::uint32_t>(matched.size());
+    } else {
       auto left = call_loops<std::uint32_t>(
-          server, std::nullopt,
-          [ids = matched](LoopWorker& w) {
-            std::uint32_t n = 0;
-            for (auto id : ids) n += w.registry().find(id) != nullptr;
-            return n;
-          },
-          deadline);
+          server, std::nullopt, [ids = matched](LoopWorker& w) { return w.count_open(ids); }, deadline);
       if (!left.ok()) return loop_status(left.error);
       std::uint32_t still = 0;
       for (const auto& [l, n] : left.values) still += n;
       closed = static_cast<std::uint32_t>(matched.size()) - still;
-      if (still == 0) break;
-      if (std::chrono::system_clock::now() + std::chrono::milliseconds(40) >= deadline) {
+      if (still != 0) {
         response->set_closed(closed);
         response->set_still_closing(still);
         return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
                             std::to_string(still) + " connection(s) still closing");
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
   response->set_closed(closed);
@@ -226,23 +228,15 @@ grpc::Status ControlService::drain(grpc::ServerContext* ctx, const v1::DrainRequ
   if (request.has_close_idle_after_ms()) {
     reactor::Duration after = ms(request.close_idle_after_ms());
     reactor::Duration idle = ms(request.idle_threshold_ms() > 0 ? request.idle_threshold_ms() : 1000);
-    Server* srv = &server;
-    for (unsigned i = 0; i < server.loop_count(); ++i) {
-      LoopWorker& w = server.loop(i);
-      if (w.ended()) continue;
-      w.post([&w, srv, after, idle] {
-        w.base().once(-1, 0, after, [&w, srv, idle](int, reactor::EventFlags) {
-          if (srv->state() != ServerState::kDraining) return;  // resumed meanwhile
-          FilterSpec idle_ones;
-          idle_ones.min_idle = idle;
-          for (auto id : matching_ids(w, idle_ones)) {
-            w.close_connection(id, CloseReason::kDrain, true);
-          }
-        });
-      });
-    }
+    auto armed = call_loops<bool>(
+        server, std::nullopt,
+        [after, idle](LoopWorker& w) {
+          w.close_idle_later(after, idle);
+          return true;
+        },
+        call_deadline(ctx));
+    if (!armed.ok()) return loop_status(armed.error);
   }
-  (void)ctx;
   response->set_state(state_of(server));
   response->set_connections(server.open_connections());
   return grpc::Status::OK;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <future>
 #include <memory>
 #include <optional>
@@ -109,6 +110,31 @@ LoopResults<T> call_loops_sliced(Server& server, std::optional<unsigned> only, M
     auto promise = std::make_shared<std::promise<T>>();
     pending.push_back({i, promise->get_future()});
     worker.post(Runner{promise, std::make_shared<Step>(make_step()), &worker});
+  }
+  return collect_loop_results(server, pending, deadline);
+}
+
+// Like call_loops, for an answer a loop gives later (when some connections are gone, say):
+// fn(LoopWorker&, Reply reply) runs on each selected loop's thread and arranges for reply(T)
+// to be called once, on that loop's thread, when the answer is there. Waits for every answer
+// until `deadline`; a loop that ends first is skipped, as in call_loops. The handler never
+// asks again: it sleeps until the loops answer or the deadline.
+// Any thread (a gRPC handler thread).
+template <typename T>
+using LoopReply = std::function<void(T)>;
+
+template <typename T, typename Fn>
+LoopResults<T> call_loops_until(Server& server, std::optional<unsigned> only, Fn fn, WallDeadline deadline) {
+  std::vector<PendingLoopCall<T>> pending;
+  for (unsigned i = 0; i < server.loop_count(); ++i) {
+    if (only && *only != i) continue;
+    LoopWorker& worker = server.loop(i);
+    if (worker.ended()) continue;
+    auto promise = std::make_shared<std::promise<T>>();
+    pending.push_back({i, promise->get_future()});
+    worker.post([promise, fn, &worker]() mutable {
+      fn(worker, LoopReply<T>([promise](T value) { promise->set_value(std::move(value)); }));
+    });
   }
   return collect_loop_results(server, pending, deadline);
 }
