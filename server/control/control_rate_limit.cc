@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "connection_selection.h"
 #include "control_service.h"
 #include "loop_calls.h"
 #include "loop_snapshots.h"
@@ -93,49 +94,17 @@ grpc::Status ControlService::set_rate_limit(grpc::ServerContext* ctx, const v1::
         deadline);
     if (!done.ok()) return loop_status(done.error);
   } else {
-    if (static_cast<std::size_t>(request.ids_size()) > kMaxIdsPerCall) {
-      return invalid("ids holds " + std::to_string(request.ids_size()) + " ids; at most " +
-                     std::to_string(kMaxIdsPerCall) + " per call (select more with a filter)");
-    }
-    std::string why;
-    auto filter = filter_from_proto(request.filter(), &why);
-    if (!filter) return invalid(why);
-    std::vector<std::uint64_t> wanted(request.ids().begin(), request.ids().end());
-    std::sort(wanted.begin(), wanted.end());
-    wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
-    if (!wanted.empty()) filter->ids = wanted;
-    if (filter->empty() && !filter->negate && !request.all()) {
-      return invalid(
-          "select connections with ids, a filter, or all = true (or target total / new_connections)");
-    }
-    if (request.filter().has_loop() && request.filter().loop() >= server.loop_count()) {
-      return invalid("loop " + std::to_string(request.filter().loop()) + " does not exist");
-    }
-    auto ids = call_loops_sliced<std::vector<std::uint64_t>>(
-        server, std::nullopt, [spec = *filter] { return MatchScan(spec); }, deadline);
-    if (!ids.ok()) return loop_status(ids.error);
-    std::map<unsigned, std::vector<std::uint64_t>> by_loop;
-    std::vector<std::uint64_t> matched;
-    for (auto& [loop, list] : ids.values) {
-      if (list.empty()) continue;
-      matched.insert(matched.end(), list.begin(), list.end());
-      by_loop[loop] = std::move(list);
-    }
-    std::sort(matched.begin(), matched.end());
-    if (!wanted.empty()) {
-      std::vector<std::uint64_t> missing;
-      std::set_difference(wanted.begin(), wanted.end(), matched.begin(), matched.end(),
-                          std::back_inserter(missing));
-      if (!missing.empty()) {
-        return grpc::Status(
-            grpc::StatusCode::NOT_FOUND,
-            bounded_message("no open connection (matching the filter) with id " +
-                            std::to_string(missing.front()) +
-                            (missing.size() > 1 ? " and " + std::to_string(missing.size() - 1) + " more"
-                                                : std::string()) +
-                            "; nothing was changed"));
-      }
-    }
+    ConnectionSelection selection;
+    auto parsed = parse_selection(
+        request.ids(), request.filter(), request.all(), server.loop_count(),
+        "select connections with ids, a filter, or all = true (or target total / new_connections)",
+        &selection);
+    if (!parsed.ok()) return parsed;
+    auto found = find_selected(server, deadline, &selection);
+    if (!found.ok()) return found;
+    if (!selection.missing.empty()) return missing_status(selection.missing, 1, "changed");
+    const std::vector<std::uint64_t>& matched = selection.matched;
+    const auto& by_loop = selection.by_loop;
     std::optional<reactor::TokenBucketConfig> buckets;
     if (rate) buckets = to_token_buckets(*rate);
     for (const auto& [loop, list] : by_loop) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "connection_selection.h"
 #include "loop_snapshots.h"
 #include "proto_convert.h"
 #include "rpc_support.h"
@@ -78,56 +79,18 @@ grpc::Status ControlService::close_connections(grpc::ServerContext* ctx,
       return invalid("unknown close mode " + std::to_string(request.mode()));
   }
   if (request.deadline_ms() < 0) return invalid("deadline_ms must not be negative");
-  if (static_cast<std::size_t>(request.ids_size()) > kMaxIdsPerCall) {
-    return invalid("ids holds " + std::to_string(request.ids_size()) + " ids; at most " +
-                   std::to_string(kMaxIdsPerCall) + " per call (select more with a filter)");
-  }
-  std::string why;
-  auto filter = filter_from_proto(request.filter(), &why);
-  if (!filter) return invalid(why);
-  std::vector<std::uint64_t> wanted(request.ids().begin(), request.ids().end());
-  std::sort(wanted.begin(), wanted.end());
-  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
-  if (!wanted.empty()) filter->ids = wanted;
-  if (filter->empty() && !filter->negate && !request.all()) {
-    return invalid("select connections with ids, a filter, or all = true");
-  }
-  if (request.filter().has_loop() && request.filter().loop() >= server.loop_count()) {
-    return invalid("loop " + std::to_string(request.filter().loop()) + " does not exist");
-  }
+  ConnectionSelection selection;
+  auto parsed = parse_selection(request.ids(), request.filter(), request.all(), server.loop_count(),
+                                "select connections with ids, a filter, or all = true", &selection);
+  if (!parsed.ok()) return parsed;
   auto deadline = call_deadline(ctx);
 
   // Phase 1: who matches (each loop filters its own connections).
-  auto ids = call_loops_sliced<std::vector<std::uint64_t>>(
-      server, std::nullopt, [spec = *filter] { return MatchScan(spec); }, deadline);
-  if (!ids.ok()) return loop_status(ids.error);
-  std::map<unsigned, std::vector<std::uint64_t>> by_loop;
-  std::vector<std::uint64_t> matched;
-  for (auto& [loop, list] : ids.values) {
-    if (list.empty()) continue;
-    matched.insert(matched.end(), list.begin(), list.end());
-    by_loop[loop] = std::move(list);
-  }
-  std::sort(matched.begin(), matched.end());
-  if (!wanted.empty()) {
-    std::vector<std::uint64_t> missing;
-    std::set_difference(wanted.begin(), wanted.end(), matched.begin(), matched.end(),
-                        std::back_inserter(missing));
-    if (!missing.empty()) {
-      // The first few ids and a count: the message stays short whatever was asked.
-      constexpr std::size_t kNamed = 10;
-      std::string list;
-      for (std::size_t i = 0; i < missing.size() && i < kNamed; ++i) {
-        list += (i == 0 ? "" : ", ") + std::to_string(missing[i]);
-      }
-      if (missing.size() > kNamed) {
-        list += " and " + std::to_string(missing.size() - kNamed) + " more";
-      }
-      return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                          bounded_message("no open connection (matching the filter) with id " + list +
-                                          "; nothing was closed"));
-    }
-  }
+  auto found = find_selected(server, deadline, &selection);
+  if (!found.ok()) return found;
+  if (!selection.missing.empty()) return missing_status(selection.missing, 10, "closed");
+  const std::vector<std::uint64_t>& matched = selection.matched;
+  const auto& by_loop = selection.by_loop;
   for (auto id : matched) response->add_matched_ids(id);
   response->set_matched(static_cast<std::uint32_t>(matched.size()));
   if (request.dry_run()) return grpc::Status::OK;
