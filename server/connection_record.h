@@ -46,7 +46,22 @@ const char* to_string(ConnectionState state);
 const char* to_string(CloseReason reason);
 const char* to_string(RejectReason reason);
 
-struct ConnectionRecord {
+// One connection's rate limits (server/rate_limits.h), declared once for every value that
+// shows a connection (ConnectionRecord here, the control plane's ConnectionView): its own
+// limit (bytes/s and burst, each direction; unset = none), whether it shares the
+// listener-wide total, whether a limit holds it back now, the time it spent held back, and
+// the bytes whose transfer waited for tokens. A base (not a member) so that the fields keep
+// their names where records are read.
+struct ConnectionRateLimitState {
+  std::optional<std::uint64_t> rate_limit_bytes_per_second;
+  std::uint64_t rate_limit_burst = 0;
+  bool rate_limit_total = false;
+  bool throttled = false;
+  reactor::Duration throttled_time{};
+  std::uint64_t bytes_delayed = 0;
+};
+
+struct ConnectionRecord : ConnectionRateLimitState {
   std::uint64_t id = 0;          // unique in the process, never reused, never 0
   reactor::SocketAddress peer;   // the client
   reactor::SocketAddress local;  // our side (the listening address, port resolved)
@@ -69,16 +84,6 @@ struct ConnectionRecord {
   std::uint64_t idle_timer_event_id = 0;  // the loop's idle sweep timer, shared
   // When --idle-timeout closes it if it stays idle (unset: no idle timeout, or closing).
   std::optional<reactor::TimePoint> idle_deadline;
-
-  // Rate limits (server/rate_limits.h): its own limit (bytes/s and burst, each direction;
-  // unset = none), whether it shares the listener-wide total, whether a limit holds it back
-  // now, the time it spent held back, and the bytes whose transfer waited for tokens.
-  std::optional<std::uint64_t> rate_limit_bytes_per_second;
-  std::uint64_t rate_limit_burst = 0;
-  bool rate_limit_total = false;
-  bool throttled = false;
-  reactor::Duration throttled_time{};
-  std::uint64_t bytes_delayed = 0;
 
   std::optional<CloseReason> close_reason;  // set in "closed" notifications only
 

@@ -17,6 +17,7 @@
 #include "server/connection.h"
 #include "server/connection_observer.h"
 #include "server/listen_socket.h"
+#include "server/rate_limits.h"
 #include "server/server.h"
 #include "server/server_shared.h"
 
@@ -446,6 +447,14 @@ void LoopWorker::close_idle_later(reactor::Duration after, reactor::Duration min
     });
     for (std::uint64_t id : idle_ids) close_connection(id, CloseReason::kDrain, /*graceful=*/true);
   });
+}
+
+void LoopWorker::set_rate_limit(const std::vector<std::uint64_t>& ids, std::optional<units::Rate> rate) {
+  std::optional<reactor::TokenBucketConfig> buckets;
+  if (rate) buckets = to_token_buckets(*rate);
+  for (std::uint64_t id : ids) {
+    if (Connection* c = registry_.find(id)) c->buffer_event().set_rate_limit(buckets);
+  }
 }
 
 void LoopWorker::on_connection_closed(Connection& connection, CloseReason reason) {

@@ -161,6 +161,12 @@ class LoopWorker {
   IdleTracker* idle() const { return idle_.get(); }
   // This loop's rate limits (--rate-limit-*, SetRateLimit). Loop thread only.
   LoopRateLimits& rate_limits() { return *rate_limits_; }
+  // SetRateLimit: gives each of `ids` open on this loop its own limit (nullopt: none); ids not
+  // here are skipped. Loop thread only.
+  void set_rate_limit(const std::vector<std::uint64_t>& ids, std::optional<units::Rate> rate);
+  // SetRateLimit target total: sets, changes or removes (nullopt) this loop's share of the
+  // listener-wide total; every client of the loop joins it. Loop thread only.
+  void set_total_rate_limit(std::optional<units::Rate> rate) { rate_limits_->set_total(rate, registry_); }
 
  private:
   void on_accept(reactor::UniqueFd fd, const reactor::SocketAddress& peer);

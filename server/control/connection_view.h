@@ -11,6 +11,7 @@
 #include "reactor/clock.h"
 #include "reactor/inspection.h"
 #include "reactor/socket_address.h"
+#include "server/connection_record.h"
 
 namespace reactord::control {
 
@@ -34,7 +35,8 @@ struct TcpInfoView {
 // so call it on the connection's loop thread).
 TcpInfoView read_tcp_info(int fd);
 
-struct ConnectionView {
+// Its rate limits: the base, the same value type as in ConnectionRecord.
+struct ConnectionView : ConnectionRateLimitState {
   std::uint64_t id = 0;
   unsigned loop = 0;
   reactor::SocketAddress peer;
@@ -56,13 +58,6 @@ struct ConnectionView {
   std::string tls_peer_subject;
   std::string tls_alpn;
   bool tls_ktls = false;
-  // Rate limits (see ConnectionRecord).
-  std::optional<std::uint64_t> rate_limit_bytes_per_second;
-  std::uint64_t rate_limit_burst = 0;
-  bool rate_limit_total = false;
-  bool throttled = false;
-  reactor::Duration throttled_time{};
-  std::uint64_t bytes_delayed = 0;
   // Details, filled only when asked for (GetConnection).
   bool detailed = false;
   int fd = -1;

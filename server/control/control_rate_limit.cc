@@ -2,9 +2,6 @@
 // of connections chosen by id or filter, the listener-wide total, or the default new clients
 // get. Admin only, audited like every Control call; a bad value is INVALID_ARGUMENT and
 // changes nothing.
-#include <algorithm>
-#include <map>
-
 #include "connection_selection.h"
 #include "control_service.h"
 #include "loop_calls.h"
@@ -12,8 +9,6 @@
 #include "proto_convert.h"
 #include "rpc_support.h"
 #include "request_limits.h"
-#include "server/connection.h"
-#include "server/rate_limits.h"
 #include "server/server.h"
 
 namespace reactord::control {
@@ -85,7 +80,7 @@ grpc::Status ControlService::set_rate_limit(grpc::ServerContext* ctx, const v1::
         server, std::nullopt,
         [rate, total](LoopWorker& w) {
           if (total) {
-            w.rate_limits().set_total(rate, w.registry());
+            w.set_total_rate_limit(rate);
           } else {
             w.rate_limits().set_per_connection(rate);
           }
@@ -105,15 +100,11 @@ grpc::Status ControlService::set_rate_limit(grpc::ServerContext* ctx, const v1::
     if (!selection.missing.empty()) return missing_status(selection.missing, 1, "changed");
     const std::vector<std::uint64_t>& matched = selection.matched;
     const auto& by_loop = selection.by_loop;
-    std::optional<reactor::TokenBucketConfig> buckets;
-    if (rate) buckets = to_token_buckets(*rate);
     for (const auto& [loop, list] : by_loop) {
       auto done = call_loops<bool>(
           server, loop,
-          [list = list, buckets](LoopWorker& w) {
-            for (std::uint64_t id : list) {
-              if (Connection* c = w.registry().find(id)) c->buffer_event().set_rate_limit(buckets);
-            }
+          [list = list, rate](LoopWorker& w) {
+            w.set_rate_limit(list, rate);
             return true;
           },
           deadline);

@@ -47,12 +47,7 @@ ConnectionView view_of(const ConnectionRecord& r) {
     v.tls_alpn = r.tls->alpn;
     v.tls_ktls = r.tls->ktls;
   }
-  v.rate_limit_bytes_per_second = r.rate_limit_bytes_per_second;
-  v.rate_limit_burst = r.rate_limit_burst;
-  v.rate_limit_total = r.rate_limit_total;
-  v.throttled = r.throttled;
-  v.throttled_time = r.throttled_time;
-  v.bytes_delayed = r.bytes_delayed;
+  static_cast<ConnectionRateLimitState&>(v) = r;  // one value type: copied whole
   return v;
 }
 
