@@ -14,7 +14,8 @@
 
 #include "reactor/event_base.h"
 #include "server/config.h"
-#include "server/loop_worker.h"
+#include "server/idle_tracker.h"
+#include "server/loop_counters.h"
 #include "server/wall_clock.h"
 
 namespace reactord {
@@ -34,16 +35,16 @@ int kernel_send_queue(int fd) {
 
 }  // namespace
 
-Connection::Connection(LoopWorker& loop, std::uint64_t id, reactor::UniqueFd fd,
-                       const reactor::SocketAddress& peer)
-    : loop_(loop), id_(id), bev_(loop.base(), fd.get(), reactor::kBevOptCloseOnFree) {
+Connection::Connection(ConnectionOwner& owner, reactor::EventBase& base, std::uint64_t id,
+                       reactor::UniqueFd fd, const reactor::SocketAddress& peer)
+    : loop_(owner), id_(id), bev_(base, fd.get(), reactor::kBevOptCloseOnFree) {
   fd.release();  // the BufferEvent owns it now
   std::memcpy(&peer_, peer.get(), std::min<std::size_t>(peer.length(), sizeof(peer_)));
 }
 
-Connection::Connection(LoopWorker& loop, std::uint64_t id, reactor::UniqueFd fd,
-                       const reactor::SocketAddress& peer, SSL* ssl)
-    : Connection(loop, id, std::move(fd), peer) {
+Connection::Connection(ConnectionOwner& owner, reactor::EventBase& base, std::uint64_t id,
+                       reactor::UniqueFd fd, const reactor::SocketAddress& peer, SSL* ssl)
+    : Connection(owner, base, id, std::move(fd), peer) {
   tls_ = true;
   loop_.attach_tls(id_, std::make_unique<reactor::TlsBufferEvent>(bev_, ssl, reactor::TlsRole::kAccepting));
 }

@@ -24,24 +24,24 @@
 #include "reactor/socket_address.h"
 #include "reactor/tls_buffer_event.h"
 #include "reactor/unique_fd.h"
+#include "server/connection_owner.h"
 #include "server/connection_record.h"
 #include "server/idle_tracker.h"
 #include "server/loop_counters.h"
 
 namespace reactord {
 
-class LoopWorker;
-
 class Connection final : public IdleTracker::Hook, private reactor::BufferEventHandler {
  public:
-  // Takes the accepted socket. Call start() next. Loop thread only.
-  Connection(LoopWorker& loop, std::uint64_t id, reactor::UniqueFd fd, const reactor::SocketAddress& peer);
+  // Takes the accepted socket, on `base` (the owner's loop). Call start() next. Loop thread only.
+  Connection(ConnectionOwner& owner, reactor::EventBase& base, std::uint64_t id, reactor::UniqueFd fd,
+             const reactor::SocketAddress& peer);
   // A client of --tls-listen: `ssl` (taken) is the server side of its session. The TLS filter
   // (reactor::TlsBufferEvent over this connection's BufferEvent) is kept by the loop, keyed by
-  // id (LoopWorker::tls_session), so that a plaintext connection pays nothing for it. Loop
+  // id (ConnectionOwner::tls_session), so that a plaintext connection pays nothing for it. Loop
   // thread only.
-  Connection(LoopWorker& loop, std::uint64_t id, reactor::UniqueFd fd, const reactor::SocketAddress& peer,
-             SSL* ssl);
+  Connection(ConnectionOwner& owner, reactor::EventBase& base, std::uint64_t id, reactor::UniqueFd fd,
+             const reactor::SocketAddress& peer, SSL* ssl);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -113,7 +113,7 @@ class Connection final : public IdleTracker::Hook, private reactor::BufferEventH
   void on_tls_event(reactor::BevFlags what, int error, std::string_view reason);
   void count_handshake(TlsHandshakeResult result);
 
-  LoopWorker& loop_;
+  ConnectionOwner& loop_;  // the loop that owns it, through the narrow interface
   const std::uint64_t id_;
   reactor::BufferEvent bev_;
   std::uint64_t bytes_out_counted_ = 0;  // written and already added to the loop counter

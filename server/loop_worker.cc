@@ -369,9 +369,9 @@ void LoopWorker::setup_connection(reactor::UniqueFd fd, const reactor::SocketAdd
       const TlsContextPtr context = shared_.tls_context.get();
       SSL* ssl = context ? SSL_new(context.get()) : nullptr;
       if (ssl == nullptr) throw std::runtime_error("SSL_new failed");
-      owned = std::make_unique<Connection>(*this, id, std::move(fd), peer, ssl);
+      owned = std::make_unique<Connection>(*this, *base_, id, std::move(fd), peer, ssl);
     } else {
-      owned = std::make_unique<Connection>(*this, id, std::move(fd), peer);
+      owned = std::make_unique<Connection>(*this, *base_, id, std::move(fd), peer);
     }
   } catch (const std::exception& e) {
     shared_.release_slot();

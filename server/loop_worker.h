@@ -25,6 +25,7 @@
 #include "reactor/socket_address.h"
 #include "reactor/unique_fd.h"
 #include "server/close_waiters.h"
+#include "server/connection_owner.h"
 #include "server/connection_record.h"
 #include "server/connection_registry.h"
 #include "server/loop_counters.h"
@@ -38,7 +39,7 @@ class Connection;
 class IdleTracker;
 struct ServerShared;
 
-class LoopWorker {
+class LoopWorker final : public ConnectionOwner {
  public:
   // Creates the EventBase on the calling thread (Server::start, on the main thread); the base
   // is handed over to the loop thread by run(). Not yet listening. Main thread only.
@@ -50,7 +51,7 @@ class LoopWorker {
   LoopWorker& operator=(const LoopWorker&) = delete;
 
   // This loop's index (0 .. loops-1). Any thread.
-  unsigned index() const { return index_; }
+  unsigned index() const override { return index_; }
 
   // Runs fn on this loop's thread, in order. If the loop has ended, fn is destroyed without
   // running when the server shuts down — capture a std::promise in fn so a waiter sees
@@ -70,7 +71,7 @@ class LoopWorker {
   const LoopCounters& counters() const { return counters_; }
   // The address this loop accepts on (port resolved), or unspecified when it has no listener
   // (AcceptMode::kSingle, loops other than 0). Set before the loop runs; any thread.
-  const reactor::SocketAddress& listen_address() const { return listen_address_; }
+  const reactor::SocketAddress& listen_address() const override { return listen_address_; }
 
   // Loop thread only.
   reactor::EventBase& base() { return *base_; }
@@ -83,9 +84,9 @@ class LoopWorker {
   const reactor::SocketAddress& tls_listen_address() const { return tls_listen_address_; }
   // The TLS sessions of this loop's --tls-listen clients, by connection id (kept here so that a
   // plaintext Connection pays nothing for TLS). Loop thread only.
-  reactor::TlsBufferEvent* tls_session(std::uint64_t id) const;
-  void attach_tls(std::uint64_t id, std::unique_ptr<reactor::TlsBufferEvent> session);
-  void drop_tls(std::uint64_t id);
+  reactor::TlsBufferEvent* tls_session(std::uint64_t id) const override;
+  void attach_tls(std::uint64_t id, std::unique_ptr<reactor::TlsBufferEvent> session) override;
+  void drop_tls(std::uint64_t id) override;
 
   // Closes one connection: gracefully (every queued byte, then FIN, then the peer's EOF; a
   // reset only at `deadline` if output is still queued then — without a deadline, when nothing
@@ -151,14 +152,14 @@ class LoopWorker {
   void destroy_base();
   // Called by a Connection when its socket is gone: removes it from the registry, counts it,
   // tells observers, and defers its destruction. Loop thread only.
-  void on_connection_closed(Connection& connection, CloseReason reason);
+  void on_connection_closed(Connection& connection, CloseReason reason) override;
   // Called by a Connection on a state change / backpressure pause. Loop thread only.
-  void on_connection_state_changed(Connection& connection);
-  void on_backpressure_pause() { counters_.backpressure_pauses.add(); }
-  LoopCounters& mutable_counters() { return counters_; }
-  const Config& config() const { return config_; }
+  void on_connection_state_changed(Connection& connection) override;
+  void on_backpressure_pause() override { counters_.backpressure_pauses.add(); }
+  LoopCounters& mutable_counters() override { return counters_; }
+  const Config& config() const override { return config_; }
   // The --idle-timeout tracker (nullptr when disabled). Loop thread only.
-  IdleTracker* idle() const { return idle_.get(); }
+  IdleTracker* idle() const override { return idle_.get(); }
   // This loop's rate limits (--rate-limit-*, SetRateLimit). Loop thread only.
   LoopRateLimits& rate_limits() { return *rate_limits_; }
   // SetRateLimit: gives each of `ids` open on this loop its own limit (nullopt: none); ids not
