@@ -449,6 +449,30 @@ void LoopWorker::close_idle_later(reactor::Duration after, reactor::Duration min
   });
 }
 
+std::string LoopWorker::backend_name() const { return base_->backend_name(); }
+std::vector<reactor::EventInfo> LoopWorker::event_snapshot() const { return base_->snapshot(); }
+reactor::EventCounts LoopWorker::event_counts() const { return base_->counts(); }
+reactor::LoopStats LoopWorker::loop_stats() const { return base_->stats(); }
+
+std::optional<LoopWorker::ConnectionDetail> LoopWorker::connection_detail(std::uint64_t id) const {
+  const Connection* conn = registry_.find(id);
+  if (conn == nullptr) return std::nullopt;
+  ConnectionDetail d;
+  d.record = conn->record();
+  const reactor::BufferEvent& bev = conn->buffer_event();
+  d.fd = bev.fd();
+  d.read_low_watermark = bev.read_low_watermark();
+  d.read_high_watermark = bev.read_high_watermark();
+  d.write_low_watermark = bev.write_low_watermark();
+  d.read_suspended_by_watermark = bev.read_suspended_by_watermark();
+  for (auto& e : base_->snapshot()) {
+    const bool mine =
+        e.owner == id || (e.id != 0 && (e.id == d.record.read_event_id || e.id == d.record.write_event_id));
+    if (mine) d.events.push_back(std::move(e));
+  }
+  return d;
+}
+
 void LoopWorker::set_rate_limit(const std::vector<std::uint64_t>& ids, std::optional<units::Rate> rate) {
   std::optional<reactor::TokenBucketConfig> buckets;
   if (rate) buckets = to_token_buckets(*rate);

@@ -117,6 +117,29 @@ class LoopWorker final : public ConnectionOwner {
   static constexpr std::size_t kListingSlice = 1024;
   void remove_observer(std::uint64_t observer_id);
 
+  // ---- inspection: what the control plane reads, as values (call inside call_loops) ----
+
+  // The reactor's backend ("epoll", "poll"), its events, their counts, its statistics, and
+  // how many connections this loop has. Loop thread only.
+  std::string backend_name() const;
+  std::vector<reactor::EventInfo> event_snapshot() const;
+  reactor::EventCounts event_counts() const;
+  reactor::LoopStats loop_stats() const;
+  std::size_t connection_count() const { return registry_.size(); }
+  // One connection in detail: its record, its socket and buffers' settings, and its own
+  // reactor events (not the loop's idle sweep timer, which every connection shares).
+  struct ConnectionDetail {
+    ConnectionRecord record;
+    int fd = -1;
+    std::uint64_t read_low_watermark = 0;
+    std::uint64_t read_high_watermark = 0;
+    std::uint64_t write_low_watermark = 0;
+    bool read_suspended_by_watermark = false;
+    std::vector<reactor::EventInfo> events;
+  };
+  // nullopt if the id is not on this loop. Loop thread only.
+  std::optional<ConnectionDetail> connection_detail(std::uint64_t id) const;
+
   // ---- used by Server and Connection (not by components) ----
 
   // Binds this loop's listener (socket + bind + listen; SO_REUSEPORT when `reuse_port`).

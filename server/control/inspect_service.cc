@@ -96,8 +96,7 @@ grpc::Status InspectService::GetServerInfo(grpc::ServerContext* ctx, const v1::G
   out->set_connections(server.open_connections());
   out->set_connections_total(accepted);
   auto backend = call_loops<std::string>(
-      server, std::nullopt, [](LoopWorker& w) { return std::string(w.base().backend_name()); },
-      call_deadline(ctx));
+      server, std::nullopt, [](LoopWorker& w) { return w.backend_name(); }, call_deadline(ctx));
   if (!backend.ok()) return loop_status(backend.error);
   if (!backend.values.empty()) out->set_backend(backend.values.front().second);
   // Rate limits in force now (SetRateLimit changes them; every loop holds the same).

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "reactor/buffer_event.h"
 #include "server/connection.h"
 #include "server/wall_clock.h"
 
@@ -138,38 +137,30 @@ std::optional<std::vector<std::uint64_t>> MatchScan::operator()(LoopWorker& work
 }
 
 std::optional<ConnectionView> detailed_view(LoopWorker& worker, std::uint64_t id) {
-  const Connection* conn = worker.registry().find(id);
-  if (!conn) return std::nullopt;
-  ConnectionRecord record = conn->record();
-  ConnectionView v = view_of(record);
+  auto detail = worker.connection_detail(id);
+  if (!detail) return std::nullopt;
+  ConnectionView v = view_of(detail->record);
   v.detailed = true;
-  const reactor::BufferEvent& bev = conn->buffer_event();
-  v.fd = bev.fd();
-  v.read_low_watermark = bev.read_low_watermark();
-  v.read_high_watermark = bev.read_high_watermark();
-  v.write_low_watermark = bev.write_low_watermark();
-  v.read_suspended = record.reading_paused || bev.read_suspended_by_watermark();
-  v.tcp = read_tcp_info(v.fd);
-  // Its own events only: the idle sweep timer (record.idle_timer_event_id) is the loop's,
-  // shared by every connection.
-  for (auto& e : worker.base().snapshot()) {
-    bool mine =
-        e.owner == id || (e.id != 0 && (e.id == record.read_event_id || e.id == record.write_event_id));
-    if (mine) v.events.push_back(std::move(e));
-  }
+  v.fd = detail->fd;
+  v.read_low_watermark = detail->read_low_watermark;
+  v.read_high_watermark = detail->read_high_watermark;
+  v.write_low_watermark = detail->write_low_watermark;
+  v.read_suspended = detail->record.reading_paused || detail->read_suspended_by_watermark;
+  v.tcp = read_tcp_info(v.fd);  // on the loop thread: the fd is open
+  v.events = std::move(detail->events);
   return v;
 }
 
 LoopEvents loop_events(LoopWorker& worker) {
-  return LoopEvents{worker.base().snapshot(), worker.base().counts()};
+  return LoopEvents{worker.event_snapshot(), worker.event_counts()};
 }
 
 LoopStatsView loop_stats(LoopWorker& worker) {
   LoopStatsView v;
-  v.stats = worker.base().stats();
-  v.counts = worker.base().counts();
-  v.connections = worker.registry().size();
-  v.backend = worker.base().backend_name();
+  v.stats = worker.loop_stats();
+  v.counts = worker.event_counts();
+  v.connections = worker.connection_count();
+  v.backend = worker.backend_name();
   return v;
 }
 
