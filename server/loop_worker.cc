@@ -454,6 +454,17 @@ std::vector<reactor::EventInfo> LoopWorker::event_snapshot() const { return base
 reactor::EventCounts LoopWorker::event_counts() const { return base_->counts(); }
 reactor::LoopStats LoopWorker::loop_stats() const { return base_->stats(); }
 
+void LoopWorker::for_each_record_from(std::uint64_t start_id, bool with_local_address,
+                                      const std::function<bool(const ConnectionRecord&)>& f) const {
+  const Connection::RecordParts parts{.local_address = with_local_address, .created_wall = false};
+  registry_.for_each_from(start_id, [&](const Connection& conn) { return f(conn.record(parts)); });
+}
+
+reactor::SocketAddress LoopWorker::local_address_of(std::uint64_t id) const {
+  const Connection* conn = registry_.find(id);
+  return conn != nullptr ? conn->local_address() : reactor::SocketAddress();
+}
+
 std::optional<LoopWorker::ConnectionDetail> LoopWorker::connection_detail(std::uint64_t id) const {
   const Connection* conn = registry_.find(id);
   if (conn == nullptr) return std::nullopt;

@@ -140,6 +140,16 @@ class LoopWorker final : public ConnectionOwner {
   // nullopt if the id is not on this loop. Loop thread only.
   std::optional<ConnectionDetail> connection_detail(std::uint64_t id) const;
 
+  // The control plane's scans: calls f(record) for each connection with id >= start_id, in
+  // ascending id order, until f returns false. A record has its local address only with
+  // `with_local_address` (a getsockname() each), never its wall-clock opening time (the scan
+  // converts the steady one once). Loop thread only.
+  void for_each_record_from(std::uint64_t start_id, bool with_local_address,
+                            const std::function<bool(const ConnectionRecord&)>& f) const;
+  // Our side of connection `id`'s socket; unspecified if the id is not on this loop. Loop
+  // thread only.
+  reactor::SocketAddress local_address_of(std::uint64_t id) const;
+
   // ---- used by Server and Connection (not by components) ----
 
   // Binds this loop's listener (socket + bind + listen; SO_REUSEPORT when `reuse_port`).

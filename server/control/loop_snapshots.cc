@@ -1,9 +1,10 @@
 #include "loop_snapshots.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cstdint>
 
-#include "server/connection.h"
 #include "server/wall_clock.h"
 
 namespace reactord::control {
@@ -52,14 +53,13 @@ ConnectionView view_of(const ConnectionRecord& r) {
 
 namespace {
 
-// Calls f(connection, view) for each connection with id >= start_id that matches `filter`, in
+// Calls f(view) for each connection with id >= start_id that matches `filter`, in
 // ascending id order, until f returns false or `budget` connections have been examined.
 // Returns the id to continue from when the budget ran out, nullopt when the scan is over. The
 // view has no local address unless the filter needed it to decide.
 template <typename F>
 std::optional<std::uint64_t> for_each_match(LoopWorker& worker, std::uint64_t start_id,
                                             const FilterSpec& filter, std::size_t budget, F&& f) {
-  const Connection::RecordParts parts{.local_address = filter.local_port != 0, .created_wall = false};
   const auto now = reactor::Clock::now();
   // The wall-clock opening time from the steady one, with one pair of clock reads per scan
   // instead of one per connection (they were a third of the scan's time).
@@ -72,18 +72,18 @@ std::optional<std::uint64_t> for_each_match(LoopWorker& worker, std::uint64_t st
   }
   std::optional<std::uint64_t> resume;
   std::size_t examined = 0;
-  worker.registry().for_each_from(start_id, [&](const Connection& conn) {
-    if (conn.id() > last_id) return false;
+  worker.for_each_record_from(start_id, filter.local_port != 0, [&](const ConnectionRecord& record) {
+    if (record.id > last_id) return false;
     if (examined++ == budget) {
-      resume = conn.id();
+      resume = record.id;
       return false;
     }
-    ConnectionView view = view_of(conn.record(parts));
+    ConnectionView view = view_of(record);
     if (!filter.matches(view, now)) return true;
     view.opened_unix_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(to_wall(view.opened_at).time_since_epoch())
             .count();
-    return f(conn, view);
+    return f(view);
   });
   return resume;
 }
@@ -106,14 +106,13 @@ PageScan::PageScan(std::uint64_t start_id, FilterSpec filter, std::size_t limit,
 
 std::optional<std::vector<ConnectionView>> PageScan::operator()(LoopWorker& worker) {
   if (limit_ == 0) return std::move(out_);
-  auto resume =
-      for_each_match(worker, next_, filter_, slice_, [&](const Connection& conn, ConnectionView& view) {
-        if (view.local.family() == AF_UNSPEC) {
-          view.local = conn.local_address();
-        }
-        out_.push_back(std::move(view));
-        return out_.size() < limit_;
-      });
+  auto resume = for_each_match(worker, next_, filter_, slice_, [&](ConnectionView& view) {
+    if (view.local.family() == AF_UNSPEC) {
+      view.local = worker.local_address_of(view.id);
+    }
+    out_.push_back(std::move(view));
+    return out_.size() < limit_;
+  });
   if (resume && out_.size() < limit_) {
     next_ = *resume;
     return std::nullopt;
@@ -124,11 +123,10 @@ std::optional<std::vector<ConnectionView>> PageScan::operator()(LoopWorker& work
 MatchScan::MatchScan(FilterSpec filter, std::size_t slice) : filter_(std::move(filter)), slice_(slice) {}
 
 std::optional<std::vector<std::uint64_t>> MatchScan::operator()(LoopWorker& worker) {
-  auto resume =
-      for_each_match(worker, next_, filter_, slice_, [&](const Connection& conn, const ConnectionView&) {
-        out_.push_back(conn.id());
-        return true;
-      });
+  auto resume = for_each_match(worker, next_, filter_, slice_, [&](const ConnectionView& view) {
+    out_.push_back(view.id);
+    return true;
+  });
   if (resume) {
     next_ = *resume;
     return std::nullopt;
