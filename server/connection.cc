@@ -100,9 +100,6 @@ void Connection::start() {
     return;
   }
   set_callbacks(/*with_write=*/false);
-  // The write callback only matters while reading is paused: it says the client has read
-  // enough of its echo (the output is down to half the limit) to resume.
-  bev_.set_write_low_watermark(loop_.config().max_output_buffer / 2);
   if (!loop_.config().greeting.empty()) bev_.write(loop_.config().greeting);
   bev_.enable(reactor::kRead);
   if (IdleTracker* idle = loop_.idle()) idle->touch(*this);
@@ -150,6 +147,10 @@ void Connection::echo() {
     // Backpressure: the client does not read its echo. Stop reading until it does, so what it
     // keeps sending waits in the kernel (and then in the client), not in our memory.
     plain_enable_read(false);
+    // The write callback only matters while reading is paused: it says the client has read
+    // enough of its echo (the output is down to half the limit) to resume. Set here, not at
+    // start: a watermark costs the BufferEvent its Extras, and most connections never pause.
+    bev_.set_write_low_watermark(loop_.config().max_output_buffer / 2);
     set_callbacks(/*with_write=*/true);
     reading_paused_ = true;
     loop_.on_backpressure_pause();

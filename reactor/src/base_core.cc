@@ -2,6 +2,7 @@
 // timers and the active queues, and the teardown / reinit of a base.
 #include "base_core.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
@@ -74,17 +75,20 @@ BaseCore::~BaseCore() {
   exit_timer.reset();
   // Whatever remains belongs to users: detach it. Signals are given back (the previous
   // disposition restored); the poller and our fds simply close with the base.
-  for (EventCore* ev = all_head; ev != nullptr;) {
-    EventCore* next = ev->all_next;
+  std::vector<EventCore*> remaining;
+  for_each_event([&remaining](EventCore* ev) { remaining.push_back(ev); });
+  for (EventCore* ev : remaining) {
     if (ev->inserted && ev->is_signal()) signal_unlink(ev);
     ev->base = nullptr;
-    ev->inserted = ev->in_timer = ev->active = ev->in_later = false;
+    ev->inserted = ev->in_timer = ev->active = ev->in_later = ev->tagged = false;
     ev->heap_index = -1;
-    ev->all_prev = ev->all_next = ev->fd_prev = ev->fd_next = nullptr;
+    ev->fd_prev = ev->fd_next = nullptr;
     ev->timer_prev = ev->timer_next = ev->active_prev = ev->active_next = nullptr;
-    ev = next;
   }
-  all_head = all_tail = nullptr;
+  std::fill(fd_heads.begin(), fd_heads.end(), nullptr);
+  std::fill(sig_heads.begin(), sig_heads.end(), nullptr);
+  loose = nullptr;
+  tags.clear();
   // wakeup_event / signal_event are detached above; their unique_ptrs free them now.
 }
 
@@ -101,26 +105,31 @@ void BaseCore::attach(EventCore* ev) {
   ev->base = this;
   ev->id = next_id++;
   ev->priority = static_cast<std::uint8_t>(priorities / 2);  // libevent's default: the middle
-  ev->all_prev = all_tail;
-  if (all_tail)
-    all_tail->all_next = ev;
-  else
-    all_head = ev;
-  all_tail = ev;
+  loose_link(ev);
 }
 
 void BaseCore::destroy(EventCore* ev) {
   del(ev);
-  if (ev->all_prev)
-    ev->all_prev->all_next = ev->all_next;
-  else
-    all_head = ev->all_next;
-  if (ev->all_next)
-    ev->all_next->all_prev = ev->all_prev;
-  else
-    all_tail = ev->all_prev;
-  ev->all_prev = ev->all_next = nullptr;
+  loose_unlink(ev);
+  if (ev->tagged) tags.erase(ev);
+  ev->tagged = false;
   ev->base = nullptr;
+}
+
+void BaseCore::loose_link(EventCore* ev) {
+  ev->fd_prev = nullptr;
+  ev->fd_next = loose;
+  if (loose) loose->fd_prev = ev;
+  loose = ev;
+}
+
+void BaseCore::loose_unlink(EventCore* ev) {
+  if (ev->fd_prev)
+    ev->fd_prev->fd_next = ev->fd_next;
+  else
+    loose = ev->fd_next;
+  if (ev->fd_next) ev->fd_next->fd_prev = ev->fd_prev;
+  ev->fd_prev = ev->fd_next = nullptr;
 }
 
 EventFlags BaseCore::fd_interest(int fd) const {
@@ -204,10 +213,19 @@ void BaseCore::remove_active(EventCore* ev) {
 void BaseCore::add(EventCore* ev, std::optional<Duration> timeout, std::uint32_t common_index) {
   const bool was = live(ev);
   if (!ev->inserted) {
-    if (ev->is_io()) {
-      io_link(ev);
-    } else if (ev->is_signal()) {
-      signal_link(ev);
+    if (ev->is_io() || ev->is_signal()) {
+      // From the loose list to the fd or signal table (back again if the backend refuses).
+      loose_unlink(ev);
+      try {
+        if (ev->is_io()) {
+          io_link(ev);
+        } else {
+          signal_link(ev);
+        }
+      } catch (...) {
+        loose_link(ev);
+        throw;
+      }
     } else if (!timeout) {
       throw std::logic_error("reactor: a timer event needs a timeout to be added");
     }
@@ -218,8 +236,8 @@ void BaseCore::add(EventCore* ev, std::optional<Duration> timeout, std::uint32_t
   ev->has_timeout = timeout.has_value();
   if (timeout) {
     Duration d = *timeout < Duration::zero() ? Duration::zero() : *timeout;
-    if (ev->what & kPersist) ev->timeout = d;  // only a kPersist event re-arms from it
-    ev->common = common_index;
+    if (ev->what & kPersist) ev->timeout = d;              // only a kPersist event re-arms from it
+    ev->common = static_cast<std::uint8_t>(common_index);  // ≤ 255: common_queue_for
     schedule(ev, now() + d);
   } else {
     ev->common = 0;
@@ -235,8 +253,10 @@ void BaseCore::del(EventCore* ev) {
     ev->inserted = false;
     if (ev->is_io()) {
       io_unlink(ev);
+      loose_link(ev);
     } else if (ev->is_signal()) {
       signal_unlink(ev);
+      loose_link(ev);
     }
   }
   ev->has_timeout = false;
@@ -289,6 +309,7 @@ std::uint32_t BaseCore::common_queue_for(Duration d) {
   for (std::size_t i = 0; i < common.size(); ++i) {
     if (common[i].duration == d) return static_cast<std::uint32_t>(i + 1);
   }
+  if (common.size() >= 255) return 0;  // EventCore::common's width: the heap takes the rest
   common.push_back(CommonQueue{d});
   return static_cast<std::uint32_t>(common.size());
 }

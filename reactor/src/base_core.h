@@ -46,8 +46,8 @@ struct BaseCore {
   BaseCore& operator=(const BaseCore&) = delete;
 
   // --- registration (base_core.cc) ---
-  void attach(EventCore* ev);   // new Event: id, all-list, default priority
-  void destroy(EventCore* ev);  // ~Event: del + leave the all-list
+  void attach(EventCore* ev);   // new Event: id, loose list, default priority
+  void destroy(EventCore* ev);  // ~Event: del + leave the loose list, drop its tag
   // timeout: none, a plain duration, or a common-timeout queue index (1-based; 0 = none).
   void add(EventCore* ev, std::optional<Duration> timeout, std::uint32_t common);
   void del(EventCore* ev);
@@ -92,6 +92,22 @@ struct BaseCore {
   // --- inspection (inspection.cc) ---
   std::vector<EventInfo> snapshot() const;
   EventCounts counts() const;
+  // Owner and label: from the side table (Event::set_owner/set_label), else from the
+  // describer registered for the event's callback function (register_describer).
+  EventTag tag_of(const EventCore* ev) const;
+  EventTag& tag_slot(EventCore* ev);  // creates the side-table entry
+  // Every event of the base once: the fd table, the signal table, the loose list. f may not
+  // add, remove or destroy events.
+  template <class F>
+  void for_each_event(F&& f) const {
+    for (EventCore* head : fd_heads) {
+      for (EventCore* ev = head; ev; ev = ev->fd_next) f(ev);
+    }
+    for (EventCore* head : sig_heads) {
+      for (EventCore* ev = head; ev; ev = ev->fd_next) f(ev);
+    }
+    for (EventCore* ev = loose; ev; ev = ev->fd_next) f(ev);
+  }
 
   // Helpers.
   bool live(const EventCore* ev) const { return !ev->internal && (ev->inserted || ev->active); }
@@ -101,6 +117,8 @@ struct BaseCore {
   }
   void io_link(EventCore* ev);
   void io_unlink(EventCore* ev);
+  void loose_link(EventCore* ev);  // events in neither the fd nor the signal table
+  void loose_unlink(EventCore* ev);
   EventFlags fd_interest(int fd) const;
   void schedule(EventCore* ev, TimePoint deadline);
   void unschedule(EventCore* ev);
@@ -120,10 +138,12 @@ struct BaseCore {
   int priorities = 1;
   std::atomic<std::thread::id> loop_thread;
 
-  // Every event created on this base, in id order.
-  EventCore* all_head = nullptr;
-  EventCore* all_tail = nullptr;
+  // Events in neither fd_heads nor sig_heads (not added, or pure timers), linked through
+  // their fd links: with those two tables, every event of the base.
+  EventCore* loose = nullptr;
   std::uint64_t next_id = 1;
+  // Owner / label of events tagged one by one (Event::set_owner / set_label; EventCore::tagged).
+  std::unordered_map<const EventCore*, EventTag> tags;
 
   std::vector<EventCore*> fd_heads;   // fd → events on it
   std::vector<EventCore*> sig_heads;  // signo → events on it
@@ -145,7 +165,7 @@ struct BaseCore {
   bool continue_requested = false;
   bool got_exit_flag = false;
   bool got_break_flag = false;
-  std::uint32_t pass = 0;
+  std::uint8_t pass = 0;  // EventCore::ran_in_pass's width
   std::optional<TimePoint> cached_now;
   TimePoint last_clock{};        // the last clock read in the callback phase
   CycleClock cycles;             // times callbacks between clock reads (cycle_clock.h)

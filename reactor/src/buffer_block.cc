@@ -98,6 +98,10 @@ std::size_t read_alloc(std::size_t want) {
   return std::max(kMinBlockAlloc, want + kHeader);
 }
 
+bool injected_allocation_failure(std::size_t alloc_size) { return fault::injected_failure(alloc_size); }
+
+BufferBlock* init_owned_block(void* mem, std::size_t alloc_size) { return init_owned(mem, alloc_size); }
+
 BufferBlock* new_block_of_alloc(std::size_t alloc_size) {
   void* mem = fault::injected_failure(alloc_size) ? nullptr : sys().malloc(alloc_size);
   if (mem == nullptr) throw std::bad_alloc();

@@ -80,6 +80,11 @@ std::size_t read_alloc(std::size_t want);
 
 // A new owned, empty block with at least min_capacity bytes of storage. Throws bad_alloc.
 BufferBlock* new_block(std::size_t min_capacity);
+// The fault seam (reactor/buffer_fault.h) for an allocation of alloc_size that is not made
+// through new_block_of_alloc: true = fail it (the armed count is used up).
+bool injected_allocation_failure(std::size_t alloc_size);
+// Makes mem (alloc_size bytes from malloc) an owned, empty block.
+BufferBlock* init_owned_block(void* mem, std::size_t alloc_size);
 // A new owned, empty block whose allocation (header included) is exactly alloc_size bytes.
 BufferBlock* new_block_of_alloc(std::size_t alloc_size);
 // Shrinks an owned block that is not linked in any chain so that its allocation is about

@@ -26,27 +26,74 @@ std::uint32_t clamp32(std::size_t v) {
 
 // ---- Impl: construction and interest ------------------------------------------------------
 
-BufferEvent::Impl::Impl(BufferEvent& s, EventBase& b, int socket_fd, BevOptions opts)
-    : self(&s), fd(socket_fd), options(static_cast<std::uint8_t>(opts)) {
-  created = last_read = last_write = b.now();
+// The events' callbacks: a function pointer and the BufferEvent (16 bytes per event, no
+// std::function), and one owner per BufferEvent that inspection reads through describe().
+void BufferEvent::Impl::read_cb(int, EventFlags fired, void* arg) {
+  static_cast<BufferEvent*>(arg)->impl_->on_read(fired);
+}
+void BufferEvent::Impl::write_cb(int, EventFlags fired, void* arg) {
+  static_cast<BufferEvent*>(arg)->impl_->on_write(fired);
+}
+void BufferEvent::Impl::deferred_cb(int, EventFlags, void* arg) {
+  static_cast<BufferEvent*>(arg)->impl_->on_deferred();
+}
+void BufferEvent::Impl::close_timer_cb(int, EventFlags, void* arg) {
+  static_cast<BufferEvent*>(arg)->impl_->on_close_timer();
+}
+void BufferEvent::Impl::refill_cb(int, EventFlags, void* arg) { static_cast<BufferEvent*>(arg)->impl_->on_refill(); }
+
+std::uint32_t BufferEvent::Impl::ms_between(TimePoint from, TimePoint to) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count();
+  if (ms <= 0) return 0;
+  return static_cast<std::uint32_t>(std::min<long long>(ms, std::numeric_limits<std::uint32_t>::max()));
+}
+
+detail::EventTag BufferEvent::Impl::describe(EventFunction fn, const void* arg) {
+  const Impl* impl = static_cast<const BufferEvent*>(arg)->impl_.get();
+  const char* label = fn == &read_cb       ? "bev.read"
+                      : fn == &write_cb    ? "bev.write"
+                      : fn == &deferred_cb ? "bev.deferred"
+                      : fn == &refill_cb   ? "bev.refill"
+                                           : "bev.close";
+  return detail::EventTag{impl->owner, label};
+}
+
+BufferEvent::Impl::Impl(BufferEvent& s, EventBase& b, int socket_fd, BevOptions opts) : fd(socket_fd) {
+  if ((opts & kBevOptCloseOnFree) != 0) state |= kCloseOnFree;
+  if ((opts & kBevOptDeferCallbacks) != 0) state |= kDeferCallbacks;
+  static const bool described = [] {
+    for (EventFunction fn : {&read_cb, &write_cb, &deferred_cb, &close_timer_cb, &refill_cb}) {
+      detail::register_describer(fn, &describe);
+    }
+    return true;
+  }();
+  (void)described;
+  created = b.now();
   if (fd >= 0) {
     net::set_nonblocking(fd);
-    read_ev.emplace(b, fd, kRead | kPersist, [this](int, EventFlags fired) { on_read(fired); });
-    read_ev->set_label("bev.read");
+    new (read_storage) Event(b, fd, kRead | kPersist, &read_cb, &s);
+    state |= kReadEv;
   } else {
     extras_ref().base = &b;  // until connect() makes the socket and its read event
+    extras->self = &s;
   }
 }
 
-EventBase& BufferEvent::Impl::base() const { return read_ev ? read_ev->base() : *extras->base; }
+EventBase& BufferEvent::Impl::base() const { return has_read_ev() ? read_ev().base() : *extras->base; }
 
 BufferEvent::Impl::~Impl() {
   // Leave a rate-limit group first (it points at us), then unregister before the fd goes away.
   if (extras && extras->rate_limit) drop_rate_limit_on_close();
-  read_ev.reset();
-  write_ev.reset();
+  destroy_read_ev();
   extras.reset();
-  if (fd >= 0 && ((options & kBevOptCloseOnFree) != 0 || (state & kOwnFd) != 0)) sys().close(fd);
+  if ((state & kHandlerIsFunctions) != 0) delete static_cast<FunctionHandler*>(handler);
+  if (fd >= 0 && (state & (kCloseOnFree | kOwnFd)) != 0) sys().close(fd);
+}
+
+void BufferEvent::Impl::destroy_read_ev() {
+  if (!has_read_ev()) return;
+  read_ev().~Event();
+  state &= static_cast<std::uint16_t>(~kReadEv);
 }
 
 BufferEvent::Impl::Extras& BufferEvent::Impl::extras_ref() {
@@ -54,31 +101,18 @@ BufferEvent::Impl::Extras& BufferEvent::Impl::extras_ref() {
   return *extras;
 }
 
-std::uint64_t BufferEvent::Impl::owner() const {
-  if (read_ev) return read_ev->owner();
-  return extras ? extras->owner : 0;
-}
-
 // Not marked internal: these events run user code (callbacks, `done`), so they count as user
 // work for the loop (kLoopOnce, liveness, stats) like the read and write events.
-void BufferEvent::Impl::tag(Event& event, const char* label) const {
-  event.set_label(label);
-  event.set_owner(owner());
-}
-
 void BufferEvent::Impl::ensure_read_event() {
-  if (read_ev || fd < 0) return;
-  const std::uint64_t tag_owner = owner();
-  read_ev.emplace(base(), fd, kRead | kPersist, [this](int, EventFlags fired) { on_read(fired); });
-  read_ev->set_label("bev.read");
-  read_ev->set_owner(tag_owner);
+  if (has_read_ev() || fd < 0) return;
+  new (read_storage) Event(base(), fd, kRead | kPersist, &read_cb, &self());
+  state |= kReadEv;
 }
 
 void BufferEvent::Impl::ensure_write_event() {
-  if (write_ev || fd < 0) return;
-  write_ev = std::make_unique<Event>(base(), fd, kWrite | kPersist,
-                                     [this](int, EventFlags fired) { on_write(fired); });
-  tag(*write_ev, "bev.write");
+  if (write_ev() || fd < 0) return;
+  BufferEvent* owner_bev = &self();
+  extras_ref().write_ev = std::make_unique<Event>(base(), fd, kWrite | kPersist, &write_cb, owner_bev);
 }
 
 void BufferEvent::Impl::arm_read() {
@@ -88,9 +122,9 @@ void BufferEvent::Impl::arm_read() {
   }
   ensure_read_event();
   if (extras && extras->read_timeout) {
-    read_ev->add(*extras->read_timeout);
+    read_ev().add(*extras->read_timeout);
   } else {
-    read_ev->add();
+    read_ev().add();
   }
 }
 
@@ -102,9 +136,9 @@ void BufferEvent::Impl::arm_write() {
   try {
     // A graceful close has its own deadline; the write timeout is for user traffic.
     if (extras && extras->write_timeout && (state & kClosing) == 0) {
-      write_ev->add(*extras->write_timeout);
+      write_ev()->add(*extras->write_timeout);
     } else {
-      write_ev->add();
+      write_ev()->add();
     }
   } catch (const std::system_error& e) {
     // The kernel refused to watch the fd (epoll_ctl ADD: ENOSPC, ENOMEM — the fd was not in
@@ -124,12 +158,12 @@ void BufferEvent::Impl::arm_write() {
 void BufferEvent::Impl::disarm_write() {
   if ((state & kWriteArmed) == 0) return;
   state &= ~kWriteArmed;
-  write_ev->del();
+  write_ev()->del();
 }
 
 void BufferEvent::Impl::suspend_reading() {
   state |= kSuspended;
-  if (read_ev) read_ev->del();
+  if (has_read_ev()) read_ev().del();
   if ((state & kLengthHook) == 0) {
     // Resume when the reader drains the input below the high watermark, wherever it drains
     // (in the read callback or later). Installed once and kept: removing it from inside its
@@ -143,7 +177,7 @@ void BufferEvent::Impl::suspend_reading() {
 
 void BufferEvent::Impl::maybe_resume_reading() {
   if ((state & kSuspended) == 0) return;
-  if (read_high != 0 && input.length() >= read_high) return;
+  if (read_high() != 0 && input.length() >= read_high()) return;
   state &= ~kSuspended;
   arm_read();
 }
@@ -152,9 +186,9 @@ void BufferEvent::Impl::maybe_resume_reading() {
 
 BufferEvent::BufferEvent(EventBase& base, int fd, BevOptions options) {
   base.assert_in_loop_thread();
-  // The budget of an idle connection (see buffer_event_impl.h): 344 bytes, the read Event
-  // (168) included, is one glibc chunk of 352; one byte more costs 16.
-  static_assert(sizeof(Impl) <= 344, "BufferEvent::Impl grew past its budget");
+  // The budget of an idle connection (see buffer_event_impl.h and docs/PERFORMANCE.md):
+  // 248 bytes, the read Event (112) included, is one glibc chunk of 256; one byte more costs 16.
+  static_assert(sizeof(Impl) <= 248, "BufferEvent::Impl grew past its budget");
   impl_ = std::make_unique<Impl>(*this, base, fd, options);
 }
 
@@ -196,7 +230,7 @@ bool BufferEvent::connect(const SocketAddress& address) {
   if (rc == 0 || error == ECONNREFUSED) {
     // Finished (or failed) at once: report it from the loop, never from inside connect().
     if (error != 0) d.extras_ref().connect_error = error;
-    d.write_ev->activate(kWrite);
+    d.write_ev()->activate(kWrite);
   }
   return true;
 }
@@ -205,16 +239,31 @@ void BufferEvent::setcb(DataCallback read_cb, DataCallback write_cb, EventCallba
   Impl& d = *impl_;
   const BevCallbacks which =
       (read_cb ? kBevCbRead : 0) | (write_cb ? kBevCbWrite : 0) | (event_cb ? kBevCbEvent : 0);
-  if (!d.functions) d.functions = std::make_unique<FunctionHandler>();
-  d.functions->set(std::move(read_cb), std::move(write_cb), std::move(event_cb));
-  d.handler = d.functions.get();
+  // The holder is `handler` itself while it is in use (no Extras for it), parked in Extras
+  // while an object handler is set; never destroyed before the BufferEvent: one of its
+  // functions may be running.
+  FunctionHandler* holder;
+  if ((d.state & Impl::kHandlerIsFunctions) != 0) {
+    holder = static_cast<FunctionHandler*>(d.handler);
+  } else if (d.extras && d.extras->functions) {
+    holder = d.extras->functions.release();
+  } else {
+    holder = new FunctionHandler();
+  }
+  holder->set(std::move(read_cb), std::move(write_cb), std::move(event_cb));
+  d.handler = holder;
+  d.state |= Impl::kHandlerIsFunctions;
   d.callbacks = which;
 }
 
 void BufferEvent::setcb(BufferEventHandler* handler, BevCallbacks which) {
   Impl& d = *impl_;
   // Functions set before are dropped, but their holder stays: one of them may be running.
-  if (d.functions) d.functions->set({}, {}, {});
+  if ((d.state & Impl::kHandlerIsFunctions) != 0) {
+    d.extras_ref().functions.reset(static_cast<FunctionHandler*>(d.handler));
+    d.state &= static_cast<std::uint16_t>(~Impl::kHandlerIsFunctions);
+  }
+  if (d.extras && d.extras->functions) d.extras->functions->set({}, {}, {});
   d.handler = handler;
   d.callbacks = handler != nullptr ? which & (kBevCbRead | kBevCbWrite | kBevCbEvent) : 0;
 }
@@ -236,7 +285,7 @@ void BufferEvent::disable(EventFlags what) {
   Impl& d = *impl_;
   if ((what & kRead) != 0) {
     d.enabled &= ~kRead;
-    if (d.read_ev && (d.state & Impl::kClosing) == 0) d.read_ev->del();
+    if (d.has_read_ev() && (d.state & Impl::kClosing) == 0) d.read_ev().del();
   }
   if ((what & kWrite) != 0) {
     d.enabled &= ~kWrite;
@@ -270,19 +319,23 @@ void BufferEvent::flush_output() {
 
 void BufferEvent::set_read_watermarks(std::size_t low, std::size_t high) {
   Impl& d = *impl_;
-  d.read_low = clamp32(low);
-  d.read_high = clamp32(high);
+  if (low != 0 || high != 0 || d.extras) {  // the defaults cost no Extras
+    d.extras_ref().read_low = clamp32(low);
+    d.extras_ref().read_high = clamp32(high);
+  }
   if ((d.state & Impl::kSuspended) != 0) {
     d.maybe_resume_reading();
-  } else if (d.read_high != 0 && d.input.length() >= d.read_high) {
+  } else if (d.read_high() != 0 && d.input.length() >= d.read_high()) {
     d.suspend_reading();
   }
 }
 
-void BufferEvent::set_write_low_watermark(std::size_t low) { impl_->write_low = clamp32(low); }
-std::size_t BufferEvent::read_low_watermark() const { return impl_->read_low; }
-std::size_t BufferEvent::read_high_watermark() const { return impl_->read_high; }
-std::size_t BufferEvent::write_low_watermark() const { return impl_->write_low; }
+void BufferEvent::set_write_low_watermark(std::size_t low) {
+  if (low != 0 || impl_->extras) impl_->extras_ref().write_low = clamp32(low);
+}
+std::size_t BufferEvent::read_low_watermark() const { return impl_->read_low(); }
+std::size_t BufferEvent::read_high_watermark() const { return impl_->read_high(); }
+std::size_t BufferEvent::write_low_watermark() const { return impl_->write_low(); }
 bool BufferEvent::read_suspended_by_watermark() const { return (impl_->state & Impl::kSuspended) != 0; }
 
 void BufferEvent::set_timeouts(std::optional<Duration> read, std::optional<Duration> write) {
@@ -292,7 +345,7 @@ void BufferEvent::set_timeouts(std::optional<Duration> read, std::optional<Durat
   x.read_timeout = read;
   x.write_timeout = write;
   // Re-add what is armed, so the new timeouts (or none) take effect now.
-  if (d.read_ev && d.read_ev->pending(kRead) != 0) d.arm_read();
+  if (d.has_read_ev() && d.read_ev().pending(kRead) != 0) d.arm_read();
   if ((d.state & Impl::kWriteArmed) != 0) d.arm_write();
 }
 
@@ -323,29 +376,18 @@ EventBase& BufferEvent::base() const { return impl_->base(); }
 std::uint64_t BufferEvent::bytes_read() const { return impl_->bytes_read; }
 std::uint64_t BufferEvent::bytes_written() const { return impl_->bytes_written; }
 TimePoint BufferEvent::created_at() const { return impl_->created; }
-TimePoint BufferEvent::last_read_at() const { return impl_->last_read; }
-TimePoint BufferEvent::last_write_at() const { return impl_->last_write; }
+TimePoint BufferEvent::last_read_at() const { return impl_->last_read(); }
+TimePoint BufferEvent::last_write_at() const { return impl_->last_write(); }
 
-void BufferEvent::set_owner(std::uint64_t owner) {
-  Impl& d = *impl_;
-  if (d.read_ev) {
-    d.read_ev->set_owner(owner);
-  } else {
-    d.extras_ref().owner = owner;
-  }
-  if (d.write_ev) d.write_ev->set_owner(owner);
-  if (d.extras) {
-    d.extras->owner = owner;
-    if (d.extras->deferred) d.extras->deferred->set_owner(owner);
-    if (d.extras->close_timer) d.extras->close_timer->set_owner(owner);
-  }
-}
+// Every event of this BufferEvent shows it (through Impl::describe): set once, no event
+// touched.
+void BufferEvent::set_owner(std::uint64_t owner) { impl_->owner = owner; }
 
 // 0 while the event does not exist: the read event exists with the socket, the write event
 // from the first time output had to wait. Asking does not create it (inspection must not grow
 // every connection).
-std::uint64_t BufferEvent::read_event_id() const { return impl_->read_ev ? impl_->read_ev->id() : 0; }
+std::uint64_t BufferEvent::read_event_id() const { return impl_->has_read_ev() ? impl_->read_ev().id() : 0; }
 
-std::uint64_t BufferEvent::write_event_id() const { return impl_->write_ev ? impl_->write_ev->id() : 0; }
+std::uint64_t BufferEvent::write_event_id() const { return impl_->write_ev() ? impl_->write_ev()->id() : 0; }
 
 }  // namespace reactor

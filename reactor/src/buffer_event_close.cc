@@ -50,13 +50,12 @@ void BufferEvent::Impl::start_graceful_close(Duration deadline, std::optional<Du
     return;
   }
   if (!x.close_timer) {
-    x.close_timer = Event::timer(base(), [this](int, EventFlags) { on_close_timer(); });
-    tag(*x.close_timer, "bev.close");
+    x.close_timer = std::make_unique<Event>(base(), -1, 0, &close_timer_cb, &self());
   }
   x.close_timer->add(deadline);
   if ((state & kConnecting) != 0) return;  // finish_connect continues from here
   ensure_read_event();
-  read_ev->add();  // no read timeout: the deadline covers the whole close
+  read_ev().add();  // no read timeout: the deadline covers the whole close
   if ((state & kWriteArmed) != 0) {
     arm_write();  // re-add without the user's write timeout
   } else if (output.empty()) {
@@ -73,7 +72,7 @@ void BufferEvent::Impl::on_close_timer() {
   Extras& x = *extras;
   if (x.close_stall && (state & kShutWr) == 0) {
     const TimePoint now = base().now();
-    const TimePoint last = std::max({x.close_started, last_read, last_write});
+    const TimePoint last = std::max({x.close_started, last_read(), last_write()});
     if (now - last < *x.close_stall) {
       x.close_timer->add(std::chrono::ceil<Duration>(last + *x.close_stall - now));
       return;
@@ -90,7 +89,7 @@ void BufferEvent::Impl::closing_read() {
   const ssize_t n = sys().recv(fd, scratch, sizeof(scratch), 0);
   if (n > 0) {
     bytes_read += static_cast<std::uint64_t>(n);
-    last_read = base().now();
+    mark_read(base().now());
     return;
   }
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
@@ -99,7 +98,7 @@ void BufferEvent::Impl::closing_read() {
     return;
   }
   state |= kPeerEof;
-  read_ev->del();
+  read_ev().del();
   if ((state & kShutWr) != 0) finish_close(true);
   // Otherwise the peer half-closed first: keep flushing; closing_flushed finishes.
 }
@@ -155,15 +154,15 @@ void BufferEvent::Impl::finish_close(bool clean) {
 // queued callbacks. The caller closes the fd.
 void BufferEvent::Impl::mark_closed() {
   if ((state & kRateLimited) != 0) drop_rate_limit_on_close();
-  if (read_ev) read_ev->del();
-  if (write_ev) write_ev->del();
+  if (has_read_ev()) read_ev().del();
+  if (write_ev()) write_ev()->del();
   if (extras) {
     if (extras->deferred) extras->deferred->del();
     if (extras->close_timer) extras->close_timer->del();
     extras->pending_data = 0;
     extras->pending_what = 0;
   }
-  state = static_cast<std::uint16_t>((state & (kLengthHook | kOwnFd)) | kClosed);
+  state = static_cast<std::uint16_t>((state & kKeptOnClose) | kClosed);
   enabled = 0;
 }
 

@@ -25,17 +25,17 @@ void BufferEvent::Impl::on_read(EventFlags fired) {
   if ((fired & kTimeout) != 0 && (fired & kRead) == 0) {
     // libevent: a timeout disables the direction, then tells the user.
     enabled &= ~kRead;
-    read_ev->del();
+    read_ev().del();
     report(kBevTimeout | kBevReading, 0);
     return;
   }
   std::size_t max = kReadChunk;
-  if (read_high != 0) {
-    if (input.length() >= read_high) {
+  if (read_high() != 0) {
+    if (input.length() >= read_high()) {
       suspend_reading();
       return;
     }
-    max = std::min<std::size_t>(max, read_high - input.length());
+    max = std::min<std::size_t>(max, read_high() - input.length());
   }
   if ((state & kRateLimited) != 0) {
     max = allowance(false, max);
@@ -44,16 +44,16 @@ void BufferEvent::Impl::on_read(EventFlags fired) {
   const ssize_t n = input.read_from(fd, max);
   if (n > 0) {
     bytes_read += static_cast<std::uint64_t>(n);
-    last_read = base().now();
+    mark_read(base().now());
     if ((state & kRateLimited) != 0) charge(false, static_cast<std::size_t>(n));
-    if (read_high != 0 && input.length() >= read_high) suspend_reading();
-    if (input.length() >= read_low) run_read_cb();
+    if (read_high() != 0 && input.length() >= read_high()) suspend_reading();
+    if (input.length() >= read_low()) run_read_cb();
     return;
   }
   const int error = n == 0 ? 0 : errno;
   if (n < 0 && would_block(error)) return;
   enabled &= ~kRead;
-  read_ev->del();
+  read_ev().del();
   report((n == 0 ? kBevEof : kBevError) | kBevReading, error);
 }
 
@@ -72,7 +72,7 @@ ssize_t BufferEvent::Impl::send_some() {
   const ssize_t n = output.write_to(fd, max);
   if (n > 0) {
     bytes_written += static_cast<std::uint64_t>(n);
-    last_write = base().now();
+    mark_write(base().now());
     if ((state & kRateLimited) != 0) charge(true, static_cast<std::size_t>(n));
   }
   return n;
@@ -103,7 +103,7 @@ void BufferEvent::Impl::write_now() {
   // Drained at once from above the low watermark to at or below it: the write callback still
   // has to hear about it, later in the iteration. (A write that never took the output above
   // the mark — a small echo under a large mark — does not cost a callback.)
-  if ((callbacks & kBevCbWrite) != 0 && before > write_low) queue(kWrite, 0, 0);
+  if ((callbacks & kBevCbWrite) != 0 && before > write_low()) queue(kWrite, 0, 0);
 }
 
 void BufferEvent::Impl::on_write(EventFlags fired) {
@@ -145,7 +145,7 @@ void BufferEvent::Impl::on_write(EventFlags fired) {
     if (output.empty()) closing_flushed();
     return;
   }
-  if (n > 0 && output.length() <= write_low) run_write_cb();
+  if (n > 0 && output.length() <= write_low()) run_write_cb();
 }
 
 void BufferEvent::Impl::finish_connect() {
@@ -168,7 +168,7 @@ void BufferEvent::Impl::finish_connect() {
   }
   if ((state & kClosing) != 0) {
     // close_gracefully was called while connecting: now flush and shut down.
-    if (read_ev) read_ev->add();
+    if (has_read_ev()) read_ev().add();
     if (output.empty()) {
       closing_flushed();
     } else {
@@ -184,7 +184,7 @@ void BufferEvent::Impl::finish_connect() {
 // ---- Callbacks ----------------------------------------------------------------------------
 
 void BufferEvent::Impl::run_read_cb() {
-  if ((options & kBevOptDeferCallbacks) != 0) {
+  if ((state & kDeferCallbacks) != 0) {
     queue(kRead, 0, 0);
   } else {
     invoke_read();
@@ -192,7 +192,7 @@ void BufferEvent::Impl::run_read_cb() {
 }
 
 void BufferEvent::Impl::run_write_cb() {
-  if ((options & kBevOptDeferCallbacks) != 0) {
+  if ((state & kDeferCallbacks) != 0) {
     queue(kWrite, 0, 0);
   } else {
     invoke_write();
@@ -200,7 +200,7 @@ void BufferEvent::Impl::run_write_cb() {
 }
 
 void BufferEvent::Impl::report(BevFlags what, int error) {
-  if ((options & kBevOptDeferCallbacks) != 0) {
+  if ((state & kDeferCallbacks) != 0) {
     queue(0, what, error);
   } else {
     invoke_event(what, error);
@@ -220,8 +220,7 @@ void BufferEvent::Impl::queue(EventFlags data, BevFlags what, int error) {
     x.pending_error = error;
   }
   if (!x.deferred) {
-    x.deferred = Event::timer(base(), [this](int, EventFlags) { on_deferred(); });
-    tag(*x.deferred, "bev.deferred");
+    x.deferred = std::make_unique<Event>(base(), -1, 0, &deferred_cb, &self());
   }
   x.deferred->activate(kTimeout);
 }
@@ -236,7 +235,7 @@ void BufferEvent::Impl::on_deferred() {
   x.pending_error = 0;
   // Each callback may close or disable: re-check before the next one. Read data is delivered
   // only if it is still there (the reader may have drained it meanwhile).
-  if ((data & kRead) != 0 && user_callbacks_allowed() && input.length() >= read_low && !input.empty()) {
+  if ((data & kRead) != 0 && user_callbacks_allowed() && input.length() >= read_low() && !input.empty()) {
     invoke_read();
   }
   if ((data & kWrite) != 0 && user_callbacks_allowed()) invoke_write();
@@ -244,15 +243,15 @@ void BufferEvent::Impl::on_deferred() {
 }
 
 void BufferEvent::Impl::invoke_read() {
-  if ((callbacks & kBevCbRead) != 0) handler->on_read(*self);
+  if ((callbacks & kBevCbRead) != 0) handler->on_read(self());
 }
 
 void BufferEvent::Impl::invoke_write() {
-  if ((callbacks & kBevCbWrite) != 0) handler->on_write(*self);
+  if ((callbacks & kBevCbWrite) != 0) handler->on_write(self());
 }
 
 void BufferEvent::Impl::invoke_event(BevFlags what, int error) {
-  if ((callbacks & kBevCbEvent) != 0) handler->on_event(*self, what, error);
+  if ((callbacks & kBevCbEvent) != 0) handler->on_event(self(), what, error);
 }
 
 void FunctionHandler::set(BufferEvent::DataCallback read, BufferEvent::DataCallback write,

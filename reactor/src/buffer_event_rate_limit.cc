@@ -75,8 +75,7 @@ void BufferEvent::Impl::throttle(bool write, std::uint8_t why) {
   BufferEventRateLimit& rl = *extras->rate_limit;
   if (why == kThrottledByBucket && rl.cfg) {
     if (!rl.refill) {
-      rl.refill = Event::timer(base(), [this](int, EventFlags) { on_refill(); });
-      tag(*rl.refill, "bev.refill");
+      rl.refill = std::make_unique<Event>(base(), -1, 0, &refill_cb, &self());
     }
     if (rl.refill->pending(kTimeout) == 0) {
       const auto since_epoch = std::chrono::duration_cast<Duration>(base().now().time_since_epoch());
@@ -98,7 +97,7 @@ void BufferEvent::Impl::throttle(bool write, std::uint8_t why) {
     state |= kReadThrottled;
     rl.read_waited = true;
     // A graceful close keeps reading (discarding) to see the peer's EOF.
-    if (read_ev && (state & kClosing) == 0) read_ev->del();
+    if (has_read_ev() && (state & kClosing) == 0) read_ev().del();
   }
 }
 

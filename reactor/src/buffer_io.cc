@@ -1,11 +1,14 @@
 // Buffer's zero-copy paths: reserve/commit (evbuffer_reserve_space/commit_space), read_from
 // (evbuffer_read) and write_to (evbuffer_write_atmost).
 //
-// read_from does ONE readv into the tail's free space plus one fresh block sized for the rest
-// of max_bytes (a plain read() when there is only one of the two). libevent 2.1 first asks
-// FIONREAD (one more syscall per read) and caps a read at 4 KiB; we do neither. The fresh block is then
-// trimmed with realloc to what was read (a power of two), so a connection holding a partial message does not
-// keep 64 KiB.
+// read_from does ONE readv into the tail's free space plus fresh space for the rest of
+// max_bytes (a plain read() when there is only one of the two). libevent 2.1 first asks
+// FIONREAD (one more syscall per read) and caps a read at 4 KiB; we do neither.
+// The fresh space is the thread's spare read block (up to 64 KiB, kept from read to read): a
+// small read is copied out of it into a block of its size (malloc's fast bins), a large one
+// takes the spare block itself (trimmed to a power of two) and the next read makes a new spare.
+// Before, every read allocated a 64 KiB block and trimmed it with realloc: at 64-byte echoes,
+// that malloc/realloc pair was the largest user-space cost of a message (issue #19).
 #include <limits.h>  // IOV_MAX
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -13,6 +16,8 @@
 #include <algorithm>
 #include <cassert>
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <new>
 
 #include "buffer_block.h"
@@ -95,6 +100,24 @@ void Buffer::commit(std::size_t n) {
   notify(orig, committed, 0);
 }
 
+namespace {
+
+// Reads at most this much go through the spare block; larger ones allocate their own.
+constexpr std::size_t kSpareCapacity = 64 * 1024;
+// A read of more than this keeps the spare block (no copy); less is copied out of it.
+constexpr std::size_t kSpareKeepAbove = 4 * 1024;
+
+// One spare read block per thread (a loop thread reads for all its connections in turn).
+struct SpareBlock {
+  BufferBlock* block = nullptr;
+  ~SpareBlock() {
+    if (block != nullptr) detail::free_block(block);
+  }
+};
+thread_local SpareBlock t_spare;
+
+}  // namespace
+
 ssize_t Buffer::read_from(int fd, std::size_t max_bytes) {
   if (max_bytes == 0) {
     errno = EINVAL;
@@ -106,6 +129,62 @@ ssize_t Buffer::read_from(int fd, std::size_t max_bytes) {
   int count = 0;
   const std::size_t in_tail = tail_ != nullptr ? std::min(tail_->free_space(), max_bytes) : 0;
   if (in_tail > 0) iov[count++] = {tail_->data_end(), in_tail};
+  // With a SysCalls installed (fault injection), every read allocates its own block as
+  // before, so that an injected malloc failure hits the read that needs the block.
+  if (in_tail < max_bytes && max_bytes - in_tail <= kSpareCapacity && installed_sys_calls() == nullptr) {
+    const std::size_t want = max_bytes - in_tail;
+    // The allocation this read stands for, as the fault seam sees it: a failure means nothing
+    // is read (as evbuffer_read), whether or not the spare exists already.
+    if (detail::injected_allocation_failure(detail::read_alloc(want))) {
+      errno = ENOMEM;
+      return -1;
+    }
+    BufferBlock*& spare = t_spare.block;
+    if (spare == nullptr) {
+      spare = static_cast<BufferBlock*>(sys().malloc(detail::read_alloc(kSpareCapacity)));
+      if (spare == nullptr) {
+        errno = ENOMEM;
+        return -1;
+      }
+      spare = detail::init_owned_block(spare, detail::read_alloc(kSpareCapacity));
+    }
+    iov[count++] = {spare->storage, want};
+    ssize_t n;
+    do {
+      n = count == 1 ? sys().read(fd, iov[0].iov_base, iov[0].iov_len) : sys().readv(fd, iov, count);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) return n;
+
+    const std::size_t orig = length_;
+    const auto got = static_cast<std::size_t>(n);
+    const std::size_t to_tail = std::min(got, in_tail);
+    if (to_tail > 0) tail_->off += to_tail;
+    const std::size_t to_fresh = got - to_tail;
+    if (to_fresh > 0) {
+      BufferBlock* block = nullptr;
+      if (to_fresh <= kSpareKeepAbove) {
+        try {
+          block = detail::new_block_of_alloc(detail::block_alloc_size(to_fresh));
+          std::memcpy(block->storage, spare->storage, to_fresh);
+          block->off = to_fresh;
+        } catch (const std::bad_alloc&) {
+          block = nullptr;  // keep the bytes: hand the spare itself over below
+        }
+      }
+      if (block == nullptr) {
+        // Large (or no memory for a small copy): the spare block joins the buffer, trimmed.
+        block = spare;
+        spare = nullptr;
+        block->off = to_fresh;
+        const std::size_t fit = detail::block_alloc_size(to_fresh);
+        if (2 * fit <= sizeof(BufferBlock) + block->capacity) block = detail::shrink_block(block, fit);
+      }
+      push_back_block(block);
+    }
+    length_ += got;
+    notify(orig, got, 0);
+    return n;
+  }
   BufferBlock* fresh = nullptr;
   if (in_tail < max_bytes) {
     const std::size_t want = max_bytes - in_tail;

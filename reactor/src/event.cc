@@ -9,8 +9,12 @@
 
 namespace reactor {
 
-Event::Event(EventBase& base, int fd, EventFlags what, Callback cb) {
-  base.assert_in_loop_thread();
+namespace {
+
+// The std::function adapter: arg is the heap EventCallback the Event owns.
+void call_function(int fd, EventFlags fired, void* arg) { (*static_cast<EventCallback*>(arg))(fd, fired); }
+
+void check_arguments(int fd, EventFlags what) {
   if (what & kSignal) {
     if (what & (kRead | kWrite | kClosed | kET)) {
       throw std::invalid_argument("reactor: a signal event cannot also wait for I/O");
@@ -21,9 +25,30 @@ Event::Event(EventBase& base, int fd, EventFlags what, Callback cb) {
   } else if ((what & (kRead | kWrite | kClosed)) && fd < 0) {
     throw std::invalid_argument("reactor: an I/O event needs an fd");
   }
+}
+
+}  // namespace
+
+static_assert(sizeof(detail::EventCore) == 112, "an idle connection's budget (issue #19): see event_core.h");
+
+Event::Event(EventBase& base, int fd, EventFlags what, Callback cb) {
+  base.assert_in_loop_thread();
+  check_arguments(fd, what);
   if (!cb) throw std::invalid_argument("reactor: an event needs a callback");
-  core_.cb = std::move(cb);
+  core_.fn = &call_function;
+  core_.arg = new EventCallback(std::move(cb));
   // An fd without I/O flags is a timer that still reports its fd (as in libevent).
+  core_.fd = fd;
+  core_.what = what;
+  base.core_->attach(&core_);
+}
+
+Event::Event(EventBase& base, int fd, EventFlags what, EventFunction fn, void* arg) {
+  base.assert_in_loop_thread();
+  check_arguments(fd, what);
+  if (fn == nullptr) throw std::invalid_argument("reactor: an event needs a callback");
+  core_.fn = fn;
+  core_.arg = arg;
   core_.fd = fd;
   core_.what = what;
   base.core_->attach(&core_);
@@ -34,6 +59,7 @@ Event::~Event() {
     core_.base->assert_in_loop_thread();
     core_.base->destroy(&core_);
   }
+  if (core_.fn == &call_function) delete static_cast<EventCallback*>(core_.arg);
 }
 
 std::unique_ptr<Event> Event::timer(EventBase& base, Callback cb) {
@@ -91,9 +117,13 @@ EventState Event::state() const { return core_.state(); }
 
 void Event::set_priority(int priority) { base_of(core_).set_priority(&core_, priority); }
 
-void Event::set_owner(std::uint64_t owner) { core_.owner = owner; }
+void Event::set_owner(std::uint64_t owner) {
+  if (core_.base) base_of(core_).tag_slot(&core_).owner = owner;
+}
 
-void Event::set_label(const char* label) { core_.label = label; }
+void Event::set_label(const char* label) {
+  if (core_.base) base_of(core_).tag_slot(&core_).label = label;
+}
 
 void Event::set_internal(bool internal) {
   if (core_.base) {
@@ -112,9 +142,18 @@ EventBase& Event::base() const {
 
 EventFlags Event::events() const { return core_.what; }
 int Event::priority() const { return core_.priority; }
-const Event::Callback& Event::callback() const { return core_.cb; }
+const Event::Callback& Event::callback() const {
+  static const Callback kNone;
+  return core_.fn == &call_function ? *static_cast<const Callback*>(core_.arg) : kNone;
+}
+EventFunction Event::function() const { return core_.fn; }
+void* Event::function_arg() const { return core_.arg; }
 std::uint64_t Event::id() const { return core_.id; }
-std::uint64_t Event::owner() const { return core_.owner; }
+std::uint64_t Event::owner() const { return core_.base ? core_.base->tag_of(&core_).owner : 0; }
+const char* Event::label() const {
+  const char* label = core_.base ? core_.base->tag_of(&core_).label : nullptr;
+  return label ? label : "";
+}
 EventKind Event::kind() const { return core_.kind(); }
 
 }  // namespace reactor

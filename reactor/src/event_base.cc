@@ -114,9 +114,9 @@ void EventBase::set_priorities(int priorities) {
   core_->priorities = priorities;
   core_->active.assign(priorities, detail::ActiveQueue{});
   // Events keep their level when it still exists, else move to the least urgent one.
-  for (detail::EventCore* ev = core_->all_head; ev; ev = ev->all_next) {
+  core_->for_each_event([priorities](detail::EventCore* ev) {
     if (ev->priority >= priorities) ev->priority = static_cast<std::uint8_t>(priorities - 1);
-  }
+  });
 }
 
 int EventBase::priorities() const { return core_->priorities; }

@@ -99,7 +99,7 @@ int BaseCore::run_active() {
         ev = q.pop_front();
         // The new head is likely the next to run: start loading the line that holds its
         // callback now, so that miss overlaps this callback instead of following it.
-        if (q.head) __builtin_prefetch(&q.head->cb);
+        if (q.head) __builtin_prefetch(&q.head->fn);
         break;
       }
     }
@@ -129,7 +129,7 @@ int BaseCore::run_active() {
     const bool user = !ev->internal;
     const std::uint64_t id = ev->id;
     posted_ran = 0;
-    ev->cb(ev->fd, fired);
+    ev->fn(ev->fd, fired, ev->arg);
     // ev may be gone now (an internal event's callback may run code that frees things).
     if (once) once_events.erase(id);
     // The end of one callback is the start of the next: one tick read per callback (a clock

@@ -1,7 +1,11 @@
 // Value types for the outside world: names, flag strings, the histogram, snapshot, counts.
 #include "reactor/inspection.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <mutex>
+#include <stdexcept>
 
 #include "base_core.h"
 #include "reactor/event_flags.h"
@@ -69,10 +73,57 @@ void DurationHistogram::record(Duration d) {
 
 namespace detail {
 
+namespace {
+
+struct Describer {
+  EventFunction fn;
+  EventDescriber describe;
+};
+// Written once per function, before any event of it exists (the first BufferEvent), read on
+// loop threads: the count is published with release / acquire.
+constexpr std::size_t kMaxDescribers = 16;
+Describer g_describers[kMaxDescribers];
+std::atomic<std::size_t> g_n_describers{0};
+std::mutex g_describers_mutex;
+
+}  // namespace
+
+void register_describer(EventFunction fn, EventDescriber describe) {
+  std::lock_guard lock(g_describers_mutex);
+  const std::size_t n = g_n_describers.load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (g_describers[i].fn == fn) return;
+  }
+  if (n == kMaxDescribers) throw std::logic_error("reactor: too many event describers");
+  g_describers[n] = Describer{fn, describe};
+  g_n_describers.store(n + 1, std::memory_order_release);
+}
+
+EventTag BaseCore::tag_of(const EventCore* ev) const {
+  if (ev->tagged) {
+    auto it = tags.find(ev);
+    if (it != tags.end()) return it->second;
+  }
+  const std::size_t n = g_n_describers.load(std::memory_order_acquire);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (g_describers[i].fn == ev->fn) return g_describers[i].describe(ev->fn, ev->arg);
+  }
+  return {};
+}
+
+EventTag& BaseCore::tag_slot(EventCore* ev) {
+  if (!ev->tagged) {
+    EventTag initial = tag_of(ev);  // keep what a describer said
+    ev->tagged = true;
+    return tags[ev] = initial;
+  }
+  return tags[ev];
+}
+
 std::vector<EventInfo> BaseCore::snapshot() const {
   std::vector<EventInfo> out;
   const TimePoint t = now();
-  for (const EventCore* ev = all_head; ev; ev = ev->all_next) {
+  for_each_event([&](const EventCore* ev) {
     EventInfo info;
     info.id = ev->id;
     info.kind = ev->kind();
@@ -86,17 +137,20 @@ std::vector<EventInfo> BaseCore::snapshot() const {
       auto left = std::chrono::duration_cast<Duration>(ev->deadline - t);
       info.time_left = left < Duration::zero() ? Duration::zero() : left;
     }
-    if (ev->label) info.label = ev->label;
-    info.owner = ev->owner;
+    const EventTag tag = tag_of(ev);
+    if (tag.label) info.label = tag.label;
+    info.owner = tag.owner;
     out.push_back(std::move(info));
-  }
+  });
+  // The tables are walked by fd; callers see creation order, as before.
+  std::sort(out.begin(), out.end(), [](const EventInfo& a, const EventInfo& b) { return a.id < b.id; });
   return out;
 }
 
 EventCounts BaseCore::counts() const {
   EventCounts c;
   c.active_per_priority.assign(priorities, 0);
-  for (const EventCore* ev = all_head; ev; ev = ev->all_next) {
+  for_each_event([&c](const EventCore* ev) {
     switch (ev->state()) {
       case EventState::kInitialized:
         ++c.initialized;
@@ -110,7 +164,7 @@ EventCounts BaseCore::counts() const {
         break;
     }
     if (ev->internal) ++c.internal;
-  }
+  });
   return c;
 }
 

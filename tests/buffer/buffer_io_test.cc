@@ -54,6 +54,31 @@ TEST(BufferIoTest, ReadOnEmptySocketIsEagainAndKeepsNoBlock) {
   EXPECT_EQ(buf.block_count(), 0u);  // the block prepared for readv was freed
 }
 
+// Reads go through the thread's spare read block (issue #19): a small read is copied into a
+// block of its size, a large one takes the spare itself and the next read makes a new one.
+// Whatever the order, no buffer shares bytes with another or with the spare.
+TEST(BufferIoTest, SpareReadBlockNeverAliasesBuffers) {
+  Fd a, b;
+  make_socketpair(a, b);
+  const std::string large = pattern(40 * 1024, 3);
+  const std::string small = pattern(100, 7);
+  Buffer first, second, third;
+  ASSERT_EQ(::write(b.fd, large.data(), large.size()), static_cast<ssize_t>(large.size()));
+  ASSERT_EQ(first.read_from(a.fd), static_cast<ssize_t>(large.size()));
+  ASSERT_EQ(::write(b.fd, small.data(), small.size()), static_cast<ssize_t>(small.size()));
+  ASSERT_EQ(second.read_from(a.fd), static_cast<ssize_t>(small.size()));
+  ASSERT_EQ(::write(b.fd, "tail", 4), 4);
+  ASSERT_EQ(third.read_from(a.fd), 4);
+  EXPECT_EQ(first.to_string(), large);
+  EXPECT_EQ(second.to_string(), small);
+  EXPECT_EQ(third.to_string(), "tail");
+  // Small reads hold a block of their size, not the 64 KiB they could have read.
+  EXPECT_EQ(second.block_count(), 1u);
+  EXPECT_LE(second.block_memory(), 512u);
+  // The large read was trimmed to a power of two around its size.
+  EXPECT_LE(first.block_memory(), 2 * large.size());
+}
+
 TEST(BufferIoTest, ReadReturnsZeroAtEof) {
   Fd a, b;
   make_socketpair(a, b);

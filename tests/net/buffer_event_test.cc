@@ -107,6 +107,34 @@ TEST_P(BufferEventTest, OwnerTagIsVisibleInTheSnapshot) {
   EXPECT_EQ(after->state, EventState::kInitialized);
 }
 
+// The owner is kept once per BufferEvent (issue #19): set after its events exist, or changed,
+// every one of them shows the new owner; events of another BufferEvent keep theirs.
+TEST_P(BufferEventTest, OwnerSetLaterReachesEveryEvent) {
+  bev_->enable(kRead);
+  nettest::shrink_send_buffer(bev_->fd(), 4096);
+  bev_->write(std::string(1 << 20, 'z'));  // the write event exists and waits
+  auto other_pair = nettest::tcp_pair();
+  BufferEvent other(base_, other_pair.server.release(), kBevOptCloseOnFree);
+  other.set_owner(5);
+  other.enable(kRead);
+  bev_->set_owner(77);
+  auto events = base_.snapshot();
+  ASSERT_TRUE(find_event(events, "bev.read"));
+  ASSERT_TRUE(find_event(events, "bev.write"));
+  bev_->set_owner(78);
+  events = base_.snapshot();
+  int ours = 0;
+  for (const auto& e : events) {
+    if (e.owner == 78) ++ours;
+    if (e.id == other.read_event_id()) {
+      EXPECT_EQ(e.owner, 5u);
+      EXPECT_EQ(e.label, "bev.read");
+    }
+  }
+  EXPECT_EQ(ours, 2);
+  EXPECT_FALSE(find_event(events, "bev.read"));  // 77 is gone from every event
+}
+
 TEST_P(BufferEventTest, WriteCallbackFollowsAnImmediateSendLaterInTheIteration) {
   bev_->setcb({},
               [&](BufferEvent& b) {

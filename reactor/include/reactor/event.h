@@ -25,10 +25,16 @@ class Event {
  public:
   // Receives the fd (or signal number, or -1 for a timer) and the flags that fired.
   using Callback = EventCallback;
+  // libevent's event_callback_fn: (fd, fired, arg).
+  using Function = EventFunction;
 
   // event_new(base, fd, what, cb). fd = -1 and no kRead/kWrite/kSignal = a pure timer
-  // (evtimer_new). With kSignal, fd is the signal number (evsignal_new). Loop thread only.
+  // (evtimer_new). With kSignal, fd is the signal number (evsignal_new). The std::function
+  // lives in an adapter the Event allocates (one allocation); the form below stores only the
+  // function pointer and its argument, as libevent does. Loop thread only.
   Event(EventBase& base, int fd, EventFlags what, Callback cb);
+  // event_new(base, fd, what, fn, arg): no allocation besides the Event. Loop thread only.
+  Event(EventBase& base, int fd, EventFlags what, Function fn, void* arg);
   // event_free: safe while pending or active — it is removed first and its callback will not
   // run. Must not be called from inside this event's own callback (hand it to
   // EventBase::defer_delete instead). Loop thread only.
@@ -75,8 +81,9 @@ class Event {
   // event_priority_set: 0 is the most urgent; must be < base.priorities(). Not while
   // active. Loop thread only.
   void set_priority(int priority);
-  // Owner tag and label shown by EventBase::snapshot() (a connection id, "conn.read").
-  // Loop thread only.
+  // Owner tag and label shown by EventBase::snapshot() (a connection id, "conn.read"). Kept
+  // in a side table of the base, not in the event (an object with many events tags them
+  // through a describer instead: see detail::register_describer). Loop thread only.
   void set_owner(std::uint64_t owner);
   // The label must outlive the event (a string literal): events are many, labels are few.
   void set_label(const char* label);
@@ -90,9 +97,13 @@ class Event {
   EventBase& base() const;
   EventFlags events() const;
   int priority() const;
+  // The std::function given at construction; an empty one for the (fn, arg) form.
   const Callback& callback() const;
-  std::uint64_t id() const;  // unique within the base, never reused
+  Function function() const;   // event_get_callback
+  void* function_arg() const;  // event_get_callback_arg
+  std::uint64_t id() const;    // unique within the base, never reused
   std::uint64_t owner() const;
+  const char* label() const;  // "" when none
   EventKind kind() const;
 
  private:

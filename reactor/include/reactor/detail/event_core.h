@@ -3,12 +3,19 @@
 // active queues, fd lists) touch one cache line fewer per event than through a pointer.
 // Not part of the API: only reactor/src uses the fields.
 //
-// An EventCore sits in up to five intrusive structures at once, each with its own links, so
+// An EventCore sits in up to three intrusive structures at once, each with its own links, so
 // that every transition is O(1) (or O(log n) for the timer heap) and allocates nothing:
-//   all-list      every event created on the base (snapshot, detaching at base teardown)
-//   fd/signal     the events interested in one fd, or in one signal number
+//   fd/signal     the events interested in one fd, or in one signal number; every other event
+//                 (not added, or a pure timer) sits in the base's "loose" list on the same
+//                 links — so walking the fd table, the signal table and the loose list visits
+//                 every event once (snapshot, teardown) without an all-events link per event
 //   timer         the min-heap (heap_index) or one common-timeout FIFO (timer_prev/next)
 //   active        one priority's active queue, or the "active later" list
+//
+// Memory (issue #19): 112 bytes. The callback is what libevent stores, a function pointer and
+// its argument (a std::function passed by a caller lives in an adapter the Event owns); owner
+// and label are not stored here: a callback's owner describes its events (BufferEvent), or
+// the base keeps them in a side table for the few events tagged one by one.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +30,8 @@ namespace reactor {
 // An event's callback: receives the fd (or signal number, or -1 for a timer) and the flags
 // that fired. Event::Callback names the same type.
 using EventCallback = std::function<void(int fd, EventFlags fired)>;
+// libevent's event_callback_fn: a function pointer and its argument (16 bytes, no allocation).
+using EventFunction = void (*)(int fd, EventFlags fired, void* arg);
 
 }  // namespace reactor
 
@@ -30,18 +39,37 @@ namespace reactor::detail {
 
 struct BaseCore;
 
+// What inspection shows as an event's owner and label.
+struct EventTag {
+  std::uint64_t owner = 0;
+  const char* label = nullptr;
+};
+// Tells the owner and label of an event whose callback is a given function, from its
+// argument: an object with many events (a BufferEvent) keeps one owner for all of them
+// instead of 16 bytes in each event. Registered once per function (register_describer).
+using EventDescriber = EventTag (*)(EventFunction fn, const void* arg);
+// Any thread, idempotent; at most 16 functions (std::logic_error beyond).
+void register_describer(EventFunction fn, EventDescriber describe);
+
 struct EventCore {
   // Field order is by use, so that an operation touches as few cache lines of a cold event
   // as possible. The first 64 bytes are all that adding, deleting, rescheduling and expiring
-  // a timer touch, and activating any event; running a callback adds the second 64.
+  // a timer touch, and activating any event; running a callback adds the second 48.
+  // 112 bytes in all (static_assert in event.cc).
   BaseCore* base = nullptr;         // nullptr once the base was destroyed (the event is detached)
   TimePoint deadline{};             // when the scheduled timeout expires (valid while in_timer)
   EventCore* timer_prev = nullptr;  // common-timeout FIFO links
   EventCore* timer_next = nullptr;
   std::int32_t heap_index = -1;  // position in the timer heap, -1 when not there
-  std::uint32_t common = 0;      // 0: heap timer; n: common-timeout queue n-1
+  std::int32_t fd = -1;          // fd, or signal number for signal events
   EventFlags what = 0;           // flags requested at creation
   EventFlags fired = 0;          // flags accumulated while active
+  // 0: heap timer; n: common-timeout queue n-1 (libevent allows 256 queues; we 255, more
+  // durations use the heap).
+  std::uint8_t common = 0;
+  // Pass stamp, low 8 bits: re-activation in the pass it ran in waits for the next
+  // iteration. A stamp 256 passes old only delays such an activation by one iteration.
+  std::uint8_t ran_in_pass = 0;
   std::uint8_t priority = 0;
 
   // State bits. inserted = pending (registered with backend / signal map and/or a timer).
@@ -52,24 +80,20 @@ struct EventCore {
   bool in_later : 1 = false;  // active, but parked until the next iteration
   bool internal : 1 = false;
   bool is_once : 1 = false;  // owned by the base (EventBase::once)
+  bool tagged : 1 = false;   // owner / label in the base's side table
 
   EventCore* active_prev = nullptr;  // the active queue of its priority, or "later"
   EventCore* active_next = nullptr;
 
   // Running the callback; I/O registration.
-  Duration timeout{0};            // the duration last given to add() (kPersist events only)
-  std::int32_t fd = -1;           // fd, or signal number for signal events
-  std::uint32_t ran_in_pass = 0;  // pass stamp: re-activation in the same pass waits
-  EventCallback cb;
-  EventCore* fd_prev = nullptr;  // events on the same fd (or the same signal)
+  Duration timeout{0};  // the duration last given to add() (kPersist events only)
+  // The callback. A std::function given to Event lives in an adapter: fn is then
+  // call_function (event.cc) and arg the heap EventCallback, freed with the event.
+  EventFunction fn = nullptr;
+  void* arg = nullptr;
+  EventCore* fd_prev = nullptr;  // events on the same fd / signal, or the base's loose list
   EventCore* fd_next = nullptr;
-
-  // Inspection and teardown only.
-  EventCore* all_prev = nullptr;
-  EventCore* all_next = nullptr;
-  std::uint64_t id = 0;
-  std::uint64_t owner = 0;
-  const char* label = nullptr;
+  std::uint64_t id = 0;  // unique in the base, never reused
 
   bool is_signal() const { return (what & kSignal) != 0; }
   bool is_io() const { return !is_signal() && (what & (kRead | kWrite | kClosed)) != 0; }
