@@ -87,7 +87,8 @@ def perf_profile(server, row, args, deadline):
                               "--stdio", "-q", "-g", "none", "--percent-limit", "0.5"],
                              capture_output=True, text=True, timeout=120)
         if rep.returncode != 0:
-            return None, "perf report failed: " + rep.stderr.strip()[:200]
+            err = (rep.stderr.strip() or rep.stdout.strip())[:200]
+            return None, "perf report failed: " + (err or "exit %d, no samples?" % rep.returncode)
         kernel, user, top = 0.0, 0.0, []
         for line in rep.stdout.splitlines():
             parts = line.split()
@@ -101,7 +102,9 @@ def perf_profile(server, row, args, deadline):
                 top.append("%s %s" % (parts[0], " ".join(parts[parts.index("[.]") + 1:])
                                       if "[.]" in parts else " ".join(parts[1:])))
         total = kernel + user
-        return (user / total if total else None), "; ".join(top[:8])
+        if not total:
+            return None, "perf recorded no samples (cpu-clock sampling does not work on this machine)"
+        return user / total, "; ".join(top[:8])
 
 
 def parse_args():
