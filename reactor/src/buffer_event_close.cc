@@ -88,7 +88,7 @@ void BufferEvent::Impl::closing_read() {
   char scratch[16 * 1024];
   const ssize_t n = sys().recv(fd, scratch, sizeof(scratch), 0);
   if (n > 0) {
-    bytes_read += static_cast<std::uint64_t>(n);
+    count_read(static_cast<std::size_t>(n));
     mark_read(base().now());
     return;
   }

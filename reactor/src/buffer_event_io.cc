@@ -43,7 +43,7 @@ void BufferEvent::Impl::on_read(EventFlags fired) {
   }
   const ssize_t n = input.read_from(fd, max);
   if (n > 0) {
-    bytes_read += static_cast<std::uint64_t>(n);
+    count_read(static_cast<std::size_t>(n));
     mark_read(base().now());
     if ((state & kRateLimited) != 0) charge(false, static_cast<std::size_t>(n));
     if (read_high() != 0 && input.length() >= read_high()) suspend_reading();
@@ -71,7 +71,7 @@ ssize_t BufferEvent::Impl::send_some() {
   }
   const ssize_t n = output.write_to(fd, max);
   if (n > 0) {
-    bytes_written += static_cast<std::uint64_t>(n);
+    count_written(static_cast<std::size_t>(n));
     mark_write(base().now());
     if ((state & kRateLimited) != 0) charge(true, static_cast<std::size_t>(n));
   }
