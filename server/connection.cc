@@ -39,7 +39,24 @@ Connection::Connection(ConnectionOwner& owner, reactor::EventBase& base, std::ui
                        reactor::UniqueFd fd, const reactor::SocketAddress& peer)
     : loop_(owner), id_(id), bev_(base, fd.get(), reactor::kBevOptCloseOnFree) {
   fd.release();  // the BufferEvent owns it now
-  std::memcpy(&peer_, peer.get(), std::min<std::size_t>(peer.length(), sizeof(peer_)));
+  if (peer.family() == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(peer.get());
+    std::memcpy(peer_addr_, &in6->sin6_addr, sizeof(in6->sin6_addr));
+    peer_port_ = in6->sin6_port;
+    peer_v6_ = true;
+    if (in6->sin6_scope_id != 0) side_state().peer_scope_id = in6->sin6_scope_id;
+  } else if (peer.family() == AF_INET) {
+    const auto* in4 = reinterpret_cast<const sockaddr_in*>(peer.get());
+    std::memcpy(peer_addr_, &in4->sin_addr, sizeof(in4->sin_addr));
+    peer_port_ = in4->sin_port;
+    peer_v4_ = true;
+  }
+}
+
+ConnectionSideState& Connection::side_state() {
+  ConnectionSideState& s = loop_.side_state(id_);
+  has_side_state_ = true;
+  return s;
 }
 
 Connection::Connection(ConnectionOwner& owner, reactor::EventBase& base, std::uint64_t id,
@@ -78,12 +95,13 @@ void Connection::plain_enable_read(bool on) {
   }
 }
 
-// An idle connection is this object, its BufferEvent's state and a registry entry. 104 bytes
-// is one 112-byte malloc chunk; a field more costs 16.
-static_assert(sizeof(Connection) <= 104, "Connection grew past its budget");
+// An idle connection is this object, its BufferEvent's state and a registry entry. 88 bytes
+// is one 96-byte malloc chunk; a field more costs 16 (issue #19).
+static_assert(sizeof(Connection) <= 88, "Connection grew past its budget");
 
 Connection::~Connection() {
   if (idle_linked() && loop_.idle() != nullptr) loop_.idle()->remove(*this);
+  if (has_side_state_) loop_.drop_side_state(id_);
   if (tls_) loop_.drop_tls(id_);  // before bev_, which it filters
 }
 
@@ -240,10 +258,10 @@ void Connection::on_idle() {
   bool acked_more = false;
   if (const int queued = kernel_send_queue(bev_.fd()); queued >= 0) {
     const auto acked = static_cast<std::uint32_t>(bev_.bytes_written() - static_cast<std::uint64_t>(queued));
-    const bool moved = acked != acked_at_idle_check_;
-    acked_more =
-        queued > 0 ? (!kernel_backlog_at_idle_check_ || moved) : (kernel_backlog_at_idle_check_ && moved);
-    acked_at_idle_check_ = acked;
+    // Only a backlog seen before has a baseline (kept in the loop's side state).
+    const bool moved = kernel_backlog_at_idle_check_ && acked != side_state().acked_at_idle_check;
+    acked_more = queued > 0 ? (!kernel_backlog_at_idle_check_ || moved) : moved;
+    if (queued > 0) side_state().acked_at_idle_check = acked;
     kernel_backlog_at_idle_check_ = queued > 0;
   }
   if (bev_.last_write_at() > idle_since || acked_more) {
@@ -351,8 +369,20 @@ ConnectionRecord Connection::record() const { return record(RecordParts{}); }
 ConnectionRecord Connection::record(RecordParts parts) const {
   ConnectionRecord r;
   r.id = id_;
-  const socklen_t len = peer_.sin6_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
-  r.peer = reactor::SocketAddress(reinterpret_cast<const sockaddr*>(&peer_), len);
+  if (peer_v6_) {
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    std::memcpy(&a.sin6_addr, peer_addr_, sizeof(a.sin6_addr));
+    a.sin6_port = peer_port_;
+    if (has_side_state_) a.sin6_scope_id = loop_.side_state(id_).peer_scope_id;
+    r.peer = reactor::SocketAddress(reinterpret_cast<const sockaddr*>(&a), sizeof(a));
+  } else {
+    sockaddr_in a{};
+    a.sin_family = peer_v4_ ? AF_INET : AF_UNSPEC;
+    std::memcpy(&a.sin_addr, peer_addr_, sizeof(a.sin_addr));
+    a.sin_port = peer_port_;
+    r.peer = reactor::SocketAddress(reinterpret_cast<const sockaddr*>(&a), sizeof(a));
+  }
   if (parts.local_address) r.local = local_address();
   r.loop = loop_.index();
   r.state = state_;

@@ -1,7 +1,7 @@
 // Connection: one echo client (internal to reactord_core). It greets, then moves every byte it
 // reads from its input Buffer to its output Buffer without copying. Kept small: an idle
-// connection costs this object (104 bytes), its BufferEvent's state (344, the read Event in
-// place) and a registry entry (16) — about 500 bytes of RSS, against libevent's ~1000.
+// connection costs this object (88 bytes), its BufferEvent's state (232, the read Event in
+// place), a registry entry (16) and the base's fd slot (8): 344 heap bytes, against libevent's ~1000.
 //
 // Backpressure: when the output reaches --max-output-buffer, reading is disabled and a write
 // callback installed; the write low watermark (half the limit) callback re-enables reading
@@ -30,6 +30,8 @@
 #include "server/loop_counters.h"
 
 namespace reactord {
+
+struct ConnectionSideState;  // connection_owner.h
 
 class Connection final : public IdleTracker::Hook, private reactor::BufferEventHandler {
  public:
@@ -117,20 +119,26 @@ class Connection final : public IdleTracker::Hook, private reactor::BufferEventH
   const std::uint64_t id_;
   reactor::BufferEvent bev_;
   std::uint64_t bytes_out_counted_ = 0;  // written and already added to the loop counter
-  sockaddr_in6 peer_{};                  // compact peer (v4 stored as sockaddr_in inside)
+  // The peer: IPv4 in the first 4 bytes, IPv6 in all 16 (its scope id, rarely set, in the
+  // loop's side state); the port in network byte order. 18 bytes instead of a sockaddr_in6's 28.
+  std::uint8_t peer_addr_[16] = {};
+  std::uint16_t peer_port_ = 0;
   ConnectionState state_ = ConnectionState::kOpen;
   CloseReason close_reason_ = CloseReason::kShutdown;
   bool reading_paused_ : 1 = false;
   bool closing_ : 1 = false;
   bool finished_ : 1 = false;
-  // The kernel's send queue held bytes at the last idle check, and how many bytes the peer had
-  // acknowledged then (low 32 bits): that queue may hold a long echo the client is still
-  // reading, with no send of ours for seconds.
+  // The kernel's send queue held bytes at the last idle check (how many bytes the peer had
+  // acknowledged then is in the loop's side state): that queue may hold a long echo the client
+  // is still reading, with no send of ours for seconds.
   bool kernel_backlog_at_idle_check_ : 1 = false;
   bool tls_ : 1 = false;                // a --tls-listen client (its session: LoopWorker::tls_session)
   bool handshake_counted_ : 1 = false;  // its handshake result is in the loop's counters
-  std::uint32_t acked_at_idle_check_ = 0;
-  std::int16_t last_error_ = 0;  // errno of a kBevError, for the close log line
+  bool has_side_state_ : 1 = false;     // ConnectionOwner::side_state(id_) exists (drop it with us)
+  bool peer_v4_ : 1 = false;            // peer_addr_ holds an IPv4 address
+  bool peer_v6_ : 1 = false;            // peer_addr_ holds an IPv6 address
+  std::int16_t last_error_ = 0;         // errno of a kBevError, for the close log line
+  ConnectionSideState& side_state();    // creates it (has_side_state_)
 };
 
 }  // namespace reactord

@@ -22,6 +22,14 @@ class Connection;
 class IdleTracker;
 struct LoopCounters;
 
+// What few connections need, kept by their owner (ConnectionOwner::side_state) so that an idle
+// connection does not carry it: the bytes acknowledged at an idle check that found a kernel
+// backlog, and the scope id of a link-local IPv6 peer (issue #19).
+struct ConnectionSideState {
+  std::uint32_t acked_at_idle_check = 0;  // low 32 bits
+  std::uint32_t peer_scope_id = 0;
+};
+
 class ConnectionOwner {
  public:
   // What a connection reads.
@@ -36,6 +44,10 @@ class ConnectionOwner {
   virtual reactor::TlsBufferEvent* tls_session(std::uint64_t id) const = 0;
   virtual void attach_tls(std::uint64_t id, std::unique_ptr<reactor::TlsBufferEvent> session) = 0;
   virtual void drop_tls(std::uint64_t id) = 0;
+  // What few connections need besides their object (ConnectionSideState), by connection id:
+  // created on first use, dropped by the Connection's destructor.
+  virtual ConnectionSideState& side_state(std::uint64_t id) = 0;
+  virtual void drop_side_state(std::uint64_t id) = 0;
 
   // What a connection reports. Closed: its socket is gone (the owner takes it out of its
   // table and defers its destruction: the connection may be inside its own callback).

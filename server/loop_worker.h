@@ -87,6 +87,10 @@ class LoopWorker final : public ConnectionOwner {
   reactor::TlsBufferEvent* tls_session(std::uint64_t id) const override;
   void attach_tls(std::uint64_t id, std::unique_ptr<reactor::TlsBufferEvent> session) override;
   void drop_tls(std::uint64_t id) override;
+  // What few connections need besides their object (ConnectionSideState), by connection id:
+  // created on first use, dropped by the Connection's destructor. Loop thread only.
+  ConnectionSideState& side_state(std::uint64_t id) override { return side_states_[id]; }
+  void drop_side_state(std::uint64_t id) override { side_states_.erase(id); }
 
   // Closes one connection: gracefully (every queued byte, then FIN, then the peer's EOF; a
   // reset only at `deadline` if output is still queued then — without a deadline, when nothing
@@ -232,6 +236,7 @@ class LoopWorker final : public ConnectionOwner {
   std::unique_ptr<reactor::Listener> tls_listener_;
   reactor::SocketAddress tls_listen_address_;
   std::unordered_map<std::uint64_t, std::unique_ptr<reactor::TlsBufferEvent>> tls_sessions_;
+  std::unordered_map<std::uint64_t, ConnectionSideState> side_states_;
   std::unique_ptr<reactor::Event> drain_timer_;
   std::unique_ptr<reactor::Event> drain_progress_;  // loop 0: one log line a second
   std::vector<std::unique_ptr<reactor::Event>> owned_events_;

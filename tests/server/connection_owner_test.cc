@@ -40,6 +40,8 @@ class TestOwner final : public ConnectionOwner {
     tls_[id] = std::move(session);
   }
   void drop_tls(std::uint64_t id) override { tls_.erase(id); }
+  ConnectionSideState& side_state(std::uint64_t id) override { return side_states_[id]; }
+  void drop_side_state(std::uint64_t id) override { side_states_.erase(id); }
   void on_connection_closed(Connection& connection, CloseReason reason) override {
     closed.push_back({connection.id(), reason});
   }
@@ -58,6 +60,7 @@ class TestOwner final : public ConnectionOwner {
  private:
   const Config& config_;
   reactor::SocketAddress listen_;
+  std::map<std::uint64_t, ConnectionSideState> side_states_;
   std::map<std::uint64_t, std::unique_ptr<reactor::TlsBufferEvent>> tls_;
 };
 

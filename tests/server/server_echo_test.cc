@@ -44,6 +44,37 @@ TEST(ServerEcho, CustomGreetingAndIpv6) {
   EXPECT_EQ(read_exactly(fd.get(), 5), "ping\n");
 }
 
+// The registry shows each client's own address and port as its peer, IPv4 and IPv6 alike (the
+// Connection keeps the peer in 18 bytes, not a sockaddr_in6: issue #19).
+TEST(ServerEcho, RecordShowsEachClientsAddressAndPortAsItsPeer) {
+  for (const bool v6 : {false, true}) {
+    Config config = test_config();
+    config.listen = v6 ? reactor::SocketAddress::ipv6_loopback(0) : reactor::SocketAddress::ipv4_loopback(0);
+    std::unique_ptr<RunningServer> s;
+    try {
+      s = std::make_unique<RunningServer>(config);
+    } catch (const StartError& e) {
+      if (v6) GTEST_SKIP() << "no IPv6 loopback here: " << e.what();
+      throw;
+    }
+    std::vector<reactor::UniqueFd> clients;
+    std::set<std::string> mine;
+    for (int i = 0; i < 3; ++i) {
+      clients.push_back(s->connect_greeted());
+      mine.insert(reactor::SocketAddress::local_of(clients.back().get()).to_string());
+    }
+    auto records = on_loop(s->server, 0, [](LoopWorker& w) { return w.registry().snapshot(); });
+    ASSERT_EQ(records.size(), 3u);
+    std::set<std::string> peers;
+    for (const auto& r : records) {
+      EXPECT_EQ(r.peer.is_ipv6(), v6);
+      EXPECT_NE(r.peer.port(), 0u);
+      peers.insert(r.peer.to_string());
+    }
+    EXPECT_EQ(peers, mine) << (v6 ? "IPv6" : "IPv4");
+  }
+}
+
 TEST(ServerEcho, Serves500ConcurrentClients) {
   RunningServer s(test_config());
   std::vector<reactor::UniqueFd> clients;
