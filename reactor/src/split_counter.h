@@ -15,6 +15,8 @@ inline std::uint32_t add_to_low_half(std::uint32_t& low, std::size_t n) {
   return static_cast<std::uint32_t>(sum >> 32);
 }
 
-inline std::uint64_t join_halves(std::uint32_t high, std::uint32_t low) { return (std::uint64_t{high} << 32) | low; }
+inline std::uint64_t join_halves(std::uint32_t high, std::uint32_t low) {
+  return (std::uint64_t{high} << 32) | low;
+}
 
 }  // namespace reactor::detail
