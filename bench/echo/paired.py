@@ -16,6 +16,10 @@ cpu-clock` gives the user-space share by samples and the top user-space symbols.
   bench/echo/paired.py --build build/release                 # 4 rows x 6 pairs x 3 s, ~5 min
   bench/echo/paired.py --build build/release --pairs 8 --perf
   bench/echo/paired.py --build build/release --quick         # one row, 2 pairs of 0.5 s
+  bench/echo/paired.py --build build/release --baseline-reactord OLD/reactord  # before/after
+
+With --baseline-reactord, an older reactord binary joins the rotation as a fourth server
+("before"): its ratio to raw epoll from the same pairs, and reactord ÷ before per pair.
 
 Bounded: --budget seconds at most (default 900); past it every process is killed and the
 table shows the pairs measured. Benchmarks are run by hand, never as timed tests: CI runs
@@ -112,6 +116,7 @@ def parse_args():
     p.add_argument("--build", default="build/release")
     p.add_argument("--reactord"), p.add_argument("--reactor-bench")
     p.add_argument("--libevent-echo"), p.add_argument("--epoll-echo")
+    p.add_argument("--baseline-reactord", help="an older reactord measured in the same rotation")
     p.add_argument("--row", action="append", metavar="C,D,S", help="a row (repeatable)")
     p.add_argument("--pairs", type=int, default=6, help="pairs per row (default 6)")
     p.add_argument("--duration", type=float, default=3.0, help="seconds per measurement")
@@ -126,6 +131,8 @@ def parse_args():
             setattr(args, name, os.path.join(args.build, rel))
         if not os.access(getattr(args, name), os.X_OK):
             p.error("not an executable: %s" % getattr(args, name))
+    if args.baseline_reactord and not os.access(args.baseline_reactord, os.X_OK):
+        p.error("not an executable: %s" % args.baseline_reactord)
     args.rows = [tuple(int(x) for x in r.split(",")) for r in args.row] if args.row else ROWS
     if args.quick:
         args.rows, args.pairs, args.duration = [(50, 1, 64)], 2, 0.5
@@ -140,15 +147,20 @@ def main():
     started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     load = os.getloadavg()
     results, problems = [], []
+    names = ORDER + (("before",) if args.baseline_reactord else ())
     for row in args.rows:
         servers = {}
         pairs = []
         profile = (None, "not asked (--perf)")
         try:
-            for name in ORDER:
-                servers[name] = echo.Server(name, args, deadline)
+            for name in names:
+                if name == "before":
+                    old = argparse.Namespace(**dict(vars(args), reactord=args.baseline_reactord))
+                    servers[name] = echo.Server("reactord", old, deadline)
+                else:
+                    servers[name] = echo.Server(name, args, deadline)
             for i in range(args.pairs):
-                order = ORDER[i % 3:] + ORDER[:i % 3]
+                order = names[i % len(names):] + names[:i % len(names)]
                 pair = {}
                 for name in order:
                     pair[name] = measure(servers[name], row, args, deadline)
@@ -176,8 +188,9 @@ def main():
           "epoll CPU ns/msg median | wait % max |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     verdicts = []
+    before_lines = []
     for r in results:
-        ok_pairs = [p for p in r["pairs"] if all(p[n]["cpu_ns_per_msg"] for n in ORDER)]
+        ok_pairs = [p for p in r["pairs"] if all(p[n]["cpu_ns_per_msg"] for n in names)]
         if not ok_pairs:
             continue
         rr = [p["reactord"]["cpu_ns_per_msg"] / p["epoll"]["cpu_ns_per_msg"] for p in ok_pairs]
@@ -186,7 +199,14 @@ def main():
         share = [statistics.median([p[n]["user_share"] for p in ok_pairs if p[n]["user_share"] is not None] or [0])
                  for n in ORDER]
         epoll_ns = statistics.median([p["epoll"]["cpu_ns_per_msg"] for p in ok_pairs])
-        wait = max(p[n]["wait_pct"] for p in ok_pairs for n in ORDER)
+        wait = max(p[n]["wait_pct"] for p in ok_pairs for n in names)
+        if "before" in names:
+            br = [p["before"]["cpu_ns_per_msg"] / p["epoll"]["cpu_ns_per_msg"] for p in ok_pairs]
+            ab = [p["reactord"]["cpu_ns_per_msg"] / p["before"]["cpu_ns_per_msg"] for p in ok_pairs]
+            r["before_vs_epoll"], r["reactord_vs_before"] = br, ab
+            before_lines.append("| %d | %d | %d | %d | %.3f | %.3f–%.3f | **%.3f** | %.3f–%.3f |" % (
+                r["row"][0], r["row"][1], r["row"][2], len(ok_pairs), statistics.median(br), min(br),
+                max(br), statistics.median(ab), min(ab), max(ab)))
         c, d, s = r["row"]
         med = statistics.median(rr)
         print("| %d | %d | %d | %d | **%.3f** | %.3f–%.3f | %.3f–%.3f | %.3f | %.3f–%.3f | %.1f%% / %.1f%% / %.1f%% | %.0f | %.0f |"
@@ -195,6 +215,12 @@ def main():
         r["reactord_vs_epoll"] = rr
         r["libevent_vs_epoll"] = lr
         verdicts.append(("(%d, %d, %d)" % (c, d, s), med))
+    if before_lines:
+        print("\nThe same pairs, with the older reactord (--baseline-reactord) in the rotation:\n")
+        print("| conns | depth | size | pairs | before ÷ epoll: median | min–max | reactord ÷ before: median | min–max |")
+        print("|---|---|---|---|---|---|---|---|")
+        for line in before_lines:
+            print(line)
     print()
     for r in results:
         share, top = r["perf"]
