@@ -168,7 +168,9 @@ void Connection::echo() {
     // The write callback only matters while reading is paused: it says the client has read
     // enough of its echo (the output is down to half the limit) to resume. Set here, not at
     // start: a watermark costs the BufferEvent its Extras, and most connections never pause.
-    bev_.set_write_low_watermark(loop_.config().max_output_buffer / 2);
+    // A TLS client's watermark is the filter's (set at start); the socket BufferEvent's belongs
+    // to the filter's cipher backlog and must not be overwritten (the 64 MiB TLS echo stalled).
+    if (!tls_) bev_.set_write_low_watermark(loop_.config().max_output_buffer / 2);
     set_callbacks(/*with_write=*/true);
     reading_paused_ = true;
     loop_.on_backpressure_pause();
