@@ -11,12 +11,7 @@ constexpr std::size_t kMaxLatencySamples = 50'000'000;  // 200 MB worst case
 
 BenchConnection::BenchConnection(reactor::EventBase& base, std::uint64_t index, const Options& options,
                                  BenchStats& stats, std::function<void(BenchConnection&)> on_ready)
-    : base_(base),
-      bev_(base, -1),
-      index_(index),
-      options_(options),
-      stats_(stats),
-      on_ready_(std::move(on_ready)) {
+    : bev_(base, -1), index_(index), options_(options), stats_(stats), on_ready_(std::move(on_ready)) {
   bev_.setcb([this](reactor::BufferEvent&) { on_read(); }, {},
              [this](reactor::BufferEvent&, reactor::BevFlags what, int error) { on_event(what, error); });
 }

@@ -63,7 +63,6 @@ class BenchConnection {
   void send_message();
   void fail(bool mismatch);
 
-  reactor::EventBase& base_;
   reactor::BufferEvent bev_;
   const std::uint64_t index_;
   const Options& options_;

@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -76,9 +77,7 @@ struct Session {
   }
 };
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   std::string target = "127.0.0.1:9995";
   std::string send_text;
   std::string timeout_text = "0";
@@ -240,4 +239,17 @@ int main(int argc, char** argv) {
     }
   }
   return s.exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Whatever escapes (out of memory, a library's exception) ends the process with one line, not
+  // with std::terminate.
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "reactor-client: %s\n", e.what());
+    return 1;
+  }
 }

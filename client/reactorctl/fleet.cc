@@ -165,7 +165,12 @@ int run_fleet(const std::vector<std::string>& targets, FleetShape shape, bool js
         PrefixedLines out_buf(out, lock, [&](const std::string& line) {
           return json ? "{\"target\":" + json_string(t) + ",\"answer\":" + line + "}" : column(t) + line;
         });
-        PrefixedLines err_buf(err, lock, [&](const std::string& line) { return t + ": " + line; });
+        PrefixedLines err_buf(err, lock, [&](const std::string& line) {
+          std::string prefixed = t;
+          prefixed += ": ";
+          prefixed += line;
+          return prefixed;
+        });
         std::ostream o(&out_buf), e(&err_buf);
         codes[i] = run(t, o, e);
       } else {

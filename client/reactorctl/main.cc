@@ -6,7 +6,9 @@
 // 2 usage error (one line naming the flag or argument), 3 `health` answered NOT_SERVING.
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <iostream>
 #include <limits>
 #include <optional>
@@ -81,9 +83,7 @@ Global flags may be given before or after the command. Durations: 500ms, 30s, 2m
 0 (a bare number other than 0 is refused). Sizes: 65536, 64K = 64KiB, 1.5M (powers of 1024).
 Exit codes: 0 ok, 1 the call failed (gRPC status on stderr), 2 usage error, 3 NOT_SERVING.)";
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   CLI::App app{"reactorctl: inspect and control a running reactord through its gRPC control plane"};
   app.require_subcommand(0, 1);
   // Words that are no command (CLI11 alone would only say "A subcommand is required").
@@ -353,4 +353,17 @@ int main(int argc, char** argv) {
     return reactorctl::kExitRpcError;
   }
   return reactorctl::kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Whatever escapes (out of memory, a library's exception) ends the process with one line, not
+  // with std::terminate.
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "reactorctl: %s\n", e.what());
+    return reactorctl::kExitRpcError;
+  }
 }

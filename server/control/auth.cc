@@ -28,8 +28,9 @@ std::optional<std::string> read_token(const std::string& flag, const std::string
     const auto c = static_cast<unsigned char>(line[i]);
     if (c <= 0x20 || c >= 0x7f) {
       if (error) {
-        *error = flag + " " + path + ": not a token (byte " + std::to_string(i + 1) +
-                 " is not a visible ASCII character)";
+        *error = flag;
+        error->append(" ").append(path).append(": not a token (byte ").append(std::to_string(i + 1));
+        error->append(" is not a visible ASCII character)");
       }
       return std::nullopt;
     }
