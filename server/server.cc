@@ -402,7 +402,7 @@ void Server::exit_loop(std::size_t index, std::optional<reactor::Duration> delay
 
 void Server::break_loop(std::size_t index) { loops_.at(index)->break_loop(); }
 
-std::uint64_t Server::add_observer(std::shared_ptr<ConnectionObserver> observer) {
+std::uint64_t Server::add_observer(const std::shared_ptr<ConnectionObserver>& observer) {
   const std::uint64_t id = next_observer_id_.fetch_add(1);
   for (auto& loop : loops_) {
     LoopWorker* worker = loop.get();

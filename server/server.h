@@ -150,7 +150,7 @@ class Server {
   // Observers of every loop's connections (see ConnectionObserver). Valid after start().
   // Returns an id for remove_observer. The observer is kept alive until every loop has let it
   // go. Any thread.
-  std::uint64_t add_observer(std::shared_ptr<ConnectionObserver> observer);
+  std::uint64_t add_observer(const std::shared_ptr<ConnectionObserver>& observer);
   void remove_observer(std::uint64_t observer_id);
 
  private:

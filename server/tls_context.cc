@@ -119,7 +119,7 @@ TlsContextPtr make_tls_context(const Config& config, std::string* error) {
       *error = "--tls-alpn: cannot attach the protocol list: " + openssl_reason();
       return nullptr;
     }
-    wire.release();  // the context's now (freed with it by alpn_index's free function)
+    static_cast<void>(wire.release());  // the context's now (freed with it by alpn_index's free function)
     SSL_CTX_set_alpn_select_cb(ctx.get(), select_alpn, nullptr);
   }
   // Session resumption with client certificates needs an id context.

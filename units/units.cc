@@ -107,8 +107,10 @@ Parsed<std::chrono::microseconds> parse_duration(std::string_view raw) {
     if (unit.empty()) {
       if (rest.empty() && total == 0 && next_unit == 0) {
         std::string number(text);
-        return fail(quoted(text) + " has no unit: write " + number + "s, " + number + "ms, " + number +
-                    "m, " + number + "h or " + number + "us");
+        std::string message = quoted(text);
+        message.append(" has no unit: write ").append(number).append("s, ").append(number).append("ms, ");
+        message.append(number).append("m, ").append(number).append("h or ").append(number).append("us");
+        return fail(message);
       }
       return fail(quoted(text) + " is not a duration: " + kUnits);
     }

@@ -48,7 +48,7 @@ bool prefix_equal(const std::uint8_t* a, const std::uint8_t* b, int bits) {
 }  // namespace
 
 std::optional<Cidr> Cidr::parse(std::string_view text, std::string* error) {
-  auto fail = [&](std::string why) -> std::optional<Cidr> {
+  auto fail = [&](const std::string& why) -> std::optional<Cidr> {
     if (error) *error = "bad peer \"" + quoted_value(text) + "\": " + why;
     return std::nullopt;
   };

@@ -118,8 +118,8 @@ struct V1Alpha {
 }  // namespace
 
 std::vector<std::unique_ptr<grpc::Service>> make_reflection_services(std::vector<std::string> services) {
-  services.push_back("grpc.reflection.v1.ServerReflection");
-  services.push_back("grpc.reflection.v1alpha.ServerReflection");
+  services.emplace_back("grpc.reflection.v1.ServerReflection");
+  services.emplace_back("grpc.reflection.v1alpha.ServerReflection");
   std::vector<std::unique_ptr<grpc::Service>> out;
   out.push_back(std::make_unique<Reflection<V1>>(services));
   out.push_back(std::make_unique<Reflection<V1Alpha>>(services));

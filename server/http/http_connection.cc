@@ -151,8 +151,10 @@ void HttpConnection::send(int status, const HttpResponse& response, bool head_on
   head += "Content-Type: " + response.content_type + "\r\n";
   head += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
   head += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
-  for (const auto& [name, value] : response.headers) head += name + ": " + value + "\r\n";
-  for (const auto& [name, value] : server_.common_headers) head += name + ": " + value + "\r\n";
+  for (const auto& [name, value] : response.headers)
+    head.append(name).append(": ").append(value).append("\r\n");
+  for (const auto& [name, value] : server_.common_headers)
+    head.append(name).append(": ").append(value).append("\r\n");
   head += "\r\n";
   if (!head_only) {
     head += response.body;
