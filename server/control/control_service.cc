@@ -136,7 +136,7 @@ grpc::Status ControlService::close_connections(grpc::ServerContext* ctx,
     // the handler sleeps until then. Near the deadline it counts what is still closing.
     auto gone = call_loops_until<bool>(
         server, std::nullopt,
-        [ids = matched](LoopWorker& w, LoopReply<bool> reply) {
+        [ids = matched](LoopWorker& w, const LoopReply<bool>& reply) {
           w.when_closed(ids, [reply] { reply(true); });
         },
         deadline - kWaitReserve);
