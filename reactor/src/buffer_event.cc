@@ -124,7 +124,7 @@ void BufferEvent::Impl::ensure_write_event() {
 
 void BufferEvent::Impl::arm_read() {
   if ((enabled & kRead) == 0 || fd < 0 ||
-      (state & (kClosed | kClosing | kConnecting | kSuspended | kReadThrottled)) != 0) {
+      (state & (kSocketClosed | kClosing | kConnecting | kSuspended | kReadThrottled)) != 0) {
     return;
   }
   ensure_read_event();

@@ -162,7 +162,7 @@ void BufferEvent::Impl::mark_closed() {
     extras->pending_data = 0;
     extras->pending_what = 0;
   }
-  state = static_cast<std::uint16_t>((state & kKeptOnClose) | kClosed);
+  state = static_cast<std::uint16_t>((state & kKeptOnClose) | kSocketClosed);
   enabled = 0;
 }
 

@@ -69,7 +69,7 @@ struct BufferEvent::Impl {
   // Bits of `state`.
   enum : std::uint16_t {
     kConnecting = 1 << 0,  // non-blocking connect in progress (write event armed for it)
-    kClosed = 1 << 1,      // socket closed (by close_gracefully or close_abortively)
+    kSocketClosed = 1 << 1,// socket closed (by close_gracefully or close_abortively)
     kClosing = 1 << 2,     // graceful close in progress
     kSuspended = 1 << 3,   // reading stopped: input reached the read high watermark
     kShutWr = 1 << 4,      // graceful close: output flushed and shutdown(SHUT_WR) done
@@ -197,7 +197,7 @@ struct BufferEvent::Impl {
   void finish_close(bool clean);
   void mark_closed();
 
-  bool closed() const { return (state & kClosed) != 0; }
+  bool closed() const { return (state & kSocketClosed) != 0; }
   // The read Event, constructed in place while kReadEv (an optional<Event> would cost a flag
   // word: 8 bytes per connection).
   bool has_read_ev() const { return (state & kReadEv) != 0; }
@@ -209,7 +209,7 @@ struct BufferEvent::Impl {
   std::uint32_t read_low() const { return extras ? extras->read_low : 0; }
   std::uint32_t read_high() const { return extras ? extras->read_high : 0; }
   std::uint32_t write_low() const { return extras ? extras->write_low : 0; }
-  bool user_callbacks_allowed() const { return (state & (kClosed | kClosing)) == 0; }
+  bool user_callbacks_allowed() const { return (state & (kSocketClosed | kClosing)) == 0; }
 
   Buffer input;
   Buffer output;

@@ -81,7 +81,8 @@ ssize_t BufferEvent::Impl::send_some() {
 // Output gained data (or writing was enabled): send what the socket takes now; arm the write
 // event only if something remains. On an idle connection this is one sendmsg and no epoll_ctl.
 void BufferEvent::Impl::write_now() {
-  if (fd < 0 || output.empty() || (state & (kClosed | kConnecting | kWriteArmed | kWriteThrottled)) != 0)
+  if (fd < 0 || output.empty() ||
+      (state & (kSocketClosed | kConnecting | kWriteArmed | kWriteThrottled)) != 0)
     return;
   if ((enabled & kWrite) == 0 && (state & kClosing) == 0) return;
   const std::size_t before = output.length();

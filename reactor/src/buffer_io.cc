@@ -30,7 +30,7 @@ using detail::BufferBlock;
 
 namespace {
 // writev takes at most IOV_MAX entries; 1024 on Linux.
-constexpr std::size_t kMaxIov = IOV_MAX < 1024 ? IOV_MAX : 1024;
+constexpr std::size_t kMaxIov = std::min<std::size_t>(IOV_MAX, 1024);
 constexpr std::size_t kMaxReadBytes = 16 * 1024 * 1024;
 
 // One write over a socket without SIGPIPE (a peer that went away is EPIPE, not a dead

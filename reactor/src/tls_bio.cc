@@ -34,8 +34,7 @@ long bio_ctrl(BIO* bio, int cmd, long, void*) {  // NOLINT(google-runtime-int): 
       return 1;
     case BIO_CTRL_PENDING:
       return static_cast<long>(std::min<std::size_t>(buffers_of(bio)->in->length(), 1 << 30));  // NOLINT
-    case BIO_CTRL_WPENDING:
-      return 0;
+    case BIO_CTRL_WPENDING:  // writes go straight into the output buffer: none pending here
     default:
       return 0;
   }

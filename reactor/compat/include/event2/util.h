@@ -61,7 +61,7 @@ typedef socklen_t ev_socklen_t;
 
 /* A socket: an int file descriptor on POSIX systems. */
 #define evutil_socket_t int
-#define EVUTIL_INVALID_SOCKET -1
+#define EVUTIL_INVALID_SOCKET (-1)
 #define EV_SOCK_FMT "%d"
 #define EV_SOCK_ARG(x) (x)
 
