@@ -68,15 +68,15 @@ struct BufferEvent::Impl {
 
   // Bits of `state`.
   enum : std::uint16_t {
-    kConnecting = 1 << 0,  // non-blocking connect in progress (write event armed for it)
-    kSocketClosed = 1 << 1,// socket closed (by close_gracefully or close_abortively)
-    kClosing = 1 << 2,     // graceful close in progress
-    kSuspended = 1 << 3,   // reading stopped: input reached the read high watermark
-    kShutWr = 1 << 4,      // graceful close: output flushed and shutdown(SHUT_WR) done
-    kPeerEof = 1 << 5,     // graceful close: the peer's EOF arrived
-    kLengthHook = 1 << 6,  // input's length callback installed (to resume after suspension)
-    kWriteArmed = 1 << 7,  // write event pending
-    kOwnFd = 1 << 8,       // connect() created the socket: close it on destruction
+    kConnecting = 1 << 0,    // non-blocking connect in progress (write event armed for it)
+    kSocketClosed = 1 << 1,  // socket closed (by close_gracefully or close_abortively)
+    kClosing = 1 << 2,       // graceful close in progress
+    kSuspended = 1 << 3,     // reading stopped: input reached the read high watermark
+    kShutWr = 1 << 4,        // graceful close: output flushed and shutdown(SHUT_WR) done
+    kPeerEof = 1 << 5,       // graceful close: the peer's EOF arrived
+    kLengthHook = 1 << 6,    // input's length callback installed (to resume after suspension)
+    kWriteArmed = 1 << 7,    // write event pending
+    kOwnFd = 1 << 8,         // connect() created the socket: close it on destruction
     // Rate limits (rate_limit.h). kRateLimited is the one bit the I/O paths test: without a
     // limit, reading and writing cost one predictable branch each and nothing else.
     kRateLimited = 1 << 9,      // a bucket or a group applies (Extras::rate_limit)
