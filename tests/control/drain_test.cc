@@ -5,7 +5,10 @@
 // 0). Both accept modes, one and two loops, and the SIGTERM path.
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
+
 #include <atomic>
+#include <cerrno>
 #include <thread>
 
 #include "control_test_util.h"
@@ -33,6 +36,17 @@ grpc::health::v1::HealthCheckResponse::ServingStatus health(Daemon& d) {
   grpc::health::v1::HealthCheckResponse response;
   auto status = stub->Check(ctx().get(), {}, &response);
   return status.ok() ? response.status() : grpc::health::v1::HealthCheckResponse::UNKNOWN;
+}
+
+// A client whose connect() succeeded but whose handshake the server's kernel never completed:
+// its final ACK was dropped (accept queue full, tcp_abort_on_overflow=0), and the listening
+// socket closed before the SYN-ACK retransmit, so the kernel forgot the request without a
+// reset. No server, ours or HAProxy's, ever had that connection. The client learns on its
+// first byte: the kernel answers it with a reset. A connection reactord accepted and then
+// left silent would take the byte without a reset, and still count as stranded.
+bool handshake_unknown_to_server(int fd) {
+  if (::send(fd, "?", 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1) return errno == ECONNRESET || errno == EPIPE;
+  return test::wait_closed(fd, 1000ms);
 }
 
 using Flags = std::vector<std::string>;
@@ -132,21 +146,25 @@ TEST_P(Drain, ClientsConnectingDuringTheDrainAreNeverStranded) {
     return std::max(10ms, std::chrono::duration_cast<std::chrono::milliseconds>(
                               deadline - std::chrono::steady_clock::now()));
   };
-  int greeted = 0, closed = 0, stranded = 0;
+  int greeted = 0, closed = 0, unknown_to_server = 0, stranded = 0;
   for (auto& fd : clients) {
     const std::string got = read_exactly(fd.get(), 14, left());
     if (got == "Hello, World!\n")
       ++greeted;
     else if (got.empty() && test::wait_closed(fd.get(), 10ms))
       ++closed;
+    else if (got.empty() && handshake_unknown_to_server(fd.get()))
+      ++unknown_to_server;
     else if (got.empty())
       ++stranded;
     else
       ADD_FAILURE() << "partial greeting " << got;
   }
-  EXPECT_EQ(stranded, 0) << greeted << " greeted, " << closed << " closed, " << refused << " refused, "
-                         << reset << " reset\n"
+  EXPECT_EQ(stranded, 0) << greeted << " greeted, " << closed << " closed, " << unknown_to_server
+                         << " unknown to the server, " << refused << " refused, " << reset << " reset\n"
                          << d.process.output();
+  // The kernel's case is the rare exception, not the way a drain ends.
+  EXPECT_LE(unknown_to_server, 2) << greeted << " greeted, " << closed << " closed";
   EXPECT_GT(refused, 0) << "the drain closed the listening socket";
 }
 
