@@ -63,11 +63,12 @@ LoopResults<T> collect_loop_results(Server& server, std::vector<PendingLoopCall<
   return results;
 }
 
-// Runs fn(LoopWorker&) -> T on every running loop (or only on `only`), waits for all results
-// until `deadline`. fn is copied into each posted lambda: capture values, never references to
-// the caller's stack.
-template <typename T, typename Fn>
-LoopResults<T> call_loops(Server& server, std::optional<unsigned> only, Fn fn, WallDeadline deadline) {
+// Posts make_task(promise, worker) to every running loop (or only to `only`) and waits until
+// `deadline` for each task to fulfil its promise: the part every call_loops variant shares.
+// Any thread.
+template <typename T, typename MakeTask>
+LoopResults<T> post_to_loops(Server& server, std::optional<unsigned> only, MakeTask make_task,
+                             WallDeadline deadline) {
   std::vector<PendingLoopCall<T>> pending;
   for (unsigned i = 0; i < server.loop_count(); ++i) {
     if (only && *only != i) continue;
@@ -75,9 +76,22 @@ LoopResults<T> call_loops(Server& server, std::optional<unsigned> only, Fn fn, W
     if (worker.ended()) continue;
     auto promise = std::make_shared<std::promise<T>>();
     pending.push_back({i, promise->get_future()});
-    worker.post([promise, fn, &worker]() mutable { promise->set_value(fn(worker)); });
+    worker.post(make_task(std::move(promise), worker));
   }
   return collect_loop_results(server, pending, deadline);
+}
+
+// Runs fn(LoopWorker&) -> T on every running loop (or only on `only`), waits for all results
+// until `deadline`. fn is copied into each posted lambda: capture values, never references to
+// the caller's stack.
+template <typename T, typename Fn>
+LoopResults<T> call_loops(Server& server, std::optional<unsigned> only, Fn fn, WallDeadline deadline) {
+  return post_to_loops<T>(
+      server, only,
+      [&fn](std::shared_ptr<std::promise<T>> promise, LoopWorker& worker) {
+        return [promise, fn, &worker]() mutable { promise->set_value(fn(worker)); };
+      },
+      deadline);
 }
 
 // Like call_loops, for work that may be long (a scan over every connection): make_step()
@@ -102,16 +116,12 @@ LoopResults<T> call_loops_sliced(Server& server, std::optional<unsigned> only, M
       }
     }
   };
-  std::vector<PendingLoopCall<T>> pending;
-  for (unsigned i = 0; i < server.loop_count(); ++i) {
-    if (only && *only != i) continue;
-    LoopWorker& worker = server.loop(i);
-    if (worker.ended()) continue;
-    auto promise = std::make_shared<std::promise<T>>();
-    pending.push_back({i, promise->get_future()});
-    worker.post(Runner{promise, std::make_shared<Step>(make_step()), &worker});
-  }
-  return collect_loop_results(server, pending, deadline);
+  return post_to_loops<T>(
+      server, only,
+      [&make_step](std::shared_ptr<std::promise<T>> promise, LoopWorker& worker) {
+        return Runner{std::move(promise), std::make_shared<Step>(make_step()), &worker};
+      },
+      deadline);
 }
 
 // Like call_loops, for an answer a loop gives later (when some connections are gone, say):
@@ -125,18 +135,14 @@ using LoopReply = std::function<void(T)>;
 
 template <typename T, typename Fn>
 LoopResults<T> call_loops_until(Server& server, std::optional<unsigned> only, Fn fn, WallDeadline deadline) {
-  std::vector<PendingLoopCall<T>> pending;
-  for (unsigned i = 0; i < server.loop_count(); ++i) {
-    if (only && *only != i) continue;
-    LoopWorker& worker = server.loop(i);
-    if (worker.ended()) continue;
-    auto promise = std::make_shared<std::promise<T>>();
-    pending.push_back({i, promise->get_future()});
-    worker.post([promise, fn, &worker]() mutable {
-      fn(worker, LoopReply<T>([promise](T value) { promise->set_value(std::move(value)); }));
-    });
-  }
-  return collect_loop_results(server, pending, deadline);
+  return post_to_loops<T>(
+      server, only,
+      [&fn](std::shared_ptr<std::promise<T>> promise, LoopWorker& worker) {
+        return [promise, fn, &worker]() mutable {
+          fn(worker, LoopReply<T>([promise](T value) { promise->set_value(std::move(value)); }));
+        };
+      },
+      deadline);
 }
 
 }  // namespace reactord::control
