@@ -116,6 +116,16 @@ struct SpareBlock {
 };
 thread_local SpareBlock t_spare;
 
+// One read into iov[0..count), retried on EINTR. One span: read(), not readv(): no iovec to
+// import (see write_vector).
+ssize_t read_vector(int fd, const iovec* iov, int count) {
+  ssize_t n;
+  do {
+    n = count == 1 ? sys().read(fd, iov[0].iov_base, iov[0].iov_len) : sys().readv(fd, iov, count);
+  } while (n < 0 && errno == EINTR);
+  return n;
+}
+
 }  // namespace
 
 ssize_t Buffer::read_from(int fd, std::size_t max_bytes) {
@@ -149,10 +159,7 @@ ssize_t Buffer::read_from(int fd, std::size_t max_bytes) {
       spare = detail::init_owned_block(spare, detail::read_alloc(kSpareCapacity));
     }
     iov[count++] = {spare->storage, want};
-    ssize_t n;
-    do {
-      n = count == 1 ? sys().read(fd, iov[0].iov_base, iov[0].iov_len) : sys().readv(fd, iov, count);
-    } while (n < 0 && errno == EINTR);
+    const ssize_t n = read_vector(fd, iov, count);
     if (n <= 0) return n;
 
     const std::size_t orig = length_;
@@ -199,11 +206,7 @@ ssize_t Buffer::read_from(int fd, std::size_t max_bytes) {
     iov[count++] = {fresh->storage, std::min(fresh->capacity, want)};
   }
 
-  // One span: read(), not readv(): no iovec to import (see write_vector).
-  ssize_t n;
-  do {
-    n = count == 1 ? sys().read(fd, iov[0].iov_base, iov[0].iov_len) : sys().readv(fd, iov, count);
-  } while (n < 0 && errno == EINTR);
+  const ssize_t n = read_vector(fd, iov, count);
   if (n <= 0) {
     const int saved = errno;
     if (fresh != nullptr) detail::free_block(fresh);
