@@ -1,5 +1,7 @@
 #include "server/listen_socket.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -22,6 +24,16 @@ reactor::UniqueFd open_listen_socket(const reactor::SocketAddress& address, bool
   if (::bind(fd.get(), address.get(), address.length()) != 0) fail("bind");
   if (::listen(fd.get(), SOMAXCONN) != 0) fail("listen");
   return fd;
+}
+
+std::size_t accept_queue_length(int listen_fd, std::size_t fallback) {
+  tcp_info info{};
+  socklen_t len = sizeof info;
+  if (reactor::sys().getsockopt(listen_fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
+      info.tcpi_state != TCP_LISTEN) {
+    return fallback;
+  }
+  return info.tcpi_unacked;
 }
 
 }  // namespace reactord

@@ -207,8 +207,11 @@ std::optional<std::string> LoopWorker::relisten(const reactor::SocketAddress& ad
 
 void LoopWorker::accept_backlog() {
   if (!listener_) return;
-  // Bounded: the kernel backlog holds at most SOMAXCONN (4096 by default) connections.
-  for (int i = 0; i < 65536; ++i) {
+  // Only the clients waiting now. Accepting until the queue is empty would let a client that
+  // connects as fast as this loop accepts keep the listener open, and this loop in here, for
+  // as long as it goes on; those who come later are reset when the socket closes.
+  const std::size_t waiting = accept_queue_length(listener_->fd(), SOMAXCONN);
+  for (std::size_t i = 0; i < waiting; ++i) {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
     const int fd = reactor::sys().accept4(listener_->fd(), reinterpret_cast<sockaddr*>(&ss), &len,
