@@ -59,7 +59,8 @@ int evutil_socketpair(int family, int type, int protocol, evutil_socket_t fd[2])
 }
 
 int evutil_parse_sockaddr_port(const char* ip_as_string, struct sockaddr* out, int* outlen) {
-  // "[v6]:port", "[v6]", "v6", "v4:port", "v4"; port 0 when none is given.
+  // "[v6]:port", "[v6]", "v6", "v4:port", "v4"; port 0 when none is given. A port that is
+  // given must be 1-65535, as in libevent ("1.2.3.4:0" is an error).
   if (ip_as_string == nullptr || out == nullptr || outlen == nullptr) return -1;
   std::string text = ip_as_string;
   std::string host;
@@ -74,7 +75,7 @@ int evutil_parse_sockaddr_port(const char* ip_as_string, struct sockaddr* out, i
       if (text[close + 1] != ':') return -1;
       char* end = nullptr;
       const long p = std::strtol(text.c_str() + close + 2, &end, 10);
-      if (end == text.c_str() + close + 2 || *end != '\0' || p < 0 || p > 65535) return -1;
+      if (end == text.c_str() + close + 2 || *end != '\0' || p <= 0 || p > 65535) return -1;
       port = static_cast<int>(p);
     }
   } else {
@@ -87,7 +88,7 @@ int evutil_parse_sockaddr_port(const char* ip_as_string, struct sockaddr* out, i
       host = text.substr(0, first);
       char* end = nullptr;
       const long p = std::strtol(text.c_str() + first + 1, &end, 10);
-      if (end == text.c_str() + first + 1 || *end != '\0' || p < 0 || p > 65535) return -1;
+      if (end == text.c_str() + first + 1 || *end != '\0' || p <= 0 || p > 65535) return -1;
       port = static_cast<int>(p);
     } else {
       host = text;
