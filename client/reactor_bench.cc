@@ -23,6 +23,7 @@
 
 #include "client/bench_connection.h"
 #include "client/cli_common.h"
+#include "client/main_guard.h"
 #include "units/units.h"
 #include "reactor/event.h"
 #include "reactor/event_base.h"
@@ -251,13 +252,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  // Whatever escapes (out of memory, a reactor error at start-up) ends the run with one line,
-  // not with std::terminate.
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "reactor-bench: %s\n", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return reactord::cli::run_main("reactor-bench", 1, run, argc, argv); }

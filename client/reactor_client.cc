@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "client/cli_common.h"
+#include "client/main_guard.h"
 #include "units/units.h"
 #include "reactor/buffer_event.h"
 #include "reactor/event.h"
@@ -243,13 +244,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  // Whatever escapes (out of memory, a library's exception) ends the process with one line, not
-  // with std::terminate.
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "reactor-client: %s\n", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return reactord::cli::run_main("reactor-client", 1, run, argc, argv); }

@@ -125,12 +125,7 @@ def parse_args():
     p.add_argument("--budget", type=float, default=900.0, help="hard bound in seconds (≤ 1800)")
     p.add_argument("--json-out")
     args = p.parse_args()
-    for name, rel in (("reactord", "server/reactord"), ("reactor_bench", "client/reactor-bench"),
-                      ("libevent_echo", "bench/libevent_echo"), ("epoll_echo", "bench/epoll_echo")):
-        if getattr(args, name) is None:
-            setattr(args, name, os.path.join(args.build, rel))
-        if not os.access(getattr(args, name), os.X_OK):
-            p.error("not an executable: %s" % getattr(args, name))
+    echo.resolve_binaries(p, args)
     if args.baseline_reactord and not os.access(args.baseline_reactord, os.X_OK):
         p.error("not an executable: %s" % args.baseline_reactord)
     args.rows = [tuple(int(x) for x in r.split(",")) for r in args.row] if args.row else ROWS

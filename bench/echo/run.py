@@ -292,6 +292,18 @@ def check_targets(echo, idle):
     return targets
 
 
+def resolve_binaries(parser, args):
+    """The four programs of an echo run (also paired.py's): each --NAME given, else its place in
+    --build; a parser error names one that is not an executable."""
+    for name, rel in (("reactord", "server/reactord"), ("reactor_bench", "client/reactor-bench"),
+                      ("libevent_echo", "bench/libevent_echo"), ("epoll_echo", "bench/epoll_echo")):
+        if getattr(args, name) is None:
+            setattr(args, name, os.path.join(args.build, rel))
+        if not os.access(getattr(args, name), os.X_OK):
+            parser.error("not an executable: %s (build it, or give --%s)" % (getattr(args, name),
+                                                                             name.replace("_", "-")))
+
+
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--build", default="build/release", help="build folder holding the binaries")
@@ -324,13 +336,7 @@ def parse_args():
     p.add_argument("--latency-calls", type=int,
                    help="--observed: back-to-back calls per request kind (default 100; quick 3)")
     args = p.parse_args()
-    for name, rel in (("reactord", "server/reactord"), ("reactor_bench", "client/reactor-bench"),
-                      ("libevent_echo", "bench/libevent_echo"), ("epoll_echo", "bench/epoll_echo")):
-        if getattr(args, name) is None:
-            setattr(args, name, os.path.join(args.build, rel))
-        if not os.access(getattr(args, name), os.X_OK):
-            p.error("not an executable: %s (build it, or give --%s)" % (getattr(args, name),
-                                                                        name.replace("_", "-")))
+    resolve_binaries(p, args)
     args.rows = QUICK_ROWS if args.quick else ROWS
     if args.row:
         try:

@@ -17,6 +17,7 @@
 
 #include "channel.h"
 #include "client/cli_common.h"
+#include "client/main_guard.h"
 #include "commands.h"
 #include "fleet.h"
 #include "units/units.h"
@@ -358,12 +359,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Whatever escapes (out of memory, a library's exception) ends the process with one line, not
-  // with std::terminate.
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "reactorctl: %s\n", e.what());
-    return reactorctl::kExitRpcError;
-  }
+  return reactord::cli::run_main("reactorctl", reactorctl::kExitRpcError, run, argc, argv);
 }

@@ -28,22 +28,14 @@ import time
 import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "metrics"))
+sys.path[:0] = [os.path.join(HERE, "..", "metrics"), os.path.join(HERE, "..", "support")]
 from reactord_process import Reactord, echo  # noqa: E402
+from checks import check, failures, verdict  # noqa: E402
 
 PROMETHEUS_OWN = {"up"}  # synthesized by Prometheus for every target, not exported by reactord
 PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and",
                 "or", "unless", "offset", "inf", "nan", "atan2"}
 UP_TIMEOUT = 45
-
-failures = []
-
-
-def check(ok, message):
-    if not ok:
-        failures.append(message)
-        print("FAIL:", message)
-    return ok
 
 
 # --- the files ---------------------------------------------------------------------------
@@ -292,8 +284,7 @@ def main():
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         server.stop()
-    print("monitoring mixin:", "OK" if not failures else f"{len(failures)} failures")
-    return 0 if not failures else 1
+    return verdict("monitoring mixin")
 
 
 if __name__ == "__main__":

@@ -42,12 +42,12 @@ class AcceptFault : public nettest::BackendTest {
     EXPECT_EQ(server_.conn_of(raw), nullptr);
     // Paused: a spinning listener would run thousands of iterations in this window.
     EXPECT_LT(idle_iterations(std::chrono::milliseconds(50)), 20u);
-    EXPECT_TRUE(echo_exact(base_, *other_, pattern(100000, 21)));
+    EXPECT_TRUE(echo_exact(base_, *other_, byte_pattern(100000, 21)));
     // Resumes after the back-off: the waiting client is accepted and echoed.
     ASSERT_TRUE(nettest::run_until(base_, [&] { return server_.conn_of(raw) != nullptr; }));
     nettest::Peer peer(base_, std::move(fd));
     peer.start_reading();
-    EXPECT_TRUE(echo_exact(base_, peer, pattern(50000, 22)));
+    EXPECT_TRUE(echo_exact(base_, peer, byte_pattern(50000, 22)));
     EXPECT_EQ(faults_.injected(reactor::kSysAccept4), 1u);
     EXPECT_EQ(server_.closed_count(), 0u);
   }
@@ -61,7 +61,7 @@ class AcceptFault : public nettest::BackendTest {
 TEST_P(AcceptFault, EintrIsRetried) {
   faults_.fail({.calls = reactor::kSysAccept4, .error = EINTR, .fd = listen_fd()});
   auto client = accepted_client(base_, server_);
-  EXPECT_TRUE(echo_exact(base_, *client, pattern(50000, 23)));
+  EXPECT_TRUE(echo_exact(base_, *client, byte_pattern(50000, 23)));
   EXPECT_EQ(faults_.injected(reactor::kSysAccept4), 1u);
   EXPECT_TRUE(server_.listener_errors().empty());
   EXPECT_EQ(server_.listener().error_count(), 0u);
@@ -72,7 +72,7 @@ TEST_P(AcceptFault, EagainWaitsForTheNextReadiness) {
   const std::uint64_t before = iterations(base_);
   auto client = accepted_client(base_, server_);
   EXPECT_LT(iterations(base_) - before, 20u);
-  EXPECT_TRUE(echo_exact(base_, *client, pattern(50000, 24)));
+  EXPECT_TRUE(echo_exact(base_, *client, byte_pattern(50000, 24)));
   EXPECT_EQ(faults_.injected(reactor::kSysAccept4), 1u);
   EXPECT_TRUE(server_.listener_errors().empty());
 }
@@ -91,8 +91,8 @@ TEST_P(AcceptFault, EmfileShedsThatClientAndKeepsAccepting) {
   EXPECT_EQ(server_.conns().size(), 1u);            // only `other`
   EXPECT_LT(idle_iterations(std::chrono::milliseconds(50)), 20u);
   auto next = accepted_client(base_, server_);
-  EXPECT_TRUE(echo_exact(base_, *next, pattern(50000, 25)));
-  EXPECT_TRUE(echo_exact(base_, *other_, pattern(100000, 26)));
+  EXPECT_TRUE(echo_exact(base_, *next, byte_pattern(50000, 25)));
+  EXPECT_TRUE(echo_exact(base_, *other_, byte_pattern(100000, 26)));
 }
 
 // The whole system out of files: even the spare cannot be used (the shedding accept fails
@@ -107,12 +107,12 @@ TEST_P(AcceptFault, EnfileEverywherePausesAcceptingThenResumes) {
   EXPECT_GE(server_.listener().error_count(), 1u);
   EXPECT_LT(idle_iterations(std::chrono::milliseconds(50)), 20u);
   EXPECT_LE(faults_.injected(reactor::kSysAccept4), 2u * (server_.listener().error_count()));
-  EXPECT_TRUE(echo_exact(base_, *other_, pattern(100000, 27)));
+  EXPECT_TRUE(echo_exact(base_, *other_, byte_pattern(100000, 27)));
   faults_.clear();  // files are back
   ASSERT_TRUE(nettest::run_until(base_, [&] { return server_.conn_of(raw) != nullptr; }));
   nettest::Peer peer(base_, std::move(fd));
   peer.start_reading();
-  EXPECT_TRUE(echo_exact(base_, peer, pattern(50000, 28)));
+  EXPECT_TRUE(echo_exact(base_, peer, byte_pattern(50000, 28)));
 }
 
 TEST_P(AcceptFault, EnobufsPausesAcceptingThenResumes) { expect_backoff_and_resume(ENOBUFS); }

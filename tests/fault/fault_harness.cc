@@ -80,16 +80,6 @@ bool echo_exact(reactor::EventBase& base, nettest::Peer& peer, const std::string
          peer.received().compare(start, data.size(), data) == 0;
 }
 
-std::string pattern(std::size_t n, unsigned seed) {
-  std::string s(n, '\0');
-  std::uint32_t x = seed * 2654435761u + 1;
-  for (std::size_t i = 0; i < n; ++i) {
-    x = x * 1664525u + 1013904223u;
-    s[i] = static_cast<char>(x >> 24);
-  }
-  return s;
-}
-
 std::uint64_t iterations(reactor::EventBase& base) { return base.stats().iterations; }
 
 }  // namespace faulttest

@@ -16,6 +16,7 @@
 #include "reactor/fault_injector.h"
 #include "reactor/listener.h"
 #include "reactor/sys_calls.h"
+#include "support/byte_pattern.h"
 
 namespace faulttest {
 
@@ -61,8 +62,8 @@ std::unique_ptr<nettest::Peer> accepted_client(reactor::EventBase& base, EchoSer
 // true if they came back byte for byte.
 bool echo_exact(reactor::EventBase& base, nettest::Peer& peer, const std::string& data);
 
-// `n` bytes of a repeating, position-dependent pattern (a lost or reordered byte shows).
-std::string pattern(std::size_t n, unsigned seed = 1);
+// `n` bytes in which a lost or reordered byte shows (support/byte_pattern.h).
+using reactord::test_support::byte_pattern;
 
 // Loop iterations run so far.
 std::uint64_t iterations(reactor::EventBase& base);

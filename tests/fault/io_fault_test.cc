@@ -31,12 +31,12 @@ class IoFault : public nettest::BackendTest {
   void expect_retried(std::uint32_t calls, int error) {
     faults_.fail({.calls = calls, .error = error, .fd = victim_fd()});
     const std::uint64_t before = iterations(base_);
-    EXPECT_TRUE(echo_exact(base_, *victim_, pattern(200000, 7)));
+    EXPECT_TRUE(echo_exact(base_, *victim_, byte_pattern(200000, 7)));
     EXPECT_LT(iterations(base_) - before, 2000u) << "the loop spun";
     EXPECT_EQ(faults_.injected(calls), 1u);
     EXPECT_TRUE(faults_.exhausted());
     EXPECT_EQ(server_.closed_count(), 0u);
-    EXPECT_TRUE(echo_exact(base_, *other_, pattern(100000, 8)));
+    EXPECT_TRUE(echo_exact(base_, *other_, byte_pattern(100000, 8)));
   }
 
   // A hard errno on every matching call: the victim alone is closed, with `expect_what` and
@@ -56,11 +56,11 @@ class IoFault : public nettest::BackendTest {
     EXPECT_GE(faults_.injected(calls), 1u);
     EXPECT_LE(faults_.injected(calls), max_calls) << "the failing call was retried";
     faults_.clear();  // the victim's fd number may come back for the next client
-    EXPECT_TRUE(echo_exact(base_, *other_, pattern(300000, 9)));
+    EXPECT_TRUE(echo_exact(base_, *other_, byte_pattern(300000, 9)));
     EXPECT_LT(iterations(base_) - before, 3000u) << "the loop spun";
     EXPECT_EQ(server_.closed_count(), 1u);
     auto fresh = accepted_client(base_, server_);
-    EXPECT_TRUE(echo_exact(base_, *fresh, pattern(5000, 10)));
+    EXPECT_TRUE(echo_exact(base_, *fresh, byte_pattern(5000, 10)));
   }
 
   reactor::FaultInjector faults_;
@@ -112,7 +112,7 @@ TEST_P(IoFault, BlockAllocationEnomemClosesThatClientOnly) {
   EXPECT_EQ(victim_conn().error, ENOMEM);
   EXPECT_EQ(faults_.injected(reactor::kSysMalloc), 1u);
   EXPECT_TRUE(nettest::run_until(base_, [&] { return victim_->eof() || victim_->error() != 0; }));
-  EXPECT_TRUE(echo_exact(base_, *other_, pattern(300000, 11)));
+  EXPECT_TRUE(echo_exact(base_, *other_, byte_pattern(300000, 11)));
   EXPECT_EQ(server_.closed_count(), 1u);
 }
 
@@ -121,8 +121,8 @@ TEST_P(IoFault, BlockAllocationEnomemClosesThatClientOnly) {
 TEST_P(IoFault, PollEintrIsRetried) {
   faults_.fail({.calls = reactor::kSysEpollWait | reactor::kSysPoll, .error = EINTR, .times = 3});
   const std::uint64_t before = iterations(base_);
-  EXPECT_TRUE(echo_exact(base_, *victim_, pattern(100000, 12)));
-  EXPECT_TRUE(echo_exact(base_, *other_, pattern(100000, 13)));
+  EXPECT_TRUE(echo_exact(base_, *victim_, byte_pattern(100000, 12)));
+  EXPECT_TRUE(echo_exact(base_, *other_, byte_pattern(100000, 13)));
   EXPECT_EQ(faults_.injected(), 3u);
   EXPECT_LT(iterations(base_) - before, 2000u);
   EXPECT_EQ(server_.closed_count(), 0u);

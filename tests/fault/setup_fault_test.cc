@@ -153,7 +153,7 @@ TEST(SetupFault, CloseEintrIsNotRetried) {
   EXPECT_EQ(faults.injected(reactor::kSysClose), 1u);
   faults.clear();
   EXPECT_EQ(open_fds(), fds - 1);
-  EXPECT_TRUE(echo_exact(base, *other, pattern(100000, 31)));
+  EXPECT_TRUE(echo_exact(base, *other, byte_pattern(100000, 31)));
 }
 
 }  // namespace

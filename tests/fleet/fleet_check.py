@@ -22,17 +22,10 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "metrics"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [os.path.join(HERE, "..", "metrics"), os.path.join(HERE, "..", "support")]
 from reactord_process import Reactord  # noqa: E402
-
-failures = []
-
-
-def check(ok, message):
-    if not ok:
-        failures.append(message)
-        print("FAIL:", message)
-    return ok
+from checks import check, verdict  # noqa: E402
 
 
 def main():
@@ -176,8 +169,7 @@ def main():
             sock.close()
         for s in servers:
             s.stop()
-    print("fleet view:", "OK" if not failures else f"{len(failures)} failures")
-    return 0 if not failures else 1
+    return verdict("fleet view")
 
 
 if __name__ == "__main__":

@@ -21,18 +21,12 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "metrics"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [os.path.join(HERE, "..", "metrics"), os.path.join(HERE, "..", "support")]
 from reactord_process import Reactord  # noqa: E402
+from checks import check, verdict  # noqa: E402
 
 NAME = "reactord-fleet.test"
-failures = []
-
-
-def check(ok, message):
-    if not ok:
-        failures.append(message)
-        print("FAIL:", message)
-    return ok
 
 
 def free_port_on_both():
@@ -144,8 +138,7 @@ def main():
             for s in servers:
                 s.stop()
     shutil.rmtree(work, ignore_errors=True)
-    print("fleet DNS name:", "OK" if not failures else f"{len(failures)} failures")
-    return 0 if not failures else 1
+    return verdict("fleet DNS name")
 
 
 if __name__ == "__main__":

@@ -54,6 +54,12 @@ std::unique_ptr<HttpServer> make_server(const reactor::SocketAddress& at, HttpLi
 
 std::string get(const std::string& path) { return "GET " + path + " HTTP/1.1\r\nHost: test\r\n\r\n"; }
 
+// The HTTP status curl (a real client) gets for `url` ("000" if it got no answer).
+std::string curl_status(const std::string& url) {
+  int status = 0;
+  return run_command("curl -g -s -o /dev/null -w '%{http_code}' --max-time 20 '" + url + "'", &status);
+}
+
 TEST(HttpServer, CurlGetsAndHeadsOnIpv4AndIpv6) {
   for (const auto& at : {v4(), v6()}) {
     auto server = make_server(at);
@@ -67,8 +73,7 @@ TEST(HttpServer, CurlGetsAndHeadsOnIpv4AndIpv6) {
     EXPECT_EQ(status, 0) << url;
     EXPECT_NE(out.find("Content-Length: 13"), std::string::npos) << out;
     EXPECT_NE(out.find("X-Test: yes"), std::string::npos) << out;
-    out =
-        run_command("curl -g -s -o /dev/null -w '%{http_code}' --max-time 20 '" + url + "/nothing'", &status);
+    out = curl_status(url + "/nothing");
     EXPECT_EQ(out, "404") << url;
     out = run_command("curl -g -s --max-time 20 '" + url + "/api/a/b.json'", &status);
     EXPECT_EQ(out, "{\"api\":\"/api/a/b.json\"}") << url;
@@ -256,10 +261,7 @@ TEST(HttpServer, AtTheCapTheConnectionWaitingLongestForARequestMakesRoom) {
   EXPECT_EQ(server->stats().rejected_max_connections, 0u);
   EXPECT_EQ(server->stats().connections_open, 4u);
   // A real client at the cap of idle connections: curl is served too.
-  int status = 0;
-  std::string code = run_command("curl -g -s -o /dev/null -w '%{http_code}' --max-time 20 'http://[::1]:" +
-                                     std::to_string(server->port()) + "/hello'",
-                                 &status);
+  std::string code = curl_status("http://[::1]:" + std::to_string(server->port()) + "/hello");
   EXPECT_EQ(code, "200");
   EXPECT_TRUE(silent_last.wait_closed());
   EXPECT_EQ(server->stats().evicted, 4u);
@@ -286,10 +288,7 @@ TEST(HttpServer, WhenEveryConnectionIsBeingAnsweredANewOneGets503AndIsCounted) {
     EXPECT_EQ(response->status, 503);
     EXPECT_TRUE(extra.wait_closed());
   }
-  int status = 0;
-  std::string code = run_command("curl -g -s -o /dev/null -w '%{http_code}' --max-time 20 'http://[::1]:" +
-                                     std::to_string(server->port()) + "/hello'",
-                                 &status);
+  std::string code = curl_status("http://[::1]:" + std::to_string(server->port()) + "/hello");
   EXPECT_EQ(code, "503");
   EXPECT_EQ(server->stats().rejected_max_connections, 2u);
   EXPECT_EQ(server->stats().evicted, 0u);

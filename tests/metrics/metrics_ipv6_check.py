@@ -6,6 +6,7 @@ add no thread to the process and do not keep a scrape from its answer.
 
 usage: metrics_ipv6_check.py REACTORD_BINARY"""
 import http.client
+import os
 import re
 import socket
 import subprocess
@@ -14,14 +15,8 @@ import tempfile
 import time
 import urllib.request
 
-failures = []
-
-
-def check(ok, message):
-    if not ok:
-        failures.append(message)
-        print("FAIL:", message)
-    return ok
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from checks import check, verdict  # noqa: E402
 
 
 def threads_of(pid):
@@ -85,8 +80,7 @@ def main():
     finally:
         proc.terminate()
         check(proc.wait(timeout=30) == 0, f"reactord exit code {proc.returncode}")
-    print("metrics on [::1]:", "OK" if not failures else f"{len(failures)} failures")
-    return 0 if not failures else 1
+    return verdict("metrics on [::1]")
 
 
 if __name__ == "__main__":

@@ -2,51 +2,22 @@
 // size, as malloc hands them out) that N idle connections — callbacks set, owner tagged,
 // reading enabled — hold, including their events and the base's bookkeeping for them.
 #include <gtest/gtest.h>
-#include <malloc.h>
 #include <sys/socket.h>
 
-#include <atomic>
 #include <cstdio>
-#include <cstdlib>
 #include <functional>
 #include <memory>
-#include <new>
 #include <string>
 #include <vector>
 
 #include "net_test_support.h"
 #include "reactor/buffer_event.h"
-
-namespace {
-std::atomic<long long> g_live_bytes{0};
-std::atomic<long long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  void* p = std::malloc(size == 0 ? 1 : size);
-  if (p == nullptr) throw std::bad_alloc();
-  g_live_bytes += static_cast<long long>(malloc_usable_size(p));
-  ++g_allocations;
-  return p;
-}
-void operator delete(void* p) noexcept {
-  if (p == nullptr) return;
-  g_live_bytes -= static_cast<long long>(malloc_usable_size(p));
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept { operator delete(p); }
+#include "support/heap_meter.h"
 
 namespace {
 
 using namespace reactor;
-
-// Heap bytes (usable sizes) and allocations made since construction, per connection.
-struct HeapMeter {
-  long long bytes_before = g_live_bytes;
-  long long allocations_before = g_allocations;
-  double bytes_per(int n) const { return static_cast<double>(g_live_bytes - bytes_before) / n; }
-  double allocations_per(int n) const { return static_cast<double>(g_allocations - allocations_before) / n; }
-};
+using reactord::test_support::HeapMeter;
 
 class BufferEventMemoryTest : public nettest::BackendTest {
  protected:

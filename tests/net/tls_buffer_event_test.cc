@@ -90,6 +90,18 @@ class TlsBufferEventTest : public nettest::BackendTest {
     return tls;
   }
 
+  // Our two sides over a socket pair, both reading and each watched into its Seen: `server`
+  // accepting (with `server_ctx`, else the fixture's certificate), `client` connecting with
+  // `client_ctx`.
+  void connect_ours(std::unique_ptr<TlsBufferEvent>& server, Seen& s, std::unique_ptr<TlsBufferEvent>& client,
+                    Seen& c, SSL_CTX* client_ctx, SSL_CTX* server_ctx = nullptr) {
+    auto fds = socket_pair();
+    server = ours_accepting(std::move(fds.a), server_ctx);
+    client = ours_connecting(std::move(fds.b), client_ctx);
+    watch(*server, s);
+    watch(*client, c);
+  }
+
   // Steps the loop and `drive` (a raw peer's non-blocking work) until done(), bounded.
   bool run_with(const std::function<void()>& drive, const std::function<bool()>& done, int raw_fd) {
     const auto limit = std::chrono::steady_clock::now() + 10s;
@@ -170,12 +182,9 @@ TEST_P(TlsBufferEventTest, ClientCertificateSubjectIsShown) {
   auto client_cert = tlstest::make_cert("alice", client_key.get(), pki_.ca.get(), pki_.ca_key.get());
   auto mtls_ctx = tlstest::server_ctx(pki_.server.get(), pki_.server_key.get(), pki_.ca.get());
   auto client_ctx = tlstest::client_ctx(pki_.ca.get(), client_cert.get(), client_key.get());
-  auto fds = socket_pair();
-  auto server = ours_accepting(std::move(fds.a), mtls_ctx.get());
-  auto client = ours_connecting(std::move(fds.b), client_ctx.get());
+  std::unique_ptr<TlsBufferEvent> server, client;
   Seen s, c;
-  watch(*server, s);
-  watch(*client, c);
+  connect_ours(server, s, client, c, client_ctx.get(), mtls_ctx.get());
   client->write("x");
   ASSERT_TRUE(run_until(base_, [&] { return s.data == "x"; }));
   EXPECT_EQ(server->info().peer_subject, "CN=alice,O=reactord tests");
@@ -184,12 +193,9 @@ TEST_P(TlsBufferEventTest, ClientCertificateSubjectIsShown) {
 TEST_P(TlsBufferEventTest, MissingClientCertificateFailsWithReason) {
   auto mtls_ctx = tlstest::server_ctx(pki_.server.get(), pki_.server_key.get(), pki_.ca.get());
   auto client_ctx = tlstest::client_ctx(pki_.ca.get());
-  auto fds = socket_pair();
-  auto server = ours_accepting(std::move(fds.a), mtls_ctx.get());
-  auto client = ours_connecting(std::move(fds.b), client_ctx.get());
+  std::unique_ptr<TlsBufferEvent> server, client;
   Seen s, c;
-  watch(*server, s);
-  watch(*client, c);
+  connect_ours(server, s, client, c, client_ctx.get(), mtls_ctx.get());
   ASSERT_TRUE(run_until(base_, [&] { return (s.what & kBevError) != 0; }));
   EXPECT_EQ(s.error, EPROTO);
   EXPECT_NE(s.reason.find("certificate"), std::string::npos) << s.reason;
@@ -200,12 +206,9 @@ TEST_P(TlsBufferEventTest, MissingClientCertificateFailsWithReason) {
 TEST_P(TlsBufferEventTest, WrongCaIsReportedWithOpenSslReason) {
   tlstest::Pki other("another CA");  // did not sign the server's certificate
   auto client_ctx = tlstest::client_ctx(other.ca.get());
-  auto fds = socket_pair();
-  auto server = ours_accepting(std::move(fds.a));
-  auto client = ours_connecting(std::move(fds.b), client_ctx.get());
+  std::unique_ptr<TlsBufferEvent> server, client;
   Seen s, c;
-  watch(*server, s);
-  watch(*client, c);
+  connect_ours(server, s, client, c, client_ctx.get());
   ASSERT_TRUE(run_until(base_, [&] { return (c.what & kBevError) != 0 && (s.what & kBevError) != 0; }));
   EXPECT_EQ(c.reason, "certificate verify failed");
   EXPECT_NE(s.reason.find("unknown ca"), std::string::npos) << s.reason;  // the client's alert
@@ -216,12 +219,9 @@ TEST_P(TlsBufferEventTest, ExpiredServerCertificateIsRefused) {
   auto expired = tlstest::make_cert("localhost", key.get(), pki_.ca.get(), pki_.ca_key.get(), false, -30, -1);
   auto ctx = tlstest::server_ctx(expired.get(), key.get());
   auto client_ctx = tlstest::client_ctx(pki_.ca.get());
-  auto fds = socket_pair();
-  auto server = ours_accepting(std::move(fds.a), ctx.get());
-  auto client = ours_connecting(std::move(fds.b), client_ctx.get());
+  std::unique_ptr<TlsBufferEvent> server, client;
   Seen s, c;
-  watch(*server, s);
-  watch(*client, c);
+  connect_ours(server, s, client, c, client_ctx.get(), ctx.get());
   ASSERT_TRUE(run_until(base_, [&] { return (c.what & kBevError) != 0; }));
   EXPECT_EQ(c.reason, "certificate verify failed");
   EXPECT_EQ(SSL_get_verify_result(client->ssl()), X509_V_ERR_CERT_HAS_EXPIRED);
@@ -286,12 +286,9 @@ TEST_P(TlsBufferEventTest, SixteenMegabytesByteExactWithPlaintextWatermarks) {
 
 TEST_P(TlsBufferEventTest, WriteCallbackAtTheLowWatermark) {
   auto client_ctx = tlstest::client_ctx(pki_.ca.get());
-  auto fds = socket_pair();
-  auto server = ours_accepting(std::move(fds.a));
-  auto client = ours_connecting(std::move(fds.b), client_ctx.get());
+  std::unique_ptr<TlsBufferEvent> server, client;
   Seen s, c;
-  watch(*server, s);
-  watch(*client, c);
+  connect_ours(server, s, client, c, client_ctx.get());
   ASSERT_TRUE(run_until(base_, [&] { return c.connected == 1; }));
   client->write(std::string(4 << 20, 'w'));  // more than the ciphertext backlog
   EXPECT_GT(client->output().length(), 0u);
@@ -385,12 +382,9 @@ TEST_P(TlsBufferEventTest, RenegotiationIsRefused) {
 
 TEST_P(TlsBufferEventTest, ReadTimeoutKeepsItsMeaning) {
   auto client_ctx = tlstest::client_ctx(pki_.ca.get());
-  auto fds = socket_pair();
-  auto server = ours_accepting(std::move(fds.a));
-  auto client = ours_connecting(std::move(fds.b), client_ctx.get());
+  std::unique_ptr<TlsBufferEvent> server, client;
   Seen s, c;
-  watch(*server, s);
-  watch(*client, c);
+  connect_ours(server, s, client, c, client_ctx.get());
   ASSERT_TRUE(run_until(base_, [&] { return s.connected == 1 && c.connected == 1; }));
   server->set_timeouts(50ms, std::nullopt);
   ASSERT_TRUE(run_until(base_, [&] { return s.what != 0; }));

@@ -11,6 +11,7 @@ is parsed.
 usage: log_format_check.py REACTORD_BINARY"""
 import datetime
 import json
+import os
 import re
 import signal
 import socket
@@ -19,16 +20,11 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from checks import check, verdict  # noqa: E402
+
 LEVELS = {"trace", "debug", "info", "warn", "error", "critical"}
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-failures = []
-
-
-def check(ok, message):
-    if not ok:
-        failures.append(message)
-        print("FAIL:", message)
-    return ok
 
 
 def run(binary, fmt):
@@ -100,8 +96,7 @@ def check_text(binary):
 def main():
     check_json(sys.argv[1])
     check_text(sys.argv[1])
-    print("log format:", "OK" if not failures else f"{len(failures)} failures")
-    return 0 if not failures else 1
+    return verdict("log format")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@
 #include "reactor/fault_injector.h"
 #include "server/server_shared.h"
 #include "server_fixture.h"
+#include "support/byte_pattern.h"
 
 namespace reactord::test {
 namespace {
@@ -38,20 +39,10 @@ int server_side_fd(int client_fd) {
   return found;
 }
 
-std::string pattern(std::size_t n, unsigned seed) {
-  std::string s(n, '\0');
-  std::uint32_t x = seed * 2654435761u + 1;
-  for (std::size_t i = 0; i < n; ++i) {
-    x = x * 1664525u + 1013904223u;
-    s[i] = static_cast<char>(x >> 24);
-  }
-  return s;
-}
-
 // Echoes `total` bytes in 32 KiB rounds (never more in flight than the socket buffers hold);
 // true if every byte came back in order.
 bool echo_exact(int fd, std::size_t total, unsigned seed) {
-  const std::string data = pattern(total, seed);
+  const std::string data = test_support::byte_pattern(total, seed);
   for (std::size_t off = 0; off < total; off += 32 * 1024) {
     const std::string_view chunk = std::string_view(data).substr(off, 32 * 1024);
     if (!write_all(fd, chunk)) return false;

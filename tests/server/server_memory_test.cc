@@ -6,13 +6,9 @@
 // with page granularity and other threads; the RSS figure is in reactord_process_test and in
 // bench/echo/run.py.
 #include <gtest/gtest.h>
-#include <malloc.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdio>
-#include <cstdlib>
-#include <new>
 #include <string>
 #include <vector>
 
@@ -20,23 +16,7 @@
 #include "server/connection.h"
 #include "server/loop_worker.h"
 #include "server_fixture.h"
-
-namespace {
-std::atomic<long long> g_live_bytes{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  void* p = std::malloc(size == 0 ? 1 : size);
-  if (p == nullptr) throw std::bad_alloc();
-  g_live_bytes += static_cast<long long>(malloc_usable_size(p));
-  return p;
-}
-void operator delete(void* p) noexcept {
-  if (p == nullptr) return;
-  g_live_bytes -= static_cast<long long>(malloc_usable_size(p));
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept { operator delete(p); }
+#include "support/heap_meter.h"
 
 namespace reactord::test {
 namespace {
@@ -77,7 +57,7 @@ TEST(ServerMemory, IdleConnectionHeapBytesWithInspectionKept) {
   on_loop(s.server, 0, [](LoopWorker&) {});
   std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the posted function is gone
 
-  const long long before = g_live_bytes;
+  const test_support::HeapMeter meter;
   for (int i = 0; i < kIdle; ++i) {
     clients.push_back(s.connect());
     ASSERT_TRUE(clients.back().valid());
@@ -92,7 +72,7 @@ TEST(ServerMemory, IdleConnectionHeapBytesWithInspectionKept) {
   on_loop(s.server, 0, [](LoopWorker&) {});
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   constexpr double kFdSlot = sizeof(void*);  // the base's fd table: one pointer per fd
-  const double per_connection = static_cast<double>(g_live_bytes - before) / kIdle + kFdSlot;
+  const double per_connection = meter.bytes_per(kIdle) + kFdSlot;
   std::printf("[memory] reactord: %.1f heap bytes per idle connection (%d connections; Connection %zu B)\n",
               per_connection, kWarm + kIdle, sizeof(Connection));
   RecordProperty("heap_bytes_per_idle_connection", static_cast<int>(per_connection));

@@ -24,6 +24,9 @@ from selenium.webdriver.chrome.service import Service
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from checks import check, failures, verdict  # noqa: E402
+
 CLIENTS = 120
 HOLDER = r"""
 import socket, sys, time
@@ -44,15 +47,6 @@ while time.monotonic() < deadline:
         got += socks[0].recv(100 - len(got))
     time.sleep(0.2)
 """
-
-failures = []
-
-
-def check(ok, message):
-    if not ok:
-        failures.append(message)
-        print("FAIL:", message)
-    return ok
 
 
 def eventually(what, predicate, timeout=30):
@@ -169,8 +163,7 @@ def main():
         if failures:
             err.seek(0)
             print("reactord's log (tail):\n" + err.read()[-2000:])
-    print("status page (browser):", "OK" if not failures else f"{len(failures)} failures")
-    return 0 if not failures else 1
+    return verdict("status page (browser)")
 
 
 if __name__ == "__main__":

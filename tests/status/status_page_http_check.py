@@ -21,14 +21,8 @@ import time
 import urllib.error
 import urllib.request
 
-failures = []
-
-
-def check(ok, message):
-    if not ok:
-        failures.append(message)
-        print("FAIL:", message)
-    return ok
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from checks import check, verdict  # noqa: E402
 
 
 def get(url, token=None):
@@ -189,8 +183,7 @@ def main():
     finally:
         r.stop()
 
-    print("status page (http):", "OK" if not failures else f"{len(failures)} failures")
-    return 0 if not failures else 1
+    return verdict("status page (http)")
 
 
 if __name__ == "__main__":
