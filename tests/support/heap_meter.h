@@ -16,7 +16,9 @@ struct HeapMeter {
   long long bytes_before = live_heap_bytes();
   long long allocations_before = heap_allocations();
   double bytes_per(int n) const { return static_cast<double>(live_heap_bytes() - bytes_before) / n; }
-  double allocations_per(int n) const { return static_cast<double>(heap_allocations() - allocations_before) / n; }
+  double allocations_per(int n) const {
+    return static_cast<double>(heap_allocations() - allocations_before) / n;
+  }
 };
 
 }  // namespace reactord::test_support
