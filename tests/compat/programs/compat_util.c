@@ -86,7 +86,8 @@ static void sockets(void) {
   printf("closesocket of a closed fd: %d\n", evutil_closesocket(pair[0]));
 
   fd = socket(AF_INET6, SOCK_STREAM, 0);
-  set_and_check("reuseable (SO_REUSEADDR)", evutil_make_listen_socket_reuseable, fd, SOL_SOCKET, SO_REUSEADDR);
+  set_and_check("reuseable (SO_REUSEADDR)", evutil_make_listen_socket_reuseable, fd, SOL_SOCKET,
+                SO_REUSEADDR);
   set_and_check("reuseable_port (SO_REUSEPORT)", evutil_make_listen_socket_reuseable_port, fd, SOL_SOCKET,
                 SO_REUSEPORT);
   set_and_check("ipv6only (IPV6_V6ONLY)", evutil_make_listen_socket_ipv6only, fd, IPPROTO_IPV6, IPV6_V6ONLY);
@@ -118,8 +119,8 @@ static void config(const char* what, struct event_config* cfg) {
   } else {
     int f = event_base_get_features(base);
     printf("config %s: %s, features%s%s%s%s\n", what, event_base_get_method(base),
-           (f & EV_FEATURE_ET) ? " ET" : "", (f & EV_FEATURE_O1) ? " O1" : "", (f & EV_FEATURE_FDS) ? " FDS" : "",
-           (f & EV_FEATURE_EARLY_CLOSE) ? " EARLY_CLOSE" : "");
+           (f & EV_FEATURE_ET) ? " ET" : "", (f & EV_FEATURE_O1) ? " O1" : "",
+           (f & EV_FEATURE_FDS) ? " FDS" : "", (f & EV_FEATURE_EARLY_CLOSE) ? " EARLY_CLOSE" : "");
     event_base_free(base);
   }
   event_config_free(cfg);
