@@ -1,5 +1,11 @@
-// LoopWorker: one event loop of reactord — one thread, one EventBase, its listener (unless it
-// only receives connections from loop 0, see AcceptMode) and its ConnectionRegistry.
+// LoopWorker: one event loop of reactord — one thread, one EventBase, and the connection
+// service that lives on it, in parts with their own files (muduo's TcpServer split):
+//   Acceptor             listeners, hand-over, the drain's backlog, admission (acceptor.h)
+//   ConnectionTable      the connections by id, open gauge, ids, close waiters (connection_table.h)
+//   Drain                draining flag, deadline and progress timers (drain.h)
+//   ConnectionObservers  watchers of the connections (connection_observers.h)
+// LoopWorker composes them, sets up each admitted connection, hears its close, and keeps the
+// thread door: post() and the loop's run/exit.
 //
 // Thread rule: base(), registry(), listener() and every method marked "loop thread only" are
 // for code running on this loop's thread: its callbacks, and functions given to post(). Other
@@ -24,10 +30,13 @@
 #include "reactor/tls_buffer_event.h"
 #include "reactor/socket_address.h"
 #include "reactor/unique_fd.h"
-#include "server/close_waiters.h"
+#include "server/acceptor.h"
+#include "server/connection_observers.h"
 #include "server/connection_owner.h"
 #include "server/connection_record.h"
 #include "server/connection_registry.h"
+#include "server/connection_table.h"
+#include "server/drain.h"
 #include "server/loop_counters.h"
 #include "server/loop_rate_limits.h"
 
@@ -71,17 +80,17 @@ class LoopWorker final : public ConnectionOwner {
   const LoopCounters& counters() const { return counters_; }
   // The address this loop accepts on (port resolved), or unspecified when it has no listener
   // (AcceptMode::kSingle, loops other than 0). Set before the loop runs; any thread.
-  const reactor::SocketAddress& listen_address() const override { return listen_address_; }
+  const reactor::SocketAddress& listen_address() const override { return acceptor_.listen_address(); }
 
   // Loop thread only.
   reactor::EventBase& base() { return *base_; }
-  ConnectionRegistry& registry() { return registry_; }
-  reactor::Listener* listener() { return listener_.get(); }  // nullptr without one
+  ConnectionRegistry& registry() { return connections_.registry(); }
+  reactor::Listener* listener() { return acceptor_.listener(); }  // nullptr without one
   // --tls-listen's listener (loop 0 only; nullptr without one). Loop thread only.
-  reactor::Listener* tls_listener() { return tls_listener_.get(); }
+  reactor::Listener* tls_listener() { return acceptor_.tls_listener(); }
   // The address --tls-listen accepts on (port resolved); unspecified without one. Set before
   // the loop runs; any thread.
-  const reactor::SocketAddress& tls_listen_address() const { return tls_listen_address_; }
+  const reactor::SocketAddress& tls_listen_address() const { return acceptor_.tls_listen_address(); }
   // The TLS sessions of this loop's --tls-listen clients, by connection id (kept here so that a
   // plaintext Connection pays nothing for TLS). Loop thread only.
   reactor::TlsBufferEvent* tls_session(std::uint64_t id) const override;
@@ -104,8 +113,10 @@ class LoopWorker final : public ConnectionOwner {
   // unless the shutdown closed the last of them. Loop thread only.
   void when_closed(const std::vector<std::uint64_t>& ids, std::function<void()> done);
   // Whether connection `id` is open on this loop; how many of `ids` are. Loop thread only.
-  bool is_open(std::uint64_t id) const { return registry_.find(id) != nullptr; }
-  std::uint32_t count_open(const std::vector<std::uint64_t>& ids) const;
+  bool is_open(std::uint64_t id) const { return connections_.is_open(id); }
+  std::uint32_t count_open(const std::vector<std::uint64_t>& ids) const {
+    return connections_.count_open(ids);
+  }
   // Drain's close_idle_after: after `after`, if this loop is still draining, closes gracefully
   // (reason drain) every connection that has been idle (no byte in or out) for at least
   // `min_idle`. Loop thread only.
@@ -118,7 +129,7 @@ class LoopWorker final : public ConnectionOwner {
   void add_observer(std::uint64_t observer_id, std::shared_ptr<ConnectionObserver> observer);
   // Connections listed to a new observer per loop iteration (see ConnectionObserver), and
   // examined per iteration by the control plane's scans (filters, pages, close selection).
-  static constexpr std::size_t kListingSlice = 1024;
+  static constexpr std::size_t kListingSlice = ConnectionObservers::kListingSlice;
   void remove_observer(std::uint64_t observer_id);
 
   // ---- inspection: what the control plane reads, as values (call inside call_loops) ----
@@ -129,7 +140,7 @@ class LoopWorker final : public ConnectionOwner {
   std::vector<reactor::EventInfo> event_snapshot() const;
   reactor::EventCounts event_counts() const;
   reactor::LoopStats loop_stats() const;
-  std::size_t connection_count() const { return registry_.size(); }
+  std::size_t connection_count() const { return connections_.size(); }
   // One connection in detail: its record, its socket and buffers' settings, and its own
   // reactor events (not the loop's idle sweep timer, which every connection shares).
   struct ConnectionDetail {
@@ -171,8 +182,11 @@ class LoopWorker final : public ConnectionOwner {
   // The loop thread's body: enters the loop until exit, then closes what is left (reason
   // shutdown). Returns when the loop has ended. Called on the loop thread by Server.
   void run();
-  // Takes over a connection accepted elsewhere (AcceptMode::kSingle). Loop thread only.
-  void adopt(reactor::UniqueFd fd, const reactor::SocketAddress& peer);
+  // Takes over a connection accepted elsewhere (AcceptMode::kSingle; `tls`: a --tls-listen
+  // client from loop 0): admitted, then served here. Loop thread only.
+  void adopt(reactor::UniqueFd fd, const reactor::SocketAddress& peer, bool tls = false) {
+    acceptor_.take(std::move(fd), peer, tls);
+  }
   // Drain, as HAProxy's soft-stop: the connections already in the listener's backlog are
   // accepted (served as draining), then the listening socket is closed, so that a new client
   // is refused at once (ECONNREFUSED) instead of waiting for a greeting that never comes.
@@ -204,26 +218,13 @@ class LoopWorker final : public ConnectionOwner {
   void set_rate_limit(const std::vector<std::uint64_t>& ids, std::optional<units::Rate> rate);
   // SetRateLimit target total: sets, changes or removes (nullopt) this loop's share of the
   // listener-wide total; every client of the loop joins it. Loop thread only.
-  void set_total_rate_limit(std::optional<units::Rate> rate) { rate_limits_->set_total(rate, registry_); }
+  void set_total_rate_limit(std::optional<units::Rate> rate) {
+    rate_limits_->set_total(rate, connections_.registry());
+  }
 
  private:
-  void on_accept(reactor::UniqueFd fd, const reactor::SocketAddress& peer);
-  // Accepts what waits in the listener's backlog (bounded), each as a draining connection.
-  void accept_backlog();
-  // The loop has ended: with AcceptMode::kSingle the listening socket moves to a live loop
-  // (unless the server stops), so that accepting goes on.
-  void hand_over_listener();
-  void drop_listener();
-  void on_accept_error(int error);
-  // admitted: accepted during a drain from the backlog (not rejected as draining).
-  void setup_connection(reactor::UniqueFd fd, const reactor::SocketAddress& peer, bool admitted = false,
-                        bool tls = false);
-  // A --tls-listen client: set up here, or handed round-robin to a loop when --loops > 1.
-  void on_accept_tls(reactor::UniqueFd fd, const reactor::SocketAddress& peer);
-  void adopt_tls_listener(reactor::UniqueFd fd, bool enabled);
-  void drop_tls_listener();
-  void notify_opened(const Connection& connection);
-  void on_drain_deadline();
+  // An admitted client (Acceptor's Serve): a Connection in the table, observers told, started.
+  void setup_connection(reactor::UniqueFd fd, const reactor::SocketAddress& peer, bool tls);
   void teardown();
 
   const unsigned index_;
@@ -231,30 +232,19 @@ class LoopWorker final : public ConnectionOwner {
   ServerShared& shared_;
   mutable std::mutex base_mutex_;  // post() vs destroy_base()
   std::unique_ptr<reactor::EventBase> base_;
-  std::unique_ptr<reactor::Listener> listener_;
-  std::uint64_t listener_sheds_seen_ = 0;  // listener_->shed_count() already counted
-  std::unique_ptr<reactor::Listener> tls_listener_;
-  reactor::SocketAddress tls_listen_address_;
+  LoopCounters counters_;
+  // Declared before connections_: a Connection's destructor drops its entries here.
   std::unordered_map<std::uint64_t, std::unique_ptr<reactor::TlsBufferEvent>> tls_sessions_;
   std::unordered_map<std::uint64_t, ConnectionSideState> side_states_;
-  std::unique_ptr<reactor::Event> drain_timer_;
-  std::unique_ptr<reactor::Event> drain_progress_;  // loop 0: one log line a second
+  ConnectionTable connections_;
+  Acceptor acceptor_;
+  Drain drain_;
   std::vector<std::unique_ptr<reactor::Event>> owned_events_;
-  reactor::SocketAddress listen_address_;
-  ConnectionRegistry registry_;
-  LoopCounters counters_;
   std::unique_ptr<IdleTracker> idle_;            // destroyed before base_ (destroy_base)
   std::unique_ptr<LoopRateLimits> rate_limits_;  // destroyed before base_ (destroy_base)
-  std::vector<std::pair<std::uint64_t, std::shared_ptr<ConnectionObserver>>> observers_;
-  CloseWaiters close_waiters_;
-  // Lists the next slice (ids from..last) to observer_id; re-posts itself for the rest.
-  void list_existing(std::uint64_t observer_id, std::uint64_t from, std::uint64_t last);
+  ConnectionObservers observers_;
   std::atomic<bool> running_{false};
   std::atomic<bool> ended_{false};
-  bool draining_ = false;
-  // Log throttling for rejections and accept errors: one line per second at most.
-  reactor::TimePoint last_reject_log_{};
-  std::uint64_t rejects_since_log_ = 0;
 };
 
 }  // namespace reactord
