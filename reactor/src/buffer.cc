@@ -2,7 +2,9 @@
 // Search/readln live in buffer_search.cc, reserve/commit and fd I/O in buffer_io.cc.
 //
 // Chain invariants (every method keeps them):
-//  - length_ is the sum of off over the chain; head_ == nullptr iff tail_ == nullptr;
+//  - the chain is circular: tail_->next is the head (a single block is its own next); the
+//    Buffer keeps only tail_ (8 bytes less than head and tail pointers);
+//  - length_ is the sum of off over the chain; tail_ == nullptr iff the buffer has no block;
 //  - only the tail block may be empty, and only while a reserve() is pending (or transiently
 //    inside a method); draining to zero frees every block, so an empty Buffer owns nothing.
 #include "reactor/buffer.h"
@@ -19,8 +21,8 @@ namespace reactor {
 
 using detail::BufferBlock;
 
-static_assert(sizeof(void*) != 8 || sizeof(Buffer) == 32,
-              "an idle Buffer must stay at 4 words: two block pointers, length, callback");
+static_assert(sizeof(void*) != 8 || sizeof(Buffer) == 24,
+              "an idle Buffer must stay at 3 words: the tail block pointer, length, callback");
 
 namespace {
 
@@ -41,15 +43,13 @@ Buffer::Buffer() = default;
 Buffer::~Buffer() { free_all(); }
 
 Buffer::Buffer(Buffer&& other) noexcept
-    : head_(std::exchange(other.head_, nullptr)),
-      tail_(std::exchange(other.tail_, nullptr)),
+    : tail_(std::exchange(other.tail_, nullptr)),
       length_(std::exchange(other.length_, 0)),
       on_length_(std::move(other.on_length_)) {}
 
 Buffer& Buffer::operator=(Buffer&& other) noexcept {
   if (this != &other) {
     free_all();
-    head_ = std::exchange(other.head_, nullptr);
     tail_ = std::exchange(other.tail_, nullptr);
     length_ = std::exchange(other.length_, 0);
     on_length_ = std::move(other.on_length_);
@@ -57,24 +57,39 @@ Buffer& Buffer::operator=(Buffer&& other) noexcept {
   return *this;
 }
 
+BufferBlock* Buffer::head() const { return tail_ != nullptr ? tail_->next : nullptr; }
+
+void Buffer::unlink_head() {
+  BufferBlock* first = tail_->next;
+  assert(first != tail_ && "unlink_head on a single-block chain");
+  tail_->next = first->next;
+  first->next = nullptr;
+}
+
 void Buffer::free_all() {
-  BufferBlock* chain = std::exchange(head_, nullptr);
+  BufferBlock* chain = nullptr;
+  if (tail_ != nullptr) {
+    chain = tail_->next;
+    tail_->next = nullptr;  // a detached list ends in nullptr
+  }
   tail_ = nullptr;
   length_ = 0;
   free_list(chain);
 }
 
-std::size_t Buffer::contiguous_space() const { return head_ != nullptr ? head_->off : 0; }
+std::size_t Buffer::contiguous_space() const { return tail_ != nullptr ? head()->off : 0; }
 
 std::size_t Buffer::block_count() const {
   std::size_t count = 0;
-  for (const BufferBlock* b = head_; b != nullptr; b = b->next) ++count;
+  for (const BufferBlock* b = head(); b != nullptr; b = detail::chain_next(b, tail_)) ++count;
   return count;
 }
 
 std::size_t Buffer::block_memory() const {
   std::size_t bytes = 0;
-  for (const BufferBlock* b = head_; b != nullptr; b = b->next) bytes += detail::block_memory(*b);
+  for (const BufferBlock* b = head(); b != nullptr; b = detail::chain_next(b, tail_)) {
+    bytes += detail::block_memory(*b);
+  }
   return bytes;
 }
 
@@ -95,18 +110,18 @@ void Buffer::set_length_callback(LengthCallback cb) {
 }
 
 void Buffer::push_back_block(BufferBlock* block) {
-  block->next = nullptr;
   if (tail_ != nullptr) {
+    block->next = tail_->next;  // the head
     tail_->next = block;
   } else {
-    head_ = block;
+    block->next = block;
   }
   tail_ = block;
 }
 
 BufferBlock* Buffer::block_before(const BufferBlock* block) const {
   BufferBlock* prev = nullptr;
-  for (BufferBlock* b = head_; b != nullptr && b != block; b = b->next) prev = b;
+  for (BufferBlock* b = head(); b != nullptr && b != block; b = detail::chain_next(b, tail_)) prev = b;
   return prev;
 }
 
@@ -115,9 +130,9 @@ void Buffer::drop_empty_tail() {
   BufferBlock* empty = tail_;
   BufferBlock* prev = block_before(empty);  // rare: only after an uncommitted reserve()
   if (prev == nullptr) {
-    head_ = tail_ = nullptr;
+    tail_ = nullptr;
   } else {
-    prev->next = nullptr;
+    prev->next = empty->next;  // the head
     tail_ = prev;
   }
   detail::free_block(empty);  // owned: runs no user code
@@ -201,18 +216,19 @@ void Buffer::prepend(const void* data, std::size_t len) {
     return;
   }
   const std::size_t orig = length_;
-  if (head_->front_space() >= len) {
-    head_->misalign -= len;
-    head_->off += len;
-    std::memcpy(head_->data(), data, len);
+  BufferBlock* first = head();  // not null: length_ > 0
+  if (first->front_space() >= len) {
+    first->misalign -= len;
+    first->off += len;
+    std::memcpy(first->data(), data, len);
   } else {
     // Data goes at the END of the new block, so further prepends fill it backwards.
     BufferBlock* block = detail::new_block(len);
     block->misalign = block->capacity - len;
     block->off = len;
     std::memcpy(block->data(), data, len);
-    block->next = head_;
-    head_ = block;
+    block->next = first;
+    tail_->next = block;
   }
   length_ += len;
   notify(orig, len, 0);
@@ -249,11 +265,10 @@ std::size_t Buffer::drain_silently(std::size_t n) {
   BufferBlock** drained_tail = &drained;
   std::size_t remaining = n;
   while (remaining > 0) {
-    BufferBlock* b = head_;  // never null: n < length_
+    BufferBlock* b = head();  // never null, never the tail: n < length_
     if (b->off <= remaining) {
       remaining -= b->off;
-      head_ = b->next;
-      b->next = nullptr;
+      unlink_head();
       *drained_tail = b;
       drained_tail = &b->next;
     } else {
@@ -278,7 +293,7 @@ std::size_t Buffer::copy_out(void* out, std::size_t len) const {
   const std::size_t total = std::min(len, length_);
   auto* dst = static_cast<std::byte*>(out);
   std::size_t remaining = total;
-  for (const BufferBlock* b = head_; remaining > 0; b = b->next) {
+  for (const BufferBlock* b = head(); remaining > 0; b = b->next) {  // never past the tail
     const std::size_t n = std::min(remaining, b->off);
     std::memcpy(dst, b->data(), n);
     dst += n;
@@ -302,7 +317,7 @@ std::string Buffer::to_string() const {
 std::vector<std::span<const std::byte>> Buffer::peek(std::optional<std::size_t> len) const {
   std::size_t remaining = len ? std::min(*len, length_) : length_;
   std::vector<std::span<const std::byte>> spans;
-  for (const BufferBlock* b = head_; remaining > 0; b = b->next) {
+  for (const BufferBlock* b = head(); remaining > 0; b = b->next) {  // never past the tail
     const std::size_t n = std::min(remaining, b->off);
     if (n > 0) spans.emplace_back(b->data(), n);
     remaining -= n;
@@ -313,14 +328,15 @@ std::vector<std::span<const std::byte>> Buffer::peek(std::optional<std::size_t> 
 std::optional<std::span<const std::byte>> Buffer::pullup(std::size_t n) {
   if (n > length_) return std::nullopt;
   if (n == 0) return std::span<const std::byte>{};
-  if (head_->off >= n) return std::span<const std::byte>(head_->data(), n);
+  BufferBlock* first = head();  // not null: n <= length_
+  if (first->off >= n) return std::span<const std::byte>(first->data(), n);
 
   // Gather into the head block when it is big enough (moving its data to the front if the
   // tail end is short), else into a new block; then consume the gathered bytes behind it.
   BufferBlock* target;
-  if (head_->movable() && head_->capacity >= n) {
-    target = head_;
-    head_ = target->next;  // not null: the head holds fewer than n <= length_ bytes
+  if (first->movable() && first->capacity >= n) {
+    target = first;
+    unlink_head();  // not the tail: the head holds fewer than n <= length_ bytes
     length_ -= target->off;
     if (target->misalign + n > target->capacity) {
       std::memmove(target->storage, target->data(), target->off);
@@ -333,9 +349,13 @@ std::optional<std::span<const std::byte>> Buffer::pullup(std::size_t n) {
   copy_out(target->data_end(), need);
   target->off += need;
   drain_silently(need);
-  target->next = head_;
-  head_ = target;
-  if (tail_ == nullptr) tail_ = target;
+  if (tail_ == nullptr) {  // drained to the end: target is the whole chain
+    target->next = target;
+    tail_ = target;
+  } else {
+    target->next = tail_->next;
+    tail_->next = target;
+  }
   length_ += target->off;
   return std::span<const std::byte>(target->data(), n);
 }
@@ -347,14 +367,17 @@ void Buffer::append_buffer(Buffer& other) {
   other.drop_empty_tail();
   drop_empty_tail();
 
-  BufferBlock* first = std::exchange(other.head_, nullptr);
   BufferBlock* last = std::exchange(other.tail_, nullptr);
+  BufferBlock* first = last->next;
   other.length_ = 0;
 
-  BufferBlock* rest = first->next;
-  take_block(first);  // may copy it when tiny
+  BufferBlock* rest = first != last ? first->next : nullptr;
+  first->next = nullptr;
+  take_block(first);  // may copy it when tiny; leaves tail_ set
   if (rest != nullptr) {
-    tail_->next = rest;  // the rest of the chain is spliced in O(1)
+    // The rest of the chain is spliced in O(1), closing the circle on our head.
+    last->next = tail_->next;
+    tail_->next = rest;
     tail_ = last;
   }
   length_ += other_orig;
@@ -374,9 +397,9 @@ std::size_t Buffer::move_to(Buffer& dst, std::size_t n) {
   dst.drop_empty_tail();
 
   std::size_t remaining = n;
-  while (head_->off <= remaining) {  // whole blocks change owner; head_ stays non-null
-    BufferBlock* b = head_;
-    head_ = b->next;
+  while (head()->off <= remaining) {  // whole blocks change owner; never the tail: n < length_
+    BufferBlock* b = head();
+    unlink_head();
     remaining -= b->off;
     length_ -= b->off;
     dst.length_ += b->off;
@@ -385,7 +408,7 @@ std::size_t Buffer::move_to(Buffer& dst, std::size_t n) {
   if (remaining > 0) {
     // The block at the boundary: its front part is shared with dst (a view or a reference
     // block over the same bytes), or copied when short.
-    BufferBlock* split = head_;
+    BufferBlock* split = head();
     if (split->external()) {
       dst.push_back_block(detail::new_reference_block(split->ref, split->data(), remaining));
       dst.length_ += remaining;

@@ -32,6 +32,8 @@ struct ExternalRef {
 };
 
 struct BufferBlock {
+  // The next block of the chain. A Buffer's chain is circular (the tail's next is the head);
+  // a detached list (being freed) ends in nullptr. Walk a chain with chain_next.
   BufferBlock* next;
   std::byte* storage;    // owned: right after this header; view/reference: elsewhere
   std::size_t capacity;  // bytes of storage
@@ -51,6 +53,11 @@ struct BufferBlock {
   // May the bytes be moved inside storage (pullup's compaction)?
   bool movable() const { return owned() && shares == 1; }
 };
+
+// The block after b in a circular chain whose last block is tail; nullptr after the tail.
+inline BufferBlock* chain_next(const BufferBlock* b, const BufferBlock* tail) {
+  return b == tail ? nullptr : b->next;
+}
 
 // Block sizing. Allocations are powers of two from kMinBlockAlloc up to kMaxPow2Alloc
 // (amortised growth, friendly to malloc's size classes); beyond that they are rounded to pages.

@@ -194,8 +194,9 @@ void BufferEvent::Impl::maybe_resume_reading() {
 BufferEvent::BufferEvent(EventBase& base, int fd, BevOptions options) {
   base.assert_in_loop_thread();
   // The budget of an idle connection (see buffer_event_impl.h and docs/PERFORMANCE.md):
-  // 232 bytes, the read Event (112) included, is one glibc chunk of 240; one byte more costs 16.
-  static_assert(sizeof(Impl) <= 232, "BufferEvent::Impl grew past its budget");
+  // 216 bytes, the read Event (112) and two 24-byte Buffers included, is one glibc chunk of
+  // 224; one byte more costs 16.
+  static_assert(sizeof(Impl) <= 216, "BufferEvent::Impl grew past its budget");
   impl_ = std::make_unique<Impl>(*this, base, fd, options);
 }
 

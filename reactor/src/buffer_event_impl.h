@@ -2,7 +2,7 @@
 // buffer_event_io.cc (read, write, connect, callbacks) and buffer_event_close.cc.
 //
 // Memory: an idle connection is the Impl (two empty Buffers, the callbacks' handler, owner,
-// counters) with its read Event in place: 232 bytes, one glibc chunk of 240. Everything rarely needed — the
+// counters) with its read Event in place: 216 bytes, one glibc chunk of 224. Everything rarely needed — the
 // write Event (from the first time output cannot be sent at once), std::function callbacks, watermarks,
 // timeouts, the deferred-callback event, the graceful-close timer and its done callback — lives in Extras,
 // allocated on first use.

@@ -80,7 +80,7 @@ void Buffer::commit(std::size_t n) {
   }
   const std::size_t orig = length_;
   std::size_t committed;
-  if (tail_->off != 0 || tail_ == head_) {
+  if (tail_->off != 0 || tail_ == head()) {
     // The reservation is the tail's free space only.
     assert(n <= tail_->free_space() && "commit larger than the reservation");
     committed = std::min(n, tail_->free_space());
@@ -238,7 +238,8 @@ ssize_t Buffer::write_to(int fd, std::optional<std::size_t> max_bytes) {
   iovec iov[kMaxIov];
   std::size_t count = 0;
   std::size_t total = 0;
-  for (const BufferBlock* b = head_; b != nullptr && total < limit && count < kMaxIov; b = b->next) {
+  for (const BufferBlock* b = head(); b != nullptr && total < limit && count < kMaxIov;
+       b = detail::chain_next(b, tail_)) {
     if (b->off == 0) continue;
     const std::size_t n = std::min(b->off, limit - total);
     iov[count++] = {b->data(), n};

@@ -40,11 +40,11 @@ const char* find_either(const char* d, std::size_t len, char a, char b) {
   return nullptr;
 }
 
-// First byte equal to a or b, scanning from the front of the chain.
-std::optional<Hit> find_first_of(const BufferBlock* head, char a, char b) {
+// First byte equal to a or b, scanning the chain from head to tail.
+std::optional<Hit> find_first_of(const BufferBlock* head, const BufferBlock* tail, char a, char b) {
   std::size_t base = 0;
   int prev = -1;
-  for (const BufferBlock* blk = head; blk != nullptr; blk = blk->next) {
+  for (const BufferBlock* blk = head; blk != nullptr; blk = detail::chain_next(blk, tail)) {
     const char* d = chars(blk);
     const char* p =
         a == b ? static_cast<const char*>(std::memchr(d, a, blk->off)) : find_either(d, blk->off, a, b);
@@ -59,14 +59,15 @@ std::optional<Hit> find_first_of(const BufferBlock* head, char a, char b) {
   return std::nullopt;
 }
 
-// Does needle start at offset i of blk? The bytes may continue into the following blocks.
-bool matches_at(const BufferBlock* blk, std::size_t i, std::string_view needle) {
+// Does needle start at offset i of blk? The bytes may continue into the following blocks, up
+// to tail.
+bool matches_at(const BufferBlock* blk, const BufferBlock* tail, std::size_t i, std::string_view needle) {
   while (!needle.empty()) {
     if (blk == nullptr) return false;
     const std::size_t n = std::min(needle.size(), blk->off - i);
     if (std::memcmp(chars(blk) + i, needle.data(), n) != 0) return false;
     needle.remove_prefix(n);
-    blk = blk->next;
+    blk = detail::chain_next(blk, tail);
     i = 0;
   }
   return true;
@@ -75,9 +76,9 @@ bool matches_at(const BufferBlock* blk, std::size_t i, std::string_view needle) 
 bool is_eol_char(char c) { return c == '\r' || c == '\n'; }
 
 // Length of the run of '\r'/'\n' starting at hit (EVBUFFER_EOL_ANY).
-std::size_t eol_run_length(const Hit& hit) {
+std::size_t eol_run_length(const Hit& hit, const BufferBlock* tail) {
   std::size_t run = 0;
-  for (const BufferBlock* blk = hit.block; blk != nullptr; blk = blk->next) {
+  for (const BufferBlock* blk = hit.block; blk != nullptr; blk = detail::chain_next(blk, tail)) {
     const char* d = chars(blk);
     for (std::size_t i = blk == hit.block ? hit.offset : 0; i < blk->off; ++i) {
       if (!is_eol_char(d[i])) return run;
@@ -96,14 +97,15 @@ std::optional<std::size_t> Buffer::search(std::string_view needle, std::size_t f
   if (m > length_ - from) return std::nullopt;
 
   // Skip to the block holding `from`.
-  const BufferBlock* blk = head_;
+  const BufferBlock* blk = head();
   std::size_t base = 0;
   while (from - base >= blk->off) {  // stops: from < length_ here
     base += blk->off;
     blk = blk->next;
   }
   std::size_t i = from - base;
-  for (; blk != nullptr && length_ - (base + i) >= m; base += blk->off, blk = blk->next, i = 0) {
+  for (; blk != nullptr && length_ - (base + i) >= m;
+       base += blk->off, blk = detail::chain_next(blk, tail_), i = 0) {
     const char* d = chars(blk);
     const std::size_t end = blk->off;
     // memchr for the first byte, memcmp to confirm: fastest while the first byte is rare
@@ -121,7 +123,7 @@ std::optional<std::size_t> Buffer::search(std::string_view needle, std::size_t f
       const char* p = static_cast<const char*>(std::memchr(d + i, needle[0], end - i));
       if (p == nullptr) break;
       const auto k = static_cast<std::size_t>(p - d);
-      if (matches_at(blk, k, needle)) return base + k;
+      if (matches_at(blk, tail_, k, needle)) return base + k;
       i = k + 1;
       ++misses;
     }
@@ -136,14 +138,14 @@ std::optional<std::string> Buffer::readln(EolStyle style) {
     case EolStyle::kLf:
     case EolStyle::kNul: {
       const char eol = style == EolStyle::kLf ? '\n' : '\0';
-      const auto hit = find_first_of(head_, eol, eol);
+      const auto hit = find_first_of(head(), tail_, eol, eol);
       if (!hit) return std::nullopt;
       line_len = hit->pos;
       eol_len = 1;
       break;
     }
     case EolStyle::kCrlf: {
-      const auto hit = find_first_of(head_, '\n', '\n');
+      const auto hit = find_first_of(head(), tail_, '\n', '\n');
       if (!hit) return std::nullopt;
       const bool cr = hit->prev == '\r';
       line_len = hit->pos - (cr ? 1 : 0);
@@ -158,10 +160,10 @@ std::optional<std::string> Buffer::readln(EolStyle style) {
       break;
     }
     case EolStyle::kAny: {
-      const auto hit = find_first_of(head_, '\n', '\r');
+      const auto hit = find_first_of(head(), tail_, '\n', '\r');
       if (!hit) return std::nullopt;
       line_len = hit->pos;
-      eol_len = eol_run_length(*hit);
+      eol_len = eol_run_length(*hit, tail_);
       break;
     }
   }

@@ -15,9 +15,11 @@ namespace {
 using testing::append_pieces;
 using testing::as_string;
 
-TEST(BufferTest, EmptyBufferHoldsNoBlocksAndIsFourWords) {
+// Three words (issue #19): the tail block (the chain is circular: the tail's next is the head),
+// the length and the length callback's pointer.
+TEST(BufferTest, EmptyBufferHoldsNoBlocksAndIsThreeWords) {
   Buffer buf;
-  EXPECT_EQ(sizeof(Buffer), 4 * sizeof(void*));
+  EXPECT_EQ(sizeof(Buffer), 3 * sizeof(void*));
   EXPECT_EQ(buf.length(), 0u);
   EXPECT_TRUE(buf.empty());
   EXPECT_EQ(buf.block_count(), 0u);

@@ -46,6 +46,22 @@ TEST(BufferSearchTest, FindsNeedlesAcrossBlocks) {
   EXPECT_EQ(buf.search("x", 100), std::nullopt);
 }
 
+// The chain is circular (a Buffer keeps only its tail; issue #19): a needle that starts at the
+// end of the last block must not continue into the first one, and a line end at the end must
+// not run on into the first block.
+TEST(BufferSearchTest, MatchesNeverWrapFromTheLastBlockToTheFirst) {
+  Buffer buf;
+  append_pieces(buf, {"bc\r", "xyz", "a\n"});
+  ASSERT_EQ(buf.block_count(), 3u);
+  EXPECT_EQ(buf.search("abc"), std::nullopt);
+  EXPECT_EQ(buf.search("a\nbc"), std::nullopt);
+  EXPECT_EQ(buf.search("a\n"), 6u);
+  EXPECT_EQ(buf.search("\r"), 2u);
+  EXPECT_EQ(read_all_lines(buf, EolStyle::kAny), (Lines{"bc", "xyza"}));
+  EXPECT_EQ(buf.length(), 0u);
+  EXPECT_EQ(buf.block_count(), 0u);
+}
+
 TEST(BufferSearchTest, ReturnsEarliestMatchEvenWhenItCrossesABlock) {
   Buffer buf;
   append_pieces(buf, {"xxab", "cxxabc"});

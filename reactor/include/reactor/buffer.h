@@ -1,6 +1,7 @@
 // Buffer: libevent's evbuffer. A chain of blocks, so that moving data between buffers, or
 // draining the front, never copies bytes. An empty Buffer holds no blocks (sizeof(Buffer) and
-// nothing else), so idle connections cost almost nothing.
+// nothing else), so idle connections cost almost nothing: 24 bytes, the chain's tail (the chain
+// is circular, the tail's next is the head), the length and the length callback's pointer.
 //
 // Thread rule: a Buffer has no lock; it belongs to whoever owns it (a BufferEvent's buffers
 // belong to its loop thread). "Owner thread only" for every method.
@@ -137,9 +138,14 @@ class Buffer {
   std::size_t drain_silently(std::size_t n);
   void drop_empty_tail();  // cancels a pending reservation
   detail::BufferBlock* block_before(const detail::BufferBlock* block) const;
+  // The first block (the tail's next: the chain is circular), nullptr when empty.
+  detail::BufferBlock* head() const;
+  // Unlinks the head block (not the tail: the chain must hold another block).
+  void unlink_head();
   void free_all();
 
-  detail::BufferBlock* head_ = nullptr;
+  // The last block; the chain is circular, so its next is the first block (issue #19: one
+  // pointer less per Buffer, 16 bytes less per idle connection). nullptr when empty.
   detail::BufferBlock* tail_ = nullptr;
   std::size_t length_ = 0;
   std::unique_ptr<LengthCallback> on_length_;  // rarely set: keep it out of the object
