@@ -80,10 +80,14 @@ BaseCore::~BaseCore() {
   for (EventCore* ev : remaining) {
     if (ev->inserted && ev->is_signal()) signal_unlink(ev);
     ev->base = nullptr;
+    if (ev->in_timer) {
+      TimedEventCore* t = timed(ev);
+      t->heap_index = -1;
+      t->timer_prev = t->timer_next = nullptr;
+    }
     ev->inserted = ev->in_timer = ev->active = ev->in_later = ev->tagged = false;
-    ev->heap_index = -1;
     ev->fd_prev = ev->fd_next = nullptr;
-    ev->timer_prev = ev->timer_next = ev->active_prev = ev->active_next = nullptr;
+    ev->active_prev = ev->active_next = nullptr;
   }
   std::fill(fd_heads.begin(), fd_heads.end(), nullptr);
   std::fill(sig_heads.begin(), sig_heads.end(), nullptr);
@@ -177,7 +181,7 @@ void BaseCore::io_unlink(EventCore* ev) {
   }
 }
 
-void BaseCore::schedule(EventCore* ev, TimePoint deadline) {
+void BaseCore::schedule(TimedEventCore* ev, TimePoint deadline) {
   ev->deadline = deadline;
   ev->in_timer = true;
   if (ev->common != 0) {
@@ -188,11 +192,12 @@ void BaseCore::schedule(EventCore* ev, TimePoint deadline) {
 }
 
 void BaseCore::unschedule(EventCore* ev) {
-  if (!ev->in_timer) return;
-  if (ev->heap_index >= 0) {
-    heap.erase(ev);
+  if (!ev->in_timer) return;  // never set on an event without a timer part
+  TimedEventCore* t = timed(ev);
+  if (t->heap_index >= 0) {
+    heap.erase(t);
   } else {
-    common[ev->common - 1].erase(ev);
+    common[t->common - 1].erase(t);
   }
   ev->in_timer = false;
 }
@@ -211,6 +216,9 @@ void BaseCore::remove_active(EventCore* ev) {
 }
 
 void BaseCore::add(EventCore* ev, std::optional<Duration> timeout, std::uint32_t common_index) {
+  if (timeout && !ev->has_timer_part()) {
+    throw std::logic_error("reactor: this event has no timer part: it cannot take a timeout");
+  }
   const bool was = live(ev);
   if (!ev->inserted) {
     if (ev->is_io() || ev->is_signal()) {
@@ -235,10 +243,11 @@ void BaseCore::add(EventCore* ev, std::optional<Duration> timeout, std::uint32_t
   unschedule(ev);
   ev->has_timeout = timeout.has_value();
   if (timeout) {
+    TimedEventCore* t = timed(ev);  // checked above
     Duration d = *timeout < Duration::zero() ? Duration::zero() : *timeout;
-    if (ev->what & kPersist) ev->timeout = d;              // only a kPersist event re-arms from it
-    ev->common = static_cast<std::uint8_t>(common_index);  // ≤ 255: common_queue_for
-    schedule(ev, now() + d);
+    if (t->what & kPersist) t->timeout = d;               // only a kPersist event re-arms from it
+    t->common = static_cast<std::uint8_t>(common_index);  // ≤ 255: common_queue_for
+    schedule(t, now() + d);
   } else {
     ev->common = 0;
   }

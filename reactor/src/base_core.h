@@ -120,7 +120,7 @@ struct BaseCore {
   void loose_link(EventCore* ev);  // events in neither the fd nor the signal table
   void loose_unlink(EventCore* ev);
   EventFlags fd_interest(int fd) const;
-  void schedule(EventCore* ev, TimePoint deadline);
+  void schedule(TimedEventCore* ev, TimePoint deadline);
   void unschedule(EventCore* ev);
   void remove_active(EventCore* ev);
   std::optional<TimePoint> earliest_deadline() const;

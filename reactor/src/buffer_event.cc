@@ -29,7 +29,18 @@ std::uint32_t clamp32(std::size_t v) {
 // The events' callbacks: a function pointer and the BufferEvent (16 bytes per event, no
 // std::function), and one owner per BufferEvent that inspection reads through describe().
 void BufferEvent::Impl::read_cb(int, EventFlags fired, void* arg) {
-  static_cast<BufferEvent*>(arg)->impl_->on_read(fired);
+  Impl& d = *static_cast<BufferEvent*>(arg)->impl_;
+  if (d.extras && d.extras->read_timer && d.extras->read_timeout &&
+      d.extras->read_timer->pending(kTimeout) != 0) {
+    // Readiness restarts the read timeout; del first, so that a timeout that expired in this
+    // same iteration does not run after the read (a kPersist event's single activation).
+    d.extras->read_timer->del();
+    d.extras->read_timer->add(*d.extras->read_timeout);
+  }
+  d.on_read(fired);
+}
+void BufferEvent::Impl::read_timeout_cb(int, EventFlags, void* arg) {
+  static_cast<BufferEvent*>(arg)->impl_->on_read(kTimeout);
 }
 void BufferEvent::Impl::write_cb(int, EventFlags fired, void* arg) {
   static_cast<BufferEvent*>(arg)->impl_->on_write(fired);
@@ -52,11 +63,12 @@ std::uint32_t BufferEvent::Impl::ms_between(TimePoint from, TimePoint to) {
 
 detail::EventTag BufferEvent::Impl::describe(EventFunction fn, const void* arg) {
   const Impl* impl = static_cast<const BufferEvent*>(arg)->impl_.get();
-  const char* label = fn == &read_cb       ? "bev.read"
-                      : fn == &write_cb    ? "bev.write"
-                      : fn == &deferred_cb ? "bev.deferred"
-                      : fn == &refill_cb   ? "bev.refill"
-                                           : "bev.close";
+  const char* label = fn == &read_cb           ? "bev.read"
+                      : fn == &read_timeout_cb ? "bev.read_timeout"
+                      : fn == &write_cb        ? "bev.write"
+                      : fn == &deferred_cb     ? "bev.deferred"
+                      : fn == &refill_cb       ? "bev.refill"
+                                               : "bev.close";
   return detail::EventTag{impl->owner, label};
 }
 
@@ -64,7 +76,8 @@ BufferEvent::Impl::Impl(BufferEvent& s, EventBase& b, int socket_fd, BevOptions 
   if ((opts & kBevOptCloseOnFree) != 0) state |= kCloseOnFree;
   if ((opts & kBevOptDeferCallbacks) != 0) state |= kDeferCallbacks;
   static const bool described = [] {
-    for (EventFunction fn : {&read_cb, &write_cb, &deferred_cb, &close_timer_cb, &refill_cb}) {
+    for (EventFunction fn :
+         {&read_cb, &read_timeout_cb, &write_cb, &deferred_cb, &close_timer_cb, &refill_cb}) {
       detail::register_describer(fn, &describe);
     }
     return true;
@@ -73,7 +86,7 @@ BufferEvent::Impl::Impl(BufferEvent& s, EventBase& b, int socket_fd, BevOptions 
   created = b.now();
   if (fd >= 0) {
     net::set_nonblocking(fd);
-    new (read_storage) Event(b, fd, kRead | kPersist, &read_cb, &s);
+    new (read_storage) detail::IoEvent(b, fd, kRead | kPersist, &read_cb, &s);
     state |= kReadEv;
   } else {
     extras_ref().base = &b;  // until connect() makes the socket and its read event
@@ -99,7 +112,7 @@ BufferEvent::Impl::~Impl() {
 
 void BufferEvent::Impl::destroy_read_ev() {
   if (!has_read_ev()) return;
-  read_ev().~Event();
+  read_ev().~IoEvent();
   state &= static_cast<std::uint16_t>(~kReadEv);
 }
 
@@ -112,7 +125,7 @@ BufferEvent::Impl::Extras& BufferEvent::Impl::extras_ref() {
 // work for the loop (kLoopOnce, liveness, stats) like the read and write events.
 void BufferEvent::Impl::ensure_read_event() {
   if (has_read_ev() || fd < 0) return;
-  new (read_storage) Event(base(), fd, kRead | kPersist, &read_cb, &self());
+  new (read_storage) detail::IoEvent(base(), fd, kRead | kPersist, &read_cb, &self());
   state |= kReadEv;
 }
 
@@ -128,11 +141,21 @@ void BufferEvent::Impl::arm_read() {
     return;
   }
   ensure_read_event();
+  read_ev().add();
   if (extras && extras->read_timeout) {
-    read_ev().add(*extras->read_timeout);
-  } else {
-    read_ev().add();
+    if (!extras->read_timer) {
+      BufferEvent* owner_bev = &self();
+      extras->read_timer = std::make_unique<Event>(base(), -1, 0, &read_timeout_cb, owner_bev);
+    }
+    extras->read_timer->add(*extras->read_timeout);  // restarts it
+  } else if (extras && extras->read_timer) {
+    extras->read_timer->del();
   }
+}
+
+void BufferEvent::Impl::disarm_read() {
+  if (has_read_ev()) read_ev().del();
+  if (extras && extras->read_timer) extras->read_timer->del();
 }
 
 void BufferEvent::Impl::arm_write() {
@@ -170,7 +193,7 @@ void BufferEvent::Impl::disarm_write() {
 
 void BufferEvent::Impl::suspend_reading() {
   state |= kSuspended;
-  if (has_read_ev()) read_ev().del();
+  disarm_read();
   if ((state & kLengthHook) == 0) {
     // Resume when the reader drains the input below the high watermark, wherever it drains
     // (in the read callback or later). Installed once and kept: removing it from inside its
@@ -194,9 +217,9 @@ void BufferEvent::Impl::maybe_resume_reading() {
 BufferEvent::BufferEvent(EventBase& base, int fd, BevOptions options) {
   base.assert_in_loop_thread();
   // The budget of an idle connection (see buffer_event_impl.h and docs/PERFORMANCE.md):
-  // 216 bytes, the read Event (112) and two 24-byte Buffers included, is one glibc chunk of
-  // 224; one byte more costs 16.
-  static_assert(sizeof(Impl) <= 216, "BufferEvent::Impl grew past its budget");
+  // 184 bytes, the read IoEvent (80) and two 24-byte Buffers included, is one glibc chunk of
+  // 192; one byte more costs 16.
+  static_assert(sizeof(Impl) <= 184, "BufferEvent::Impl grew past its budget");
   impl_ = std::make_unique<Impl>(*this, base, fd, options);
 }
 
@@ -293,7 +316,7 @@ void BufferEvent::disable(EventFlags what) {
   Impl& d = *impl_;
   if ((what & kRead) != 0) {
     d.enabled &= ~kRead;
-    if (d.has_read_ev() && (d.state & Impl::kClosing) == 0) d.read_ev().del();
+    if ((d.state & Impl::kClosing) == 0) d.disarm_read();
   }
   if ((what & kWrite) != 0) {
     d.enabled &= ~kWrite;

@@ -53,9 +53,10 @@ void BufferEvent::Impl::start_graceful_close(Duration deadline, std::optional<Du
     x.close_timer = std::make_unique<Event>(base(), -1, 0, &close_timer_cb, &self());
   }
   x.close_timer->add(deadline);
+  if (x.read_timer) x.read_timer->del();   // no read timeout: the deadline covers the whole close
   if ((state & kConnecting) != 0) return;  // finish_connect continues from here
   ensure_read_event();
-  read_ev().add();  // no read timeout: the deadline covers the whole close
+  read_ev().add();
   if ((state & kWriteArmed) != 0) {
     arm_write();  // re-add without the user's write timeout
   } else if (output.empty()) {
@@ -98,7 +99,7 @@ void BufferEvent::Impl::closing_read() {
     return;
   }
   state |= kPeerEof;
-  read_ev().del();
+  disarm_read();
   if ((state & kShutWr) != 0) finish_close(true);
   // Otherwise the peer half-closed first: keep flushing; closing_flushed finishes.
 }
@@ -154,7 +155,7 @@ void BufferEvent::Impl::finish_close(bool clean) {
 // queued callbacks. The caller closes the fd.
 void BufferEvent::Impl::mark_closed() {
   if ((state & kRateLimited) != 0) drop_rate_limit_on_close();
-  if (has_read_ev()) read_ev().del();
+  disarm_read();
   if (write_ev()) write_ev()->del();
   if (extras) {
     if (extras->deferred) extras->deferred->del();

@@ -25,7 +25,7 @@ void BufferEvent::Impl::on_read(EventFlags fired) {
   if ((fired & kTimeout) != 0 && (fired & kRead) == 0) {
     // libevent: a timeout disables the direction, then tells the user.
     enabled &= ~kRead;
-    read_ev().del();
+    disarm_read();
     report(kBevTimeout | kBevReading, 0);
     return;
   }
@@ -53,7 +53,7 @@ void BufferEvent::Impl::on_read(EventFlags fired) {
   const int error = n == 0 ? 0 : errno;
   if (n < 0 && would_block(error)) return;
   enabled &= ~kRead;
-  read_ev().del();
+  disarm_read();
   report((n == 0 ? kBevEof : kBevError) | kBevReading, error);
 }
 

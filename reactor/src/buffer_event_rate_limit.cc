@@ -97,7 +97,7 @@ void BufferEvent::Impl::throttle(bool write, std::uint8_t why) {
     state |= kReadThrottled;
     rl.read_waited = true;
     // A graceful close keeps reading (discarding) to see the peer's EOF.
-    if (has_read_ev() && (state & kClosing) == 0) read_ev().del();
+    if ((state & kClosing) == 0) disarm_read();
   }
 }
 

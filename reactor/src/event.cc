@@ -29,7 +29,8 @@ void check_arguments(int fd, EventFlags what) {
 
 }  // namespace
 
-static_assert(sizeof(detail::EventCore) == 112, "an idle connection's budget (issue #19): see event_core.h");
+static_assert(sizeof(detail::EventCore) == 80, "an idle connection's budget (issue #19): see event_core.h");
+static_assert(sizeof(detail::TimedEventCore) == 112, "an Event's size: see event_core.h");
 
 Event::Event(EventBase& base, int fd, EventFlags what, Callback cb) {
   base.assert_in_loop_thread();

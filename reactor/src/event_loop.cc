@@ -56,7 +56,7 @@ bool BaseCore::alive() const {
 
 std::optional<TimePoint> BaseCore::earliest_deadline() const {
   std::optional<TimePoint> earliest;
-  if (EventCore* top = heap.top()) earliest = top->deadline;
+  if (const TimedEventCore* top = heap.top()) earliest = top->deadline;
   for (const CommonQueue& q : common) {
     if (q.head && (!earliest || q.head->deadline < *earliest)) earliest = q.head->deadline;
   }
@@ -79,7 +79,7 @@ void BaseCore::expire_timers(TimePoint now) {
   // a 5 ms common timeout still runs before a 10 ms heap timer when both expired during one
   // long poll (or while the thread was descheduled). Common queues are few: a linear pick.
   for (;;) {
-    EventCore* next = heap.top();
+    TimedEventCore* next = heap.top();
     for (const CommonQueue& q : common) {
       if (q.head && (!next || q.head->deadline < next->deadline)) next = q.head;
     }
@@ -111,15 +111,16 @@ int BaseCore::run_active() {
     ev->ran_in_pass = pass;
     retally(ev, was);
     if (ev->what & kPersist) {
-      if (ev->has_timeout) {
+      if (ev->has_timeout) {  // never set on an event without a timer part
         // The timeout restarts at each activation. After a timeout, step from the old
         // deadline so that a periodic timer does not drift.
+        TimedEventCore* t = timed(ev);
         TimePoint base_time = *cached_now;
-        if ((fired & kTimeout) && ev->deadline + ev->timeout > base_time) {
-          base_time = ev->deadline;
+        if ((fired & kTimeout) && t->deadline + t->timeout > base_time) {
+          base_time = t->deadline;
         }
-        unschedule(ev);
-        schedule(ev, base_time + ev->timeout);
+        unschedule(t);
+        schedule(t, base_time + t->timeout);
       }
     } else {
       // Not pending while its callback runs: the callback may add() it again.

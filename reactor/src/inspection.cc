@@ -133,8 +133,8 @@ std::vector<EventInfo> BaseCore::snapshot() const {
     info.state = ev->state();
     info.fired = ev->active ? ev->fired : 0;
     info.priority = ev->priority;
-    if (ev->in_timer) {
-      auto left = std::chrono::duration_cast<Duration>(ev->deadline - t);
+    if (ev->in_timer) {  // only events with a timer part
+      auto left = std::chrono::duration_cast<Duration>(timed(ev)->deadline - t);
       info.time_left = left < Duration::zero() ? Duration::zero() : left;
     }
     const EventTag tag = tag_of(ev);

@@ -2,15 +2,15 @@
 
 namespace reactor::detail {
 
-void TimerHeap::push(EventCore* ev) {
+void TimerHeap::push(TimedEventCore* ev) {
   heap_.push_back(ev);
   sift_up(heap_.size() - 1, ev);
 }
 
-void TimerHeap::erase(EventCore* ev) {
+void TimerHeap::erase(TimedEventCore* ev) {
   std::size_t i = static_cast<std::size_t>(ev->heap_index);
   ev->heap_index = -1;
-  EventCore* last = heap_.back();
+  TimedEventCore* last = heap_.back();
   heap_.pop_back();
   if (last == ev) return;
   // The last element fills the hole, then moves up or down to its place.
@@ -21,7 +21,7 @@ void TimerHeap::erase(EventCore* ev) {
   }
 }
 
-void TimerHeap::sift_up(std::size_t i, EventCore* ev) {
+void TimerHeap::sift_up(std::size_t i, TimedEventCore* ev) {
   while (i > 0) {
     std::size_t parent = (i - 1) / 2;
     if (!earlier(ev, heap_[parent])) break;
@@ -31,7 +31,7 @@ void TimerHeap::sift_up(std::size_t i, EventCore* ev) {
   place(i, ev);
 }
 
-void TimerHeap::sift_down(std::size_t i, EventCore* ev) {
+void TimerHeap::sift_down(std::size_t i, TimedEventCore* ev) {
   const std::size_t n = heap_.size();
   for (;;) {
     std::size_t child = 2 * i + 1;
@@ -44,8 +44,8 @@ void TimerHeap::sift_down(std::size_t i, EventCore* ev) {
   place(i, ev);
 }
 
-void CommonQueue::insert(EventCore* ev) {
-  EventCore* after = tail;
+void CommonQueue::insert(TimedEventCore* ev) {
+  TimedEventCore* after = tail;
   while (after != nullptr && ev->deadline < after->deadline) after = after->timer_prev;
   ev->timer_prev = after;
   ev->timer_next = after ? after->timer_next : head;
@@ -59,7 +59,7 @@ void CommonQueue::insert(EventCore* ev) {
     head = ev;
 }
 
-void CommonQueue::erase(EventCore* ev) {
+void CommonQueue::erase(TimedEventCore* ev) {
   if (ev->timer_prev)
     ev->timer_prev->timer_next = ev->timer_next;
   else

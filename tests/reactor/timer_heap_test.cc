@@ -14,13 +14,13 @@ namespace reactor::detail {
 namespace {
 
 TEST(TimerHeap, IndexedRemovalKeepsHeapOrder) {
-  std::vector<EventCore> cores(500);
+  std::vector<TimedEventCore> cores(500);
   std::mt19937 rng(7);
   std::uniform_int_distribution<int> ms(0, 10000);
   TimerHeap heap;
-  std::vector<EventCore*> in_heap;
+  std::vector<TimedEventCore*> in_heap;
   const TimePoint t0{};
-  for (EventCore& c : cores) {
+  for (TimedEventCore& c : cores) {
     c.deadline = t0 + std::chrono::milliseconds(ms(rng));
     heap.push(&c);
     in_heap.push_back(&c);
@@ -34,19 +34,19 @@ TEST(TimerHeap, IndexedRemovalKeepsHeapOrder) {
   in_heap.erase(in_heap.begin(), in_heap.begin() + in_heap.size() / 3);
   ASSERT_EQ(heap.size(), in_heap.size());
   std::vector<TimePoint> popped;
-  while (EventCore* top = heap.top()) {
+  while (TimedEventCore* top = heap.top()) {
     popped.push_back(top->deadline);
     heap.erase(top);
   }
   EXPECT_TRUE(std::is_sorted(popped.begin(), popped.end()));
   std::vector<TimePoint> expected;
-  for (EventCore* c : in_heap) expected.push_back(c->deadline);
+  for (TimedEventCore* c : in_heap) expected.push_back(c->deadline);
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(popped, expected);
 }
 
 TEST(CommonQueue, FifoStaysSortedAndRemovesInO1) {
-  std::vector<EventCore> cores(5);
+  std::vector<TimedEventCore> cores(5);
   CommonQueue q{std::chrono::seconds(1)};
   const TimePoint t0{};
   for (int i = 0; i < 5; ++i) {
@@ -57,9 +57,9 @@ TEST(CommonQueue, FifoStaysSortedAndRemovesInO1) {
   q.erase(&cores[1]);
   cores[1].deadline = t0 + std::chrono::milliseconds(25);
   q.insert(&cores[1]);
-  std::vector<EventCore*> order;
-  for (EventCore* c = q.head; c; c = c->timer_next) order.push_back(c);
-  EXPECT_EQ(order, (std::vector<EventCore*>{&cores[0], &cores[2], &cores[1], &cores[3], &cores[4]}));
+  std::vector<TimedEventCore*> order;
+  for (TimedEventCore* c = q.head; c; c = c->timer_next) order.push_back(c);
+  EXPECT_EQ(order, (std::vector<TimedEventCore*>{&cores[0], &cores[2], &cores[1], &cores[3], &cores[4]}));
   q.erase(&cores[0]);
   q.erase(&cores[4]);
   EXPECT_EQ(q.head, &cores[2]);

@@ -108,7 +108,7 @@ class Event {
 
  private:
   friend class EventBase;
-  detail::EventCore core_;  // in place: the base links to it by address
+  detail::TimedEventCore core_;  // in place: the base links to it by address
 };
 
 }  // namespace reactor

@@ -70,7 +70,8 @@ class DeferredDeletable {
 
 namespace detail {
 struct BaseCore;
-}
+class IoEvent;
+}  // namespace detail
 
 class EventBase {
  public:
@@ -168,6 +169,7 @@ class EventBase {
 
  private:
   friend class Event;
+  friend class detail::IoEvent;
   std::unique_ptr<detail::BaseCore> core_;
 };
 

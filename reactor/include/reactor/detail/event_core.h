@@ -9,12 +9,13 @@
 //                 (not added, or a pure timer) sits in the base's "loose" list on the same
 //                 links — so walking the fd table, the signal table and the loose list visits
 //                 every event once (snapshot, teardown) without an all-events link per event
-//   timer         the min-heap (heap_index) or one common-timeout FIFO (timer_prev/next)
+//   timer         the min-heap (heap_index) or one common-timeout FIFO (timer_prev/next);
+//                 only events with a timer part (TimedEventCore: every Event) get there
 //   active        one priority's active queue, or the "active later" list
 //
-// Memory (issue #19): 112 bytes. The callback is what libevent stores, a function pointer and
-// its argument (a std::function passed by a caller lives in an adapter the Event owns); owner
-// and label are not stored here: a callback's owner describes its events (BufferEvent), or
+// Memory (issue #19): 80 bytes, 112 with the timer part (TimedEventCore). The callback is what libevent
+// stores, a function pointer and its argument (a std::function passed by a caller lives in an adapter the
+// Event owns); owner and label are not stored here: a callback's owner describes its events (BufferEvent), or
 // the base keeps them in a side table for the few events tagged one by one.
 #pragma once
 
@@ -51,19 +52,32 @@ using EventDescriber = EventTag (*)(EventFunction fn, const void* arg);
 // Any thread, idempotent; at most 16 functions (std::logic_error beyond).
 void register_describer(EventFunction fn, EventDescriber describe);
 
+// An event without a timer part: heap_index holds this, and no timeout may be added to it.
+inline constexpr std::int32_t kNoTimerPart = -2;
+
 struct EventCore {
   // Field order is by use, so that an operation touches as few cache lines of a cold event
-  // as possible. The first 64 bytes are all that adding, deleting, rescheduling and expiring
-  // a timer touch, and activating any event; running a callback adds the second 48.
-  // 112 bytes in all (static_assert in event.cc).
-  BaseCore* base = nullptr;         // nullptr once the base was destroyed (the event is detached)
-  TimePoint deadline{};             // when the scheduled timeout expires (valid while in_timer)
-  EventCore* timer_prev = nullptr;  // common-timeout FIFO links
-  EventCore* timer_next = nullptr;
-  std::int32_t heap_index = -1;  // position in the timer heap, -1 when not there
-  std::int32_t fd = -1;          // fd, or signal number for signal events
-  EventFlags what = 0;           // flags requested at creation
-  EventFlags fired = 0;          // flags accumulated while active
+  // as possible: running a callback starts at the front (fn, arg), activating an event
+  // touches the last 40 bytes (active links, base, flags), and a timer operation those last
+  // 24 and the timer part right after them (TimedEventCore).
+  // 80 bytes (static_assert in event.cc).
+  //
+  // The callback. A std::function given to Event lives in an adapter: fn is then
+  // call_function (event.cc) and arg the heap EventCallback, freed with the event.
+  EventFunction fn = nullptr;
+  void* arg = nullptr;
+  EventCore* fd_prev = nullptr;  // events on the same fd / signal, or the base's loose list
+  EventCore* fd_next = nullptr;
+  std::uint64_t id = 0;              // unique in the base, never reused
+  EventCore* active_prev = nullptr;  // the active queue of its priority, or "later"
+  EventCore* active_next = nullptr;
+  BaseCore* base = nullptr;  // nullptr once the base was destroyed (the event is detached)
+  std::int32_t fd = -1;      // fd, or signal number for signal events
+  // Position in the timer heap, -1 when not there; kNoTimerPart: a plain EventCore (no
+  // TimedEventCore around it), which never gets a timeout.
+  std::int32_t heap_index = kNoTimerPart;
+  EventFlags what = 0;   // flags requested at creation
+  EventFlags fired = 0;  // flags accumulated while active
   // 0: heap timer; n: common-timeout queue n-1 (libevent allows 256 queues; we 255, more
   // durations use the heap).
   std::uint8_t common = 0;
@@ -82,19 +96,7 @@ struct EventCore {
   bool is_once : 1 = false;  // owned by the base (EventBase::once)
   bool tagged : 1 = false;   // owner / label in the base's side table
 
-  EventCore* active_prev = nullptr;  // the active queue of its priority, or "later"
-  EventCore* active_next = nullptr;
-
-  // Running the callback; I/O registration.
-  Duration timeout{0};  // the duration last given to add() (kPersist events only)
-  // The callback. A std::function given to Event lives in an adapter: fn is then
-  // call_function (event.cc) and arg the heap EventCallback, freed with the event.
-  EventFunction fn = nullptr;
-  void* arg = nullptr;
-  EventCore* fd_prev = nullptr;  // events on the same fd / signal, or the base's loose list
-  EventCore* fd_next = nullptr;
-  std::uint64_t id = 0;  // unique in the base, never reused
-
+  bool has_timer_part() const { return heap_index != kNoTimerPart; }
   bool is_signal() const { return (what & kSignal) != 0; }
   bool is_io() const { return !is_signal() && (what & (kRead | kWrite | kClosed)) != 0; }
   EventKind kind() const {
@@ -109,5 +111,21 @@ struct EventCore {
     return EventState::kInitialized;
   }
 };
+
+// An event that can have a timeout: every Event. 112 bytes. The base reaches the timer part
+// only through an event with has_timer_part() (in_timer and has_timeout are never set on
+// any other), so an fd event that never has a timeout can be a plain EventCore, 32 bytes
+// less: a BufferEvent's read event (its read timeout, rarely set, is a timer of its own).
+struct TimedEventCore : EventCore {
+  TimedEventCore() { heap_index = -1; }
+  TimePoint deadline{};                  // when the scheduled timeout expires (valid while in_timer)
+  TimedEventCore* timer_prev = nullptr;  // common-timeout FIFO links
+  TimedEventCore* timer_next = nullptr;
+  Duration timeout{0};  // the duration last given to add() (kPersist events only)
+};
+
+// The timer part of an event that has one (has_timer_part()).
+inline TimedEventCore* timed(EventCore* ev) { return static_cast<TimedEventCore*>(ev); }
+inline const TimedEventCore* timed(const EventCore* ev) { return static_cast<const TimedEventCore*>(ev); }
 
 }  // namespace reactor::detail

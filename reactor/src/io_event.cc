@@ -1,0 +1,59 @@
+// IoEvent: Event's registration path (base_core.cc) without the timer part.
+#include "io_event.h"
+
+#include <stdexcept>
+
+#include "base_core.h"
+
+namespace reactor::detail {
+
+static_assert(sizeof(IoEvent) == sizeof(EventCore), "an IoEvent is its EventCore (issue #19)");
+
+namespace {
+BaseCore& base_of(const EventCore& core) {
+  if (core.base == nullptr) throw std::logic_error("reactor: the event's EventBase is gone");
+  core.base->assert_in_loop_thread();
+  return *core.base;
+}
+}  // namespace
+
+IoEvent::IoEvent(EventBase& base, int fd, EventFlags what, EventFunction fn, void* arg) {
+  base.assert_in_loop_thread();
+  if (fd < 0 || (what & (kRead | kWrite | kClosed)) == 0 || (what & kSignal) != 0) {
+    throw std::invalid_argument("reactor: an IoEvent needs an fd and I/O flags");
+  }
+  if (fn == nullptr) throw std::invalid_argument("reactor: an event needs a callback");
+  core_.fn = fn;
+  core_.arg = arg;
+  core_.fd = fd;
+  core_.what = what;
+  base.core_->attach(&core_);
+}
+
+IoEvent::~IoEvent() {
+  if (core_.base != nullptr) {
+    core_.base->assert_in_loop_thread();
+    core_.base->destroy(&core_);
+  }
+}
+
+void IoEvent::add() { base_of(core_).add(&core_, std::nullopt, 0); }
+
+void IoEvent::del() {
+  if (core_.base == nullptr) return;
+  base_of(core_).del(&core_);
+}
+
+EventFlags IoEvent::pending(EventFlags what) const {
+  EventFlags flags = 0;
+  if (core_.inserted) flags |= core_.what & (kRead | kWrite | kClosed);
+  if (core_.active) flags |= core_.fired;
+  return flags & what;
+}
+
+EventBase& IoEvent::base() const {
+  if (core_.base == nullptr) throw std::logic_error("reactor: the event's EventBase is gone");
+  return *core_.base->self;
+}
+
+}  // namespace reactor::detail
