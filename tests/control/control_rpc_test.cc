@@ -8,15 +8,6 @@
 namespace reactord::testing {
 namespace {
 
-const std::string kGreeting = "Hello, World!\n";
-
-std::unique_ptr<TcpClient> greeted_client(std::uint16_t port) {
-  auto c = std::make_unique<TcpClient>(port);
-  EXPECT_TRUE(c->connected());
-  EXPECT_EQ(c->read_n(kGreeting.size()), kGreeting);
-  return c;
-}
-
 std::vector<v1::Connection> connections(InProcessReactord& r) {
   v1::ListConnectionsResponse out;
   EXPECT_TRUE(r.inspect()->ListConnections(ctx().get(), {}, &out).ok());

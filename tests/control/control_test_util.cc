@@ -1,5 +1,7 @@
 #include "control_test_util.h"
 
+#include <gtest/gtest.h>
+
 #include <mutex>
 
 #include <arpa/inet.h>
@@ -70,6 +72,24 @@ std::unique_ptr<grpc::ClientContext> ctx(std::chrono::milliseconds deadline, con
   c->set_deadline(std::chrono::system_clock::now() + deadline);
   if (!token.empty()) c->AddMetadata("authorization", "Bearer " + token);
   return c;
+}
+
+std::unique_ptr<TcpClient> greeted_client(std::uint16_t port) {
+  auto c = std::make_unique<TcpClient>(port);
+  EXPECT_TRUE(c->connected());
+  EXPECT_EQ(c->read_n(kGreeting.size()), kGreeting);
+  return c;
+}
+
+bool inspect_counts_connections(InProcessReactord& r, int n) {
+  auto stub = r.inspect();
+  return eventually(
+      [&] {
+        v1::ServerInfo info;
+        return stub->GetServerInfo(ctx().get(), {}, &info).ok() &&
+               info.connections() == static_cast<std::uint64_t>(n);
+      },
+      20000ms);
 }
 
 std::vector<std::unique_ptr<TcpClient>> connect_clients(std::uint16_t port, int n) {

@@ -84,6 +84,16 @@ class TcpClient {
   int fd_ = -1;
 };
 
+// The data service's greeting, as a client reads it first.
+inline const std::string kGreeting = "Hello, World!\n";
+
+// Connects to `port` and reads the greeting, so the connection is surely registered (a failed
+// connect or a wrong greeting is a test failure).
+std::unique_ptr<TcpClient> greeted_client(std::uint16_t port);
+
+// Waits (up to 20 s) until the Inspect service's GetServerInfo counts `n` connections.
+bool inspect_counts_connections(InProcessReactord& r, int n);
+
 // Opens `n` clients to `port`; every one must connect (checked by the caller: the result is
 // shorter than n when one did not).
 std::vector<std::unique_ptr<TcpClient>> connect_clients(std::uint16_t port, int n);

@@ -7,16 +7,6 @@
 namespace reactord::testing {
 namespace {
 
-const std::string kGreeting = "Hello, World!\n";
-
-// Connects and reads the greeting, so the connection is surely registered.
-std::unique_ptr<TcpClient> greeted_client(std::uint16_t port) {
-  auto c = std::make_unique<TcpClient>(port);
-  EXPECT_TRUE(c->connected());
-  EXPECT_EQ(c->read_n(kGreeting.size()), kGreeting);
-  return c;
-}
-
 v1::ListConnectionsResponse list(InProcessReactord& r, v1::ListConnectionsRequest request = {}) {
   v1::ListConnectionsResponse out;
   auto status = r.inspect()->ListConnections(ctx().get(), request, &out);

@@ -10,6 +10,7 @@
 
 #include "control_test_util.h"
 #include "daemon_process.h"
+#include "support/taken_port.h"
 #include "test_socket.h"
 
 namespace reactord::testing {
@@ -108,13 +109,9 @@ TEST(StartupCheck, GarbageKeyWithAGoodCertificateNamesTheKeyFlag) {
 
 TEST(StartupCheck, ATakenControlPortSaysSoInOneLine) {
   // Someone else listens on the control port (a plain socket, no SO_REUSEPORT).
-  reactor::UniqueFd holder(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(holder.get(), reinterpret_cast<sockaddr*>(&sin), sizeof sin), 0);
-  ASSERT_EQ(::listen(holder.get(), 1), 0);
-  const std::string taken = reactor::SocketAddress::local_of(holder.get()).to_string();
+  const test_support::TakenPort holder;
+  ASSERT_FALSE(holder.address().empty());
+  const std::string taken = holder.address();
   for (const char* flag : {"--control-listen", "--metrics-listen"}) {
     Outcome r = run_reactord({flag, taken});
     EXPECT_NE(r.code, 0) << r.out;

@@ -17,6 +17,7 @@
 #include "server/metrics/process_collector.h"
 #include "scrape.h"
 #include "shared_endpoint.h"
+#include "support/taken_port.h"
 
 namespace reactord::metrics {
 namespace {
@@ -48,23 +49,15 @@ TEST(ListenAddressTest, RejectsGarbageWithAClearMessage) {
 }
 
 TEST(MetricsEndpointTest, BusyPortIsAClearError) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(fd, 1), 0);
-  socklen_t len = sizeof addr;
-  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  std::string listen = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  const reactord::test_support::TakenPort taken;
+  ASSERT_FALSE(taken.address().empty());
+  std::string listen = taken.address();
   try {
     MetricsEndpoint endpoint(listen);
     ADD_FAILURE() << "bound a busy port";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find(listen), std::string::npos) << e.what();
   }
-  ::close(fd);
 }
 
 TEST(MetricsEndpointTest, ServesRegisteredCollectorsOverHttp) {

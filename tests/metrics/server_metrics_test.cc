@@ -21,6 +21,7 @@
 #include "server/metrics/control_metrics.h"
 #include "server/metrics/metrics_component.h"
 #include "server/server.h"
+#include "support/taken_port.h"
 #include "tcp_client.h"
 
 namespace reactord::metrics {
@@ -322,16 +323,9 @@ TEST(ServerMetricsTest, BackpressureIsCountedAndBufferedBytesShown) {
 
 TEST(ServerMetricsTest, BusyMetricsPortFailsStartWithAClearMessage) {
   // Something already listens on the port --metrics-listen asks for.
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(fd, 1), 0);
-  socklen_t len = sizeof addr;
-  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  const std::string busy = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  const test_support::TakenPort taken;
+  ASSERT_FALSE(taken.address().empty());
+  const std::string busy = taken.address();
 
   Config config = test_config();
   config.metrics_listen = *reactor::SocketAddress::parse(busy);
@@ -347,7 +341,6 @@ TEST(ServerMetricsTest, BusyMetricsPortFailsStartWithAClearMessage) {
     EXPECT_NE(message.find("metrics"), std::string::npos) << message;
     EXPECT_NE(message.find(busy), std::string::npos) << message;
   }
-  ::close(fd);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <regex>
 
+#include "support/taken_port.h"
 #include "test_process.h"
 #include "test_socket.h"
 
@@ -94,13 +95,9 @@ TEST(Reactord, BadFlagsExitNonZeroWithOneMessage) {
 
 TEST(Reactord, AddressInUseExitsNonZeroWithTheReason) {
   // Someone else holds a port (a plain listening socket, no SO_REUSEPORT).
-  reactor::UniqueFd holder(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(holder.get(), reinterpret_cast<sockaddr*>(&sin), sizeof sin), 0);
-  ASSERT_EQ(::listen(holder.get(), 1), 0);
-  const auto taken = reactor::SocketAddress::local_of(holder.get());
+  const reactord::test_support::TakenPort holder;
+  ASSERT_FALSE(holder.address().empty());
+  const auto taken = *reactor::SocketAddress::parse(holder.address());
   for (const char* loops : {"1", "2"}) {
     auto [code, out] = run({REACTORD_BIN, "--listen", taken.to_string(), "--loops", loops, "--control-listen",
                             "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"});
