@@ -14,6 +14,7 @@
 
 #include "reactor/event_base.h"
 #include "server/config.h"
+#include "server/connection_side_tables.h"
 #include "server/idle_tracker.h"
 #include "server/loop_counters.h"
 #include "server/wall_clock.h"
@@ -35,9 +36,9 @@ int kernel_send_queue(int fd) {
 
 }  // namespace
 
-Connection::Connection(ConnectionOwner& owner, reactor::EventBase& base, std::uint64_t id,
+Connection::Connection(ConnectionContext& context, reactor::EventBase& base, std::uint64_t id,
                        reactor::UniqueFd fd, const reactor::SocketAddress& peer)
-    : loop_(owner), id_(id), bev_(base, fd.get(), reactor::kBevOptCloseOnFree) {
+    : context_(context), id_(id), bev_(base, fd.get(), reactor::kBevOptCloseOnFree) {
   fd.release();  // the BufferEvent owns it now
   if (peer.family() == AF_INET6) {
     const auto* in6 = reinterpret_cast<const sockaddr_in6*>(peer.get());
@@ -54,19 +55,22 @@ Connection::Connection(ConnectionOwner& owner, reactor::EventBase& base, std::ui
 }
 
 ConnectionSideState& Connection::side_state() {
-  ConnectionSideState& s = loop_.side_state(id_);
+  ConnectionSideState& s = context_.side_tables.side_state(id_);
   has_side_state_ = true;
   return s;
 }
 
-Connection::Connection(ConnectionOwner& owner, reactor::EventBase& base, std::uint64_t id,
+Connection::Connection(ConnectionContext& context, reactor::EventBase& base, std::uint64_t id,
                        reactor::UniqueFd fd, const reactor::SocketAddress& peer, SSL* ssl)
-    : Connection(owner, base, id, std::move(fd), peer) {
+    : Connection(context, base, id, std::move(fd), peer) {
   tls_ = true;
-  loop_.attach_tls(id_, std::make_unique<reactor::TlsBufferEvent>(bev_, ssl, reactor::TlsRole::kAccepting));
+  context_.side_tables.attach_tls(
+      id_, std::make_unique<reactor::TlsBufferEvent>(bev_, ssl, reactor::TlsRole::kAccepting));
 }
 
-reactor::TlsBufferEvent* Connection::tls() const { return tls_ ? loop_.tls_session(id_) : nullptr; }
+reactor::TlsBufferEvent* Connection::tls() const {
+  return tls_ ? context_.side_tables.tls_session(id_) : nullptr;
+}
 
 reactor::Buffer& Connection::plain_input() {
   reactor::TlsBufferEvent* t = tls();
@@ -100,27 +104,27 @@ void Connection::plain_enable_read(bool on) {
 static_assert(sizeof(Connection) <= 88, "Connection grew past its budget");
 
 Connection::~Connection() {
-  if (idle_linked() && loop_.idle() != nullptr) loop_.idle()->remove(*this);
-  if (has_side_state_) loop_.drop_side_state(id_);
-  if (tls_) loop_.drop_tls(id_);  // before bev_, which it filters
+  if (idle_linked() && context_.idle != nullptr) context_.idle->remove(*this);
+  if (has_side_state_) context_.side_tables.drop_side_state(id_);
+  if (tls_) context_.side_tables.drop_tls(id_);  // before bev_, which it filters
 }
 
 void Connection::start() {
   bev_.set_owner(id_);
   if (reactor::TlsBufferEvent* t = tls()) {
     // The greeting waits in the filter until the handshake is done.
-    t->set_handshake_timeout(loop_.config().tls_handshake_timeout);
+    t->set_handshake_timeout(context_.config.tls_handshake_timeout);
     set_callbacks(/*with_write=*/false);
-    t->set_write_low_watermark(loop_.config().max_output_buffer / 2);
-    if (!loop_.config().greeting.empty()) t->write(loop_.config().greeting);
+    t->set_write_low_watermark(context_.config.max_output_buffer / 2);
+    if (!context_.config.greeting.empty()) t->write(context_.config.greeting);
     t->enable(reactor::kRead);
-    if (IdleTracker* idle = loop_.idle()) idle->touch(*this);
+    if (IdleTracker* idle = context_.idle) idle->touch(*this);
     return;
   }
   set_callbacks(/*with_write=*/false);
-  if (!loop_.config().greeting.empty()) bev_.write(loop_.config().greeting);
+  if (!context_.config.greeting.empty()) bev_.write(context_.config.greeting);
   bev_.enable(reactor::kRead);
-  if (IdleTracker* idle = loop_.idle()) idle->touch(*this);
+  if (IdleTracker* idle = context_.idle) idle->touch(*this);
 }
 
 // The write callback is installed only while reading is paused: a BufferEvent with a write
@@ -153,15 +157,15 @@ void Connection::echo() {
   reactor::Buffer& input = plain_input();
   const std::size_t n = input.length();
   if (n == 0) return;
-  LoopCounters& counters = loop_.mutable_counters();
+  LoopCounters& counters = context_.counters;
   counters.bytes_in.add(n);
   // The echo: input blocks change owner, no byte is copied.
   reactor::Buffer& output = plain_output();
   output.append_buffer(input);
   plain_flush();
   account_written();
-  if (IdleTracker* idle = loop_.idle()) idle->touch(*this);  // O(1): a move to the list's tail
-  if (!reading_paused_ && output.length() >= loop_.config().max_output_buffer) {
+  if (IdleTracker* idle = context_.idle) idle->touch(*this);  // O(1): a move to the list's tail
+  if (!reading_paused_ && output.length() >= context_.config.max_output_buffer) {
     // Backpressure: the client does not read its echo. Stop reading until it does, so what it
     // keeps sending waits in the kernel (and then in the client), not in our memory.
     plain_enable_read(false);
@@ -170,18 +174,18 @@ void Connection::echo() {
     // start: a watermark costs the BufferEvent its Extras, and most connections never pause.
     // A TLS client's watermark is the filter's (set at start); the socket BufferEvent's belongs
     // to the filter's cipher backlog and must not be overwritten (the 64 MiB TLS echo stalled).
-    if (!tls_) bev_.set_write_low_watermark(loop_.config().max_output_buffer / 2);
+    if (!tls_) bev_.set_write_low_watermark(context_.config.max_output_buffer / 2);
     set_callbacks(/*with_write=*/true);
     reading_paused_ = true;
-    loop_.on_backpressure_pause();
-    loop_.on_connection_state_changed(*this);
+    context_.counters.backpressure_pauses.add();
+    context_.owner.on_connection_state_changed(*this);
   }
 }
 
 void Connection::on_write(reactor::BufferEvent&) {
   account_written();
   if (!reading_paused_ || closing_) return;
-  if (plain_output().length() <= loop_.config().max_output_buffer / 2) {
+  if (plain_output().length() <= context_.config.max_output_buffer / 2) {
     reading_paused_ = false;
     set_callbacks(/*with_write=*/false);
     try {
@@ -193,7 +197,7 @@ void Connection::on_write(reactor::BufferEvent&) {
       close(CloseReason::kError, /*graceful=*/false);
       return;
     }
-    loop_.on_connection_state_changed(*this);
+    context_.owner.on_connection_state_changed(*this);
   }
 }
 
@@ -211,7 +215,7 @@ void Connection::on_event(reactor::BufferEvent&, reactor::BevFlags what, int err
 void Connection::count_handshake(TlsHandshakeResult result) {
   if (handshake_counted_) return;
   handshake_counted_ = true;
-  LoopCounters& counters = loop_.mutable_counters();
+  LoopCounters& counters = context_.counters;
   counters.tls_handshakes[static_cast<std::size_t>(result)].add();
   if (result == TlsHandshakeResult::kOk) {
     const auto us =
@@ -225,7 +229,7 @@ void Connection::on_tls_event(reactor::BevFlags what, int error, std::string_vie
   reactor::TlsBufferEvent* t = tls();
   if ((what & reactor::kBevConnected) != 0) {
     count_handshake(TlsHandshakeResult::kOk);
-    loop_.on_connection_state_changed(*this);  // watchers see the version, cipher, SNI
+    context_.owner.on_connection_state_changed(*this);  // watchers see the version, cipher, SNI
     return;
   }
   if (t != nullptr && !t->handshake_done()) {
@@ -236,7 +240,7 @@ void Connection::on_tls_event(reactor::BevFlags what, int error, std::string_vie
       result = TlsHandshakeResult::kClosed;
     }
     count_handshake(result);
-    spdlog::debug("loop {}: connection {}: TLS handshake {}: {}", loop_.index(), id_, to_string(result),
+    spdlog::debug("loop {}: connection {}: TLS handshake {}: {}", context_.loop_index, id_, to_string(result),
                   reason);
   }
   if ((what & reactor::kBevEof) != 0 && (what & reactor::kBevError) == 0) {
@@ -267,7 +271,7 @@ void Connection::on_idle() {
     kernel_backlog_at_idle_check_ = queued > 0;
   }
   if (bev_.last_write_at() > idle_since || acked_more) {
-    loop_.idle()->touch(*this);
+    context_.idle->touch(*this);
     return;
   }
   close(CloseReason::kIdleTimeout, /*graceful=*/true);
@@ -288,12 +292,12 @@ void Connection::close(CloseReason reason, bool graceful, std::optional<reactor:
   }
   closing_ = true;
   close_reason_ = reason;
-  if (idle_linked()) loop_.idle()->remove(*this);
+  if (idle_linked()) context_.idle->remove(*this);
   set_state(ConnectionState::kClosing);
   if (reactor::TlsBufferEvent* t = tls()) {
     if (!t->handshake_done()) count_handshake(TlsHandshakeResult::kClosed);
     if (graceful && !t->closed()) {
-      const reactor::Duration idle = loop_.config().idle_timeout;
+      const reactor::Duration idle = context_.config.idle_timeout;
       t->close_gracefully(deadline           ? *deadline
                           : idle.count() > 0 ? idle
                                              : kCloseStallWithoutIdleTimeout,
@@ -309,7 +313,7 @@ void Connection::close(CloseReason reason, bool graceful, std::optional<reactor:
     if (deadline) {
       bev_.close_gracefully(*deadline, std::move(done));
     } else {
-      const reactor::Duration idle = loop_.config().idle_timeout;
+      const reactor::Duration idle = context_.config.idle_timeout;
       bev_.close_gracefully_unless_stalled(idle.count() > 0 ? idle : kCloseStallWithoutIdleTimeout,
                                            std::move(done));
     }
@@ -323,14 +327,14 @@ void Connection::finish(CloseReason reason) {
   if (finished_) return;
   finished_ = true;
   account_written();
-  loop_.on_connection_closed(*this, reason);  // may hand us to defer_delete
+  context_.owner.on_connection_closed(*this, reason);  // may hand us to defer_delete
 }
 
 void Connection::close_for_shutdown() {
   if (finished_) return;
   closing_ = true;
   close_reason_ = CloseReason::kShutdown;
-  if (idle_linked()) loop_.idle()->remove(*this);
+  if (idle_linked()) context_.idle->remove(*this);
   finish(CloseReason::kShutdown);
 }
 
@@ -342,13 +346,13 @@ void Connection::set_draining(bool draining) {
 
 void Connection::set_state(ConnectionState state) {
   state_ = state;
-  loop_.on_connection_state_changed(*this);
+  context_.owner.on_connection_state_changed(*this);
 }
 
 void Connection::account_written() {
   const std::uint64_t written = bev_.bytes_written();
   if (written > bytes_out_counted_) {
-    loop_.mutable_counters().bytes_out.add(written - bytes_out_counted_);
+    context_.counters.bytes_out.add(written - bytes_out_counted_);
     bytes_out_counted_ = written;
   }
 }
@@ -363,7 +367,7 @@ std::size_t Connection::buffered_out() const {
 
 reactor::SocketAddress Connection::local_address() const {
   const int fd = bev_.fd();
-  return fd >= 0 ? reactor::SocketAddress::local_of(fd) : loop_.listen_address();
+  return fd >= 0 ? reactor::SocketAddress::local_of(fd) : context_.listen_address;
 }
 
 ConnectionRecord Connection::record() const { return record(RecordParts{}); }
@@ -376,7 +380,7 @@ ConnectionRecord Connection::record(RecordParts parts) const {
     a.sin6_family = AF_INET6;
     std::memcpy(&a.sin6_addr, peer_addr_, sizeof(a.sin6_addr));
     a.sin6_port = peer_port_;
-    if (has_side_state_) a.sin6_scope_id = loop_.side_state(id_).peer_scope_id;
+    if (has_side_state_) a.sin6_scope_id = context_.side_tables.side_state(id_).peer_scope_id;
     r.peer = reactor::SocketAddress(reinterpret_cast<const sockaddr*>(&a), sizeof(a));
   } else {
     sockaddr_in a{};
@@ -386,7 +390,7 @@ ConnectionRecord Connection::record(RecordParts parts) const {
     r.peer = reactor::SocketAddress(reinterpret_cast<const sockaddr*>(&a), sizeof(a));
   }
   if (parts.local_address) r.local = local_address();
-  r.loop = loop_.index();
+  r.loop = context_.loop_index;
   r.state = state_;
   r.reading_paused = reading_paused_;
   r.bytes_in = bev_.bytes_read();
@@ -417,8 +421,8 @@ ConnectionRecord Connection::record(RecordParts parts) const {
   // The loop's idle sweep timer: shared by the loop's connections, it fires for the one that
   // has been idle longest.
   if (idle_linked()) {
-    r.idle_timer_event_id = loop_.idle()->timer().id();
-    r.idle_deadline = loop_.idle()->deadline_of(*this);
+    r.idle_timer_event_id = context_.idle->timer().id();
+    r.idle_deadline = context_.idle->deadline_of(*this);
   }
   if (auto limit = bev_.rate_limit()) {
     const units::Rate rate = to_rate(*limit);

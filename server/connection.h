@@ -11,7 +11,7 @@
 // (the client may still be reading a long echo), it is closed (idle_timeout).
 //
 // Thread rule: loop thread only, for everything. Never destroyed inside its own callbacks: the
-// LoopWorker takes it out of the registry and hands it to EventBase::defer_delete.
+// owner (LoopWorker) takes it out of its table and hands it to EventBase::defer_delete.
 #pragma once
 
 #include <netinet/in.h>
@@ -24,6 +24,7 @@
 #include "reactor/socket_address.h"
 #include "reactor/tls_buffer_event.h"
 #include "reactor/unique_fd.h"
+#include "server/connection_context.h"
 #include "server/connection_owner.h"
 #include "server/connection_record.h"
 #include "server/idle_tracker.h"
@@ -31,18 +32,20 @@
 
 namespace reactord {
 
-struct ConnectionSideState;  // connection_owner.h
+struct ConnectionSideState;  // connection_side_tables.h
 
 class Connection final : public IdleTracker::Hook, private reactor::BufferEventHandler {
  public:
-  // Takes the accepted socket, on `base` (the owner's loop). Call start() next. Loop thread only.
-  Connection(ConnectionOwner& owner, reactor::EventBase& base, std::uint64_t id, reactor::UniqueFd fd,
+  // Takes the accepted socket, on `base` (the owner's loop). `context` (the loop's
+  // configuration, counters, idle tracker, side tables and the owner told of the close) must
+  // outlive it. Call start() next. Loop thread only.
+  Connection(ConnectionContext& context, reactor::EventBase& base, std::uint64_t id, reactor::UniqueFd fd,
              const reactor::SocketAddress& peer);
   // A client of --tls-listen: `ssl` (taken) is the server side of its session. The TLS filter
   // (reactor::TlsBufferEvent over this connection's BufferEvent) is kept by the loop, keyed by
-  // id (ConnectionOwner::tls_session), so that a plaintext connection pays nothing for it. Loop
+  // id (ConnectionSideTables::tls_session), so that a plaintext connection pays nothing for it. Loop
   // thread only.
-  Connection(ConnectionOwner& owner, reactor::EventBase& base, std::uint64_t id, reactor::UniqueFd fd,
+  Connection(ConnectionContext& context, reactor::EventBase& base, std::uint64_t id, reactor::UniqueFd fd,
              const reactor::SocketAddress& peer, SSL* ssl);
   ~Connection();
   Connection(const Connection&) = delete;
@@ -56,7 +59,7 @@ class Connection final : public IdleTracker::Hook, private reactor::BufferEventH
   // reset. A graceful close ends in a reset only at its deadline, and only if output was
   // still queued then: `deadline` when given (the operator's), else when nothing moved either
   // way for the stall bound (--idle-timeout, or kCloseStallWithoutIdleTimeout when that is
-  // off) — a slow reader that keeps reading is never cut off. The LoopWorker hears
+  // off) — a slow reader that keeps reading is never cut off. The owner hears
   // on_connection_closed(reason) once the socket is gone (possibly later). A second call
   // only upgrades a graceful close to an abortive one. Loop thread only.
   void close(CloseReason reason, bool graceful, std::optional<reactor::Duration> deadline = std::nullopt);
@@ -115,7 +118,7 @@ class Connection final : public IdleTracker::Hook, private reactor::BufferEventH
   void on_tls_event(reactor::BevFlags what, int error, std::string_view reason);
   void count_handshake(TlsHandshakeResult result);
 
-  ConnectionOwner& loop_;  // the loop that owns it, through the narrow interface
+  ConnectionContext& context_;  // its loop's, shared by the loop's connections
   const std::uint64_t id_;
   reactor::BufferEvent bev_;
   std::uint64_t bytes_out_counted_ = 0;  // written and already added to the loop counter
@@ -132,9 +135,9 @@ class Connection final : public IdleTracker::Hook, private reactor::BufferEventH
   // acknowledged then is in the loop's side state): that queue may hold a long echo the client
   // is still reading, with no send of ours for seconds.
   bool kernel_backlog_at_idle_check_ : 1 = false;
-  bool tls_ : 1 = false;                // a --tls-listen client (its session: LoopWorker::tls_session)
+  bool tls_ : 1 = false;                // a --tls-listen client (its session: the side tables)
   bool handshake_counted_ : 1 = false;  // its handshake result is in the loop's counters
-  bool has_side_state_ : 1 = false;     // ConnectionOwner::side_state(id_) exists (drop it with us)
+  bool has_side_state_ : 1 = false;     // ConnectionSideTables::side_state(id_) exists (drop it with us)
   bool peer_v4_ : 1 = false;            // peer_addr_ holds an IPv4 address
   bool peer_v6_ : 1 = false;            // peer_addr_ holds an IPv6 address
   std::int16_t last_error_ = 0;         // errno of a kBevError, for the close log line

@@ -53,12 +53,20 @@ LoopWorker::LoopWorker(unsigned index, const Config& config, ServerShared& share
                 [this](reactor::UniqueFd fd, const reactor::SocketAddress& peer, bool tls) {
                   setup_connection(std::move(fd), peer, tls);
                 }),
+      context_{.loop_index = index,
+               .config = config,
+               .counters = counters_,
+               .idle = nullptr,
+               .listen_address = acceptor_.listen_address(),
+               .side_tables = side_tables_,
+               .owner = *this},
       drain_(index, *base_, shared, connections_),
       observers_(index, *base_, connections_, [this](std::function<void()> fn) { post(std::move(fn)); }) {
   if (config_.idle_timeout.count() > 0) {
     idle_ = std::make_unique<IdleTracker>(*base_, config_.idle_timeout, [](IdleTracker::Hook& hook) {
       static_cast<Connection&>(hook).on_idle();
     });
+    context_.idle = idle_.get();
   }
   rate_limits_ = std::make_unique<LoopRateLimits>(*base_, config_.loops, config_.rate_limit_per_connection,
                                                   config_.rate_limit_total);
@@ -104,17 +112,6 @@ std::optional<std::string> LoopWorker::relisten(const reactor::SocketAddress& ad
   return acceptor_.relisten(address, reuse_port);
 }
 
-reactor::TlsBufferEvent* LoopWorker::tls_session(std::uint64_t id) const {
-  auto it = tls_sessions_.find(id);
-  return it != tls_sessions_.end() ? it->second.get() : nullptr;
-}
-
-void LoopWorker::attach_tls(std::uint64_t id, std::unique_ptr<reactor::TlsBufferEvent> session) {
-  tls_sessions_[id] = std::move(session);
-}
-
-void LoopWorker::drop_tls(std::uint64_t id) { tls_sessions_.erase(id); }
-
 void LoopWorker::run() {
   running_.store(true, std::memory_order_release);
   try {
@@ -147,7 +144,8 @@ void LoopWorker::teardown() {
 
 void LoopWorker::destroy_base() {
   observers_.clear();
-  tls_sessions_.clear();  // (each Connection dropped its own; none should be left)
+  side_tables_.clear();     // (each Connection dropped its own; none should be left)
+  context_.idle = nullptr;  // a connection whose deferred delete is still queued must not touch it
   idle_.reset();
   rate_limits_.reset();  // its group's timer, on this thread
   owned_events_.clear();
@@ -170,9 +168,9 @@ void LoopWorker::setup_connection(reactor::UniqueFd fd, const reactor::SocketAdd
       const TlsContextPtr context = shared_.tls_context.get();
       SSL* ssl = context ? SSL_new(context.get()) : nullptr;
       if (ssl == nullptr) throw std::runtime_error("SSL_new failed");
-      owned = std::make_unique<Connection>(*this, *base_, id, std::move(fd), peer, ssl);
+      owned = std::make_unique<Connection>(context_, *base_, id, std::move(fd), peer, ssl);
     } else {
-      owned = std::make_unique<Connection>(*this, *base_, id, std::move(fd), peer);
+      owned = std::make_unique<Connection>(context_, *base_, id, std::move(fd), peer);
     }
   } catch (const std::exception& e) {
     shared_.release_slot();

@@ -31,10 +31,12 @@
 #include "reactor/socket_address.h"
 #include "reactor/unique_fd.h"
 #include "server/acceptor.h"
+#include "server/connection_context.h"
 #include "server/connection_observers.h"
 #include "server/connection_owner.h"
 #include "server/connection_record.h"
 #include "server/connection_registry.h"
+#include "server/connection_side_tables.h"
 #include "server/connection_table.h"
 #include "server/drain.h"
 #include "server/loop_counters.h"
@@ -60,7 +62,7 @@ class LoopWorker final : public ConnectionOwner {
   LoopWorker& operator=(const LoopWorker&) = delete;
 
   // This loop's index (0 .. loops-1). Any thread.
-  unsigned index() const override { return index_; }
+  unsigned index() const { return index_; }
 
   // Runs fn on this loop's thread, in order. If the loop has ended, fn is destroyed without
   // running when the server shuts down — capture a std::promise in fn so a waiter sees
@@ -80,7 +82,7 @@ class LoopWorker final : public ConnectionOwner {
   const LoopCounters& counters() const { return counters_; }
   // The address this loop accepts on (port resolved), or unspecified when it has no listener
   // (AcceptMode::kSingle, loops other than 0). Set before the loop runs; any thread.
-  const reactor::SocketAddress& listen_address() const override { return acceptor_.listen_address(); }
+  const reactor::SocketAddress& listen_address() const { return acceptor_.listen_address(); }
 
   // Loop thread only.
   reactor::EventBase& base() { return *base_; }
@@ -91,15 +93,6 @@ class LoopWorker final : public ConnectionOwner {
   // The address --tls-listen accepts on (port resolved); unspecified without one. Set before
   // the loop runs; any thread.
   const reactor::SocketAddress& tls_listen_address() const { return acceptor_.tls_listen_address(); }
-  // The TLS sessions of this loop's --tls-listen clients, by connection id (kept here so that a
-  // plaintext Connection pays nothing for TLS). Loop thread only.
-  reactor::TlsBufferEvent* tls_session(std::uint64_t id) const override;
-  void attach_tls(std::uint64_t id, std::unique_ptr<reactor::TlsBufferEvent> session) override;
-  void drop_tls(std::uint64_t id) override;
-  // What few connections need besides their object (ConnectionSideState), by connection id:
-  // created on first use, dropped by the Connection's destructor. Loop thread only.
-  ConnectionSideState& side_state(std::uint64_t id) override { return side_states_[id]; }
-  void drop_side_state(std::uint64_t id) override { side_states_.erase(id); }
 
   // Closes one connection: gracefully (every queued byte, then FIN, then the peer's EOF; a
   // reset only at `deadline` if output is still queued then — without a deadline, when nothing
@@ -201,16 +194,11 @@ class LoopWorker final : public ConnectionOwner {
   // After run() returned: frees the events and the base, on the loop thread, once no other
   // thread will post any more. Loop thread only.
   void destroy_base();
-  // Called by a Connection when its socket is gone: removes it from the registry, counts it,
-  // tells observers, and defers its destruction. Loop thread only.
+  // ConnectionOwner: a Connection's socket is gone — it leaves the table, is counted, the
+  // observers are told, and its destruction is deferred. Loop thread only.
   void on_connection_closed(Connection& connection, CloseReason reason) override;
-  // Called by a Connection on a state change / backpressure pause. Loop thread only.
+  // ConnectionOwner: a Connection's state changed (the observers are told). Loop thread only.
   void on_connection_state_changed(Connection& connection) override;
-  void on_backpressure_pause() override { counters_.backpressure_pauses.add(); }
-  LoopCounters& mutable_counters() override { return counters_; }
-  const Config& config() const override { return config_; }
-  // The --idle-timeout tracker (nullptr when disabled). Loop thread only.
-  IdleTracker* idle() const override { return idle_.get(); }
   // This loop's rate limits (--rate-limit-*, SetRateLimit). Loop thread only.
   LoopRateLimits& rate_limits() { return *rate_limits_; }
   // SetRateLimit: gives each of `ids` open on this loop its own limit (nullopt: none); ids not
@@ -234,10 +222,10 @@ class LoopWorker final : public ConnectionOwner {
   std::unique_ptr<reactor::EventBase> base_;
   LoopCounters counters_;
   // Declared before connections_: a Connection's destructor drops its entries here.
-  std::unordered_map<std::uint64_t, std::unique_ptr<reactor::TlsBufferEvent>> tls_sessions_;
-  std::unordered_map<std::uint64_t, ConnectionSideState> side_states_;
+  ConnectionSideTables side_tables_;
   ConnectionTable connections_;
   Acceptor acceptor_;
+  ConnectionContext context_;  // what every Connection of this loop is built with
   Drain drain_;
   std::vector<std::unique_ptr<reactor::Event>> owned_events_;
   std::unique_ptr<IdleTracker> idle_;            // destroyed before base_ (destroy_base)

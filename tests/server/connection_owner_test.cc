@@ -1,7 +1,9 @@
-// A Connection needs only its ConnectionOwner (connection_owner.h), not a LoopWorker: here a
-// test owner on a bare EventBase runs one over a real loopback TCP socket — it greets, echoes,
-// adds to the owner's counters, and reports its close (with the reason and its id) to the
-// owner, which then destroys it outside the connection's callbacks.
+// A Connection needs only its ConnectionContext (connection_context.h: configuration, counters,
+// side tables, given at construction) and a ConnectionOwner with two methods (closed, state
+// changed), not a LoopWorker: here a test owner on a bare EventBase runs one over a real
+// loopback TCP socket — it greets, echoes, adds to the counters it was given, and reports its
+// close (with the reason and its id) to the owner, which then destroys it outside the
+// connection's callbacks.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -17,36 +19,31 @@
 #include "reactor/unique_fd.h"
 #include "server/config.h"
 #include "server/connection.h"
+#include "server/connection_context.h"
 #include "server/connection_owner.h"
+#include "server/connection_side_tables.h"
 #include "server/loop_counters.h"
 #include "support/loop.h"
 
 namespace reactord {
 namespace {
 
+// The owner of loop 3: it hears closes and state changes, and holds what its connections are
+// built with (their context).
 class TestOwner final : public ConnectionOwner {
  public:
-  explicit TestOwner(const Config& config) : config_(config) {}
-  unsigned index() const override { return 3; }
-  const Config& config() const override { return config_; }
-  LoopCounters& mutable_counters() override { return counters_; }
-  IdleTracker* idle() const override { return nullptr; }
-  const reactor::SocketAddress& listen_address() const override { return listen_; }
-  reactor::TlsBufferEvent* tls_session(std::uint64_t id) const override {
-    auto it = tls_.find(id);
-    return it == tls_.end() ? nullptr : it->second.get();
-  }
-  void attach_tls(std::uint64_t id, std::unique_ptr<reactor::TlsBufferEvent> session) override {
-    tls_[id] = std::move(session);
-  }
-  void drop_tls(std::uint64_t id) override { tls_.erase(id); }
-  ConnectionSideState& side_state(std::uint64_t id) override { return side_states_[id]; }
-  void drop_side_state(std::uint64_t id) override { side_states_.erase(id); }
+  explicit TestOwner(const Config& config)
+      : context{.loop_index = 3,
+                .config = config,
+                .counters = counters_,
+                .idle = nullptr,
+                .listen_address = listen_,
+                .side_tables = side_tables_,
+                .owner = *this} {}
   void on_connection_closed(Connection& connection, CloseReason reason) override {
     closed.push_back({connection.id(), reason});
   }
   void on_connection_state_changed(Connection&) override { ++state_changes; }
-  void on_backpressure_pause() override { ++pauses; }
 
   struct Closed {
     std::uint64_t id;
@@ -54,14 +51,14 @@ class TestOwner final : public ConnectionOwner {
   };
   std::vector<Closed> closed;
   int state_changes = 0;
-  int pauses = 0;
   LoopCounters counters_;
 
  private:
-  const Config& config_;
   reactor::SocketAddress listen_;
-  std::map<std::uint64_t, ConnectionSideState> side_states_;
-  std::map<std::uint64_t, std::unique_ptr<reactor::TlsBufferEvent>> tls_;
+  ConnectionSideTables side_tables_;
+
+ public:
+  ConnectionContext context;  // after what it refers to
 };
 
 // A connected loopback TCP pair: (client, server side).
@@ -102,7 +99,7 @@ TEST(ConnectionOwner, AConnectionGreetsEchoesAndReportsItsCloseToItsOwner) {
   ASSERT_TRUE(client.valid());
   ASSERT_TRUE(server_side.valid());
   auto peer = reactor::SocketAddress::local_of(client.get());
-  auto conn = std::make_unique<Connection>(owner, base, 42, std::move(server_side), peer);
+  auto conn = std::make_unique<Connection>(owner.context, base, 42, std::move(server_side), peer);
   conn->start();
 
   std::string got;
