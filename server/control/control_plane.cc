@@ -27,10 +27,9 @@
 #include "token_reload.h"
 #include "tls_reload.h"
 #include "server/config.h"
+#include "server/control/control_interceptor.h"
+#include "server/control_plane_counters.h"
 #include "server/server.h"
-#if REACTORD_CONTROL_WITH_METRICS
-#include "server/metrics/control_interceptor.h"
-#endif
 
 namespace reactord::control {
 
@@ -177,9 +176,7 @@ void ControlPlane::start(Server& server) {
   impl_->plane = std::make_unique<PlaneContext>(server, std::move(*auth));
   impl_->plane->client_certificates = mtls;
   WatchCounters* watch_counters = nullptr;
-#if REACTORD_CONTROL_WITH_METRICS
   if (o.metrics) watch_counters = &o.metrics->watch;
-#endif
   impl_->plane->watch_budget = std::make_unique<WatchBudget>(o.watch, watch_counters);
   impl_->plane->control_listen = o.listen;
   // Everything a handler reads is set before the server starts serving.
@@ -201,11 +198,7 @@ void ControlPlane::start(Server& server) {
   std::string address = o.listen.to_string();
   // gRPC listens on no port: the guard does (terminating TLS when configured) and hands gRPC
   // each connection's plaintext (after BuildAndStart).
-#if REACTORD_CONTROL_WITH_METRICS
-  if (o.metrics) {
-    builder.experimental().SetInterceptorCreators(metrics::make_control_interceptors(*o.metrics));
-  }
-#endif
+  if (o.metrics) builder.experimental().SetInterceptorCreators(make_control_interceptors(*o.metrics));
   builder.RegisterService(impl_->inspect.get());
   builder.RegisterService(impl_->control.get());
   for (auto& service : impl_->reflection) builder.RegisterService(service.get());
@@ -214,9 +207,7 @@ void ControlPlane::start(Server& server) {
   if (!built) throw StartError("--control-listen " + address + ": gRPC could not start");
   {
     H2GuardCounters* counters = nullptr;
-#if REACTORD_CONTROL_WITH_METRICS
     if (o.metrics) counters = &o.metrics->h2guard;
-#endif
     grpc::Server* grpc_server = built.get();
     impl_->guard = std::make_unique<H2Guard>(
         o.guard,

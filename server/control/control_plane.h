@@ -26,9 +26,7 @@ class Channel;
 
 namespace reactord {
 struct Config;
-namespace metrics {
-class ControlMetrics;
-}
+class ControlPlaneCounters;
 }  // namespace reactord
 
 namespace reactord::control {
@@ -46,9 +44,10 @@ struct ControlOptions {
   GrpcLimits grpc;
   // The HTTP/2 guard in front of gRPC on a plaintext control port (h2_guard.h).
   H2GuardLimits guard;
-  // Where every RPC's outcome and latency are recorded (the metrics exporter serves them);
-  // null = not recorded.
-  std::shared_ptr<metrics::ControlMetrics> metrics;
+  // Where every RPC's outcome and latency, the watch streams' and the HTTP/2 guard's counters
+  // are recorded (the metrics exporter's ControlMetrics, which serves them); null = not
+  // recorded.
+  std::shared_ptr<ControlPlaneCounters> metrics;
 
   // The --control-* flags of a Config. Any thread.
   static ControlOptions from(const Config& config);

@@ -1,6 +1,8 @@
 // Metrics of the gRPC control plane: requests by service, method and status code, and their
-// latency. No gRPC dependency here — the control plane (or the interceptor in
-// control_interceptor.h) calls record() when an RPC finishes.
+// latency. No gRPC dependency here — the control plane's interceptor
+// (server/control/control_interceptor.h) calls record() when an RPC finishes, through
+// ControlPlaneCounters (server/control_plane_counters.h), which is all the control plane knows
+// of this class; main.cc hands it over.
 //
 // Exposed as
 //   reactord_control_requests_total{service,method,code}        counter
@@ -23,12 +25,11 @@
 #include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
 
-#include "server/h2_guard_counters.h"
-#include "server/watch_counters.h"
+#include "server/control_plane_counters.h"
 
 namespace reactord::metrics {
 
-class ControlMetrics : public prometheus::Collectable {
+class ControlMetrics : public prometheus::Collectable, public ControlPlaneCounters {
  public:
   // Upper bounds of the latency buckets, in seconds (+Inf follows).
   static constexpr std::array<double, 12> kLatencyBounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
@@ -40,12 +41,9 @@ class ControlMetrics : public prometheus::Collectable {
   // One finished RPC. `code` is the gRPC status name ("OK", "NOT_FOUND", ...); `seconds` the
   // time from arrival to the status being sent. A mutex is fine here: the control plane
   // handles a few requests per second, never the echo path. Any thread.
-  void record(std::string_view service, std::string_view method, std::string_view code, double seconds);
-
-  // The WatchConnections bounds' counters: the control plane writes them. Any thread.
-  WatchCounters watch;
-  // The control port's HTTP/2 guard: it writes them. Any thread.
-  H2GuardCounters h2guard;
+  void record(std::string_view service, std::string_view method, std::string_view code,
+              double seconds) override;
+  // (watch, h2guard: the counters of ControlPlaneCounters, written by the control plane.)
 
   // Called by the metrics HTTP server's thread (a scrape). Any thread.
   std::vector<prometheus::MetricFamily> Collect() const override;

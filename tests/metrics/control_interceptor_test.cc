@@ -1,6 +1,7 @@
 // The control-plane interceptor over a real gRPC server on loopback: gRPC's own health service
 // stands in for the control plane, called through a GenericStub (no generated code needed).
-#include "server/metrics/control_interceptor.h"
+#include "server/control/control_interceptor.h"
+#include "server/metrics/control_metrics.h"
 
 #include <gtest/gtest.h>
 
@@ -15,6 +16,11 @@
 #include <string>
 
 namespace reactord::metrics {
+
+// The interceptor is the control plane's; it records into ControlMetrics through
+// ControlPlaneCounters.
+using control::make_control_interceptors;
+using control::split_grpc_method;
 namespace {
 
 const prometheus::ClientMetric* find(const prometheus::MetricFamily& family, const std::string& method,

@@ -1,10 +1,10 @@
-#include "server/metrics/control_interceptor.h"
+#include "server/control/control_interceptor.h"
 
 #include <chrono>
 #include <mutex>
 #include <string>
 
-namespace reactord::metrics {
+namespace reactord::control {
 namespace {
 
 using grpc::experimental::InterceptionHookPoints;
@@ -23,7 +23,7 @@ std::mutex& call_state_mutex() {
 // One per RPC, created by gRPC when the call arrives and destroyed when it is done.
 class ControlMetricsInterceptor : public grpc::experimental::Interceptor {
  public:
-  ControlMetricsInterceptor(ControlMetrics& metrics, const char* method) : metrics_(metrics) {
+  ControlMetricsInterceptor(ControlPlaneCounters& metrics, const char* method) : metrics_(metrics) {
     std::lock_guard lock(call_state_mutex());
     // A copy: gRPC may reuse the storage behind info->method() (generic services) before the
     // interceptor is destroyed.
@@ -56,7 +56,7 @@ class ControlMetricsInterceptor : public grpc::experimental::Interceptor {
     metrics_.record(service, method, code, elapsed.count());
   }
 
-  ControlMetrics& metrics_;
+  ControlPlaneCounters& metrics_;
   std::string method_;
   std::chrono::steady_clock::time_point start_;
   bool recorded_ = false;
@@ -64,13 +64,13 @@ class ControlMetricsInterceptor : public grpc::experimental::Interceptor {
 
 class ControlMetricsInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit ControlMetricsInterceptorFactory(ControlMetrics& metrics) : metrics_(metrics) {}
+  explicit ControlMetricsInterceptorFactory(ControlPlaneCounters& metrics) : metrics_(metrics) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(grpc::experimental::ServerRpcInfo* info) override {
     return new ControlMetricsInterceptor(metrics_, info->method());
   }
 
  private:
-  ControlMetrics& metrics_;
+  ControlPlaneCounters& metrics_;
 };
 
 }  // namespace
@@ -86,10 +86,10 @@ std::pair<std::string_view, std::string_view> split_grpc_method(std::string_view
 }
 
 std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> make_control_interceptors(
-    ControlMetrics& metrics) {
+    ControlPlaneCounters& metrics) {
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
   creators.push_back(std::make_unique<ControlMetricsInterceptorFactory>(metrics));
   return creators;
 }
 
-}  // namespace reactord::metrics
+}  // namespace reactord::control

@@ -1,7 +1,8 @@
-// A gRPC server interceptor that times every control-plane RPC and records it in
-// ControlMetrics, so handlers need no metrics code. Install with
-//   builder.experimental().SetInterceptorCreators(make_control_interceptors(metrics));
-// Kept out of control_metrics.h so that only the control plane pays for the gRPC headers.
+// A gRPC server interceptor that times every control-plane RPC and records it in the
+// ControlPlaneCounters it is given (server/control_plane_counters.h; the metrics exporter's
+// ControlMetrics implements them), so handlers need no metrics code and the control plane
+// includes nothing of the exporter. Install with
+//   builder.experimental().SetInterceptorCreators(make_control_interceptors(counters));
 #pragma once
 
 #include <memory>
@@ -13,9 +14,9 @@
 #include <grpcpp/support/status.h>
 
 #include "grpc_status/status_name.h"
-#include "server/metrics/control_metrics.h"
+#include "server/control_plane_counters.h"
 
-namespace reactord::metrics {
+namespace reactord::control {
 
 // "OK", "NOT_FOUND", ...: the label values (grpc_status/status_name.h). Any thread.
 using reactord::status_code_name;
@@ -24,8 +25,8 @@ using reactord::status_code_name;
 // slashes is returned whole as the method, with service "unknown". Any thread.
 std::pair<std::string_view, std::string_view> split_grpc_method(std::string_view full);
 
-// Interceptor creators to hand to ServerBuilder. `metrics` must outlive the gRPC server.
+// Interceptor creators to hand to ServerBuilder. `counters` must outlive the gRPC server.
 std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> make_control_interceptors(
-    ControlMetrics& metrics);
+    ControlPlaneCounters& counters);
 
-}  // namespace reactord::metrics
+}  // namespace reactord::control
