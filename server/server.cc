@@ -15,6 +15,7 @@
 #include "server/server_shared.h"
 #include "server/tls_context.h"
 #include "server/signal_loop.h"
+#include "server/thread_name.h"
 
 namespace reactord {
 
@@ -170,6 +171,7 @@ void Server::start() {
   for (auto& loop : loops_) {
     LoopWorker* worker = loop.get();
     threads_.emplace_back([this, worker] {
+      name_this_thread("loop-" + std::to_string(worker->index()));
       worker->run();
       on_loop_ended(worker->index());
       {

@@ -1,4 +1,5 @@
 #include "server/signal_loop.h"
+#include "server/thread_name.h"
 
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -66,6 +67,7 @@ SignalLoop::SignalLoop(Handlers handlers)
     add(signo, [signo] { spdlog::info("SIG{} received: ignored", ::sigabbrev_np(signo)); });
   }
   thread_ = std::thread([this] {
+    name_this_thread("signals");
     base_->loop(reactor::kLoopNoExitOnEmpty);
     // Freed on the loop's own thread (restoring the previous dispositions), once the
     // destructor's loopbreak() has returned.

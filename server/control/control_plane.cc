@@ -30,6 +30,7 @@
 #include "server/control/control_interceptor.h"
 #include "server/control_plane_counters.h"
 #include "server/server.h"
+#include "server/thread_name.h"
 
 namespace reactord::control {
 
@@ -234,7 +235,10 @@ void ControlPlane::start(Server& server) {
     impl_->grpc_server = std::move(built);
   }
   impl_->sync_health();
-  impl_->health_thread = std::thread([impl = impl_.get()] { impl->health_loop(); });
+  impl_->health_thread = std::thread([impl = impl_.get()] {
+    name_this_thread("grpc-health");
+    impl->health_loop();
+  });
   spdlog::info("control plane listening on {}{}{}", impl_->plane->control_address(),
                tls ? (mtls ? " (mTLS)" : " (TLS)") : "",
                impl_->plane->auth()->enabled() ? ", bearer tokens required" : "");

@@ -18,6 +18,7 @@
 #include "reactor/event_base.h"
 #include "reactor/listener.h"
 #include "reactor/tls_buffer_event.h"
+#include "server/thread_name.h"
 
 namespace reactord::control {
 
@@ -401,7 +402,10 @@ H2Guard::~H2Guard() { stop(); }
 void H2Guard::start(const reactor::SocketAddress& address) {
   std::promise<std::uint16_t> bound;
   auto port = bound.get_future();
-  loop_->thread = std::thread([this, address, &bound] { loop_->run(address, bound); });
+  loop_->thread = std::thread([this, address, &bound] {
+    name_this_thread("h2-guard");
+    loop_->run(address, bound);
+  });
   try {
     port_.store(port.get());
   } catch (...) {

@@ -7,6 +7,7 @@
 
 #include "server/http/http_connection.h"
 #include "server/http/http_server_impl.h"
+#include "server/thread_name.h"
 
 namespace reactord::http {
 
@@ -58,7 +59,10 @@ void HttpServer::set_common_headers(std::vector<std::pair<std::string, std::stri
 }
 
 void HttpServer::start() {
-  impl_->thread = std::thread([impl = impl_.get()] { impl->run(); });
+  impl_->thread = std::thread([impl = impl_.get()] {
+    name_this_thread(impl->name);  // "rd-metrics", "rd-status-page"
+    impl->run();
+  });
 }
 
 const reactor::SocketAddress& HttpServer::address() const { return impl_->address; }
