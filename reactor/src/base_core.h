@@ -24,6 +24,7 @@
 #include "reactor/event.h"
 #include "reactor/event_base.h"
 #include "reactor/inspection.h"
+#include "reactor/sys_calls.h"
 #include "reactor/unique_fd.h"
 #include "timer_heap.h"
 
@@ -56,10 +57,11 @@ struct BaseCore {
   void set_internal(EventCore* ev, bool internal);
   std::uint32_t common_queue_for(Duration d);  // 1-based index, created on first use
   TimePoint now() const { return cached_now ? *cached_now : read_clock(); }
-  // The base's clock (EventBaseConfig::precise_timer): CLOCK_MONOTONIC or its coarse twin.
+  // The base's clock (EventBaseConfig::precise_timer): CLOCK_MONOTONIC or its coarse twin,
+  // through the SysCalls seam so that a test can step time (tests/support/manual_clock.h).
   TimePoint read_clock() const {
     timespec ts;
-    ::clock_gettime(clock_id, &ts);
+    sys().clock_gettime(clock_id, &ts);
     return TimePoint(std::chrono::duration_cast<Clock::duration>(std::chrono::seconds(ts.tv_sec) +
                                                                  std::chrono::nanoseconds(ts.tv_nsec)));
   }

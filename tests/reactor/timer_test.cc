@@ -3,7 +3,9 @@
 #include <random>
 #include <vector>
 
+#include "reactor/sys_calls.h"
 #include "reactor_test_util.h"
+#include "support/manual_clock.h"
 
 namespace reactor::testing {
 namespace {
@@ -180,6 +182,34 @@ TEST_P(Timers, CoarseClockKeepsOrderWithinOneTick) {
   for (int i = 0; i < 4; ++i) {
     EXPECT_GE(fired_at[i] - start + tick, std::chrono::milliseconds(delays_ms[i]));
   }
+}
+
+TEST_P(Timers, AManualClockStepsAnHourLongTimerWithoutWaiting) {
+  // The clock seam (SysCalls::clock_gettime): with a ManualClock installed on the loop's
+  // thread the base sees only the time the test gives it, so an hour-long timer is tested in
+  // microseconds, and a loaded machine cannot make a timer fire early or late.
+  reactord::test_support::ManualClock clock;
+  ScopedSysCalls installed(clock);
+  const TimePoint start = base_.now();
+  int fired = 0;
+  TimePoint fired_at;
+  auto hour = Event::timer(base_, [&](int, EventFlags what) {
+    EXPECT_EQ(what, kTimeout);
+    ++fired;
+    fired_at = base_.now();
+  });
+  hour->add(Duration(1h));
+  EXPECT_EQ(base_.loop(kLoopNonblock), LoopResult::kExited);
+  EXPECT_EQ(fired, 0);
+  clock.advance(59min + 59s);
+  EXPECT_EQ(base_.loop(kLoopNonblock), LoopResult::kExited);
+  EXPECT_EQ(fired, 0) << "one second early";
+  EXPECT_EQ(base_.now() - start, std::chrono::duration_cast<Clock::duration>(59min + 59s));
+  clock.advance(1s);
+  EXPECT_EQ(base_.loop(kLoopNonblock), LoopResult::kExited);
+  EXPECT_EQ(fired, 1);
+  EXPECT_EQ(fired_at - start, std::chrono::duration_cast<Clock::duration>(1h));
+  EXPECT_FALSE(hour->pending(kTimeout));
 }
 
 REACTOR_BACKEND_SUITE(Timers);

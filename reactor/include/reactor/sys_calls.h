@@ -19,6 +19,7 @@
 #include <sys/types.h>
 #include <fcntl.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstddef>
@@ -52,6 +53,9 @@ class SysCalls {
   virtual int close(int fd) = 0;
   // Buffer block memory (released with std::free). nullptr means out of memory.
   virtual void* malloc(std::size_t size) = 0;
+  // The base's clock (CLOCK_MONOTONIC or its coarse twin): a test steps time with a manual
+  // clock installed here instead of sleeping through timeouts and token-bucket ticks.
+  virtual int clock_gettime(clockid_t clock, timespec* ts) = 0;
 };
 
 // The default: straight to the OS. Derive from it to override a few calls (a fault injector
@@ -88,6 +92,7 @@ class OsSysCalls : public SysCalls {
   int shutdown(int fd, int how) override { return ::shutdown(fd, how); }
   int close(int fd) override { return ::close(fd); }
   void* malloc(std::size_t size) override { return std::malloc(size); }
+  int clock_gettime(clockid_t clock, timespec* ts) override { return ::clock_gettime(clock, ts); }
 };
 
 namespace detail {
@@ -207,6 +212,11 @@ class SysDispatch {
     if (SysCalls* s = detail::t_sys_calls) [[unlikely]]
       return s->malloc(size);
     return std::malloc(size);
+  }
+  int clock_gettime(clockid_t clock, timespec* ts) const {
+    if (SysCalls* s = detail::t_sys_calls) [[unlikely]]
+      return s->clock_gettime(clock, ts);
+    return ::clock_gettime(clock, ts);
   }
 };
 
