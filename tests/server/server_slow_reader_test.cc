@@ -1,7 +1,7 @@
 // Slow readers are not idle (issue 13, items 2 and 12): a client that half-closes and then
 // reads its echo slowly gets every byte and a FIN; a client reading a long echo slowly under a
-// short --idle-timeout is not closed while it reads. The clients pace their reads (that is
-// the behaviour under test); nothing is asserted about time.
+// short --idle-timeout is not closed while it reads. The first client paces its reads on the
+// wall clock; the second reads against the loop's manual clock. Nothing is asserted about time.
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
@@ -10,8 +10,10 @@
 #include <thread>
 #include <vector>
 
+#include "reactor/sys_calls.h"
 #include "server/connection.h"
 #include "server_fixture.h"
+#include "support/manual_clock.h"
 
 namespace reactord::test {
 namespace {
@@ -99,30 +101,59 @@ TEST(ServerSlowReader, HalfClosedClientReadingSlowlyGetsEveryByteThenEof) {
   EXPECT_TRUE(eventually([&] { return closed(s.server, CloseReason::kPeerEof) == 1; }));
 }
 
-// 13.12: with --idle-timeout 1s, a client reading a 6 MiB echo at 1 MiB/s is reading, not
-// idle — also while the rest of its echo sits in reactord's socket buffer and reactord itself
-// sends nothing for seconds. It was reset after ~3 MiB.
+// 13.12: with --idle-timeout 1s, a client reading a 6 MiB echo slowly is reading, not idle —
+// also while the rest of its echo sits in reactord's socket buffer and reactord itself sends
+// nothing for seconds. It was reset after ~3 MiB. The loop runs on a manual clock
+// (tests/support/manual_clock.h): after each 32 KiB the client reads, the loop's time moves
+// 400 ms, so the client reads at 80 KiB/s of the loop's time over 77 s of it — dozens of idle
+// timeouts — and a loaded machine (this test once failed under TSan, pacing on the wall clock)
+// can slow the test down but not make the client look idle.
 TEST(ServerSlowReader, ClientReadingALongEchoSlowlyIsNotIdle) {
   const std::string payload = pattern(6u << 20);
+  test_support::ManualClock clock;  // outlives the server's loop
   Config config = test_config();
   config.idle_timeout = std::chrono::seconds(1);
   RunningServer s(config);
+  on_loop(s.server, 0, [&clock](LoopWorker&) { reactor::install_sys_calls(&clock); });
   reactor::UniqueFd fd = connect_small_receiver(s.server.listen_address());
   ASSERT_TRUE(fd.valid());
   std::atomic<bool> sent{false};
   std::thread writer([&] { sent = write_all(fd.get(), payload, 60000ms); });
-  SlowRead got = read_slowly(fd.get(), 1024 * 1024, 14 + payload.size(), 60s);
+  const std::size_t want = 14 + payload.size();
+  std::string got;
+  std::vector<char> buf(32 * 1024);
+  std::string how = "complete";
+  while (got.size() < want) {
+    if (!wait_for(fd.get(), POLLIN, 60000ms)) {
+      how = "no byte for 60 s";
+      break;
+    }
+    const ssize_t r = ::recv(fd.get(), buf.data(), std::min(buf.size(), want - got.size()), MSG_DONTWAIT);
+    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+      how = r == 0 ? "eof" : std::strerror(errno);
+      break;
+    }
+    if (r < 0) continue;
+    got.append(buf.data(), static_cast<std::size_t>(r));
+    clock.advance(400ms);
+    on_loop(s.server, 0, [](LoopWorker&) {});  // wakes the loop: its idle check sees the new time
+  }
   writer.join();
   ASSERT_TRUE(sent);
-  EXPECT_EQ(got.how, "timeout") << "closed after " << got.data.size() << " bytes";
-  ASSERT_EQ(got.data.size(), 14 + payload.size());
-  EXPECT_TRUE(got.data == "Hello, World!\n" + payload) << "echo corrupted";
+  EXPECT_EQ(how, "complete") << "closed after " << got.size() << " bytes";
+  ASSERT_EQ(got.size(), want);
+  EXPECT_TRUE(got == "Hello, World!\n" + payload) << "echo corrupted";
   EXPECT_EQ(closed(s.server, CloseReason::kIdleTimeout), 0u);
-  // Still open and echoing; idle from now on, it is then closed (with a FIN, nothing owed).
+  // Still open and echoing; idle from now on, it is then closed (with a FIN, nothing owed)
+  // once the loop's time passes the timeout.
   ASSERT_TRUE(write_all(fd.get(), "still here"));
   EXPECT_EQ(read_exactly(fd.get(), 10), "still here");
+  EXPECT_TRUE(eventually([&] {
+    clock.advance(1s);
+    on_loop(s.server, 0, [](LoopWorker&) {});
+    return closed(s.server, CloseReason::kIdleTimeout) == 1;
+  }));
   EXPECT_TRUE(wait_closed(fd.get(), 10000ms));
-  EXPECT_TRUE(eventually([&] { return closed(s.server, CloseReason::kIdleTimeout) == 1; }));
 }
 
 }  // namespace
