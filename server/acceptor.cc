@@ -44,7 +44,9 @@ std::unique_ptr<reactor::Listener> Acceptor::make_listener(reactor::UniqueFd fd,
     listener = std::make_unique<reactor::Listener>(
         base_, raw, reactor::kLevOptCloseOnFree | (enabled ? 0u : reactor::kLevOptDisabled),
         [this, tls](reactor::UniqueFd accepted, const reactor::SocketAddress& peer) {
-          if (tls) {
+          if (serving_backlog_) {  // accept_backlog: the drain's last batch, served on this loop
+            if (admit(peer, /*admitted=*/true)) serve_(std::move(accepted), peer, /*tls=*/false);
+          } else if (tls) {
             on_accept_tls(std::move(accepted), peer);
           } else {
             on_accept(std::move(accepted), peer);
@@ -170,21 +172,12 @@ void Acceptor::accept_backlog() {
   // Only the clients waiting now. Accepting until the queue is empty would let a client that
   // connects as fast as this loop accepts keep the listener open, and this loop in here, for
   // as long as it goes on; those who come later are reset when the socket closes.
+  // The listener's own accept path (its callback, its EMFILE shedding): the callback serves
+  // these here, admitted although the server is draining (see make_listener).
   const std::size_t waiting = accept_queue_length(listener_->fd(), SOMAXCONN);
-  for (std::size_t i = 0; i < waiting; ++i) {
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    const int fd = reactor::sys().accept4(listener_->fd(), reinterpret_cast<sockaddr*>(&ss), &len,
-                                          SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) on_accept_error(errno);
-      return;
-    }
-    const reactor::SocketAddress peer(reinterpret_cast<sockaddr*>(&ss), len);
-    reactor::UniqueFd accepted(fd);
-    if (admit(peer, /*admitted=*/true)) serve_(std::move(accepted), peer, /*tls=*/false);  // else closed
-  }
+  serving_backlog_ = true;
+  listener_->accept_pending(waiting);
+  serving_backlog_ = false;
 }
 
 void Acceptor::hand_over() {

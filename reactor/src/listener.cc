@@ -91,18 +91,25 @@ struct Listener::Impl {
     accept_event->del();
   }
 
-  void on_readable() {
+  void on_readable() { accept_batch(static_cast<std::size_t>(max_accepts), /*even_disabled=*/false); }
+
+  // Accepts up to `limit` connections, each handed to the callback. A readiness stops when the
+  // callback disabled the listener; accept_pending (a drain's last batch) accepts regardless.
+  // Returns how many reached the callback.
+  std::size_t accept_batch(std::size_t limit, bool even_disabled) {
     const int flags = SOCK_CLOEXEC | ((options & kLevOptLeaveSocketsBlocking) ? 0 : SOCK_NONBLOCK);
-    for (int i = 0; i < max_accepts && want_enabled && !backing_off; ++i) {
+    std::size_t delivered = 0;
+    for (std::size_t i = 0; i < limit && (even_disabled || want_enabled) && !backing_off; ++i) {
       sockaddr_storage ss{};
       socklen_t len = sizeof(ss);
       const int cfd = sys().accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len, flags);
       if (cfd >= 0) {
         deliver(UniqueFd(cfd), SocketAddress(reinterpret_cast<const sockaddr*>(&ss), len));
+        ++delivered;
         continue;
       }
       const int error = errno;
-      if (error == EAGAIN || error == EWOULDBLOCK) return;
+      if (error == EAGAIN || error == EWOULDBLOCK) return delivered;
       if (retriable_accept_error(error)) continue;
       if (error == EMFILE || error == ENFILE) {
         shed_one(error);
@@ -113,8 +120,9 @@ struct Listener::Impl {
       ++errors;
       report(error);
       start_backoff();
-      return;
+      return delivered;
     }
+    return delivered;
   }
 
   // The callback may replace the callbacks (set_accept_callback) while it runs: run it from a
@@ -230,6 +238,10 @@ void Listener::disable() { impl_->disable(); }
 bool Listener::enabled() const { return impl_->want_enabled; }
 
 void Listener::set_max_accepts_per_wakeup(int n) { impl_->max_accepts = n < 1 ? 1 : n; }
+
+std::size_t Listener::accept_pending(std::size_t max) {
+  return impl_->accept_batch(max, /*even_disabled=*/true);
+}
 
 int Listener::fd() const { return impl_->fd; }
 SocketAddress Listener::local_address() const { return SocketAddress::local_of(impl_->fd); }

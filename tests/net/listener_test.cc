@@ -14,6 +14,8 @@
 
 #include "net_test_support.h"
 #include "reactor/buffer_event.h"
+#include "reactor/fault_injector.h"
+#include "reactor/sys_calls.h"
 
 namespace {
 
@@ -132,6 +134,48 @@ TEST_P(ListenerTest, MaxAcceptsPerWakeupBoundsOneReadiness) {
   base_.loop(kLoopOnce);
   EXPECT_EQ(accepted_.size(), 2u);
   ASSERT_TRUE(run_until(base_, [&] { return accepted_.size() == 5; }));
+}
+
+TEST_P(ListenerTest, AcceptPendingTakesWhatWaitsNowEvenWhenDisabled) {
+  // A graceful stop's last batch (reactord's drain): the listener is disabled, N clients
+  // wait, accept_pending(N) hands exactly those to the callback, and stops at an empty queue.
+  Listener listener(base_, SocketAddress::ipv4_loopback(0), kLevOptDisabled, -1, keep_fds());
+  std::vector<UniqueFd> clients;
+  for (int i = 0; i < 5; ++i) clients.push_back(connect_to(listener.local_address()));
+  EXPECT_EQ(listener.accept_pending(3), 3u);
+  EXPECT_EQ(accepted_.size(), 3u);
+  EXPECT_EQ(listener.accept_pending(10), 2u) << "stops when the queue is empty";
+  ASSERT_EQ(accepted_.size(), 5u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(peers_[i], SocketAddress::local_of(clients[i].get()));
+  EXPECT_FALSE(listener.enabled());
+  EXPECT_EQ(listener.accept_pending(10), 0u);
+}
+
+TEST_P(ListenerTest, AcceptPendingShedsAtEmfileAsAReadinessWould) {
+  // Out of fds in the middle of the batch: the client at the head is shed with the spare fd
+  // (accepted and closed: it sees EOF, not a hang), the error callback hears EMFILE, and the
+  // rest of the batch is served.
+  Listener listener(base_, SocketAddress::ipv4_loopback(0), kLevOptDisabled, -1, keep_fds());
+  std::vector<int> errors;
+  listener.set_error_callback([&](int e) { errors.push_back(e); });
+  std::vector<UniqueFd> clients;
+  for (int i = 0; i < 3; ++i) clients.push_back(connect_to(listener.local_address()));
+  FaultInjector faults;
+  faults.fail({.calls = kSysAccept4, .error = EMFILE, .nth = 1, .times = 1});
+  std::size_t served = 0;
+  {
+    ScopedSysCalls installed(faults);
+    served = listener.accept_pending(3);
+  }
+  EXPECT_EQ(faults.injected(), 1u);
+  EXPECT_EQ(served, 2u);
+  EXPECT_EQ(listener.shed_count(), 1u);
+  EXPECT_EQ(errors, std::vector<int>{EMFILE});
+  ASSERT_EQ(peers_.size(), 2u);
+  EXPECT_EQ(peers_[0], SocketAddress::local_of(clients[1].get()));
+  EXPECT_EQ(peers_[1], SocketAddress::local_of(clients[2].get()));
+  char byte;
+  EXPECT_EQ(::recv(clients[0].get(), &byte, 1, 0), 0) << "the shed client sees EOF";
 }
 
 TEST_P(ListenerTest, AcceptedSocketsAreNonBlockingUnlessAskedOtherwise) {

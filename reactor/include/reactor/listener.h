@@ -61,6 +61,13 @@ class Listener {
   // How many connections to accept per readiness at most (default 64). Loop thread only.
   void set_max_accepts_per_wakeup(int n);
 
+  // Accepts up to `max` connections now, enabled or not, as a readiness would: each through
+  // the accept callback, EMFILE/ENFILE shed with the spare fd, other errors reported and
+  // backed off from. A graceful stop serves the backlog it found this way, then closes the
+  // socket (HAProxy's soft-stop; accepting until EAGAIN would let a connect flood keep it
+  // open). Returns how many reached the callback. No libevent equivalent. Loop thread only.
+  std::size_t accept_pending(std::size_t max);
+
   // evconnlistener_get_fd, and the address actually bound (port 0 resolved). Loop thread only.
   int fd() const;
   SocketAddress local_address() const;
