@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <regex>
+#include <thread>
 
 #include "support/taken_port.h"
 #include "test_process.h"
@@ -241,6 +242,41 @@ TEST(Reactord, ReactorBenchRunsCleanAgainstIt) {
   EXPECT_GT(std::stoull(m[1].str()), 100u) << out;
   EXPECT_EQ(m[2].str(), "0") << out;
   EXPECT_NE(out.find("\"mode\":\"echo\""), std::string::npos);
+}
+
+TEST(Reactord, ReactorBenchCountsItsDurationFromTheLastGreeting) {
+  // A server that greets late (here: stopped for a second while the clients connect, as a
+  // loaded machine or a slow server would): a 200 ms run waits for the greetings, bounded by
+  // --timeout, then echoes for its 200 ms. It used to end 200 ms after the start and count
+  // every client that had not been greeted yet as failed (bench_smoke.echo_paired at load 30).
+  Reactord d;
+  ASSERT_NE(d.port, 0) << d.process.output();
+  ASSERT_EQ(::kill(d.process.pid(), SIGSTOP), 0);
+  std::pair<int, std::string> result;
+  std::thread bench([&] {
+    result = run({REACTOR_BENCH_BIN, d.host_port(), "-c", "5", "-d", "2", "-s", "64", "-t", "200ms",
+                  "--timeout", "20s"},
+                 {}, 60000ms);
+  });
+  std::this_thread::sleep_for(1s);  // the slow server: the scenario, not a measurement
+  ASSERT_EQ(::kill(d.process.pid(), SIGCONT), 0);
+  bench.join();
+  const auto& [code, out] = result;
+  EXPECT_EQ(code, 0) << out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex(R"("ready":(\d+).*"messages":(\d+).*"errors":(\d+))")))
+      << out;
+  EXPECT_EQ(m[1].str(), "5") << out;
+  EXPECT_GT(std::stoull(m[2].str()), 0u) << out;
+  EXPECT_EQ(m[3].str(), "0") << out;
+
+  // And a server that never greets: the connect phase ends at --timeout with a clear failure.
+  ASSERT_EQ(::kill(d.process.pid(), SIGSTOP), 0);
+  auto [code2, out2] =
+      run({REACTOR_BENCH_BIN, d.host_port(), "-c", "2", "-t", "100ms", "--timeout", "300ms"}, {}, 60000ms);
+  ASSERT_EQ(::kill(d.process.pid(), SIGCONT), 0);
+  EXPECT_EQ(code2, 1) << out2;
+  EXPECT_NE(out2.find("\"ready\":0"), std::string::npos) << out2;
 }
 
 TEST(Reactord, IdleConnectionsCostLittleMemory) {
