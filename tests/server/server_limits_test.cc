@@ -2,11 +2,17 @@
 // and drain / resume.
 #include <gtest/gtest.h>
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+
 #include <atomic>
 #include <cstring>
 
+#include "reactor/sys_calls.h"
+#include "server/connection.h"
 #include "server/connection_registry.h"
 #include "server_fixture.h"
+#include "support/manual_clock.h"
 
 namespace reactord::test {
 namespace {
@@ -59,24 +65,55 @@ TEST(ServerLimits, MaxConnectionsIsGlobalAcrossLoops) {
 }
 
 TEST(ServerLimits, IdleTimeoutClosesIdleClientsOnly) {
+  // The loop runs on a manual clock (tests/support/manual_clock.h): "every 100 ms" is 100 ms of
+  // the loop's time whatever the machine's load, so the busy client can never look idle
+  // because the test thread was descheduled between two of its messages.
+  test_support::ManualClock clock;  // outlives the server's loop
   Config config = test_config();
   config.idle_timeout = std::chrono::milliseconds(300);
   RunningServer s(config);
+  on_loop(s.server, 0, [&clock](LoopWorker&) { reactor::install_sys_calls(&clock); });
+  // Bytes of ours the kernel still holds unacknowledged, all connections together. The idle
+  // check counts acknowledgements as progress (a client reading a long echo); on the wall
+  // clock a delayed ACK (40 ms) lands long before a 300 ms check, so before each step of the
+  // loop's time the test waits for the ACKs, as the wall clock would have.
+  auto unacked = [&] {
+    return on_loop(s.server, 0, [](LoopWorker& w) {
+      int total = 0;
+      for (std::uint64_t id : w.registry().ids()) {
+        int queued = 0;
+        if (::ioctl(w.registry().find(id)->buffer_event().fd(), SIOCOUTQ, &queued) == 0) total += queued;
+      }
+      return total;
+    });
+  };
+  auto advance = [&](std::chrono::milliseconds d) {
+    EXPECT_TRUE(eventually([&] { return unacked() == 0; }));
+    clock.advance(d);
+    on_loop(s.server, 0, [](LoopWorker&) {});  // wakes the loop: its idle timer sees the time
+  };
   reactor::UniqueFd idle = s.connect_greeted();
   reactor::UniqueFd busy = s.connect_greeted();
-  const auto start = TestClock::now();
-  // busy talks every 100 ms for 900 ms: it outlives several idle periods.
+  // busy talks every 100 ms for 900 ms: it outlives several idle periods; idle is closed at
+  // the first.
   for (int i = 0; i < 9; ++i) {
     ASSERT_TRUE(write_all(busy.get(), "."));
     ASSERT_EQ(read_exactly(busy.get(), 1), ".") << "busy client closed after " << i << " messages";
-    std::this_thread::sleep_for(100ms);
+    advance(100ms);
+    if (i == 1) {
+      EXPECT_EQ(closed(s.server, CloseReason::kIdleTimeout), 0u) << "200 ms idle is not 300";
+    }
   }
-  EXPECT_TRUE(wait_closed(idle.get(), 3000ms));
+  EXPECT_TRUE(wait_closed(idle.get(), 3000ms)) << "idle for 900 ms of the loop's time";
   idle.reset();
-  const auto elapsed = TestClock::now() - start;
-  EXPECT_LT(elapsed, 3s);
-  EXPECT_TRUE(eventually([&] { return closed(s.server, CloseReason::kIdleTimeout) >= 1; }));
-  EXPECT_TRUE(wait_closed(busy.get(), 3000ms)) << "then busy goes idle and is closed too";
+  EXPECT_TRUE(eventually([&] { return closed(s.server, CloseReason::kIdleTimeout) == 1; }));
+  ASSERT_TRUE(write_all(busy.get(), "!")) << "busy is still open";
+  ASSERT_EQ(read_exactly(busy.get(), 1), "!");
+  // Then busy goes idle and is closed too, once the loop's time passes its timeout.
+  advance(200ms);
+  EXPECT_EQ(closed(s.server, CloseReason::kIdleTimeout), 1u) << "200 ms idle is not 300";
+  advance(100ms);
+  EXPECT_TRUE(wait_closed(busy.get(), 3000ms));
   busy.reset();
   EXPECT_TRUE(eventually([&] { return closed(s.server, CloseReason::kIdleTimeout) == 2; }));
 }
