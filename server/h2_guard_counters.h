@@ -1,4 +1,4 @@
-// H2GuardCounters: what the control port's HTTP/2 guard (server/control/h2_guard.h) did, as
+// H2GuardCounters: what the control port's HTTP/2 guard (server/h2_guard/h2_guard.h) did, as
 // relaxed atomics. The guard writes them; the metrics exporter reads them at scrape time
 // (reactord_control_h2_* in ControlMetrics). Plain atomics, no dependency: both sides include
 // this. Any thread.

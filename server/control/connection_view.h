@@ -3,15 +3,14 @@
 // filter and its tests include this header.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "reactor/clock.h"
-#include "reactor/inspection.h"
-#include "reactor/socket_address.h"
 #include "server/connection_record.h"
+#include "server/service_values.h"
 
 namespace reactord::control {
 
@@ -39,11 +38,11 @@ TcpInfoView read_tcp_info(int fd);
 struct ConnectionView : ConnectionRateLimitState {
   std::uint64_t id = 0;
   unsigned loop = 0;
-  reactor::SocketAddress peer;
-  reactor::SocketAddress local;
+  SocketAddress peer;
+  SocketAddress local;
   ConnState state = ConnState::kOpen;
-  reactor::TimePoint opened_at{};
-  reactor::TimePoint last_activity{};  // last read or write (opened_at if none yet)
+  std::chrono::steady_clock::time_point opened_at{};
+  std::chrono::steady_clock::time_point last_activity{};  // last read or write (opened_at if none yet)
   std::int64_t opened_unix_ms = 0;
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
@@ -66,7 +65,7 @@ struct ConnectionView : ConnectionRateLimitState {
   std::uint64_t write_low_watermark = 0;
   bool read_suspended = false;
   TcpInfoView tcp;
-  std::vector<reactor::EventInfo> events;
+  std::vector<EventInfo> events;
 };
 
 }  // namespace reactord::control

@@ -25,7 +25,7 @@ ConnectionWatcher::~ConnectionWatcher() {
 void ConnectionWatcher::push(Kind kind, const ConnectionRecord& record, std::string reason) {
   ConnectionView view = view_of(record);
   // A closed connection is reported if it matched in life: ignore the state criterion.
-  if (!filter_.matches(view, reactor::Clock::now(), kind == Kind::kClosed)) return;
+  if (!filter_.matches(view, std::chrono::steady_clock::now(), kind == Kind::kClosed)) return;
   std::lock_guard lock(mutex_);
   if (!failure_.empty()) return;
   // The listing is paced by ready_for_listing(), per loop: two loops may each queue a slice.

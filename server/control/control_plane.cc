@@ -18,7 +18,6 @@
 #include "control_service.h"
 #include "grpc_server_limits.h"
 #include "guard_peers.h"
-#include "h2_guard.h"
 #include "inspect_service.h"
 #include "plane_context.h"
 #include "reflection_service.h"
@@ -94,7 +93,7 @@ struct ControlPlane::Impl {
   std::unique_ptr<ReloadableTls> reloadable_tls;
   std::unique_ptr<grpc::Server> grpc_server;
   // Plaintext: the control port is the guard's, and gRPC gets each connection from it.
-  std::unique_ptr<H2Guard> guard;
+  std::unique_ptr<h2guard::H2Guard> guard;
   int port = 0;
 
   // Health follows the server state: a drain started by SIGTERM must flip it too.
@@ -210,16 +209,16 @@ void ControlPlane::start(Server& server) {
     H2GuardCounters* counters = nullptr;
     if (o.metrics) counters = &o.metrics->h2guard;
     grpc::Server* grpc_server = built.get();
-    impl_->guard = std::make_unique<H2Guard>(
+    impl_->guard = std::make_unique<h2guard::H2Guard>(
         o.guard,
-        [grpc_server](reactor::UniqueFd fd, const std::string& peer, const std::string& certificate) {
+        [grpc_server](h2guard::H2Guard::GrpcEnd fd, const std::string& peer, const std::string& certificate) {
           remember_guarded_peer(fd.get(), peer, certificate);
           grpc::AddInsecureChannelFromFd(grpc_server, fd.release());
         },
         counters,
-        tls ? H2Guard::TlsContextSource(
+        tls ? h2guard::H2Guard::TlsContextSource(
                   [reloadable = impl_->reloadable_tls.get()] { return reloadable->context(); })
-            : H2Guard::TlsContextSource());
+            : h2guard::H2Guard::TlsContextSource());
     try {
       impl_->guard->start(o.listen);
     } catch (const std::exception& e) {

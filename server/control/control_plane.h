@@ -14,11 +14,11 @@
 #include <memory>
 #include <string>
 
-#include "reactor/socket_address.h"
 #include "server/component.h"
 #include "server/control/grpc_limits.h"
-#include "server/control/h2_guard.h"
 #include "server/control/watch_budget.h"
+#include "server/h2_guard/h2_guard.h"
+#include "server/service_values.h"
 
 namespace grpc {
 class Channel;
@@ -32,7 +32,7 @@ class ControlPlaneCounters;
 namespace reactord::control {
 
 struct ControlOptions {
-  reactor::SocketAddress listen = *reactor::SocketAddress::parse("127.0.0.1:50051");
+  SocketAddress listen = *SocketAddress::parse("127.0.0.1:50051");
   std::string token_file;         // admin: Inspect + Control
   std::string viewer_token_file;  // Inspect only
   std::string tls_cert;           // PEM; with tls_key: serve TLS
@@ -43,7 +43,7 @@ struct ControlOptions {
   // gRPC server bounds (HTTP/2 abuse before any token is checked; docs/RELIABILITY.md).
   GrpcLimits grpc;
   // The HTTP/2 guard in front of gRPC on a plaintext control port (h2_guard.h).
-  H2GuardLimits guard;
+  h2guard::H2GuardLimits guard;
   // Where every RPC's outcome and latency, the watch streams' and the HTTP/2 guard's counters
   // are recorded (the metrics exporter's ControlMetrics, which serves them); null = not
   // recorded.

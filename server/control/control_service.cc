@@ -33,7 +33,7 @@ v1::ServerState state_of(const Server& server) {
 // CloseConnections{wait}: time kept before the call's deadline to count what is still closing.
 constexpr std::chrono::milliseconds kWaitReserve{40};
 
-reactor::Duration ms(std::int64_t v) { return std::chrono::milliseconds(std::min(v, kMaxDelayMs)); }
+std::chrono::microseconds ms(std::int64_t v) { return std::chrono::milliseconds(std::min(v, kMaxDelayMs)); }
 
 // Runs `action` (the handler body), then writes the audit line with its outcome.
 template <typename Request, typename Body>
@@ -97,14 +97,14 @@ grpc::Status ControlService::close_connections(grpc::ServerContext* ctx,
 
   // Phase 2: close on each owning loop. A graceful close delivers every queued byte until the
   // operator's deadline; only then (and only with output still queued) does it turn abortive.
-  reactor::Duration grace = ms(request.deadline_ms() > 0 ? request.deadline_ms() : kDefaultGraceMs);
+  std::chrono::microseconds grace = ms(request.deadline_ms() > 0 ? request.deadline_ms() : kDefaultGraceMs);
   std::uint32_t closed = 0;
   for (const auto& [loop, loop_ids] : by_loop) {
     // At most kListingSlice closes per loop iteration (each is a shutdown() or close()).
     struct CloseSlice {
       std::vector<std::uint64_t> ids;
       bool graceful;
-      reactor::Duration grace;
+      std::chrono::microseconds grace;
       std::size_t next = 0;
       std::uint32_t gone = 0;
       std::optional<std::uint32_t> operator()(LoopWorker& w) {
@@ -183,14 +183,14 @@ grpc::Status ControlService::drain(grpc::ServerContext* ctx, const v1::DrainRequ
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                         std::string("the server is not serving (state ") + to_string(server.state()) + ")");
   }
-  std::optional<reactor::Duration> timeout;
+  std::optional<std::chrono::microseconds> timeout;
   if (request.deadline_ms() > 0) timeout = ms(request.deadline_ms());
   server.drain(timeout, request.exit_when_empty());
   if (plane_.sync_health) plane_.sync_health();
 
   if (request.has_close_idle_after_ms()) {
-    reactor::Duration after = ms(request.close_idle_after_ms());
-    reactor::Duration idle = ms(request.idle_threshold_ms() > 0 ? request.idle_threshold_ms() : 1000);
+    std::chrono::microseconds after = ms(request.close_idle_after_ms());
+    std::chrono::microseconds idle = ms(request.idle_threshold_ms() > 0 ? request.idle_threshold_ms() : 1000);
     auto armed = call_loops<bool>(
         server, std::nullopt,
         [after, idle](LoopWorker& w) {
@@ -299,7 +299,7 @@ grpc::Status ControlService::loop_action(grpc::ServerContext*, bool has_loop, st
   }
   for (unsigned i : targets) {
     if (delay_ms) {
-      std::optional<reactor::Duration> delay;
+      std::optional<std::chrono::microseconds> delay;
       if (*delay_ms > 0) delay = ms(*delay_ms);
       server.exit_loop(i, delay);
     } else {

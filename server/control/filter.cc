@@ -89,7 +89,7 @@ std::optional<Cidr> Cidr::parse(std::string_view text, std::string* error) {
   return c;
 }
 
-bool Cidr::contains(const reactor::SocketAddress& address) const {
+bool Cidr::contains(const SocketAddress& address) const {
   const std::uint8_t* peer = nullptr;
   int peer_family = address.family();
   if (peer_family == AF_INET) {
@@ -116,7 +116,8 @@ bool FilterSpec::empty() const {
          min_idle.count() == 0 && min_bytes_in == 0 && min_bytes_out == 0 && min_buffered == 0 && !tls;
 }
 
-bool FilterSpec::matches(const ConnectionView& c, reactor::TimePoint now, bool ignore_state) const {
+bool FilterSpec::matches(const ConnectionView& c, std::chrono::steady_clock::time_point now,
+                         bool ignore_state) const {
   bool ok = true;
   if (!ids.empty()) ok = ok && std::binary_search(ids.begin(), ids.end(), c.id);
   if (peer) ok = ok && peer->contains(c.peer);

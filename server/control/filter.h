@@ -26,7 +26,7 @@ struct Cidr {
 
   // nullopt with the reason in *error on bad input ("10.0.0.0/33", "banana", ...).
   static std::optional<Cidr> parse(std::string_view text, std::string* error);
-  bool contains(const reactor::SocketAddress& address) const;
+  bool contains(const SocketAddress& address) const;
 };
 
 struct FilterSpec {
@@ -35,8 +35,8 @@ struct FilterSpec {
   std::uint16_t local_port = 0;  // 0 = any
   std::optional<unsigned> loop;
   std::optional<ConnState> state;
-  reactor::Duration min_age{0};
-  reactor::Duration min_idle{0};
+  std::chrono::microseconds min_age{0};
+  std::chrono::microseconds min_idle{0};
   std::uint64_t min_bytes_in = 0;
   std::uint64_t min_bytes_out = 0;
   std::uint64_t min_buffered = 0;
@@ -47,7 +47,8 @@ struct FilterSpec {
   bool empty() const;
   // ignore_state: match as if no state criterion were set (a closed connection is reported to
   // a watcher if it matched in life).
-  bool matches(const ConnectionView& conn, reactor::TimePoint now, bool ignore_state = false) const;
+  bool matches(const ConnectionView& conn, std::chrono::steady_clock::time_point now,
+               bool ignore_state = false) const;
 };
 
 // Builds a FilterSpec from raw fields (what the protobuf message carries). Negative durations,

@@ -38,7 +38,7 @@ v1::ServerState to_proto(ServerState s) {
   return v1::SERVER_STATE_UNSPECIFIED;
 }
 
-std::int64_t to_ms(reactor::Duration d) {
+std::int64_t to_ms(std::chrono::microseconds d) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
 }
 
@@ -66,8 +66,8 @@ grpc::Status InspectService::GetServerInfo(grpc::ServerContext* ctx, const v1::G
   out->set_pid(::getpid());
   out->set_start_time_unix_ms(
       std::chrono::duration_cast<std::chrono::milliseconds>(plane_.started_wall.time_since_epoch()).count());
-  out->set_uptime_ms(
-      to_ms(std::chrono::duration_cast<reactor::Duration>(reactor::Clock::now() - plane_.started)));
+  out->set_uptime_ms(to_ms(std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - plane_.started)));
   out->set_loops(static_cast<std::uint32_t>(server.loop_count()));
   std::set<std::string> addresses;
   std::uint64_t accepted = 0;
@@ -148,7 +148,7 @@ grpc::Status InspectService::ListConnections(grpc::ServerContext* ctx,
   per_loop.reserve(results.values.size());
   for (auto& [loop, views] : results.values) per_loop.push_back(std::move(views));
   ConnectionPage result = merge_page(std::move(per_loop), page);
-  auto now = reactor::Clock::now();
+  auto now = std::chrono::steady_clock::now();
   for (const auto& v : result.views) to_proto(v, now, out->add_connections());
   out->set_end(result.end);
   return grpc::Status::OK;
@@ -164,7 +164,7 @@ grpc::Status InspectService::GetConnection(grpc::ServerContext* ctx, const v1::G
   if (!results.ok()) return loop_status(results.error);
   for (const auto& [loop, view] : results.values) {
     if (view) {
-      to_proto(*view, reactor::Clock::now(), out);
+      to_proto(*view, std::chrono::steady_clock::now(), out);
       return grpc::Status::OK;
     }
   }
@@ -260,7 +260,7 @@ grpc::Status InspectService::WatchConnections(grpc::ServerContext* ctx,
     auto items = watcher->take(std::chrono::milliseconds(200), &dropped_tail);
     failure = watcher->failure();
     if (!failure.empty()) break;
-    auto now = reactor::Clock::now();
+    auto now = std::chrono::steady_clock::now();
     std::size_t unreleased = 0;
     for (const auto& item : items) unreleased += item.bytes;
     for (auto& item : items) {

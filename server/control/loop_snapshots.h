@@ -10,9 +10,9 @@
 
 #include "connection_view.h"
 #include "filter.h"
-#include "reactor/inspection.h"
 #include "server/connection_record.h"
 #include "server/loop_worker.h"
+#include "server/service_values.h"
 
 namespace reactord::control {
 
@@ -63,14 +63,14 @@ class MatchScan {
 std::optional<ConnectionView> detailed_view(LoopWorker& worker, std::uint64_t id);
 
 struct LoopEvents {
-  std::vector<reactor::EventInfo> events;
-  reactor::EventCounts counts;
+  std::vector<EventInfo> events;
+  EventCounts counts;
 };
 LoopEvents loop_events(LoopWorker& worker);
 
 struct LoopStatsView {
-  reactor::LoopStats stats;
-  reactor::EventCounts counts;
+  LoopStats stats;
+  EventCounts counts;
   std::size_t connections = 0;
   std::string backend;
 };

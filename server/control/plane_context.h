@@ -15,8 +15,7 @@
 #include "auth.h"
 #include "connection_watcher.h"
 #include "watch_budget.h"
-#include "reactor/clock.h"
-#include "reactor/socket_address.h"
+#include "server/service_values.h"
 
 namespace reactord {
 class Server;
@@ -41,8 +40,8 @@ struct PlaneContext {
   }
   bool client_certificates = false;  // mTLS: the transport already authenticated the peer
   std::chrono::system_clock::time_point started_wall = std::chrono::system_clock::now();
-  reactor::TimePoint started = reactor::Clock::now();
-  reactor::SocketAddress control_listen;       // as configured (set before serving)
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  SocketAddress control_listen;                // as configured (set before serving)
   std::atomic<std::uint16_t> control_port{0};  // bound port, set once serving
   std::atomic<bool> stopping{false};
   // Called after Drain / Resume so health answers at once. Set before serving starts, then
@@ -53,7 +52,7 @@ struct PlaneContext {
 
   // The control address with the bound port ("127.0.0.1:50051"). Any thread.
   std::string control_address() const {
-    reactor::SocketAddress a = control_listen;
+    SocketAddress a = control_listen;
     a.set_port(control_port.load());
     return a.to_string();
   }

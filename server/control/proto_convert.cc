@@ -2,12 +2,11 @@
 
 #include "request_limits.h"
 
-#include "reactor/event_flags.h"
-
 namespace reactord::control {
 
 namespace {
-std::int64_t ms_between(reactor::TimePoint from, reactor::TimePoint to) {
+std::int64_t ms_between(std::chrono::steady_clock::time_point from,
+                        std::chrono::steady_clock::time_point to) {
   if (to <= from) return 0;
   return std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count();
 }
@@ -29,7 +28,7 @@ v1::ConnectionState to_proto(ConnState state) {
   return v1::CONNECTION_STATE_UNSPECIFIED;
 }
 
-void to_proto(const ConnectionView& v, reactor::TimePoint now, v1::Connection* out) {
+void to_proto(const ConnectionView& v, std::chrono::steady_clock::time_point now, v1::Connection* out) {
   out->set_id(v.id);
   out->set_loop(v.loop);
   out->set_peer_address(v.peer.to_string());

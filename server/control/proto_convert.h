@@ -1,21 +1,20 @@
-// Conversions between the control plane's plain values (ConnectionView, reactor::EventInfo,
+// Conversions between the control plane's plain values (ConnectionView, EventInfo,
 // FilterSpec) and the reactord.v1 protobuf messages. Protobuf only, no grpcpp.
 // Any thread (values only).
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 
 #include "connection_view.h"
 #include "convert/event_proto.h"
 #include "filter.h"
-#include "reactor/clock.h"
-#include "reactor/inspection.h"
 #include "reactord/v1/reactord.pb.h"
 
 namespace reactord::control {
 
-void to_proto(const ConnectionView& view, reactor::TimePoint now, v1::Connection* out);
+void to_proto(const ConnectionView& view, std::chrono::steady_clock::time_point now, v1::Connection* out);
 
 v1::ConnectionState to_proto(ConnState state);
 // Events, event counts and loop statistics: the converter shared with libreactor_event_inspect

@@ -74,7 +74,7 @@ std::vector<prometheus::MetricFamily> ControlMetrics::Collect() const {
               {{"reason", "total"}});
   add_counter(ended, static_cast<double>(watch.refused.load(std::memory_order_relaxed)),
               {{"reason", "refused"}});
-  // The control port's HTTP/2 guard (server/control/h2_guard.h).
+  // The control port's HTTP/2 guard (server/h2_guard/h2_guard.h).
   auto guard_open = make_family("reactord_control_h2_connections",
                                 "Control-port connections open through the HTTP/2 guard.", MetricType::Gauge);
   add_gauge(guard_open, static_cast<double>(h2guard.open.load(std::memory_order_relaxed)), {});

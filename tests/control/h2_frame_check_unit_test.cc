@@ -1,13 +1,13 @@
 // H2FrameCheck / H2FrameBoundary: the HTTP/2 guard's reading of frame headers, byte by byte
-// and in any split, and each bound it holds a client to (server/control/h2_frame_check.h).
+// and in any split, and each bound it holds a client to (server/h2_guard/h2_frame_check.h).
 // The attacks over a real socket against the real binary: tests/control/h2_abuse.py.
-#include "server/control/h2_frame_check.h"
+#include "server/h2_guard/h2_frame_check.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace reactord::control {
+namespace reactord::h2guard {
 namespace {
 
 constexpr char kPreface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -193,4 +193,4 @@ TEST(H2GoawayFrameTest, CarriesLastStreamCodeAndDebugData) {
 }
 
 }  // namespace
-}  // namespace reactord::control
+}  // namespace reactord::h2guard

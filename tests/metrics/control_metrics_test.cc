@@ -139,7 +139,7 @@ TEST(ControlMetricsTest, WatchCountersAreExposed) {
 namespace reactord::metrics {
 namespace {
 
-// The control port's HTTP/2 guard (server/control/h2_guard.h) is visible: its open connections,
+// The control port's HTTP/2 guard (server/h2_guard/h2_guard.h) is visible: its open connections,
 // the GOAWAYs it sent by reason, the connections it refused and its backpressure pauses.
 TEST(ControlMetricsTest, H2GuardFamilies) {
   ControlMetrics metrics;

@@ -35,7 +35,7 @@
 
 typedef struct ssl_ctx_st SSL_CTX;  // NOLINT: OpenSSL's own typedef
 
-namespace reactord::control {
+namespace reactord::h2guard {
 
 struct H2GuardLimits {
   H2FrameLimits frames;
@@ -62,8 +62,9 @@ class H2Guard {
   // Gives gRPC its end of a new connection's socketpair; `peer` is the client (gRPC's form,
   // "ipv4:127.0.0.1:5678"), `certificate` the common name of its verified client certificate
   // (mTLS; empty otherwise). Runs on the guard's thread.
-  using HandOff = std::function<void(reactor::UniqueFd grpc_end, const std::string& peer,
-                                     const std::string& certificate)>;
+  using GrpcEnd = reactor::UniqueFd;
+  using HandOff =
+      std::function<void(GrpcEnd grpc_end, const std::string& peer, const std::string& certificate)>;
   // The TLS context for the next handshake (any thread; called on the guard's). Empty function:
   // the control port is plaintext.
   using TlsContextSource = std::function<TlsContextPtr()>;
@@ -89,4 +90,4 @@ class H2Guard {
   std::atomic<std::uint16_t> port_{0};
 };
 
-}  // namespace reactord::control
+}  // namespace reactord::h2guard

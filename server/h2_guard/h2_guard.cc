@@ -20,7 +20,7 @@
 #include "reactor/tls_buffer_event.h"
 #include "server/thread_name.h"
 
-namespace reactord::control {
+namespace reactord::h2guard {
 
 namespace {
 
@@ -423,4 +423,4 @@ void H2Guard::stop() {
   if (loop_->thread.joinable()) loop_->thread.join();
 }
 
-}  // namespace reactord::control
+}  // namespace reactord::h2guard

@@ -26,7 +26,7 @@
 
 #include "reactor/clock.h"
 
-namespace reactord::control {
+namespace reactord::h2guard {
 
 // HTTP/2 error codes (RFC 9113 §7) the guard sends in its GOAWAY.
 enum class H2Error : std::uint32_t {
@@ -150,4 +150,4 @@ class H2FrameBoundary {
 // A GOAWAY frame (RFC 9113 §6.8) with debug data (cut to 256 bytes).
 std::string goaway_frame(std::uint32_t last_stream_id, H2Error code, const std::string& debug);
 
-}  // namespace reactord::control
+}  // namespace reactord::h2guard

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-namespace reactord::control {
+namespace reactord::h2guard {
 
 namespace {
 
@@ -228,4 +228,4 @@ std::string goaway_frame(std::uint32_t last_stream_id, H2Error code, const std::
   return f;
 }
 
-}  // namespace reactord::control
+}  // namespace reactord::h2guard
