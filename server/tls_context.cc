@@ -11,17 +11,10 @@
 #include <string>
 
 #include "server/config.h"
+#include "server/openssl_reason.h"
 
 namespace reactord {
 namespace {
-
-// OpenSSL's last reason ("no start line", "key values mismatch"), then the queue is cleared.
-std::string openssl_reason() {
-  const unsigned long code = ERR_peek_last_error();  // NOLINT(google-runtime-int)
-  ERR_clear_error();
-  const char* reason = code != 0 ? ERR_reason_error_string(code) : nullptr;
-  return reason != nullptr ? reason : "unreadable";
-}
 
 // A regular readable file, or the line that says why not.
 bool readable(const char* flag, const std::string& path, std::string* error) {

@@ -105,17 +105,24 @@ void BaseCore::assert_in_loop_thread() const {
 #endif
 }
 
-void BaseCore::attach(EventCore* ev) {
+void BaseCore::attach(EventCore* ev, int fd, EventFlags what, EventFunction fn, void* arg) {
+  ev->fn = fn;
+  ev->arg = arg;
+  ev->fd = fd;
+  ev->what = what;
   ev->base = this;
   ev->id = next_id++;
   ev->priority = static_cast<std::uint8_t>(priorities / 2);  // libevent's default: the middle
   loose_link(ev);
 }
 
-void BaseCore::destroy(EventCore* ev) {
-  del(ev);
-  loose_unlink(ev);
-  if (ev->tagged) tags.erase(ev);
+void BaseCore::destroy_if_attached(EventCore* ev) {
+  BaseCore* base = ev->base;
+  if (base == nullptr) return;
+  base->assert_in_loop_thread();
+  base->del(ev);
+  base->loose_unlink(ev);
+  if (ev->tagged) base->tags.erase(ev);
   ev->tagged = false;
   ev->base = nullptr;
 }

@@ -47,8 +47,12 @@ struct BaseCore {
   BaseCore& operator=(const BaseCore&) = delete;
 
   // --- registration (base_core.cc) ---
-  void attach(EventCore* ev);   // new Event: id, loose list, default priority
-  void destroy(EventCore* ev);  // ~Event: del + leave the loose list, drop its tag
+  // A new Event or IoEvent (their one constructor path): its callback, fd and flags, then an
+  // id, the loose list and the default priority.
+  void attach(EventCore* ev, int fd, EventFlags what, EventFunction fn, void* arg);
+  // ~Event / ~IoEvent: del + leave the loose list, drop its tag. Nothing when the base went
+  // first (the event is detached); else loop thread only.
+  static void destroy_if_attached(EventCore* ev);
   // timeout: none, a plain duration, or a common-timeout queue index (1-based; 0 = none).
   void add(EventCore* ev, std::optional<Duration> timeout, std::uint32_t common);
   void del(EventCore* ev);

@@ -127,6 +127,12 @@ BufferBlock* shrink_block(BufferBlock* block, std::size_t alloc_size) {
   return moved;
 }
 
+BufferBlock* trim_read_block(BufferBlock* block, std::size_t used) {
+  block->off = used;
+  const std::size_t fit = block_alloc_size(used);
+  return 2 * fit <= kHeader + block->capacity ? shrink_block(block, fit) : block;
+}
+
 BufferBlock* new_view_block(BufferBlock* block, std::size_t len) {
   BufferBlock* view = new_header();
   BufferBlock* owner = block->owner != nullptr ? block->owner : block;

@@ -97,6 +97,10 @@ BufferBlock* new_block_of_alloc(std::size_t alloc_size);
 // Shrinks an owned block that is not linked in any chain so that its allocation is about
 // alloc_size bytes; may move it (realloc). Returns the block's (possibly new) address.
 BufferBlock* shrink_block(BufferBlock* block, std::size_t alloc_size);
+// A block a read has just filled with `used` bytes (off was 0), before it joins a buffer:
+// off = used, and shrunk to fit when at least half of its allocation would stay unused (a
+// short read into a large block). Returns the block's (possibly new) address.
+BufferBlock* trim_read_block(BufferBlock* block, std::size_t used);
 // A view of the first len bytes of block (owned or view, not reference); shares the storage.
 BufferBlock* new_view_block(BufferBlock* block, std::size_t len);
 // A reference block over [data, data+len) of ref; takes one count on ref.

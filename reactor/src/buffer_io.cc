@@ -126,6 +126,14 @@ ssize_t read_vector(int fd, const iovec* iov, int count) {
   return n;
 }
 
+// Of the `got` bytes one read brought, the first (up to in_tail) went into the free space of
+// the buffer's tail block: counts them there; returns the rest, which went into the next span.
+std::size_t count_into_tail(BufferBlock* tail, std::size_t got, std::size_t in_tail) {
+  const std::size_t to_tail = std::min(got, in_tail);
+  if (to_tail > 0) tail->off += to_tail;
+  return got - to_tail;
+}
+
 }  // namespace
 
 ssize_t Buffer::read_from(int fd, std::size_t max_bytes) {
@@ -164,9 +172,7 @@ ssize_t Buffer::read_from(int fd, std::size_t max_bytes) {
 
     const std::size_t orig = length_;
     const auto got = static_cast<std::size_t>(n);
-    const std::size_t to_tail = std::min(got, in_tail);
-    if (to_tail > 0) tail_->off += to_tail;
-    const std::size_t to_fresh = got - to_tail;
+    const std::size_t to_fresh = count_into_tail(tail_, got, in_tail);
     if (to_fresh > 0) {
       BufferBlock* block = nullptr;
       if (to_fresh <= kSpareKeepAbove) {
@@ -180,11 +186,8 @@ ssize_t Buffer::read_from(int fd, std::size_t max_bytes) {
       }
       if (block == nullptr) {
         // Large (or no memory for a small copy): the spare block joins the buffer, trimmed.
-        block = spare;
+        block = detail::trim_read_block(spare, to_fresh);
         spare = nullptr;
-        block->off = to_fresh;
-        const std::size_t fit = detail::block_alloc_size(to_fresh);
-        if (2 * fit <= sizeof(BufferBlock) + block->capacity) block = detail::shrink_block(block, fit);
       }
       push_back_block(block);
     }
@@ -216,14 +219,9 @@ ssize_t Buffer::read_from(int fd, std::size_t max_bytes) {
 
   const std::size_t orig = length_;
   const auto got = static_cast<std::size_t>(n);
-  const std::size_t to_tail = std::min(got, in_tail);
-  if (to_tail > 0) tail_->off += to_tail;
-  const std::size_t to_fresh = got - to_tail;
+  const std::size_t to_fresh = count_into_tail(tail_, got, in_tail);
   if (to_fresh > 0) {
-    fresh->off = to_fresh;
-    const std::size_t fit = detail::block_alloc_size(to_fresh);
-    if (2 * fit <= sizeof(BufferBlock) + fresh->capacity) fresh = detail::shrink_block(fresh, fit);
-    push_back_block(fresh);
+    push_back_block(detail::trim_read_block(fresh, to_fresh));
   } else if (fresh != nullptr) {
     detail::free_block(fresh);
   }

@@ -36,30 +36,19 @@ Event::Event(EventBase& base, int fd, EventFlags what, Callback cb) {
   base.assert_in_loop_thread();
   check_arguments(fd, what);
   if (!cb) throw std::invalid_argument("reactor: an event needs a callback");
-  core_.fn = &call_function;
-  core_.arg = new EventCallback(std::move(cb));
   // An fd without I/O flags is a timer that still reports its fd (as in libevent).
-  core_.fd = fd;
-  core_.what = what;
-  base.core_->attach(&core_);
+  base.core_->attach(&core_, fd, what, &call_function, new EventCallback(std::move(cb)));
 }
 
 Event::Event(EventBase& base, int fd, EventFlags what, EventFunction fn, void* arg) {
   base.assert_in_loop_thread();
   check_arguments(fd, what);
   if (fn == nullptr) throw std::invalid_argument("reactor: an event needs a callback");
-  core_.fn = fn;
-  core_.arg = arg;
-  core_.fd = fd;
-  core_.what = what;
-  base.core_->attach(&core_);
+  base.core_->attach(&core_, fd, what, fn, arg);
 }
 
 Event::~Event() {
-  if (core_.base != nullptr) {
-    core_.base->assert_in_loop_thread();
-    core_.base->destroy(&core_);
-  }
+  detail::BaseCore::destroy_if_attached(&core_);
   if (core_.fn == &call_function) delete static_cast<EventCallback*>(core_.arg);
 }
 

@@ -23,19 +23,10 @@ IoEvent::IoEvent(EventBase& base, int fd, EventFlags what, EventFunction fn, voi
     throw std::invalid_argument("reactor: an IoEvent needs an fd and I/O flags");
   }
   if (fn == nullptr) throw std::invalid_argument("reactor: an event needs a callback");
-  core_.fn = fn;
-  core_.arg = arg;
-  core_.fd = fd;
-  core_.what = what;
-  base.core_->attach(&core_);
+  base.core_->attach(&core_, fd, what, fn, arg);
 }
 
-IoEvent::~IoEvent() {
-  if (core_.base != nullptr) {
-    core_.base->assert_in_loop_thread();
-    core_.base->destroy(&core_);
-  }
-}
+IoEvent::~IoEvent() { BaseCore::destroy_if_attached(&core_); }
 
 void IoEvent::add() { base_of(core_).add(&core_, std::nullopt, 0); }
 

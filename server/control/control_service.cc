@@ -16,20 +16,6 @@ namespace {
 constexpr std::int64_t kDefaultGraceMs = 5000;
 constexpr std::int64_t kMaxDelayMs = std::int64_t{1} << 40;  // ~35 years: clamp, never overflow
 
-v1::ServerState state_of(const Server& server) {
-  switch (server.state()) {
-    case ServerState::kServing:
-      return v1::SERVER_STATE_SERVING;
-    case ServerState::kDraining:
-      return v1::SERVER_STATE_DRAINING;
-    case ServerState::kStopping:
-    case ServerState::kStopped:
-      return v1::SERVER_STATE_STOPPING;
-    default:
-      return v1::SERVER_STATE_UNSPECIFIED;
-  }
-}
-
 // CloseConnections{wait}: time kept before the call's deadline to count what is still closing.
 constexpr std::chrono::milliseconds kWaitReserve{40};
 
@@ -200,7 +186,7 @@ grpc::Status ControlService::drain(grpc::ServerContext* ctx, const v1::DrainRequ
         call_deadline(ctx));
     if (!armed.ok()) return loop_status(armed.error);
   }
-  response->set_state(state_of(server));
+  response->set_state(to_proto(server.state()));
   response->set_connections(server.open_connections());
   return grpc::Status::OK;
 }
@@ -216,7 +202,7 @@ grpc::Status ControlService::Resume(grpc::ServerContext* ctx, const v1::ResumeRe
                           why);
     }
     if (plane_.sync_health) plane_.sync_health();
-    response->set_state(state_of(plane_.server));
+    response->set_state(to_proto(plane_.server.state()));
     result = "serving";
     return grpc::Status::OK;
   });

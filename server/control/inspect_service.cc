@@ -23,21 +23,6 @@ namespace reactord::control {
 
 namespace {
 
-v1::ServerState to_proto(ServerState s) {
-  switch (s) {
-    case ServerState::kServing:
-      return v1::SERVER_STATE_SERVING;
-    case ServerState::kDraining:
-      return v1::SERVER_STATE_DRAINING;
-    case ServerState::kStopping:
-    case ServerState::kStopped:
-      return v1::SERVER_STATE_STOPPING;
-    case ServerState::kCreated:
-      break;
-  }
-  return v1::SERVER_STATE_UNSPECIFIED;
-}
-
 std::int64_t to_ms(std::chrono::microseconds d) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
 }

@@ -2,6 +2,8 @@
 
 #include "request_limits.h"
 
+#include "server/server.h"
+
 namespace reactord::control {
 
 namespace {
@@ -11,6 +13,21 @@ std::int64_t ms_between(std::chrono::steady_clock::time_point from,
   return std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count();
 }
 }  // namespace
+
+v1::ServerState to_proto(ServerState state) {
+  switch (state) {
+    case ServerState::kServing:
+      return v1::SERVER_STATE_SERVING;
+    case ServerState::kDraining:
+      return v1::SERVER_STATE_DRAINING;
+    case ServerState::kStopping:
+    case ServerState::kStopped:
+      return v1::SERVER_STATE_STOPPING;
+    case ServerState::kCreated:
+      break;
+  }
+  return v1::SERVER_STATE_UNSPECIFIED;
+}
 
 v1::ConnectionState to_proto(ConnState state) {
   switch (state) {

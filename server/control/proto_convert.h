@@ -12,7 +12,13 @@
 #include "filter.h"
 #include "reactord/v1/reactord.pb.h"
 
+namespace reactord {
+enum class ServerState : int;  // server/server.h
+}  // namespace reactord
+
 namespace reactord::control {
+
+v1::ServerState to_proto(ServerState state);
 
 void to_proto(const ConnectionView& view, std::chrono::steady_clock::time_point now, v1::Connection* out);
 

@@ -5,8 +5,7 @@
 
 #include <set>
 
-#include "grpc/reflection/v1/reflection.grpc.pb.h"
-#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "reflection_versions.h"
 
 namespace reactord::control {
 
@@ -104,16 +103,8 @@ class Reflection final : public Proto::ServerReflection::Service {
   const std::vector<std::string> services_;
 };
 
-struct V1 {
-  using ServerReflection = grpc::reflection::v1::ServerReflection;
-  using ServerReflectionRequest = grpc::reflection::v1::ServerReflectionRequest;
-  using ServerReflectionResponse = grpc::reflection::v1::ServerReflectionResponse;
-};
-struct V1Alpha {
-  using ServerReflection = grpc::reflection::v1alpha::ServerReflection;
-  using ServerReflectionRequest = grpc::reflection::v1alpha::ServerReflectionRequest;
-  using ServerReflectionResponse = grpc::reflection::v1alpha::ServerReflectionResponse;
-};
+using reflection::V1;
+using reflection::V1Alpha;
 
 }  // namespace
 

@@ -8,17 +8,11 @@
 
 #include <stdexcept>
 
+#include "server/openssl_reason.h"
+
 namespace reactord::control {
 
 namespace {
-
-// OpenSSL's last reason, then the queue is cleared.
-std::string openssl_reason() {
-  const unsigned long code = ERR_peek_last_error();  // NOLINT(google-runtime-int)
-  ERR_clear_error();
-  const char* reason = code != 0 ? ERR_reason_error_string(code) : nullptr;
-  return reason != nullptr ? reason : "unreadable";
-}
 
 using BioPtr = std::unique_ptr<BIO, decltype(&BIO_free)>;
 BioPtr pem_bio(const std::string& pem) {

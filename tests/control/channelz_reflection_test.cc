@@ -7,8 +7,7 @@
 #include "control_test_util.h"
 #include "daemon_process.h"
 #include "grpc/channelz/v1/channelz.grpc.pb.h"
-#include "grpc/reflection/v1/reflection.grpc.pb.h"
-#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "reflection_versions.h"
 
 namespace reactord::testing {
 namespace {
@@ -97,16 +96,8 @@ void reflection_answers(Daemon& d) {
   EXPECT_TRUE(stream->Finish().ok());
 }
 
-struct V1 {
-  using ServerReflection = grpc::reflection::v1::ServerReflection;
-  using ServerReflectionRequest = grpc::reflection::v1::ServerReflectionRequest;
-  using ServerReflectionResponse = grpc::reflection::v1::ServerReflectionResponse;
-};
-struct V1Alpha {
-  using ServerReflection = grpc::reflection::v1alpha::ServerReflection;
-  using ServerReflectionRequest = grpc::reflection::v1alpha::ServerReflectionRequest;
-  using ServerReflectionResponse = grpc::reflection::v1alpha::ServerReflectionResponse;
-};
+using reflection::V1;
+using reflection::V1Alpha;
 
 TEST(Reflection, BothVersionsAnswerWithoutAToken) {
   Daemon d({"--control-token-file", temp_file("admin-tok\n")});

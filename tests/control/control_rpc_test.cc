@@ -25,6 +25,20 @@ grpc::health::v1::HealthCheckResponse::ServingStatus health(InProcessReactord& r
   return response.status();
 }
 
+// CloseConnections with wait that must close exactly the one connection it matches, at once;
+// *how: how that connection's client then saw its end ("eof", "reset").
+void close_one_and_wait(InProcessReactord& r, v1::CloseConnectionsRequest request, TcpClient& client,
+                        std::string* how) {
+  request.set_wait(true);
+  v1::CloseConnectionsResponse response;
+  auto status = r.control()->CloseConnections(ctx().get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.matched(), 1u);
+  EXPECT_EQ(response.closed(), 1u);
+  EXPECT_EQ(response.still_closing(), 0u);
+  client.read_to_end(how);
+}
+
 TEST(Control, GracefulCloseDeliversPendingEchoDataBeforeEof) {
   InProcessReactord r;
   auto client = greeted_client(r.data_port());
@@ -60,15 +74,8 @@ TEST(Control, AbortMakesTheClientSeeAReset) {
   v1::CloseConnectionsRequest request;
   request.add_ids(id);
   request.set_mode(v1::CLOSE_MODE_ABORT);
-  request.set_wait(true);
-  v1::CloseConnectionsResponse response;
-  auto status = r.control()->CloseConnections(ctx().get(), request, &response);
-  ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(response.matched(), 1u);
-  EXPECT_EQ(response.closed(), 1u);
-  EXPECT_EQ(response.still_closing(), 0u);
   std::string how;
-  client->read_to_end(&how);
+  ASSERT_NO_FATAL_FAILURE(close_one_and_wait(r, request, *client, &how));
   EXPECT_EQ(how, "reset");
 }
 
@@ -91,15 +98,8 @@ TEST(Control, FilterDryRunAndWait) {
   EXPECT_EQ(connections(r).size(), 2u);  // dry run closed nothing
 
   request.set_dry_run(false);
-  request.set_wait(true);
-  response.Clear();
-  auto status = r.control()->CloseConnections(ctx().get(), request, &response);
-  ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(response.matched(), 1u);
-  EXPECT_EQ(response.closed(), 1u);
-  EXPECT_EQ(response.still_closing(), 0u);
   std::string how;
-  talker->read_to_end(&how);
+  ASSERT_NO_FATAL_FAILURE(close_one_and_wait(r, request, *talker, &how));
   EXPECT_EQ(how, "eof");
   talker.reset();
   auto left = connections(r);

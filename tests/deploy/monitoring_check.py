@@ -19,7 +19,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [os.path.join(HERE, "..", "metrics"), os.path.join(HERE, "..", "support")]
 from reactord_process import Reactord, echo  # noqa: E402
 from checks import check, failures, verdict  # noqa: E402
+from prometheus_server import running_prometheus  # noqa: E402
 
 PROMETHEUS_OWN = {"up"}  # synthesized by Prometheus for every target, not exported by reactord
 PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and",
@@ -164,12 +164,6 @@ def check_names(exprs, exported):
 
 
 # --- a real Prometheus -------------------------------------------------------------------
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def api(port, path, **params):
     args = ["curl", "-sS", "--max-time", "10", "-G", f"http://127.0.0.1:{port}{path}"]
     for k, v in params.items():
@@ -192,12 +186,7 @@ def check_prometheus(repo, server, exprs, workdir):
     path = os.path.join(workdir, "prometheus.yml")
     with open(path, "w") as f:
         yaml.safe_dump(config, f)
-    port = free_port()
-    log = open(os.path.join(workdir, "prometheus.log"), "w+")
-    prom = subprocess.Popen(["prometheus", f"--config.file={path}",
-                             f"--storage.tsdb.path={os.path.join(workdir, 'data')}",
-                             f"--web.listen-address=127.0.0.1:{port}"], stdout=log, stderr=subprocess.STDOUT)
-    try:
+    with running_prometheus(path, workdir) as (prom, port):
         start = time.monotonic()
         while True:
             if prom.poll() is not None:
@@ -238,18 +227,6 @@ def check_prometheus(repo, server, exprs, workdir):
         check(with_data > len(exprs) // 2, f"only {with_data} of {len(exprs)} expressions returned data")
         print(f"prometheus: {len(rules)} rules healthy, {len(exprs)} expressions answered, "
               f"{with_data} with data")
-    except Exception:
-        log.seek(0)
-        print("prometheus log (tail):\n" + log.read()[-3000:])
-        raise
-    finally:
-        prom.terminate()
-        try:
-            prom.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            prom.kill()
-            prom.wait()
-        log.close()
 
 
 def main():

@@ -7,22 +7,17 @@ usage: prometheus_server_check.py REACTORD_BINARY"""
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(HERE, "..", "support")]
 from reactord_process import Reactord, echo  # noqa: E402
+from prometheus_server import running_prometheus  # noqa: E402
 
 UP_TIMEOUT = 45
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def query(port, promql):
@@ -42,8 +37,6 @@ def query(port, promql):
 def main():
     server = Reactord(sys.argv[1], "--loops", "2")
     workdir = tempfile.mkdtemp(prefix="reactord-prom-")
-    prom = None
-    prom_log = open(os.path.join(workdir, "prometheus.log"), "w+")
     try:
         clients = [server.connect() for _ in range(3)]
         for c in clients:
@@ -59,58 +52,40 @@ scrape_configs:
     static_configs:
       - targets: ['127.0.0.1:{server.metrics_port}']
 """)
-        port = free_port()
-        prom = subprocess.Popen(
-            ["prometheus", f"--config.file={config}",
-             f"--storage.tsdb.path={os.path.join(workdir, 'data')}",
-             f"--web.listen-address=127.0.0.1:{port}"],
-            stdout=prom_log, stderr=subprocess.STDOUT)
+        with running_prometheus(config, workdir) as (prom, port):
+            start = time.monotonic()
+            up = []
+            while time.monotonic() - start < UP_TIMEOUT:
+                if prom.poll() is not None:
+                    raise RuntimeError(f"prometheus exited with {prom.returncode}")
+                try:
+                    up = query(port, 'up{job="reactord"}')
+                except OSError:
+                    up = []  # not listening yet
+                if up and up[0]["value"][1] == "1":
+                    break
+                time.sleep(0.25)
+            else:
+                raise RuntimeError(f"target not up within {UP_TIMEOUT}s: {up}")
+            print(f"target up after {time.monotonic() - start:.1f}s")
 
-        start = time.monotonic()
-        up = []
-        while time.monotonic() - start < UP_TIMEOUT:
-            if prom.poll() is not None:
-                raise RuntimeError(f"prometheus exited with {prom.returncode}")
-            try:
-                up = query(port, 'up{job="reactord"}')
-            except OSError:
-                up = []  # not listening yet
-            if up and up[0]["value"][1] == "1":
-                break
-            time.sleep(0.25)
-        else:
-            raise RuntimeError(f"target not up within {UP_TIMEOUT}s: {up}")
-        print(f"target up after {time.monotonic() - start:.1f}s")
-
-        active = query(port, 'reactord_connections_active{job="reactord"}')
-        assert len(active) == 1 and active[0]["value"][1] == "3", f"active: {active}"
-        received = query(port, 'reactord_received_bytes_total{job="reactord"}')
-        assert received and received[0]["value"][1] == "3000", f"received: {received}"
-        per_loop = query(port, 'sum by (loop) (reactord_reactor_loop_iterations_total{job="reactord"})')
-        loops = sorted(r["metric"].get("loop") for r in per_loop)
-        assert loops == ["0", "1"], f"iterations by loop: {per_loop}"
-        quantile = query(port, 'histogram_quantile(0.99, sum by (le) '
-                               '(reactord_reactor_callback_duration_seconds_bucket{job="reactord"}))')
-        assert quantile and float(quantile[0]["value"][1]) >= 0, f"p99 callback: {quantile}"
-        build = query(port, 'reactord_build_info{job="reactord"}')
-        assert build and build[0]["value"][1] == "1" and build[0]["metric"].get("version"), build
-        print("PromQL OK:", active[0]["value"][1], "active,", received[0]["value"][1],
-              "bytes received, loops", loops, ", p99 callback", quantile[0]["value"][1], "s")
-        for c in clients:
-            c.close()
-    except Exception:
-        prom_log.seek(0)
-        print("prometheus log (tail):\n" + prom_log.read()[-3000:])
-        raise
+            active = query(port, 'reactord_connections_active{job="reactord"}')
+            assert len(active) == 1 and active[0]["value"][1] == "3", f"active: {active}"
+            received = query(port, 'reactord_received_bytes_total{job="reactord"}')
+            assert received and received[0]["value"][1] == "3000", f"received: {received}"
+            per_loop = query(port, 'sum by (loop) (reactord_reactor_loop_iterations_total{job="reactord"})')
+            loops = sorted(r["metric"].get("loop") for r in per_loop)
+            assert loops == ["0", "1"], f"iterations by loop: {per_loop}"
+            quantile = query(port, 'histogram_quantile(0.99, sum by (le) '
+                                   '(reactord_reactor_callback_duration_seconds_bucket{job="reactord"}))')
+            assert quantile and float(quantile[0]["value"][1]) >= 0, f"p99 callback: {quantile}"
+            build = query(port, 'reactord_build_info{job="reactord"}')
+            assert build and build[0]["value"][1] == "1" and build[0]["metric"].get("version"), build
+            print("PromQL OK:", active[0]["value"][1], "active,", received[0]["value"][1],
+                  "bytes received, loops", loops, ", p99 callback", quantile[0]["value"][1], "s")
+            for c in clients:
+                c.close()
     finally:
-        if prom is not None and prom.poll() is None:
-            prom.terminate()
-            try:
-                prom.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                prom.kill()
-                prom.wait()
-        prom_log.close()
         shutil.rmtree(workdir, ignore_errors=True)
         server.stop()
     return 0

@@ -68,6 +68,36 @@ void watch(TlsBufferEvent& tls, Seen& seen) {
       });
 }
 
+// A raw OpenSSL client on a non-blocking socket.
+struct RawPeer {
+  RawPeer(SSL_CTX* ctx, UniqueFd fd) : fd_(std::move(fd)), ssl(SSL_new(ctx)) {
+    SSL_set_fd(ssl, fd_.get());
+    SSL_set_connect_state(ssl);
+    SSL_set_tlsext_host_name(ssl, "localhost");
+  }
+  ~RawPeer() { SSL_free(ssl); }
+  // One non-blocking handshake step: true when done.
+  bool handshake() { return SSL_do_handshake(ssl) == 1; }
+  // Reads what is there; returns the SSL_get_error of the last call.
+  int read_some() {
+    char buf[16384];
+    for (;;) {
+      std::size_t n = 0;
+      ERR_clear_error();
+      const int r = SSL_read_ex(ssl, buf, sizeof buf, &n);
+      if (r == 1) {
+        got.append(buf, n);
+        continue;
+      }
+      return last = SSL_get_error(ssl, r);
+    }
+  }
+  UniqueFd fd_;
+  SSL* ssl;
+  std::string got;
+  int last = 0;
+};
+
 class TlsBufferEventTest : public nettest::BackendTest {
  protected:
   TlsBufferEventTest() : server_ctx_(tlstest::server_ctx(pki_.server.get(), pki_.server_key.get())) {}
@@ -114,39 +144,14 @@ class TlsBufferEventTest : public nettest::BackendTest {
     }
     return done();
   }
+  // The raw peer's handshake with our side, driven to its end (bounded).
+  bool handshake_raw(RawPeer& peer) {
+    return run_with([&] { peer.handshake(); }, [&] { return SSL_is_init_finished(peer.ssl) == 1; },
+                    peer.fd_.get());
+  }
 
   tlstest::Pki pki_;
   tlstest::Ctx server_ctx_;
-};
-
-// A raw OpenSSL client on a non-blocking socket.
-struct RawPeer {
-  RawPeer(SSL_CTX* ctx, UniqueFd fd) : fd_(std::move(fd)), ssl(SSL_new(ctx)) {
-    SSL_set_fd(ssl, fd_.get());
-    SSL_set_connect_state(ssl);
-    SSL_set_tlsext_host_name(ssl, "localhost");
-  }
-  ~RawPeer() { SSL_free(ssl); }
-  // One non-blocking handshake step: true when done.
-  bool handshake() { return SSL_do_handshake(ssl) == 1; }
-  // Reads what is there; returns the SSL_get_error of the last call.
-  int read_some() {
-    char buf[16384];
-    for (;;) {
-      std::size_t n = 0;
-      ERR_clear_error();
-      const int r = SSL_read_ex(ssl, buf, sizeof buf, &n);
-      if (r == 1) {
-        got.append(buf, n);
-        continue;
-      }
-      return last = SSL_get_error(ssl, r);
-    }
-  }
-  UniqueFd fd_;
-  SSL* ssl;
-  std::string got;
-  int last = 0;
 };
 
 TEST_P(TlsBufferEventTest, BothSidesOursHandshakeEchoAndSessionInfo) {
@@ -308,7 +313,7 @@ TEST_P(TlsBufferEventTest, AgainstRawOpenSslPeerGracefulCloseSendsCloseNotify) {
                 [&s](TlsBufferEvent&, BevFlags what, int, std::string_view) { s.what |= what; });
   RawPeer peer(client_ctx.get(), std::move(fds.b));
   const int raw = peer.fd_.get();
-  ASSERT_TRUE(run_with([&] { peer.handshake(); }, [&] { return SSL_is_init_finished(peer.ssl) == 1; }, raw));
+  ASSERT_TRUE(handshake_raw(peer));
   ASSERT_EQ(SSL_write(peer.ssl, "ping", 4), 4);
   ASSERT_TRUE(run_with([&] { peer.read_some(); }, [&] { return peer.got == "ping"; }, raw));
   bool done = false, clean = false;
@@ -329,7 +334,7 @@ TEST_P(TlsBufferEventTest, AbortiveCloseSendsNoCloseNotify) {
   auto server = ours_accepting(std::move(fds.a));
   RawPeer peer(client_ctx.get(), std::move(fds.b));
   const int raw = peer.fd_.get();
-  ASSERT_TRUE(run_with([&] { peer.handshake(); }, [&] { return SSL_is_init_finished(peer.ssl) == 1; }, raw));
+  ASSERT_TRUE(handshake_raw(peer));
   server->close_abortively();
   EXPECT_TRUE(server->closed());
   ASSERT_TRUE(run_with([&] { peer.read_some(); }, [&] { return peer.last != SSL_ERROR_WANT_READ; }, raw));
@@ -343,8 +348,7 @@ TEST_P(TlsBufferEventTest, PeerCloseNotifyWithSocketLeftOpenIsEof) {
   Seen s;
   watch(*server, s);
   RawPeer peer(client_ctx.get(), std::move(fds.b));
-  const int raw = peer.fd_.get();
-  ASSERT_TRUE(run_with([&] { peer.handshake(); }, [&] { return SSL_is_init_finished(peer.ssl) == 1; }, raw));
+  ASSERT_TRUE(handshake_raw(peer));
   ASSERT_EQ(SSL_write(peer.ssl, "last words", 10), 10);
   SSL_shutdown(peer.ssl);  // close_notify; the socket stays open
   ASSERT_TRUE(run_until(base_, [&] { return (s.what & kBevEof) != 0; }));
@@ -365,7 +369,7 @@ TEST_P(TlsBufferEventTest, RenegotiationIsRefused) {
   watch(*server, s);
   RawPeer peer(client_ctx.get(), std::move(fds.b));
   const int raw = peer.fd_.get();
-  ASSERT_TRUE(run_with([&] { peer.handshake(); }, [&] { return SSL_is_init_finished(peer.ssl) == 1; }, raw));
+  ASSERT_TRUE(handshake_raw(peer));
   EXPECT_EQ(server->info().version, "TLSv1.2");
   ASSERT_EQ(SSL_renegotiate(peer.ssl), 1);
   int hs = 0;
