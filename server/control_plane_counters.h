@@ -8,7 +8,7 @@
 
 #include <string_view>
 
-#include "server/h2_guard_counters.h"
+#include "server/h2_guard/h2_guard_counters.h"
 #include "server/watch_counters.h"
 
 namespace reactord {

@@ -15,7 +15,7 @@
 #include "server/metrics/metrics_component.h"
 #include "server/server.h"
 #include "server/status/status_page.h"
-#include "server/systemd_notify.h"
+#include "systemd_notify.h"
 
 int main(int argc, char** argv) {
   reactord::ConfigResult parsed = reactord::parse_config(argc, argv);

@@ -1,4 +1,4 @@
-#include "server/systemd_notify.h"
+#include "systemd_notify.h"
 
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>

@@ -29,7 +29,7 @@
 #include <string>
 
 #include "h2_frame_check.h"
-#include "server/h2_guard_counters.h"
+#include "server/h2_guard/h2_guard_counters.h"
 #include "reactor/socket_address.h"
 #include "reactor/unique_fd.h"
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <random>
 
-#include "connection_page.h"
+#include "server/control/connection_page.h"
 
 namespace reactord::control {
 namespace {

@@ -2,8 +2,8 @@
 // filters, bearer-token checks, and reactorctl's unit parsing.
 #include <gtest/gtest.h>
 
-#include "auth.h"
-#include "filter.h"
+#include "server/control/auth.h"
+#include "server/control/filter.h"
 #include "units.h"
 
 namespace reactord::control {

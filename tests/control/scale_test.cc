@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <random>
 
-#include "connection_watcher.h"
+#include "server/control/connection_watcher.h"
 #include "control_test_util.h"
 
 namespace reactord::testing {

@@ -11,7 +11,7 @@
 #include <cstring>
 #include <string>
 
-#include "filter.h"
+#include "server/control/filter.h"
 #include "fuzz_support.h"
 
 namespace {
