@@ -343,6 +343,8 @@ void BufferEvent::write_buffer(Buffer& data) {
 
 Buffer& BufferEvent::input() { return impl_->input; }
 Buffer& BufferEvent::output() { return impl_->output; }
+const Buffer& BufferEvent::input() const { return impl_->input; }
+const Buffer& BufferEvent::output() const { return impl_->output; }
 
 void BufferEvent::flush_output() {
   if (!impl_->output.empty()) impl_->write_now();

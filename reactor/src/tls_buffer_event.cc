@@ -493,6 +493,8 @@ void TlsBufferEvent::write_buffer(Buffer& data) {
 
 Buffer& TlsBufferEvent::input() { return impl_->input; }
 Buffer& TlsBufferEvent::output() { return impl_->output; }
+const Buffer& TlsBufferEvent::input() const { return impl_->input; }
+const Buffer& TlsBufferEvent::output() const { return impl_->output; }
 
 void TlsBufferEvent::flush_output() {
   if ((impl_->enabled & kWrite) != 0) impl_->encrypt_output(/*from_handler=*/false);

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <string>
+#include <type_traits>
 
 #include "net_test_support.h"
 
@@ -163,6 +164,12 @@ TEST_P(BufferEventTest, ReadHighWatermarkStopsAndResumesReading) {
   ASSERT_EQ(peer_->send(data), data.size());
   ASSERT_TRUE(run_until(base_, [&] { return bev_->read_suspended_by_watermark(); }));
   EXPECT_EQ(bev_->input().length(), kHigh);
+  // What an observer holding a const BufferEvent reads: the same buffers, read-only.
+  const BufferEvent& observed = *bev_;
+  static_assert(std::is_same_v<decltype(observed.input()), const Buffer&>);
+  EXPECT_EQ(&observed.input(), &bev_->input());
+  EXPECT_EQ(observed.input().length(), kHigh);
+  EXPECT_TRUE(observed.output().empty());
   const std::uint64_t before = bev_->bytes_read();
   step(base_, 20);
   EXPECT_EQ(bev_->bytes_read(), before);  // no reads from the socket while at the mark

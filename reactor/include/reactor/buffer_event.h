@@ -108,9 +108,12 @@ class BufferEvent {
   void write(const void* data, std::size_t len);
   void write(std::string_view text) { write(text.data(), text.size()); }
   void write_buffer(Buffer& data);
-  // bufferevent_get_input / get_output. Loop thread only.
+  // bufferevent_get_input / get_output. Loop thread only. The const pair reads (lengths,
+  // peeks, searches) from a const BufferEvent.
   Buffer& input();
   Buffer& output();
+  const Buffer& input() const;
+  const Buffer& output() const;
   // Call after appending to output() directly, to start sending (bufferevent_write does it).
   void flush_output();
 

@@ -91,6 +91,8 @@ class TlsBufferEvent {
   // only.
   Buffer& input();
   Buffer& output();
+  const Buffer& input() const;
+  const Buffer& output() const;
   void flush_output();
 
   // Watermarks on the plaintext side (see BufferEvent). Loop thread only.
