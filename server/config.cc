@@ -171,6 +171,8 @@ std::optional<std::string> convert(const RawValues& raw, const RawTls& raw_tls, 
   auto size = units::parse_size(raw.max_output_buffer);
   if (!size) return units::flag_error("--max-output-buffer", raw.max_output_buffer, size.error);
   if (*size < 1024) return units::flag_error("--max-output-buffer", raw.max_output_buffer, "at least 1KiB");
+  if (*size > kMaxOutputBufferLimit)
+    return units::flag_error("--max-output-buffer", raw.max_output_buffer, "at most 1GiB");
   c.max_output_buffer = static_cast<std::size_t>(*size);
   if (!integer(raw.fd_reserve, 0, 1'000'000, n))
     return "invalid --fd-reserve '" + raw.fd_reserve + "': expected an integer from 0 to 1000000";
@@ -285,7 +287,7 @@ ConfigResult reparse_config(const std::vector<std::string>& args) {
   add("max-connections", raw.max_connections, "Open connections at most; extra clients are closed at once");
   add("idle-timeout", raw.idle_timeout, "Close clients idle this long (1s, 500ms, 2m; 0 = never)");
   add("max-output-buffer", raw.max_output_buffer,
-      "Per-connection output limit; reading pauses at it (bytes, 64KiB, 1MiB)");
+      "Per-connection output limit; reading pauses at it (bytes, 64KiB, 1MiB; at most 1GiB)");
   add("fd-reserve", raw.fd_reserve,
       "File descriptors kept free for the control plane and metrics; data clients are refused "
       "first");

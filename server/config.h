@@ -37,6 +37,11 @@ const char* to_string(LogLevel level);
 enum class LogFormat { kText, kJson };
 const char* to_string(LogFormat format);
 
+// The upper bound of --max-output-buffer, from a 32-bit field an idle connection keeps to stay
+// small (issue #19): the bytes written but not yet added to the loop's counter, at most an
+// output buffer and a read between two additions, count 32 bits.
+inline constexpr std::size_t kMaxOutputBufferLimit = std::size_t{1} << 30;
+
 struct Config {
   // --listen: the echo service. "host:port" or "[v6]:port"; port 0 = any free port.
   reactor::SocketAddress listen = *reactor::SocketAddress::parse("0.0.0.0:9995");
@@ -71,7 +76,8 @@ struct Config {
   // 0 = never.
   reactor::Duration idle_timeout = std::chrono::minutes(5);
   // --max-output-buffer: per-connection output high watermark; at or above it the server stops
-  // reading from that client until its output drains to half (backpressure).
+  // reading from that client until its output drains to half (backpressure). At most
+  // kMaxOutputBufferLimit.
   std::size_t max_output_buffer = 1024 * 1024;
   // --drain-timeout: on SIGTERM (or a drain request) clients get this long to leave before
   // the rest are closed gracefully.

@@ -38,8 +38,9 @@ int kernel_send_queue(int fd) {
 
 Connection::Connection(ConnectionContext& context, reactor::EventBase& base, std::uint64_t id,
                        reactor::UniqueFd fd, const reactor::SocketAddress& peer)
-    : context_(context), id_(id), bev_(base, fd.get(), reactor::kBevOptCloseOnFree) {
-  fd.release();  // the BufferEvent owns it now
+    : context_(context), bev_(base, fd.get(), reactor::kBevOptCloseOnFree) {
+  fd.release();        // the BufferEvent owns it now
+  bev_.set_owner(id);  // the id, kept once: id() reads it back
   if (peer.family() == AF_INET6) {
     const auto* in6 = reinterpret_cast<const sockaddr_in6*>(peer.get());
     std::memcpy(peer_addr_, &in6->sin6_addr, sizeof(in6->sin6_addr));
@@ -55,7 +56,7 @@ Connection::Connection(ConnectionContext& context, reactor::EventBase& base, std
 }
 
 ConnectionSideState& Connection::side_state() {
-  ConnectionSideState& s = context_.side_tables.side_state(id_);
+  ConnectionSideState& s = context_.side_tables.side_state(id());
   has_side_state_ = true;
   return s;
 }
@@ -65,11 +66,11 @@ Connection::Connection(ConnectionContext& context, reactor::EventBase& base, std
     : Connection(context, base, id, std::move(fd), peer) {
   tls_ = true;
   context_.side_tables.attach_tls(
-      id_, std::make_unique<reactor::TlsBufferEvent>(bev_, ssl, reactor::TlsRole::kAccepting));
+      this->id(), std::make_unique<reactor::TlsBufferEvent>(bev_, ssl, reactor::TlsRole::kAccepting));
 }
 
 reactor::TlsBufferEvent* Connection::tls() const {
-  return tls_ ? context_.side_tables.tls_session(id_) : nullptr;
+  return tls_ ? context_.side_tables.tls_session(id()) : nullptr;
 }
 
 reactor::Buffer& Connection::plain_input() {
@@ -99,18 +100,19 @@ void Connection::plain_enable_read(bool on) {
   }
 }
 
-// An idle connection is this object, its BufferEvent's state and a registry entry. 88 bytes
-// is one 96-byte malloc chunk; a field more costs 16 (issue #19).
-static_assert(sizeof(Connection) <= 88, "Connection grew past its budget");
+// An idle connection is this object, its BufferEvent's state and a registry entry. 72 bytes
+// is one 80-byte malloc chunk; a field more costs 16 (issue #19).
+static_assert(sizeof(Connection) <= 72, "Connection grew past its budget");
+// The state and the close reason are 2- and 3-bit fields.
+static_assert(kConnectionStateCount <= 4 && kCloseReasonCount <= 8);
 
 Connection::~Connection() {
   if (idle_linked() && context_.idle != nullptr) context_.idle->remove(*this);
-  if (has_side_state_) context_.side_tables.drop_side_state(id_);
-  if (tls_) context_.side_tables.drop_tls(id_);  // before bev_, which it filters
+  if (has_side_state_) context_.side_tables.drop_side_state(id());
+  if (tls_) context_.side_tables.drop_tls(id());  // before bev_, which it filters
 }
 
 void Connection::start() {
-  bev_.set_owner(id_);
   if (reactor::TlsBufferEvent* t = tls()) {
     // The greeting waits in the filter until the handshake is done.
     t->set_handshake_timeout(context_.config.tls_handshake_timeout);
@@ -190,10 +192,9 @@ void Connection::on_write(reactor::BufferEvent&) {
     set_callbacks(/*with_write=*/false);
     try {
       plain_enable_read(true);
-    } catch (const std::system_error& e) {
+    } catch (const std::system_error&) {
       // The kernel refused to watch the socket again (epoll_ctl: ENOSPC, ENOMEM): this client
       // is closed; the exception must not leave the loop (it would end it, and every client).
-      last_error_ = static_cast<std::int16_t>(e.code().value());
       close(CloseReason::kError, /*graceful=*/false);
       return;
     }
@@ -206,7 +207,6 @@ void Connection::on_event(reactor::BufferEvent&, reactor::BevFlags what, int err
   if (what & reactor::kBevEof) {
     close(CloseReason::kPeerEof, /*graceful=*/true);  // send what is still owed, then FIN
   } else if (what & reactor::kBevError) {
-    last_error_ = static_cast<std::int16_t>(error);
     // ENOMEM: a buffer for this client could not be allocated (see Buffer::read_from).
     close(error == ENOMEM ? CloseReason::kNoMemory : CloseReason::kError, /*graceful=*/false);
   }
@@ -240,13 +240,12 @@ void Connection::on_tls_event(reactor::BevFlags what, int error, std::string_vie
       result = TlsHandshakeResult::kClosed;
     }
     count_handshake(result);
-    spdlog::debug("loop {}: connection {}: TLS handshake {}: {}", context_.loop_index, id_, to_string(result),
-                  reason);
+    spdlog::debug("loop {}: connection {}: TLS handshake {}: {}", context_.loop_index, id(),
+                  to_string(result), reason);
   }
   if ((what & reactor::kBevEof) != 0 && (what & reactor::kBevError) == 0) {
     close(CloseReason::kPeerEof, /*graceful=*/true);  // send what is still owed, close_notify, FIN
   } else {
-    last_error_ = static_cast<std::int16_t>(error);
     // Gracefully: the alert OpenSSL queued (unknown CA, protocol version...) reaches the client
     // before our FIN; a reset could destroy it.
     close(error == ENOMEM ? CloseReason::kNoMemory : CloseReason::kError, /*graceful=*/true);
@@ -286,12 +285,12 @@ void Connection::close(CloseReason reason, bool graceful, std::optional<reactor:
       } else {
         bev_.close_abortively();
       }
-      finish(close_reason_);
+      finish(close_reason());
     }
     return;
   }
   closing_ = true;
-  close_reason_ = reason;
+  set_close_reason(reason);
   if (idle_linked()) context_.idle->remove(*this);
   set_state(ConnectionState::kClosing);
   if (reactor::TlsBufferEvent* t = tls()) {
@@ -301,7 +300,7 @@ void Connection::close(CloseReason reason, bool graceful, std::optional<reactor:
       t->close_gracefully(deadline           ? *deadline
                           : idle.count() > 0 ? idle
                                              : kCloseStallWithoutIdleTimeout,
-                          [this](bool) { finish(close_reason_); });
+                          [this](bool) { finish(close_reason()); });
     } else {
       if (!t->closed()) t->close_abortively();
       finish(reason);
@@ -309,7 +308,7 @@ void Connection::close(CloseReason reason, bool graceful, std::optional<reactor:
     return;
   }
   if (graceful && !bev_.closed()) {
-    auto done = [this](bool) { finish(close_reason_); };
+    auto done = [this](bool) { finish(close_reason()); };
     if (deadline) {
       bev_.close_gracefully(*deadline, std::move(done));
     } else {
@@ -333,7 +332,7 @@ void Connection::finish(CloseReason reason) {
 void Connection::close_for_shutdown() {
   if (finished_) return;
   closing_ = true;
-  close_reason_ = CloseReason::kShutdown;
+  set_close_reason(CloseReason::kShutdown);
   if (idle_linked()) context_.idle->remove(*this);
   finish(CloseReason::kShutdown);
 }
@@ -341,18 +340,20 @@ void Connection::close_for_shutdown() {
 void Connection::set_draining(bool draining) {
   if (closing_) return;
   const ConnectionState next = draining ? ConnectionState::kDraining : ConnectionState::kOpen;
-  if (next != state_) set_state(next);
+  if (next != state()) set_state(next);
 }
 
 void Connection::set_state(ConnectionState state) {
-  state_ = state;
+  state_ = static_cast<std::uint16_t>(state) & 3u;
   context_.owner.on_connection_state_changed(*this);
 }
 
 void Connection::account_written() {
-  const std::uint64_t written = bev_.bytes_written();
-  if (written > bytes_out_counted_) {
-    context_.counters.bytes_out.add(written - bytes_out_counted_);
+  // Modulo 2^32: right while less than 4 GiB was written since the last call (see the field).
+  const auto written = static_cast<std::uint32_t>(bev_.bytes_written());
+  const std::uint32_t fresh = written - bytes_out_counted_;
+  if (fresh != 0) {
+    context_.counters.bytes_out.add(fresh);
     bytes_out_counted_ = written;
   }
 }
@@ -374,13 +375,13 @@ ConnectionRecord Connection::record() const { return record(RecordParts{}); }
 
 ConnectionRecord Connection::record(RecordParts parts) const {
   ConnectionRecord r;
-  r.id = id_;
+  r.id = id();
   if (peer_v6_) {
     sockaddr_in6 a{};
     a.sin6_family = AF_INET6;
     std::memcpy(&a.sin6_addr, peer_addr_, sizeof(a.sin6_addr));
     a.sin6_port = peer_port_;
-    if (has_side_state_) a.sin6_scope_id = context_.side_tables.side_state(id_).peer_scope_id;
+    if (has_side_state_) a.sin6_scope_id = context_.side_tables.side_state(id()).peer_scope_id;
     r.peer = reactor::SocketAddress(reinterpret_cast<const sockaddr*>(&a), sizeof(a));
   } else {
     sockaddr_in a{};
@@ -391,7 +392,7 @@ ConnectionRecord Connection::record(RecordParts parts) const {
   }
   if (parts.local_address) r.local = local_address();
   r.loop = context_.loop_index;
-  r.state = state_;
+  r.state = state();
   r.reading_paused = reading_paused_;
   r.bytes_in = bev_.bytes_read();
   r.bytes_out = bev_.bytes_written();
@@ -433,7 +434,7 @@ ConnectionRecord Connection::record(RecordParts parts) const {
   r.throttled = bev_.read_throttled() || bev_.write_throttled();
   r.throttled_time = bev_.throttled_time();
   r.bytes_delayed = bev_.bytes_delayed();
-  if (finished_) r.close_reason = close_reason_;
+  if (finished_) r.close_reason = close_reason();
   return r;
 }
 

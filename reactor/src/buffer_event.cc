@@ -415,6 +415,7 @@ TimePoint BufferEvent::last_write_at() const { return impl_->last_write(); }
 // Every event of this BufferEvent shows it (through Impl::describe): set once, no event
 // touched.
 void BufferEvent::set_owner(std::uint64_t owner) { impl_->owner = owner; }
+std::uint64_t BufferEvent::owner() const { return impl_->owner; }
 
 // 0 while the event does not exist: the read event exists with the socket, the write event
 // from the first time output had to wait. Asking does not create it (inspection must not grow

@@ -59,6 +59,11 @@ TEST(Config, DurationsAndSizesUseTheSharedGrammar) {
   EXPECT_EQ(kb.exit_code, 2);
   EXPECT_NE(kb.message.find("invalid --max-output-buffer '64KB': '64KB' is ambiguous"), std::string::npos)
       << kb.message;
+  // The upper bound an idle connection's 32-bit bytes-out baseline serves (issue #19): at the
+  // bound it parses, past it the flag is refused in one line.
+  EXPECT_EQ(parsed({"--max-output-buffer", "1GiB"}).max_output_buffer, kMaxOutputBufferLimit);
+  EXPECT_EQ(exited({"--max-output-buffer", "2GiB"}).message,
+            "reactord: invalid --max-output-buffer '2GiB': at most 1GiB\n");
   EXPECT_EQ(format_duration(1500ms), "1500ms");
   EXPECT_EQ(format_duration(2min), "2m");
   EXPECT_EQ(format_duration(30s), "30s");

@@ -204,6 +204,7 @@ class BufferEvent {
   // socket; the write event from the first time output had to wait for the socket). Loop
   // thread only.
   void set_owner(std::uint64_t owner);
+  std::uint64_t owner() const;
   std::uint64_t read_event_id() const;
   std::uint64_t write_event_id() const;
 
