@@ -1,7 +1,7 @@
 // Connection: one echo client (internal to reactord_core). It greets, then moves every byte it
 // reads from its input Buffer to its output Buffer without copying. Kept small: an idle
-// connection costs this object (72 bytes), its BufferEvent's state (184, the read event in
-// place), a registry entry (16) and the base's fd slot (8): 280 heap bytes, against libevent's ~1000.
+// connection costs this object (72 bytes), its BufferEvent's state (168, the read event in
+// place), a registry entry (16) and the base's fd slot (8): 264 heap bytes, against libevent's ~1000.
 //
 // Backpressure: when the output reaches --max-output-buffer, reading is disabled and a write
 // callback installed; the write low watermark (half the limit) callback re-enables reading

@@ -12,7 +12,9 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <mutex>
 #include <new>
+#include <unordered_map>
 #include <utility>
 
 #include "buffer_block.h"
@@ -21,10 +23,41 @@ namespace reactor {
 
 using detail::BufferBlock;
 
-static_assert(sizeof(void*) != 8 || sizeof(Buffer) == 24,
-              "an idle Buffer must stay at 3 words: the tail block pointer, length, callback");
+static_assert(sizeof(void*) != 8 || sizeof(Buffer) == 16,
+              "an idle Buffer must stay at 2 words: the tail block pointer, the length (and callback bit)");
 
 namespace {
+
+// The length callbacks of every Buffer that has one, keyed by its address. Process-wide, not
+// per thread: a Buffer may be filled on one thread and handed to another. Only a Buffer whose
+// has_length_callback_ bit is set looks here. Never destroyed: a Buffer in a static object
+// may die after it.
+struct LengthCallbackTable {
+  std::mutex mutex;
+  std::unordered_map<const Buffer*, Buffer::LengthCallback> callbacks;
+};
+
+LengthCallbackTable& length_callbacks() {
+  static auto* table = new LengthCallbackTable;
+  return *table;
+}
+
+// Removes `buffer`'s callback and returns it, so that it is destroyed outside the lock.
+Buffer::LengthCallback take_length_callback(const Buffer* buffer) {
+  LengthCallbackTable& table = length_callbacks();
+  std::lock_guard lock(table.mutex);
+  auto node = table.callbacks.extract(buffer);
+  return node.empty() ? Buffer::LengthCallback{} : std::move(node.mapped());
+}
+
+void put_length_callback(const Buffer* buffer, Buffer::LengthCallback cb) {
+  LengthCallbackTable& table = length_callbacks();
+  Buffer::LengthCallback old;
+  std::lock_guard lock(table.mutex);
+  auto [it, inserted] = table.callbacks.try_emplace(buffer);
+  old.swap(it->second);
+  it->second = std::move(cb);
+}
 
 // Frees a detached list of blocks (after the Buffer is consistent again, since freeing a
 // reference block runs user code).
@@ -40,19 +73,34 @@ void free_list(BufferBlock* block) {
 
 Buffer::Buffer() = default;
 
-Buffer::~Buffer() { free_all(); }
+Buffer::~Buffer() {
+  free_all();
+  if (has_length_callback_) take_length_callback(this);
+}
 
-Buffer::Buffer(Buffer&& other) noexcept
-    : tail_(std::exchange(other.tail_, nullptr)),
-      length_(std::exchange(other.length_, 0)),
-      on_length_(std::move(other.on_length_)) {}
+Buffer::Buffer(Buffer&& other) noexcept : tail_(std::exchange(other.tail_, nullptr)), length_(other.length_) {
+  other.length_ = 0;
+  if (other.has_length_callback_) {
+    other.has_length_callback_ = 0;
+    put_length_callback(this, take_length_callback(&other));
+    has_length_callback_ = 1;
+  }
+}
 
 Buffer& Buffer::operator=(Buffer&& other) noexcept {
   if (this != &other) {
     free_all();
     tail_ = std::exchange(other.tail_, nullptr);
-    length_ = std::exchange(other.length_, 0);
-    on_length_ = std::move(other.on_length_);
+    length_ = other.length_;
+    other.length_ = 0;
+    // The callback moves along (or is cleared, if `other` had none), as the pointer did.
+    LengthCallback mine = has_length_callback_ ? take_length_callback(this) : LengthCallback{};
+    has_length_callback_ = 0;
+    if (other.has_length_callback_) {
+      other.has_length_callback_ = 0;
+      put_length_callback(this, take_length_callback(&other));
+      has_length_callback_ = 1;
+    }
   }
   return *this;
 }
@@ -94,18 +142,28 @@ std::size_t Buffer::block_memory() const {
 }
 
 void Buffer::notify(std::size_t orig, std::size_t added, std::size_t deleted) {
-  if (!on_length_ || (added == 0 && deleted == 0)) return;
+  if (!has_length_callback_ || (added == 0 && deleted == 0)) return;
   // Call a copy, so that the callback may replace or clear itself (set_length_callback) while
-  // it runs. A lambda capturing a pointer or two is stored inline: the copy does not allocate.
-  const LengthCallback callback = *on_length_;
+  // it runs, and runs outside the table's lock. A lambda capturing a pointer or two is stored
+  // inline: the copy does not allocate.
+  LengthCallback callback;
+  {
+    LengthCallbackTable& table = length_callbacks();
+    std::lock_guard lock(table.mutex);
+    auto it = table.callbacks.find(this);
+    if (it == table.callbacks.end()) return;
+    callback = it->second;
+  }
   callback(orig, added, deleted);
 }
 
 void Buffer::set_length_callback(LengthCallback cb) {
   if (cb) {
-    on_length_ = std::make_unique<LengthCallback>(std::move(cb));
-  } else {
-    on_length_.reset();
+    put_length_callback(this, std::move(cb));
+    has_length_callback_ = 1;
+  } else if (has_length_callback_) {
+    has_length_callback_ = 0;
+    take_length_callback(this);
   }
 }
 

@@ -219,7 +219,7 @@ BufferEvent::BufferEvent(EventBase& base, int fd, BevOptions options) {
   // The budget of an idle connection (see buffer_event_impl.h and docs/PERFORMANCE.md):
   // 184 bytes, the read IoEvent (80) and two 24-byte Buffers included, is one glibc chunk of
   // 192; one byte more costs 16.
-  static_assert(sizeof(Impl) <= 184, "BufferEvent::Impl grew past its budget");
+  static_assert(sizeof(Impl) <= 168, "BufferEvent::Impl grew past its budget");
   impl_ = std::make_unique<Impl>(*this, base, fd, options);
 }
 

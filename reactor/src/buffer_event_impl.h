@@ -2,8 +2,8 @@
 // buffer_event_io.cc (read, write, connect, callbacks) and buffer_event_close.cc.
 //
 // Memory: an idle connection is the Impl (two empty Buffers, the callbacks' handler, owner,
-// counters) with its read event in place — an IoEvent, an fd event without a timer part: 184 bytes, one
-// glibc chunk of 192. Everything rarely needed — the write Event (from the first time output cannot be sent
+// counters) with its read event in place — an IoEvent, an fd event without a timer part: 168 bytes, one
+// glibc chunk of 176. Everything rarely needed — the write Event (from the first time output cannot be sent
 // at once), std::function callbacks, watermarks, timeouts and the read timeout's timer, the deferred-callback
 // event, the graceful-close timer and its done callback — lives in Extras, allocated on first use.
 //

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <memory>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -15,11 +17,11 @@ namespace {
 using testing::append_pieces;
 using testing::as_string;
 
-// Three words (issue #19): the tail block (the chain is circular: the tail's next is the head),
-// the length and the length callback's pointer.
-TEST(BufferTest, EmptyBufferHoldsNoBlocksAndIsThreeWords) {
+// Two words (issue #19): the tail block (the chain is circular: the tail's next is the head)
+// and the length, whose top bit says a length callback is set (kept outside the Buffer).
+TEST(BufferTest, EmptyBufferHoldsNoBlocksAndIsTwoWords) {
   Buffer buf;
-  EXPECT_EQ(sizeof(Buffer), 3 * sizeof(void*));
+  EXPECT_EQ(sizeof(Buffer), 2 * sizeof(void*));
   EXPECT_EQ(buf.length(), 0u);
   EXPECT_TRUE(buf.empty());
   EXPECT_EQ(buf.block_count(), 0u);
@@ -244,6 +246,46 @@ TEST(BufferTest, MoveConstructionTakesBlocksAndCallback) {
   c.append("old");
   c = std::move(b);
   EXPECT_EQ(c.length(), 999u);
+  c.drain(1);
+  EXPECT_EQ(calls, 3);  // the callback moved along with the move assignment
+  b.append("x");        // NOLINT(bugprone-use-after-move): the moved-from Buffer has none left
+  a.append("y");        // NOLINT(bugprone-use-after-move)
+  EXPECT_EQ(calls, 3);
+}
+
+// The length callback lives outside the Buffer (a process-wide table, issue #19): a Buffer
+// given its callback on one thread and used on another still calls it; move assignment
+// replaces the target's own callback; a destroyed Buffer's callback is gone with it (a new
+// Buffer, possibly at the same address, has none).
+TEST(BufferTest, LengthCallbackFollowsTheBufferAcrossThreadsAndMoves) {
+  std::vector<std::size_t> seen;
+  auto buf = std::make_unique<Buffer>();
+  buf->set_length_callback([&](std::size_t orig, std::size_t added, std::size_t deleted) {
+    seen.push_back(orig + added - deleted);
+  });
+  std::thread other([&] {
+    buf->append("abc");
+    Buffer moved(std::move(*buf));
+    moved.append("de");
+    *buf = std::move(moved);
+    buf->drain(5);
+  });
+  other.join();
+  EXPECT_EQ(seen, (std::vector<std::size_t>{3, 5, 0}));
+  Buffer replaced;
+  int replaced_calls = 0;
+  replaced.set_length_callback([&](std::size_t, std::size_t, std::size_t) { ++replaced_calls; });
+  Buffer plain;
+  replaced = std::move(plain);  // plain had no callback: neither has `replaced` now
+  replaced.append("z");
+  EXPECT_EQ(replaced_calls, 0);
+  buf.reset();
+  for (int i = 0; i < 4; ++i) {
+    auto fresh = std::make_unique<Buffer>();
+    fresh->append("q");
+    fresh->drain(1);
+  }
+  EXPECT_EQ(seen.size(), 3u);
 }
 
 // --- add_reference: release exactly once, whoever holds the block last ---

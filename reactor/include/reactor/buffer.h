@@ -1,7 +1,9 @@
 // Buffer: libevent's evbuffer. A chain of blocks, so that moving data between buffers, or
 // draining the front, never copies bytes. An empty Buffer holds no blocks (sizeof(Buffer) and
-// nothing else), so idle connections cost almost nothing: 24 bytes, the chain's tail (the chain
-// is circular, the tail's next is the head), the length and the length callback's pointer.
+// nothing else), so idle connections cost almost nothing: 16 bytes, the chain's tail (the chain
+// is circular, the tail's next is the head) and the length, whose top bit says whether a length
+// callback is set. The callbacks, rarely set, live in one process-wide table keyed by the
+// Buffer's address (a lookup under a mutex per length change of such a Buffer only).
 //
 // Thread rule: a Buffer has no lock; it belongs to whoever owns it (a BufferEvent's buffers
 // belong to its loop thread). "Owner thread only" for every method.
@@ -125,8 +127,8 @@ class Buffer {
   ssize_t write_to(int fd, std::optional<std::size_t> max_bytes = {});
 
   // evbuffer_add_cb (one callback; replaces the previous one; empty to remove). Moving a
-  // Buffer moves its callback along. The callback may modify the buffer, and may replace or
-  // clear itself (the change applies from the next length change).
+  // Buffer moves its callback along; a Buffer handed to another thread keeps it. The callback may modify the
+  // buffer, and may replace or clear itself (the change applies from the next length change).
   void set_length_callback(LengthCallback cb);
 
  private:
@@ -147,8 +149,10 @@ class Buffer {
   // The last block; the chain is circular, so its next is the first block (issue #19: one
   // pointer less per Buffer, 16 bytes less per idle connection). nullptr when empty.
   detail::BufferBlock* tail_ = nullptr;
-  std::size_t length_ = 0;
-  std::unique_ptr<LengthCallback> on_length_;  // rarely set: keep it out of the object
+  std::size_t length_ : 63 = 0;
+  // A length callback is set: it is in the process-wide table (buffer.cc), keyed by `this`
+  // (issue #19: one pointer less per Buffer, 16 bytes less per idle connection).
+  std::size_t has_length_callback_ : 1 = 0;
 };
 
 }  // namespace reactor
