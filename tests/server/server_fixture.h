@@ -10,8 +10,10 @@
 #include <memory>
 #include <thread>
 
+#include "reactor/sys_calls.h"
 #include "server/server.h"
 #include "support/eventually.h"
+#include "support/manual_clock.h"
 #include "test_socket.h"
 
 namespace reactord::test {
@@ -48,6 +50,21 @@ auto on_loop(Server& server, std::size_t index, Fn fn) -> decltype(fn(server.loo
 
 // Polls cond (on the test thread) until true or a limit: tests/support/eventually.h.
 using test_support::eventually;
+
+// Puts loops 0..loops-1 on `clock` (tests/support/manual_clock.h): installed on each loop's
+// thread. Declare the clock before the server, so that it outlives the loops that read it.
+inline void install_clock(Server& server, std::size_t loops, test_support::ManualClock& clock) {
+  for (std::size_t l = 0; l < loops; ++l) {
+    on_loop(server, l, [&clock](LoopWorker&) { reactor::install_sys_calls(&clock); });
+  }
+}
+
+// Moves the loops' clock forward and wakes loop `index`, whose timers then see the new time.
+inline void advance_clock(Server& server, test_support::ManualClock& clock, std::chrono::nanoseconds d,
+                          std::size_t index = 0) {
+  clock.advance(d);
+  on_loop(server, index, [](LoopWorker&) {});
+}
 
 // A started server, stopped and waited for at the end of the test.
 struct RunningServer {

@@ -8,11 +8,9 @@
 #include <atomic>
 #include <cstring>
 
-#include "reactor/sys_calls.h"
 #include "server/connection.h"
 #include "server/connection_registry.h"
 #include "server_fixture.h"
-#include "support/manual_clock.h"
 
 namespace reactord::test {
 namespace {
@@ -72,7 +70,7 @@ TEST(ServerLimits, IdleTimeoutClosesIdleClientsOnly) {
   Config config = test_config();
   config.idle_timeout = std::chrono::milliseconds(300);
   RunningServer s(config);
-  on_loop(s.server, 0, [&clock](LoopWorker&) { reactor::install_sys_calls(&clock); });
+  install_clock(s.server, 1, clock);
   // Bytes of ours the kernel still holds unacknowledged, all connections together. The idle
   // check counts acknowledgements as progress (a client reading a long echo); on the wall
   // clock a delayed ACK (40 ms) lands long before a 300 ms check, so before each step of the
@@ -89,8 +87,7 @@ TEST(ServerLimits, IdleTimeoutClosesIdleClientsOnly) {
   };
   auto advance = [&](std::chrono::milliseconds d) {
     EXPECT_TRUE(eventually([&] { return unacked() == 0; }));
-    clock.advance(d);
-    on_loop(s.server, 0, [](LoopWorker&) {});  // wakes the loop: its idle timer sees the time
+    advance_clock(s.server, clock, d);
   };
   reactor::UniqueFd idle = s.connect_greeted();
   reactor::UniqueFd busy = s.connect_greeted();

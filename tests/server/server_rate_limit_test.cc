@@ -17,10 +17,8 @@
 #include <vector>
 
 #include "server/connection.h"
-#include "reactor/sys_calls.h"
 #include "server/rate_limits.h"
 #include "server_fixture.h"
-#include "support/manual_clock.h"
 
 namespace reactord {
 namespace {
@@ -106,14 +104,6 @@ std::vector<Member> wait_for_spent_tick(Server& server, std::size_t loop, std::u
   return now;
 }
 
-// The loops' clock (tests/support/manual_clock.h), installed on each loop's thread. Declared
-// before the server, so that it outlives the loops that read it.
-void install_clock(Server& server, std::size_t loops, test_support::ManualClock& clock) {
-  for (std::size_t l = 0; l < loops; ++l) {
-    on_loop(server, l, [&clock](LoopWorker&) { reactor::install_sys_calls(&clock); });
-  }
-}
-
 std::vector<reactor::UniqueFd> connect_many(test::RunningServer& rs, int n) {
   std::vector<reactor::UniqueFd> fds;
   for (int i = 0; i < n; ++i) {
@@ -138,7 +128,7 @@ TEST(ServerRateLimit, OneClientMovesAtItsConfiguredRate) {
   Config config = test::test_config();
   config.rate_limit_per_connection = units::Rate{kRate, kRate / 4};
   test::RunningServer rs(config);
-  install_clock(rs.server, 1, clock);
+  test::install_clock(rs.server, 1, clock);
   Blasters blaster(connect_many(rs, 1));
   // The first tick's allowance (one tick's worth), spent.
   const std::uint64_t first = total_in(wait_for_spent_tick(rs.server, 0, 0));
@@ -174,7 +164,7 @@ TEST(ServerRateLimit, TwentyClientsShareTheTotalFairly) {
   Config config = test::test_config();
   config.rate_limit_total = units::Rate{kTotal, kTotal / 4};
   test::RunningServer rs(config);
-  install_clock(rs.server, 1, clock);
+  test::install_clock(rs.server, 1, clock);
   Blasters blasters(connect_many(rs, kClients));
   const std::vector<Member> a = wait_for_spent_tick(rs.server, 0, 0);
   std::vector<Member> b = a;
@@ -209,7 +199,7 @@ TEST(ServerRateLimit, TheTotalIsSplitAcrossLoopsAndNeverExceeded) {
   config.accept_mode = AcceptMode::kSingle;  // round-robin: both loops get clients
   config.rate_limit_total = units::Rate{kTotal, kTotal / 4};
   test::RunningServer rs(config);
-  install_clock(rs.server, 2, clock);
+  test::install_clock(rs.server, 2, clock);
   Blasters blasters(connect_many(rs, 6));
   std::vector<std::uint64_t> a, b;
   for (std::size_t l = 0; l < 2; ++l) {

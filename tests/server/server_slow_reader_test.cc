@@ -10,10 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "reactor/sys_calls.h"
 #include "server/connection.h"
 #include "server_fixture.h"
-#include "support/manual_clock.h"
 
 namespace reactord::test {
 namespace {
@@ -114,7 +112,7 @@ TEST(ServerSlowReader, ClientReadingALongEchoSlowlyIsNotIdle) {
   Config config = test_config();
   config.idle_timeout = std::chrono::seconds(1);
   RunningServer s(config);
-  on_loop(s.server, 0, [&clock](LoopWorker&) { reactor::install_sys_calls(&clock); });
+  install_clock(s.server, 1, clock);
   reactor::UniqueFd fd = connect_small_receiver(s.server.listen_address());
   ASSERT_TRUE(fd.valid());
   std::atomic<bool> sent{false};
@@ -135,8 +133,7 @@ TEST(ServerSlowReader, ClientReadingALongEchoSlowlyIsNotIdle) {
     }
     if (r < 0) continue;
     got.append(buf.data(), static_cast<std::size_t>(r));
-    clock.advance(400ms);
-    on_loop(s.server, 0, [](LoopWorker&) {});  // wakes the loop: its idle check sees the new time
+    advance_clock(s.server, clock, 400ms);
   }
   writer.join();
   ASSERT_TRUE(sent);
@@ -149,8 +146,7 @@ TEST(ServerSlowReader, ClientReadingALongEchoSlowlyIsNotIdle) {
   ASSERT_TRUE(write_all(fd.get(), "still here"));
   EXPECT_EQ(read_exactly(fd.get(), 10), "still here");
   EXPECT_TRUE(eventually([&] {
-    clock.advance(1s);
-    on_loop(s.server, 0, [](LoopWorker&) {});
+    advance_clock(s.server, clock, 1s);
     return closed(s.server, CloseReason::kIdleTimeout) == 1;
   }));
   EXPECT_TRUE(wait_closed(fd.get(), 10000ms));

@@ -30,8 +30,6 @@ class ManualClock : public reactor::OsSysCalls {
 
   // Moves time forward. Any thread (the test's; the loop reads it).
   void advance(std::chrono::nanoseconds d) { ns_.fetch_add(d.count()); }
-  // Now, as the loops that installed this clock see it. Any thread.
-  std::chrono::nanoseconds now() const { return std::chrono::nanoseconds(ns_.load()); }
 
   // Every clock the base may ask for (CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE) reads the
   // manual time.
