@@ -14,11 +14,11 @@
 #include "server/loop_counters.h"
 #include "server/loop_worker.h"
 #include "server/server.h"
-#include "server/server_shared.h"
+#include "server/cross_loop_state.h"
 
 namespace reactord {
 
-Acceptor::Acceptor(unsigned index, const Config& config, ServerShared& shared, reactor::EventBase& base,
+Acceptor::Acceptor(unsigned index, const Config& config, CrossLoopState& shared, reactor::EventBase& base,
                    LoopCounters& counters, Serve serve)
     : index_(index),
       config_(config),

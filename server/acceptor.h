@@ -27,7 +27,7 @@ namespace reactord {
 
 struct Config;
 struct LoopCounters;
-struct ServerShared;
+struct CrossLoopState;
 
 class Acceptor {
  public:
@@ -35,7 +35,7 @@ class Acceptor {
   using Serve = std::function<void(reactor::UniqueFd fd, const reactor::SocketAddress& peer, bool tls)>;
 
   // Not listening yet. Main thread (LoopWorker's constructor).
-  Acceptor(unsigned index, const Config& config, ServerShared& shared, reactor::EventBase& base,
+  Acceptor(unsigned index, const Config& config, CrossLoopState& shared, reactor::EventBase& base,
            LoopCounters& counters, Serve serve);
   ~Acceptor();
   Acceptor(const Acceptor&) = delete;
@@ -72,7 +72,7 @@ class Acceptor {
   // most once a second; the caller closes the fd) when the server drains (unless `admitted`
   // from the backlog at the drain's start), or when --max-connections or the fd reserve is
   // reached. True reserves a slot, which the connection's close gives back
-  // (ServerShared::release_slot). Loop thread only.
+  // (CrossLoopState::release_slot). Loop thread only.
   bool admit(const reactor::SocketAddress& peer, bool admitted);
   // A connection could not be set up (allocation, SSL_new): counted as rejected (setup_error).
   // Loop thread only.
@@ -97,7 +97,7 @@ class Acceptor {
 
   const unsigned index_;
   const Config& config_;
-  ServerShared& shared_;
+  CrossLoopState& shared_;
   reactor::EventBase& base_;
   LoopCounters& counters_;
   Serve serve_;

@@ -1,5 +1,5 @@
 // The audit log: a logger of its own ("audit"), so that --log-level never silences it. Every
-// Control call writes one line to it (see server/control/rpc_support.h). --audit-log says
+// Control call writes one line to it (see server/control/handler_steps.h). --audit-log says
 // where: "stderr" (the default) or a file path (appended to, flushed at every line).
 #pragma once
 

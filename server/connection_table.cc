@@ -2,11 +2,11 @@
 
 #include "server/connection.h"
 #include "server/loop_counters.h"
-#include "server/server_shared.h"
+#include "server/cross_loop_state.h"
 
 namespace reactord {
 
-ConnectionTable::ConnectionTable(ServerShared& shared, LoopCounters& counters)
+ConnectionTable::ConnectionTable(CrossLoopState& shared, LoopCounters& counters)
     : shared_(shared), counters_(counters) {}
 
 ConnectionTable::~ConnectionTable() = default;

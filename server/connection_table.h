@@ -26,11 +26,11 @@ namespace reactord {
 
 class Connection;
 struct LoopCounters;
-struct ServerShared;
+struct CrossLoopState;
 
 class ConnectionTable {
  public:
-  ConnectionTable(ServerShared& shared, LoopCounters& counters);
+  ConnectionTable(CrossLoopState& shared, LoopCounters& counters);
   ~ConnectionTable();
   ConnectionTable(const ConnectionTable&) = delete;
   ConnectionTable& operator=(const ConnectionTable&) = delete;
@@ -81,7 +81,7 @@ class ConnectionTable {
   reactor::SocketAddress local_address_of(std::uint64_t id) const;
 
  private:
-  ServerShared& shared_;
+  CrossLoopState& shared_;
   LoopCounters& counters_;
   ConnectionRegistry registry_;
   CloseWaiters close_waiters_;

@@ -3,7 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/connection_table.h"
-#include "server/server_shared.h"
+#include "server/cross_loop_state.h"
 
 namespace reactord {
 
@@ -12,7 +12,7 @@ namespace {
 constexpr reactor::Duration kDrainCloseGrace = std::chrono::milliseconds(500);
 }  // namespace
 
-Drain::Drain(unsigned index, reactor::EventBase& base, ServerShared& shared, ConnectionTable& connections)
+Drain::Drain(unsigned index, reactor::EventBase& base, CrossLoopState& shared, ConnectionTable& connections)
     : index_(index), base_(base), shared_(shared), connections_(connections) {}
 
 Drain::~Drain() = default;

@@ -15,11 +15,11 @@
 namespace reactord {
 
 class ConnectionTable;
-struct ServerShared;
+struct CrossLoopState;
 
 class Drain {
  public:
-  Drain(unsigned index, reactor::EventBase& base, ServerShared& shared, ConnectionTable& connections);
+  Drain(unsigned index, reactor::EventBase& base, CrossLoopState& shared, ConnectionTable& connections);
   ~Drain();
   Drain(const Drain&) = delete;
   Drain& operator=(const Drain&) = delete;
@@ -42,7 +42,7 @@ class Drain {
 
   const unsigned index_;
   reactor::EventBase& base_;
-  ServerShared& shared_;
+  CrossLoopState& shared_;
   ConnectionTable& connections_;
   bool active_ = false;
   std::unique_ptr<reactor::Event> deadline_timer_;

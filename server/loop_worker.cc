@@ -9,7 +9,7 @@
 #include "server/config.h"
 #include "server/connection.h"
 #include "server/rate_limits.h"
-#include "server/server_shared.h"
+#include "server/cross_loop_state.h"
 
 namespace reactord {
 
@@ -43,7 +43,7 @@ std::uint64_t LoopCounters::accept_errors_total() const {
   return n;
 }
 
-LoopWorker::LoopWorker(unsigned index, const Config& config, ServerShared& shared)
+LoopWorker::LoopWorker(unsigned index, const Config& config, CrossLoopState& shared)
     : index_(index),
       config_(config),
       shared_(shared),

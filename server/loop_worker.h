@@ -48,13 +48,13 @@ struct Config;
 class ConnectionObserver;
 class Connection;
 class IdleTracker;
-struct ServerShared;
+struct CrossLoopState;
 
 class LoopWorker final : public ConnectionOwner {
  public:
   // Creates the EventBase on the calling thread (Server::start, on the main thread); the base
   // is handed over to the loop thread by run(). Not yet listening. Main thread only.
-  LoopWorker(unsigned index, const Config& config, ServerShared& shared);
+  LoopWorker(unsigned index, const Config& config, CrossLoopState& shared);
   // Call only after run() and destroy_base() have returned on the loop thread (Server does).
   // Main thread only.
   ~LoopWorker();
@@ -217,7 +217,7 @@ class LoopWorker final : public ConnectionOwner {
 
   const unsigned index_;
   const Config& config_;
-  ServerShared& shared_;
+  CrossLoopState& shared_;
   mutable std::mutex base_mutex_;  // post() vs destroy_base()
   std::unique_ptr<reactor::EventBase> base_;
   LoopCounters counters_;

@@ -12,7 +12,7 @@
 
 #include "server/fd_limits.h"
 #include "server/bind_check.h"
-#include "server/server_shared.h"
+#include "server/cross_loop_state.h"
 #include "server/tls_context.h"
 #include "server/signal_loop.h"
 #include "server/thread_name.h"
@@ -35,11 +35,11 @@ const char* to_string(ServerState state) {
   return "?";
 }
 
-bool ServerShared::accepting() const {
+bool CrossLoopState::accepting() const {
   return server.state() == ServerState::kServing && listeners.load() > 0;
 }
 
-bool ServerShared::reserve_slot(std::size_t max_connections) {
+bool CrossLoopState::reserve_slot(std::size_t max_connections) {
   std::size_t n = open_connections.load(std::memory_order_relaxed);
   do {
     if (n >= max_connections) return false;
@@ -47,7 +47,7 @@ bool ServerShared::reserve_slot(std::size_t max_connections) {
   return true;
 }
 
-void ServerShared::release_slot() {
+void CrossLoopState::release_slot() {
   const std::size_t left = open_connections.fetch_sub(1, std::memory_order_relaxed) - 1;
   if (left == 0 && exit_when_drained.load() && server.state() == ServerState::kDraining) {
     spdlog::info("drain complete: no connection left");
@@ -55,7 +55,7 @@ void ServerShared::release_slot() {
   }
 }
 
-void ServerShared::loop_failed() {
+void CrossLoopState::loop_failed() {
   {
     std::lock_guard lock(server.mutex_);
     server.exit_code_ = kExitLoopFailed;  // over a clean stop asked for earlier, too
@@ -63,7 +63,7 @@ void ServerShared::loop_failed() {
   server.stop();
 }
 
-Server::Server(Config config) : config_(std::move(config)), shared_(std::make_unique<ServerShared>(*this)) {
+Server::Server(Config config) : config_(std::move(config)), shared_(std::make_unique<CrossLoopState>(*this)) {
   log_level_.store(static_cast<int>(config_.log_level));
 }
 

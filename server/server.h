@@ -57,7 +57,7 @@ class ConfigError : public StartError {
   using StartError::StartError;
 };
 
-struct ServerShared;
+struct CrossLoopState;
 class SignalLoop;
 
 class Server {
@@ -154,7 +154,7 @@ class Server {
   void remove_observer(std::uint64_t observer_id);
 
  private:
-  friend struct ServerShared;
+  friend struct CrossLoopState;
   void request_stop(int exit_code);
   void stop_now(std::optional<reactor::Duration> delay);
   void on_loop_ended(unsigned index);
@@ -169,7 +169,7 @@ class Server {
   void reload_configuration(const ReloadRequest& request, ReloadReport& report);
 
   Config config_;
-  std::unique_ptr<ServerShared> shared_;
+  std::unique_ptr<CrossLoopState> shared_;
   std::vector<std::unique_ptr<LoopWorker>> loops_;
   std::vector<std::thread> threads_;
   std::vector<std::unique_ptr<Component>> components_;

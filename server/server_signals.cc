@@ -67,7 +67,7 @@ void Server::on_hangup() {
   ReloadRequest request;
   request.source = "SIGHUP";
   const ReloadReport report = reload(request);
-  // Audited as the RPC is (rpc_support.cc's format): who = the signal, no peer.
+  // Audited as the RPC is (handler_steps.cc's format): who = the signal, no peer.
   auto audit = spdlog::get("audit");
   if (!audit) audit = spdlog::default_logger();
   audit->info("audit: rpc=Reload status=OK role=signal peer=SIGHUP request={{}} result=\"ok={} {}\"",

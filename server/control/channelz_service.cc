@@ -5,7 +5,7 @@
 #include <grpc/support/alloc.h>
 
 #include "grpc/channelz/v1/channelz.grpc.pb.h"
-#include "rpc_support.h"
+#include "handler_steps.h"
 
 namespace reactord::control {
 
@@ -15,7 +15,7 @@ namespace cz = grpc::channelz::v1;
 
 class Channelz final : public cz::Channelz::Service {
  public:
-  explicit Channelz(const PlaneContext& plane) : plane_(plane) {}
+  explicit Channelz(const ControlPlaneState& plane) : plane_(plane) {}
 
   grpc::Status GetTopChannels(grpc::ServerContext* ctx, const cz::GetTopChannelsRequest* request,
                               cz::GetTopChannelsResponse* response) override {
@@ -77,12 +77,12 @@ class Channelz final : public cz::Channelz::Service {
     return grpc::Status::OK;
   }
 
-  const PlaneContext& plane_;
+  const ControlPlaneState& plane_;
 };
 
 }  // namespace
 
-std::unique_ptr<grpc::Service> make_channelz_service(const PlaneContext& plane) {
+std::unique_ptr<grpc::Service> make_channelz_service(const ControlPlaneState& plane) {
   return std::make_unique<Channelz>(plane);
 }
 

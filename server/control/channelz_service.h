@@ -11,9 +11,9 @@
 
 namespace reactord::control {
 
-struct PlaneContext;
+struct ControlPlaneState;
 
 // Register on the builder (with GRPC_ARG_ENABLE_CHANNELZ); must outlive the server.
-std::unique_ptr<grpc::Service> make_channelz_service(const PlaneContext& plane);
+std::unique_ptr<grpc::Service> make_channelz_service(const ControlPlaneState& plane);
 
 }  // namespace reactord::control

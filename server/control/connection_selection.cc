@@ -7,7 +7,7 @@
 #include "loop_snapshots.h"
 #include "proto_convert.h"
 #include "request_limits.h"
-#include "rpc_support.h"
+#include "handler_steps.h"
 
 namespace reactord::control {
 

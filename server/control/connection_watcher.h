@@ -70,7 +70,7 @@ class ConnectionWatcher : public ConnectionObserver {
   // A handler stuck writing to a client that does not read never sees the failure: the
   // control plane's housekeeping cancels the call (cancel_hook, set by the handler) once the
   // watcher has failed and the handler has sat in one write for `grace`. The hook runs under
-  // PlaneContext's watcher mutex, so the handler's context is alive. Any thread.
+  // ControlPlaneState's watcher mutex, so the handler's context is alive. Any thread.
   void set_cancel_hook(std::function<void()> hook);
   void writing(bool in_write);
   void cancel_if_stuck(std::chrono::steady_clock::duration grace);

@@ -19,7 +19,7 @@
 #include "grpc_server_limits.h"
 #include "guard_peers.h"
 #include "inspect_service.h"
-#include "plane_context.h"
+#include "control_plane_state.h"
 #include "reflection_service.h"
 #include "server/bind_check.h"
 #include "tls_files.h"
@@ -84,7 +84,7 @@ struct ControlPlane::Impl {
   // Set by prepare(): the checked configuration start() uses.
   std::optional<TokenAuth> auth;
   TlsFiles tls;
-  std::unique_ptr<PlaneContext> plane;
+  std::unique_ptr<ControlPlaneState> plane;
   std::unique_ptr<InspectService> inspect;
   std::unique_ptr<ControlService> control;
   std::vector<std::unique_ptr<grpc::Service>> reflection;  // v1 and v1alpha
@@ -173,7 +173,7 @@ void ControlPlane::start(Server& server) {
   }
   std::optional<TokenAuth> auth = std::move(impl_->auth);
 
-  impl_->plane = std::make_unique<PlaneContext>(server, std::move(*auth));
+  impl_->plane = std::make_unique<ControlPlaneState>(server, std::move(*auth));
   impl_->plane->client_certificates = mtls;
   WatchCounters* watch_counters = nullptr;
   if (o.metrics) watch_counters = &o.metrics->watch;

@@ -53,7 +53,7 @@ struct ControlOptions {
   static ControlOptions from(const Config& config);
 };
 
-struct PlaneContext;
+struct ControlPlaneState;
 
 class ControlPlane final : public Component {
  public:

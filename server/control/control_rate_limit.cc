@@ -7,7 +7,7 @@
 #include "loop_calls.h"
 #include "loop_snapshots.h"
 #include "proto_convert.h"
-#include "rpc_support.h"
+#include "handler_steps.h"
 #include "request_limits.h"
 #include "server/server.h"
 

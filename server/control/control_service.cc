@@ -6,7 +6,7 @@
 #include "connection_selection.h"
 #include "loop_snapshots.h"
 #include "proto_convert.h"
-#include "rpc_support.h"
+#include "handler_steps.h"
 #include "server/server.h"
 
 namespace reactord::control {
@@ -23,8 +23,8 @@ std::chrono::microseconds ms(std::int64_t v) { return std::chrono::milliseconds(
 
 // Runs `action` (the handler body), then writes the audit line with its outcome.
 template <typename Request, typename Body>
-grpc::Status audited(PlaneContext& plane, grpc::ServerContext* ctx, const char* rpc, const Request& request,
-                     Body body) {
+grpc::Status audited(ControlPlaneState& plane, grpc::ServerContext* ctx, const char* rpc,
+                     const Request& request, Body body) {
   Role role = Role::kNone;
   std::string result;
   grpc::Status status = authorize(plane, ctx, Role::kAdmin, &role);

@@ -2,14 +2,14 @@
 // break, reload). Admin token only; every call — refused ones included — leaves an audit line.
 #pragma once
 
-#include "plane_context.h"
+#include "control_plane_state.h"
 #include "reactord/v1/reactord.grpc.pb.h"
 
 namespace reactord::control {
 
 class ControlService final : public v1::Control::Service {
  public:
-  explicit ControlService(PlaneContext& plane) : plane_(plane) {}
+  explicit ControlService(ControlPlaneState& plane) : plane_(plane) {}
 
   grpc::Status CloseConnections(grpc::ServerContext* ctx, const v1::CloseConnectionsRequest* request,
                                 v1::CloseConnectionsResponse* response) override;
@@ -36,7 +36,7 @@ class ControlService final : public v1::Control::Service {
   grpc::Status loop_action(grpc::ServerContext* ctx, bool has_loop, std::uint32_t loop,
                            std::optional<std::int64_t> delay_ms, v1::LoopActionResponse* response);
 
-  PlaneContext& plane_;
+  ControlPlaneState& plane_;
 };
 
 }  // namespace reactord::control

@@ -9,7 +9,7 @@
 #include "connection_watcher.h"
 #include "loop_snapshots.h"
 #include "proto_convert.h"
-#include "rpc_support.h"
+#include "handler_steps.h"
 #include "server/server.h"
 
 #ifndef REACTORD_CONTROL_VERSION

@@ -2,14 +2,14 @@
 // Every handler runs on a gRPC thread and reaches the loops only through call_loops().
 #pragma once
 
-#include "plane_context.h"
+#include "control_plane_state.h"
 #include "reactord/v1/reactord.grpc.pb.h"
 
 namespace reactord::control {
 
 class InspectService final : public v1::Inspect::Service {
  public:
-  explicit InspectService(PlaneContext& plane) : plane_(plane) {}
+  explicit InspectService(ControlPlaneState& plane) : plane_(plane) {}
 
   grpc::Status GetServerInfo(grpc::ServerContext* ctx, const v1::GetServerInfoRequest* request,
                              v1::ServerInfo* response) override;
@@ -25,7 +25,7 @@ class InspectService final : public v1::Inspect::Service {
                                 grpc::ServerWriter<v1::ConnectionEvent>* writer) override;
 
  private:
-  PlaneContext& plane_;
+  ControlPlaneState& plane_;
 };
 
 }  // namespace reactord::control

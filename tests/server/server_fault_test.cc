@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "reactor/fault_injector.h"
-#include "server/server_shared.h"
+#include "server/cross_loop_state.h"
 #include "server_fixture.h"
 #include "support/byte_pattern.h"
 

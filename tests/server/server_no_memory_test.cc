@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "reactor/buffer_fault.h"
-#include "server/server_shared.h"
+#include "server/cross_loop_state.h"
 #include "server_fixture.h"
 
 namespace reactord::test {

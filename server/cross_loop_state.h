@@ -1,5 +1,7 @@
-// ServerShared: the little state every loop shares (internal to reactord_core): the id counter,
-// the global connection count for --max-connections, and the drain bookkeeping.
+// CrossLoopState: the little state the loops of one Server share across threads (internal to
+// reactord_core; formerly ServerShared): the connection id counter, the global connection
+// count for --max-connections, the fd cap, the single acceptor's round-robin cursor, the
+// listener count, the drain bookkeeping and the TLS context new handshakes use.
 #pragma once
 
 #include <atomic>
@@ -17,8 +19,8 @@ class LoopWorker;
 // The exit code when a loop died (EX_SOFTWARE): a supervisor sees a failure and restarts.
 inline constexpr int kExitLoopFailed = 70;
 
-struct ServerShared {
-  explicit ServerShared(Server& s) : server(s) {}
+struct CrossLoopState {
+  explicit CrossLoopState(Server& s) : server(s) {}
 
   Server& server;
   // Connection ids: one process-wide counter, so ids are unique across loops and never reused.

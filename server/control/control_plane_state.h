@@ -1,6 +1,6 @@
-// PlaneContext: what the control plane's services share — the Server they look into, the
-// token checker, start time, the bound address, and the open WatchConnections streams (woken
-// when the control plane stops). No gRPC in here.
+// ControlPlaneState (formerly PlaneContext): what the control plane's services share — the Server they look
+// into, the token checker, start time, the bound address, and the open WatchConnections streams (woken when
+// the control plane stops). No gRPC in here.
 #pragma once
 
 #include <atomic>
@@ -23,8 +23,9 @@ class Server;
 
 namespace reactord::control {
 
-struct PlaneContext {
-  PlaneContext(Server& s, TokenAuth a) : server(s), auth_(std::make_shared<const TokenAuth>(std::move(a))) {}
+struct ControlPlaneState {
+  ControlPlaneState(Server& s, TokenAuth a)
+      : server(s), auth_(std::make_shared<const TokenAuth>(std::move(a))) {}
 
   Server& server;
   // The tokens in force. A reload swaps the whole set; a call checks against the one it got

@@ -1,6 +1,6 @@
-// Helpers every handler uses: authorization from the "authorization" metadata, the deadline a
-// loop call may use, mapping loop-call failures to statuses, and the audit log line of a
-// mutating call. Includes grpcpp: only the service .cc files include this.
+// The steps every RPC handler takes (formerly rpc_support.h): authorization from the "authorization"
+// metadata, the deadline a loop call may use, mapping loop-call failures to statuses, and the audit log line
+// of a mutating call. Includes grpcpp: only the service .cc files include this.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -9,7 +9,7 @@
 
 #include "auth.h"
 #include "loop_calls.h"
-#include "plane_context.h"
+#include "control_plane_state.h"
 #include "request_limits.h"
 
 namespace google::protobuf {
@@ -19,7 +19,7 @@ class Message;
 namespace reactord::control {
 
 // OK, or UNAUTHENTICATED (no / wrong token) or PERMISSION_DENIED (viewer on Control).
-grpc::Status authorize(const PlaneContext& plane, grpc::ServerContext* ctx, Role needed, Role* role);
+grpc::Status authorize(const ControlPlaneState& plane, grpc::ServerContext* ctx, Role needed, Role* role);
 
 // The RPC's deadline, or now + 10 s when the client set none (a loop call always ends).
 WallDeadline call_deadline(const grpc::ServerContext* ctx);

@@ -1,4 +1,4 @@
-#include "rpc_support.h"
+#include "handler_steps.h"
 
 #include "audit_text.h"
 #include "grpc_status/status_name.h"
@@ -12,7 +12,7 @@
 
 namespace reactord::control {
 
-grpc::Status authorize(const PlaneContext& plane, grpc::ServerContext* ctx, Role needed, Role* role) {
+grpc::Status authorize(const ControlPlaneState& plane, grpc::ServerContext* ctx, Role needed, Role* role) {
   std::optional<std::string_view> header;
   const auto& md = ctx->client_metadata();
   if (auto it = md.find("authorization"); it != md.end()) {
