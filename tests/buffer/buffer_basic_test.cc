@@ -14,8 +14,8 @@
 namespace reactor {
 namespace {
 
-using testing::append_pieces;
-using testing::as_string;
+using reactord::test_support::append_pieces;
+using reactord::test_support::as_string;
 
 // Two words (issue #19): the tail block (the chain is circular: the tail's next is the head)
 // and the length, whose top bit says a length callback is set (kept outside the Buffer).

@@ -12,7 +12,7 @@
 namespace reactor {
 namespace {
 
-using testing::append_pieces;
+using reactord::test_support::append_pieces;
 using namespace std::string_view_literals;
 
 std::vector<std::string> read_all_lines(Buffer& buf, EolStyle style) {

@@ -7,11 +7,11 @@
 
 #include "reactor/buffer.h"
 
-namespace reactor::testing {
+namespace reactord::test_support {
 
 // One block per piece: add_reference blocks are never merged or copied, so a piece
 // boundary is a block boundary. The pieces must outlive the buffer (string literals do).
-inline void append_pieces(Buffer& buf, std::initializer_list<std::string_view> pieces) {
+inline void append_pieces(reactor::Buffer& buf, std::initializer_list<std::string_view> pieces) {
   for (std::string_view piece : pieces) buf.add_reference(piece.data(), piece.size(), nullptr);
 }
 
@@ -19,4 +19,4 @@ inline std::string as_string(std::span<const std::byte> span) {
   return std::string(reinterpret_cast<const char*>(span.data()), span.size());
 }
 
-}  // namespace reactor::testing
+}  // namespace reactord::test_support

@@ -28,7 +28,7 @@ struct ProgramRun {
 };
 
 ProgramRun run_program(const std::string& path, const std::vector<std::string>& env) {
-  reactord::test::Process p({path}, env);
+  reactord::test_support::Process p({path}, env);
   ProgramRun r;
   auto code = p.wait_exit(std::chrono::seconds(60));
   r.exit_code = code ? *code : -1;

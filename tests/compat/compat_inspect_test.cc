@@ -55,7 +55,7 @@ TEST(CompatInspectTest, ReactorctlSeesTheSeedServersEvents) {
 
   SeedPortLock lock;
   ASSERT_TRUE(lock.port_free());
-  reactord::test::Process server({binary}, {inspect_lib_env(), "REACTOR_EVENT_INSPECT=127.0.0.1:0"});
+  reactord::test_support::Process server({binary}, {inspect_lib_env(), "REACTOR_EVENT_INSPECT=127.0.0.1:0"});
   auto port_text = server.wait_for_output(R"(inspection of base 1 on 127\.0\.0\.1:(\d+))", 20s);
   ASSERT_TRUE(port_text) << server.output();
   const int port = std::stoi(*port_text);
@@ -63,11 +63,11 @@ TEST(CompatInspectTest, ReactorctlSeesTheSeedServersEvents) {
   // The inspection server starts with the base, before the listener: connect when it listens.
   reactor::UniqueFd client;
   for (int i = 0; i < 400 && !client; ++i) {
-    client = reactord::test::connect_to(reactor::SocketAddress::ipv4_loopback(kSeedPort));
+    client = reactord::test_support::connect_to(reactor::SocketAddress::ipv4_loopback(kSeedPort));
     if (!client) std::this_thread::sleep_for(50ms);
   }
   ASSERT_TRUE(client.valid());
-  ASSERT_EQ(reactord::test::read_exactly(client.get(), 14), "Hello, World!\n");
+  ASSERT_EQ(reactord::test_support::read_exactly(client.get(), 14), "Hello, World!\n");
 
   auto events = reactorctl(port, {"events"});
   ASSERT_EQ(events.exit_code, 0) << events.output;
@@ -107,7 +107,7 @@ TEST(CompatInspectTest, ReactorctlSeesTheSeedServersEvents) {
 }
 
 TEST(CompatInspectTest, ProgramCallsServeInspection) {
-  reactord::test::Process program({INSPECT_API_BIN}, {inspect_lib_env()});
+  reactord::test_support::Process program({INSPECT_API_BIN}, {inspect_lib_env()});
   auto port_text = program.wait_for_output(R"(port (\d+)\n)", 20s);
   ASSERT_TRUE(port_text) << program.output();
   const int port = std::stoi(*port_text);

@@ -19,8 +19,8 @@ namespace reactord::compat_test {
 namespace {
 
 using namespace std::chrono_literals;
-using reactord::test::connect_to;
-using reactord::test::read_exactly;
+using reactord::test_support::connect_to;
+using reactord::test_support::read_exactly;
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
@@ -52,7 +52,7 @@ struct SeedRun {
 // Runs a built seed server and drives it: greeting, echo, close, SIGINT.
 SeedRun drive(const std::string& binary, const std::vector<std::string>& env) {
   SeedRun r;
-  reactord::test::Process server({binary}, env);
+  reactord::test_support::Process server({binary}, env);
   EXPECT_TRUE(server.started());
   auto client = connect_to_seed();
   EXPECT_TRUE(client.valid()) << "the seed server did not listen on " << kSeedPort;

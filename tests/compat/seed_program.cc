@@ -61,7 +61,7 @@ TempDir::~TempDir() {
 }
 
 CommandResult run(const std::vector<std::string>& argv, std::chrono::milliseconds limit) {
-  reactord::test::Process p(argv);
+  reactord::test_support::Process p(argv);
   CommandResult r;
   auto code = p.wait_exit(limit);
   r.exit_code = code ? *code : -1;

@@ -9,7 +9,7 @@
 #include "control_test_util.h"
 #include "daemon_process.h"
 
-namespace reactord::testing {
+namespace reactord::test_support {
 namespace {
 
 // A port free right now (bound to port 0, then released).
@@ -125,4 +125,4 @@ TEST(AuditLog, AMillionIdsMakeAShortLineRefusedOrNot) {
 }
 
 }  // namespace
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

@@ -9,7 +9,7 @@
 #include "grpc/channelz/v1/channelz.grpc.pb.h"
 #include "reflection_versions.h"
 
-namespace reactord::testing {
+namespace reactord::test_support {
 namespace {
 
 namespace cz = grpc::channelz::v1;
@@ -107,4 +107,4 @@ TEST(Reflection, BothVersionsAnswerWithoutAToken) {
 }
 
 }  // namespace
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

@@ -6,7 +6,7 @@
 
 #include "reactord_process.h"
 
-namespace reactord::testing {
+namespace reactord::test_support {
 namespace {
 
 std::size_t lines(const std::string& text) { return std::count(text.begin(), text.end(), '\n'); }
@@ -120,4 +120,4 @@ TEST(CliUsage, ReactorctlVersionAndHelpWithExamplesAndExitCodes) {
 }
 
 }  // namespace
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

@@ -5,7 +5,7 @@
 #include "control_test_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
-namespace reactord::testing {
+namespace reactord::test_support {
 namespace {
 
 std::vector<v1::Connection> connections(InProcessReactord& r) {
@@ -272,4 +272,4 @@ TEST(Control, LoopRequestErrors) {
 }
 
 }  // namespace
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

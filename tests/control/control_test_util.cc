@@ -15,7 +15,7 @@
 #include <fstream>
 #include <stdexcept>
 
-namespace reactord::testing {
+namespace reactord::test_support {
 
 InProcessReactord::InProcessReactord(unsigned loops, control::ControlOptions options) {
   Config config;
@@ -191,4 +191,4 @@ std::string temp_file(const std::string& text) {
   return path;
 }
 
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

@@ -20,9 +20,7 @@
 #include "server/server.h"
 #include "support/eventually.h"
 
-namespace reactord::testing {
-
-using test_support::eventually;  // tests/support/eventually.h
+namespace reactord::test_support {
 
 using namespace std::chrono_literals;
 
@@ -101,4 +99,4 @@ std::vector<std::unique_ptr<TcpClient>> connect_clients(std::uint16_t port, int 
 // Writes text to a fresh temp file; returns its path.
 std::string temp_file(const std::string& text);
 
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

@@ -17,7 +17,7 @@
 #include "reactor/socket_address.h"
 #include "test_process.h"
 
-namespace reactord::testing {
+namespace reactord::test_support {
 
 using namespace std::chrono_literals;
 
@@ -59,7 +59,7 @@ struct Daemon {
   std::unique_ptr<v1::Inspect::Stub> inspect() { return v1::Inspect::NewStub(channel()); }
   std::unique_ptr<v1::Control::Stub> control() { return v1::Control::NewStub(channel()); }
 
-  test::Process process;
+  test_support::Process process;
   std::uint16_t data_port = 0;
   std::uint16_t control_port = 0;
 
@@ -70,10 +70,10 @@ struct Daemon {
 // Runs reactord (or any program) to its end, bounded: {exit code or -1, merged output}.
 inline std::pair<int, std::string> run_to_end(std::vector<std::string> argv,
                                               std::chrono::milliseconds limit = 20000ms) {
-  test::Process p(std::move(argv));
+  test_support::Process p(std::move(argv));
   p.close_stdin();
   auto code = p.wait_exit(limit);
   return {code.value_or(-1), p.output()};
 }
 
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

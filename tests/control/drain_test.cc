@@ -16,11 +16,8 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "test_socket.h"
 
-namespace reactord::testing {
+namespace reactord::test_support {
 namespace {
-
-using test::read_exactly;
-using test::write_all;
 
 // connect() to 127.0.0.1:port: 0 when connected (fd returned in *out), else the errno.
 int try_connect(std::uint16_t port, reactor::UniqueFd* out = nullptr) {
@@ -46,7 +43,7 @@ grpc::health::v1::HealthCheckResponse::ServingStatus health(Daemon& d) {
 // left silent would take the byte without a reset, and still count as stranded.
 bool handshake_unknown_to_server(int fd) {
   if (::send(fd, "?", 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1) return errno == ECONNRESET || errno == EPIPE;
-  return test::wait_closed(fd, 1000ms);
+  return test_support::wait_closed(fd, 1000ms);
 }
 
 using Flags = std::vector<std::string>;
@@ -151,7 +148,7 @@ TEST_P(Drain, ClientsConnectingDuringTheDrainAreNeverStranded) {
     const std::string got = read_exactly(fd.get(), 14, left());
     if (got == "Hello, World!\n")
       ++greeted;
-    else if (got.empty() && test::wait_closed(fd.get(), 10ms))
+    else if (got.empty() && test_support::wait_closed(fd.get(), 10ms))
       ++closed;
     else if (got.empty() && handshake_unknown_to_server(fd.get()))
       ++unknown_to_server;
@@ -194,4 +191,4 @@ TEST(DrainOnSigterm, NewClientsAreRefusedWhileTheLastOnesLeave) {
 }
 
 }  // namespace
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

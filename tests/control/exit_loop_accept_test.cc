@@ -9,7 +9,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "test_socket.h"
 
-namespace reactord::testing {
+namespace reactord::test_support {
 namespace {
 
 using Param = std::tuple<const char*, unsigned>;  // accept mode, loop to end
@@ -17,12 +17,12 @@ using Param = std::tuple<const char*, unsigned>;  // accept mode, loop to end
 class ExitLoopAccept : public ::testing::TestWithParam<Param> {};
 
 std::string scrape(std::uint16_t port) {
-  reactor::UniqueFd fd = test::connect_to(reactor::SocketAddress::ipv4_loopback(port));
+  reactor::UniqueFd fd = test_support::connect_to(reactor::SocketAddress::ipv4_loopback(port));
   if (!fd.valid()) return {};
-  test::write_all(fd.get(), "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+  test_support::write_all(fd.get(), "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
   std::string body;
   while (true) {
-    std::string part = test::read_exactly(fd.get(), 65536, 5000ms);
+    std::string part = test_support::read_exactly(fd.get(), 65536, 5000ms);
     if (part.empty()) break;
     body += part;
   }
@@ -45,11 +45,11 @@ TEST_P(ExitLoopAccept, NewClientsAreGreetedAfterTheLoopEnded) {
 
   // Round-robin would hand every second client to the dead loop: twenty in a row.
   for (int i = 0; i < 20; ++i) {
-    reactor::UniqueFd fd = test::connect_to(d.data_address());
+    reactor::UniqueFd fd = test_support::connect_to(d.data_address());
     ASSERT_TRUE(fd.valid()) << "client " << i << "\n" << d.process.output();
-    ASSERT_EQ(test::read_exactly(fd.get(), 14, 5000ms), "Hello, World!\n") << "client " << i;
-    ASSERT_TRUE(test::write_all(fd.get(), "ok"));
-    ASSERT_EQ(test::read_exactly(fd.get(), 2), "ok");
+    ASSERT_EQ(test_support::read_exactly(fd.get(), 14, 5000ms), "Hello, World!\n") << "client " << i;
+    ASSERT_TRUE(test_support::write_all(fd.get(), "ok"));
+    ASSERT_EQ(test_support::read_exactly(fd.get(), 2), "ok");
   }
   // Honest reports: still accepting, health SERVING.
   v1::ServerInfo info;
@@ -65,14 +65,14 @@ TEST_P(ExitLoopAccept, NewClientsAreGreetedAfterTheLoopEnded) {
   // The drain and resume cycle still works with one loop gone.
   v1::DrainResponse drained;
   ASSERT_TRUE(d.control()->Drain(ctx().get(), {}, &drained).ok());
-  EXPECT_TRUE(eventually([&] { return !test::connect_to(d.data_address()).valid(); }));
+  EXPECT_TRUE(eventually([&] { return !test_support::connect_to(d.data_address()).valid(); }));
   v1::ResumeResponse resumed;
   auto status = d.control()->Resume(ctx().get(), {}, &resumed);
   ASSERT_TRUE(status.ok()) << status.error_message() << "\n" << d.process.output();
   for (int i = 0; i < 4; ++i) {
-    reactor::UniqueFd fd = test::connect_to(d.data_address());
+    reactor::UniqueFd fd = test_support::connect_to(d.data_address());
     ASSERT_TRUE(fd.valid());
-    EXPECT_EQ(test::read_exactly(fd.get(), 14, 5000ms), "Hello, World!\n") << "after resume " << i;
+    EXPECT_EQ(test_support::read_exactly(fd.get(), 14, 5000ms), "Hello, World!\n") << "after resume " << i;
   }
 }
 
@@ -85,4 +85,4 @@ INSTANTIATE_TEST_SUITE_P(Modes, ExitLoopAccept,
                          });
 
 }  // namespace
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

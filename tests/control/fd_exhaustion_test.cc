@@ -22,9 +22,9 @@
 
 #include "control_test_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "process_util.h"
+#include "support/child_process.h"
 
-namespace reactord::testing {
+namespace reactord::test_support {
 namespace {
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -167,4 +167,4 @@ TEST(FdExhaustion, SoftFdLimitIsRaisedToTheHardLimitAtStart) {
 }
 
 }  // namespace
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

@@ -4,7 +4,7 @@
 
 #include "control_test_util.h"
 
-namespace reactord::testing {
+namespace reactord::test_support {
 namespace {
 
 v1::ListConnectionsResponse list(InProcessReactord& r, v1::ListConnectionsRequest request = {}) {
@@ -298,4 +298,4 @@ TEST(Inspect, WatchStreamsExistingOpenedAndClosedWithReason) {
 }
 
 }  // namespace
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

@@ -13,7 +13,7 @@
 #include "control_test_util.h"
 #include "server/connection_registry.h"
 
-namespace reactord::testing {
+namespace reactord::test_support {
 namespace {
 
 // Every connection of every loop, by id, read on the loops themselves.
@@ -235,4 +235,4 @@ TEST(Paging, OnePageOverTwoThousandConnectionsMatchesTheRegistries) {
 }
 
 }  // namespace
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

@@ -8,7 +8,7 @@
 
 #include "reactord_process.h"
 
-namespace reactord::testing {
+namespace reactord::test_support {
 namespace {
 
 constexpr int kClients = 250;  // 2.5 default pages (100)
@@ -223,4 +223,4 @@ TEST_F(ReactorctlConns, WatchCallsOncePerRefreshAndStopsAfterN) {
 }
 
 }  // namespace
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

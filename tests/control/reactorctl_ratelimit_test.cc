@@ -15,7 +15,7 @@
 #include "reactor/unique_fd.h"
 #include "reactord_process.h"
 
-namespace reactord::testing {
+namespace reactord::test_support {
 namespace {
 
 using namespace std::chrono_literals;
@@ -166,4 +166,4 @@ TEST(ReactorctlRateLimit, ChangesAClientsRateAtRunTime) {
 }
 
 }  // namespace
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

@@ -10,7 +10,7 @@
 #include "reactor/unique_fd.h"
 #include "reactord_process.h"
 
-namespace reactord::testing {
+namespace reactord::test_support {
 namespace {
 
 TEST(Reactorctl, CommandsAgainstARunningReactord) {
@@ -243,4 +243,4 @@ TEST(Reactorctl, ReactordRefusesPublicControlAddressWithoutAuth) {
 }
 
 }  // namespace
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

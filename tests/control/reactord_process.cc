@@ -1,6 +1,6 @@
 #include "reactord_process.h"
 
-namespace reactord::testing {
+namespace reactord::test_support {
 
 Reactord::Reactord(std::vector<std::string> extra) {
   std::vector<std::string> argv = {REACTORD_BIN,  "--listen",         "127.0.0.1:0", "--control-listen",
@@ -44,4 +44,4 @@ bool Reactord::wait_connections(int n, std::chrono::milliseconds limit) {
       limit);
 }
 
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

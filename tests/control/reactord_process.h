@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "control_test_util.h"
-#include "process_util.h"
+#include "support/child_process.h"
 
-namespace reactord::testing {
+namespace reactord::test_support {
 
 struct Reactord {
   explicit Reactord(std::vector<std::string> extra = {});
@@ -39,4 +39,4 @@ Message parse_json(const std::string& text) {
   return m;
 }
 
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

@@ -12,10 +12,10 @@
 
 #include "control_test_util.h"
 #include "daemon_process.h"
-#include "process_util.h"
+#include "support/child_process.h"
 #include "reactord_process.h"
 
-namespace reactord::testing {
+namespace reactord::test_support {
 namespace {
 
 // A private directory with files written the way Kubernetes updates a mounted Secret: a new
@@ -477,4 +477,4 @@ TEST(Reload, BadConfigFileAtStartIsAUsageError) {
 }
 
 }  // namespace
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

@@ -7,7 +7,7 @@
 #include "control_test_util.h"
 #include "server/control/request_limits.h"
 
-namespace reactord::testing {
+namespace reactord::test_support {
 namespace {
 
 constexpr std::size_t kShortMessage = control::kMaxErrorMessageBytes + 64;
@@ -137,4 +137,4 @@ TEST(RequestLimits, WatchQueueLimitAboveTheMaximumIsRefused) {
 }
 
 }  // namespace
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

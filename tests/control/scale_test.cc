@@ -9,7 +9,7 @@
 #include "server/control/connection_watcher.h"
 #include "control_test_util.h"
 
-namespace reactord::testing {
+namespace reactord::test_support {
 namespace {
 
 double ms_since(std::chrono::steady_clock::time_point t) {
@@ -201,4 +201,4 @@ TEST(Scale, RandomRequestsNeverTakeTheServerDown) {
 }
 
 }  // namespace
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

@@ -14,7 +14,7 @@
 #include "control_test_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
-namespace reactord::testing {
+namespace reactord::test_support {
 namespace {
 
 // Collects the "audit" logger's lines; read under the sink's own mutex.
@@ -275,4 +275,4 @@ TEST(Security, TlsAndMutualTls) {
 }
 
 }  // namespace
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

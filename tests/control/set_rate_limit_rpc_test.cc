@@ -6,7 +6,7 @@
 
 #include "control_test_util.h"
 
-namespace reactord::testing {
+namespace reactord::test_support {
 namespace {
 
 v1::SetRateLimitRequest limit_request(std::uint64_t bps, std::uint64_t burst = 0) {
@@ -143,4 +143,4 @@ TEST(SetRateLimitRpc, ViewersCannotSetLimits) {
 }
 
 }  // namespace
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

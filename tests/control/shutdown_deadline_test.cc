@@ -14,7 +14,7 @@
 #include "daemon_process.h"
 #include "test_socket.h"
 
-namespace reactord::testing {
+namespace reactord::test_support {
 namespace {
 
 // Sends until the socket buffers on both sides are full (the server stopped reading: its
@@ -23,7 +23,7 @@ std::size_t stuff(int fd) {
   std::string chunk(64 * 1024, 'x');
   std::size_t sent = 0;
   for (int idle = 0; idle < 20 && sent < (64u << 20);) {
-    if (!test::wait_for(fd, POLLOUT, 100ms)) {
+    if (!test_support::wait_for(fd, POLLOUT, 100ms)) {
       ++idle;
       continue;
     }
@@ -43,21 +43,21 @@ TEST(ShutdownDeadline, SigtermExitsAtTheDrainTimeoutWhateverIsStillOpen) {
   ASSERT_TRUE(metrics) << d.process.output();
 
   // 1. A client that never reads, owed megabytes.
-  reactor::UniqueFd greedy = test::connect_to(d.data_address());
+  reactor::UniqueFd greedy = test_support::connect_to(d.data_address());
   ASSERT_TRUE(greedy.valid());
-  ASSERT_EQ(test::read_exactly(greedy.get(), 14), "Hello, World!\n");
+  ASSERT_EQ(test_support::read_exactly(greedy.get(), 14), "Hello, World!\n");
   EXPECT_GT(stuff(greedy.get()), 1u << 20);
   // 2. A watch stream nobody reads.
   grpc::ClientContext watch_ctx;
   v1::WatchConnectionsRequest watch_request;
   auto watch = d.inspect()->WatchConnections(&watch_ctx, watch_request);
   // 3. An idle connection to the metrics port.
-  reactor::UniqueFd idle_scraper = test::connect_to(
+  reactor::UniqueFd idle_scraper = test_support::connect_to(
       reactor::SocketAddress::ipv4_loopback(static_cast<std::uint16_t>(std::stoi(*metrics))));
   ASSERT_TRUE(idle_scraper.valid());
   // 4. A client that is just connected.
-  reactor::UniqueFd quiet = test::connect_to(d.data_address());
-  ASSERT_EQ(test::read_exactly(quiet.get(), 14), "Hello, World!\n");
+  reactor::UniqueFd quiet = test_support::connect_to(d.data_address());
+  ASSERT_EQ(test_support::read_exactly(quiet.get(), 14), "Hello, World!\n");
 
   const auto start = std::chrono::steady_clock::now();
   d.process.signal(SIGTERM);
@@ -73,4 +73,4 @@ TEST(ShutdownDeadline, SigtermExitsAtTheDrainTimeoutWhateverIsStillOpen) {
 }
 
 }  // namespace
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

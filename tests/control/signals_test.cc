@@ -7,12 +7,8 @@
 #include "daemon_process.h"
 #include "test_socket.h"
 
-namespace reactord::testing {
+namespace reactord::test_support {
 namespace {
-
-using test::connect_to;
-using test::read_exactly;
-using test::write_all;
 
 // The client is greeted and its bytes come back.
 void expect_echo(const Daemon& d, const std::string& what) {
@@ -75,4 +71,4 @@ TEST(Signals, SigintStillWorksAfterExitLoopZero) {
 }
 
 }  // namespace
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

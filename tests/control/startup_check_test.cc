@@ -13,7 +13,7 @@
 #include "support/taken_port.h"
 #include "test_socket.h"
 
-namespace reactord::testing {
+namespace reactord::test_support {
 namespace {
 
 struct Outcome {
@@ -141,4 +141,4 @@ TEST(StartupCheck, AnAddressThatIsNotLocalNamesItsFlag) {
 }
 
 }  // namespace
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

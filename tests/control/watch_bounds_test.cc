@@ -12,7 +12,7 @@
 #include "server/control/request_limits.h"
 #include "server/metrics/control_metrics.h"
 
-namespace reactord::testing {
+namespace reactord::test_support {
 namespace {
 
 struct Bounded {
@@ -274,4 +274,4 @@ TEST(WatchBounds, AReadingWatcherSeesEveryEventWithinItsBounds) {
 }
 
 }  // namespace
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

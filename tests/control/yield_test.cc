@@ -9,7 +9,7 @@
 #include "control_test_util.h"
 #include "server/loop_worker.h"
 
-namespace reactord::testing {
+namespace reactord::test_support {
 namespace {
 
 constexpr int kClients = 3000;
@@ -117,4 +117,4 @@ TEST_F(YieldTest, AWatchersInitialListingIsDeliveredInSlices) {
 }
 
 }  // namespace
-}  // namespace reactord::testing
+}  // namespace reactord::test_support

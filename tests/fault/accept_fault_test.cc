@@ -9,12 +9,12 @@
 
 #include "fault_harness.h"
 
-namespace faulttest {
+namespace reactord::test_support {
 namespace {
 
 using reactor::FaultRule;
 
-class AcceptFault : public nettest::BackendTest {
+class AcceptFault : public reactord::test_support::NetBackendTest {
  protected:
   void SetUp() override {
     other_ = accepted_client(base_, server_);
@@ -25,7 +25,7 @@ class AcceptFault : public nettest::BackendTest {
   // Runs the loop for `window` with nothing else to do; returns the iterations it took.
   std::uint64_t idle_iterations(reactor::Duration window) {
     const std::uint64_t before = iterations(base_);
-    nettest::run_until(
+    reactord::test_support::run_until(
         base_, [] { return false; }, window);
     return iterations(base_) - before;
   }
@@ -36,7 +36,7 @@ class AcceptFault : public nettest::BackendTest {
     faults_.fail({.calls = reactor::kSysAccept4, .error = error, .fd = listen_fd()});
     reactor::UniqueFd fd = connect_client(server_.address());
     const int raw = fd.get();
-    ASSERT_TRUE(nettest::run_until(base_, [&] { return !server_.listener_errors().empty(); }));
+    ASSERT_TRUE(reactord::test_support::run_until(base_, [&] { return !server_.listener_errors().empty(); }));
     EXPECT_EQ(server_.listener_errors(), std::vector<int>{error});
     EXPECT_EQ(server_.listener().error_count(), 1u);
     EXPECT_EQ(server_.conn_of(raw), nullptr);
@@ -44,8 +44,8 @@ class AcceptFault : public nettest::BackendTest {
     EXPECT_LT(idle_iterations(std::chrono::milliseconds(50)), 20u);
     EXPECT_TRUE(echo_exact(base_, *other_, byte_pattern(100000, 21)));
     // Resumes after the back-off: the waiting client is accepted and echoed.
-    ASSERT_TRUE(nettest::run_until(base_, [&] { return server_.conn_of(raw) != nullptr; }));
-    nettest::Peer peer(base_, std::move(fd));
+    ASSERT_TRUE(reactord::test_support::run_until(base_, [&] { return server_.conn_of(raw) != nullptr; }));
+    reactord::test_support::Peer peer(base_, std::move(fd));
     peer.start_reading();
     EXPECT_TRUE(echo_exact(base_, peer, byte_pattern(50000, 22)));
     EXPECT_EQ(faults_.injected(reactor::kSysAccept4), 1u);
@@ -55,7 +55,7 @@ class AcceptFault : public nettest::BackendTest {
   reactor::FaultInjector faults_;
   reactor::ScopedSysCalls installed_{faults_};
   EchoServer server_{base_};
-  std::unique_ptr<nettest::Peer> other_;
+  std::unique_ptr<reactord::test_support::Peer> other_;
 };
 
 TEST_P(AcceptFault, EintrIsRetried) {
@@ -82,9 +82,9 @@ TEST_P(AcceptFault, EagainWaitsForTheNextReadiness) {
 // served as usual.
 TEST_P(AcceptFault, EmfileShedsThatClientAndKeepsAccepting) {
   faults_.fail({.calls = reactor::kSysAccept4, .error = EMFILE, .fd = listen_fd()});
-  nettest::Peer shed(base_, connect_client(server_.address()));
+  reactord::test_support::Peer shed(base_, connect_client(server_.address()));
   shed.start_reading();
-  ASSERT_TRUE(nettest::run_until(base_, [&] { return shed.eof() || shed.error() != 0; }));
+  ASSERT_TRUE(reactord::test_support::run_until(base_, [&] { return shed.eof() || shed.error() != 0; }));
   EXPECT_EQ(server_.listener_errors(), std::vector<int>{EMFILE});
   EXPECT_EQ(server_.listener().shed_count(), 1u);
   EXPECT_EQ(server_.listener().error_count(), 0u);  // shed, not paused
@@ -102,15 +102,15 @@ TEST_P(AcceptFault, EnfileEverywherePausesAcceptingThenResumes) {
       {.calls = reactor::kSysAccept4, .error = ENFILE, .times = FaultRule::kEvery, .fd = listen_fd()});
   reactor::UniqueFd fd = connect_client(server_.address());
   const int raw = fd.get();
-  ASSERT_TRUE(nettest::run_until(base_, [&] { return !server_.listener_errors().empty(); }));
+  ASSERT_TRUE(reactord::test_support::run_until(base_, [&] { return !server_.listener_errors().empty(); }));
   EXPECT_EQ(server_.listener_errors().front(), ENFILE);
   EXPECT_GE(server_.listener().error_count(), 1u);
   EXPECT_LT(idle_iterations(std::chrono::milliseconds(50)), 20u);
   EXPECT_LE(faults_.injected(reactor::kSysAccept4), 2u * (server_.listener().error_count()));
   EXPECT_TRUE(echo_exact(base_, *other_, byte_pattern(100000, 27)));
   faults_.clear();  // files are back
-  ASSERT_TRUE(nettest::run_until(base_, [&] { return server_.conn_of(raw) != nullptr; }));
-  nettest::Peer peer(base_, std::move(fd));
+  ASSERT_TRUE(reactord::test_support::run_until(base_, [&] { return server_.conn_of(raw) != nullptr; }));
+  reactord::test_support::Peer peer(base_, std::move(fd));
   peer.start_reading();
   EXPECT_TRUE(echo_exact(base_, peer, byte_pattern(50000, 28)));
 }
@@ -118,7 +118,7 @@ TEST_P(AcceptFault, EnfileEverywherePausesAcceptingThenResumes) {
 TEST_P(AcceptFault, EnobufsPausesAcceptingThenResumes) { expect_backoff_and_resume(ENOBUFS); }
 TEST_P(AcceptFault, EnomemPausesAcceptingThenResumes) { expect_backoff_and_resume(ENOMEM); }
 
-NETTEST_INSTANTIATE(AcceptFault);
+REACTORD_BACKEND_SUITE(AcceptFault);
 
 }  // namespace
-}  // namespace faulttest
+}  // namespace reactord::test_support

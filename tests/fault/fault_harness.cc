@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace faulttest {
+namespace reactord::test_support {
 
 EchoServer::EchoServer(reactor::EventBase& base)
     : base_(base),
@@ -60,19 +60,19 @@ reactor::UniqueFd connect_client(const reactor::SocketAddress& address) {
   return fd;
 }
 
-std::unique_ptr<nettest::Peer> accepted_client(reactor::EventBase& base, EchoServer& server) {
+std::unique_ptr<reactord::test_support::Peer> accepted_client(reactor::EventBase& base, EchoServer& server) {
   reactor::UniqueFd fd = connect_client(server.address());
   const int raw = fd.get();
-  EXPECT_TRUE(nettest::run_until(base, [&] { return server.conn_of(raw) != nullptr; }));
-  auto peer = std::make_unique<nettest::Peer>(base, std::move(fd));
+  EXPECT_TRUE(reactord::test_support::run_until(base, [&] { return server.conn_of(raw) != nullptr; }));
+  auto peer = std::make_unique<reactord::test_support::Peer>(base, std::move(fd));
   peer->start_reading();
   return peer;
 }
 
-bool echo_exact(reactor::EventBase& base, nettest::Peer& peer, const std::string& data) {
+bool echo_exact(reactor::EventBase& base, reactord::test_support::Peer& peer, const std::string& data) {
   const std::size_t start = peer.received().size();
   std::size_t sent = 0;
-  nettest::run_until(base, [&] {
+  reactord::test_support::run_until(base, [&] {
     if (sent < data.size()) sent += peer.send(std::string_view(data).substr(sent));
     return peer.received().size() >= start + data.size() || peer.eof() || peer.error() != 0;
   });
@@ -82,4 +82,4 @@ bool echo_exact(reactor::EventBase& base, nettest::Peer& peer, const std::string
 
 std::uint64_t iterations(reactor::EventBase& base) { return base.stats().iterations; }
 
-}  // namespace faulttest
+}  // namespace reactord::test_support

@@ -1,6 +1,6 @@
 // The reactor-level fault-injection harness: an echo server (Listener + one BufferEvent per
 // client) and its clients, all on one EventBase stepped by the test thread, with a
-// reactor::FaultInjector installed on that thread. Clients are raw sockets (nettest::Peer)
+// reactor::FaultInjector installed on that thread. Clients are raw sockets (reactord::test_support::Peer)
 // that never go through the seam, so a fault hits the server side only.
 #pragma once
 
@@ -18,7 +18,7 @@
 #include "reactor/sys_calls.h"
 #include "support/byte_pattern.h"
 
-namespace faulttest {
+namespace reactord::test_support {
 
 using namespace std::chrono_literals;
 
@@ -56,16 +56,13 @@ class EchoServer {
 reactor::UniqueFd connect_client(const reactor::SocketAddress& address);
 
 // A client, accepted by `server` (steps the loop until it is) and reading.
-std::unique_ptr<nettest::Peer> accepted_client(reactor::EventBase& base, EchoServer& server);
+std::unique_ptr<reactord::test_support::Peer> accepted_client(reactor::EventBase& base, EchoServer& server);
 
 // Sends `data` through `peer` and steps the loop until as many bytes came back (or 5 s);
 // true if they came back byte for byte.
-bool echo_exact(reactor::EventBase& base, nettest::Peer& peer, const std::string& data);
-
-// `n` bytes in which a lost or reordered byte shows (support/byte_pattern.h).
-using reactord::test_support::byte_pattern;
+bool echo_exact(reactor::EventBase& base, reactord::test_support::Peer& peer, const std::string& data);
 
 // Loop iterations run so far.
 std::uint64_t iterations(reactor::EventBase& base);
 
-}  // namespace faulttest
+}  // namespace reactord::test_support

@@ -9,12 +9,12 @@
 
 #include "fault_harness.h"
 
-namespace faulttest {
+namespace reactord::test_support {
 namespace {
 
 using reactor::FaultRule;
 
-class IoFault : public nettest::BackendTest {
+class IoFault : public reactord::test_support::NetBackendTest {
  protected:
   // Victim and bystander both connected and echoing before any fault.
   void SetUp() override {
@@ -47,12 +47,13 @@ class IoFault : public nettest::BackendTest {
     faults_.fail({.calls = calls, .error = error, .times = FaultRule::kEvery, .fd = victim_fd()});
     const std::uint64_t before = iterations(base_);
     victim_->send("doomed bytes");
-    ASSERT_TRUE(nettest::run_until(base_, [&] { return victim_conn().what != 0; }));
+    ASSERT_TRUE(reactord::test_support::run_until(base_, [&] { return victim_conn().what != 0; }));
     EXPECT_EQ(victim_conn().what, expect_what);
     EXPECT_EQ(victim_conn().error, error);
     EXPECT_TRUE(victim_conn().bev->closed());
     // The client sees its connection end (reset or EOF).
-    EXPECT_TRUE(nettest::run_until(base_, [&] { return victim_->eof() || victim_->error() != 0; }));
+    EXPECT_TRUE(
+        reactord::test_support::run_until(base_, [&] { return victim_->eof() || victim_->error() != 0; }));
     EXPECT_GE(faults_.injected(calls), 1u);
     EXPECT_LE(faults_.injected(calls), max_calls) << "the failing call was retried";
     faults_.clear();  // the victim's fd number may come back for the next client
@@ -66,8 +67,8 @@ class IoFault : public nettest::BackendTest {
   reactor::FaultInjector faults_;
   reactor::ScopedSysCalls installed_{faults_};
   EchoServer server_{base_};
-  std::unique_ptr<nettest::Peer> victim_;
-  std::unique_ptr<nettest::Peer> other_;
+  std::unique_ptr<reactord::test_support::Peer> victim_;
+  std::unique_ptr<reactord::test_support::Peer> other_;
 };
 
 // ---- read / readv --------------------------------------------------------------------------
@@ -107,11 +108,12 @@ TEST_P(IoFault, SendEnobufsClosesThatClientOnly) {
 TEST_P(IoFault, BlockAllocationEnomemClosesThatClientOnly) {
   faults_.fail({.calls = reactor::kSysMalloc, .error = ENOMEM, .min_bytes = 16 * 1024});
   victim_->send("needs a block");
-  ASSERT_TRUE(nettest::run_until(base_, [&] { return victim_conn().what != 0; }));
+  ASSERT_TRUE(reactord::test_support::run_until(base_, [&] { return victim_conn().what != 0; }));
   EXPECT_EQ(victim_conn().what, reactor::kBevError | reactor::kBevReading);
   EXPECT_EQ(victim_conn().error, ENOMEM);
   EXPECT_EQ(faults_.injected(reactor::kSysMalloc), 1u);
-  EXPECT_TRUE(nettest::run_until(base_, [&] { return victim_->eof() || victim_->error() != 0; }));
+  EXPECT_TRUE(
+      reactord::test_support::run_until(base_, [&] { return victim_->eof() || victim_->error() != 0; }));
   EXPECT_TRUE(echo_exact(base_, *other_, byte_pattern(300000, 11)));
   EXPECT_EQ(server_.closed_count(), 1u);
 }
@@ -128,7 +130,7 @@ TEST_P(IoFault, PollEintrIsRetried) {
   EXPECT_EQ(server_.closed_count(), 0u);
 }
 
-NETTEST_INSTANTIATE(IoFault);
+REACTORD_BACKEND_SUITE(IoFault);
 
 }  // namespace
-}  // namespace faulttest
+}  // namespace reactord::test_support

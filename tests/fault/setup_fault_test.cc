@@ -11,7 +11,7 @@
 
 #include "fault_harness.h"
 
-namespace faulttest {
+namespace reactord::test_support {
 namespace {
 
 using reactor::FaultRule;
@@ -47,7 +47,7 @@ TEST(SetupFault, EventfdEmfileFailsTheBaseWithTheErrno) {
     reactor::EventBase base;
     bool ran = false;
     base.post([&] { ran = true; });
-    EXPECT_TRUE(nettest::run_until(base, [&] { return ran; }));
+    EXPECT_TRUE(reactord::test_support::run_until(base, [&] { return ran; }));
   }
 }
 
@@ -56,8 +56,8 @@ TEST(SetupFault, EpollCtlEnomemFailsThatRegistrationOnly) {
     reactor::EventBase base(reactor::EventBaseConfig{reactor::Backend::kEpoll, 1});
     reactor::FaultInjector faults;
     reactor::ScopedSysCalls installed(faults);
-    nettest::TcpPair victim = nettest::tcp_pair();
-    nettest::TcpPair other = nettest::tcp_pair();
+    reactord::test_support::TcpPair victim = reactord::test_support::tcp_pair();
+    reactord::test_support::TcpPair other = reactord::test_support::tcp_pair();
     int other_reads = 0;
     reactor::Event other_ev(base, other.server.get(), reactor::kRead | reactor::kPersist,
                             [&](int fd, reactor::EventFlags) {
@@ -71,7 +71,7 @@ TEST(SetupFault, EpollCtlEnomemFailsThatRegistrationOnly) {
     EXPECT_FALSE(victim_ev.pending(reactor::kRead));
     // The base and the other event are unaffected; the victim can register once memory is back.
     ASSERT_EQ(::send(other.client.get(), "x", 1, 0), 1);
-    EXPECT_TRUE(nettest::run_until(base, [&] { return other_reads == 1; }));
+    EXPECT_TRUE(reactord::test_support::run_until(base, [&] { return other_reads == 1; }));
     faults.clear();
     victim_ev.add();
     EXPECT_TRUE(victim_ev.pending(reactor::kRead));
@@ -105,7 +105,7 @@ TEST(SetupFault, SoLingerFailureStillClosesTheSocket) {
   const std::size_t fds = open_fds();
   faults.fail({.calls = reactor::kSysSetsockopt, .error = ENOBUFS, .fd = server.conn_of(victim->fd())->fd});
   server.conn_of(victim->fd())->bev->close_abortively();
-  EXPECT_TRUE(nettest::run_until(base, [&] { return victim->eof() || victim->error() != 0; }));
+  EXPECT_TRUE(reactord::test_support::run_until(base, [&] { return victim->eof() || victim->error() != 0; }));
   EXPECT_EQ(faults.injected(reactor::kSysSetsockopt), 1u);
   EXPECT_EQ(open_fds(), fds - 1);
 }
@@ -126,7 +126,7 @@ TEST(SetupFault, GetsockoptFailureOnConnectIsReportedAsAnError) {
   });
   faults.fail({.calls = reactor::kSysGetsockopt, .error = ENOBUFS});
   ASSERT_TRUE(bev.connect(server.address()));
-  ASSERT_TRUE(nettest::run_until(base, [&] { return what != 0; }));
+  ASSERT_TRUE(reactord::test_support::run_until(base, [&] { return what != 0; }));
   EXPECT_EQ(what, reactor::kBevError);
   EXPECT_EQ(error, ENOBUFS);
   EXPECT_EQ(faults.injected(reactor::kSysGetsockopt), 1u);
@@ -148,8 +148,8 @@ TEST(SetupFault, CloseEintrIsNotRetried) {
                .times = FaultRule::kEvery,
                .fd = server.conn_of(victim->fd())->fd});
   victim->shutdown_write();  // the server closes gracefully
-  EXPECT_TRUE(nettest::run_until(base, [&] { return victim->eof() || victim->error() != 0; }));
-  EXPECT_TRUE(nettest::run_until(base, [&] { return faults.calls(reactor::kSysClose) >= 1; }));
+  EXPECT_TRUE(reactord::test_support::run_until(base, [&] { return victim->eof() || victim->error() != 0; }));
+  EXPECT_TRUE(reactord::test_support::run_until(base, [&] { return faults.calls(reactor::kSysClose) >= 1; }));
   EXPECT_EQ(faults.injected(reactor::kSysClose), 1u);
   faults.clear();
   EXPECT_EQ(open_fds(), fds - 1);
@@ -157,9 +157,9 @@ TEST(SetupFault, CloseEintrIsNotRetried) {
 }
 
 }  // namespace
-}  // namespace faulttest
+}  // namespace reactord::test_support
 
-namespace faulttest {
+namespace reactord::test_support {
 namespace {
 
 // Output that must wait for the socket arms the write event; when the fd is not in the epoll
@@ -170,7 +170,7 @@ TEST(SetupFault, EpollCtlFailureWhenArmingTheWriteIsReportedToThatConnection) {
   reactor::EventBase base(reactor::EventBaseConfig{reactor::Backend::kEpoll, 1});
   reactor::FaultInjector faults;
   reactor::ScopedSysCalls installed(faults);
-  nettest::TcpPair pair = nettest::tcp_pair();
+  reactord::test_support::TcpPair pair = reactord::test_support::tcp_pair();
   const int fd = pair.server.get();
   reactor::BufferEvent bev(base, pair.server.release(), reactor::kBevOptCloseOnFree);
   reactor::BevFlags what = 0;
@@ -183,7 +183,7 @@ TEST(SetupFault, EpollCtlFailureWhenArmingTheWriteIsReportedToThatConnection) {
   faults.fail({.calls = reactor::kSysAnyWrite, .error = EAGAIN, .fd = fd});
   faults.fail({.calls = reactor::kSysEpollCtl, .error = ENOSPC, .fd = fd});
   EXPECT_NO_THROW(bev.write("must wait"));
-  ASSERT_TRUE(nettest::run_until(base, [&] { return what != 0; }));
+  ASSERT_TRUE(reactord::test_support::run_until(base, [&] { return what != 0; }));
   EXPECT_EQ(what, reactor::kBevError | reactor::kBevWriting);
   EXPECT_EQ(error, ENOSPC);
   EXPECT_TRUE(bev.closed());
@@ -191,8 +191,8 @@ TEST(SetupFault, EpollCtlFailureWhenArmingTheWriteIsReportedToThatConnection) {
   // The base goes on.
   bool ran = false;
   base.post([&] { ran = true; });
-  EXPECT_TRUE(nettest::run_until(base, [&] { return ran; }));
+  EXPECT_TRUE(reactord::test_support::run_until(base, [&] { return ran; }));
 }
 
 }  // namespace
-}  // namespace faulttest
+}  // namespace reactord::test_support

@@ -14,7 +14,7 @@
 
 #include "fault_harness.h"
 
-namespace faulttest {
+namespace reactord::test_support {
 namespace {
 
 using namespace std::chrono_literals;
@@ -74,7 +74,7 @@ TEST(WakeupFault, AFailedWakeupWriteIsDrainedByTheLoopsNextIteration) {
   // Nothing else is posted; a timer wakes the loop: the queue runs at that iteration.
   reactor::Event tick(base, -1, 0, [](int, reactor::EventFlags) {});
   tick.add(10ms);
-  EXPECT_TRUE(nettest::run_until(base, [&] { return ran; }));
+  EXPECT_TRUE(reactord::test_support::run_until(base, [&] { return ran; }));
   EXPECT_EQ(base.stats().wakeup_errors, 1u);
 }
 
@@ -93,12 +93,12 @@ TEST(WakeupFault, EagainOnAFullEventfdIsHarmless) {
     base.post([&] { ran = true; });
   }
   EXPECT_EQ(counting.calls(reactor::kSysWrite), 1u);
-  EXPECT_TRUE(nettest::run_until(base, [&] { return ran; }));
+  EXPECT_TRUE(reactord::test_support::run_until(base, [&] { return ran; }));
   EXPECT_EQ(base.stats().wakeup_errors, 0u);
   // The read reset the counter: the next post wakes the loop as usual.
   bool again = false;
   base.post([&] { again = true; });
-  EXPECT_TRUE(nettest::run_until(base, [&] { return again; }));
+  EXPECT_TRUE(reactord::test_support::run_until(base, [&] { return again; }));
   EXPECT_EQ(base.stats().wakeup_errors, 0u);
 }
 
@@ -111,13 +111,13 @@ TEST(WakeupFault, AFailedWakeupReadIsCountedAndTheQueueStillRuns) {
   bool ran = false;
   base.post([&] { ran = true; });
   const std::uint64_t before = base.stats().iterations;
-  EXPECT_TRUE(nettest::run_until(base, [&] { return ran; }));
+  EXPECT_TRUE(reactord::test_support::run_until(base, [&] { return ran; }));
   EXPECT_EQ(base.stats().wakeup_errors, 1u);
   // The eventfd stayed readable after the failed read: the next iteration reads it, and the
   // loop then blocks again (no spin).
   bool later = false;
   base.post([&] { later = true; });
-  EXPECT_TRUE(nettest::run_until(base, [&] { return later; }));
+  EXPECT_TRUE(reactord::test_support::run_until(base, [&] { return later; }));
   EXPECT_LT(base.stats().iterations - before, 20u) << "the loop spun";
   EXPECT_EQ(base.stats().wakeup_errors, 1u);
 }
@@ -142,7 +142,7 @@ TEST(SignalPipeFault, Pipe2FailureThrowsWithTheErrnoAndTheNextAddWorks) {
   EXPECT_EQ(sig.pending(reactor::kSignal), 0);
   sig.add();
   ASSERT_EQ(::raise(SIGUSR2), 0);
-  EXPECT_TRUE(nettest::run_until(base, [&] { return caught == 1; }));
+  EXPECT_TRUE(reactord::test_support::run_until(base, [&] { return caught == 1; }));
   sig.del();
 }
 
@@ -164,7 +164,7 @@ TEST(SignalPipeFault, AFailedHandlerWriteIsCountedAndTheNextSignalIsDelivered) {
   base.loop(reactor::kLoopNonblock);
   EXPECT_EQ(caught, 0);  // that one was lost, and counted
   ASSERT_EQ(::raise(SIGUSR2), 0);
-  EXPECT_TRUE(nettest::run_until(base, [&] { return caught == 1; }));
+  EXPECT_TRUE(reactord::test_support::run_until(base, [&] { return caught == 1; }));
   EXPECT_EQ(base.stats().signal_pipe_errors, 1u);
   sig.del();
 }
@@ -182,7 +182,7 @@ TEST(SignalPipeFault, AFailedPipeReadIsCountedAndTheSignalArrivesAtTheNextIterat
   faults.fail({.calls = reactor::kSysRead, .error = EIO, .fd = pipe_read});
   ASSERT_EQ(::raise(SIGUSR2), 0);
   const std::uint64_t before = base.stats().iterations;
-  EXPECT_TRUE(nettest::run_until(base, [&] { return caught == 1; }));
+  EXPECT_TRUE(reactord::test_support::run_until(base, [&] { return caught == 1; }));
   EXPECT_EQ(faults.injected(reactor::kSysRead), 1u);
   EXPECT_EQ(base.stats().signal_pipe_errors, 1u);
   EXPECT_LT(base.stats().iterations - before, 20u) << "the loop spun";
@@ -190,4 +190,4 @@ TEST(SignalPipeFault, AFailedPipeReadIsCountedAndTheSignalArrivesAtTheNextIterat
 }
 
 }  // namespace
-}  // namespace faulttest
+}  // namespace reactord::test_support

@@ -19,8 +19,8 @@ namespace reactord::http {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::HttpTestClient;
-using testing::run_command;
+using test_support::HttpTestClient;
+using test_support::run_command;
 
 // Polls `condition` (the server runs on its own thread) for up to 30 s.
 bool eventually(const std::function<bool()>& condition) {

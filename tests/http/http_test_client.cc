@@ -10,7 +10,7 @@
 #include <cstring>
 #include <stdexcept>
 
-namespace reactord::http::testing {
+namespace reactord::test_support {
 
 HttpTestClient::HttpTestClient(const reactor::SocketAddress& server, int timeout_ms, int receive_buffer) {
   fd_ = ::socket(server.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -116,4 +116,4 @@ std::string run_command(const std::string& command, int* status) {
   return out;
 }
 
-}  // namespace reactord::http::testing
+}  // namespace reactord::test_support

@@ -9,7 +9,7 @@
 
 #include "reactor/socket_address.h"
 
-namespace reactord::http::testing {
+namespace reactord::test_support {
 
 struct RawResponse {
   int status = 0;
@@ -44,4 +44,4 @@ class HttpTestClient {
 // Runs a shell command; its stdout, and its exit status in *status.
 std::string run_command(const std::string& command, int* status);
 
-}  // namespace reactord::http::testing
+}  // namespace reactord::test_support

@@ -22,9 +22,9 @@
 namespace reactord::metrics {
 namespace {
 
-using testing::find_value;
-using testing::http_get;
-using testing::parse_exposition;
+using test_support::find_value;
+using test_support::http_get;
+using test_support::parse_exposition;
 
 TEST(ListenAddressTest, AcceptsHostPortForms) {
   auto v4 = parse_listen_address("127.0.0.1:9464");
@@ -61,7 +61,7 @@ TEST(MetricsEndpointTest, BusyPortIsAClearError) {
 }
 
 TEST(MetricsEndpointTest, ServesRegisteredCollectorsOverHttp) {
-  auto& endpoint = testing::shared_endpoint();
+  auto& endpoint = test_support::shared_endpoint();
   ASSERT_GT(endpoint.port(), 0);
   auto control = std::make_shared<ControlMetrics>();
   endpoint.add(std::make_shared<BuildInfoCollector>());

@@ -59,7 +59,7 @@ class SlowLoris {
   }
 
  private:
-  testing::TcpClient client_;
+  test_support::TcpClient client_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
@@ -67,8 +67,8 @@ class SlowLoris {
 TEST(MetricsHttpBounds, IdleSocketsAndASlowLorisDoNotBlockAScrape) {
   MetricsEndpoint endpoint("127.0.0.1:0");  // the defaults reactord runs with
   endpoint.add(std::make_shared<BuildInfoCollector>());
-  std::vector<std::unique_ptr<testing::TcpClient>> idle;
-  for (int i = 0; i < 4; ++i) idle.push_back(std::make_unique<testing::TcpClient>(endpoint.port()));
+  std::vector<std::unique_ptr<test_support::TcpClient>> idle;
+  for (int i = 0; i < 4; ++i) idle.push_back(std::make_unique<test_support::TcpClient>(endpoint.port()));
   SlowLoris loris(endpoint.port());
   std::string page = curl("http://127.0.0.1:" + std::to_string(endpoint.port()) + "/metrics", 20);
   EXPECT_NE(page.find("reactord_build_info"), std::string::npos) << page;
@@ -81,9 +81,9 @@ TEST(MetricsHttpBounds, ConnectionsThatNeverFinishARequestAreClosedAfterTheTimeo
   MetricsEndpoint endpoint("127.0.0.1:0", "/metrics", limits);
   endpoint.add(std::make_shared<BuildInfoCollector>());
   // More idle connections than workers: each worker is freed after the request timeout.
-  std::vector<std::unique_ptr<testing::TcpClient>> idle;
+  std::vector<std::unique_ptr<test_support::TcpClient>> idle;
   for (int i = 0; i < 4; ++i) {
-    idle.push_back(std::make_unique<testing::TcpClient>(endpoint.port(), 15000));
+    idle.push_back(std::make_unique<test_support::TcpClient>(endpoint.port(), 15000));
   }
   SlowLoris loris(endpoint.port());
   std::string page = curl("http://127.0.0.1:" + std::to_string(endpoint.port()) + "/metrics", 30);
@@ -97,10 +97,10 @@ TEST(MetricsHttpBounds, IdleConnectionsAtTheCapGiveTheirPlaceToAScrapeAndThePage
   limits.max_connections = 2;
   MetricsEndpoint endpoint("127.0.0.1:0", "/metrics", limits);
   const std::string url = "http://127.0.0.1:" + std::to_string(endpoint.port()) + "/metrics";
-  testing::TcpClient first(endpoint.port());
+  test_support::TcpClient first(endpoint.port());
   for (int i = 0; i < 500 && endpoint.http_stats().connections_open < 1; ++i)
     std::this_thread::sleep_for(20ms);
-  testing::TcpClient second(endpoint.port());
+  test_support::TcpClient second(endpoint.port());
   for (int i = 0; i < 500 && endpoint.http_stats().connections_open < 2; ++i)
     std::this_thread::sleep_for(20ms);
   ASSERT_EQ(endpoint.http_stats().connections_open, 2u);

@@ -11,7 +11,7 @@
 #include <cstring>
 #include <stdexcept>
 
-namespace reactord::metrics::testing {
+namespace reactord::test_support {
 namespace {
 
 struct Socket {
@@ -168,4 +168,4 @@ std::optional<double> find_value(const std::vector<Sample>& samples, const std::
   return found;
 }
 
-}  // namespace reactord::metrics::testing
+}  // namespace reactord::test_support

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace reactord::metrics::testing {
+namespace reactord::test_support {
 
 struct HttpResponse {
   int status = 0;
@@ -34,4 +34,4 @@ std::vector<Sample> parse_exposition(const std::string& text);
 std::optional<double> find_value(const std::vector<Sample>& samples, const std::string& name,
                                  const std::map<std::string, std::string>& labels = {});
 
-}  // namespace reactord::metrics::testing
+}  // namespace reactord::test_support

@@ -27,9 +27,9 @@
 namespace reactord::metrics {
 namespace {
 
-using testing::find_value;
-using testing::Sample;
-using testing::TcpClient;
+using test_support::find_value;
+using test_support::Sample;
+using test_support::TcpClient;
 
 Config test_config() {
   Config config;
@@ -59,9 +59,9 @@ class RunningServer {
   int metrics_port() const { return metrics_->port(); }
 
   std::vector<Sample> scrape() {
-    auto response = testing::http_get(metrics_port());
+    auto response = test_support::http_get(metrics_port());
     EXPECT_EQ(response.status, 200);
-    return testing::parse_exposition(response.body);
+    return test_support::parse_exposition(response.body);
   }
   // Scrapes until `done` holds (the loops count on their own threads, a moment after the
   // client saw the effect), at most 5 s. Returns the last scrape.

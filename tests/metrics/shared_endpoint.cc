@@ -4,19 +4,19 @@
 
 #include <memory>
 
-namespace reactord::metrics::testing {
+namespace reactord::test_support {
 namespace {
 
 class EndpointEnvironment : public ::testing::Environment {
  public:
-  MetricsEndpoint& get() {
-    if (!endpoint_) endpoint_ = std::make_unique<MetricsEndpoint>("127.0.0.1:0");
+  metrics::MetricsEndpoint& get() {
+    if (!endpoint_) endpoint_ = std::make_unique<metrics::MetricsEndpoint>("127.0.0.1:0");
     return *endpoint_;
   }
   void TearDown() override { endpoint_.reset(); }
 
  private:
-  std::unique_ptr<MetricsEndpoint> endpoint_;
+  std::unique_ptr<metrics::MetricsEndpoint> endpoint_;
 };
 
 EndpointEnvironment* environment() {
@@ -31,6 +31,6 @@ EndpointEnvironment* environment() {
 
 }  // namespace
 
-MetricsEndpoint& shared_endpoint() { return environment()->get(); }
+metrics::MetricsEndpoint& shared_endpoint() { return environment()->get(); }
 
-}  // namespace reactord::metrics::testing
+}  // namespace reactord::test_support

@@ -4,10 +4,10 @@
 
 #include "server/metrics/metrics_endpoint.h"
 
-namespace reactord::metrics::testing {
+namespace reactord::test_support {
 
 // Bound to 127.0.0.1:0. Collectors added by one test stay registered for the next ones in the
 // same process; tests look only at the families they own.
-MetricsEndpoint& shared_endpoint();
+metrics::MetricsEndpoint& shared_endpoint();
 
-}  // namespace reactord::metrics::testing
+}  // namespace reactord::test_support

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <stdexcept>
 
-namespace reactord::metrics::testing {
+namespace reactord::test_support {
 namespace {
 
 [[noreturn]] void fail(const char* what) {
@@ -108,4 +108,4 @@ void TcpClient::reset() {
   close();
 }
 
-}  // namespace reactord::metrics::testing
+}  // namespace reactord::test_support

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-namespace reactord::metrics::testing {
+namespace reactord::test_support {
 
 class TcpClient {
  public:
@@ -31,4 +31,4 @@ class TcpClient {
   int fd_ = -1;
 };
 
-}  // namespace reactord::metrics::testing
+}  // namespace reactord::test_support

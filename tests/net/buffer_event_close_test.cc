@@ -12,13 +12,13 @@
 namespace {
 
 using namespace reactor;
-using nettest::Peer;
-using nettest::run_until;
+using reactord::test_support::Peer;
+using reactord::test_support::run_until;
 
-class BufferEventCloseTest : public nettest::BackendTest {
+class BufferEventCloseTest : public reactord::test_support::NetBackendTest {
  protected:
   BufferEventCloseTest() {
-    auto pair = nettest::tcp_pair();
+    auto pair = reactord::test_support::tcp_pair();
     peer_ = std::make_unique<Peer>(base_, std::move(pair.client));
     bev_ = std::make_unique<BufferEvent>(base_, pair.server.release(), kBevOptCloseOnFree);
     bev_->setcb({}, {}, [this](BufferEvent&, BevFlags w, int e) {
@@ -42,7 +42,7 @@ class BufferEventCloseTest : public nettest::BackendTest {
 };
 
 TEST_P(BufferEventCloseTest, PeerHalfCloseGivesEofAndPendingOutputIsStillFlushed) {
-  nettest::shrink_send_buffer(bev_->fd(), 4096);
+  reactord::test_support::shrink_send_buffer(bev_->fd(), 4096);
   const std::string data = numbered(512 * 1024);
   bev_->write(data);
   ASSERT_FALSE(bev_->output().empty());
@@ -61,14 +61,14 @@ TEST_P(BufferEventCloseTest, PeerHalfCloseGivesEofAndPendingOutputIsStillFlushed
 
 TEST_P(BufferEventCloseTest, PeerResetGivesErrorConnReset) {
   bev_->enable(kRead);
-  nettest::reset_close(peer_->owned_fd());
+  reactord::test_support::reset_close(peer_->owned_fd());
   ASSERT_TRUE(run_until(base_, [&] { return events_ > 0; }));
   EXPECT_EQ(what_, kBevError | kBevReading);
   EXPECT_EQ(error_, ECONNRESET);
 }
 
 TEST_P(BufferEventCloseTest, WriteToAResetPeerGivesErrorNotSigpipe) {
-  nettest::reset_close(peer_->owned_fd());
+  reactord::test_support::reset_close(peer_->owned_fd());
   // The first send may still succeed; keep writing until the error comes back.
   ASSERT_TRUE(run_until(base_, [&] {
     if (events_ == 0) bev_->write("ping");
@@ -79,7 +79,7 @@ TEST_P(BufferEventCloseTest, WriteToAResetPeerGivesErrorNotSigpipe) {
 }
 
 TEST_P(BufferEventCloseTest, GracefulCloseDeliversEverythingWrittenBeforeIt) {
-  nettest::shrink_send_buffer(bev_->fd(), 4096);
+  reactord::test_support::shrink_send_buffer(bev_->fd(), 4096);
   const std::string data = numbered(1 << 20);
   bev_->write(data);
   int done_calls = 0;
@@ -104,7 +104,7 @@ TEST_P(BufferEventCloseTest, GracefulCloseDeliversEverythingWrittenBeforeIt) {
 }
 
 TEST_P(BufferEventCloseTest, GracefulCloseAbortsAtTheDeadline) {
-  nettest::shrink_send_buffer(bev_->fd(), 4096);
+  reactord::test_support::shrink_send_buffer(bev_->fd(), 4096);
   bev_->write(numbered(1 << 20));  // the peer never reads it
   bool called = false;
   bool clean = true;
@@ -143,7 +143,7 @@ TEST_P(BufferEventCloseTest, AbortiveCloseDuringAGracefulCloseReportsNotClean) {
   bev_->close_abortively();
   EXPECT_EQ(done_calls, 1);
   EXPECT_FALSE(clean);
-  nettest::step(base_, 3);
+  reactord::test_support::step(base_, 3);
   EXPECT_EQ(done_calls, 1);
 }
 
@@ -171,7 +171,7 @@ TEST_P(BufferEventCloseTest, GracefulCloseFromTheEofCallbackFlushesTheReply) {
 }
 
 TEST_P(BufferEventCloseTest, CloseOnFreeDecidesWhoClosesTheFd) {
-  auto pair = nettest::tcp_pair();
+  auto pair = reactord::test_support::tcp_pair();
   const int kept = pair.server.get();
   { BufferEvent borrowed(base_, kept, 0); }
   EXPECT_EQ(::fcntl(kept, F_GETFD), FD_CLOEXEC);  // still open
@@ -181,6 +181,6 @@ TEST_P(BufferEventCloseTest, CloseOnFreeDecidesWhoClosesTheFd) {
   EXPECT_EQ(errno, EBADF);
 }
 
-NETTEST_INSTANTIATE(BufferEventCloseTest);
+REACTORD_BACKEND_SUITE(BufferEventCloseTest);
 
 }  // namespace

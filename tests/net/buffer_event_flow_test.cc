@@ -14,9 +14,9 @@
 namespace {
 
 using namespace reactor;
-using nettest::run_until;
+using reactord::test_support::run_until;
 
-class BufferEventFlowTest : public nettest::BackendTest {};
+class BufferEventFlowTest : public reactord::test_support::NetBackendTest {};
 
 // Deterministic content: byte i of the stream.
 std::uint8_t pattern(std::uint64_t i) {
@@ -26,7 +26,7 @@ std::uint8_t pattern(std::uint64_t i) {
 
 TEST_P(BufferEventFlowTest, Transfers64MiBByteExactInRandomChunks) {
   constexpr std::uint64_t kTotal = 64ull << 20;
-  auto pair = nettest::tcp_pair();
+  auto pair = reactord::test_support::tcp_pair();
   BufferEvent writer(base_, pair.server.release(), kBevOptCloseOnFree);
   BufferEvent reader(base_, pair.client.release(), kBevOptCloseOnFree);
 
@@ -94,7 +94,8 @@ TEST_P(BufferEventFlowTest, ConnectReportsConnectedAndSendsEarlyOutput) {
   EXPECT_EQ(what, kBevConnected);
   ASSERT_TRUE(run_until(base_, [&] { return bev.output().empty(); }));
 
-  nettest::Peer server(base_, UniqueFd(::accept4(listener.get(), nullptr, nullptr, SOCK_NONBLOCK)));
+  reactord::test_support::Peer server(base_,
+                                      UniqueFd(::accept4(listener.get(), nullptr, nullptr, SOCK_NONBLOCK)));
   ASSERT_GE(server.fd(), 0);
   server.start_reading();
   ASSERT_TRUE(run_until(base_, [&] { return server.received() == "early"; }));
@@ -109,7 +110,7 @@ TEST_P(BufferEventFlowTest, ConnectToAClosedPortGivesConnectionRefused) {
     what = w;
     error = e;
   });
-  ASSERT_TRUE(bev.connect(SocketAddress::ipv4_loopback(nettest::closed_port())));
+  ASSERT_TRUE(bev.connect(SocketAddress::ipv4_loopback(reactord::test_support::closed_port())));
   ASSERT_TRUE(run_until(base_, [&] { return what != 0; }));
   EXPECT_TRUE(what & kBevError) << what;
   EXPECT_FALSE(what & kBevConnected);
@@ -141,7 +142,8 @@ TEST_P(BufferEventFlowTest, DeferredConnectedAndGracefulCloseWhileConnecting) {
     clean = c;
   });
   UniqueFd first(::accept4(listener.get(), nullptr, nullptr, SOCK_NONBLOCK));
-  nettest::Peer server(base_, UniqueFd(::accept4(listener.get(), nullptr, nullptr, SOCK_NONBLOCK)));
+  reactord::test_support::Peer server(base_,
+                                      UniqueFd(::accept4(listener.get(), nullptr, nullptr, SOCK_NONBLOCK)));
   ASSERT_GE(server.fd(), 0);
   server.start_reading();
   ASSERT_TRUE(run_until(base_, [&] { return server.eof(); }));
@@ -169,8 +171,8 @@ struct Observed {
 };
 
 Observed run_two_readers(EventBase& base, BevOptions options) {
-  auto pa = nettest::tcp_pair();
-  auto pb = nettest::tcp_pair();
+  auto pa = reactord::test_support::tcp_pair();
+  auto pb = reactord::test_support::tcp_pair();
   BufferEvent a(base, pa.server.release(), kBevOptCloseOnFree | options);
   BufferEvent b(base, pb.server.release(), kBevOptCloseOnFree | options);
   Observed seen;
@@ -211,6 +213,6 @@ TEST_P(BufferEventFlowTest, DeferredCallbacksRunAfterTheHandlers) {
   EXPECT_EQ(seen.a_events, kBevEof | kBevReading);
 }
 
-NETTEST_INSTANTIATE(BufferEventFlowTest);
+REACTORD_BACKEND_SUITE(BufferEventFlowTest);
 
 }  // namespace

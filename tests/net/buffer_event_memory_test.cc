@@ -19,7 +19,7 @@ namespace {
 using namespace reactor;
 using reactord::test_support::HeapMeter;
 
-class BufferEventMemoryTest : public nettest::BackendTest {
+class BufferEventMemoryTest : public reactord::test_support::NetBackendTest {
  protected:
   static constexpr int kConnections = 500;
 
@@ -49,7 +49,7 @@ class BufferEventMemoryTest : public nettest::BackendTest {
       bev->enable(kRead);
       conns_.push_back(std::move(bev));
     }
-    nettest::step(base_, 2);  // nothing happens on idle connections; no lazy growth either
+    reactord::test_support::step(base_, 2);  // nothing happens on idle connections; no lazy growth either
     bytes_per_connection_ = meter.bytes_per(kConnections);
     allocations_per_connection_ = meter.allocations_per(kConnections);
     std::printf("[memory] %s: %.1f heap bytes and %.2f allocations per idle BufferEvent (%s)\n",
@@ -106,6 +106,6 @@ TEST_P(BufferEventMemoryTest, IdleConnectionWithAHandlerIsTwoAllocations) {
   EXPECT_EQ(handler.reads, 0u);
 }
 
-NETTEST_INSTANTIATE(BufferEventMemoryTest);
+REACTORD_BACKEND_SUITE(BufferEventMemoryTest);
 
 }  // namespace

@@ -17,28 +17,28 @@
 namespace {
 
 using namespace reactor;
-using nettest::run_until;
+using reactord::test_support::run_until;
 using namespace std::chrono_literals;
 
-class BufferEventRateLimitTest : public nettest::BackendTest {
+class BufferEventRateLimitTest : public reactord::test_support::NetBackendTest {
  protected:
   // A BufferEvent on the server end of a loopback pair, and the test's raw peer.
   struct Conn {
     std::unique_ptr<BufferEvent> bev;
-    std::unique_ptr<nettest::Peer> peer;
+    std::unique_ptr<reactord::test_support::Peer> peer;
   };
   Conn make_conn() {
-    auto pair = nettest::tcp_pair();
+    auto pair = reactord::test_support::tcp_pair();
     Conn c;
     c.bev = std::make_unique<BufferEvent>(base_, pair.server.release(), kBevOptCloseOnFree);
-    c.peer = std::make_unique<nettest::Peer>(base_, std::move(pair.client));
+    c.peer = std::make_unique<reactord::test_support::Peer>(base_, std::move(pair.client));
     return c;
   }
   std::uint32_t tick(const TokenBucketConfig& cfg) { return token_bucket_tick(base_.now(), cfg); }
 };
 
 // Sends all of `data` from the peer, letting the loop run between short sends.
-void send_all(EventBase& base, nettest::Peer& peer, const std::string& data) {
+void send_all(EventBase& base, reactord::test_support::Peer& peer, const std::string& data) {
   std::size_t sent = 0;
   ASSERT_TRUE(run_until(base, [&] {
     sent += peer.send(std::string_view(data).substr(sent));
@@ -119,7 +119,7 @@ TEST_P(BufferEventRateLimitTest, RemovingTheLimitResumesAtOnce) {
   send_all(base_, *c.peer, std::string(5000, 'x'));
   ASSERT_TRUE(run_until(base_, [&] { return c.bev->read_throttled(); }));
   EXPECT_EQ(c.bev->bytes_read(), 500u);
-  nettest::step(base_, 20);
+  reactord::test_support::step(base_, 20);
   EXPECT_EQ(c.bev->bytes_read(), 500u) << "suspended until the next tick";
   ASSERT_TRUE(c.bev->set_rate_limit(std::nullopt));
   EXPECT_FALSE(c.bev->read_throttled());
@@ -148,7 +148,7 @@ TEST_P(BufferEventRateLimitTest, ReplacingTheLimitClipsTokensAndAppliesTheNewRat
   EXPECT_EQ(c.bev->read_limit(), -500);
   EXPECT_TRUE(c.bev->read_throttled());
   send_all(base_, *c.peer, std::string(100, 'y'));
-  nettest::step(base_, 20);
+  reactord::test_support::step(base_, 20);
   EXPECT_EQ(c.bev->bytes_read(), 0u);
   ASSERT_TRUE(c.bev->decrement_read_limit(-600));
   EXPECT_FALSE(c.bev->read_throttled());
@@ -229,7 +229,7 @@ TEST_P(BufferEventRateLimitTest, AnEmptyGroupBucketSuspendsEveryMember) {
   EXPECT_EQ(a.bev->max_to_read(), 0u);
   send_all(base_, *a.peer, std::string(300, 'a'));
   send_all(base_, *b.peer, std::string(300, 'b'));
-  nettest::step(base_, 20);
+  reactord::test_support::step(base_, 20);
   EXPECT_EQ(a.bev->bytes_read() + b.bev->bytes_read(), 0u);
 
   // Leaving the group resumes that member only.
@@ -307,6 +307,6 @@ TEST_P(BufferEventRateLimitTest, OwnBucketAndGroupBothApply) {
   EXPECT_TRUE(c.bev->read_throttled()) << "the own bucket still holds it";
 }
 
-NETTEST_INSTANTIATE(BufferEventRateLimitTest);
+REACTORD_BACKEND_SUITE(BufferEventRateLimitTest);
 
 }  // namespace

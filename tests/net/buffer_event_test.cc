@@ -13,14 +13,14 @@
 namespace {
 
 using namespace reactor;
-using nettest::Peer;
-using nettest::run_until;
-using nettest::step;
+using reactord::test_support::Peer;
+using reactord::test_support::run_until;
+using reactord::test_support::step;
 
-class BufferEventTest : public nettest::BackendTest {
+class BufferEventTest : public reactord::test_support::NetBackendTest {
  protected:
   BufferEventTest() {
-    auto pair = nettest::tcp_pair();
+    auto pair = reactord::test_support::tcp_pair();
     peer_ = std::make_unique<Peer>(base_, std::move(pair.client));
     bev_ = std::make_unique<BufferEvent>(base_, pair.server.release(), kBevOptCloseOnFree);
   }
@@ -84,7 +84,7 @@ TEST_P(BufferEventTest, OwnerTagIsVisibleInTheSnapshot) {
   const std::uint64_t read_id = bev_->read_event_id();
   EXPECT_NE(read_id, 0u);
   EXPECT_EQ(bev_->write_event_id(), 0u);  // not made until output has to wait
-  nettest::shrink_send_buffer(bev_->fd(), 4096);
+  reactord::test_support::shrink_send_buffer(bev_->fd(), 4096);
   bev_->write(std::string(1 << 20, 'z'));  // the peer does not read: output waits
   const std::uint64_t write_id = bev_->write_event_id();
   EXPECT_NE(write_id, 0u);
@@ -112,9 +112,9 @@ TEST_P(BufferEventTest, OwnerTagIsVisibleInTheSnapshot) {
 // every one of them shows the new owner; events of another BufferEvent keep theirs.
 TEST_P(BufferEventTest, OwnerSetLaterReachesEveryEvent) {
   bev_->enable(kRead);
-  nettest::shrink_send_buffer(bev_->fd(), 4096);
+  reactord::test_support::shrink_send_buffer(bev_->fd(), 4096);
   bev_->write(std::string(1 << 20, 'z'));  // the write event exists and waits
-  auto other_pair = nettest::tcp_pair();
+  auto other_pair = reactord::test_support::tcp_pair();
   BufferEvent other(base_, other_pair.server.release(), kBevOptCloseOnFree);
   other.set_owner(5);
   other.enable(kRead);
@@ -149,7 +149,7 @@ TEST_P(BufferEventTest, WriteCallbackFollowsAnImmediateSendLaterInTheIteration) 
   // A write that never takes the output above the low watermark costs no callback.
   bev_->set_write_low_watermark(1000);
   bev_->write("y");
-  nettest::step(base_, 5);
+  reactord::test_support::step(base_, 5);
   EXPECT_EQ(write_calls_, 1);
   char buf[4];
   EXPECT_EQ(::recv(peer_->fd(), buf, sizeof(buf), MSG_DONTWAIT), 2);
@@ -206,7 +206,7 @@ TEST_P(BufferEventTest, ReadLowWatermarkDelaysTheReadCallback) {
 }
 
 TEST_P(BufferEventTest, WriteLowWatermarkRunsTheWriteCallbackWhenOutputDrains) {
-  nettest::shrink_send_buffer(bev_->fd(), 4096);
+  reactord::test_support::shrink_send_buffer(bev_->fd(), 4096);
   constexpr std::size_t kLow = 16 * 1024;
   constexpr std::size_t kTotal = 512 * 1024;
   std::size_t output_at_call = SIZE_MAX;
@@ -314,7 +314,7 @@ TEST_P(BufferEventTest, DisableInsideTheReadCallbackStopsReading) {
   ASSERT_EQ(peer_->send("first"), 5u);
   ASSERT_TRUE(run_until(base_, [&] { return read_calls_ == 1; }));
   ASSERT_EQ(peer_->send("second"), 6u);
-  nettest::step(base_, 5);
+  reactord::test_support::step(base_, 5);
   EXPECT_EQ(read_calls_, 1);
   EXPECT_EQ(bev_->input().to_string(), "first");
   bev_->enable(kRead);
@@ -323,7 +323,7 @@ TEST_P(BufferEventTest, DisableInsideTheReadCallbackStopsReading) {
 }
 
 TEST_P(BufferEventTest, WriteTimeoutFiresWhenOutputMakesNoProgress) {
-  nettest::shrink_send_buffer(bev_->fd(), 4096);
+  reactord::test_support::shrink_send_buffer(bev_->fd(), 4096);
   bev_->setcb({}, {}, [&](BufferEvent&, BevFlags what, int error) {
     what_ = what;
     error_ = error;
@@ -439,6 +439,6 @@ TEST_P(BufferEventTest, AbortiveCloseInsideTheReadCallbackIsSafe) {
   EXPECT_EQ(bev_->fd(), -1);
 }
 
-NETTEST_INSTANTIATE(BufferEventTest);
+REACTORD_BACKEND_SUITE(BufferEventTest);
 
 }  // namespace

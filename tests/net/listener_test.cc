@@ -20,11 +20,11 @@
 namespace {
 
 using namespace reactor;
-using nettest::Peer;
-using nettest::run_until;
-using nettest::step;
+using reactord::test_support::Peer;
+using reactord::test_support::run_until;
+using reactord::test_support::step;
 
-class ListenerTest : public nettest::BackendTest {
+class ListenerTest : public reactord::test_support::NetBackendTest {
  protected:
   // A blocking connect: on loopback the kernel completes it from the backlog, no accept needed.
   static UniqueFd connect_to(const SocketAddress& address) {
@@ -280,6 +280,6 @@ TEST_P(ListenerTest, OwnerTagOnTheAcceptEvent) {
   EXPECT_TRUE(found);
 }
 
-NETTEST_INSTANTIATE(ListenerTest);
+REACTORD_BACKEND_SUITE(ListenerTest);
 
 }  // namespace

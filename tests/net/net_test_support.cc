@@ -9,7 +9,7 @@
 #include <cstring>
 #include <stdexcept>
 
-namespace nettest {
+namespace reactord::test_support {
 
 namespace {
 
@@ -92,4 +92,4 @@ std::size_t Peer::send(std::string_view data) {
 
 void Peer::shutdown_write() { ::shutdown(fd_.get(), SHUT_WR); }
 
-}  // namespace nettest
+}  // namespace reactord::test_support

@@ -15,7 +15,7 @@
 #include "reactor/unique_fd.h"
 #include "support/loop.h"
 
-namespace nettest {
+namespace reactord::test_support {
 
 using namespace std::chrono_literals;
 
@@ -28,10 +28,6 @@ TcpPair tcp_pair();
 
 // A port on 127.0.0.1 that nothing listens on (bound, then closed).
 std::uint16_t closed_port();
-
-// The loop stepper (run_until, step): tests/support/loop.h.
-using reactord::test_support::run_until;
-using reactord::test_support::step;
 
 // Sets SO_SNDBUF so that a writer fills the path quickly when the peer does not read. (The
 // receiver keeps its default: a tiny receive window stalls loopback TCP on persist timers.)
@@ -64,14 +60,12 @@ class Peer {
   int error_ = 0;
 };
 
-// The per-backend fixture (instance names "Epoll" and "Poll"): tests/support/loop.h. Its
-// leftover-events check is off here for now: several net tests leave BufferEvents and peers
-// registered at teardown (found when the check was turned on; issue #15).
-using reactord::test_support::backend_name;
-class BackendTest : public reactord::test_support::BackendTest {
+// The per-backend fixture of tests/support/loop.h with its leftover-events check off for now:
+// several net tests leave BufferEvents and peers registered at teardown (found when the check
+// was turned on; issue #15).
+class NetBackendTest : public BackendTest {
  protected:
-  BackendTest() { check_leftovers_ = false; }
+  NetBackendTest() { check_leftovers_ = false; }
 };
-#define NETTEST_INSTANTIATE(Suite) REACTORD_BACKEND_SUITE(Suite)
 
-}  // namespace nettest
+}  // namespace reactord::test_support

@@ -89,7 +89,7 @@ TEST(SocketAddressTest, ResolvesNumericAndLocalhost) {
 }
 
 TEST(SocketAddressTest, LocalAndPeerOfARealConnection) {
-  auto pair = nettest::tcp_pair();
+  auto pair = reactord::test_support::tcp_pair();
   const auto client_local = SocketAddress::local_of(pair.client.get());
   const auto client_peer = SocketAddress::peer_of(pair.client.get());
   const auto server_local = SocketAddress::local_of(pair.server.get());

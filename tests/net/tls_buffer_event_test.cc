@@ -25,7 +25,7 @@ namespace {
 
 using namespace reactor;
 using namespace std::chrono_literals;
-using nettest::run_until;
+using reactord::test_support::run_until;
 
 struct Fds {
   UniqueFd a;
@@ -98,9 +98,10 @@ struct RawPeer {
   int last = 0;
 };
 
-class TlsBufferEventTest : public nettest::BackendTest {
+class TlsBufferEventTest : public reactord::test_support::NetBackendTest {
  protected:
-  TlsBufferEventTest() : server_ctx_(tlstest::server_ctx(pki_.server.get(), pki_.server_key.get())) {}
+  TlsBufferEventTest()
+      : server_ctx_(reactord::test_support::server_ctx(pki_.server.get(), pki_.server_key.get())) {}
 
   // Our server side over fd (accepting), reading enabled.
   std::unique_ptr<TlsBufferEvent> ours_accepting(UniqueFd fd, SSL_CTX* ctx = nullptr) {
@@ -136,7 +137,7 @@ class TlsBufferEventTest : public nettest::BackendTest {
   bool run_with(const std::function<void()>& drive, const std::function<bool()>& done, int raw_fd) {
     const auto limit = std::chrono::steady_clock::now() + 10s;
     for (int i = 0; i < 100000 && std::chrono::steady_clock::now() < limit; ++i) {
-      nettest::step(base_, 1);
+      reactord::test_support::step(base_, 1);
       drive();
       if (done()) return true;
       pollfd p{raw_fd, POLLIN, 0};
@@ -150,12 +151,12 @@ class TlsBufferEventTest : public nettest::BackendTest {
                     peer.fd_.get());
   }
 
-  tlstest::Pki pki_;
-  tlstest::Ctx server_ctx_;
+  reactord::test_support::Pki pki_;
+  reactord::test_support::Ctx server_ctx_;
 };
 
 TEST_P(TlsBufferEventTest, BothSidesOursHandshakeEchoAndSessionInfo) {
-  auto client_ctx = tlstest::client_ctx(pki_.ca.get());
+  auto client_ctx = reactord::test_support::client_ctx(pki_.ca.get());
   auto fds = socket_pair();
   auto server = ours_accepting(std::move(fds.a));
   auto client = ours_connecting(std::move(fds.b), client_ctx.get(), "echo.example");
@@ -183,10 +184,11 @@ TEST_P(TlsBufferEventTest, BothSidesOursHandshakeEchoAndSessionInfo) {
 }
 
 TEST_P(TlsBufferEventTest, ClientCertificateSubjectIsShown) {
-  auto client_key = tlstest::make_key();
-  auto client_cert = tlstest::make_cert("alice", client_key.get(), pki_.ca.get(), pki_.ca_key.get());
-  auto mtls_ctx = tlstest::server_ctx(pki_.server.get(), pki_.server_key.get(), pki_.ca.get());
-  auto client_ctx = tlstest::client_ctx(pki_.ca.get(), client_cert.get(), client_key.get());
+  auto client_key = reactord::test_support::make_key();
+  auto client_cert =
+      reactord::test_support::make_cert("alice", client_key.get(), pki_.ca.get(), pki_.ca_key.get());
+  auto mtls_ctx = reactord::test_support::server_ctx(pki_.server.get(), pki_.server_key.get(), pki_.ca.get());
+  auto client_ctx = reactord::test_support::client_ctx(pki_.ca.get(), client_cert.get(), client_key.get());
   std::unique_ptr<TlsBufferEvent> server, client;
   Seen s, c;
   connect_ours(server, s, client, c, client_ctx.get(), mtls_ctx.get());
@@ -196,8 +198,8 @@ TEST_P(TlsBufferEventTest, ClientCertificateSubjectIsShown) {
 }
 
 TEST_P(TlsBufferEventTest, MissingClientCertificateFailsWithReason) {
-  auto mtls_ctx = tlstest::server_ctx(pki_.server.get(), pki_.server_key.get(), pki_.ca.get());
-  auto client_ctx = tlstest::client_ctx(pki_.ca.get());
+  auto mtls_ctx = reactord::test_support::server_ctx(pki_.server.get(), pki_.server_key.get(), pki_.ca.get());
+  auto client_ctx = reactord::test_support::client_ctx(pki_.ca.get());
   std::unique_ptr<TlsBufferEvent> server, client;
   Seen s, c;
   connect_ours(server, s, client, c, client_ctx.get(), mtls_ctx.get());
@@ -209,8 +211,8 @@ TEST_P(TlsBufferEventTest, MissingClientCertificateFailsWithReason) {
 }
 
 TEST_P(TlsBufferEventTest, WrongCaIsReportedWithOpenSslReason) {
-  tlstest::Pki other("another CA");  // did not sign the server's certificate
-  auto client_ctx = tlstest::client_ctx(other.ca.get());
+  reactord::test_support::Pki other("another CA");  // did not sign the server's certificate
+  auto client_ctx = reactord::test_support::client_ctx(other.ca.get());
   std::unique_ptr<TlsBufferEvent> server, client;
   Seen s, c;
   connect_ours(server, s, client, c, client_ctx.get());
@@ -220,10 +222,11 @@ TEST_P(TlsBufferEventTest, WrongCaIsReportedWithOpenSslReason) {
 }
 
 TEST_P(TlsBufferEventTest, ExpiredServerCertificateIsRefused) {
-  auto key = tlstest::make_key();
-  auto expired = tlstest::make_cert("localhost", key.get(), pki_.ca.get(), pki_.ca_key.get(), false, -30, -1);
-  auto ctx = tlstest::server_ctx(expired.get(), key.get());
-  auto client_ctx = tlstest::client_ctx(pki_.ca.get());
+  auto key = reactord::test_support::make_key();
+  auto expired = reactord::test_support::make_cert("localhost", key.get(), pki_.ca.get(), pki_.ca_key.get(),
+                                                   false, -30, -1);
+  auto ctx = reactord::test_support::server_ctx(expired.get(), key.get());
+  auto client_ctx = reactord::test_support::client_ctx(pki_.ca.get());
   std::unique_ptr<TlsBufferEvent> server, client;
   Seen s, c;
   connect_ours(server, s, client, c, client_ctx.get(), ctx.get());
@@ -235,7 +238,7 @@ TEST_P(TlsBufferEventTest, ExpiredServerCertificateIsRefused) {
 TEST_P(TlsBufferEventTest, PlaintextPeerGetsAnErrorWithReason) {
   auto fds = socket_pair();
   auto server = ours_accepting(std::move(fds.a));
-  nettest::Peer peer(base_, std::move(fds.b));
+  reactord::test_support::Peer peer(base_, std::move(fds.b));
   peer.start_reading();
   Seen s;
   watch(*server, s);
@@ -263,7 +266,7 @@ TEST_P(TlsBufferEventTest, StalledHandshakeTimesOut) {
 }
 
 TEST_P(TlsBufferEventTest, SixteenMegabytesByteExactWithPlaintextWatermarks) {
-  auto client_ctx = tlstest::client_ctx(pki_.ca.get());
+  auto client_ctx = reactord::test_support::client_ctx(pki_.ca.get());
   auto fds = socket_pair();
   auto server = ours_accepting(std::move(fds.a));
   auto client = ours_connecting(std::move(fds.b), client_ctx.get());
@@ -276,7 +279,7 @@ TEST_P(TlsBufferEventTest, SixteenMegabytesByteExactWithPlaintextWatermarks) {
   server->set_read_watermarks(0, 64 * 1024);
   client->write(payload);
   ASSERT_TRUE(run_until(base_, [&] { return server->input().length() >= 64 * 1024; }));
-  nettest::step(base_, 50);
+  reactord::test_support::step(base_, 50);
   // Decryption stopped at the high watermark, the sender's plaintext waits in its output.
   EXPECT_LE(server->input().length(), 64u * 1024 + 16 * 1024);
   EXPECT_GT(client->output().length(), 0u);
@@ -290,7 +293,7 @@ TEST_P(TlsBufferEventTest, SixteenMegabytesByteExactWithPlaintextWatermarks) {
 }
 
 TEST_P(TlsBufferEventTest, WriteCallbackAtTheLowWatermark) {
-  auto client_ctx = tlstest::client_ctx(pki_.ca.get());
+  auto client_ctx = reactord::test_support::client_ctx(pki_.ca.get());
   std::unique_ptr<TlsBufferEvent> server, client;
   Seen s, c;
   connect_ours(server, s, client, c, client_ctx.get());
@@ -305,7 +308,7 @@ TEST_P(TlsBufferEventTest, WriteCallbackAtTheLowWatermark) {
 }
 
 TEST_P(TlsBufferEventTest, AgainstRawOpenSslPeerGracefulCloseSendsCloseNotify) {
-  auto client_ctx = tlstest::client_ctx(pki_.ca.get());
+  auto client_ctx = reactord::test_support::client_ctx(pki_.ca.get());
   auto fds = socket_pair();
   auto server = ours_accepting(std::move(fds.a));
   Seen s;
@@ -329,7 +332,7 @@ TEST_P(TlsBufferEventTest, AgainstRawOpenSslPeerGracefulCloseSendsCloseNotify) {
 }
 
 TEST_P(TlsBufferEventTest, AbortiveCloseSendsNoCloseNotify) {
-  auto client_ctx = tlstest::client_ctx(pki_.ca.get());
+  auto client_ctx = reactord::test_support::client_ctx(pki_.ca.get());
   auto fds = socket_pair();
   auto server = ours_accepting(std::move(fds.a));
   RawPeer peer(client_ctx.get(), std::move(fds.b));
@@ -342,7 +345,7 @@ TEST_P(TlsBufferEventTest, AbortiveCloseSendsNoCloseNotify) {
 }
 
 TEST_P(TlsBufferEventTest, PeerCloseNotifyWithSocketLeftOpenIsEof) {
-  auto client_ctx = tlstest::client_ctx(pki_.ca.get());
+  auto client_ctx = reactord::test_support::client_ctx(pki_.ca.get());
   auto fds = socket_pair();
   auto server = ours_accepting(std::move(fds.a));
   Seen s;
@@ -361,7 +364,7 @@ TEST_P(TlsBufferEventTest, PeerCloseNotifyWithSocketLeftOpenIsEof) {
 }
 
 TEST_P(TlsBufferEventTest, RenegotiationIsRefused) {
-  auto client_ctx = tlstest::client_ctx(pki_.ca.get());
+  auto client_ctx = reactord::test_support::client_ctx(pki_.ca.get());
   SSL_CTX_set_max_proto_version(client_ctx.get(), TLS1_2_VERSION);
   auto fds = socket_pair();
   auto server = ours_accepting(std::move(fds.a));
@@ -385,7 +388,7 @@ TEST_P(TlsBufferEventTest, RenegotiationIsRefused) {
 }
 
 TEST_P(TlsBufferEventTest, ReadTimeoutKeepsItsMeaning) {
-  auto client_ctx = tlstest::client_ctx(pki_.ca.get());
+  auto client_ctx = reactord::test_support::client_ctx(pki_.ca.get());
   std::unique_ptr<TlsBufferEvent> server, client;
   Seen s, c;
   connect_ours(server, s, client, c, client_ctx.get());
@@ -396,6 +399,6 @@ TEST_P(TlsBufferEventTest, ReadTimeoutKeepsItsMeaning) {
   EXPECT_EQ(server->enabled() & kRead, 0);
 }
 
-NETTEST_INSTANTIATE(TlsBufferEventTest);
+REACTORD_BACKEND_SUITE(TlsBufferEventTest);
 
 }  // namespace

@@ -8,7 +8,7 @@
 
 #include <stdexcept>
 
-namespace tlstest {
+namespace reactord::test_support {
 
 Key make_key() {
   Key key(EVP_EC_gen("P-256"));
@@ -106,4 +106,4 @@ std::string pem(EVP_PKEY* key) {
   return out;
 }
 
-}  // namespace tlstest
+}  // namespace reactord::test_support

@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-namespace tlstest {
+namespace reactord::test_support {
 
 struct KeyFree {
   void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
@@ -49,4 +49,4 @@ Ctx client_ctx(X509* trusted, X509* client_cert = nullptr, EVP_PKEY* client_key 
 std::string pem(X509* cert);
 std::string pem(EVP_PKEY* key);
 
-}  // namespace tlstest
+}  // namespace reactord::test_support

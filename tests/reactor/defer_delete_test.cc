@@ -3,8 +3,10 @@
 
 #include "reactor_test_util.h"
 
-namespace reactor::testing {
+namespace reactord::test_support {
 namespace {
+
+using namespace reactor;  // the library under test
 
 class DeferDelete : public ReactorTest {};
 
@@ -58,7 +60,7 @@ TEST_P(DeferDelete, OutsideTheLoopWaitsForTheNextIterationOrTheBase) {
   EXPECT_EQ(destroyed, 2);
 }
 
-REACTOR_BACKEND_SUITE(DeferDelete);
+REACTORD_BACKEND_SUITE(DeferDelete);
 
 }  // namespace
-}  // namespace reactor::testing
+}  // namespace reactord::test_support

@@ -8,8 +8,10 @@
 
 #include "reactor_test_util.h"
 
-namespace reactor::testing {
+namespace reactord::test_support {
 namespace {
+
+using namespace reactor;  // the library under test
 
 class EventLifecycle : public ReactorTest {};
 
@@ -330,7 +332,7 @@ TEST_P(EventLifecycle, MisuseIsRejected) {
   EXPECT_EQ(t->kind(), EventKind::kTimer);
 }
 
-REACTOR_BACKEND_SUITE(EventLifecycle);
+REACTORD_BACKEND_SUITE(EventLifecycle);
 
 }  // namespace
-}  // namespace reactor::testing
+}  // namespace reactord::test_support

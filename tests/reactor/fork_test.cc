@@ -6,8 +6,10 @@
 
 #include "reactor_test_util.h"
 
-namespace reactor::testing {
+namespace reactord::test_support {
 namespace {
+
+using namespace reactor;  // the library under test
 
 class Fork : public ReactorTest {};
 
@@ -71,7 +73,7 @@ TEST_P(Fork, ChildReinitsAndRunsItsLoop) {
   sig->del();
 }
 
-REACTOR_BACKEND_SUITE(Fork);
+REACTORD_BACKEND_SUITE(Fork);
 
 }  // namespace
-}  // namespace reactor::testing
+}  // namespace reactord::test_support

@@ -6,8 +6,10 @@
 
 #include "reactor_test_util.h"
 
-namespace reactor::testing {
+namespace reactord::test_support {
 namespace {
+
+using namespace reactor;  // the library under test
 
 class Inspection : public ReactorTest {};
 
@@ -235,7 +237,7 @@ TEST_P(Inspection, TagsGoWithTheirEvent) {
   EXPECT_TRUE(std::none_of(snap.begin(), snap.end(), [](const EventInfo& e) { return e.label == "tagged"; }));
 }
 
-REACTOR_BACKEND_SUITE(Inspection);
+REACTORD_BACKEND_SUITE(Inspection);
 
 }  // namespace
-}  // namespace reactor::testing
+}  // namespace reactord::test_support

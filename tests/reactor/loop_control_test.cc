@@ -4,8 +4,10 @@
 
 #include "reactor_test_util.h"
 
-namespace reactor::testing {
+namespace reactord::test_support {
 namespace {
+
+using namespace reactor;  // the library under test
 
 class LoopControl : public ReactorTest {};
 
@@ -184,7 +186,7 @@ TEST_P(LoopControl, LoopIsNotReentrant) {
   EXPECT_TRUE(threw);
 }
 
-REACTOR_BACKEND_SUITE(LoopControl);
+REACTORD_BACKEND_SUITE(LoopControl);
 
 }  // namespace
-}  // namespace reactor::testing
+}  // namespace reactord::test_support

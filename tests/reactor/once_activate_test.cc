@@ -5,8 +5,10 @@
 
 #include "reactor_test_util.h"
 
-namespace reactor::testing {
+namespace reactord::test_support {
 namespace {
+
+using namespace reactor;  // the library under test
 
 class OnceAndActivate : public ReactorTest {};
 
@@ -127,7 +129,7 @@ TEST_P(OnceAndActivate, PersistentEventActivatedManuallyStaysPending) {
   ev.del();
 }
 
-REACTOR_BACKEND_SUITE(OnceAndActivate);
+REACTORD_BACKEND_SUITE(OnceAndActivate);
 
 }  // namespace
-}  // namespace reactor::testing
+}  // namespace reactord::test_support

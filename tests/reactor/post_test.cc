@@ -6,8 +6,10 @@
 
 #include "reactor_test_util.h"
 
-namespace reactor::testing {
+namespace reactord::test_support {
 namespace {
+
+using namespace reactor;  // the library under test
 
 class Post : public ReactorTest {};
 
@@ -121,7 +123,7 @@ TEST_P(Post, DebugBuildsAbortOnOffThreadUse) {
 }
 #endif
 
-REACTOR_BACKEND_SUITE(Post);
+REACTORD_BACKEND_SUITE(Post);
 
 }  // namespace
-}  // namespace reactor::testing
+}  // namespace reactord::test_support

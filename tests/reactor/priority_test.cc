@@ -4,8 +4,10 @@
 
 #include "reactor_test_util.h"
 
-namespace reactor::testing {
+namespace reactord::test_support {
 namespace {
+
+using namespace reactor;  // the library under test
 
 class Priorities : public ReactorTest {};
 
@@ -65,7 +67,7 @@ TEST_P(Priorities, ChangesAreRefusedWhileActiveAndOutOfRange) {
   EXPECT_THROW(base_.set_priorities(0), std::invalid_argument);
 }
 
-REACTOR_BACKEND_SUITE(Priorities);
+REACTORD_BACKEND_SUITE(Priorities);
 
 }  // namespace
-}  // namespace reactor::testing
+}  // namespace reactord::test_support

@@ -19,13 +19,13 @@
 #include "reactor/unique_fd.h"
 #include "support/loop.h"
 
-namespace reactor::testing {
+namespace reactord::test_support {
 
 using namespace std::chrono_literals;
 
 struct SocketPair {
-  UniqueFd a;
-  UniqueFd b;
+  reactor::UniqueFd a;
+  reactor::UniqueFd b;
   SocketPair() {
     int fds[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0) {
@@ -48,13 +48,7 @@ inline int ReadAll(int fd) {
   }
 }
 
-// The loop stepper and the per-backend fixture: tests/support/loop.h.
-using reactord::test_support::left_registered;
-using reactord::test_support::run_until;
-using reactord::test_support::step;
-using ReactorTest = reactord::test_support::BackendTest;
+// The per-backend fixture and the loop stepper: tests/support/loop.h.
+using ReactorTest = BackendTest;
 
-}  // namespace reactor::testing
-
-// The whole conformance suite runs on both backends.
-#define REACTOR_BACKEND_SUITE(Suite) REACTORD_BACKEND_SUITE(Suite)
+}  // namespace reactord::test_support

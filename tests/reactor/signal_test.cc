@@ -8,8 +8,10 @@
 
 #include "reactor_test_util.h"
 
-namespace reactor::testing {
+namespace reactord::test_support {
 namespace {
+
+using namespace reactor;  // the library under test
 
 class Signals : public ReactorTest {};
 
@@ -125,7 +127,7 @@ TEST_P(Signals, DestroyingTheBaseReleasesItsSignals) {
   detached.reset();  // a detached event is still safe to destroy
 }
 
-REACTOR_BACKEND_SUITE(Signals);
+REACTORD_BACKEND_SUITE(Signals);
 
 }  // namespace
-}  // namespace reactor::testing
+}  // namespace reactord::test_support

@@ -7,8 +7,10 @@
 #include "reactor_test_util.h"
 #include "support/manual_clock.h"
 
-namespace reactor::testing {
+namespace reactord::test_support {
 namespace {
+
+using namespace reactor;  // the library under test
 
 class Timers : public ReactorTest {};
 
@@ -212,7 +214,7 @@ TEST_P(Timers, AManualClockStepsAnHourLongTimerWithoutWaiting) {
   EXPECT_FALSE(hour->pending(kTimeout));
 }
 
-REACTOR_BACKEND_SUITE(Timers);
+REACTORD_BACKEND_SUITE(Timers);
 
 }  // namespace
-}  // namespace reactor::testing
+}  // namespace reactord::test_support

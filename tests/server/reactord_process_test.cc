@@ -9,7 +9,7 @@
 #include "test_process.h"
 #include "test_socket.h"
 
-namespace reactord::test {
+namespace reactord::test_support {
 namespace {
 
 // reactord on 127.0.0.1:0 with the given extra flags; port() once it says where it listens.
@@ -304,4 +304,4 @@ TEST(Reactord, IdleConnectionsCostLittleMemory) {
 }
 
 }  // namespace
-}  // namespace reactord::test
+}  // namespace reactord::test_support

@@ -9,7 +9,7 @@
 #include "server/connection_registry.h"
 #include "server_fixture.h"
 
-namespace reactord::test {
+namespace reactord::test_support {
 namespace {
 
 TEST(ServerCloseWait, WhenClosedCallsBackOnceEveryNamedConnectionIsGone) {
@@ -60,4 +60,4 @@ TEST(ServerCloseWait, WhenClosedCallsBackAtOnceWhenNoneIsOpen) {
 }
 
 }  // namespace
-}  // namespace reactord::test
+}  // namespace reactord::test_support

@@ -20,7 +20,7 @@
 #include "reactor/sys_calls.h"
 #include "server_fixture.h"
 
-namespace reactord::test {
+namespace reactord::test_support {
 namespace {
 
 // Before each accept4 on the listening socket (while armed and within budget), a new client
@@ -90,4 +90,4 @@ TEST(ServerDrainFlood, TheDrainServesTheBacklogItFoundNotTheFloodBehindIt) {
 }
 
 }  // namespace
-}  // namespace reactord::test
+}  // namespace reactord::test_support

@@ -9,7 +9,7 @@
 #include "server/connection_registry.h"
 #include "server_fixture.h"
 
-namespace reactord::test {
+namespace reactord::test_support {
 namespace {
 
 TEST(ServerEcho, GreetsThenEchoesEveryByteExactly) {
@@ -246,4 +246,4 @@ TEST(ServerEcho, StartFailsClearlyWhenTheAddressIsTaken) {
 }
 
 }  // namespace
-}  // namespace reactord::test
+}  // namespace reactord::test_support

@@ -16,7 +16,7 @@
 #include "server_fixture.h"
 #include "support/byte_pattern.h"
 
-namespace reactord::test {
+namespace reactord::test_support {
 namespace {
 
 using reactor::FaultRule;
@@ -319,4 +319,4 @@ TEST(ServerLoopFault, EpollWaitFailureStopsTheProcessWithExitCode70) {
 }
 
 }  // namespace
-}  // namespace reactord::test
+}  // namespace reactord::test_support

@@ -16,7 +16,7 @@
 #include "support/manual_clock.h"
 #include "test_socket.h"
 
-namespace reactord::test {
+namespace reactord::test_support {
 
 inline Config test_config() {
   Config config;
@@ -47,9 +47,6 @@ auto on_loop(Server& server, std::size_t index, Fn fn) -> decltype(fn(server.loo
   }
   return future.get();
 }
-
-// Polls cond (on the test thread) until true or a limit: tests/support/eventually.h.
-using test_support::eventually;
 
 // Puts loops 0..loops-1 on `clock` (tests/support/manual_clock.h): installed on each loop's
 // thread. Declare the clock before the server, so that it outlives the loops that read it.
@@ -85,4 +82,4 @@ struct RunningServer {
   Server server;
 };
 
-}  // namespace reactord::test
+}  // namespace reactord::test_support

@@ -12,7 +12,7 @@
 #include "server/connection_registry.h"
 #include "server_fixture.h"
 
-namespace reactord::test {
+namespace reactord::test_support {
 namespace {
 
 std::uint64_t closed(Server& s, CloseReason reason, std::size_t loop = 0) {
@@ -283,4 +283,4 @@ TEST(ServerLimits, DrainWithExitStopsOnceTheLastClientLeaves) {
 }
 
 }  // namespace
-}  // namespace reactord::test
+}  // namespace reactord::test_support

@@ -18,7 +18,7 @@
 #include "server_fixture.h"
 #include "support/heap_meter.h"
 
-namespace reactord::test {
+namespace reactord::test_support {
 namespace {
 
 // Where the budget stood when this test was written (docs/PERFORMANCE.md, "Idle memory"):
@@ -103,4 +103,4 @@ TEST(ServerMemory, IdleConnectionHeapBytesWithInspectionKept) {
 }
 
 }  // namespace
-}  // namespace reactord::test
+}  // namespace reactord::test_support

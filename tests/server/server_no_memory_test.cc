@@ -10,7 +10,7 @@
 #include "server/cross_loop_state.h"
 #include "server_fixture.h"
 
-namespace reactord::test {
+namespace reactord::test_support {
 namespace {
 
 std::uint64_t closed(Server& s, CloseReason reason) {
@@ -47,4 +47,4 @@ TEST(ServerNoMemory, ALoopThatDiesStopsTheServerWithANonZeroExitCode) {
 }
 
 }  // namespace
-}  // namespace reactord::test
+}  // namespace reactord::test_support

@@ -14,7 +14,7 @@
 #include "server/connection.h"
 #include "server_fixture.h"
 
-namespace reactord::test {
+namespace reactord::test_support {
 namespace {
 
 // mallinfo2 counts glibc's heap; under ASan/TSan the sanitizer's allocator serves malloc. A
@@ -99,4 +99,4 @@ TEST(ServerOutputMemory, SmallSegmentsFromNonReadingClientsStayWithinTheLimit) {
 }
 
 }  // namespace
-}  // namespace reactord::test
+}  // namespace reactord::test_support

@@ -24,7 +24,7 @@ namespace reactord {
 namespace {
 
 using namespace std::chrono_literals;
-using test::on_loop;
+using test_support::on_loop;
 
 // Clients that send as fast as the server takes and read their echoes, on one thread.
 class Blasters {
@@ -92,7 +92,7 @@ std::uint64_t total_in(const std::vector<Member>& ms) {
 // change it.
 std::vector<Member> wait_for_spent_tick(Server& server, std::size_t loop, std::uint64_t before) {
   std::vector<Member> now;
-  EXPECT_TRUE(test::eventually(
+  EXPECT_TRUE(test_support::eventually(
       [&] {
         now = members(server, loop);
         bool all_held = !now.empty();
@@ -104,14 +104,15 @@ std::vector<Member> wait_for_spent_tick(Server& server, std::size_t loop, std::u
   return now;
 }
 
-std::vector<reactor::UniqueFd> connect_many(test::RunningServer& rs, int n) {
+std::vector<reactor::UniqueFd> connect_many(test_support::RunningServer& rs, int n) {
   std::vector<reactor::UniqueFd> fds;
   for (int i = 0; i < n; ++i) {
     fds.push_back(rs.connect_greeted());
     // Non-blocking from here: the blaster thread must never stall on one socket.
     ::fcntl(fds.back().get(), F_SETFL, O_NONBLOCK);
   }
-  EXPECT_TRUE(test::eventually([&] { return rs.server.open_connections() == static_cast<std::size_t>(n); }));
+  EXPECT_TRUE(
+      test_support::eventually([&] { return rs.server.open_connections() == static_cast<std::size_t>(n); }));
   return fds;
 }
 
@@ -125,10 +126,10 @@ TEST(ServerRateLimit, OneClientMovesAtItsConfiguredRate) {
   constexpr auto kTick = 125ms;
   constexpr int kTicks = 32;  // 4 seconds of the loop's time
   test_support::ManualClock clock;
-  Config config = test::test_config();
+  Config config = test_support::test_config();
   config.rate_limit_per_connection = units::Rate{kRate, kRate / 4};
-  test::RunningServer rs(config);
-  test::install_clock(rs.server, 1, clock);
+  test_support::RunningServer rs(config);
+  test_support::install_clock(rs.server, 1, clock);
   Blasters blaster(connect_many(rs, 1));
   // The first tick's allowance (one tick's worth), spent.
   const std::uint64_t first = total_in(wait_for_spent_tick(rs.server, 0, 0));
@@ -161,10 +162,10 @@ TEST(ServerRateLimit, TwentyClientsShareTheTotalFairly) {
   constexpr int kTicks = 40;
   constexpr double kDebt = kClients * 64.0;  // each member may take its min share on credit
   test_support::ManualClock clock;
-  Config config = test::test_config();
+  Config config = test_support::test_config();
   config.rate_limit_total = units::Rate{kTotal, kTotal / 4};
-  test::RunningServer rs(config);
-  test::install_clock(rs.server, 1, clock);
+  test_support::RunningServer rs(config);
+  test_support::install_clock(rs.server, 1, clock);
   Blasters blasters(connect_many(rs, kClients));
   const std::vector<Member> a = wait_for_spent_tick(rs.server, 0, 0);
   std::vector<Member> b = a;
@@ -194,12 +195,12 @@ TEST(ServerRateLimit, TheTotalIsSplitAcrossLoopsAndNeverExceeded) {
   constexpr std::uint64_t kPerTickPerLoop = kTotal / 2 / 8;
   constexpr int kTicks = 32;
   test_support::ManualClock clock;
-  Config config = test::test_config();
+  Config config = test_support::test_config();
   config.loops = 2;
   config.accept_mode = AcceptMode::kSingle;  // round-robin: both loops get clients
   config.rate_limit_total = units::Rate{kTotal, kTotal / 4};
-  test::RunningServer rs(config);
-  test::install_clock(rs.server, 2, clock);
+  test_support::RunningServer rs(config);
+  test_support::install_clock(rs.server, 2, clock);
   Blasters blasters(connect_many(rs, 6));
   std::vector<std::uint64_t> a, b;
   for (std::size_t l = 0; l < 2; ++l) {
@@ -223,11 +224,11 @@ TEST(ServerRateLimit, TheTotalIsSplitAcrossLoopsAndNeverExceeded) {
 
 TEST(ServerRateLimit, ALimitedClientNeverDelaysAnUnlimitedOne) {
   constexpr std::uint64_t kRate = 64 * 1024;
-  Config config = test::test_config();
+  Config config = test_support::test_config();
   config.rate_limit_per_connection = units::Rate{kRate, kRate};
-  test::RunningServer rs(config);
+  test_support::RunningServer rs(config);
   reactor::UniqueFd free_client = rs.connect_greeted();
-  ASSERT_TRUE(test::eventually([&] { return rs.server.open_connections() == 1; }));
+  ASSERT_TRUE(test_support::eventually([&] { return rs.server.open_connections() == 1; }));
   // Lift the first client's limit on its loop (what SetRateLimit does for one id).
   const bool lifted = on_loop(rs.server, 0, [](LoopWorker& w) {
     Connection* c = w.registry().find(w.registry().ids().front());
@@ -240,7 +241,7 @@ TEST(ServerRateLimit, ALimitedClientNeverDelaysAnUnlimitedOne) {
     ::fcntl(limited.back().get(), F_SETFL, O_NONBLOCK);
   }
   Blasters blasters(std::move(limited));
-  ASSERT_TRUE(test::eventually([&] {
+  ASSERT_TRUE(test_support::eventually([&] {
     auto records = on_loop(rs.server, 0, [](LoopWorker& w) { return w.registry().snapshot(); });
     int throttled = 0;
     for (const auto& r : records) throttled += r.throttled;
@@ -252,8 +253,8 @@ TEST(ServerRateLimit, ALimitedClientNeverDelaysAnUnlimitedOne) {
   std::string data(8 << 20, '\0');
   for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>((i * 131) >> 3);
   std::string echoed;
-  std::thread reader([&] { echoed = test::read_exactly(free_client.get(), data.size(), 60000ms); });
-  EXPECT_TRUE(test::write_all(free_client.get(), data, 60000ms));
+  std::thread reader([&] { echoed = test_support::read_exactly(free_client.get(), data.size(), 60000ms); });
+  EXPECT_TRUE(test_support::write_all(free_client.get(), data, 60000ms));
   reader.join();
   EXPECT_TRUE(echoed == data) << "byte-exact echo (" << echoed.size() << " of " << data.size() << " bytes)";
   const auto first =

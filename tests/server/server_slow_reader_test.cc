@@ -13,7 +13,7 @@
 #include "server/connection.h"
 #include "server_fixture.h"
 
-namespace reactord::test {
+namespace reactord::test_support {
 namespace {
 
 // A client whose receive buffer is small, so that what reactord owes it waits on reactord's
@@ -153,4 +153,4 @@ TEST(ServerSlowReader, ClientReadingALongEchoSlowlyIsNotIdle) {
 }
 
 }  // namespace
-}  // namespace reactord::test
+}  // namespace reactord::test_support

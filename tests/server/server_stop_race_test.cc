@@ -10,7 +10,7 @@
 
 #include "server_fixture.h"
 
-namespace reactord::test {
+namespace reactord::test_support {
 namespace {
 
 TEST(ServerStopRace, StopAndDrainFromOtherThreadsWhileEveryLoopEndsOnItsOwn) {
@@ -47,4 +47,4 @@ TEST(ServerStopRace, StopAndDrainFromOtherThreadsWhileEveryLoopEndsOnItsOwn) {
 }
 
 }  // namespace
-}  // namespace reactord::test
+}  // namespace reactord::test_support

@@ -16,7 +16,7 @@
 #include "server_fixture.h"
 #include "tls_test_support.h"
 
-namespace reactord::test {
+namespace reactord::test_support {
 namespace {
 
 void write_file(const std::string& path, const std::string& text) {
@@ -27,7 +27,7 @@ void write_file(const std::string& path, const std::string& text) {
 // A blocking TLS client (bounded by socket timeouts) that trusts `ca`.
 class TlsClient {
  public:
-  TlsClient(const reactor::SocketAddress& address, X509* ca) : ctx_(tlstest::client_ctx(ca)) {
+  TlsClient(const reactor::SocketAddress& address, X509* ca) : ctx_(reactord::test_support::client_ctx(ca)) {
     fd_ = connect_to(address);
     const int raw = fd_.get();  // blocking, bounded by the timeouts below
     timeval tv{10, 0};
@@ -62,7 +62,7 @@ class TlsClient {
   }
 
  private:
-  tlstest::Ctx ctx_;
+  reactord::test_support::Ctx ctx_;
   reactor::UniqueFd fd_;
   SSL* ssl_ = nullptr;
   bool connected_ = false;
@@ -71,12 +71,12 @@ class TlsClient {
 TEST(ServerTlsReload, NewHandshakesGetTheNewCertificateLiveConnectionsStay) {
   char dir_template[] = "/tmp/reactord-tls-reload-XXXXXX";
   const std::string dir = ::mkdtemp(dir_template);
-  tlstest::Pki pki;
-  auto first_key = tlstest::make_key();
-  auto first = tlstest::make_cert("first", first_key.get(), pki.ca.get(), pki.ca_key.get());
+  reactord::test_support::Pki pki;
+  auto first_key = reactord::test_support::make_key();
+  auto first = reactord::test_support::make_cert("first", first_key.get(), pki.ca.get(), pki.ca_key.get());
   const std::string cert_path = dir + "/cert.pem", key_path = dir + "/key.pem";
-  write_file(cert_path, tlstest::pem(first.get()));
-  write_file(key_path, tlstest::pem(first_key.get()));
+  write_file(cert_path, reactord::test_support::pem(first.get()));
+  write_file(key_path, reactord::test_support::pem(first_key.get()));
 
   Config config = test_config();
   config.tls_listen = reactor::SocketAddress::ipv4_loopback(0);
@@ -91,10 +91,10 @@ TEST(ServerTlsReload, NewHandshakesGetTheNewCertificateLiveConnectionsStay) {
   EXPECT_EQ(before.server_cn(), "first");
   EXPECT_EQ(before.read(config.greeting.size()), config.greeting);
 
-  auto second_key = tlstest::make_key();
-  auto second = tlstest::make_cert("second", second_key.get(), pki.ca.get(), pki.ca_key.get());
-  write_file(cert_path, tlstest::pem(second.get()));
-  write_file(key_path, tlstest::pem(second_key.get()));
+  auto second_key = reactord::test_support::make_key();
+  auto second = reactord::test_support::make_cert("second", second_key.get(), pki.ca.get(), pki.ca_key.get());
+  write_file(cert_path, reactord::test_support::pem(second.get()));
+  write_file(key_path, reactord::test_support::pem(second_key.get()));
   std::string error;
   ASSERT_TRUE(rs.server.reload_tls(&error)) << error;
 
@@ -117,4 +117,4 @@ TEST(ServerTlsReload, NewHandshakesGetTheNewCertificateLiveConnectionsStay) {
 }
 
 }  // namespace
-}  // namespace reactord::test
+}  // namespace reactord::test_support

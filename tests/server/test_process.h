@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-namespace reactord::test {
+namespace reactord::test_support {
 
 class Process {
  public:
@@ -136,4 +136,4 @@ class Process {
   std::optional<int> exit_status_;
 };
 
-}  // namespace reactord::test
+}  // namespace reactord::test_support

@@ -20,7 +20,7 @@
 #include "reactor/socket_address.h"
 #include "reactor/unique_fd.h"
 
-namespace reactord::test {
+namespace reactord::test_support {
 
 using namespace std::chrono_literals;
 using TestClock = std::chrono::steady_clock;
@@ -101,4 +101,4 @@ inline long rss_kib(const std::string& pid = "self") {
   return -1;
 }
 
-}  // namespace reactord::test
+}  // namespace reactord::test_support

@@ -290,7 +290,7 @@ void run_control_poller(const Target& t, const std::atomic<bool>& stop, Stats& s
 void run_scraper(const Target& t, const std::atomic<bool>& stop, Stats& stats) {
   while (!stop.load()) {
     try {
-      auto response = metrics::testing::http_get(t.metrics_port, "/metrics", 10000);
+      auto response = test_support::http_get(t.metrics_port, "/metrics", 10000);
       if (response.status != 200 || response.body.find("reactord_") == std::string::npos) {
         stats.fail("scrape: status " + std::to_string(response.status));
       }

@@ -46,7 +46,7 @@ int load_seconds() {
 }
 
 // Reads reactord's output (its pipe must never fill) until `until`.
-void pump_output(testing::Daemon& daemon, Clock::time_point until) {
+void pump_output(test_support::Daemon& daemon, Clock::time_point until) {
   while (Clock::now() < until) {
     // "x^" never matches: this only reads what reactord wrote, for up to 500 ms.
     daemon.process.wait_for_output("x^", 500ms);
@@ -62,7 +62,7 @@ std::uint64_t server_connections(v1::Inspect::Stub& stub) {
 }
 
 TEST(Soak, EveryByteComesBackAndNothingGrows) {
-  testing::Daemon daemon({"--loops", "2"});
+  test_support::Daemon daemon({"--loops", "2"});
   ASSERT_TRUE(daemon.ready()) << daemon.process.output();
   const auto metrics_port =
       daemon.process.wait_for_output(R"(metrics listening on http://127\.0\.0\.1:(\d+))", 1000ms);
@@ -78,7 +78,7 @@ TEST(Soak, EveryByteComesBackAndNothingGrows) {
   auto inspect = daemon.inspect();
   // The idle baseline: the control connection open, one scrape done, no data client.
   ASSERT_EQ(server_connections(*inspect), 0u);
-  metrics::testing::http_get(target.metrics_port);
+  test_support::http_get(target.metrics_port);
   std::this_thread::sleep_for(200ms);
   const ProcSample idle = sample_process(pid, since_start());
 
@@ -109,7 +109,7 @@ TEST(Soak, EveryByteComesBackAndNothingGrows) {
 
   // The clients are gone: every connection closed, reactord's fds back to the idle baseline.
   ProcSample after{};
-  const bool settled = testing::eventually(
+  const bool settled = test_support::eventually(
       [&] {
         after = sample_process(pid, since_start());
         return server_connections(*inspect) == 0 && after.fds <= idle.fds;
