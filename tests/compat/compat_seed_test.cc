@@ -13,7 +13,7 @@
 
 #include "seed_program.h"
 #include "server/test_process.h"
-#include "server/test_socket.h"
+#include "support/tcp_client.h"
 
 namespace reactord::compat_test {
 namespace {

@@ -84,7 +84,7 @@ TEST(Control, FilterDryRunAndWait) {
   auto quiet = greeted_client(r.data_port());
   auto talker = greeted_client(r.data_port());
   talker->send_all("hello\n");
-  ASSERT_EQ(talker->read_n(6), "hello\n");
+  ASSERT_EQ(talker->read_exactly(6), "hello\n");
 
   v1::CloseConnectionsRequest request;
   request.mutable_filter()->set_min_bytes_in(6);
@@ -180,7 +180,7 @@ TEST(Control, DrainRefusesNewClientsFlipsHealthAndResumeUndoesIt) {
   EXPECT_EQ(resumed.state(), v1::SERVER_STATE_SERVING);
   EXPECT_EQ(health(r), grpc::health::v1::HealthCheckResponse::SERVING);
   TcpClient late(r.data_port());  // the same port listens again
-  EXPECT_EQ(late.read_n(kGreeting.size()), kGreeting);
+  EXPECT_EQ(late.read_exactly(kGreeting.size()), kGreeting);
   EXPECT_EQ(stub->Resume(ctx().get(), {}, &resumed).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 }
 
@@ -221,7 +221,7 @@ TEST(Control, ExitLoopWithADelayEndsTheServerAfterIt) {
   EXPECT_EQ(response.loops_size(), 2);
   // Still serving before the delay.
   client->send_all("still\n");
-  EXPECT_EQ(client->read_n(6, 300ms), "still\n");
+  EXPECT_EQ(client->read_exactly(6, 300ms), "still\n");
   auto code = r.wait_for_exit(5000ms);
   auto took = std::chrono::steady_clock::now() - start;
   ASSERT_TRUE(code.has_value());

@@ -77,7 +77,7 @@ std::unique_ptr<grpc::ClientContext> ctx(std::chrono::milliseconds deadline, con
 std::unique_ptr<TcpClient> greeted_client(std::uint16_t port) {
   auto c = std::make_unique<TcpClient>(port);
   EXPECT_TRUE(c->connected());
-  EXPECT_EQ(c->read_n(kGreeting.size()), kGreeting);
+  EXPECT_EQ(c->read_exactly(kGreeting.size()), kGreeting);
   return c;
 }
 
@@ -100,86 +100,6 @@ std::vector<std::unique_ptr<TcpClient>> connect_clients(std::uint16_t port, int 
     clients.push_back(std::move(client));
   }
   return clients;
-}
-
-TcpClient::TcpClient(std::uint16_t port) {
-  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd_);
-    fd_ = -1;
-  }
-}
-
-TcpClient::~TcpClient() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-std::uint16_t TcpClient::local_port() const {
-  sockaddr_in addr{};
-  socklen_t len = sizeof addr;
-  ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  return ntohs(addr.sin_port);
-}
-
-void TcpClient::send_all(const std::string& data) {
-  std::size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw std::runtime_error("send failed");
-    off += static_cast<std::size_t>(n);
-  }
-}
-
-std::string TcpClient::read_n(std::size_t n, std::chrono::milliseconds limit) {
-  std::string out;
-  auto end = std::chrono::steady_clock::now() + limit;
-  char buf[65536];
-  while (out.size() < n) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
-    ssize_t got = ::recv(fd_, buf, std::min(sizeof buf, n - out.size()), 0);
-    if (got <= 0) break;
-    out.append(buf, static_cast<std::size_t>(got));
-  }
-  return out;
-}
-
-std::string TcpClient::read_to_end(std::string* how, std::chrono::milliseconds limit) {
-  std::string out;
-  auto end = std::chrono::steady_clock::now() + limit;
-  char buf[65536];
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      *how = "timeout";
-      return out;
-    }
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-    ssize_t got = ::recv(fd_, buf, sizeof buf, 0);
-    if (got == 0) {
-      *how = "eof";
-      return out;
-    }
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      *how = errno == ECONNRESET ? "reset" : "error";
-      return out;
-    }
-    out.append(buf, static_cast<std::size_t>(got));
-  }
-}
-
-bool TcpClient::readable_within(std::chrono::milliseconds limit) {
-  pollfd p{fd_, POLLIN, 0};
-  return ::poll(&p, 1, static_cast<int>(limit.count())) > 0;
 }
 
 std::string temp_file(const std::string& text) {

@@ -1,6 +1,6 @@
 // Helpers for the control plane's integration tests: an in-process reactord (Server +
-// ControlPlane on 127.0.0.1 port 0) reached through a real gRPC channel, and a raw blocking
-// TCP client with bounded waits.
+// ControlPlane on 127.0.0.1 port 0) reached through a real gRPC channel; its clients are
+// support/tcp_client.h's.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -19,6 +19,7 @@
 #include "server/control/control_plane.h"
 #include "server/server.h"
 #include "support/eventually.h"
+#include "support/tcp_client.h"
 
 namespace reactord::test_support {
 
@@ -58,29 +59,6 @@ class InProcessReactord {
 // A context with a deadline (default 5 s) and, optionally, a bearer token.
 std::unique_ptr<grpc::ClientContext> ctx(std::chrono::milliseconds deadline = 5000ms,
                                          const std::string& token = "");
-
-// Blocking TCP client for 127.0.0.1 with bounded reads.
-class TcpClient {
- public:
-  explicit TcpClient(std::uint16_t port);
-  ~TcpClient();
-  TcpClient(const TcpClient&) = delete;
-  TcpClient& operator=(const TcpClient&) = delete;
-
-  bool connected() const { return fd_ >= 0; }
-  int fd() const { return fd_; }
-  std::uint16_t local_port() const;
-  void send_all(const std::string& data);
-  // Reads until `n` bytes arrived, EOF, an error or `limit`; returns what was read.
-  std::string read_n(std::size_t n, std::chrono::milliseconds limit = 5000ms);
-  // Reads until EOF / error / limit. *how: "eof", "reset" (ECONNRESET), "timeout", "error".
-  std::string read_to_end(std::string* how, std::chrono::milliseconds limit = 5000ms);
-  // True if some data arrives within `limit`.
-  bool readable_within(std::chrono::milliseconds limit);
-
- private:
-  int fd_ = -1;
-};
 
 // The data service's greeting, as a client reads it first.
 inline const std::string kGreeting = "Hello, World!\n";

@@ -7,7 +7,7 @@
 #include "control_test_util.h"
 #include "daemon_process.h"
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "test_socket.h"
+#include "support/tcp_client.h"
 
 namespace reactord::test_support {
 namespace {

@@ -95,7 +95,7 @@ TEST(FdExhaustion, ControlPlaneAndMetricsAnswerWhileDataClientsFloodTheFdLimit) 
   std::vector<std::unique_ptr<TcpClient>> established;
   for (int i = 0; i < 5; ++i) {
     established.push_back(std::make_unique<TcpClient>(d.data_port));
-    ASSERT_EQ(established.back()->read_n(14), "Hello, World!\n");
+    ASSERT_EQ(established.back()->read_exactly(14), "Hello, World!\n");
   }
 
   // The flood: 400 clients held open, and a thread churning more for as long as we check.
@@ -116,7 +116,7 @@ TEST(FdExhaustion, ControlPlaneAndMetricsAnswerWhileDataClientsFloodTheFdLimit) 
   for (int round = 0; round < 3; ++round) {
     for (auto& client : established) {
       client->send_all("ping");
-      EXPECT_EQ(client->read_n(4), "ping") << "an established client stopped being served";
+      EXPECT_EQ(client->read_exactly(4), "ping") << "an established client stopped being served";
     }
     std::string why;
     EXPECT_TRUE(fresh_channel_health_ok(d.control, &why)) << "health during the flood: " << why;
@@ -140,12 +140,12 @@ TEST(FdExhaustion, ControlPlaneAndMetricsAnswerWhileDataClientsFloodTheFdLimit) 
   bool served = false;
   for (int i = 0; i < 100 && !served; ++i) {  // the flood's slots free as reactord sees them go
     TcpClient again(d.data_port);
-    served = again.read_n(14, 1000ms) == "Hello, World!\n";
+    served = again.read_exactly(14, 1000ms) == "Hello, World!\n";
   }
   EXPECT_TRUE(served);
   for (auto& client : established) {
     client->send_all("pong");
-    EXPECT_EQ(client->read_n(4), "pong");
+    EXPECT_EQ(client->read_exactly(4), "pong");
   }
 }
 

@@ -37,7 +37,7 @@ TEST(Inspect, ListConnectionsShowsARawTcpClientWithAddressesAndCounters) {
   InProcessReactord r;
   auto client = greeted_client(r.data_port());
   client->send_all("ping\n");
-  ASSERT_EQ(client->read_n(5), "ping\n");
+  ASSERT_EQ(client->read_exactly(5), "ping\n");
 
   v1::ListConnectionsResponse out;
   ASSERT_TRUE(eventually([&] {
@@ -162,7 +162,7 @@ TEST(Inspect, FiltersSelectByPeerPortBytesAndNegation) {
   auto quiet = greeted_client(r.data_port());
   auto talker = greeted_client(r.data_port());
   talker->send_all(std::string(1000, 'x'));
-  ASSERT_EQ(talker->read_n(1000).size(), 1000u);
+  ASSERT_EQ(talker->read_exactly(1000).size(), 1000u);
 
   v1::ListConnectionsRequest request;
   request.mutable_filter()->set_min_bytes_in(1000);

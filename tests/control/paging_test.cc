@@ -71,10 +71,10 @@ struct ThreeLoops {
   explicit ThreeLoops(int count) {
     for (int i = 0; i < count; ++i) {
       auto c = std::make_unique<TcpClient>(r.data_port());
-      EXPECT_EQ(c->read_n(kGreeting.size()), kGreeting);
+      EXPECT_EQ(c->read_exactly(kGreeting.size()), kGreeting);
       if (i % 3 == 0) {
         c->send_all("0123456789");
-        EXPECT_EQ(c->read_n(10), "0123456789");
+        EXPECT_EQ(c->read_exactly(10), "0123456789");
       }
       clients.push_back(std::move(c));
     }
@@ -176,9 +176,9 @@ TEST(Paging, OnePageOverTwoThousandConnectionsMatchesTheRegistries) {
   auto clients = connect_clients(r.data_port(), kConnections);
   ASSERT_EQ(clients.size(), static_cast<std::size_t>(kConnections));
   for (int i = 0; i < kConnections; i += 7) {  // every 7th client talks
-    ASSERT_EQ(clients[i]->read_n(kGreeting.size()), kGreeting);
+    ASSERT_EQ(clients[i]->read_exactly(kGreeting.size()), kGreeting);
     clients[i]->send_all("abc");
-    ASSERT_EQ(clients[i]->read_n(3), "abc");
+    ASSERT_EQ(clients[i]->read_exactly(3), "abc");
   }
   ASSERT_TRUE(inspect_counts_connections(r, kConnections));
   auto stub = r.inspect();

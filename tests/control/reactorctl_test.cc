@@ -28,7 +28,7 @@ TEST(Reactorctl, CommandsAgainstARunningReactord) {
   EXPECT_EQ(server_info.state(), v1::SERVER_STATE_SERVING);
 
   TcpClient client(d.data_port);
-  ASSERT_EQ(client.read_n(14), "Hello, World!\n");
+  ASSERT_EQ(client.read_exactly(14), "Hello, World!\n");
   std::string peer = "127.0.0.1:" + std::to_string(client.local_port());
   auto conns = d.ctl({"conns"});
   ASSERT_EQ(conns.exit_code, 0) << conns.err;
@@ -133,7 +133,7 @@ TEST(Reactorctl, GlobalFlagsAfterTheCommandAndTheExitCodes) {
   Reactord d;
   ASSERT_FALSE(d.control.empty()) << d.process->log();
   TcpClient client(d.data_port);
-  ASSERT_EQ(client.read_n(14), "Hello, World!\n");
+  ASSERT_EQ(client.read_exactly(14), "Hello, World!\n");
   auto after = run_command({REACTORCTL_BIN, "conns", "--target", d.target(), "--json", "--timeout", "5s"});
   ASSERT_EQ(after.exit_code, 0) << after.err;
   auto list = parse_json<v1::ListConnectionsResponse>(after.out);

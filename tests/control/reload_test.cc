@@ -107,7 +107,7 @@ TEST(Reload, SighupRotatesTheAdminTokenWithoutDroppingAWatchStream) {
 
   // The stream opened before the rotation still delivers: a new client is seen opening.
   TcpClient client(d.data_port);
-  ASSERT_EQ(client.read_n(14), "Hello, World!\n");
+  ASSERT_EQ(client.read_exactly(14), "Hello, World!\n");
   ASSERT_TRUE(reader->Read(&event)) << "the watch stream was dropped by the reload";
   EXPECT_EQ(event.kind(), v1::ConnectionEvent::KIND_OPENED);
   watch_ctx.TryCancel();
@@ -202,7 +202,7 @@ TEST(Reload, OnlyTheAdminMayReload) {
 // A client connecting is logged at debug ("loop 0: connection N from ...").
 void connect_one(Daemon& d) {
   TcpClient client(d.data_port);
-  ASSERT_EQ(client.read_n(14), "Hello, World!\n");
+  ASSERT_EQ(client.read_exactly(14), "Hello, World!\n");
 }
 
 TEST(Reload, LogLevelFromTheConfigFileAndFromTheRequest) {
@@ -394,7 +394,7 @@ TEST(Reload, ControlTlsCertificateRotatedWhileAChannelStaysOpen) {
 
   // The channel established before still works, on the same stream.
   TcpClient client(d.data_port);
-  ASSERT_EQ(client.read_n(14), "Hello, World!\n");
+  ASSERT_EQ(client.read_exactly(14), "Hello, World!\n");
   ASSERT_TRUE(reader->Read(&event)) << "the watch stream was dropped by the TLS reload";
   EXPECT_EQ(event.kind(), v1::ConnectionEvent::KIND_OPENED);
   v1::ServerInfo info;

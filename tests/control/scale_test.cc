@@ -103,7 +103,7 @@ TEST(Scale, SlowWatcherDropsAndCounts) {
 TEST(Scale, RandomRequestsNeverTakeTheServerDown) {
   InProcessReactord r(2);
   TcpClient client(r.data_port());
-  ASSERT_EQ(client.read_n(14), "Hello, World!\n");
+  ASSERT_EQ(client.read_exactly(14), "Hello, World!\n");
   auto inspect = r.inspect();
   auto control = r.control();
   std::mt19937_64 rng(12345);
@@ -197,7 +197,7 @@ TEST(Scale, RandomRequestsNeverTakeTheServerDown) {
   EXPECT_EQ(info.state(), v1::SERVER_STATE_SERVING);
   EXPECT_EQ(info.connections(), 1u);
   client.send_all("alive\n");
-  EXPECT_EQ(client.read_n(6), "alive\n");
+  EXPECT_EQ(client.read_exactly(6), "alive\n");
 }
 
 }  // namespace

@@ -148,7 +148,7 @@ TEST(Security, AuditLineNamesWhatWasClosedAndTheResult) {
   AuditCapture audit;
   InProcessReactord r;
   TcpClient client(r.data_port());
-  ASSERT_EQ(client.read_n(14), "Hello, World!\n");
+  ASSERT_EQ(client.read_exactly(14), "Hello, World!\n");
   v1::CloseConnectionsRequest request;
   request.mutable_filter()->set_peer("127.0.0.0/8");
   request.set_mode(v1::CLOSE_MODE_ABORT);

@@ -27,8 +27,8 @@ TEST(SetRateLimitRpc, TargetsConnectionsTheTotalAndNewClients) {
   InProcessReactord r(2);
   TcpClient a(r.data_port());
   TcpClient b(r.data_port());
-  ASSERT_EQ(a.read_n(14), "Hello, World!\n");
-  ASSERT_EQ(b.read_n(14), "Hello, World!\n");
+  ASSERT_EQ(a.read_exactly(14), "Hello, World!\n");
+  ASSERT_EQ(b.read_exactly(14), "Hello, World!\n");
   ASSERT_TRUE(eventually([&] { return list(r).size() == 2; }));
   const auto conns = list(r);
   auto control = r.control();
@@ -68,7 +68,7 @@ TEST(SetRateLimitRpc, TargetsConnectionsTheTotalAndNewClients) {
   ASSERT_TRUE(control->SetRateLimit(ctx().get(), fresh, &response).ok());
   EXPECT_EQ(response.per_connection().bytes_per_second(), 32u * 1024);
   TcpClient c(r.data_port());
-  ASSERT_EQ(c.read_n(14), "Hello, World!\n");
+  ASSERT_EQ(c.read_exactly(14), "Hello, World!\n");
   ASSERT_TRUE(eventually([&] { return list(r).size() == 3; }));
   const auto three = list(r);
   EXPECT_EQ(three[2].rate_limit().bytes_per_second(), 32u * 1024) << "a new client gets the new default";
@@ -94,7 +94,7 @@ TEST(SetRateLimitRpc, TargetsConnectionsTheTotalAndNewClients) {
 TEST(SetRateLimitRpc, BadRequestsChangeNothing) {
   InProcessReactord r;
   TcpClient a(r.data_port());
-  ASSERT_EQ(a.read_n(14), "Hello, World!\n");
+  ASSERT_EQ(a.read_exactly(14), "Hello, World!\n");
   ASSERT_TRUE(eventually([&] { return list(r).size() == 1; }));
   const std::uint64_t id = list(r)[0].id();
   auto control = r.control();

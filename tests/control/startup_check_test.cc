@@ -11,7 +11,7 @@
 #include "control_test_util.h"
 #include "daemon_process.h"
 #include "support/taken_port.h"
-#include "test_socket.h"
+#include "support/tcp_client.h"
 
 namespace reactord::test_support {
 namespace {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "http_test_client.h"
+#include "support/eventually.h"
 
 namespace reactord::http {
 namespace {
@@ -22,14 +23,7 @@ using namespace std::chrono_literals;
 using test_support::HttpTestClient;
 using test_support::run_command;
 
-// Polls `condition` (the server runs on its own thread) for up to 30 s.
-bool eventually(const std::function<bool()>& condition) {
-  for (int i = 0; i < 1500; ++i) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
-}
+using test_support::eventually;  // the server runs on its own thread: each wait polls up to 30 s
 
 reactor::SocketAddress v4() { return reactor::SocketAddress::ipv4_loopback(0); }
 reactor::SocketAddress v6() { return reactor::SocketAddress::ipv6_loopback(0); }
@@ -231,7 +225,7 @@ TEST(HttpServer, AtTheCapTheConnectionWaitingLongestForARequestMakesRoom) {
   limits.request_timeout = 30s;  // nothing closes them on its own during the test
   auto server = make_server(v6(), limits);
   auto open_is = [&](std::uint64_t n) {
-    return eventually([&] { return server->stats().connections_open == n; });
+    return eventually([&] { return server->stats().connections_open == n; }, 30s);
   };
   HttpTestClient silent_first(server->address());
   ASSERT_TRUE(open_is(1));
@@ -279,7 +273,7 @@ TEST(HttpServer, WhenEveryConnectionIsBeingAnsweredANewOneGets503AndIsCounted) {
     held.back()->send_all(get("/big"));  // and never read: the answer stalls
   }
   ASSERT_TRUE(
-      eventually([&] { return server->stats().requests == 4 && server->stats().connections_open == 4; }));
+      eventually([&] { return server->stats().requests == 4 && server->stats().connections_open == 4; }, 30s));
   {
     HttpTestClient extra(server->address());
     extra.try_send(get("/hello"));
@@ -294,7 +288,7 @@ TEST(HttpServer, WhenEveryConnectionIsBeingAnsweredANewOneGets503AndIsCounted) {
   EXPECT_EQ(server->stats().evicted, 0u);
   // Once one leaves, a new client is served again.
   held.pop_back();
-  ASSERT_TRUE(eventually([&] { return server->stats().connections_open == 3; }));
+  ASSERT_TRUE(eventually([&] { return server->stats().connections_open == 3; }, 30s));
   HttpTestClient late(server->address());
   late.send_all(get("/hello"));
   auto response = late.read_response();
@@ -312,7 +306,7 @@ TEST(HttpServer, AClientThatNeverReadsALargeAnswerHoldsAtMostOneAnswerAndIsClose
   std::string requests;
   for (int i = 0; i < 200; ++i) requests += get("/big");
   client.try_send(requests);
-  ASSERT_TRUE(eventually([&] { return server->stats().requests >= 1; }));
+  ASSERT_TRUE(eventually([&] { return server->stats().requests >= 1; }, 30s));
   std::size_t most = 0;
   for (int i = 0; i < 20; ++i) {
     most = std::max(most, server->queued_output_bytes());
@@ -322,9 +316,9 @@ TEST(HttpServer, AClientThatNeverReadsALargeAnswerHoldsAtMostOneAnswerAndIsClose
   EXPECT_LE(most, kBig + 1024);
   EXPECT_EQ(server->stats().requests, 1u);
   // The answer makes no progress: closed after request_timeout without progress.
-  ASSERT_TRUE(eventually([&] { return server->stats().write_timeouts == 1; }));
+  ASSERT_TRUE(eventually([&] { return server->stats().write_timeouts == 1; }, 30s));
   EXPECT_EQ(server->queued_output_bytes(), 0u);
-  EXPECT_TRUE(eventually([&] { return server->stats().connections_open == 0; }));
+  EXPECT_TRUE(eventually([&] { return server->stats().connections_open == 0; }, 30s));
 }
 
 TEST(HttpServer, AnIdleKeepAliveConnectionIsClosedAfterTheIdleTimeout) {

@@ -1,8 +1,7 @@
 #include "http_test_client.h"
 
+#include <poll.h>
 #include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 #include <cctype>
 #include <cerrno>
@@ -12,43 +11,22 @@
 
 namespace reactord::test_support {
 
-HttpTestClient::HttpTestClient(const reactor::SocketAddress& server, int timeout_ms, int receive_buffer) {
-  fd_ = ::socket(server.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
-  if (receive_buffer > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
-  timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-  ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  if (::connect(fd_, server.get(), server.length()) < 0) {
-    const int saved = errno;
-    ::close(fd_);
-    throw std::runtime_error("connect " + server.to_string() + ": " + std::strerror(saved));
-  }
-}
-
-HttpTestClient::~HttpTestClient() {
-  if (fd_ >= 0) ::close(fd_);
+HttpTestClient::HttpTestClient(const reactor::SocketAddress& server, int timeout_ms, int receive_buffer)
+    : limit_(timeout_ms), client_(server, limit_, receive_buffer) {
+  if (!client_.connected()) throw std::runtime_error("connect " + server.to_string() + ": " + std::strerror(errno));
 }
 
 void HttpTestClient::send_all(const std::string& data) {
   if (!try_send(data)) throw std::runtime_error("send failed");
 }
 
-bool HttpTestClient::try_send(const std::string& data) {
-  std::size_t sent = 0;
-  while (sent < data.size()) {
-    const ssize_t n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    sent += static_cast<std::size_t>(n);
-  }
-  return true;
-}
+bool HttpTestClient::try_send(const std::string& data) { return write_all(client_.fd(), data, limit_); }
 
 bool HttpTestClient::fill() {
+  if (!wait_for(client_.fd(), POLLIN, limit_)) return false;
   char buf[16384];
   while (true) {
-    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    const ssize_t n = ::recv(client_.fd(), buf, sizeof buf, 0);  // readable: does not block
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     buffered_.append(buf, static_cast<std::size_t>(n));
@@ -90,17 +68,7 @@ std::optional<RawResponse> HttpTestClient::read_response(bool head_only) {
   return response;
 }
 
-bool HttpTestClient::wait_closed() {
-  char buf[16384];
-  while (true) {
-    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n == 0) return true;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno == ECONNRESET || errno == EPIPE;
-    }
-  }
-}
+bool HttpTestClient::wait_closed() { return test_support::wait_closed(client_.fd(), limit_); }
 
 std::string run_command(const std::string& command, int* status) {
   std::string out;

@@ -1,13 +1,16 @@
-// A blocking HTTP/1.1 test client over a real socket (IPv4 or IPv6), each call bounded by a
-// receive/send timeout: sends raw bytes and reads answers framed by Content-Length.
+// A blocking HTTP/1.1 test client over a real socket (IPv4 or IPv6), each call bounded in time:
+// sends raw bytes and reads answers framed by Content-Length. The socket is the tests' one TCP
+// client (support/tcp_client.h).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 
 #include "reactor/socket_address.h"
+#include "support/tcp_client.h"
 
 namespace reactord::test_support {
 
@@ -22,9 +25,6 @@ class HttpTestClient {
   // Connects; receive_buffer > 0 sets SO_RCVBUF first. Throws std::runtime_error.
   explicit HttpTestClient(const reactor::SocketAddress& server, int timeout_ms = 10000,
                           int receive_buffer = 0);
-  ~HttpTestClient();
-  HttpTestClient(const HttpTestClient&) = delete;
-  HttpTestClient& operator=(const HttpTestClient&) = delete;
 
   void send_all(const std::string& data);
   // Sends; false if the peer has closed (never throws).
@@ -37,7 +37,8 @@ class HttpTestClient {
 
  private:
   bool fill();  // reads more into buffered_; false on EOF/error/timeout
-  int fd_ = -1;
+  std::chrono::milliseconds limit_;
+  TcpClient client_;
   std::string buffered_;
 };
 

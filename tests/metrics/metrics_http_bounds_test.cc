@@ -20,7 +20,7 @@
 
 #include "server/metrics/build_info.h"
 #include "server/metrics/metrics_endpoint.h"
-#include "tcp_client.h"
+#include "support/tcp_client.h"
 
 namespace reactord::metrics {
 namespace {
@@ -44,7 +44,7 @@ std::string curl(const std::string& url, int max_seconds) {
 // Sends a request header by header, one line every 200 ms, never finishing it.
 class SlowLoris {
  public:
-  explicit SlowLoris(std::uint16_t port) : client_(port, 2000) {
+  explicit SlowLoris(std::uint16_t port) : client_(port, 2000ms) {
     client_.send_some("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n");
     thread_ = std::thread([this] {
       for (int i = 0; !stop_.load() && i < 300; ++i) {
@@ -83,12 +83,12 @@ TEST(MetricsHttpBounds, ConnectionsThatNeverFinishARequestAreClosedAfterTheTimeo
   // More idle connections than workers: each worker is freed after the request timeout.
   std::vector<std::unique_ptr<test_support::TcpClient>> idle;
   for (int i = 0; i < 4; ++i) {
-    idle.push_back(std::make_unique<test_support::TcpClient>(endpoint.port(), 15000));
+    idle.push_back(std::make_unique<test_support::TcpClient>(endpoint.port(), 15000ms));
   }
   SlowLoris loris(endpoint.port());
   std::string page = curl("http://127.0.0.1:" + std::to_string(endpoint.port()) + "/metrics", 30);
   EXPECT_NE(page.find("reactord_build_info"), std::string::npos) << page;
-  for (auto& c : idle) EXPECT_TRUE(c->wait_closed());
+  for (auto& c : idle) EXPECT_TRUE(c->closed_without_data());
 }
 
 TEST(MetricsHttpBounds, IdleConnectionsAtTheCapGiveTheirPlaceToAScrapeAndThePageCountsIt) {
@@ -107,7 +107,7 @@ TEST(MetricsHttpBounds, IdleConnectionsAtTheCapGiveTheirPlaceToAScrapeAndThePage
   // Both idle: the scrape takes the place of the one idle longest, at once.
   std::string page = curl(url, 20);
   EXPECT_NE(page.find("reactord_metrics_http_connections"), std::string::npos) << page;
-  EXPECT_TRUE(first.wait_closed());
+  EXPECT_TRUE(first.closed_without_data());
   // curl has left too: one place free, the next scrape evicts nobody and shows the count.
   for (int i = 0; i < 500 && endpoint.http_stats().connections_open > 1; ++i)
     std::this_thread::sleep_for(20ms);

@@ -1,76 +1,23 @@
 #include "scrape.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
 
+#include "support/tcp_client.h"
+
 namespace reactord::test_support {
-namespace {
-
-struct Socket {
-  int fd = -1;
-  ~Socket() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-void wait_for(int fd, short events, int timeout_ms, const char* what) {
-  pollfd p{fd, events, 0};
-  int rc;
-  do {
-    rc = ::poll(&p, 1, timeout_ms);
-  } while (rc < 0 && errno == EINTR);
-  if (rc == 0) throw std::runtime_error(std::string("http_get: timeout while ") + what);
-  if (rc < 0) throw std::runtime_error(std::string("http_get: poll: ") + std::strerror(errno));
-}
-
-}  // namespace
 
 HttpResponse http_get(int port, const std::string& path, int timeout_ms) {
-  Socket s;
-  s.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (s.fd < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(s.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
-    if (errno != EINPROGRESS) throw std::runtime_error(std::string("connect: ") + std::strerror(errno));
-    wait_for(s.fd, POLLOUT, timeout_ms, "connecting");
-    int err = 0;
-    socklen_t len = sizeof err;
-    ::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err != 0) throw std::runtime_error(std::string("connect: ") + std::strerror(err));
-  }
-  std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-  std::size_t sent = 0;
-  while (sent < request.size()) {
-    wait_for(s.fd, POLLOUT, timeout_ms, "sending");
-    ssize_t n = ::send(s.fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n < 0 && errno != EAGAIN && errno != EINTR) {
-      throw std::runtime_error(std::string("send: ") + std::strerror(errno));
-    }
-    if (n > 0) sent += static_cast<std::size_t>(n);
-  }
-  std::string raw;
-  char buf[16384];
-  for (;;) {
-    wait_for(s.fd, POLLIN, timeout_ms, "reading");
-    ssize_t n = ::recv(s.fd, buf, sizeof buf, 0);
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) continue;
-      throw std::runtime_error(std::string("recv: ") + std::strerror(errno));
-    }
-    raw.append(buf, static_cast<std::size_t>(n));
-  }
+  const std::chrono::milliseconds limit(timeout_ms);
+  TcpClient client(static_cast<std::uint16_t>(port), limit);
+  if (!client.connected()) throw std::runtime_error(std::string("http_get: connect: ") + std::strerror(errno));
+  client.send_all("GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+  std::string how;
+  const std::string raw = client.read_to_end(&how, limit);
+  if (how != "eof") throw std::runtime_error("http_get: " + how + " while reading");
   HttpResponse response;
   std::size_t head_end = raw.find("\r\n\r\n");
   bool http = raw.compare(0, 9, "HTTP/1.1 ") == 0 || raw.compare(0, 9, "HTTP/1.0 ") == 0;

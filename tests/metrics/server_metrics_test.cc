@@ -22,7 +22,7 @@
 #include "server/metrics/metrics_component.h"
 #include "server/server.h"
 #include "support/taken_port.h"
-#include "tcp_client.h"
+#include "support/tcp_client.h"
 
 namespace reactord::metrics {
 namespace {
@@ -120,7 +120,7 @@ TEST(ServerMetricsTest, CountsConnectionsAndBytesExactly) {
 
   // A fourth client is over --max-connections: turned away and counted with its reason.
   TcpClient extra(rs.port());
-  EXPECT_TRUE(extra.wait_closed());
+  EXPECT_TRUE(extra.closed_without_data());
   samples = rs.scrape_until_value("reactord_connections_rejected_total", {{"reason", "limit"}}, 1);
   EXPECT_EQ(find_value(samples, "reactord_connections_rejected_total", {{"reason", "limit"}}), 1.0);
   EXPECT_EQ(find_value(samples, "reactord_connections_rejected_total", {{"reason", "draining"}}), 0.0);
@@ -152,17 +152,17 @@ TEST(ServerMetricsTest, CountsEveryCloseReason) {
   RunningServer rs(config);
 
   TcpClient idle(rs.port());
-  idle.read_exactly(greeting().size());
+  EXPECT_EQ(idle.read_exactly(greeting().size()), greeting());
   {
     TcpClient leaves(rs.port());
-    leaves.read_exactly(greeting().size());
+    EXPECT_EQ(leaves.read_exactly(greeting().size()), greeting());
     leaves.close();
     TcpClient resets(rs.port());
-    resets.read_exactly(greeting().size());
+    EXPECT_EQ(resets.read_exactly(greeting().size()), greeting());
     resets.reset();
   }
   TcpClient closed_by_admin(rs.port());
-  closed_by_admin.read_exactly(greeting().size());
+  EXPECT_EQ(closed_by_admin.read_exactly(greeting().size()), greeting());
   rs.scrape_until_value("reactord_connections_active", {}, 2);  // idle + admin's
   // The operator closes every connection but the idle one (the control plane does this).
   LoopWorker& loop = rs.server().loop(0);
@@ -173,12 +173,12 @@ TEST(ServerMetricsTest, CountsEveryCloseReason) {
       if (id != oldest) loop.close_connection(id, CloseReason::kAdmin);
     }
   });
-  EXPECT_TRUE(closed_by_admin.wait_closed());
+  EXPECT_TRUE(closed_by_admin.closed_without_data());
   closed_by_admin.close();
 
   // The server closes gracefully (FIN, then waits for ours): answering at once keeps the
   // test short; the reason stays the one the server chose.
-  EXPECT_TRUE(idle.wait_closed());
+  EXPECT_TRUE(idle.closed_without_data());
   idle.close();
   auto samples = rs.scrape_until_value("reactord_connections_closed_total", {{"reason", "idle_timeout"}}, 1);
   EXPECT_EQ(find_value(samples, "reactord_connections_closed_total", {{"reason", "peer_eof"}}), 1.0);
@@ -190,12 +190,12 @@ TEST(ServerMetricsTest, CountsEveryCloseReason) {
   // Drain: the listener stops, the gauge says so, and the client still there at the deadline
   // is closed with reason drain. Resume undoes it.
   TcpClient stays(rs.port());
-  stays.read_exactly(greeting().size());
+  EXPECT_EQ(stays.read_exactly(greeting().size()), greeting());
   rs.server().drain(std::chrono::milliseconds(200));
   samples = rs.scrape_until_value("reactord_draining", {}, 1);
   EXPECT_EQ(find_value(samples, "reactord_draining"), 1.0);
   EXPECT_EQ(find_value(samples, "reactord_accepting"), 0.0);
-  EXPECT_TRUE(stays.wait_closed());
+  EXPECT_TRUE(stays.closed_without_data());
   stays.close();
   samples = rs.scrape_until_value("reactord_connections_closed_total", {{"reason", "drain"}}, 1);
   EXPECT_EQ(find_value(samples, "reactord_connections_closed_total", {{"reason", "drain"}}), 1.0);
@@ -214,7 +214,7 @@ TEST(ServerMetricsTest, ReactorMetricsPerLoopWithBoundedLabels) {
   std::vector<std::unique_ptr<TcpClient>> clients;
   for (int i = 0; i < 4; ++i) {
     clients.push_back(std::make_unique<TcpClient>(rs.port()));
-    clients.back()->read_exactly(greeting().size());
+    EXPECT_EQ(clients.back()->read_exactly(greeting().size()), greeting());
   }
   auto samples = rs.scrape_until_value("reactord_connections_active", {}, 4);
   for (const char* loop : {"0", "1"}) {
@@ -299,7 +299,7 @@ TEST(ServerMetricsTest, BackpressureIsCountedAndBufferedBytesShown) {
   // buffers on both sides are full, its echo backs up in the server until the output reaches
   // --max-output-buffer and reading pauses. (Before that, the output may drain into a growing
   // socket buffer and resume: pauses can be more than one.)
-  TcpClient hog(rs.port(), /*timeout_ms=*/200, /*receive_buffer=*/4096);
+  TcpClient hog(rs.port(), /*limit=*/std::chrono::milliseconds(200), /*receive_buffer=*/4096);
   const std::string chunk(256 * 1024, 'b');
   std::size_t sent = 0;
   std::vector<Sample> samples;

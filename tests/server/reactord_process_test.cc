@@ -2,15 +2,19 @@
 // Binary paths come from CMake (REACTORD_BIN, REACTOR_CLIENT_BIN, REACTOR_BENCH_BIN).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <regex>
 #include <thread>
 
 #include "support/taken_port.h"
 #include "test_process.h"
-#include "test_socket.h"
+#include "support/tcp_client.h"
 
 namespace reactord::test_support {
 namespace {
+
+using namespace std::chrono_literals;
+using TestClock = std::chrono::steady_clock;
 
 // reactord on 127.0.0.1:0 with the given extra flags; port() once it says where it listens.
 struct Reactord {

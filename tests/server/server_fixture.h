@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <memory>
@@ -14,9 +15,22 @@
 #include "server/server.h"
 #include "support/eventually.h"
 #include "support/manual_clock.h"
-#include "test_socket.h"
+#include "support/tcp_client.h"
 
 namespace reactord::test_support {
+
+using namespace std::chrono_literals;
+using TestClock = std::chrono::steady_clock;
+
+// VmRSS of a process in KiB ("self" for this one).
+inline long rss_kib(const std::string& pid = "self") {
+  std::ifstream status("/proc/" + pid + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
 
 inline Config test_config() {
   Config config;
