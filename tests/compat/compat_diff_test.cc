@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "server/test_process.h"
+#include "support/child_process.h"
 
 namespace {
 
@@ -28,7 +28,7 @@ struct ProgramRun {
 };
 
 ProgramRun run_program(const std::string& path, const std::vector<std::string>& env) {
-  reactord::test_support::Process p({path}, env);
+  reactord::test_support::ConsoleProcess p({path}, env);
   ProgramRun r;
   auto code = p.wait_exit(std::chrono::seconds(60));
   r.exit_code = code ? *code : -1;

@@ -12,7 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "seed_program.h"
-#include "server/test_process.h"
+#include "support/child_process.h"
 #include "support/tcp_client.h"
 
 namespace reactord::compat_test {
@@ -55,7 +55,7 @@ TEST(CompatInspectTest, ReactorctlSeesTheSeedServersEvents) {
 
   SeedPortLock lock;
   ASSERT_TRUE(lock.port_free());
-  reactord::test_support::Process server({binary}, {inspect_lib_env(), "REACTOR_EVENT_INSPECT=127.0.0.1:0"});
+  reactord::test_support::ConsoleProcess server({binary}, {inspect_lib_env(), "REACTOR_EVENT_INSPECT=127.0.0.1:0"});
   auto port_text = server.wait_for_output(R"(inspection of base 1 on 127\.0\.0\.1:(\d+))", 20s);
   ASSERT_TRUE(port_text) << server.output();
   const int port = std::stoi(*port_text);
@@ -107,7 +107,7 @@ TEST(CompatInspectTest, ReactorctlSeesTheSeedServersEvents) {
 }
 
 TEST(CompatInspectTest, ProgramCallsServeInspection) {
-  reactord::test_support::Process program({INSPECT_API_BIN}, {inspect_lib_env()});
+  reactord::test_support::ConsoleProcess program({INSPECT_API_BIN}, {inspect_lib_env()});
   auto port_text = program.wait_for_output(R"(port (\d+)\n)", 20s);
   ASSERT_TRUE(port_text) << program.output();
   const int port = std::stoi(*port_text);

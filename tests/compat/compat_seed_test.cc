@@ -12,7 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "seed_program.h"
-#include "server/test_process.h"
+#include "support/child_process.h"
 #include "support/tcp_client.h"
 
 namespace reactord::compat_test {
@@ -52,7 +52,7 @@ struct SeedRun {
 // Runs a built seed server and drives it: greeting, echo, close, SIGINT.
 SeedRun drive(const std::string& binary, const std::vector<std::string>& env) {
   SeedRun r;
-  reactord::test_support::Process server({binary}, env);
+  reactord::test_support::ConsoleProcess server({binary}, env);
   EXPECT_TRUE(server.started());
   auto client = connect_to_seed();
   EXPECT_TRUE(client.valid()) << "the seed server did not listen on " << kSeedPort;

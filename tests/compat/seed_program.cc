@@ -12,7 +12,7 @@
 #include <sstream>
 #include <thread>
 
-#include "server/test_process.h"
+#include "support/child_process.h"
 
 namespace reactord::compat_test {
 
@@ -61,7 +61,7 @@ TempDir::~TempDir() {
 }
 
 CommandResult run(const std::vector<std::string>& argv, std::chrono::milliseconds limit) {
-  reactord::test_support::Process p(argv);
+  reactord::test_support::ConsoleProcess p(argv);
   CommandResult r;
   auto code = p.wait_exit(limit);
   r.exit_code = code ? *code : -1;

@@ -15,7 +15,7 @@
 
 #include "reactord/v1/reactord.grpc.pb.h"
 #include "reactor/socket_address.h"
-#include "test_process.h"
+#include "support/child_process.h"
 
 namespace reactord::test_support {
 
@@ -59,7 +59,7 @@ struct Daemon {
   std::unique_ptr<v1::Inspect::Stub> inspect() { return v1::Inspect::NewStub(channel()); }
   std::unique_ptr<v1::Control::Stub> control() { return v1::Control::NewStub(channel()); }
 
-  test_support::Process process;
+  test_support::ConsoleProcess process;
   std::uint16_t data_port = 0;
   std::uint16_t control_port = 0;
 
@@ -70,7 +70,7 @@ struct Daemon {
 // Runs reactord (or any program) to its end, bounded: {exit code or -1, merged output}.
 inline std::pair<int, std::string> run_to_end(std::vector<std::string> argv,
                                               std::chrono::milliseconds limit = 20000ms) {
-  test_support::Process p(std::move(argv));
+  test_support::ConsoleProcess p(std::move(argv));
   p.close_stdin();
   auto code = p.wait_exit(limit);
   return {code.value_or(-1), p.output()};

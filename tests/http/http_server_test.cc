@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "http_test_client.h"
+#include "support/child_process.h"
 #include "support/eventually.h"
 
 namespace reactord::http {
@@ -22,6 +23,7 @@ namespace {
 using namespace std::chrono_literals;
 using test_support::HttpTestClient;
 using test_support::run_command;
+using test_support::RunResult;
 
 using test_support::eventually;  // the server runs on its own thread: each wait polls up to 30 s
 
@@ -50,8 +52,8 @@ std::string get(const std::string& path) { return "GET " + path + " HTTP/1.1\r\n
 
 // The HTTP status curl (a real client) gets for `url` ("000" if it got no answer).
 std::string curl_status(const std::string& url) {
-  int status = 0;
-  return run_command("curl -g -s -o /dev/null -w '%{http_code}' --max-time 20 '" + url + "'", &status);
+  return run_command({"/usr/bin/curl", "-g", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "20", url}, 30s)
+      .out;
 }
 
 TEST(HttpServer, CurlGetsAndHeadsOnIpv4AndIpv6) {
@@ -59,30 +61,27 @@ TEST(HttpServer, CurlGetsAndHeadsOnIpv4AndIpv6) {
     auto server = make_server(at);
     const std::string url = at.is_ipv6() ? "http://[::1]:" + std::to_string(server->port())
                                          : "http://127.0.0.1:" + std::to_string(server->port());
-    int status = 0;
-    std::string out = run_command("curl -g -s -f --max-time 20 '" + url + "/hello?x=1'", &status);
-    EXPECT_EQ(status, 0) << url;
-    EXPECT_EQ(out, "hello /hello?x=1\n") << url;
-    out = run_command("curl -g -s -f -I --max-time 20 '" + url + "/hello'", &status);
-    EXPECT_EQ(status, 0) << url;
-    EXPECT_NE(out.find("Content-Length: 13"), std::string::npos) << out;
-    EXPECT_NE(out.find("X-Test: yes"), std::string::npos) << out;
-    out = curl_status(url + "/nothing");
-    EXPECT_EQ(out, "404") << url;
-    out = run_command("curl -g -s --max-time 20 '" + url + "/api/a/b.json'", &status);
-    EXPECT_EQ(out, "{\"api\":\"/api/a/b.json\"}") << url;
+    RunResult r = run_command({"/usr/bin/curl", "-g", "-s", "-f", "--max-time", "20", url + "/hello?x=1"}, 30s);
+    EXPECT_EQ(r.exit_code, 0) << url;
+    EXPECT_EQ(r.out, "hello /hello?x=1\n") << url;
+    r = run_command({"/usr/bin/curl", "-g", "-s", "-f", "-I", "--max-time", "20", url + "/hello"}, 30s);
+    EXPECT_EQ(r.exit_code, 0) << url;
+    EXPECT_NE(r.out.find("Content-Length: 13"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("X-Test: yes"), std::string::npos) << r.out;
+    EXPECT_EQ(curl_status(url + "/nothing"), "404") << url;
+    r = run_command({"/usr/bin/curl", "-g", "-s", "--max-time", "20", url + "/api/a/b.json"}, 30s);
+    EXPECT_EQ(r.out, "{\"api\":\"/api/a/b.json\"}") << url;
   }
 }
 
 TEST(HttpServer, PythonUrllibReadsOverIpv6) {
   auto server = make_server(v6());
-  int status = 0;
   const std::string script =
       "import urllib.request; r = urllib.request.urlopen('http://[::1]:" + std::to_string(server->port()) +
       "/hello', timeout=20); print(r.status, r.read().decode().strip())";
-  std::string out = run_command("/usr/bin/python3 -c \"" + script + "\"", &status);
-  EXPECT_EQ(status, 0);
-  EXPECT_EQ(out, "200 hello /hello\n");
+  const RunResult r = run_command({"/usr/bin/python3", "-c", script}, 30s);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "200 hello /hello\n");
 }
 
 TEST(HttpServer, PipelinedKeepAliveRequestsAreAnsweredInOrderOnOneConnection) {
@@ -202,8 +201,7 @@ TEST(HttpServer, ASlowLorisIsClosedAtTheRequestDeadlineWhileOtherScrapesAreAnswe
   });
   const std::string url = "http://127.0.0.1:" + std::to_string(server->port()) + "/hello";
   for (int i = 0; i < 3; ++i) {
-    int status = 0;
-    EXPECT_EQ(run_command("curl -s -f --max-time 20 '" + url + "'", &status), "hello /hello\n");
+    EXPECT_EQ(run_command({"/usr/bin/curl", "-s", "-f", "--max-time", "20", url}, 30s).out, "hello /hello\n");
   }
   // The loris gets a 408 and the connection ends, long before it could finish its 10 KB.
   auto response = loris.read_response();

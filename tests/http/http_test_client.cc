@@ -70,18 +70,4 @@ std::optional<RawResponse> HttpTestClient::read_response(bool head_only) {
 
 bool HttpTestClient::wait_closed() { return test_support::wait_closed(client_.fd(), limit_); }
 
-std::string run_command(const std::string& command, int* status) {
-  std::string out;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    *status = -1;
-    return out;
-  }
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  *status = ::pclose(pipe);
-  return out;
-}
-
 }  // namespace reactord::test_support

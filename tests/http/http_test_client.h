@@ -42,7 +42,4 @@ class HttpTestClient {
   std::string buffered_;
 };
 
-// Runs a shell command; its stdout, and its exit status in *status.
-std::string run_command(const std::string& command, int* status);
-
 }  // namespace reactord::test_support

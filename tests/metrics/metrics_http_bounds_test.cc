@@ -20,6 +20,7 @@
 
 #include "server/metrics/build_info.h"
 #include "server/metrics/metrics_endpoint.h"
+#include "support/child_process.h"
 #include "support/tcp_client.h"
 
 namespace reactord::metrics {
@@ -29,16 +30,10 @@ using namespace std::chrono_literals;
 
 // Runs curl (a real scraper) against the page; returns its stdout, or "" on failure.
 std::string curl(const std::string& url, int max_seconds) {
-  std::string command =
-      "curl -g -s -f --max-time " + std::to_string(max_seconds) + " '" + url + "' 2>/dev/null";
-  std::string out;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) return out;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  int status = ::pclose(pipe);
-  return status == 0 ? out : std::string();
+  const test_support::RunResult r = test_support::run_command(
+      {"/usr/bin/curl", "-g", "-s", "-f", "--max-time", std::to_string(max_seconds), url},
+      std::chrono::seconds(max_seconds + 10));
+  return r.exit_code == 0 ? r.out : std::string();
 }
 
 // Sends a request header by header, one line every 200 ms, never finishing it.

@@ -5,22 +5,22 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
-#include <csignal>
-#include <thread>
+#include <optional>
 #include <vector>
 
 #include "reactor/event_base.h"
 #include "reactor/listener.h"
+#include "support/child_process.h"
 #include "support/loop.h"
 
 namespace {
 
 using namespace reactor;
+using namespace std::chrono_literals;
 
 // Child exit codes, so the parent's failure message says what went wrong.
 enum ChildStatus {
@@ -102,22 +102,10 @@ int child_main(Backend backend) {
 class ListenerEmfileTest : public testing::TestWithParam<Backend> {};
 
 TEST_P(ListenerEmfileTest, ShedsConnectionsWhenOutOfFdsWithoutSpinningAndRecovers) {
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) ::_exit(child_main(GetParam()));
-  int status = 0;
-  pid_t done = 0;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while ((done = ::waitpid(pid, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polling a child, bounded
-  }
-  if (done == 0) {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, &status, 0);
-    FAIL() << "child did not finish within 60 s";
-  }
-  ASSERT_TRUE(WIFEXITED(status)) << "child died, status " << status;
-  EXPECT_EQ(WEXITSTATUS(status), kOk) << "child status " << WEXITSTATUS(status) << " (see ChildStatus)";
+  const Backend backend = GetParam();
+  const std::optional<int> code = reactord::test_support::run_in_child([backend] { return child_main(backend); }, 60s);
+  ASSERT_TRUE(code.has_value()) << "child did not finish within 60 s";
+  EXPECT_EQ(*code, kOk) << "child exit code " << *code << " (see ChildStatus; 128 + N: killed by signal N)";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ListenerEmfileTest, testing::Values(Backend::kEpoll, Backend::kPoll),

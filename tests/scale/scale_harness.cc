@@ -36,17 +36,7 @@ ReactordProcess::ReactordProcess(const std::string& binary, const std::vector<st
   std::vector<std::string> argv = {binary,        "--listen",         "127.0.0.1:0", "--control-listen",
                                    "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"};
   argv.insert(argv.end(), extra.begin(), extra.end());
-  auto args = test_support::c_argv(argv);
-  pid_ = ::fork();
-  if (pid_ < 0) throw std::runtime_error("fork");
-  if (pid_ == 0) {
-    int null = ::open("/dev/null", O_RDWR);
-    ::dup2(null, 0);
-    ::dup2(null, 1);
-    ::dup2(log_fd, 2);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
+  pid_ = test_support::spawn(argv, {test_support::kNull, test_support::kNull, log_fd});
   ::close(log_fd);
   auto end = std::chrono::steady_clock::now() + limit;
   while (!ready() && std::chrono::steady_clock::now() < end && !wait_exit(std::chrono::milliseconds(0))) {
@@ -69,11 +59,7 @@ ReactordProcess::ReactordProcess(const std::string& binary, const std::vector<st
 }
 
 ReactordProcess::~ReactordProcess() {
-  if (!exit_code_) {
-    ::kill(pid_, SIGKILL);
-    int status;
-    ::waitpid(pid_, &status, 0);
-  }
+  if (!exit_code_) test_support::kill_and_reap(pid_);
   ::unlink(log_path_.c_str());
 }
 

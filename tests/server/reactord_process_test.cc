@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "support/taken_port.h"
-#include "test_process.h"
+#include "support/child_process.h"
 #include "support/tcp_client.h"
 
 namespace reactord::test_support {
@@ -33,14 +33,14 @@ struct Reactord {
   }
   reactor::SocketAddress address() const { return reactor::SocketAddress::ipv4_loopback(port); }
   std::string host_port() const { return "127.0.0.1:" + std::to_string(port); }
-  Process process;
+  ConsoleProcess process;
   std::uint16_t port = 0;
 };
 
 // Runs a short-lived program to completion (bounded) and returns {exit code, output}.
 std::pair<int, std::string> run(std::vector<std::string> argv, const std::string& input = {},
                                 std::chrono::milliseconds timeout = 20000ms) {
-  Process p(std::move(argv));
+  ConsoleProcess p(std::move(argv));
   if (!input.empty()) p.write_stdin(input);
   p.close_stdin();
   auto code = p.wait_exit(timeout);

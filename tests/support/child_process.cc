@@ -7,7 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <regex>
 #include <stdexcept>
 #include <thread>
 
@@ -19,6 +21,49 @@ std::vector<char*> c_argv(const std::vector<std::string>& argv) {
   for (const auto& a : argv) out.push_back(const_cast<char*>(a.c_str()));
   out.push_back(nullptr);
   return out;
+}
+
+pid_t spawn(const std::vector<std::string>& argv, ChildStdio stdio, const std::vector<std::string>& env) {
+  auto args = c_argv(argv);
+  std::vector<std::string> env_strings;
+  std::vector<char*> envp;
+  if (!env.empty()) {
+    env_strings = env;  // first: getenv takes the first match
+    for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+    for (auto& e : env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
+  }
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork");
+  if (pid == 0) {
+    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    ::dup2(stdio.in == kNull ? null : stdio.in, 0);
+    ::dup2(stdio.out == kNull ? null : stdio.out, 1);
+    ::dup2(stdio.err == kNull ? null : stdio.err, 2);
+    if (envp.empty()) {
+      ::execv(args[0], args.data());
+    } else {
+      ::execve(args[0], args.data(), envp.data());
+    }
+    ::_exit(127);
+  }
+  return pid;
+}
+
+void kill_and_reap(pid_t pid) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+}
+
+std::optional<int> run_in_child(const std::function<int()>& body, std::chrono::milliseconds limit) {
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork");
+  if (pid == 0) ::_exit(body());
+  std::optional<int> code = wait_for_exit(pid, limit);
+  if (!code) kill_and_reap(pid);
+  return code;
 }
 
 int exit_code_of(int wait_status) {
@@ -42,16 +87,7 @@ RunResult run_command(const std::vector<std::string>& argv, std::chrono::millise
   if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
     throw std::runtime_error("pipe");
   }
-  auto args = c_argv(argv);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int null = ::open("/dev/null", O_RDONLY);
-    ::dup2(null, 0);
-    ::dup2(out_pipe[1], 1);
-    ::dup2(err_pipe[1], 2);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
+  const pid_t pid = spawn(argv, {kNull, out_pipe[1], err_pipe[1]});
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
   RunResult result;
@@ -93,25 +129,13 @@ RunResult run_command(const std::vector<std::string>& argv, std::chrono::millise
 ChildProcess::ChildProcess(const std::vector<std::string>& argv) {
   int err_pipe[2];
   if (::pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
-  auto args = c_argv(argv);
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    int null = ::open("/dev/null", O_WRONLY);
-    ::dup2(null, 1);
-    ::dup2(err_pipe[1], 2);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
+  pid_ = spawn(argv, {kNull, kNull, err_pipe[1]});
   ::close(err_pipe[1]);
   err_fd_ = err_pipe[0];
 }
 
 ChildProcess::~ChildProcess() {
-  if (!exited_ && pid_ > 0) {
-    ::kill(pid_, SIGKILL);
-    int status;
-    ::waitpid(pid_, &status, 0);
-  }
+  if (!exited_) kill_and_reap(pid_);
   if (err_fd_ >= 0) ::close(err_fd_);
 }
 
@@ -170,11 +194,7 @@ PtyProcess::PtyProcess(const std::vector<std::string>& argv, unsigned short rows
 }
 
 PtyProcess::~PtyProcess() {
-  if (!exited_ && pid_ > 0) {
-    ::kill(pid_, SIGKILL);
-    int status;
-    ::waitpid(pid_, &status, 0);
-  }
+  if (!exited_) kill_and_reap(pid_);
   if (master_ >= 0) ::close(master_);
 }
 
@@ -234,6 +254,94 @@ std::optional<int> PtyProcess::wait_exit(std::chrono::milliseconds limit) {
   return std::nullopt;
 }
 
+ConsoleProcess::ConsoleProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+  int in[2], out[2];
+  if (::pipe2(in, O_CLOEXEC) != 0) return;
+  if (::pipe2(out, O_CLOEXEC) != 0) {
+    ::close(in[0]);
+    ::close(in[1]);
+    return;
+  }
+  pid_ = spawn(argv, {in[0], out[1], out[1]}, env);
+  ::close(in[0]);
+  ::close(out[1]);
+  stdin_ = in[1];
+  stdout_ = out[0];
+}
+
+ConsoleProcess::~ConsoleProcess() {
+  close_stdin();
+  if (!exit_status_) kill_and_reap(pid_);
+  if (stdout_ >= 0) ::close(stdout_);
+}
+
+void ConsoleProcess::write_stdin(const std::string& text) {
+  std::string_view rest = text;
+  while (!rest.empty() && stdin_ >= 0) {
+    const ssize_t w = ::write(stdin_, rest.data(), rest.size());
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;
+    rest.remove_prefix(static_cast<std::size_t>(w));
+  }
+}
+
+void ConsoleProcess::close_stdin() {
+  if (stdin_ >= 0) ::close(stdin_);
+  stdin_ = -1;
+}
+
+void ConsoleProcess::signal(int signo) {
+  if (pid_ > 0 && !exit_status_) ::kill(pid_, signo);
+}
+
+std::optional<std::string> ConsoleProcess::wait_for_output(const std::string& pattern,
+                                                           std::chrono::milliseconds limit) {
+  const std::regex re(pattern);
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (true) {
+    std::smatch m;
+    if (std::regex_search(output_, m, re)) return m.size() > 1 ? m[1].str() : m[0].str();
+    if (!read_some(deadline)) return std::nullopt;
+  }
+}
+
+std::optional<int> ConsoleProcess::wait_exit(std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!exit_status_) {
+    int status = 0;
+    if (pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == pid_) {
+      exit_status_ = exit_code_of(status);
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    if (!read_some(std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(20)))) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));  // output closed: poll waitpid
+    }
+  }
+  // Collect what is left in the pipe.
+  while (read_some(std::chrono::steady_clock::now() + std::chrono::milliseconds(50))) {
+  }
+  return exit_status_;
+}
+
+bool ConsoleProcess::read_some(std::chrono::steady_clock::time_point deadline) {
+  if (stdout_ < 0) return false;
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  if (left.count() <= 0) return false;
+  pollfd p{stdout_, POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+  char buf[4096];
+  const ssize_t r = ::read(stdout_, buf, sizeof buf);
+  if (r <= 0) {
+    ::close(stdout_);
+    stdout_ = -1;
+    return false;
+  }
+  output_.append(buf, static_cast<std::size_t>(r));
+  return true;
+}
+
 LineProcess::LineProcess(const std::vector<std::string>& argv) {
   int in_pipe[2], out_pipe[2];
   if (::pipe2(in_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
@@ -242,15 +350,7 @@ LineProcess::LineProcess(const std::vector<std::string>& argv) {
     ::close(in_pipe[1]);
     throw std::runtime_error("pipe");
   }
-  auto args = c_argv(argv);
-  pid_ = ::fork();
-  if (pid_ < 0) throw std::runtime_error("fork");
-  if (pid_ == 0) {
-    ::dup2(in_pipe[0], 0);
-    ::dup2(out_pipe[1], 1);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
+  pid_ = spawn(argv, {in_pipe[0], out_pipe[1], STDERR_FILENO});
   ::close(in_pipe[0]);
   ::close(out_pipe[1]);
   in_fd_ = in_pipe[1];
@@ -260,11 +360,7 @@ LineProcess::LineProcess(const std::vector<std::string>& argv) {
 
 LineProcess::~LineProcess() {
   close_stdin();
-  if (!wait_exit(std::chrono::seconds(1))) {
-    ::kill(pid_, SIGKILL);
-    int status;
-    ::waitpid(pid_, &status, 0);
-  }
+  if (!wait_exit(std::chrono::seconds(1))) kill_and_reap(pid_);
   if (out_fd_ >= 0) ::close(out_fd_);
 }
 

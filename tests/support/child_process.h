@@ -1,17 +1,43 @@
 // The one child-process helper of the tests and benchmarks: run a command to completion with
-// captured output, keep a program running and read its log (stderr) line by line, speak to one
-// in lines over stdin/stdout, or run one on a pseudo-terminal as a person's shell would.
-// Every wait is bounded; every destructor reaps its child (SIGKILL if it still runs).
+// captured output, keep a program running and read its log (stderr) line by line, read its
+// console (stdout and stderr merged, stdin from us), speak to one in lines over stdin/stdout,
+// run one on a pseudo-terminal as a person's shell would, or run a function in a forked child.
+// Every child but the pseudo-terminal's starts through spawn(). Every wait is bounded; every
+// destructor reaps its child (SIGKILL if it still runs).
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace reactord::test_support {
+
+// Where a child's standard streams go: a descriptor of ours (dup2'd onto 0, 1 or 2; pass 2 to
+// share our stderr), or /dev/null (kNull).
+inline constexpr int kNull = -1;
+struct ChildStdio {
+  int in = kNull;
+  int out = kNull;
+  int err = kNull;
+};
+
+// The one fork + exec: starts argv[0] (a path) with the arguments, `stdio`, and our environment
+// with `env` ("NAME=value") ahead of it (getenv takes the first match). Returns the child's pid;
+// throws std::runtime_error if it cannot fork. Everything the child needs is built before the
+// fork (no allocation after it).
+pid_t spawn(const std::vector<std::string>& argv, ChildStdio stdio, const std::vector<std::string>& env = {});
+
+// SIGKILLs `pid` and reaps it.
+void kill_and_reap(pid_t pid);
+
+// Runs body() in a forked child, for a test that must change what its process has (its fd
+// limit, its fds), and returns the child's exit code: body()'s result, or 128 + the signal that
+// ended it. nullopt at `limit` (the child is killed).
+std::optional<int> run_in_child(const std::function<int()>& body, std::chrono::milliseconds limit);
 
 // A wait status as a shell shows it: the exit code, or 128 + the signal.
 int exit_code_of(int wait_status);
@@ -51,6 +77,44 @@ class ChildProcess {
   std::string buffer_;
   std::string log_;
   bool exited_ = false;
+};
+
+// A child whose console we read: stdout and stderr merged into one pipe, in the order it wrote
+// them, and stdin a pipe from us. For tests that run the real binaries and look for their
+// lines ("listening on ...").
+class ConsoleProcess {
+ public:
+  // argv[0] is the program path. env: extra "NAME=value" entries. started() is false if it
+  // could not be started.
+  explicit ConsoleProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
+  // SIGKILLs the child if it still runs.
+  ~ConsoleProcess();
+  ConsoleProcess(const ConsoleProcess&) = delete;
+  ConsoleProcess& operator=(const ConsoleProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  bool started() const { return pid_ > 0; }
+
+  void write_stdin(const std::string& text);
+  void close_stdin();
+  void signal(int signo);
+
+  // Reads output until `pattern` (a regex) matches what has been read so far (returns the
+  // match's first group, or the whole match), or until `limit` / EOF (nullopt).
+  std::optional<std::string> wait_for_output(const std::string& pattern, std::chrono::milliseconds limit);
+  // Waits for the exit (reading output meanwhile). Exit code, 128+signal, or nullopt at `limit`.
+  std::optional<int> wait_exit(std::chrono::milliseconds limit);
+  const std::string& output() const { return output_; }
+
+ private:
+  // Reads what is available before deadline. False on EOF or timeout.
+  bool read_some(std::chrono::steady_clock::time_point deadline);
+
+  pid_t pid_ = -1;
+  int stdin_ = -1;
+  int stdout_ = -1;
+  std::string output_;
+  std::optional<int> exit_status_;
 };
 
 // A child process spoken to in lines: its stdin and stdout are pipes to us, its stderr is ours
