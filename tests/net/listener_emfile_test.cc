@@ -76,7 +76,7 @@ int child_main(Backend backend) {
   auto window = Event::timer(base, [&](int, EventFlags) { window_over = true; });
   window->add(std::chrono::milliseconds(200));
   const std::uint64_t iterations_before = base.stats().iterations;
-  for (int i = 0; i < 100000 && !window_over; ++i) base.loop(kLoopOnce);
+  reactord::test_support::run_until(base, [&] { return window_over; });
   const std::uint64_t iterations = base.stats().iterations - iterations_before;
   if (!accepted.empty()) return kAcceptedWhileFull;
   if (listener.shed_count() != kClients) return kNotShed;
@@ -92,10 +92,7 @@ int child_main(Backend backend) {
   fillers.clear();
   UniqueFd late(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!late || ::connect(late.get(), address.get(), address.length()) != 0) return kSetupFailed;
-  bool gave_up = false;
-  auto guard = Event::timer(base, [&](int, EventFlags) { gave_up = true; });
-  guard->add(std::chrono::seconds(5));
-  for (int i = 0; i < 1000 && accepted.empty() && !gave_up; ++i) base.loop(kLoopOnce);
+  reactord::test_support::run_until(base, [&] { return !accepted.empty(); });
   return accepted.size() == 1 ? kOk : kNoRecovery;
 }
 

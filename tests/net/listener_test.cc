@@ -256,7 +256,7 @@ TEST_P(ListenerTest, AHardAcceptErrorIsReportedWithoutSpinning) {
   auto window = Event::timer(base_, [&](int, EventFlags) { over = true; });
   window->add(std::chrono::milliseconds(250));
   const std::uint64_t before = base_.stats().iterations;
-  for (int i = 0; i < 100000 && !over; ++i) base_.loop(kLoopOnce);
+  run_until(base_, [&] { return over; });
   const std::uint64_t iterations = base_.stats().iterations - before;
   ASSERT_FALSE(errors.empty());
   EXPECT_EQ(errors.front(), EINVAL);
