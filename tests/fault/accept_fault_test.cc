@@ -14,7 +14,7 @@ namespace {
 
 using reactor::FaultRule;
 
-class AcceptFault : public reactord::test_support::NetBackendTest {
+class AcceptFault : public reactord::test_support::BackendTest {
  protected:
   void SetUp() override {
     other_ = accepted_client(base_, server_);

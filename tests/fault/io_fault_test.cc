@@ -14,7 +14,7 @@ namespace {
 
 using reactor::FaultRule;
 
-class IoFault : public reactord::test_support::NetBackendTest {
+class IoFault : public reactord::test_support::BackendTest {
  protected:
   // Victim and bystander both connected and echoing before any fault.
   void SetUp() override {

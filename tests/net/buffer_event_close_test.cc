@@ -15,7 +15,7 @@ using namespace reactor;
 using reactord::test_support::Peer;
 using reactord::test_support::run_until;
 
-class BufferEventCloseTest : public reactord::test_support::NetBackendTest {
+class BufferEventCloseTest : public reactord::test_support::BackendTest {
  protected:
   BufferEventCloseTest() {
     auto pair = reactord::test_support::tcp_pair();

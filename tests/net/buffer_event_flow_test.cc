@@ -16,7 +16,7 @@ namespace {
 using namespace reactor;
 using reactord::test_support::run_until;
 
-class BufferEventFlowTest : public reactord::test_support::NetBackendTest {};
+class BufferEventFlowTest : public reactord::test_support::BackendTest {};
 
 // Deterministic content: byte i of the stream.
 std::uint8_t pattern(std::uint64_t i) {

@@ -19,7 +19,7 @@ namespace {
 using namespace reactor;
 using reactord::test_support::HeapMeter;
 
-class BufferEventMemoryTest : public reactord::test_support::NetBackendTest {
+class BufferEventMemoryTest : public reactord::test_support::BackendTest {
  protected:
   static constexpr int kConnections = 500;
 

@@ -20,7 +20,7 @@ using namespace reactor;
 using reactord::test_support::run_until;
 using namespace std::chrono_literals;
 
-class BufferEventRateLimitTest : public reactord::test_support::NetBackendTest {
+class BufferEventRateLimitTest : public reactord::test_support::BackendTest {
  protected:
   // A BufferEvent on the server end of a loopback pair, and the test's raw peer.
   struct Conn {

@@ -17,7 +17,7 @@ using reactord::test_support::Peer;
 using reactord::test_support::run_until;
 using reactord::test_support::step;
 
-class BufferEventTest : public reactord::test_support::NetBackendTest {
+class BufferEventTest : public reactord::test_support::BackendTest {
  protected:
   BufferEventTest() {
     auto pair = reactord::test_support::tcp_pair();

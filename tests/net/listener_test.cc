@@ -24,7 +24,7 @@ using reactord::test_support::Peer;
 using reactord::test_support::run_until;
 using reactord::test_support::step;
 
-class ListenerTest : public reactord::test_support::NetBackendTest {
+class ListenerTest : public reactord::test_support::BackendTest {
  protected:
   // A blocking connect: on loopback the kernel completes it from the backlog, no accept needed.
   static UniqueFd connect_to(const SocketAddress& address) {

@@ -60,12 +60,5 @@ class Peer {
   int error_ = 0;
 };
 
-// The per-backend fixture of tests/support/loop.h with its leftover-events check off for now:
-// several net tests leave BufferEvents and peers registered at teardown (found when the check
-// was turned on; issue #15).
-class NetBackendTest : public BackendTest {
- protected:
-  NetBackendTest() { check_leftovers_ = false; }
-};
 
 }  // namespace reactord::test_support

@@ -98,7 +98,7 @@ struct RawPeer {
   int last = 0;
 };
 
-class TlsBufferEventTest : public reactord::test_support::NetBackendTest {
+class TlsBufferEventTest : public reactord::test_support::BackendTest {
  protected:
   TlsBufferEventTest()
       : server_ctx_(reactord::test_support::server_ctx(pki_.server.get(), pki_.server_key.get())) {}
