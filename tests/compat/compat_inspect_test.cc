@@ -55,7 +55,8 @@ TEST(CompatInspectTest, ReactorctlSeesTheSeedServersEvents) {
 
   SeedPortLock lock;
   ASSERT_TRUE(lock.port_free());
-  reactord::test_support::ConsoleProcess server({binary}, {inspect_lib_env(), "REACTOR_EVENT_INSPECT=127.0.0.1:0"});
+  reactord::test_support::ConsoleProcess server({binary},
+                                                {inspect_lib_env(), "REACTOR_EVENT_INSPECT=127.0.0.1:0"});
   auto port_text = server.wait_for_output(R"(inspection of base 1 on 127\.0\.0\.1:(\d+))", 20s);
   ASSERT_TRUE(port_text) << server.output();
   const int port = std::stoi(*port_text);

@@ -52,7 +52,9 @@ std::string get(const std::string& path) { return "GET " + path + " HTTP/1.1\r\n
 
 // The HTTP status curl (a real client) gets for `url` ("000" if it got no answer).
 std::string curl_status(const std::string& url) {
-  return run_command({"/usr/bin/curl", "-g", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "20", url}, 30s)
+  return run_command(
+             {"/usr/bin/curl", "-g", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "20", url},
+             30s)
       .out;
 }
 
@@ -61,7 +63,8 @@ TEST(HttpServer, CurlGetsAndHeadsOnIpv4AndIpv6) {
     auto server = make_server(at);
     const std::string url = at.is_ipv6() ? "http://[::1]:" + std::to_string(server->port())
                                          : "http://127.0.0.1:" + std::to_string(server->port());
-    RunResult r = run_command({"/usr/bin/curl", "-g", "-s", "-f", "--max-time", "20", url + "/hello?x=1"}, 30s);
+    RunResult r =
+        run_command({"/usr/bin/curl", "-g", "-s", "-f", "--max-time", "20", url + "/hello?x=1"}, 30s);
     EXPECT_EQ(r.exit_code, 0) << url;
     EXPECT_EQ(r.out, "hello /hello?x=1\n") << url;
     r = run_command({"/usr/bin/curl", "-g", "-s", "-f", "-I", "--max-time", "20", url + "/hello"}, 30s);
@@ -270,8 +273,8 @@ TEST(HttpServer, WhenEveryConnectionIsBeingAnsweredANewOneGets503AndIsCounted) {
     held.push_back(std::make_unique<HttpTestClient>(server->address(), 10000, 4096));
     held.back()->send_all(get("/big"));  // and never read: the answer stalls
   }
-  ASSERT_TRUE(
-      eventually([&] { return server->stats().requests == 4 && server->stats().connections_open == 4; }, 30s));
+  ASSERT_TRUE(eventually(
+      [&] { return server->stats().requests == 4 && server->stats().connections_open == 4; }, 30s));
   {
     HttpTestClient extra(server->address());
     extra.try_send(get("/hello"));

@@ -13,7 +13,8 @@ namespace reactord::test_support {
 
 HttpTestClient::HttpTestClient(const reactor::SocketAddress& server, int timeout_ms, int receive_buffer)
     : limit_(timeout_ms), client_(server, limit_, receive_buffer) {
-  if (!client_.connected()) throw std::runtime_error("connect " + server.to_string() + ": " + std::strerror(errno));
+  if (!client_.connected())
+    throw std::runtime_error("connect " + server.to_string() + ": " + std::strerror(errno));
 }
 
 void HttpTestClient::send_all(const std::string& data) {

@@ -13,7 +13,8 @@ namespace reactord::test_support {
 HttpResponse http_get(int port, const std::string& path, int timeout_ms) {
   const std::chrono::milliseconds limit(timeout_ms);
   TcpClient client(static_cast<std::uint16_t>(port), limit);
-  if (!client.connected()) throw std::runtime_error(std::string("http_get: connect: ") + std::strerror(errno));
+  if (!client.connected())
+    throw std::runtime_error(std::string("http_get: connect: ") + std::strerror(errno));
   client.send_all("GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
   std::string how;
   const std::string raw = client.read_to_end(&how, limit);

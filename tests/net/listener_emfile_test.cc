@@ -100,7 +100,8 @@ class ListenerEmfileTest : public testing::TestWithParam<Backend> {};
 
 TEST_P(ListenerEmfileTest, ShedsConnectionsWhenOutOfFdsWithoutSpinningAndRecovers) {
   const Backend backend = GetParam();
-  const std::optional<int> code = reactord::test_support::run_in_child([backend] { return child_main(backend); }, 60s);
+  const std::optional<int> code =
+      reactord::test_support::run_in_child([backend] { return child_main(backend); }, 60s);
   ASSERT_TRUE(code.has_value()) << "child did not finish within 60 s";
   EXPECT_EQ(*code, kOk) << "child exit code " << *code << " (see ChildStatus; 128 + N: killed by signal N)";
 }

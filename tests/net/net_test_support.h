@@ -60,5 +60,4 @@ class Peer {
   int error_ = 0;
 };
 
-
 }  // namespace reactord::test_support

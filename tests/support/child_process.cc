@@ -319,8 +319,7 @@ std::optional<int> ConsoleProcess::wait_exit(std::chrono::milliseconds limit) {
     }
   }
   // Collect what is left in the pipe.
-  while (read_some(std::chrono::steady_clock::now() + std::chrono::milliseconds(50))) {
-  }
+  while (read_some(std::chrono::steady_clock::now() + std::chrono::milliseconds(50))) {}
   return exit_status_;
 }
 

@@ -114,10 +114,12 @@ std::string read_to_end(int fd, std::string* how, std::chrono::milliseconds limi
 TcpClient::TcpClient(std::uint16_t port, std::chrono::milliseconds limit, int receive_buffer)
     : TcpClient(reactor::SocketAddress::ipv4_loopback(port), limit, receive_buffer) {}
 
-TcpClient::TcpClient(const reactor::SocketAddress& address, std::chrono::milliseconds limit, int receive_buffer)
+TcpClient::TcpClient(const reactor::SocketAddress& address, std::chrono::milliseconds limit,
+                     int receive_buffer)
     : fd_(::socket(address.family(), SOCK_STREAM | SOCK_CLOEXEC, 0)), limit_(limit) {
   if (!fd_) return;
-  if (receive_buffer > 0) ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+  if (receive_buffer > 0)
+    ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
   if (::connect(fd_.get(), address.get(), address.length()) != 0) fd_.reset();
 }
 
@@ -145,7 +147,9 @@ std::string TcpClient::read_to_end(std::string* how, std::chrono::milliseconds l
   return test_support::read_to_end(fd_.get(), how, limit);
 }
 
-bool TcpClient::readable_within(std::chrono::milliseconds limit) { return wait_for(fd_.get(), POLLIN, limit); }
+bool TcpClient::readable_within(std::chrono::milliseconds limit) {
+  return wait_for(fd_.get(), POLLIN, limit);
+}
 
 bool TcpClient::closed_without_data() {
   if (!wait_for(fd_.get(), POLLIN, limit_)) return false;
