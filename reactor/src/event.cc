@@ -1,9 +1,9 @@
-// Event: argument checks and thread checks, then the base does the work (base_core.cc).
+// Event: argument checks and thread checks, then the base does the work (event_base_impl.cc).
 #include "reactor/event.h"
 
 #include <stdexcept>
 
-#include "base_core.h"
+#include "event_base_impl.h"
 #include "reactor/event_base.h"
 #include "signal_registry.h"
 
@@ -37,18 +37,18 @@ Event::Event(EventBase& base, int fd, EventFlags what, Callback cb) {
   check_arguments(fd, what);
   if (!cb) throw std::invalid_argument("reactor: an event needs a callback");
   // An fd without I/O flags is a timer that still reports its fd (as in libevent).
-  base.core_->attach(&core_, fd, what, &call_function, new EventCallback(std::move(cb)));
+  base.impl_->attach(&core_, fd, what, &call_function, new EventCallback(std::move(cb)));
 }
 
 Event::Event(EventBase& base, int fd, EventFlags what, EventFunction fn, void* arg) {
   base.assert_in_loop_thread();
   check_arguments(fd, what);
   if (fn == nullptr) throw std::invalid_argument("reactor: an event needs a callback");
-  base.core_->attach(&core_, fd, what, fn, arg);
+  base.impl_->attach(&core_, fd, what, fn, arg);
 }
 
 Event::~Event() {
-  detail::BaseCore::destroy_if_attached(&core_);
+  detail::EventBaseImpl::destroy_if_attached(&core_);
   if (core_.fn == &call_function) delete static_cast<EventCallback*>(core_.arg);
 }
 
@@ -61,7 +61,7 @@ std::unique_ptr<Event> Event::signal(EventBase& base, int signo, Callback cb) {
 }
 
 namespace {
-detail::BaseCore& base_of(const detail::EventCore& core) {
+detail::EventBaseImpl& base_of(const detail::EventCore& core) {
   if (core.base == nullptr) throw std::logic_error("reactor: the event's EventBase is gone");
   core.base->assert_in_loop_thread();
   return *core.base;
@@ -73,7 +73,7 @@ void Event::add() { base_of(core_).add(&core_, std::nullopt, 0); }
 void Event::add(Duration timeout) { base_of(core_).add(&core_, timeout, 0); }
 
 void Event::add(const CommonTimeout& timeout) {
-  detail::BaseCore& base = base_of(core_);
+  detail::EventBaseImpl& base = base_of(core_);
   // A CommonTimeout from another base (or default-constructed) is a plain duration.
   std::uint32_t queue = timeout.index;
   if (queue == 0 || queue > base.common.size() || base.common[queue - 1].duration != timeout.duration) {

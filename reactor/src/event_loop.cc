@@ -31,14 +31,14 @@
 //      at least one user callback or posted function.
 #include <stdexcept>
 
-#include "base_core.h"
+#include "event_base_impl.h"
 
 namespace reactor::detail {
 namespace {
 
 // Clears `running` and the time cache on every way out of loop(), exceptions included.
 struct RunningGuard {
-  BaseCore& base;
+  EventBaseImpl& base;
   ~RunningGuard() {
     base.running = false;
     base.processing = false;
@@ -48,13 +48,13 @@ struct RunningGuard {
 
 }  // namespace
 
-bool BaseCore::alive() const {
+bool EventBaseImpl::alive() const {
   if (n_user_live > 0 || n_active > 0 || !later.empty() || !deferred.empty()) return true;
   if (exit_timer && exit_timer->state() != EventState::kInitialized) return true;
-  return has_posted.load(std::memory_order_relaxed);
+  return posts.has_posted();
 }
 
-std::optional<TimePoint> BaseCore::earliest_deadline() const {
+std::optional<TimePoint> EventBaseImpl::earliest_deadline() const {
   std::optional<TimePoint> earliest;
   if (const TimedEventCore* top = heap.top()) earliest = top->deadline;
   for (const CommonQueue& q : common) {
@@ -63,7 +63,7 @@ std::optional<TimePoint> BaseCore::earliest_deadline() const {
   return earliest;
 }
 
-void BaseCore::dispatch_ready() {
+void EventBaseImpl::dispatch_ready() {
   for (const Ready& r : ready) {
     if (r.fd < 0 || static_cast<std::size_t>(r.fd) >= fd_heads.size()) continue;
     for (EventCore* ev = fd_heads[r.fd]; ev; ev = ev->fd_next) {
@@ -74,7 +74,7 @@ void BaseCore::dispatch_ready() {
   ready.clear();
 }
 
-void BaseCore::expire_timers(TimePoint now) {
+void EventBaseImpl::expire_timers(TimePoint now) {
   // Expired timers become active in deadline order across the heap and the common queues, so
   // a 5 ms common timeout still runs before a 10 ms heap timer when both expired during one
   // long poll (or while the thread was descheduled). Common queues are few: a linear pick.
@@ -89,7 +89,7 @@ void BaseCore::expire_timers(TimePoint now) {
   }
 }
 
-int BaseCore::run_active() {
+int EventBaseImpl::run_active() {
   int user_ran = 0;
   processing = true;
   while (n_active > 0 && !break_requested && !continue_requested) {
@@ -129,35 +129,19 @@ int BaseCore::run_active() {
     const bool once = ev->is_once;
     const bool user = !ev->internal;
     const std::uint64_t id = ev->id;
-    posted_ran = 0;
+    posts.reset_ran();
     ev->fn(ev->fd, fired, ev->arg);
     // ev may be gone now (an internal event's callback may run code that frees things).
     if (once) once_events.erase(id);
-    // The end of one callback is the start of the next: one tick read per callback (a clock
-    // read only until the cycle clock is calibrated).
-    Duration took;
-    if (cycles.calibrated()) {
-      const std::uint64_t end = CycleClock::ticks();
-      took = cycles.to_duration(end - last_ticks);
-      last_ticks = end;
-    } else {
-      const TimePoint end = read_clock();
-      took = std::chrono::duration_cast<Duration>(end - last_clock);
-      last_clock = end;
-      last_ticks = CycleClock::ticks();
-    }
-    stats.callback_time += took;
-    if (took > stats.longest_callback) stats.longest_callback = took;
-    stats.callback_histogram.record(took);
-    const int work = (user ? 1 : 0) + posted_ran;
-    stats.callbacks += work;
+    const int work = (user ? 1 : 0) + posts.ran();
+    timing.end_callback([this] { return read_clock(); }, work);
     user_ran += work;
   }
   processing = false;
   return user_ran;
 }
 
-void BaseCore::run_deferred_deletes() {
+void EventBaseImpl::run_deferred_deletes() {
   // A destructor may defer more deletions: repeat until none are left.
   while (!deferred.empty()) {
     std::vector<std::unique_ptr<DeferredDeletable>> batch;
@@ -166,7 +150,7 @@ void BaseCore::run_deferred_deletes() {
   }
 }
 
-void BaseCore::request_exit(std::optional<Duration> delay) {
+void EventBaseImpl::request_exit(std::optional<Duration> delay) {
   if (!delay) {
     exit_requested = true;
     return;
@@ -182,7 +166,7 @@ void BaseCore::request_exit(std::optional<Duration> delay) {
   exit_timer->add(*delay);
 }
 
-LoopResult BaseCore::loop(LoopFlags flags) {
+LoopResult EventBaseImpl::loop(LoopFlags flags) {
   if (running) throw std::logic_error("reactor: EventBase::loop is not re-entrant");
   loop_thread.store(std::this_thread::get_id(), std::memory_order_relaxed);
   running = true;
@@ -207,19 +191,15 @@ LoopResult BaseCore::loop(LoopFlags flags) {
     continue_requested = false;
     if (consume_exit()) return LoopResult::kExited;  // 1
     // A post() whose eventfd write failed: its functions run now, whatever woke the loop.
-    if (wakeup_failed.load(std::memory_order_relaxed) && wakeup_failed.exchange(false)) drain_posted();
+    posts.run_if_wakeup_failed();
     move_later_to_active();                                                       // 2
     if (!(flags & kLoopNoExitOnEmpty) && !alive()) return LoopResult::kNoEvents;  // 3
 
     ++pass;
-    ++stats.iterations;
     // 4. Poll.
     // One clock read per iteration, after the poll. The time before it (for the timeout and
-    // the poll_wait statistics) is the last read plus the TSC ticks since (cycle_clock.h).
-    const std::uint64_t before_ticks = CycleClock::ticks();
-    const TimePoint before = cycles.calibrated() && poll_ticks != 0
-                                 ? poll_clock + cycles.to_duration(before_ticks - poll_ticks)
-                                 : read_clock();
+    // the poll_wait statistics) is the last read plus the TSC ticks since (loop_timing.h).
+    const TimePoint before = timing.start_poll([this] { return read_clock(); });
     std::optional<Duration> timeout;
     if (n_active > 0 || (flags & kLoopNonblock)) {
       timeout = Duration::zero();
@@ -229,16 +209,8 @@ LoopResult BaseCore::loop(LoopFlags flags) {
     cached_now.reset();
     poller->wait(timeout, ready);
     const TimePoint after = read_clock();  // 5
-    last_ticks = CycleClock::ticks();
-    const Duration waited = cycles.calibrated() ? cycles.to_duration(last_ticks - before_ticks)
-                                                : std::chrono::duration_cast<Duration>(after - before);
-    stats.poll_wait += waited;
-    stats.poll_wait_histogram.record(waited);
+    timing.end_poll(after);
     cached_now = after;
-    last_clock = after;
-    poll_clock = after;
-    poll_ticks = last_ticks;
-    cycles.calibrate(after, last_ticks);
 
     dispatch_ready();              // 6
     expire_timers(after);          // 7

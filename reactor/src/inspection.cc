@@ -7,7 +7,7 @@
 #include <mutex>
 #include <stdexcept>
 
-#include "base_core.h"
+#include "event_base_impl.h"
 #include "reactor/event_flags.h"
 
 namespace reactor {
@@ -99,7 +99,7 @@ void register_describer(EventFunction fn, EventDescriber describe) {
   g_n_describers.store(n + 1, std::memory_order_release);
 }
 
-EventTag BaseCore::tag_of(const EventCore* ev) const {
+EventTag EventBaseImpl::tag_of(const EventCore* ev) const {
   if (ev->tagged) {
     auto it = tags.find(ev);
     if (it != tags.end()) return it->second;
@@ -111,7 +111,7 @@ EventTag BaseCore::tag_of(const EventCore* ev) const {
   return {};
 }
 
-EventTag& BaseCore::tag_slot(EventCore* ev) {
+EventTag& EventBaseImpl::tag_slot(EventCore* ev) {
   if (!ev->tagged) {
     EventTag initial = tag_of(ev);  // keep what a describer said
     ev->tagged = true;
@@ -120,7 +120,7 @@ EventTag& BaseCore::tag_slot(EventCore* ev) {
   return tags[ev];
 }
 
-std::vector<EventInfo> BaseCore::snapshot() const {
+std::vector<EventInfo> EventBaseImpl::snapshot() const {
   std::vector<EventInfo> out;
   const TimePoint t = now();
   for_each_event([&](const EventCore* ev) {
@@ -147,7 +147,7 @@ std::vector<EventInfo> BaseCore::snapshot() const {
   return out;
 }
 
-EventCounts BaseCore::counts() const {
+EventCounts EventBaseImpl::counts() const {
   EventCounts c;
   c.active_per_priority.assign(priorities, 0);
   for_each_event([&c](const EventCore* ev) {

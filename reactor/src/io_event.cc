@@ -1,16 +1,16 @@
-// IoEvent: Event's registration path (base_core.cc) without the timer part.
+// IoEvent: Event's registration path (event_base_impl.cc) without the timer part.
 #include "io_event.h"
 
 #include <stdexcept>
 
-#include "base_core.h"
+#include "event_base_impl.h"
 
 namespace reactor::detail {
 
 static_assert(sizeof(IoEvent) == sizeof(EventCore), "an IoEvent is its EventCore (issue #19)");
 
 namespace {
-BaseCore& base_of(const EventCore& core) {
+EventBaseImpl& base_of(const EventCore& core) {
   if (core.base == nullptr) throw std::logic_error("reactor: the event's EventBase is gone");
   core.base->assert_in_loop_thread();
   return *core.base;
@@ -23,10 +23,10 @@ IoEvent::IoEvent(EventBase& base, int fd, EventFlags what, EventFunction fn, voi
     throw std::invalid_argument("reactor: an IoEvent needs an fd and I/O flags");
   }
   if (fn == nullptr) throw std::invalid_argument("reactor: an event needs a callback");
-  base.core_->attach(&core_, fd, what, fn, arg);
+  base.impl_->attach(&core_, fd, what, fn, arg);
 }
 
-IoEvent::~IoEvent() { BaseCore::destroy_if_attached(&core_); }
+IoEvent::~IoEvent() { EventBaseImpl::destroy_if_attached(&core_); }
 
 void IoEvent::add() { base_of(core_).add(&core_, std::nullopt, 0); }
 

@@ -69,7 +69,7 @@ class DeferredDeletable {
 };
 
 namespace detail {
-struct BaseCore;
+struct EventBaseImpl;
 class IoEvent;
 }  // namespace detail
 
@@ -170,7 +170,7 @@ class EventBase {
  private:
   friend class Event;
   friend class detail::IoEvent;
-  std::unique_ptr<detail::BaseCore> core_;
+  std::unique_ptr<detail::EventBaseImpl> impl_;
 };
 
 }  // namespace reactor

@@ -38,7 +38,7 @@ using EventFunction = void (*)(int fd, EventFlags fired, void* arg);
 
 namespace reactor::detail {
 
-struct BaseCore;
+struct EventBaseImpl;
 
 // What inspection shows as an event's owner and label.
 struct EventTag {
@@ -71,8 +71,8 @@ struct EventCore {
   std::uint64_t id = 0;              // unique in the base, never reused
   EventCore* active_prev = nullptr;  // the active queue of its priority, or "later"
   EventCore* active_next = nullptr;
-  BaseCore* base = nullptr;  // nullptr once the base was destroyed (the event is detached)
-  std::int32_t fd = -1;      // fd, or signal number for signal events
+  EventBaseImpl* base = nullptr;  // nullptr once the base was destroyed (the event is detached)
+  std::int32_t fd = -1;           // fd, or signal number for signal events
   // Position in the timer heap, -1 when not there; kNoTimerPart: a plain EventCore (no
   // TimedEventCore around it), which never gets a timeout.
   std::int32_t heap_index = kNoTimerPart;

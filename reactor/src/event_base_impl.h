@@ -1,9 +1,11 @@
-// BaseCore: the state behind one EventBase and the O(1)/O(log n) operations on it. The
+// EventBaseImpl: the state behind one EventBase and the O(1)/O(log n) operations on it. The
 // public EventBase and Event methods check arguments and threads, then call in here.
 //
-// Files: base_core.cc (registration: add/del/activate, fd and signal maps, timers),
-// event_loop.cc (the loop and its phase order), post_queue.cc (post + wakeup eventfd),
-// signal_pipe.cc (this base's signal pipe), inspection.cc (snapshot/counts/stats).
+// Files: event_base_impl.cc (registration: add/del/activate, the fd map, timers), event_loop.cc
+// (the loop and its phase order), inspection.cc (snapshot/counts). Its field groups with a
+// life of their own are classes: PostQueue (post_queue.h: post() and its wakeup eventfd),
+// SignalPipe (signal_pipe.h: the signal self-pipe and signo → events), LoopTiming
+// (loop_timing.h: LoopStats and the cycle clock).
 #pragma once
 
 #include <time.h>
@@ -12,20 +14,20 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
-#include "cycle_clock.h"
+#include "loop_timing.h"
 #include "poller.h"
+#include "post_queue.h"
 #include "reactor/detail/event_core.h"
 #include "reactor/event.h"
 #include "reactor/event_base.h"
 #include "reactor/inspection.h"
 #include "reactor/sys_calls.h"
-#include "reactor/unique_fd.h"
+#include "signal_pipe.h"
 #include "timer_heap.h"
 
 namespace reactor::detail {
@@ -40,13 +42,13 @@ struct ActiveQueue {
   EventCore* pop_front();
 };
 
-struct BaseCore {
-  BaseCore(EventBase* owner, const EventBaseConfig& config);
-  ~BaseCore();
-  BaseCore(const BaseCore&) = delete;
-  BaseCore& operator=(const BaseCore&) = delete;
+struct EventBaseImpl {
+  EventBaseImpl(EventBase* owner, const EventBaseConfig& config);
+  ~EventBaseImpl();
+  EventBaseImpl(const EventBaseImpl&) = delete;
+  EventBaseImpl& operator=(const EventBaseImpl&) = delete;
 
-  // --- registration (base_core.cc) ---
+  // --- registration (event_base_impl.cc) ---
   // A new Event or IoEvent (their one constructor path): its callback, fd and flags, then an
   // id, the loose list and the default priority.
   void attach(EventCore* ev, int fd, EventFlags what, EventFunction fn, void* arg);
@@ -79,20 +81,7 @@ struct BaseCore {
   void request_exit(std::optional<Duration> delay);  // loop thread
   void request_break() { break_requested = true; }   // loop thread
 
-  // --- post (post_queue.cc) ---
-  void post(std::function<void()> fn);  // any thread
-  void open_wakeup();                   // eventfd + its internal event
-  void drain_posted();                  // the wakeup event's callback
-  void wake();                          // writes the eventfd. Any thread.
-
-  // --- signals (signal_pipe.cc) ---
-  void signal_link(EventCore* ev);
-  void signal_unlink(EventCore* ev);
-  void open_signal_pipe();
-  void close_signal_pipe();
-  void drain_signal_pipe();  // the signal pipe event's callback
-
-  // --- fork (base_core.cc) ---
+  // --- fork (event_base_impl.cc) ---
   void reinit();
 
   // --- inspection (inspection.cc) ---
@@ -109,9 +98,7 @@ struct BaseCore {
     for (EventCore* head : fd_heads) {
       for (EventCore* ev = head; ev; ev = ev->fd_next) f(ev);
     }
-    for (EventCore* head : sig_heads) {
-      for (EventCore* ev = head; ev; ev = ev->fd_next) f(ev);
-    }
+    signals.for_each_event(f);
     for (EventCore* ev = loose; ev; ev = ev->fd_next) f(ev);
   }
 
@@ -144,16 +131,15 @@ struct BaseCore {
   int priorities = 1;
   std::atomic<std::thread::id> loop_thread;
 
-  // Events in neither fd_heads nor sig_heads (not added, or pure timers), linked through
+  // Events in neither fd_heads nor signals (not added, or pure timers), linked through
   // their fd links: with those two tables, every event of the base.
   EventCore* loose = nullptr;
   std::uint64_t next_id = 1;
   // Owner / label of events tagged one by one (Event::set_owner / set_label; EventCore::tagged).
   std::unordered_map<const EventCore*, EventTag> tags;
 
-  std::vector<EventCore*> fd_heads;   // fd → events on it
-  std::vector<EventCore*> sig_heads;  // signo → events on it
-  std::size_t n_signal_events = 0;
+  std::vector<EventCore*> fd_heads;  // fd → events on it
+  SignalPipe signals;                // signo → events on it, and the pipe that wakes them
 
   TimerHeap heap;
   std::vector<CommonQueue> common;
@@ -173,33 +159,10 @@ struct BaseCore {
   bool got_break_flag = false;
   std::uint8_t pass = 0;  // EventCore::ran_in_pass's width
   std::optional<TimePoint> cached_now;
-  TimePoint last_clock{};        // the last clock read in the callback phase
-  CycleClock cycles;             // times callbacks between clock reads (cycle_clock.h)
-  std::uint64_t last_ticks = 0;  // CycleClock::ticks() at the end of the last callback
-  TimePoint poll_clock{};        // the clock read after the last poll, and the ticks then
-  std::uint64_t poll_ticks = 0;
-  LoopStats stats;
+  LoopTiming timing;
   std::vector<Ready> ready;
 
-  // post().
-  std::mutex post_mutex;
-  std::vector<std::function<void()>> posted;  // guarded by post_mutex
-  std::atomic<bool> has_posted{false};
-  std::atomic<std::uint64_t> wakeup_writes{0};
-  std::atomic<std::uint64_t> wakeup_errors{0};
-  // A wakeup write failed: the next post() writes again, and the loop drains at its next
-  // iteration whatever woke it.
-  std::atomic<bool> wakeup_failed{false};
-  std::uint64_t signal_read_errors = 0;  // loop thread
-  std::atomic<std::uint64_t> posts{0};
-  UniqueFd wakeup_fd;
-  std::unique_ptr<Event> wakeup_event;
-  int posted_ran = 0;  // posted functions run by the current drain (user work)
-
-  // Signals.
-  UniqueFd signal_read;
-  UniqueFd signal_write;
-  std::unique_ptr<Event> signal_event;
+  PostQueue posts;  // post(): the one door from other threads
 
   // Base-owned events: once() events by id, and the loopexit(delay) timer.
   std::unordered_map<std::uint64_t, std::unique_ptr<Event>> once_events;

@@ -1,14 +1,12 @@
 // Registration: what add(), del() and activate() do to the fd map, the signal map, the
 // timers and the active queues, and the teardown / reinit of a base.
-#include "base_core.h"
+#include "event_base_impl.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 #include <system_error>
-
-#include "signal_registry.h"
 
 namespace reactor::detail {
 
@@ -54,10 +52,11 @@ Backend choose_backend(const EventBaseConfig& config) {
 
 }  // namespace
 
-BaseCore::BaseCore(EventBase* owner, const EventBaseConfig& config)
+EventBaseImpl::EventBaseImpl(EventBase* owner, const EventBaseConfig& config)
     : self(owner),
       backend_kind(choose_backend(config)),
-      clock_id(config.precise_timer ? CLOCK_MONOTONIC : CLOCK_MONOTONIC_COARSE) {
+      clock_id(config.precise_timer ? CLOCK_MONOTONIC : CLOCK_MONOTONIC_COARSE),
+      signals(*owner, [this](EventCore* ev) { activate(ev, kSignal); }) {
   if (config.priorities < 1 || config.priorities > 256) {
     throw std::invalid_argument("reactor: priorities must be in [1, 256]");
   }
@@ -67,7 +66,7 @@ BaseCore::BaseCore(EventBase* owner, const EventBaseConfig& config)
   poller = make_poller(backend_kind);
 }
 
-BaseCore::~BaseCore() {
+EventBaseImpl::~EventBaseImpl() {
   // Objects handed to defer_delete may own events: destroy them while the base still works.
   run_deferred_deletes();
   // Base-owned events first (their ~Event unregisters them), then the internal ones.
@@ -78,7 +77,7 @@ BaseCore::~BaseCore() {
   std::vector<EventCore*> remaining;
   for_each_event([&remaining](EventCore* ev) { remaining.push_back(ev); });
   for (EventCore* ev : remaining) {
-    if (ev->inserted && ev->is_signal()) signal_unlink(ev);
+    if (ev->inserted && ev->is_signal()) signals.unlink(ev);
     ev->base = nullptr;
     if (ev->in_timer) {
       TimedEventCore* t = timed(ev);
@@ -90,13 +89,13 @@ BaseCore::~BaseCore() {
     ev->active_prev = ev->active_next = nullptr;
   }
   std::fill(fd_heads.begin(), fd_heads.end(), nullptr);
-  std::fill(sig_heads.begin(), sig_heads.end(), nullptr);
+  signals.forget_events();
   loose = nullptr;
   tags.clear();
-  // wakeup_event / signal_event are detached above; their unique_ptrs free them now.
+  // The post queue's and the signal pipe's events are detached above; their owners free them.
 }
 
-void BaseCore::assert_in_loop_thread() const {
+void EventBaseImpl::assert_in_loop_thread() const {
 #ifndef NDEBUG
   if (!in_loop_thread()) {
     std::fprintf(stderr, "reactor: EventBase used off its loop thread (use post())\n");
@@ -105,7 +104,7 @@ void BaseCore::assert_in_loop_thread() const {
 #endif
 }
 
-void BaseCore::attach(EventCore* ev, int fd, EventFlags what, EventFunction fn, void* arg) {
+void EventBaseImpl::attach(EventCore* ev, int fd, EventFlags what, EventFunction fn, void* arg) {
   ev->fn = fn;
   ev->arg = arg;
   ev->fd = fd;
@@ -116,8 +115,8 @@ void BaseCore::attach(EventCore* ev, int fd, EventFlags what, EventFunction fn, 
   loose_link(ev);
 }
 
-void BaseCore::destroy_if_attached(EventCore* ev) {
-  BaseCore* base = ev->base;
+void EventBaseImpl::destroy_if_attached(EventCore* ev) {
+  EventBaseImpl* base = ev->base;
   if (base == nullptr) return;
   base->assert_in_loop_thread();
   base->del(ev);
@@ -127,14 +126,14 @@ void BaseCore::destroy_if_attached(EventCore* ev) {
   ev->base = nullptr;
 }
 
-void BaseCore::loose_link(EventCore* ev) {
+void EventBaseImpl::loose_link(EventCore* ev) {
   ev->fd_prev = nullptr;
   ev->fd_next = loose;
   if (loose) loose->fd_prev = ev;
   loose = ev;
 }
 
-void BaseCore::loose_unlink(EventCore* ev) {
+void EventBaseImpl::loose_unlink(EventCore* ev) {
   if (ev->fd_prev)
     ev->fd_prev->fd_next = ev->fd_next;
   else
@@ -143,7 +142,7 @@ void BaseCore::loose_unlink(EventCore* ev) {
   ev->fd_prev = ev->fd_next = nullptr;
 }
 
-EventFlags BaseCore::fd_interest(int fd) const {
+EventFlags EventBaseImpl::fd_interest(int fd) const {
   EventFlags interest = 0;
   if (fd < 0 || static_cast<std::size_t>(fd) >= fd_heads.size()) return 0;
   for (const EventCore* ev = fd_heads[fd]; ev; ev = ev->fd_next) {
@@ -152,7 +151,7 @@ EventFlags BaseCore::fd_interest(int fd) const {
   return interest;
 }
 
-void BaseCore::io_link(EventCore* ev) {
+void EventBaseImpl::io_link(EventCore* ev) {
   const int fd = ev->fd;
   if (static_cast<std::size_t>(fd) >= fd_heads.size()) fd_heads.resize(fd + 1, nullptr);
   EventCore*& head = fd_heads[fd];
@@ -173,7 +172,7 @@ void BaseCore::io_link(EventCore* ev) {
   }
 }
 
-void BaseCore::io_unlink(EventCore* ev) {
+void EventBaseImpl::io_unlink(EventCore* ev) {
   const int fd = ev->fd;
   if (ev->fd_prev)
     ev->fd_prev->fd_next = ev->fd_next;
@@ -188,7 +187,7 @@ void BaseCore::io_unlink(EventCore* ev) {
   }
 }
 
-void BaseCore::schedule(TimedEventCore* ev, TimePoint deadline) {
+void EventBaseImpl::schedule(TimedEventCore* ev, TimePoint deadline) {
   ev->deadline = deadline;
   ev->in_timer = true;
   if (ev->common != 0) {
@@ -198,7 +197,7 @@ void BaseCore::schedule(TimedEventCore* ev, TimePoint deadline) {
   }
 }
 
-void BaseCore::unschedule(EventCore* ev) {
+void EventBaseImpl::unschedule(EventCore* ev) {
   if (!ev->in_timer) return;  // never set on an event without a timer part
   TimedEventCore* t = timed(ev);
   if (t->heap_index >= 0) {
@@ -209,7 +208,7 @@ void BaseCore::unschedule(EventCore* ev) {
   ev->in_timer = false;
 }
 
-void BaseCore::remove_active(EventCore* ev) {
+void EventBaseImpl::remove_active(EventCore* ev) {
   if (!ev->active) return;
   if (ev->in_later) {
     later.erase(ev);
@@ -222,7 +221,7 @@ void BaseCore::remove_active(EventCore* ev) {
   ev->fired = 0;
 }
 
-void BaseCore::add(EventCore* ev, std::optional<Duration> timeout, std::uint32_t common_index) {
+void EventBaseImpl::add(EventCore* ev, std::optional<Duration> timeout, std::uint32_t common_index) {
   if (timeout && !ev->has_timer_part()) {
     throw std::logic_error("reactor: this event has no timer part: it cannot take a timeout");
   }
@@ -235,7 +234,7 @@ void BaseCore::add(EventCore* ev, std::optional<Duration> timeout, std::uint32_t
         if (ev->is_io()) {
           io_link(ev);
         } else {
-          signal_link(ev);
+          signals.link(ev);
         }
       } catch (...) {
         loose_link(ev);
@@ -261,7 +260,7 @@ void BaseCore::add(EventCore* ev, std::optional<Duration> timeout, std::uint32_t
   retally(ev, was);
 }
 
-void BaseCore::del(EventCore* ev) {
+void EventBaseImpl::del(EventCore* ev) {
   const bool was = live(ev);
   remove_active(ev);
   unschedule(ev);
@@ -271,7 +270,7 @@ void BaseCore::del(EventCore* ev) {
       io_unlink(ev);
       loose_link(ev);
     } else if (ev->is_signal()) {
-      signal_unlink(ev);
+      signals.unlink(ev);
       loose_link(ev);
     }
   }
@@ -279,7 +278,7 @@ void BaseCore::del(EventCore* ev) {
   retally(ev, was);
 }
 
-void BaseCore::activate(EventCore* ev, EventFlags flags) {
+void EventBaseImpl::activate(EventCore* ev, EventFlags flags) {
   if (ev->active) {
     ev->fired |= flags;
     return;
@@ -299,7 +298,7 @@ void BaseCore::activate(EventCore* ev, EventFlags flags) {
   retally(ev, was);
 }
 
-void BaseCore::move_later_to_active() {
+void EventBaseImpl::move_later_to_active() {
   while (EventCore* ev = later.pop_front()) {
     ev->in_later = false;
     active[ev->priority].push_back(ev);
@@ -307,7 +306,7 @@ void BaseCore::move_later_to_active() {
   }
 }
 
-void BaseCore::set_priority(EventCore* ev, int priority) {
+void EventBaseImpl::set_priority(EventCore* ev, int priority) {
   if (ev->active) throw std::logic_error("reactor: cannot change the priority of an active event");
   if (priority < 0 || priority >= priorities) {
     throw std::invalid_argument("reactor: priority out of range");
@@ -315,13 +314,13 @@ void BaseCore::set_priority(EventCore* ev, int priority) {
   ev->priority = static_cast<std::uint8_t>(priority);
 }
 
-void BaseCore::set_internal(EventCore* ev, bool internal) {
+void EventBaseImpl::set_internal(EventCore* ev, bool internal) {
   const bool was = live(ev);
   ev->internal = internal;
   retally(ev, was);
 }
 
-std::uint32_t BaseCore::common_queue_for(Duration d) {
+std::uint32_t EventBaseImpl::common_queue_for(Duration d) {
   for (std::size_t i = 0; i < common.size(); ++i) {
     if (common[i].duration == d) return static_cast<std::uint32_t>(i + 1);
   }
@@ -330,22 +329,14 @@ std::uint32_t BaseCore::common_queue_for(Duration d) {
   return static_cast<std::uint32_t>(common.size());
 }
 
-void BaseCore::reinit() {
+void EventBaseImpl::reinit() {
   // In a forked child the epoll fd is shared with the parent: never epoll_ctl it (that would
   // change the parent's interest set). Build a fresh poller first, then re-register.
   poller = make_poller(backend_kind);
   // The wakeup eventfd and the signal pipe are shared with the parent too: replace them.
   // Their events are destroyed against the fresh poller, which does not know their fds.
-  wakeup_event.reset();
-  wakeup_fd.reset();
-  open_wakeup();
-  if (signal_event) {
-    signal_event.reset();
-    close_signal_pipe();
-    open_signal_pipe();
-    signal_retarget(this, signal_write.get());
-    if (n_signal_events > 0) signal_event->add();
-  }
+  posts.open(*self);
+  signals.reopen_after_fork();
   for (std::size_t fd = 0; fd < fd_heads.size(); ++fd) {
     EventFlags interest = fd_interest(static_cast<int>(fd));
     if (interest != 0) poller->set_interest(static_cast<int>(fd), interest);
