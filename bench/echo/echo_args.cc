@@ -11,13 +11,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
+#include <thread>
 
 namespace bench {
 namespace {
 
 [[noreturn]] void usage(const char* prog, const std::string& why) {
-  std::fprintf(stderr, "%s: %s\nusage: %s [--port N] [--greeting TEXT] [--backlog N]\n", prog, why.c_str(),
-               prog);
+  std::fprintf(stderr, "%s: %s\nusage: %s [--port N] [--greeting TEXT] [--backlog N] [--idle-threads N]\n",
+               prog, why.c_str(), prog);
   std::exit(2);
 }
 
@@ -43,6 +44,8 @@ EchoArgs parse_echo_args(int argc, char** argv) {
       args.port = static_cast<std::uint16_t>(parse_number(argv[0], flag, value, 0, 65535));
     } else if (flag == "--backlog") {
       args.backlog = static_cast<int>(parse_number(argv[0], flag, value, 1, 65535));
+    } else if (flag == "--idle-threads") {
+      args.idle_threads = static_cast<int>(parse_number(argv[0], flag, value, 0, 64));
     } else if (flag == "--greeting") {
       args.greeting = value;
     } else {
@@ -69,6 +72,14 @@ int listen_loopback(const EchoArgs& args) {
   std::printf("listening on 127.0.0.1:%u\n", ntohs(addr.sin_port));
   std::fflush(stdout);
   return fd;
+}
+
+void start_idle_threads(const EchoArgs& args) {
+  for (int i = 0; i < args.idle_threads; ++i) {
+    std::thread([] {
+      for (;;) ::pause();
+    }).detach();
+  }
 }
 
 }  // namespace bench

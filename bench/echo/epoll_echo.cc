@@ -81,6 +81,7 @@ void accept_all(int ep, int listen_fd, const std::string& greeting) {
 int main(int argc, char** argv) {
   bench::EchoArgs args = bench::parse_echo_args(argc, argv);
   int listen_fd = bench::listen_loopback(args);
+  bench::start_idle_threads(args);
   int ep = ::epoll_create1(EPOLL_CLOEXEC);
   epoll_event lev{};
   lev.events = EPOLLIN;

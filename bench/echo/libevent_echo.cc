@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   int fd = bench::listen_loopback(args);
+  bench::start_idle_threads(args);
   // backlog 0: the socket is already listening.
   evconnlistener* listener = evconnlistener_new(base, on_accept, nullptr, LEV_OPT_CLOSE_ON_FREE, 0, fd);
   event* sigint = evsignal_new(base, SIGINT, on_signal, base);

@@ -21,6 +21,12 @@ cpu-clock` gives the user-space share by samples and the top user-space symbols.
 With --baseline-reactord, an older reactord binary joins the rotation as a fourth server
 ("before"): its ratio to raw epoll from the same pairs, and reactord ÷ before per pair.
 
+With --threaded-floor, the raw epoll server with one idle thread ("epoll-mt", echo_args.h)
+joins the rotation: a process with a second thread pays on every read() and send() for it
+(glibc's cancellation-point path, the kernel's file reference), and reactord always has
+threads (gRPC, metrics). epoll-mt ÷ epoll is that price; reactord ÷ epoll-mt is what the
+reactor itself costs.
+
 Bounded: --budget seconds at most (default 900); past it every process is killed and the
 table shows the pairs measured. Benchmarks are run by hand, never as timed tests: CI runs
 --quick only to keep the script working. Exit status 0 when every measurement ran clean.
@@ -117,6 +123,8 @@ def parse_args():
     p.add_argument("--reactord"), p.add_argument("--reactor-bench")
     p.add_argument("--libevent-echo"), p.add_argument("--epoll-echo")
     p.add_argument("--baseline-reactord", help="an older reactord measured in the same rotation")
+    p.add_argument("--threaded-floor", action="store_true",
+                   help="also the raw epoll server with one idle thread (epoll-mt)")
     p.add_argument("--row", action="append", metavar="C,D,S", help="a row (repeatable)")
     p.add_argument("--pairs", type=int, default=6, help="pairs per row (default 6)")
     p.add_argument("--duration", type=float, default=3.0, help="seconds per measurement")
@@ -142,7 +150,8 @@ def main():
     started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     load = os.getloadavg()
     results, problems = [], []
-    names = ORDER + (("before",) if args.baseline_reactord else ())
+    names = ORDER + (("before",) if args.baseline_reactord else ()) + \
+        (("epoll-mt",) if args.threaded_floor else ())
     for row in args.rows:
         servers = {}
         pairs = []
@@ -152,6 +161,8 @@ def main():
                 if name == "before":
                     old = argparse.Namespace(**dict(vars(args), reactord=args.baseline_reactord))
                     servers[name] = echo.Server("reactord", old, deadline)
+                elif name == "epoll-mt":
+                    servers[name] = echo.Server("epoll-mt", args, deadline)
                 else:
                     servers[name] = echo.Server(name, args, deadline)
             for i in range(args.pairs):
@@ -184,6 +195,7 @@ def main():
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     verdicts = []
     before_lines = []
+    floor_lines = []
     for r in results:
         ok_pairs = [p for p in r["pairs"] if all(p[n]["cpu_ns_per_msg"] for n in names)]
         if not ok_pairs:
@@ -202,6 +214,13 @@ def main():
             before_lines.append("| %d | %d | %d | %d | %.3f | %.3f–%.3f | **%.3f** | %.3f–%.3f |" % (
                 r["row"][0], r["row"][1], r["row"][2], len(ok_pairs), statistics.median(br), min(br),
                 max(br), statistics.median(ab), min(ab), max(ab)))
+        if "epoll-mt" in names:
+            fr = [p["epoll-mt"]["cpu_ns_per_msg"] / p["epoll"]["cpu_ns_per_msg"] for p in ok_pairs]
+            rf = [p["reactord"]["cpu_ns_per_msg"] / p["epoll-mt"]["cpu_ns_per_msg"] for p in ok_pairs]
+            r["epoll_mt_vs_epoll"], r["reactord_vs_epoll_mt"] = fr, rf
+            floor_lines.append("| %d | %d | %d | %d | %.3f | %.3f–%.3f | **%.3f** | %.3f–%.3f |" % (
+                r["row"][0], r["row"][1], r["row"][2], len(ok_pairs), statistics.median(fr), min(fr),
+                max(fr), statistics.median(rf), min(rf), max(rf)))
         c, d, s = r["row"]
         med = statistics.median(rr)
         print("| %d | %d | %d | %d | **%.3f** | %.3f–%.3f | %.3f–%.3f | %.3f | %.3f–%.3f | %.1f%% / %.1f%% / %.1f%% | %.0f | %.0f |"
@@ -215,6 +234,12 @@ def main():
         print("| conns | depth | size | pairs | before ÷ epoll: median | min–max | reactord ÷ before: median | min–max |")
         print("|---|---|---|---|---|---|---|---|")
         for line in before_lines:
+            print(line)
+    if floor_lines:
+        print("\nThe same pairs, with the raw epoll server with one idle thread (--threaded-floor):\n")
+        print("| conns | depth | size | pairs | epoll-mt ÷ epoll: median | min–max | reactord ÷ epoll-mt: median | min–max |")
+        print("|---|---|---|---|---|---|---|---|")
+        for line in floor_lines:
             print(line)
     print()
     for r in results:

@@ -67,7 +67,10 @@ def server_command(name, args, log_level="warn"):
                 "--metrics-listen", "127.0.0.1:0", "--max-connections", "15000",
                 "--log-level", log_level]
     binary = args.libevent_echo if name == "libevent" else args.epoll_echo
-    return [binary, "--port", "0", "--greeting", GREETING]
+    # "epoll-mt": the raw server with one idle thread (echo_args.h: what a second thread
+    # costs every system call), the floor for a server that has threads, as reactord does.
+    extra = ["--idle-threads", "1"] if name == "epoll-mt" else []
+    return [binary, "--port", "0", "--greeting", GREETING] + extra
 
 
 class Server:
