@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <new>
+#include <stdexcept>
 #include <system_error>
 
 #include <spdlog/spdlog.h>
@@ -36,11 +37,31 @@ int kernel_send_queue(int fd) {
 
 }  // namespace
 
+// The socket's callbacks, one object for every Connection: it holds nothing, the BufferEvent
+// it is called for is the Connection's own base. So a Connection carries no vtable pointer of
+// its own (8 bytes per connection, issue #19).
+struct Connection::Callbacks final : reactor::BufferEventHandler {
+  void on_read(reactor::BufferEvent& bev) override { of(bev).on_read(bev); }
+  void on_write(reactor::BufferEvent& bev) override { of(bev).on_write(bev); }
+  void on_event(reactor::BufferEvent& bev, reactor::BevFlags what, int error) override {
+    of(bev).on_event(bev, what, error);
+  }
+};
+
+constinit Connection::Callbacks Connection::callbacks_;
+
+ConnectionContext& Connection::context() const {
+  return *static_cast<ConnectionContext*>(bev().base().user_data());
+}
+
 Connection::Connection(ConnectionContext& context, reactor::EventBase& base, std::uint64_t id,
                        reactor::UniqueFd fd, const reactor::SocketAddress& peer)
-    : context_(context), bev_(base, fd.get(), reactor::kBevOptCloseOnFree) {
-  fd.release();        // the BufferEvent owns it now
-  bev_.set_owner(id);  // the id, kept once: id() reads it back
+    : reactor::BufferEvent(base, fd.get(), reactor::kBevOptCloseOnFree) {
+  fd.release();  // the BufferEvent owns it now
+  // The context is the loop's, found through the base (context()): one per base.
+  if (base.user_data() == nullptr) base.set_user_data(&context);
+  if (base.user_data() != &context) throw std::logic_error("an EventBase serves one ConnectionContext");
+  bev().set_owner(id);  // the id, kept once: id() reads it back
   if (peer.family() == AF_INET6) {
     const auto* in6 = reinterpret_cast<const sockaddr_in6*>(peer.get());
     std::memcpy(peer_addr_, &in6->sin6_addr, sizeof(in6->sin6_addr));
@@ -56,7 +77,7 @@ Connection::Connection(ConnectionContext& context, reactor::EventBase& base, std
 }
 
 ConnectionSideState& Connection::side_state() {
-  ConnectionSideState& s = context_.side_tables.side_state(id());
+  ConnectionSideState& s = context().side_tables.side_state(id());
   has_side_state_ = true;
   return s;
 }
@@ -65,29 +86,29 @@ Connection::Connection(ConnectionContext& context, reactor::EventBase& base, std
                        reactor::UniqueFd fd, const reactor::SocketAddress& peer, SSL* ssl)
     : Connection(context, base, id, std::move(fd), peer) {
   tls_ = true;
-  context_.side_tables.attach_tls(
-      this->id(), std::make_unique<reactor::TlsBufferEvent>(bev_, ssl, reactor::TlsRole::kAccepting));
+  context.side_tables.attach_tls(
+      this->id(), std::make_unique<reactor::TlsBufferEvent>(bev(), ssl, reactor::TlsRole::kAccepting));
 }
 
 reactor::TlsBufferEvent* Connection::tls() const {
-  return tls_ ? context_.side_tables.tls_session(id()) : nullptr;
+  return tls_ ? context().side_tables.tls_session(id()) : nullptr;
 }
 
 reactor::Buffer& Connection::plain_input() {
   reactor::TlsBufferEvent* t = tls();
-  return t != nullptr ? t->input() : bev_.input();
+  return t != nullptr ? t->input() : bev().input();
 }
 
 reactor::Buffer& Connection::plain_output() {
   reactor::TlsBufferEvent* t = tls();
-  return t != nullptr ? t->output() : bev_.output();
+  return t != nullptr ? t->output() : bev().output();
 }
 
 void Connection::plain_flush() {
   if (reactor::TlsBufferEvent* t = tls()) {
     t->flush_output();
   } else {
-    bev_.flush_output();
+    bev().flush_output();
   }
 }
 
@@ -96,37 +117,37 @@ void Connection::plain_enable_read(bool on) {
   if (t != nullptr) {
     on ? t->enable(reactor::kRead) : t->disable(reactor::kRead);
   } else {
-    on ? bev_.enable(reactor::kRead) : bev_.disable(reactor::kRead);
+    on ? bev().enable(reactor::kRead) : bev().disable(reactor::kRead);
   }
 }
 
-// An idle connection is this object, its BufferEvent's state and a registry entry. 72 bytes
-// is one 80-byte malloc chunk; a field more costs 16 (issue #19).
-static_assert(sizeof(Connection) <= 72, "Connection grew past its budget");
+// An idle connection is this object, its BufferEvent's state and a registry entry. 56 bytes
+// is one 64-byte malloc chunk; a field more costs 16 (issue #19).
+static_assert(sizeof(Connection) <= 56, "Connection grew past its budget");
 // The state and the close reason are 2- and 3-bit fields.
 static_assert(kConnectionStateCount <= 4 && kCloseReasonCount <= 8);
 
 Connection::~Connection() {
-  if (idle_linked() && context_.idle != nullptr) context_.idle->remove(*this);
-  if (has_side_state_) context_.side_tables.drop_side_state(id());
-  if (tls_) context_.side_tables.drop_tls(id());  // before bev_, which it filters
+  if (idle_linked() && context().idle != nullptr) context().idle->remove(*this);
+  if (has_side_state_) context().side_tables.drop_side_state(id());
+  if (tls_) context().side_tables.drop_tls(id());  // before our BufferEvent, which it filters
 }
 
 void Connection::start() {
   if (reactor::TlsBufferEvent* t = tls()) {
     // The greeting waits in the filter until the handshake is done.
-    t->set_handshake_timeout(context_.config.tls_handshake_timeout);
+    t->set_handshake_timeout(context().config.tls_handshake_timeout);
     set_callbacks(/*with_write=*/false);
-    t->set_write_low_watermark(context_.config.max_output_buffer / 2);
-    if (!context_.config.greeting.empty()) t->write(context_.config.greeting);
+    t->set_write_low_watermark(context().config.max_output_buffer / 2);
+    if (!context().config.greeting.empty()) t->write(context().config.greeting);
     t->enable(reactor::kRead);
-    if (IdleTracker* idle = context_.idle) idle->touch(*this);
+    if (IdleTracker* idle = context().idle) idle->touch(*this);
     return;
   }
   set_callbacks(/*with_write=*/false);
-  if (!context_.config.greeting.empty()) bev_.write(context_.config.greeting);
-  bev_.enable(reactor::kRead);
-  if (IdleTracker* idle = context_.idle) idle->touch(*this);
+  if (!context().config.greeting.empty()) bev().write(context().config.greeting);
+  bev().enable(reactor::kRead);
+  if (IdleTracker* idle = context().idle) idle->touch(*this);
 }
 
 // The write callback is installed only while reading is paused: a BufferEvent with a write
@@ -135,15 +156,15 @@ void Connection::start() {
 void Connection::set_callbacks(bool with_write) {
   if (reactor::TlsBufferEvent* t = tls()) {
     reactor::TlsBufferEvent::DataCallback write_cb;
-    if (with_write) write_cb = [this](reactor::TlsBufferEvent&) { on_write(bev_); };
-    t->setcb([this](reactor::TlsBufferEvent&) { on_read(bev_); }, std::move(write_cb),
+    if (with_write) write_cb = [this](reactor::TlsBufferEvent&) { on_write(bev()); };
+    t->setcb([this](reactor::TlsBufferEvent&) { on_read(bev()); }, std::move(write_cb),
              [this](reactor::TlsBufferEvent&, reactor::BevFlags what, int error, std::string_view reason) {
                on_tls_event(what, error, reason);
              });
     return;
   }
-  bev_.setcb(this, reactor::kBevCbRead | reactor::kBevCbEvent |
-                       (with_write ? reactor::kBevCbWrite : reactor::BevCallbacks{0}));
+  bev().setcb(&callbacks_, reactor::kBevCbRead | reactor::kBevCbEvent |
+                               (with_write ? reactor::kBevCbWrite : reactor::BevCallbacks{0}));
 }
 
 void Connection::on_read(reactor::BufferEvent&) {
@@ -159,15 +180,16 @@ void Connection::echo() {
   reactor::Buffer& input = plain_input();
   const std::size_t n = input.length();
   if (n == 0) return;
-  LoopCounters& counters = context_.counters;
+  ConnectionContext& ctx = context();  // once: it is a look-up through the base
+  LoopCounters& counters = ctx.counters;
   counters.bytes_in.add(n);
   // The echo: input blocks change owner, no byte is copied.
   reactor::Buffer& output = plain_output();
   output.append_buffer(input);
   plain_flush();
   account_written();
-  if (IdleTracker* idle = context_.idle) idle->touch(*this);  // O(1): a move to the list's tail
-  if (!reading_paused_ && output.length() >= context_.config.max_output_buffer) {
+  if (IdleTracker* idle = ctx.idle) idle->touch(*this);  // O(1): a move to the list's tail
+  if (!reading_paused_ && output.length() >= ctx.config.max_output_buffer) {
     // Backpressure: the client does not read its echo. Stop reading until it does, so what it
     // keeps sending waits in the kernel (and then in the client), not in our memory.
     plain_enable_read(false);
@@ -176,18 +198,18 @@ void Connection::echo() {
     // start: a watermark costs the BufferEvent its Extras, and most connections never pause.
     // A TLS client's watermark is the filter's (set at start); the socket BufferEvent's belongs
     // to the filter's cipher backlog and must not be overwritten (the 64 MiB TLS echo stalled).
-    if (!tls_) bev_.set_write_low_watermark(context_.config.max_output_buffer / 2);
+    if (!tls_) bev().set_write_low_watermark(ctx.config.max_output_buffer / 2);
     set_callbacks(/*with_write=*/true);
     reading_paused_ = true;
-    context_.counters.backpressure_pauses.add();
-    context_.owner.on_connection_state_changed(*this);
+    counters.backpressure_pauses.add();
+    ctx.owner.on_connection_state_changed(*this);
   }
 }
 
 void Connection::on_write(reactor::BufferEvent&) {
   account_written();
   if (!reading_paused_ || closing_) return;
-  if (plain_output().length() <= context_.config.max_output_buffer / 2) {
+  if (plain_output().length() <= context().config.max_output_buffer / 2) {
     reading_paused_ = false;
     set_callbacks(/*with_write=*/false);
     try {
@@ -198,7 +220,7 @@ void Connection::on_write(reactor::BufferEvent&) {
       close(CloseReason::kError, /*graceful=*/false);
       return;
     }
-    context_.owner.on_connection_state_changed(*this);
+    context().owner.on_connection_state_changed(*this);
   }
 }
 
@@ -215,7 +237,7 @@ void Connection::on_event(reactor::BufferEvent&, reactor::BevFlags what, int err
 void Connection::count_handshake(TlsHandshakeResult result) {
   if (handshake_counted_) return;
   handshake_counted_ = true;
-  LoopCounters& counters = context_.counters;
+  LoopCounters& counters = context().counters;
   counters.tls_handshakes[static_cast<std::size_t>(result)].add();
   if (result == TlsHandshakeResult::kOk) {
     const auto us =
@@ -229,7 +251,7 @@ void Connection::on_tls_event(reactor::BevFlags what, int error, std::string_vie
   reactor::TlsBufferEvent* t = tls();
   if ((what & reactor::kBevConnected) != 0) {
     count_handshake(TlsHandshakeResult::kOk);
-    context_.owner.on_connection_state_changed(*this);  // watchers see the version, cipher, SNI
+    context().owner.on_connection_state_changed(*this);  // watchers see the version, cipher, SNI
     return;
   }
   if (t != nullptr && !t->handshake_done()) {
@@ -240,7 +262,7 @@ void Connection::on_tls_event(reactor::BevFlags what, int error, std::string_vie
       result = TlsHandshakeResult::kClosed;
     }
     count_handshake(result);
-    spdlog::debug("loop {}: connection {}: TLS handshake {}: {}", context_.loop_index, id(),
+    spdlog::debug("loop {}: connection {}: TLS handshake {}: {}", context().loop_index, id(),
                   to_string(result), reason);
   }
   if ((what & reactor::kBevEof) != 0 && (what & reactor::kBevError) == 0) {
@@ -261,16 +283,16 @@ void Connection::on_idle() {
   // One ioctl per expiry, none per byte. A backlog seen for the first time earns one more
   // period (no baseline yet); after that only acknowledged bytes do.
   bool acked_more = false;
-  if (const int queued = kernel_send_queue(bev_.fd()); queued >= 0) {
-    const auto acked = static_cast<std::uint32_t>(bev_.bytes_written() - static_cast<std::uint64_t>(queued));
+  if (const int queued = kernel_send_queue(bev().fd()); queued >= 0) {
+    const auto acked = static_cast<std::uint32_t>(bev().bytes_written() - static_cast<std::uint64_t>(queued));
     // Only a backlog seen before has a baseline (kept in the loop's side state).
     const bool moved = kernel_backlog_at_idle_check_ && acked != side_state().acked_at_idle_check;
     acked_more = queued > 0 ? (!kernel_backlog_at_idle_check_ || moved) : moved;
     if (queued > 0) side_state().acked_at_idle_check = acked;
     kernel_backlog_at_idle_check_ = queued > 0;
   }
-  if (bev_.last_write_at() > idle_since || acked_more) {
-    context_.idle->touch(*this);
+  if (bev().last_write_at() > idle_since || acked_more) {
+    context().idle->touch(*this);
     return;
   }
   close(CloseReason::kIdleTimeout, /*graceful=*/true);
@@ -283,7 +305,7 @@ void Connection::close(CloseReason reason, bool graceful, std::optional<reactor:
       if (reactor::TlsBufferEvent* t = tls()) {
         t->close_abortively();
       } else {
-        bev_.close_abortively();
+        bev().close_abortively();
       }
       finish(close_reason());
     }
@@ -291,12 +313,12 @@ void Connection::close(CloseReason reason, bool graceful, std::optional<reactor:
   }
   closing_ = true;
   set_close_reason(reason);
-  if (idle_linked()) context_.idle->remove(*this);
+  if (idle_linked()) context().idle->remove(*this);
   set_state(ConnectionState::kClosing);
   if (reactor::TlsBufferEvent* t = tls()) {
     if (!t->handshake_done()) count_handshake(TlsHandshakeResult::kClosed);
     if (graceful && !t->closed()) {
-      const reactor::Duration idle = context_.config.idle_timeout;
+      const reactor::Duration idle = context().config.idle_timeout;
       t->close_gracefully(deadline           ? *deadline
                           : idle.count() > 0 ? idle
                                              : kCloseStallWithoutIdleTimeout,
@@ -307,17 +329,17 @@ void Connection::close(CloseReason reason, bool graceful, std::optional<reactor:
     }
     return;
   }
-  if (graceful && !bev_.closed()) {
+  if (graceful && !bev().closed()) {
     auto done = [this](bool) { finish(close_reason()); };
     if (deadline) {
-      bev_.close_gracefully(*deadline, std::move(done));
+      bev().close_gracefully(*deadline, std::move(done));
     } else {
-      const reactor::Duration idle = context_.config.idle_timeout;
-      bev_.close_gracefully_unless_stalled(idle.count() > 0 ? idle : kCloseStallWithoutIdleTimeout,
-                                           std::move(done));
+      const reactor::Duration idle = context().config.idle_timeout;
+      bev().close_gracefully_unless_stalled(idle.count() > 0 ? idle : kCloseStallWithoutIdleTimeout,
+                                            std::move(done));
     }
   } else {
-    if (!bev_.closed()) bev_.close_abortively();
+    if (!bev().closed()) bev().close_abortively();
     finish(reason);
   }
 }
@@ -326,14 +348,14 @@ void Connection::finish(CloseReason reason) {
   if (finished_) return;
   finished_ = true;
   account_written();
-  context_.owner.on_connection_closed(*this, reason);  // may hand us to defer_delete
+  context().owner.on_connection_closed(*this, reason);  // may hand us to defer_delete
 }
 
 void Connection::close_for_shutdown() {
   if (finished_) return;
   closing_ = true;
   set_close_reason(CloseReason::kShutdown);
-  if (idle_linked()) context_.idle->remove(*this);
+  if (idle_linked()) context().idle->remove(*this);
   finish(CloseReason::kShutdown);
 }
 
@@ -345,15 +367,15 @@ void Connection::set_draining(bool draining) {
 
 void Connection::set_state(ConnectionState state) {
   state_ = static_cast<std::uint16_t>(state) & 3u;
-  context_.owner.on_connection_state_changed(*this);
+  context().owner.on_connection_state_changed(*this);
 }
 
 void Connection::account_written() {
   // Modulo 2^32: right while less than 4 GiB was written since the last call (see the field).
-  const auto written = static_cast<std::uint32_t>(bev_.bytes_written());
+  const auto written = static_cast<std::uint32_t>(bev().bytes_written());
   const std::uint32_t fresh = written - bytes_out_counted_;
   if (fresh != 0) {
-    context_.counters.bytes_out.add(fresh);
+    context().counters.bytes_out.add(fresh);
     bytes_out_counted_ = written;
   }
 }
@@ -367,8 +389,8 @@ std::size_t Connection::buffered_out() const {
 }
 
 reactor::SocketAddress Connection::local_address() const {
-  const int fd = bev_.fd();
-  return fd >= 0 ? reactor::SocketAddress::local_of(fd) : context_.listen_address;
+  const int fd = bev().fd();
+  return fd >= 0 ? reactor::SocketAddress::local_of(fd) : context().listen_address;
 }
 
 ConnectionRecord Connection::record() const { return record(RecordParts{}); }
@@ -381,7 +403,7 @@ ConnectionRecord Connection::record(RecordParts parts) const {
     a.sin6_family = AF_INET6;
     std::memcpy(&a.sin6_addr, peer_addr_, sizeof(a.sin6_addr));
     a.sin6_port = peer_port_;
-    if (has_side_state_) a.sin6_scope_id = context_.side_tables.side_state(id()).peer_scope_id;
+    if (has_side_state_) a.sin6_scope_id = context().side_tables.side_state(id()).peer_scope_id;
     r.peer = reactor::SocketAddress(reinterpret_cast<const sockaddr*>(&a), sizeof(a));
   } else {
     sockaddr_in a{};
@@ -391,11 +413,11 @@ ConnectionRecord Connection::record(RecordParts parts) const {
     r.peer = reactor::SocketAddress(reinterpret_cast<const sockaddr*>(&a), sizeof(a));
   }
   if (parts.local_address) r.local = local_address();
-  r.loop = context_.loop_index;
+  r.loop = context().loop_index;
   r.state = state();
   r.reading_paused = reading_paused_;
-  r.bytes_in = bev_.bytes_read();
-  r.bytes_out = bev_.bytes_written();
+  r.bytes_in = bev().bytes_read();
+  r.bytes_out = bev().bytes_written();
   r.bytes_buffered_in = buffered_in();
   r.bytes_buffered_out = buffered_out();
   if (reactor::TlsBufferEvent* t = tls()) {
@@ -412,28 +434,28 @@ ConnectionRecord Connection::record(RecordParts parts) const {
     }
     r.tls = std::move(info);
   }
-  r.created = bev_.created_at();
-  r.last_activity = std::max({r.created, bev_.last_read_at(), bev_.last_write_at()});
+  r.created = bev().created_at();
+  r.last_activity = std::max({r.created, bev().last_read_at(), bev().last_write_at()});
   if (parts.created_wall) {
     r.created_wall = SteadyToWall()(r.created);
   }
-  r.read_event_id = bev_.read_event_id();
-  r.write_event_id = bev_.write_event_id();
+  r.read_event_id = bev().read_event_id();
+  r.write_event_id = bev().write_event_id();
   // The loop's idle sweep timer: shared by the loop's connections, it fires for the one that
   // has been idle longest.
   if (idle_linked()) {
-    r.idle_timer_event_id = context_.idle->timer().id();
-    r.idle_deadline = context_.idle->deadline_of(*this);
+    r.idle_timer_event_id = context().idle->timer().id();
+    r.idle_deadline = context().idle->deadline_of(*this);
   }
-  if (auto limit = bev_.rate_limit()) {
+  if (auto limit = bev().rate_limit()) {
     const units::Rate rate = to_rate(*limit);
     r.rate_limit_bytes_per_second = rate.bytes_per_second;
     r.rate_limit_burst = rate.burst;
   }
-  r.rate_limit_total = bev_.rate_limit_group() != nullptr;
-  r.throttled = bev_.read_throttled() || bev_.write_throttled();
-  r.throttled_time = bev_.throttled_time();
-  r.bytes_delayed = bev_.bytes_delayed();
+  r.rate_limit_total = bev().rate_limit_group() != nullptr;
+  r.throttled = bev().read_throttled() || bev().write_throttled();
+  r.throttled_time = bev().throttled_time();
+  r.bytes_delayed = bev().bytes_delayed();
   if (finished_) r.close_reason = close_reason();
   return r;
 }

@@ -1,7 +1,11 @@
 // Connection: one echo client (internal to reactord_core). It greets, then moves every byte it
 // reads from its input Buffer to its output Buffer without copying. Kept small: an idle
-// connection costs this object (72 bytes), its BufferEvent's state (168, the read event in
-// place), a registry entry (16) and the base's fd slot (8): 264 heap bytes, against libevent's ~1000.
+// connection costs this object (56 bytes), its BufferEvent's state (168, the read event in
+// place), a registry entry (16) and the base's fd slot (8): 248 heap bytes, against libevent's
+// ~1000. 56 because it keeps no pointer it can find elsewhere: it IS its BufferEvent (a private
+// base: the one shared Callbacks object finds the Connection from the BufferEvent the reactor
+// calls back with, so no vtable pointer per connection), and its loop's ConnectionContext is
+// the base's user data (EventBase::user_data), not a reference per connection.
 //
 // Backpressure: when the output reaches --max-output-buffer, reading is disabled and a write
 // callback installed; the write low watermark (half the limit) callback re-enables reading
@@ -34,11 +38,13 @@ namespace reactord {
 
 struct ConnectionSideState;  // connection_side_tables.h
 
-class Connection final : public IdleTracker::Hook, private reactor::BufferEventHandler {
+class Connection final : public IdleTracker::Hook, private reactor::BufferEvent {
  public:
   // Takes the accepted socket, on `base` (the owner's loop). `context` (the loop's
   // configuration, counters, idle tracker, side tables and the owner told of the close) must
-  // outlive it. Call start() next. Loop thread only.
+  // outlive it, and so must `base`: the context becomes `base`'s user data
+  // (EventBase::set_user_data), found through it, and a base serves one context
+  // (std::logic_error otherwise). Call start() next. Loop thread only.
   Connection(ConnectionContext& context, reactor::EventBase& base, std::uint64_t id, reactor::UniqueFd fd,
              const reactor::SocketAddress& peer);
   // A client of --tls-listen: `ssl` (taken) is the server side of its session. The TLS filter
@@ -71,7 +77,7 @@ class Connection final : public IdleTracker::Hook, private reactor::BufferEventH
   void set_draining(bool draining);
 
   // The connection's id: its BufferEvent's owner tag (set at construction), not a copy.
-  std::uint64_t id() const { return bev_.owner(); }
+  std::uint64_t id() const { return bev().owner(); }
   ConnectionState state() const { return static_cast<ConnectionState>(state_); }
   // Which costly parts record() fills in. The control plane filters thousands of records per
   // request and needs them only for the connections it returns: `local` is a getsockname(),
@@ -92,9 +98,9 @@ class Connection final : public IdleTracker::Hook, private reactor::BufferEventH
   std::size_t buffered_out() const;
   // The socket and its buffers, for the control plane's detailed view (watermarks, fd for
   // TCP_INFO). Loop thread only.
-  const reactor::BufferEvent& buffer_event() const { return bev_; }
+  const reactor::BufferEvent& buffer_event() const { return bev(); }
   // The same, to set its rate limits (LoopRateLimits, SetRateLimit). Loop thread only.
-  reactor::BufferEvent& buffer_event() { return bev_; }
+  reactor::BufferEvent& buffer_event() { return bev(); }
   // The idle timeout passed (IdleTracker): close, unless output made progress. Loop thread
   // only.
   void on_idle();
@@ -102,11 +108,22 @@ class Connection final : public IdleTracker::Hook, private reactor::BufferEventH
   reactor::TlsBufferEvent* tls() const;
 
  private:
+  struct Callbacks;             // the BufferEventHandler of every Connection (connection.cc)
+  static Callbacks callbacks_;  // stateless: one for the process
+  static Connection& of(reactor::BufferEvent& bev) { return static_cast<Connection&>(bev); }
+  // Its socket: the BufferEvent it is (its owner tag is the connection's id).
+  reactor::BufferEvent& bev() { return *this; }
+  const reactor::BufferEvent& bev() const { return *this; }
+  // Its loop's: the base's user data, set by the constructor (8 bytes per connection less
+  // than a reference). Loop thread only.
+  ConnectionContext& context() const;
+
   void set_callbacks(bool with_write);
-  // BufferEventHandler: one pointer in the BufferEvent instead of three std::functions.
-  void on_read(reactor::BufferEvent&) override;
-  void on_write(reactor::BufferEvent&) override;
-  void on_event(reactor::BufferEvent&, reactor::BevFlags what, int error) override;
+  // The socket's callbacks (through Callbacks: one pointer in the BufferEvent instead of three
+  // std::functions).
+  void on_read(reactor::BufferEvent&);
+  void on_write(reactor::BufferEvent&);
+  void on_event(reactor::BufferEvent&, reactor::BevFlags what, int error);
   void echo();  // on_read's body: input to output, backpressure
   void finish(CloseReason reason);
   void set_state(ConnectionState state);
@@ -122,12 +139,10 @@ class Connection final : public IdleTracker::Hook, private reactor::BufferEventH
   CloseReason close_reason() const { return static_cast<CloseReason>(close_reason_); }
   void set_close_reason(CloseReason reason) { close_reason_ = static_cast<std::uint16_t>(reason) & 7u; }
 
-  ConnectionContext& context_;  // its loop's, shared by the loop's connections
-  reactor::BufferEvent bev_;    // its owner tag is the connection's id
   // The peer: IPv4 in the first 4 bytes, IPv6 in all 16 (its scope id, rarely set, in the
   // loop's side state); the port in network byte order. 18 bytes instead of a sockaddr_in6's 28.
   std::uint8_t peer_addr_[16] = {};
-  // Written and already added to the loop counter: the low 32 bits of bev_.bytes_written() at
+  // Written and already added to the loop counter: the low 32 bits of bev().bytes_written() at
   // the last account_written(), which runs at least once per echo (at most an output buffer,
   // kMaxOutputBufferLimit, and a read apart).
   std::uint32_t bytes_out_counted_ = 0;

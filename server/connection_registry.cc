@@ -10,7 +10,7 @@ namespace reactord {
 ConnectionRegistry::ConnectionRegistry() = default;
 ConnectionRegistry::~ConnectionRegistry() = default;
 
-std::vector<ConnectionRegistry::Entry>::const_iterator ConnectionRegistry::lower_bound(
+std::deque<ConnectionRegistry::Entry>::const_iterator ConnectionRegistry::lower_bound(
     std::uint64_t id) const {
   return std::lower_bound(entries_.begin(), entries_.end(), id,
                           [](const Entry& e, std::uint64_t key) { return e.first < key; });
@@ -69,8 +69,6 @@ void ConnectionRegistry::insert(std::unique_ptr<Connection> connection) {
   if (!entries_.empty() && entries_.back().first >= id) {
     throw std::logic_error("ConnectionRegistry: ids must be inserted in increasing order");
   }
-  // Compact before the vector would grow: holes are reclaimed instead of reallocating.
-  if (entries_.size() == entries_.capacity() && live_ < entries_.size()) compact();
   entries_.emplace_back(id, std::move(connection));
   ++live_;
 }
@@ -88,9 +86,7 @@ std::unique_ptr<Connection> ConnectionRegistry::remove(std::uint64_t id) {
 
 void ConnectionRegistry::compact() {
   std::erase_if(entries_, [](const Entry& e) { return !e.second; });
-  if (entries_.capacity() > 64 && entries_.size() * 4 < entries_.capacity()) {
-    entries_.shrink_to_fit();
-  }
+  entries_.shrink_to_fit();  // gives back the blocks and map room the holes held
 }
 
 std::vector<std::unique_ptr<Connection>> ConnectionRegistry::remove_all() {

@@ -2,15 +2,19 @@
 // touched only on its loop thread; other threads read it through LoopWorker::post(), e.g.
 //   worker.post([&worker, promise] { promise->set_value(worker.registry().snapshot()); });
 //
-// Layout: a vector of (id, owner) sorted by id. Ids come from one process-wide counter and a
+// Layout: a deque of (id, owner) sorted by id. Ids come from one process-wide counter and a
 // loop inserts each connection right after taking its id, so insertion is always an append;
 // find() is a binary search; removal leaves a hole that later compaction squeezes out. That is
 // 16 bytes per connection (a hash map node plus buckets cost ~40) and it gives the control
-// plane id-ordered paging without a sort.
+// plane id-ordered paging without a sort. A deque, not a vector: it grows by 512-byte blocks,
+// so its unused room is one block at most, where a vector that doubles holds up to as much
+// again unused (at 10,000 connections a vector of 16,384 entries: 26 bytes per connection
+// instead of 16.5; issue #19).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -74,10 +78,10 @@ class ConnectionRegistry {
 
  private:
   using Entry = std::pair<std::uint64_t, std::unique_ptr<Connection>>;  // null = removed
-  std::vector<Entry>::const_iterator lower_bound(std::uint64_t id) const;
+  std::deque<Entry>::const_iterator lower_bound(std::uint64_t id) const;
   void compact();
 
-  std::vector<Entry> entries_;
+  std::deque<Entry> entries_;
   std::size_t live_ = 0;
 };
 

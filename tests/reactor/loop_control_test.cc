@@ -186,6 +186,23 @@ TEST_P(LoopControl, LoopIsNotReentrant) {
   EXPECT_TRUE(threw);
 }
 
+// The application's per-loop pointer: nullptr at first, then whatever was set, found from
+// inside a callback through the base alone (reactord finds a connection's loop state so).
+TEST_P(LoopControl, UserDataIsFoundThroughTheBaseFromACallback) {
+  EXPECT_EQ(base_.user_data(), nullptr);
+  int loop_state = 7;
+  base_.set_user_data(&loop_state);
+  SocketPair sp;
+  int seen = 0;
+  Event ev(base_, sp.a.get(), kRead, [&](int, EventFlags) { seen = *static_cast<int*>(base_.user_data()); });
+  ev.add();
+  WriteByte(sp.b.get());
+  EXPECT_EQ(base_.loop(kLoopOnce), LoopResult::kExited);
+  EXPECT_EQ(seen, 7);
+  base_.set_user_data(nullptr);
+  EXPECT_EQ(base_.user_data(), nullptr);
+}
+
 REACTORD_BACKEND_SUITE(LoopControl);
 
 }  // namespace

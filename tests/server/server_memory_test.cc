@@ -31,8 +31,11 @@ namespace {
 // 184: 296. Step 6: Connection 88 -> 72 (its id is the BufferEvent's owner tag; the
 // bytes-out baseline in 32 bits, state and close reason as bit-fields): 280. Step 7: a Buffer 24 -> 16
 // (its length callback in a process-wide table, a bit of the length saying it has one); the
-// state 168: 264.
-constexpr double kBudgetBytes = 272;
+// state 168: 264. Step 8: Connection 72 -> 56 (it is its BufferEvent, a private base: one shared
+// callbacks object instead of a vtable pointer each; its loop's context is the base's user
+// data instead of a reference each; the idle hook unchanged, its time exact): 248. The issue's
+// target, 256, is the bound.
+constexpr double kBudgetBytes = 256;
 
 TEST(ServerMemory, IdleConnectionHeapBytesWithInspectionKept) {
   Config config = test_config();

@@ -161,6 +161,14 @@ class EventBase {
   // Loop instrumentation: iterations, poll wait, callback time. Loop thread only.
   LoopStats stats() const;
 
+  // The application's pointer for this base: per-loop state that whatever knows the base
+  // finds without a pointer of its own (reactord's ConnectionContext: 8 bytes less per
+  // connection). Not libevent's (it has none: a libevent program keeps a map or a wrapper);
+  // the base never reads or frees it. nullptr until set. Loop thread only (not checked: a
+  // plain field, read on every echo).
+  void set_user_data(void* data) { user_data_ = data; }
+  void* user_data() const { return user_data_; }
+
   // Whether the calling thread is this base's loop thread. Any thread.
   bool in_loop_thread() const;
   // Aborts with a message in debug builds when called off the loop thread; free in release.
@@ -170,6 +178,7 @@ class EventBase {
  private:
   friend class Event;
   friend class detail::IoEvent;
+  void* user_data_ = nullptr;  // before impl_: still there while impl_'s destructor runs
   std::unique_ptr<detail::EventBaseImpl> impl_;
 };
 
