@@ -12,12 +12,12 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
-#include <utility>
 
 #include "reactor/event.h"
 #include "scale_harness.h"
 #include "server/connection.h"
 #include "server/loop_worker.h"
+#include "inspected_connections.h"
 #include "server_fixture.h"
 #include "support/heap_meter.h"
 
@@ -94,20 +94,9 @@ TEST(ServerMemoryScale, TenThousandIdleConnectionsHoldAtMost256HeapBytesEach) {
 
   // Inspection is all there at this scale too: each connection's read event is listed with
   // its owner (the connection id) and label, and the registry knows its event ids.
-  const auto check = on_loop(s.server, 0, [](LoopWorker& w) {
-    std::size_t reads_with_owner = 0;
-    for (const auto& e : w.base().snapshot()) {
-      if (e.label == "bev.read" && e.owner != 0 && w.registry().find(e.owner) != nullptr) ++reads_with_owner;
-    }
-    std::size_t ids_known = 0;
-    w.registry().for_each_from(0, [&ids_known](Connection& c) {
-      if (c.buffer_event().read_event_id() != 0) ++ids_known;
-      return true;
-    });
-    return std::make_pair(reads_with_owner, ids_known);
-  });
-  EXPECT_EQ(check.first, static_cast<std::size_t>(kWarm + kIdle));
-  EXPECT_EQ(check.second, static_cast<std::size_t>(kWarm + kIdle));
+  const InspectedConnections check = count_inspected_connections(s.server);
+  EXPECT_EQ(check.reads_with_owner, static_cast<std::size_t>(kWarm + kIdle));
+  EXPECT_EQ(check.ids_known, static_cast<std::size_t>(kWarm + kIdle));
   EXPECT_EQ(holder.command("stats idle"),
             "ok open=" + std::to_string(kIdle) + " peer_closed=0 echoed=0 errors=0")
       << "the server closed none of them";

@@ -15,6 +15,7 @@
 #include "reactor/event.h"
 #include "server/connection.h"
 #include "server/loop_worker.h"
+#include "inspected_connections.h"
 #include "server_fixture.h"
 #include "support/heap_meter.h"
 
@@ -89,20 +90,9 @@ TEST(ServerMemory, IdleConnectionHeapBytesWithInspectionKept) {
 
   // Inspection is all there: each connection's read event is listed with its owner (the
   // connection id) and label, and the registry knows its event ids.
-  const auto check = on_loop(s.server, 0, [](LoopWorker& w) {
-    std::size_t reads_with_owner = 0;
-    for (const auto& e : w.base().snapshot()) {
-      if (e.label == "bev.read" && e.owner != 0 && w.registry().find(e.owner) != nullptr) ++reads_with_owner;
-    }
-    std::size_t ids_known = 0;
-    w.registry().for_each_from(0, [&ids_known](Connection& c) {
-      if (c.buffer_event().read_event_id() != 0) ++ids_known;
-      return true;
-    });
-    return std::make_pair(reads_with_owner, ids_known);
-  });
-  EXPECT_EQ(check.first, static_cast<std::size_t>(kWarm + kIdle));
-  EXPECT_EQ(check.second, static_cast<std::size_t>(kWarm + kIdle));
+  const InspectedConnections check = count_inspected_connections(s.server);
+  EXPECT_EQ(check.reads_with_owner, static_cast<std::size_t>(kWarm + kIdle));
+  EXPECT_EQ(check.ids_known, static_cast<std::size_t>(kWarm + kIdle));
 }
 
 }  // namespace
