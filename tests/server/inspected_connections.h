@@ -22,7 +22,8 @@ inline InspectedConnections count_inspected_connections(Server& server) {
   return on_loop(server, 0, [](LoopWorker& w) {
     InspectedConnections counts;
     for (const auto& e : w.base().snapshot()) {
-      if (e.label == "bev.read" && e.owner != 0 && w.registry().find(e.owner) != nullptr) ++counts.reads_with_owner;
+      if (e.label == "bev.read" && e.owner != 0 && w.registry().find(e.owner) != nullptr)
+        ++counts.reads_with_owner;
     }
     w.registry().for_each_from(0, [&counts](Connection& c) {
       if (c.buffer_event().read_event_id() != 0) ++counts.ids_known;
