@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <iostream>
 #include <regex>
 #include <thread>
 #include <vector>
@@ -55,6 +56,18 @@ struct LimitedReactord {
       while (!control.empty() && (control.back() == ',' || control.back() == ')')) control.pop_back();
     }
   }
+  // A failed test shows reactord's own account (the rest of its log, read now): why it stopped
+  // answering is in there, and nowhere else.
+  ~LimitedReactord() {
+    if (!testing::Test::HasFailure() || !process) return;
+    process->wait_for_line("\x01 never printed", 2s);
+    const std::string& log = process->log();
+    std::cerr << "reactord's log (last 6,000 bytes):\n"
+              << log.substr(log.size() > 6000 ? log.size() - 6000 : 0) << "\n";
+  }
+  LimitedReactord(const LimitedReactord&) = delete;
+  LimitedReactord& operator=(const LimitedReactord&) = delete;
+
   bool ready() const { return data_port != 0 && !metrics_url.empty() && !control.empty(); }
 
   std::unique_ptr<ChildProcess> process;
@@ -101,11 +114,12 @@ TEST(FdExhaustion, ControlPlaneAndMetricsAnswerWhileDataClientsFloodTheFdLimit) 
   // The flood: 400 clients held open, and a thread churning more for as long as we check.
   std::vector<std::unique_ptr<TcpClient>> flood;
   for (int i = 0; i < 400; ++i) flood.push_back(std::make_unique<TcpClient>(d.data_port));
-  std::atomic<bool> flooding{true};
   std::atomic<int> churned{0};
-  std::thread churn([&] {
+  // jthread: a failed ASSERT below returns early, and the churn must stop and be joined then too
+  // (a joinable std::thread destroyed on that path used to end the whole binary in terminate).
+  std::jthread churn([&](const std::stop_token& stop) {
     const auto limit = std::chrono::steady_clock::now() + 60s;
-    while (flooding && std::chrono::steady_clock::now() < limit) {
+    while (!stop.stop_requested() && std::chrono::steady_clock::now() < limit) {
       TcpClient extra(d.data_port);
       ++churned;
       std::this_thread::sleep_for(2ms);
@@ -129,7 +143,7 @@ TEST(FdExhaustion, ControlPlaneAndMetricsAnswerWhileDataClientsFloodTheFdLimit) 
   EXPECT_GT(metric_value(page.out, R"(reactord_connections_rejected_total{reason="fd_reserve"})"), 0u)
       << page.out.substr(0, 3000);
 
-  flooding = false;
+  churn.request_stop();
   churn.join();
   EXPECT_GT(churned.load(), 0);
   flood.clear();
