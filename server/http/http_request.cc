@@ -16,7 +16,9 @@ bool is_tchar(char c) {
   return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
-std::string_view trim(std::string_view s) {
+// HTTP's optional whitespace (RFC 9110, 5.6.3: OWS = *( SP / HTAB )), not text::trim's
+// isspace: only SP and HTAB are padding around a header value (a stray CR or VT is not).
+std::string_view trim_ows(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
@@ -105,7 +107,7 @@ int parse_header_line(std::string_view line, HttpRequest& request, std::string& 
       return 400;
     }
   }
-  std::string_view value = trim(line.substr(colon + 1));
+  std::string_view value = trim_ows(line.substr(colon + 1));
   for (unsigned char c : value) {
     if ((c < 0x20 && c != '\t') || c == 0x7f) {
       why = "control character in a header value";
@@ -148,7 +150,7 @@ bool HttpRequest::keep_alive() const {
     std::string_view rest = *connection;
     while (!rest.empty()) {
       const auto comma = rest.find(',');
-      if (equals_ignore_case(trim(rest.substr(0, comma)), token)) return true;
+      if (equals_ignore_case(trim_ows(rest.substr(0, comma)), token)) return true;
       if (comma == std::string_view::npos) break;
       rest.remove_prefix(comma + 1);
     }
