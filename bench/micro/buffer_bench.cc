@@ -6,6 +6,10 @@
 //   readln/crlf   evbuffer_readln(EVBUFFER_EOL_CRLF) over HTTP-like header lines
 //   read/N        N bytes written to a socket, read with evbuffer_read (readv) until all in
 //   write/N       N bytes in 16 appends, then evbuffer_write (writev) until the buffer is empty
+//   length_cb/N   evbuffer_add_cb's price: N bytes appended and drained on a buffer with a
+//                 length callback (two calls per item); /threads:2 runs it on two threads at
+//                 once, each with its own buffer, as two loops each with their own TLS
+//                 connections do (ours keeps the callbacks outside the 16-byte Buffer)
 // The peer side of read/write uses plain read()/write(), the same for both.
 #include <event2/buffer.h>
 #include <sys/socket.h>
@@ -25,6 +29,9 @@ constexpr std::size_t kMiB = 1 << 20;
 
 class OursBuf {
  public:
+  void count_changes(std::size_t* calls) {
+    b_.set_length_callback([calls](std::size_t, std::size_t, std::size_t) { ++*calls; });
+  }
   void append(const void* p, std::size_t n) { b_.append(p, n); }
   void drain(std::size_t n) { b_.drain(n); }
   std::size_t length() const { return b_.length(); }
@@ -45,6 +52,10 @@ class LibeventBuf {
   LibeventBuf(const LibeventBuf&) = delete;
   LibeventBuf& operator=(const LibeventBuf&) = delete;
 
+  void count_changes(std::size_t* calls) {
+    evbuffer_add_cb(
+        b_, [](evbuffer*, const evbuffer_cb_info*, void* arg) { ++*static_cast<std::size_t*>(arg); }, calls);
+  }
   void append(const void* p, std::size_t n) { evbuffer_add(b_, p, n); }
   void drain(std::size_t n) { evbuffer_drain(b_, n); }
   std::size_t length() const { return evbuffer_get_length(b_); }
@@ -216,6 +227,21 @@ void BM_Write(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(n));
 }
 
+template <typename B>
+void BM_LengthCallback(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  std::size_t calls = 0;
+  B b;
+  b.count_changes(&calls);
+  for (auto _ : state) {
+    b.append(payload().data(), n);
+    b.drain(n);
+  }
+  if (calls != 2 * static_cast<std::size_t>(state.iterations())) state.SkipWithError("a change was not seen");
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(n));
+}
+
 // ours and libevent registered next to each other for every case.
 template <template <typename> class Fn>
 void register_pair(const char* op, std::initializer_list<std::int64_t> sizes) {
@@ -251,6 +277,10 @@ struct Read {
   static void run(benchmark::State& s) { BM_Read<B>(s); }
 };
 template <typename B>
+struct LengthCallback {
+  static void run(benchmark::State& s) { BM_LengthCallback<B>(s); }
+};
+template <typename B>
 struct Write {
   static void run(benchmark::State& s) { BM_Write<B>(s); }
 };
@@ -263,6 +293,14 @@ const bool kRegistered = [] {
   register_pair<Readln>("readln/crlf", {16384});
   register_pair<Read>("read", {4096, 65536});
   register_pair<Write>("write", {4096, 65536});
+  for (int threads : {1, 2}) {
+    benchmark::RegisterBenchmark("buffer/ours/length_cb", LengthCallback<OursBuf>::run)
+        ->Arg(64)
+        ->Threads(threads);
+    benchmark::RegisterBenchmark("buffer/libevent/length_cb", LengthCallback<LibeventBuf>::run)
+        ->Arg(64)
+        ->Threads(threads);
+  }
   return true;
 }();
 
