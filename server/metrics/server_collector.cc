@@ -1,5 +1,6 @@
 #include "server/metrics/server_collector.h"
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <future>
@@ -111,190 +112,199 @@ std::vector<std::optional<LoopView>> gather_loops(Server& server, std::chrono::m
   return views;
 }
 
-}  // namespace
-
-ServerCollector::ServerCollector(Server& server, std::shared_ptr<const ConnectionDurationObserver> durations,
-                                 std::chrono::milliseconds loop_deadline)
-    : server_(server), durations_(std::move(durations)), loop_deadline_(loop_deadline) {}
-
-std::vector<MetricFamily> ServerCollector::Collect() const {
-  const std::size_t loops = server_.loop_count();
-  // Ask the loops first: they answer while we add up the counters.
-  std::vector<std::optional<LoopView>> views = gather_loops(server_, loop_deadline_, loop_timeouts_);
-
+// The loops' relaxed counters, added up (read directly: no loop is asked).
+struct CounterTotals {
   std::uint64_t accepted = 0, bytes_in = 0, bytes_out = 0, pauses = 0;
   std::array<std::uint64_t, kRejectReasonCount> rejected{};
   std::array<std::uint64_t, kCloseReasonCount> closed{};
   std::array<std::uint64_t, LoopCounters::kErrnoSlots> accept_errors{};
-  for (std::size_t i = 0; i < loops; ++i) {
-    const LoopCounters& c = server_.loop(i).counters();
-    accepted += c.accepted.get();
-    bytes_in += c.bytes_in.get();
-    bytes_out += c.bytes_out.get();
-    pauses += c.backpressure_pauses.get();
-    for (std::size_t r = 0; r < kRejectReasonCount; ++r) rejected[r] += c.rejected[r].get();
-    for (std::size_t r = 0; r < kCloseReasonCount; ++r) closed[r] += c.closed[r].get();
-    for (std::size_t e = 0; e < accept_errors.size(); ++e) accept_errors[e] += c.accept_errors[e].get();
+};
+
+CounterTotals add_up_counters(Server& server) {
+  CounterTotals t;
+  for (std::size_t i = 0; i < server.loop_count(); ++i) {
+    const LoopCounters& c = server.loop(i).counters();
+    t.accepted += c.accepted.get();
+    t.bytes_in += c.bytes_in.get();
+    t.bytes_out += c.bytes_out.get();
+    t.pauses += c.backpressure_pauses.get();
+    for (std::size_t r = 0; r < kRejectReasonCount; ++r) t.rejected[r] += c.rejected[r].get();
+    for (std::size_t r = 0; r < kCloseReasonCount; ++r) t.closed[r] += c.closed[r].get();
+    for (std::size_t e = 0; e < t.accept_errors.size(); ++e) t.accept_errors[e] += c.accept_errors[e].get();
   }
+  return t;
+}
 
-  std::vector<MetricFamily> out;
+// What the loops that answered said, added up; `answered` is false if none did (the families
+// built from it are then left out rather than shown as 0).
+struct ViewTotals {
+  bool answered = false;
+  bool accepting = false;
+  std::size_t buffered_out = 0;
+  std::uint64_t delayed = 0, throttled_now = 0;
+  reactor::Duration throttled{};
+};
 
-  // ---- connections ----
+ViewTotals add_up_views(const std::vector<std::optional<LoopView>>& views) {
+  ViewTotals t;
+  for (const auto& view : views) {
+    if (!view) continue;
+    t.answered = true;
+    t.buffered_out += view->buffered_out;
+    t.accepting = t.accepting || view->accepting;
+    t.delayed += view->rate_limits.bytes_delayed;
+    t.throttled += view->rate_limits.throttled;
+    t.throttled_now += view->rate_limits.throttled_connections;
+  }
+  return t;
+}
+
+void add_connection_families(std::vector<MetricFamily>& out, Server& server, const CounterTotals& t,
+                             const ConnectionDurationObserver* durations) {
   auto active = make_family("reactord_connections_active", "Client connections open now.", MetricType::Gauge);
-  add_gauge(active, static_cast<double>(server_.open_connections()));
+  add_gauge(active, static_cast<double>(server.open_connections()));
   out.push_back(std::move(active));
 
-  auto accepted_family = make_family("reactord_connections_accepted_total",
-                                     "Client connections accepted and set up.", MetricType::Counter);
-  add_counter(accepted_family, static_cast<double>(accepted));
-  out.push_back(std::move(accepted_family));
+  auto accepted = make_family("reactord_connections_accepted_total",
+                              "Client connections accepted and set up.", MetricType::Counter);
+  add_counter(accepted, static_cast<double>(t.accepted));
+  out.push_back(std::move(accepted));
 
-  auto rejected_family =
+  auto rejected =
       make_family("reactord_connections_rejected_total",
                   "Client connections closed at accept: limit (--max-connections), draining, error (setup "
                   "failed).",
                   MetricType::Counter);
   for (std::size_t r = 0; r < kRejectReasonCount; ++r) {
-    add_counter(rejected_family, static_cast<double>(rejected[r]),
+    add_counter(rejected, static_cast<double>(t.rejected[r]),
                 {{"reason", reject_label(static_cast<RejectReason>(r))}});
   }
-  out.push_back(std::move(rejected_family));
+  out.push_back(std::move(rejected));
 
-  auto closed_family = make_family("reactord_connections_closed_total",
-                                   "Client connections closed, by reason.", MetricType::Counter);
+  auto closed = make_family("reactord_connections_closed_total", "Client connections closed, by reason.",
+                            MetricType::Counter);
   for (std::size_t r = 0; r < kCloseReasonCount; ++r) {
-    add_counter(closed_family, static_cast<double>(closed[r]),
+    add_counter(closed, static_cast<double>(t.closed[r]),
                 {{"reason", to_string(static_cast<CloseReason>(r))}});
   }
-  out.push_back(std::move(closed_family));
+  out.push_back(std::move(closed));
 
-  if (durations_) {
+  if (durations != nullptr) {
     auto duration =
         make_family("reactord_connection_duration_seconds",
                     "How long closed client connections stayed, in seconds.", MetricType::Histogram);
-    add_histogram(duration, durations_->histogram());
+    add_histogram(duration, durations->histogram());
     out.push_back(std::move(duration));
   }
+}
 
-  // ---- bytes ----
+// Bytes in and out, what waits to go out, and what held it back (rate limits, backpressure).
+void add_byte_families(std::vector<MetricFamily>& out, const CounterTotals& t, const ViewTotals& v) {
   auto received =
       make_family("reactord_received_bytes_total", "Bytes read from clients.", MetricType::Counter);
-  add_counter(received, static_cast<double>(bytes_in));
+  add_counter(received, static_cast<double>(t.bytes_in));
   out.push_back(std::move(received));
   auto sent = make_family("reactord_sent_bytes_total", "Bytes written to clients.", MetricType::Counter);
-  add_counter(sent, static_cast<double>(bytes_out));
+  add_counter(sent, static_cast<double>(t.bytes_out));
   out.push_back(std::move(sent));
 
-  std::size_t buffered_out = 0;
-  bool any_view = false, accepting = false;
-  for (const auto& view : views) {
-    if (!view) continue;
-    any_view = true;
-    buffered_out += view->buffered_out;
-    accepting = accepting || view->accepting;
-  }
-  if (any_view) {
+  if (v.answered) {
     auto buffered = make_family("reactord_output_buffered_bytes",
                                 "Bytes queued for clients and not yet sent.", MetricType::Gauge);
-    add_gauge(buffered, static_cast<double>(buffered_out));
+    add_gauge(buffered, static_cast<double>(v.buffered_out));
     out.push_back(std::move(buffered));
-  }
-  // ---- rate limits (--rate-limit-*, SetRateLimit) ----
-  if (any_view) {
-    std::uint64_t delayed = 0, throttled_now = 0;
-    reactor::Duration throttled{};
-    for (const auto& view : views) {
-      if (!view) continue;
-      delayed += view->rate_limits.bytes_delayed;
-      throttled += view->rate_limits.throttled;
-      throttled_now += view->rate_limits.throttled_connections;
-    }
-    auto delayed_family = make_family("reactord_rate_limit_delayed_bytes_total",
-                                      "Bytes whose transfer waited for rate-limit tokens (read or sent after "
-                                      "a throttled stretch).",
-                                      MetricType::Counter);
-    add_counter(delayed_family, static_cast<double>(delayed));
-    out.push_back(std::move(delayed_family));
-    auto throttled_family =
-        make_family("reactord_rate_limit_throttled_seconds_total",
-                    "Time client connections spent held back by a rate limit (summed over "
-                    "connections).",
-                    MetricType::Counter);
-    add_counter(throttled_family, seconds(throttled));
-    out.push_back(std::move(throttled_family));
-    auto throttled_now_family =
+
+    // Rate limits (--rate-limit-*, SetRateLimit).
+    auto delayed = make_family("reactord_rate_limit_delayed_bytes_total",
+                               "Bytes whose transfer waited for rate-limit tokens (read or sent after "
+                               "a throttled stretch).",
+                               MetricType::Counter);
+    add_counter(delayed, static_cast<double>(v.delayed));
+    out.push_back(std::move(delayed));
+    auto throttled = make_family("reactord_rate_limit_throttled_seconds_total",
+                                 "Time client connections spent held back by a rate limit (summed over "
+                                 "connections).",
+                                 MetricType::Counter);
+    add_counter(throttled, seconds(v.throttled));
+    out.push_back(std::move(throttled));
+    auto throttled_now =
         make_family("reactord_rate_limit_throttled_connections",
                     "Client connections held back by a rate limit right now.", MetricType::Gauge);
-    add_gauge(throttled_now_family, static_cast<double>(throttled_now));
-    out.push_back(std::move(throttled_now_family));
+    add_gauge(throttled_now, static_cast<double>(v.throttled_now));
+    out.push_back(std::move(throttled_now));
   }
 
-  auto pauses_family =
+  auto pauses =
       make_family("reactord_backpressure_pauses_total",
                   "Times reading from a client was paused because its output reached --max-output-buffer.",
                   MetricType::Counter);
-  add_counter(pauses_family, static_cast<double>(pauses));
-  out.push_back(std::move(pauses_family));
+  add_counter(pauses, static_cast<double>(t.pauses));
+  out.push_back(std::move(pauses));
+}
 
-  // ---- TLS (--tls-listen) ----
-  if (server_.tls_listen_address()) {
-    std::array<std::uint64_t, kTlsHandshakeResultCount> handshakes{};
-    std::array<std::uint64_t, kTlsHandshakeBucketsUs.size() + 1> buckets{};
-    std::uint64_t sum_us = 0;
-    for (std::size_t i = 0; i < loops; ++i) {
-      const LoopCounters& c = server_.loop(i).counters();
-      for (std::size_t r = 0; r < handshakes.size(); ++r) handshakes[r] += c.tls_handshakes[r].get();
-      for (std::size_t b = 0; b < buckets.size(); ++b) buckets[b] += c.tls_handshake_buckets[b].get();
-      sum_us += c.tls_handshake_us_sum.get();
-    }
-    auto handshakes_family = make_family(
-        "reactord_tls_handshakes_total",
-        "TLS handshakes on --tls-listen by result: ok, failed (TLS error: wrong CA, plaintext, version), "
-        "timeout (--tls-handshake-timeout), closed (the client left first).",
-        MetricType::Counter);
-    for (std::size_t r = 0; r < handshakes.size(); ++r) {
-      add_counter(handshakes_family, static_cast<double>(handshakes[r]),
-                  {{"result", to_string(static_cast<TlsHandshakeResult>(r))}});
-    }
-    out.push_back(std::move(handshakes_family));
-    auto duration_family = make_family(
-        "reactord_tls_handshake_duration_seconds",
-        "Time from accept to the end of a successful TLS handshake, in seconds.", MetricType::Histogram);
-    prometheus::ClientMetric::Histogram histogram;
-    std::uint64_t cumulative = 0;
-    for (std::size_t b = 0; b < kTlsHandshakeBucketsUs.size(); ++b) {
-      cumulative += buckets[b];
-      histogram.bucket.push_back({cumulative, static_cast<double>(kTlsHandshakeBucketsUs[b]) / 1e6});
-    }
-    cumulative += buckets.back();
-    histogram.bucket.push_back({cumulative, std::numeric_limits<double>::infinity()});
-    histogram.sample_count = cumulative;
-    histogram.sample_sum = static_cast<double>(sum_us) / 1e6;
-    add_histogram(duration_family, std::move(histogram));
-    out.push_back(std::move(duration_family));
+// --tls-listen's handshakes: results and the duration histogram (only with a TLS listener).
+void add_tls_families(std::vector<MetricFamily>& out, Server& server) {
+  if (!server.tls_listen_address()) return;
+  std::array<std::uint64_t, kTlsHandshakeResultCount> handshakes{};
+  std::array<std::uint64_t, kTlsHandshakeBucketsUs.size() + 1> buckets{};
+  std::uint64_t sum_us = 0;
+  for (std::size_t i = 0; i < server.loop_count(); ++i) {
+    const LoopCounters& c = server.loop(i).counters();
+    for (std::size_t r = 0; r < handshakes.size(); ++r) handshakes[r] += c.tls_handshakes[r].get();
+    for (std::size_t b = 0; b < buckets.size(); ++b) buckets[b] += c.tls_handshake_buckets[b].get();
+    sum_us += c.tls_handshake_us_sum.get();
   }
+  auto handshakes_family = make_family(
+      "reactord_tls_handshakes_total",
+      "TLS handshakes on --tls-listen by result: ok, failed (TLS error: wrong CA, plaintext, version), "
+      "timeout (--tls-handshake-timeout), closed (the client left first).",
+      MetricType::Counter);
+  for (std::size_t r = 0; r < handshakes.size(); ++r) {
+    add_counter(handshakes_family, static_cast<double>(handshakes[r]),
+                {{"result", to_string(static_cast<TlsHandshakeResult>(r))}});
+  }
+  out.push_back(std::move(handshakes_family));
+  auto duration_family = make_family("reactord_tls_handshake_duration_seconds",
+                                     "Time from accept to the end of a successful TLS handshake, in seconds.",
+                                     MetricType::Histogram);
+  prometheus::ClientMetric::Histogram histogram;
+  std::uint64_t cumulative = 0;
+  for (std::size_t b = 0; b < kTlsHandshakeBucketsUs.size(); ++b) {
+    cumulative += buckets[b];
+    histogram.bucket.push_back({cumulative, static_cast<double>(kTlsHandshakeBucketsUs[b]) / 1e6});
+  }
+  cumulative += buckets.back();
+  histogram.bucket.push_back({cumulative, std::numeric_limits<double>::infinity()});
+  histogram.sample_count = cumulative;
+  histogram.sample_sum = static_cast<double>(sum_us) / 1e6;
+  add_histogram(duration_family, std::move(histogram));
+  out.push_back(std::move(duration_family));
+}
 
-  // ---- listener ----
-  if (any_view) {
-    auto accepting_family = make_family("reactord_accepting",
-                                        "1 while a listener accepts new clients, else 0.", MetricType::Gauge);
-    add_gauge(accepting_family, accepting ? 1 : 0);
-    out.push_back(std::move(accepting_family));
+// Whether new clients are taken: the listeners (as the loops saw them) and the drain.
+void add_listener_families(std::vector<MetricFamily>& out, Server& server, const ViewTotals& v) {
+  if (v.answered) {
+    auto accepting = make_family("reactord_accepting", "1 while a listener accepts new clients, else 0.",
+                                 MetricType::Gauge);
+    add_gauge(accepting, v.accepting ? 1 : 0);
+    out.push_back(std::move(accepting));
   }
   auto draining = make_family("reactord_draining", "1 while the server drains, else 0.", MetricType::Gauge);
-  add_gauge(draining, server_.state() == ServerState::kDraining ? 1 : 0);
+  add_gauge(draining, server.state() == ServerState::kDraining ? 1 : 0);
   out.push_back(std::move(draining));
+}
 
-  // ---- reloads (SIGHUP, Control.Reload) ----
-  const ReloadStats reloads = server_.reload_stats();
-  auto reloads_family =
+// Reloads (SIGHUP, Control.Reload).
+void add_reload_families(std::vector<MetricFamily>& out, Server& server) {
+  const ReloadStats reloads = server.reload_stats();
+  auto total =
       make_family("reactord_reloads_total",
                   "Reloads (SIGHUP, Control.Reload) by result: ok (everything applied) or failed (some "
                   "item kept its old value: a bad new file).",
                   MetricType::Counter);
-  add_counter(reloads_family, static_cast<double>(reloads.ok), {{"result", "ok"}});
-  add_counter(reloads_family, static_cast<double>(reloads.failed), {{"result", "failed"}});
-  out.push_back(std::move(reloads_family));
+  add_counter(total, static_cast<double>(reloads.ok), {{"result", "ok"}});
+  add_counter(total, static_cast<double>(reloads.failed), {{"result", "failed"}});
+  out.push_back(std::move(total));
   auto last_reload = make_family("reactord_last_reload_timestamp_seconds",
                                  "Unix time of the last reload (0: never).", MetricType::Gauge);
   add_gauge(last_reload, static_cast<double>(reloads.last_unix_ms) / 1000.0);
@@ -304,19 +314,25 @@ std::vector<MetricFamily> ServerCollector::Collect() const {
                              MetricType::Gauge);
   add_gauge(last_ok, reloads.last_ok ? 1 : 0);
   out.push_back(std::move(last_ok));
+}
 
+void add_accept_error_family(std::vector<MetricFamily>& out, const CounterTotals& t) {
   auto errors =
       make_family("reactord_accept_errors_total",
                   "accept() failures by errno (\"other\": an errno not tracked).", MetricType::Counter);
-  for (std::size_t e = 0; e < accept_errors.size(); ++e) {
+  for (std::size_t e = 0; e < t.accept_errors.size(); ++e) {
     bool common = false;
     for (int c : kCommonAcceptErrors) common = common || static_cast<std::size_t>(c) == e;
-    if (accept_errors[e] == 0 && !common) continue;
-    add_counter(errors, static_cast<double>(accept_errors[e]), {{"errno", errno_label(e)}});
+    if (t.accept_errors[e] == 0 && !common) continue;
+    add_counter(errors, static_cast<double>(t.accept_errors[e]), {{"errno", errno_label(e)}});
   }
   out.push_back(std::move(errors));
+}
 
-  // ---- reactor, per loop ----
+// The reactor of each loop, labelled loop="i": events by state, iterations, callbacks, posts,
+// wakeups and the timing histograms (from the loops that answered; running from every loop).
+void add_loop_families(std::vector<MetricFamily>& out, Server& server,
+                       const std::vector<std::optional<LoopView>>& views) {
   auto events = make_family("reactord_reactor_events",
                             "Events on a loop by state (initialized, pending, active); internal "
                             "events included.",
@@ -343,9 +359,9 @@ std::vector<MetricFamily> ServerCollector::Collect() const {
                              "The longest event callback so far, in seconds.", MetricType::Gauge);
   auto running = make_family("reactord_reactor_running", "1 while the loop runs, 0 once it has exited.",
                              MetricType::Gauge);
-  for (std::size_t i = 0; i < loops; ++i) {
+  for (std::size_t i = 0; i < server.loop_count(); ++i) {
     const std::string loop = std::to_string(i);
-    add_gauge(running, server_.loop(i).running() ? 1 : 0, {{"loop", loop}});
+    add_gauge(running, server.loop(i).running() ? 1 : 0, {{"loop", loop}});
     if (!views[i]) continue;
     const LoopView& v = *views[i];
     add_gauge(events, static_cast<double>(v.counts.initialized), {{"loop", loop}, {"state", "initialized"}});
@@ -363,6 +379,28 @@ std::vector<MetricFamily> ServerCollector::Collect() const {
                        &longest, &running}) {
     if (!family->metric.empty()) out.push_back(std::move(*family));
   }
+}
+
+}  // namespace
+
+ServerCollector::ServerCollector(Server& server, std::shared_ptr<const ConnectionDurationObserver> durations,
+                                 std::chrono::milliseconds loop_deadline)
+    : server_(server), durations_(std::move(durations)), loop_deadline_(loop_deadline) {}
+
+std::vector<MetricFamily> ServerCollector::Collect() const {
+  // Ask the loops first: they answer while we add up the counters.
+  const std::vector<std::optional<LoopView>> views = gather_loops(server_, loop_deadline_, loop_timeouts_);
+  const CounterTotals counters = add_up_counters(server_);
+  const ViewTotals answered = add_up_views(views);
+
+  std::vector<MetricFamily> out;
+  add_connection_families(out, server_, counters, durations_.get());
+  add_byte_families(out, counters, answered);
+  add_tls_families(out, server_);
+  add_listener_families(out, server_, answered);
+  add_reload_families(out, server_);
+  add_accept_error_family(out, counters);
+  add_loop_families(out, server_, views);
 
   auto timeouts = make_family("reactord_metrics_loop_timeouts_total",
                               "Scrapes in which a loop did not answer in time (its reactor "
