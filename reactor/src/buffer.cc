@@ -196,6 +196,35 @@ void Buffer::drop_empty_tail() {
   detail::free_block(empty);  // owned: runs no user code
 }
 
+bool Buffer::shrink_lent_block(const BufferBlock* block) {
+  BufferBlock* prev = tail_;
+  BufferBlock* b = head();
+  while (b != nullptr && b != block) {
+    prev = b;
+    b = detail::chain_next(b, tail_);
+  }
+  if (b == nullptr) return false;
+  // A view shows its bytes (no compaction then: its memory lives until both are freed); an
+  // empty block is a pending reservation's.
+  if (!b->movable() || b->off == 0) return true;
+  if (b->misalign != 0) {
+    std::memmove(b->storage, b->data(), b->off);
+    b->misalign = 0;
+  }
+  const bool alone = prev == b;  // the chain's only block: its own next
+  const bool was_tail = tail_ == b;
+  BufferBlock* fit = detail::trim_read_block(b, b->off);  // may move it (realloc): b is gone then
+  if (fit != b) {
+    if (alone) {
+      fit->next = fit;
+    } else {
+      prev->next = fit;
+    }
+    if (was_tail) tail_ = fit;
+  }
+  return true;
+}
+
 void Buffer::take_block(BufferBlock* block) {
   // Copy a tiny block into free tail space instead of linking it: a memcpy of <= 256 bytes
   // is cheaper than a chain of tiny blocks (and tiny iovecs in write_to). Not reference

@@ -65,11 +65,78 @@ BufferBlock* new_header() {
   return block;
 }
 
-// Drops one share of an owned block's allocation; frees it with the last one.
+// The thread's spare read block, and the one it has lent (buffer_block.h). Constant-initialised
+// and trivially destructible, so the hot path reads it without a TLS wrapper call; the block
+// it holds is freed at thread exit by SpareReaper, registered once per thread.
+struct SpareSlot {
+  BufferBlock* block = nullptr;
+  const BufferBlock* lent = nullptr;
+  bool reaper_armed = false;  // SpareReaper registered for this thread
+  bool gone = false;          // the thread is exiting: keep nothing more
+};
+constinit thread_local SpareSlot t_slot;
+
+struct SpareReaper {
+  ~SpareReaper() {
+    t_slot.gone = true;
+    std::free(std::exchange(t_slot.block, nullptr));
+  }
+};
+thread_local SpareReaper t_reaper;
+
+// Arms the thread's reaper; false when the thread is exiting (the slot must stay empty).
+bool slot_usable() {
+  if (t_slot.gone) return false;
+  if (!t_slot.reaper_armed) {
+    static_cast<void>(&t_reaper);  // odr-use: constructs it and registers its destructor
+    t_slot.reaper_armed = true;
+  }
+  return true;
+}
+
+// A block of the spare's size whose last share is gone: the thread's spare again when the
+// slot is empty (no malloc for the next read), else freed.
+void keep_or_free_spare(BufferBlock* block) {
+  if (t_slot.lent == block) t_slot.lent = nullptr;
+  if (t_slot.block == nullptr && slot_usable()) {
+    block->next = nullptr;
+    block->storage = reinterpret_cast<std::byte*>(block + 1);
+    block->misalign = 0;
+    block->off = 0;
+    block->shares = 1;
+    t_slot.block = block;
+    return;
+  }
+  std::free(block);
+}
+
+// Drops one share of an owned block's allocation; frees it with the last one (a block of the
+// spare's size may become the thread's spare instead).
 void release_owned(BufferBlock* owned) {
-  if (--owned->shares == 0) std::free(owned);
+  if (--owned->shares != 0) return;
+  if (owned->capacity == kSpareCapacity) {
+    keep_or_free_spare(owned);
+    return;
+  }
+  std::free(owned);
 }
 }  // namespace
+
+BufferBlock* thread_spare() {
+  if (t_slot.block != nullptr) return t_slot.block;
+  if (!slot_usable()) return nullptr;
+  const std::size_t alloc = read_alloc(kSpareCapacity);
+  void* mem = sys().malloc(alloc);
+  if (mem == nullptr) return nullptr;
+  t_slot.block = init_owned(mem, alloc);
+  return t_slot.block;
+}
+
+BufferBlock* take_thread_spare() { return std::exchange(t_slot.block, nullptr); }
+
+const BufferBlock* lent_spare() { return t_slot.lent; }
+
+void set_lent_spare(const BufferBlock* block) { t_slot.lent = block; }
 
 std::size_t round_up_pow2(std::size_t n) { return std::bit_ceil(n); }
 

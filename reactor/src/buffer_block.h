@@ -127,6 +127,23 @@ inline bool has_room(const BufferBlock& block) {
   return block.movable() && block.free_space() > block.capacity / 16;
 }
 
+// The thread's spare read block (issue #19). Buffer::read_from reads into it (one read, one
+// span), and a BufferEvent's read hands it over whole to its input instead of copying the
+// bytes out (lending, see BufferInternals); when the block is freed — the echo sent it — it
+// comes back as the thread's spare instead of going to malloc: the next read allocates,
+// copies and frees nothing. Any owned block of exactly kSpareCapacity bytes freed on a thread
+// whose slot is empty becomes its spare (free_block), so the slot never holds more than one.
+inline constexpr std::size_t kSpareCapacity = 64 * 1024;
+// The thread's spare, kept in its slot (made on first use). nullptr when it cannot be made
+// (no memory, or the thread is exiting).
+BufferBlock* thread_spare();
+// Removes the thread's spare from its slot (the caller owns it now); nullptr if none.
+BufferBlock* take_thread_spare();
+// The spare block this thread has lent to a buffer and not got back yet (nullptr: none).
+// Only compared, never dereferenced: the block may have been freed on another thread.
+const BufferBlock* lent_spare();
+void set_lent_spare(const BufferBlock* block);
+
 // Smallest power of two >= n (n >= 1).
 std::size_t round_up_pow2(std::size_t n);
 

@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "buffer_event_impl.h"
+#include "buffer_internals.h"
 #include "socket_ops.h"
 
 namespace reactor {
@@ -41,8 +42,16 @@ void BufferEvent::Impl::on_read(EventFlags fired) {
     max = allowance(false, max);
     if (max == 0) return;  // throttled: the read event is off until tokens come back
   }
-  const ssize_t n = input.read_from(fd, max);
+  // The read lends the thread's spare block to the input (buffer_internals.h): an echo sends
+  // it on and frees it in the callback below, and it is the spare again. Whatever the callback
+  // left of it in our buffers is compacted when this scope ends (an exception included).
+  struct SettleLent {
+    Impl& d;
+    ~SettleLent() { detail::BufferInternals::settle_lent(d.input, d.output); }
+  };
+  const ssize_t n = detail::BufferInternals::read_lending(input, fd, max);
   if (n > 0) {
+    const SettleLent settle{*this};
     count_read(static_cast<std::size_t>(n));
     mark_read(base().now());
     if ((state & kRateLimited) != 0) charge(false, static_cast<std::size_t>(n));

@@ -7,6 +7,8 @@
 // The fresh space is the thread's spare read block (up to 64 KiB, kept from read to read): a
 // small read is copied out of it into a block of its size (malloc's fast bins), a large one
 // takes the spare block itself (trimmed to a power of two) and the next read makes a new spare.
+// A BufferEvent's read lends the spare whole instead (buffer_internals.h): an echo sends it and
+// frees it, and it is the thread's spare again — no allocation, copy or free per message.
 // Before, every read allocated a 64 KiB block and trimmed it with realloc: at 64-byte echoes,
 // that malloc/realloc pair was the largest user-space cost of a message (issue #19).
 #include <limits.h>  // IOV_MAX
@@ -102,19 +104,11 @@ void Buffer::commit(std::size_t n) {
 
 namespace {
 
-// Reads at most this much go through the spare block; larger ones allocate their own.
-constexpr std::size_t kSpareCapacity = 64 * 1024;
-// A read of more than this keeps the spare block (no copy); less is copied out of it.
+// Reads of at most kSpareCapacity go through the thread's spare block (buffer_block.h). A read
+// of more than kSpareKeepAbove takes the spare block itself (trimmed); less is copied out of it
+// into a block of its size. A lending read (BufferInternals::read_lending) takes it whole,
+// whatever the size, and gets it back when the block is freed.
 constexpr std::size_t kSpareKeepAbove = 4 * 1024;
-
-// One spare read block per thread (a loop thread reads for all its connections in turn).
-struct SpareBlock {
-  BufferBlock* block = nullptr;
-  ~SpareBlock() {
-    if (block != nullptr) detail::free_block(block);
-  }
-};
-thread_local SpareBlock t_spare;
 
 // One read into iov[0..count), retried on EINTR. One span: read(), not readv(): no iovec to
 // import (see write_vector).
@@ -136,7 +130,9 @@ std::size_t count_into_tail(BufferBlock* tail, std::size_t got, std::size_t in_t
 
 }  // namespace
 
-ssize_t Buffer::read_from(int fd, std::size_t max_bytes) {
+ssize_t Buffer::read_from(int fd, std::size_t max_bytes) { return read_impl(fd, max_bytes, /*lend=*/false); }
+
+ssize_t Buffer::read_impl(int fd, std::size_t max_bytes, bool lend) {
   if (max_bytes == 0) {
     errno = EINVAL;
     return -1;
@@ -149,7 +145,9 @@ ssize_t Buffer::read_from(int fd, std::size_t max_bytes) {
   if (in_tail > 0) iov[count++] = {tail_->data_end(), in_tail};
   // With a SysCalls installed (fault injection), every read allocates its own block as
   // before, so that an injected malloc failure hits the read that needs the block.
-  if (in_tail < max_bytes && max_bytes - in_tail <= kSpareCapacity && installed_sys_calls() == nullptr) {
+  BufferBlock* spare = nullptr;
+  if (in_tail < max_bytes && max_bytes - in_tail <= detail::kSpareCapacity &&
+      installed_sys_calls() == nullptr) {
     const std::size_t want = max_bytes - in_tail;
     // The allocation this read stands for, as the fault seam sees it: a failure means nothing
     // is read (as evbuffer_read), whether or not the spare exists already.
@@ -157,16 +155,10 @@ ssize_t Buffer::read_from(int fd, std::size_t max_bytes) {
       errno = ENOMEM;
       return -1;
     }
-    BufferBlock*& spare = t_spare.block;
-    if (spare == nullptr) {
-      spare = static_cast<BufferBlock*>(sys().malloc(detail::read_alloc(kSpareCapacity)));
-      if (spare == nullptr) {
-        errno = ENOMEM;
-        return -1;
-      }
-      spare = detail::init_owned_block(spare, detail::read_alloc(kSpareCapacity));
-    }
-    iov[count++] = {spare->storage, want};
+    spare = detail::thread_spare();  // nullptr (no memory, thread exiting): a block of its own
+  }
+  if (spare != nullptr) {
+    iov[count++] = {spare->storage, max_bytes - in_tail};
     const ssize_t n = read_vector(fd, iov, count);
     if (n <= 0) return n;
 
@@ -175,7 +167,12 @@ ssize_t Buffer::read_from(int fd, std::size_t max_bytes) {
     const std::size_t to_fresh = count_into_tail(tail_, got, in_tail);
     if (to_fresh > 0) {
       BufferBlock* block = nullptr;
-      if (to_fresh <= kSpareKeepAbove) {
+      if (lend && detail::lent_spare() == nullptr) {
+        // Lent whole: no copy, no allocation; it comes back when freed (buffer_internals.h).
+        block = detail::take_thread_spare();
+        block->off = to_fresh;
+        detail::set_lent_spare(block);
+      } else if (to_fresh <= kSpareKeepAbove) {
         try {
           block = detail::new_block_of_alloc(detail::block_alloc_size(to_fresh));
           std::memcpy(block->storage, spare->storage, to_fresh);
@@ -186,8 +183,7 @@ ssize_t Buffer::read_from(int fd, std::size_t max_bytes) {
       }
       if (block == nullptr) {
         // Large (or no memory for a small copy): the spare block joins the buffer, trimmed.
-        block = detail::trim_read_block(spare, to_fresh);
-        spare = nullptr;
+        block = detail::trim_read_block(detail::take_thread_spare(), to_fresh);
       }
       push_back_block(block);
     }

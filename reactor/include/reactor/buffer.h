@@ -35,7 +35,8 @@ enum class EolStyle {
 
 namespace detail {
 struct BufferBlock;
-}
+struct BufferInternals;  // reactor/src/buffer_internals.h: what a BufferEvent does inside its Buffers
+}  // namespace detail
 
 class Buffer {
  public:
@@ -132,6 +133,12 @@ class Buffer {
   void set_length_callback(LengthCallback cb);
 
  private:
+  friend struct detail::BufferInternals;
+  // read_from; `lend`: a read into the thread's spare block hands the block itself over
+  // (see detail::BufferInternals::read_lending).
+  ssize_t read_impl(int fd, std::size_t max_bytes, bool lend);
+  // If `block` is in this chain: compacts it to the size of its data. True if found.
+  bool shrink_lent_block(const detail::BufferBlock* block);
   void notify(std::size_t orig, std::size_t added, std::size_t deleted);
   // Chain maintenance (buffer.cc). None of these notify.
   void append_silently(const void* data, std::size_t len);
