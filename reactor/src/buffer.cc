@@ -141,8 +141,8 @@ std::size_t Buffer::block_memory() const {
   return bytes;
 }
 
-void Buffer::notify(std::size_t orig, std::size_t added, std::size_t deleted) {
-  if (!has_length_callback_ || (added == 0 && deleted == 0)) return;
+void Buffer::notify_length_callback(std::size_t orig, std::size_t added, std::size_t deleted) {
+  if (added == 0 && deleted == 0) return;
   // Call a copy, so that the callback may replace or clear itself (set_length_callback) while
   // it runs, and runs outside the table's lock. A lambda capturing a pointer or two is stored
   // inline: the copy does not allocate.

@@ -55,12 +55,6 @@ void BufferEvent::Impl::refill_cb(int, EventFlags, void* arg) {
   static_cast<BufferEvent*>(arg)->impl_->on_refill();
 }
 
-std::uint32_t BufferEvent::Impl::ms_between(TimePoint from, TimePoint to) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count();
-  if (ms <= 0) return 0;
-  return static_cast<std::uint32_t>(std::min<long long>(ms, std::numeric_limits<std::uint32_t>::max()));
-}
-
 detail::EventTag BufferEvent::Impl::describe(EventFunction fn, const void* arg) {
   const Impl* impl = static_cast<const BufferEvent*>(arg)->impl_.get();
   const char* label = fn == &read_cb           ? "bev.read"
@@ -98,8 +92,6 @@ void BufferEvent::Impl::count(std::uint32_t& low, std::size_t n, bool written) {
   const std::uint32_t carry = detail::add_to_low_half(low, n);
   if (carry != 0) (written ? extras_ref().bytes_written_high : extras_ref().bytes_read_high) += carry;
 }
-
-EventBase& BufferEvent::Impl::base() const { return has_read_ev() ? read_ev().base() : *extras->base; }
 
 BufferEvent::Impl::~Impl() {
   // Leave a rate-limit group first (it points at us), then unregister before the fd goes away.

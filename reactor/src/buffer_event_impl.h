@@ -13,8 +13,11 @@
 #pragma once
 
 #include <cstddef>
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <new>
 #include <optional>
@@ -129,7 +132,13 @@ struct BufferEvent::Impl {
   BufferEvent& self() const {
     return *static_cast<BufferEvent*>(has_read_ev() ? read_ev().function_arg() : extras->self);
   }
-  static std::uint32_t ms_between(TimePoint from, TimePoint to);
+  // Milliseconds from `from` to `to`, 0 if not after, saturated at 2^32 - 1. Inline: twice
+  // per echoed message.
+  static std::uint32_t ms_between(TimePoint from, TimePoint to) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count();
+    if (ms <= 0) return 0;
+    return static_cast<std::uint32_t>(std::min<long long>(ms, std::numeric_limits<std::uint32_t>::max()));
+  }
   TimePoint last_read() const { return created + std::chrono::milliseconds(last_read_ms); }
   TimePoint last_write() const { return created + std::chrono::milliseconds(last_write_ms); }
   void mark_read(TimePoint now) { last_read_ms = ms_between(created, now); }
@@ -149,7 +158,7 @@ struct BufferEvent::Impl {
   Extras& extras_ref();
   // The read event knows the base; before the socket exists, Extras does (saves a pointer
   // in every connection).
-  EventBase& base() const;
+  EventBase& base() const { return has_read_ev() ? read_ev().base() : *extras->base; }
   // The events' callbacks (Event's function-pointer form) and what inspection shows of them.
   static void read_cb(int fd, EventFlags fired, void* arg);
   static void read_timeout_cb(int fd, EventFlags fired, void* arg);

@@ -12,6 +12,7 @@ namespace reactor {
 const char* to_string(Backend backend) { return backend == Backend::kPoll ? "poll" : "epoll"; }
 
 EventBase::EventBase(EventBaseConfig config) : impl_(std::make_unique<detail::EventBaseImpl>(this, config)) {
+  cached_now_ = &impl_->cached_now;
   impl_->posts.open(*this);
 }
 
@@ -120,10 +121,7 @@ void EventBase::set_priorities(int priorities) {
 
 int EventBase::priorities() const { return impl_->priorities; }
 
-TimePoint EventBase::now() const {
-  assert_in_loop_thread();
-  return impl_->now();
-}
+TimePoint EventBase::clock_now() const { return impl_->now(); }
 
 Backend EventBase::backend() const { return impl_->backend_kind; }
 const char* EventBase::backend_name() const { return to_string(impl_->backend_kind); }
@@ -150,6 +148,6 @@ LoopStats EventBase::stats() const {
 
 bool EventBase::in_loop_thread() const { return impl_->in_loop_thread(); }
 
-void EventBase::assert_in_loop_thread() const { impl_->assert_in_loop_thread(); }
+void EventBase::check_loop_thread() const { impl_->assert_in_loop_thread(); }
 
 }  // namespace reactor

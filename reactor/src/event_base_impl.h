@@ -120,7 +120,11 @@ struct EventBaseImpl {
   void expire_timers(TimePoint now);
   void dispatch_ready();
   int run_active();  // returns how many user callbacks ran
-  void run_deferred_deletes();
+  // Inline: called every iteration, and almost always with nothing to delete.
+  void run_deferred_deletes() {
+    if (!deferred.empty()) delete_deferred();
+  }
+  void delete_deferred();
   void move_later_to_active();
   bool alive() const;
 

@@ -141,7 +141,7 @@ int EventBaseImpl::run_active() {
   return user_ran;
 }
 
-void EventBaseImpl::run_deferred_deletes() {
+void EventBaseImpl::delete_deferred() {
   // A destructor may defer more deletions: repeat until none are left.
   while (!deferred.empty()) {
     std::vector<std::unique_ptr<DeferredDeletable>> batch;

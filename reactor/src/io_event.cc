@@ -42,9 +42,6 @@ EventFlags IoEvent::pending(EventFlags what) const {
   return flags & what;
 }
 
-EventBase& IoEvent::base() const {
-  if (core_.base == nullptr) throw std::logic_error("reactor: the event's EventBase is gone");
-  return *core_.base->self;
-}
+void IoEvent::base_gone() { throw std::logic_error("reactor: the event's EventBase is gone"); }
 
 }  // namespace reactor::detail

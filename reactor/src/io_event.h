@@ -11,6 +11,7 @@
 
 #include <cstdint>
 
+#include "event_base_impl.h"
 #include "reactor/detail/event_core.h"
 #include "reactor/event_base.h"
 #include "reactor/event_flags.h"
@@ -35,12 +36,17 @@ class IoEvent {
   EventFlags pending(EventFlags what) const;
 
   int fd() const { return core_.fd; }
-  EventBase& base() const;
+  // Inline: a BufferEvent reaches its base through its read event several times per message.
+  EventBase& base() const {
+    if (core_.base == nullptr) base_gone();
+    return *core_.base->self;
+  }
   void* function_arg() const { return core_.arg; }
   std::uint64_t id() const { return core_.id; }
 
  private:
-  EventCore core_;  // in place: the base links to it by address
+  [[noreturn]] static void base_gone();  // throws std::logic_error
+  EventCore core_;                       // in place: the base links to it by address
 };
 
 }  // namespace reactor::detail

@@ -139,7 +139,11 @@ class Buffer {
   ssize_t read_impl(int fd, std::size_t max_bytes, bool lend);
   // If `block` is in this chain: compacts it to the size of its data. True if found.
   bool shrink_lent_block(const detail::BufferBlock* block);
-  void notify(std::size_t orig, std::size_t added, std::size_t deleted);
+  // Runs the length callback, if any (inline: a Buffer without one pays a bit test).
+  void notify(std::size_t orig, std::size_t added, std::size_t deleted) {
+    if (has_length_callback_) notify_length_callback(orig, added, deleted);
+  }
+  void notify_length_callback(std::size_t orig, std::size_t added, std::size_t deleted);
   // Chain maintenance (buffer.cc). None of these notify.
   void append_silently(const void* data, std::size_t len);
   void push_back_block(detail::BufferBlock* block);

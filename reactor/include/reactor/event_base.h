@@ -147,7 +147,11 @@ class EventBase {
 
   // event_base_gettimeofday_cached: the time cached at the start of this iteration's callback
   // phase (the real time when not in the loop). Loop thread only.
-  TimePoint now() const;
+  // Inline: a BufferEvent and reactord's idle list read it several times per message.
+  TimePoint now() const {
+    assert_in_loop_thread();
+    return cached_now_->has_value() ? **cached_now_ : clock_now();
+  }
 
   // event_base_get_method. Any thread.
   Backend backend() const;
@@ -171,14 +175,25 @@ class EventBase {
 
   // Whether the calling thread is this base's loop thread. Any thread.
   bool in_loop_thread() const;
-  // Aborts with a message in debug builds when called off the loop thread; free in release.
-  // Any thread.
-  void assert_in_loop_thread() const;
+  // Aborts with a message in debug builds when called off the loop thread; free in release
+  // (inline: no call either). Any thread.
+  void assert_in_loop_thread() const {
+#ifndef NDEBUG
+    check_loop_thread();
+#endif
+  }
 
  private:
   friend class Event;
   friend class detail::IoEvent;
+  // now() outside the loop's callback phase: reads the clock.
+  TimePoint clock_now() const;
+  // assert_in_loop_thread's check (defined whatever NDEBUG is when the library is built).
+  void check_loop_thread() const;
   void* user_data_ = nullptr;  // before impl_: still there while impl_'s destructor runs
+  // The time cached for this iteration's callback phase (the impl's; empty outside it), read
+  // by the inline now().
+  const std::optional<TimePoint>* cached_now_ = nullptr;
   std::unique_ptr<detail::EventBaseImpl> impl_;
 };
 
