@@ -33,7 +33,7 @@ def server_command(args):
     if name == "reactord":
         return [args.server, "--listen", "127.0.0.1:0", "--control-listen", "127.0.0.1:0",
                 "--metrics-listen", "127.0.0.1:0", "--log-level", "info"], "reactor::EventBase::loop("
-    return [args.server, "--port", "0", "--greeting", GREETING], " main ["
+    return [args.server, "--port", "0", "--greeting", GREETING], ":main ["
 
 
 def run_row(args, row, workdir):
@@ -118,17 +118,19 @@ def main():
     rows = args.row or [(1, 1, 64), (50, 4, 4096)]
     workdir = args.keep or tempfile.mkdtemp(prefix="callgrind_per_msg.")
     os.makedirs(workdir, exist_ok=True)
-    for row in rows:
-        messages, loop_ir, top = run_row(args, row, workdir)
-        print("%s %dx%dx%d: %d messages, %d Ir, %.0f Ir/msg" %
-              (os.path.basename(args.server), *row, messages, loop_ir, loop_ir / messages))
-        for ir, name in top:
-            print("  %8.1f  %s" % (ir, name))
-        sys.stdout.flush()
-    if not args.keep:
-        for f in os.listdir(workdir):
-            os.unlink(os.path.join(workdir, f))
-        os.rmdir(workdir)
+    try:
+        for row in rows:
+            messages, loop_ir, top = run_row(args, row, workdir)
+            print("%s %dx%dx%d: %d messages, %d Ir, %.0f Ir/msg" %
+                  (os.path.basename(args.server), *row, messages, loop_ir, loop_ir / messages))
+            for ir, name in top:
+                print("  %8.1f  %s" % (ir, name))
+            sys.stdout.flush()
+    finally:
+        if not args.keep:
+            for f in os.listdir(workdir):
+                os.unlink(os.path.join(workdir, f))
+            os.rmdir(workdir)
 
 
 if __name__ == "__main__":
