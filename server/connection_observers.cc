@@ -50,7 +50,7 @@ void ConnectionObservers::list_existing(std::uint64_t observer_id, std::uint64_t
                          [&](const auto& entry) { return entry.first == observer_id; });
   if (it == observers_.end()) return;  // removed meanwhile
   if (!it->second->ready_for_listing()) {
-    base_.once(-1, 0, std::chrono::milliseconds(10),
+    base_.once(-1, reactor::EventFlags{}, std::chrono::milliseconds(10),
                [this, observer_id, from, last](int, reactor::EventFlags) {
                  list_existing(observer_id, from, last);
                });

@@ -47,7 +47,7 @@ void Drain::stop() {
 }
 
 void Drain::close_idle_later(reactor::Duration after, reactor::Duration min_idle) {
-  base_.once(-1, 0, after, [this, min_idle](int, reactor::EventFlags) {
+  base_.once(-1, reactor::EventFlags{}, after, [this, min_idle](int, reactor::EventFlags) {
     if (!active_) return;  // resumed meanwhile
     connections_.close_idle(reactor::Clock::now(), min_idle);
   });

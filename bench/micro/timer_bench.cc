@@ -82,7 +82,7 @@ class OursTimers {
       : base_(reactor::EventBaseConfig{.backend = reactor::Backend::kEpoll, .precise_timer = precise}),
         common_(base_.init_common_timeout(microseconds(common_us))) {
     for (std::size_t i = 0; i < kTimers; ++i) {
-      new (&events_[i]) reactor::Event(base_, -1, 0, [this](int, reactor::EventFlags) { ++fired; });
+      new (&events_[i]) reactor::Event(base_, -1, reactor::EventFlags{}, [this](int, reactor::EventFlags) { ++fired; });
     }
   }
   ~OursTimers() {
@@ -100,7 +100,7 @@ class OursTimers {
   template <typename Fn>
   bool run_in_callback(Fn fn) {
     bool ran = false;
-    base_.once(-1, 0, microseconds(0), [&](int, reactor::EventFlags) {
+    base_.once(-1, reactor::EventFlags{}, microseconds(0), [&](int, reactor::EventFlags) {
       fn();
       ran = true;
     });

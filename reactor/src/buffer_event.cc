@@ -31,7 +31,7 @@ std::uint32_t clamp32(std::size_t v) {
 void BufferEvent::Impl::read_cb(int, EventFlags fired, void* arg) {
   Impl& d = *static_cast<BufferEvent*>(arg)->impl_;
   if (d.extras && d.extras->read_timer && d.extras->read_timeout &&
-      d.extras->read_timer->pending(kTimeout) != 0) {
+      any(d.extras->read_timer->pending(kTimeout))) {
     // Readiness restarts the read timeout; del first, so that a timeout that expired in this
     // same iteration does not run after the read (a kPersist event's single activation).
     d.extras->read_timer->del();
@@ -128,7 +128,7 @@ void BufferEvent::Impl::ensure_write_event() {
 }
 
 void BufferEvent::Impl::arm_read() {
-  if ((enabled & kRead) == 0 || fd < 0 ||
+  if (!any(enabled() & kRead) || fd < 0 ||
       (state & (kSocketClosed | kClosing | kConnecting | kSuspended | kReadThrottled)) != 0) {
     return;
   }
@@ -137,7 +137,7 @@ void BufferEvent::Impl::arm_read() {
   if (extras && extras->read_timeout) {
     if (!extras->read_timer) {
       BufferEvent* owner_bev = &self();
-      extras->read_timer = std::make_unique<Event>(base(), -1, 0, &read_timeout_cb, owner_bev);
+      extras->read_timer = std::make_unique<Event>(base(), -1, EventFlags{}, &read_timeout_cb, owner_bev);
     }
     extras->read_timer->add(*extras->read_timeout);  // restarts it
   } else if (extras && extras->read_timer) {
@@ -170,8 +170,8 @@ void BufferEvent::Impl::arm_write() {
       finish_close(false);
       return;
     }
-    enabled &= ~kWrite;
-    queue(0, kBevError | kBevWriting, e.code().value());
+    enabled_off(kWrite);
+    queue(EventFlags{}, kBevError | kBevWriting, e.code().value());
     return;
   }
   state |= kWriteArmed;
@@ -294,30 +294,30 @@ void BufferEvent::setcb(BufferEventHandler* handler, BevCallbacks which) {
 void BufferEvent::enable(EventFlags what) {
   Impl& d = *impl_;
   if (d.closed()) return;
-  if ((what & kRead) != 0) {
-    d.enabled |= kRead;
+  if (any(what & kRead)) {
+    d.enabled_on(kRead);
     d.arm_read();
   }
-  if ((what & kWrite) != 0) {
-    d.enabled |= kWrite;
+  if (any(what & kWrite)) {
+    d.enabled_on(kWrite);
     d.write_now();
   }
 }
 
 void BufferEvent::disable(EventFlags what) {
   Impl& d = *impl_;
-  if ((what & kRead) != 0) {
-    d.enabled &= ~kRead;
+  if (any(what & kRead)) {
+    d.enabled_off(kRead);
     if ((d.state & Impl::kClosing) == 0) d.disarm_read();
   }
-  if ((what & kWrite) != 0) {
-    d.enabled &= ~kWrite;
+  if (any(what & kWrite)) {
+    d.enabled_off(kWrite);
     // A connect in progress and a graceful close keep their own write interest.
     if ((d.state & (Impl::kConnecting | Impl::kClosing)) == 0) d.disarm_write();
   }
 }
 
-EventFlags BufferEvent::enabled() const { return impl_->enabled; }
+EventFlags BufferEvent::enabled() const { return impl_->enabled(); }
 
 void BufferEvent::write(const void* data, std::size_t len) {
   Impl& d = *impl_;
@@ -370,7 +370,7 @@ void BufferEvent::set_timeouts(std::optional<Duration> read, std::optional<Durat
   x.read_timeout = read;
   x.write_timeout = write;
   // Re-add what is armed, so the new timeouts (or none) take effect now.
-  if (d.has_read_ev() && d.read_ev().pending(kRead) != 0) d.arm_read();
+  if (d.has_read_ev() && any(d.read_ev().pending(kRead))) d.arm_read();
   if ((d.state & Impl::kWriteArmed) != 0) d.arm_write();
 }
 

@@ -39,18 +39,18 @@ void BufferEvent::Impl::start_graceful_close(Duration deadline, std::optional<Du
   x.close_stall = stall;
   x.close_started = base().now();
   x.close_deadline = x.close_started + deadline;
-  x.pending_data = 0;
+  x.pending_data = {};
   x.pending_what = 0;
   if (x.deferred) x.deferred->del();
   state |= kClosing;
   state &= ~kSuspended;
-  enabled = 0;
+  enabled_off(kRead | kWrite);
   if (fd < 0) {  // never had a socket: nothing to flush, nothing to close
     finish_close(output.empty());
     return;
   }
   if (!x.close_timer) {
-    x.close_timer = std::make_unique<Event>(base(), -1, 0, &close_timer_cb, &self());
+    x.close_timer = std::make_unique<Event>(base(), -1, EventFlags{}, &close_timer_cb, &self());
   }
   x.close_timer->add(deadline);
   if (x.read_timer) x.read_timer->del();   // no read timeout: the deadline covers the whole close
@@ -160,11 +160,11 @@ void BufferEvent::Impl::mark_closed() {
   if (extras) {
     if (extras->deferred) extras->deferred->del();
     if (extras->close_timer) extras->close_timer->del();
-    extras->pending_data = 0;
+    extras->pending_data = {};
     extras->pending_what = 0;
   }
   state = static_cast<std::uint16_t>((state & kKeptOnClose) | kSocketClosed);
-  enabled = 0;
+  enabled_off(kRead | kWrite);
 }
 
 }  // namespace reactor

@@ -121,7 +121,7 @@ struct BufferEvent::Impl {
     int pending_error = 0;                             // errno for the queued event callback
     int connect_error = 0;                             // immediate connect failure, reported from the loop
     BevFlags pending_what = 0;                         // queued event callback flags
-    EventFlags pending_data = 0;                       // queued read (kRead) / write (kWrite) callbacks
+    EventFlags pending_data{};                       // queued read (kRead) / write (kWrite) callbacks
     std::unique_ptr<BufferEventRateLimit> rate_limit;  // set_rate_limit / a group
   };
 
@@ -227,6 +227,9 @@ struct BufferEvent::Impl {
   std::uint32_t read_low() const { return extras ? extras->read_low : 0; }
   std::uint32_t read_high() const { return extras ? extras->read_high : 0; }
   std::uint32_t write_low() const { return extras ? extras->write_low : 0; }
+  EventFlags enabled() const { return static_cast<EventFlags>(enabled_bits); }
+  void enabled_on(EventFlags what) { enabled_bits = static_cast<std::uint8_t>(bits(enabled() | what)); }
+  void enabled_off(EventFlags what) { enabled_bits = static_cast<std::uint8_t>(bits(enabled() & ~what)); }
   bool user_callbacks_allowed() const { return (state & (kSocketClosed | kClosing)) == 0; }
 
   Buffer input;
@@ -246,7 +249,10 @@ struct BufferEvent::Impl {
   std::uint32_t last_write_ms = 0;
   int fd;
   std::uint16_t state = 0;
-  std::uint8_t enabled = kWrite;  // as in libevent: writing on, reading off
+  // enable()'s kRead / kWrite, one byte (an EventFlags takes two; with fd, state and
+  // callbacks the tail stays 8 bytes, issue #19's budget). As in libevent: writing on, reading
+  // off.
+  std::uint8_t enabled_bits = bits(kWrite);
   BevCallbacks callbacks = 0;     // which of handler's callbacks are set
 };
 

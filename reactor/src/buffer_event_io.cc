@@ -23,9 +23,9 @@ void BufferEvent::Impl::on_read(EventFlags fired) {
     closing_read();
     return;
   }
-  if ((fired & kTimeout) != 0 && (fired & kRead) == 0) {
+  if (any(fired & kTimeout) && !any(fired & kRead)) {
     // libevent: a timeout disables the direction, then tells the user.
-    enabled &= ~kRead;
+    enabled_off(kRead);
     disarm_read();
     report(kBevTimeout | kBevReading, 0);
     return;
@@ -61,7 +61,7 @@ void BufferEvent::Impl::on_read(EventFlags fired) {
   }
   const int error = n == 0 ? 0 : errno;
   if (n < 0 && would_block(error)) return;
-  enabled &= ~kRead;
+  enabled_off(kRead);
   disarm_read();
   report((n == 0 ? kBevEof : kBevError) | kBevReading, error);
 }
@@ -93,7 +93,7 @@ void BufferEvent::Impl::write_now() {
   if (fd < 0 || output.empty() ||
       (state & (kSocketClosed | kConnecting | kWriteArmed | kWriteThrottled)) != 0)
     return;
-  if ((enabled & kWrite) == 0 && (state & kClosing) == 0) return;
+  if (!any(enabled() & kWrite) && (state & kClosing) == 0) return;
   const std::size_t before = output.length();
   const ssize_t n = send_some();
   if (n < 0) {
@@ -118,7 +118,7 @@ void BufferEvent::Impl::write_now() {
 
 void BufferEvent::Impl::on_write(EventFlags fired) {
   if ((state & kConnecting) != 0) {
-    if ((fired & kTimeout) != 0 && (fired & kWrite) == 0) {
+    if (any(fired & kTimeout) && !any(fired & kWrite)) {
       disarm_write();
       report(kBevTimeout | kBevWriting, 0);
       return;
@@ -126,8 +126,8 @@ void BufferEvent::Impl::on_write(EventFlags fired) {
     finish_connect();
     return;
   }
-  if ((fired & kTimeout) != 0 && (fired & kWrite) == 0) {
-    enabled &= ~kWrite;
+  if (any(fired & kTimeout) && !any(fired & kWrite)) {
+    enabled_off(kWrite);
     disarm_write();
     report(kBevTimeout | kBevWriting, 0);
     return;
@@ -146,7 +146,7 @@ void BufferEvent::Impl::on_write(EventFlags fired) {
       finish_close(false);
       return;
     }
-    enabled &= ~kWrite;
+    enabled_off(kWrite);
     report(kBevError | kBevWriting, error);
     return;
   }
@@ -211,7 +211,7 @@ void BufferEvent::Impl::run_write_cb() {
 
 void BufferEvent::Impl::report(BevFlags what, int error) {
   if ((state & kDeferCallbacks) != 0) {
-    queue(0, what, error);
+    queue(EventFlags{}, what, error);
   } else {
     invoke_event(what, error);
   }
@@ -221,16 +221,16 @@ void BufferEvent::Impl::report(BevFlags what, int error) {
 // the base later in this iteration (or the next), never nested in the handler that found them.
 void BufferEvent::Impl::queue(EventFlags data, BevFlags what, int error) {
   Extras& x = extras_ref();
-  if ((data & kRead) != 0 && (callbacks & kBevCbRead) == 0) data &= ~kRead;
-  if ((data & kWrite) != 0 && (callbacks & kBevCbWrite) == 0) data &= ~kWrite;
-  if (data == 0 && what == 0) return;
+  if (any(data & kRead) && (callbacks & kBevCbRead) == 0) data &= ~kRead;
+  if (any(data & kWrite) && (callbacks & kBevCbWrite) == 0) data &= ~kWrite;
+  if (!any(data) && what == 0) return;
   x.pending_data |= data;
   if (what != 0) {
     x.pending_what |= what;
     x.pending_error = error;
   }
   if (!x.deferred) {
-    x.deferred = std::make_unique<Event>(base(), -1, 0, &deferred_cb, &self());
+    x.deferred = std::make_unique<Event>(base(), -1, EventFlags{}, &deferred_cb, &self());
   }
   x.deferred->activate(kTimeout);
 }
@@ -240,15 +240,15 @@ void BufferEvent::Impl::on_deferred() {
   const EventFlags data = x.pending_data;
   const BevFlags what = x.pending_what;
   const int error = x.pending_error;
-  x.pending_data = 0;
+  x.pending_data = {};
   x.pending_what = 0;
   x.pending_error = 0;
   // Each callback may close or disable: re-check before the next one. Read data is delivered
   // only if it is still there (the reader may have drained it meanwhile).
-  if ((data & kRead) != 0 && user_callbacks_allowed() && input.length() >= read_low() && !input.empty()) {
+  if (any(data & kRead) && user_callbacks_allowed() && input.length() >= read_low() && !input.empty()) {
     invoke_read();
   }
-  if ((data & kWrite) != 0 && user_callbacks_allowed()) invoke_write();
+  if (any(data & kWrite) && user_callbacks_allowed()) invoke_write();
   if (what != 0 && user_callbacks_allowed()) invoke_event(what, error);
 }
 

@@ -75,9 +75,9 @@ void BufferEvent::Impl::throttle(bool write, std::uint8_t why) {
   BufferEventRateLimit& rl = *extras->rate_limit;
   if (why == kThrottledByBucket && rl.cfg) {
     if (!rl.refill) {
-      rl.refill = std::make_unique<Event>(base(), -1, 0, &refill_cb, &self());
+      rl.refill = std::make_unique<Event>(base(), -1, EventFlags{}, &refill_cb, &self());
     }
-    if (rl.refill->pending(kTimeout) == 0) {
+    if (!any(rl.refill->pending(kTimeout))) {
       const auto since_epoch = std::chrono::duration_cast<Duration>(base().now().time_since_epoch());
       const Duration tick = rl.cfg->tick;
       rl.refill->add(tick - since_epoch % tick);
@@ -110,7 +110,7 @@ void BufferEvent::Impl::unthrottle(bool write, std::uint8_t why) {
   if (write) {
     state &= ~kWriteThrottled;
     // Sending waits for the write event (never from here: no user code runs in a resume).
-    if (!output.empty() && ((enabled & kWrite) != 0 || (state & kClosing) != 0)) arm_write();
+    if (!output.empty() && (any(enabled() & kWrite) || (state & kClosing) != 0)) arm_write();
   } else {
     state &= ~kReadThrottled;
     arm_read();

@@ -14,10 +14,10 @@ namespace {
 
 std::uint32_t to_epoll(EventFlags interest) {
   std::uint32_t ev = 0;
-  if (interest & kRead) ev |= EPOLLIN;
-  if (interest & kWrite) ev |= EPOLLOUT;
-  if (interest & kClosed) ev |= EPOLLRDHUP;
-  if (interest & kET) ev |= EPOLLET;
+  if (any(interest & kRead)) ev |= EPOLLIN;
+  if (any(interest & kWrite)) ev |= EPOLLOUT;
+  if (any(interest & kClosed)) ev |= EPOLLRDHUP;
+  if (any(interest & kET)) ev |= EPOLLET;
   return ev;
 }
 
@@ -25,7 +25,7 @@ EventFlags from_epoll(std::uint32_t ev) {
   // A hang-up or an error wakes every kind of interest (as libevent does): the callback's
   // read or write then sees the error.
   if (ev & (EPOLLHUP | EPOLLERR)) return kRead | kWrite | kClosed;
-  EventFlags what = 0;
+  EventFlags what{};
   if (ev & EPOLLIN) what |= kRead;
   if (ev & EPOLLOUT) what |= kWrite;
   if (ev & EPOLLRDHUP) what |= kClosed;
@@ -43,7 +43,7 @@ class EpollPoller final : public Poller {
     if (fd < 0) return;
     if (static_cast<std::size_t>(fd) >= registered_.size()) registered_.resize(fd + 1, 0);
     std::uint32_t& current = registered_[fd];
-    if (interest == 0) {
+    if (interest == EventFlags{}) {
       if (current == 0) return;
       current = 0;
       // EBADF/ENOENT: the fd was closed before its events were deleted; the kernel already

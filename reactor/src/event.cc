@@ -15,14 +15,14 @@ namespace {
 void call_function(int fd, EventFlags fired, void* arg) { (*static_cast<EventCallback*>(arg))(fd, fired); }
 
 void check_arguments(int fd, EventFlags what) {
-  if (what & kSignal) {
-    if (what & (kRead | kWrite | kClosed | kET)) {
+  if (any(what & kSignal)) {
+    if (any(what & (kRead | kWrite | kClosed | kET))) {
       throw std::invalid_argument("reactor: a signal event cannot also wait for I/O");
     }
     if (!detail::valid_signal_number(fd)) {
       throw std::invalid_argument("reactor: invalid signal number " + std::to_string(fd));
     }
-  } else if ((what & (kRead | kWrite | kClosed)) && fd < 0) {
+  } else if (any(what & (kRead | kWrite | kClosed)) && fd < 0) {
     throw std::invalid_argument("reactor: an I/O event needs an fd");
   }
 }
@@ -53,7 +53,7 @@ Event::~Event() {
 }
 
 std::unique_ptr<Event> Event::timer(EventBase& base, Callback cb) {
-  return std::make_unique<Event>(base, -1, 0, std::move(cb));
+  return std::make_unique<Event>(base, -1, EventFlags{}, std::move(cb));
 }
 
 std::unique_ptr<Event> Event::signal(EventBase& base, int signo, Callback cb) {
@@ -90,11 +90,11 @@ void Event::del() {
 void Event::activate(EventFlags flags) { base_of(core_).activate(&core_, flags); }
 
 EventFlags Event::pending(EventFlags what, std::optional<Duration>* time_left) const {
-  EventFlags flags = 0;
+  EventFlags flags{};
   if (core_.inserted) flags |= core_.what & (kRead | kWrite | kSignal | kClosed);
   if (core_.in_timer) {
     flags |= kTimeout;
-    if (time_left != nullptr && (what & kTimeout)) {
+    if (time_left != nullptr && any(what & kTimeout)) {
       auto left = std::chrono::duration_cast<Duration>(core_.deadline - core_.base->now());
       *time_left = left < Duration::zero() ? Duration::zero() : left;
     }

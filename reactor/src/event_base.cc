@@ -68,7 +68,7 @@ bool EventBase::got_break() const {
 
 void EventBase::once(int fd, EventFlags what, std::optional<Duration> timeout, Event::Callback cb) {
   assert_in_loop_thread();
-  if (what & (kPersist | kSignal)) {
+  if (any(what & (kPersist | kSignal))) {
     throw std::invalid_argument("reactor: once() takes neither kPersist nor kSignal");
   }
   auto ev = std::make_unique<Event>(*this, fd, what, std::move(cb));

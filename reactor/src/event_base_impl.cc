@@ -143,8 +143,8 @@ void EventBaseImpl::loose_unlink(EventCore* ev) {
 }
 
 EventFlags EventBaseImpl::fd_interest(int fd) const {
-  EventFlags interest = 0;
-  if (fd < 0 || static_cast<std::size_t>(fd) >= fd_heads.size()) return 0;
+  EventFlags interest{};
+  if (fd < 0 || static_cast<std::size_t>(fd) >= fd_heads.size()) return interest;
   for (const EventCore* ev = fd_heads[fd]; ev; ev = ev->fd_next) {
     interest |= ev->what & (kRead | kWrite | kClosed | kET);
   }
@@ -155,7 +155,7 @@ void EventBaseImpl::io_link(EventCore* ev) {
   const int fd = ev->fd;
   if (static_cast<std::size_t>(fd) >= fd_heads.size()) fd_heads.resize(fd + 1, nullptr);
   EventCore*& head = fd_heads[fd];
-  if (head != nullptr && ((head->what ^ ev->what) & kET) && backend_kind == Backend::kEpoll) {
+  if (head != nullptr && any((head->what ^ ev->what) & kET) && backend_kind == Backend::kEpoll) {
     throw std::logic_error("reactor: edge- and level-triggered events cannot share an fd");
   }
   ev->fd_prev = nullptr;
@@ -218,7 +218,7 @@ void EventBaseImpl::remove_active(EventCore* ev) {
     --n_active;
   }
   ev->active = false;
-  ev->fired = 0;
+  ev->fired = {};
 }
 
 void EventBaseImpl::add(EventCore* ev, std::optional<Duration> timeout, std::uint32_t common_index) {
@@ -251,7 +251,7 @@ void EventBaseImpl::add(EventCore* ev, std::optional<Duration> timeout, std::uin
   if (timeout) {
     TimedEventCore* t = timed(ev);  // checked above
     Duration d = *timeout < Duration::zero() ? Duration::zero() : *timeout;
-    if (t->what & kPersist) t->timeout = d;               // only a kPersist event re-arms from it
+    if (any(t->what & kPersist)) t->timeout = d;               // only a kPersist event re-arms from it
     t->common = static_cast<std::uint8_t>(common_index);  // ≤ 255: common_queue_for
     schedule(t, now() + d);
   } else {
@@ -339,7 +339,7 @@ void EventBaseImpl::reinit() {
   signals.reopen_after_fork();
   for (std::size_t fd = 0; fd < fd_heads.size(); ++fd) {
     EventFlags interest = fd_interest(static_cast<int>(fd));
-    if (interest != 0) poller->set_interest(static_cast<int>(fd), interest);
+    if (interest != EventFlags{}) poller->set_interest(static_cast<int>(fd), interest);
   }
 }
 

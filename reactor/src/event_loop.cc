@@ -68,7 +68,7 @@ void EventBaseImpl::dispatch_ready() {
     if (r.fd < 0 || static_cast<std::size_t>(r.fd) >= fd_heads.size()) continue;
     for (EventCore* ev = fd_heads[r.fd]; ev; ev = ev->fd_next) {
       EventFlags hit = ev->what & r.what & (kRead | kWrite | kClosed);
-      if (hit) activate(ev, hit);
+      if (any(hit)) activate(ev, hit);
     }
   }
   ready.clear();
@@ -107,16 +107,16 @@ int EventBaseImpl::run_active() {
     --n_active;
     ev->active = false;
     const EventFlags fired = ev->fired;
-    ev->fired = 0;
+    ev->fired = {};
     ev->ran_in_pass = pass;
     retally(ev, was);
-    if (ev->what & kPersist) {
+    if (any(ev->what & kPersist)) {
       if (ev->has_timeout) {  // never set on an event without a timer part
         // The timeout restarts at each activation. After a timeout, step from the old
         // deadline so that a periodic timer does not drift.
         TimedEventCore* t = timed(ev);
         TimePoint base_time = *cached_now;
-        if ((fired & kTimeout) && t->deadline + t->timeout > base_time) {
+        if (any(fired & kTimeout) && t->deadline + t->timeout > base_time) {
           base_time = t->deadline;
         }
         unschedule(t);
@@ -156,13 +156,13 @@ void EventBaseImpl::request_exit(std::optional<Duration> delay) {
     return;
   }
   if (!exit_timer) {
-    exit_timer = std::make_unique<Event>(*self, -1, 0, [this](int, EventFlags) { exit_requested = true; });
+    exit_timer = std::make_unique<Event>(*self, -1, EventFlags{}, [this](int, EventFlags) { exit_requested = true; });
     exit_timer->set_internal(true);
     exit_timer->set_label("loopexit");
   }
   // Several delayed exits: the earliest wins.
   std::optional<Duration> left;
-  if (exit_timer->pending(kTimeout, &left) && left && *left <= *delay) return;
+  if (any(exit_timer->pending(kTimeout, &left)) && left && *left <= *delay) return;
   exit_timer->add(*delay);
 }
 

@@ -18,18 +18,18 @@ std::string flags_to_string(EventFlags flags) {
     const char* name;
   } kNames[] = {{kTimeout, "TIMEOUT"}, {kRead, "READ"}, {kWrite, "WRITE"},  {kSignal, "SIGNAL"},
                 {kPersist, "PERSIST"}, {kET, "ET"},     {kClosed, "CLOSED"}};
-  if (flags == 0) return "0";
+  if (!any(flags)) return "0";
   std::string out;
   for (const auto& n : kNames) {
-    if (flags & n.bit) {
+    if (any(flags & n.bit)) {
       if (!out.empty()) out += '|';
       out += n.name;
-      flags &= static_cast<EventFlags>(~n.bit);
+      flags &= ~n.bit;
     }
   }
-  if (flags != 0) {  // bits without a name
+  if (any(flags)) {  // bits without a name
     char hex[16];
-    std::snprintf(hex, sizeof hex, "0x%x", static_cast<unsigned>(flags));
+    std::snprintf(hex, sizeof hex, "0x%x", static_cast<unsigned>(bits(flags)));
     if (!out.empty()) out += '|';
     out += hex;
   }
@@ -131,7 +131,7 @@ std::vector<EventInfo> EventBaseImpl::snapshot() const {
     info.signal = ev->is_signal() ? ev->fd : 0;
     info.requested = ev->what;
     info.state = ev->state();
-    info.fired = ev->active ? ev->fired : 0;
+    info.fired = ev->active ? ev->fired : EventFlags{};
     info.priority = ev->priority;
     if (ev->in_timer) {  // only events with a timer part
       auto left = std::chrono::duration_cast<Duration>(timed(ev)->deadline - t);

@@ -19,7 +19,7 @@ EventBaseImpl& base_of(const EventCore& core) {
 
 IoEvent::IoEvent(EventBase& base, int fd, EventFlags what, EventFunction fn, void* arg) {
   base.assert_in_loop_thread();
-  if (fd < 0 || (what & (kRead | kWrite | kClosed)) == 0 || (what & kSignal) != 0) {
+  if (fd < 0 || !any(what & (kRead | kWrite | kClosed)) || any(what & kSignal)) {
     throw std::invalid_argument("reactor: an IoEvent needs an fd and I/O flags");
   }
   if (fn == nullptr) throw std::invalid_argument("reactor: an event needs a callback");
@@ -36,7 +36,7 @@ void IoEvent::del() {
 }
 
 EventFlags IoEvent::pending(EventFlags what) const {
-  EventFlags flags = 0;
+  EventFlags flags{};
   if (core_.inserted) flags |= core_.what & (kRead | kWrite | kClosed);
   if (core_.active) flags |= core_.fired;
   return flags & what;

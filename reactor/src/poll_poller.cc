@@ -17,7 +17,7 @@ class PollPoller final : public Poller {
     if (fd < 0) return;
     if (static_cast<std::size_t>(fd) >= slot_.size()) slot_.resize(fd + 1, -1);
     int& slot = slot_[fd];
-    if (interest == 0) {
+    if (interest == EventFlags{}) {
       if (slot < 0) return;
       // Swap-remove: the last pollfd takes the freed slot.
       int last = static_cast<int>(fds_.size()) - 1;
@@ -30,9 +30,9 @@ class PollPoller final : public Poller {
       return;
     }
     short events = 0;
-    if (interest & kRead) events |= POLLIN;
-    if (interest & kWrite) events |= POLLOUT;
-    if (interest & kClosed) events |= POLLRDHUP;
+    if (any(interest & kRead)) events |= POLLIN;
+    if (any(interest & kWrite)) events |= POLLOUT;
+    if (any(interest & kClosed)) events |= POLLRDHUP;
     if (slot < 0) {
       slot = static_cast<int>(fds_.size());
       fds_.push_back(pollfd{fd, events, 0});
@@ -51,7 +51,7 @@ class PollPoller final : public Poller {
       if (n == 0) break;
       if (p.revents == 0) continue;
       --n;
-      EventFlags what = 0;
+      EventFlags what{};
       if (p.revents & (POLLHUP | POLLERR | POLLNVAL)) {
         what = kRead | kWrite | kClosed;
       } else {

@@ -206,7 +206,7 @@ bool TlsBufferEvent::Impl::handshake(bool from_handler) {
 bool TlsBufferEvent::Impl::read_plaintext(bool) {
   bool got = false;
   char chunk[kRecord];
-  while ((enabled & kRead) != 0 && !peer_close_notify) {
+  while (any(enabled & kRead) && !peer_close_notify) {
     if (read_high != 0 && input.length() >= read_high) {
       suspended = true;
       break;
@@ -267,7 +267,7 @@ void TlsBufferEvent::Impl::encrypt_output(bool from_handler) {
 // EOF once the plaintext before it is delivered: after close_notify, or after the transport's
 // EOF with nothing left to decrypt (a truncation: no close_notify came).
 void TlsBufferEvent::Impl::maybe_report_eof(bool from_handler) {
-  if (eof_reported || (enabled & kRead) == 0 || suspended) return;
+  if (eof_reported || !any(enabled & kRead) || suspended) return;
   if (peer_close_notify) {
     eof_reported = true;
     call_event(kBevEof | kBevReading, 0, "close_notify", from_handler);
@@ -461,13 +461,13 @@ void TlsBufferEvent::setcb(DataCallback read_cb, DataCallback write_cb, EventCal
 void TlsBufferEvent::enable(EventFlags what) {
   Impl& d = *impl_;
   if (d.closed || d.closing || d.handed_off) return;
-  if ((what & kRead) != 0 && (d.enabled & kRead) == 0) {
+  if (any(what & kRead) && !any(d.enabled & kRead)) {
     d.enabled |= kRead;
     d.under->enable(kRead);
     d.pending_pump = true;  // plaintext or ciphertext may already be waiting
     d.schedule();
   }
-  if ((what & kWrite) != 0) {
+  if (any(what & kWrite)) {
     d.enabled |= kWrite;
     d.encrypt_output(/*from_handler=*/false);
   }
@@ -481,14 +481,14 @@ void TlsBufferEvent::write(const void* data, std::size_t len) {
   Impl& d = *impl_;
   if (len == 0 || d.closed || d.closing || d.handed_off || d.shutdown_wanted) return;
   d.output.append(data, len);
-  if ((d.enabled & kWrite) != 0) d.encrypt_output(/*from_handler=*/false);
+  if (any(d.enabled & kWrite)) d.encrypt_output(/*from_handler=*/false);
 }
 
 void TlsBufferEvent::write_buffer(Buffer& data) {
   Impl& d = *impl_;
   if (data.empty() || d.closed || d.closing || d.handed_off || d.shutdown_wanted) return;
   d.output.append_buffer(data);
-  if ((d.enabled & kWrite) != 0) d.encrypt_output(/*from_handler=*/false);
+  if (any(d.enabled & kWrite)) d.encrypt_output(/*from_handler=*/false);
 }
 
 Buffer& TlsBufferEvent::input() { return impl_->input; }
@@ -497,7 +497,7 @@ const Buffer& TlsBufferEvent::input() const { return impl_->input; }
 const Buffer& TlsBufferEvent::output() const { return impl_->output; }
 
 void TlsBufferEvent::flush_output() {
-  if ((impl_->enabled & kWrite) != 0) impl_->encrypt_output(/*from_handler=*/false);
+  if (any(impl_->enabled & kWrite)) impl_->encrypt_output(/*from_handler=*/false);
 }
 
 void TlsBufferEvent::set_read_watermarks(std::size_t low, std::size_t high) {
@@ -539,7 +539,7 @@ void TlsBufferEvent::close_gracefully(Duration deadline, std::function<void(bool
     return;
   }
   d.closing = true;
-  d.enabled = 0;
+  d.enabled = {};
   d.close_done = std::move(done);
   d.close_deadline = d.under->base().now() + deadline;
   d.pending_read = d.pending_write = d.pending_pump = false;

@@ -235,7 +235,7 @@ class H2Guard::Loop::Relay {
   // True when reading was just paused.
   template <typename Side>
   static bool set_reading(Side& bev, bool on) {
-    const bool reading = (bev.enabled() & reactor::kRead) != 0;
+    const bool reading = reactor::any(bev.enabled() & reactor::kRead);
     if (on && !reading) bev.enable(reactor::kRead);
     if (!on && reading) bev.disable(reactor::kRead);
     return !on && reading;

@@ -72,7 +72,7 @@ TEST(WakeupFault, AFailedWakeupWriteIsDrainedByTheLoopsNextIteration) {
   base.post([&] { ran = true; });
   EXPECT_EQ(faults.injected(), 1u);
   // Nothing else is posted; a timer wakes the loop: the queue runs at that iteration.
-  reactor::Event tick(base, -1, 0, [](int, reactor::EventFlags) {});
+  reactor::Event tick(base, -1, reactor::EventFlags{}, [](int, reactor::EventFlags) {});
   tick.add(10ms);
   EXPECT_TRUE(reactord::test_support::run_until(base, [&] { return ran; }));
   EXPECT_EQ(base.stats().wakeup_errors, 1u);
@@ -139,7 +139,7 @@ TEST(SignalPipeFault, Pipe2FailureThrowsWithTheErrnoAndTheNextAddWorks) {
     }
     EXPECT_EQ(faults.injected(reactor::kSysPipe2), 1u);
   }
-  EXPECT_EQ(sig.pending(reactor::kSignal), 0);
+  EXPECT_EQ(sig.pending(reactor::kSignal), reactor::EventFlags{});
   sig.add();
   ASSERT_EQ(::raise(SIGUSR2), 0);
   EXPECT_TRUE(reactord::test_support::run_until(base, [&] { return caught == 1; }));

@@ -50,7 +50,7 @@ TEST_P(BufferEventCloseTest, PeerHalfCloseGivesEofAndPendingOutputIsStillFlushed
   peer_->shutdown_write();
   ASSERT_TRUE(run_until(base_, [&] { return events_ > 0; }));
   EXPECT_EQ(what_, kBevEof | kBevReading);
-  EXPECT_EQ(bev_->enabled() & kRead, 0);
+  EXPECT_EQ(bev_->enabled() & kRead, EventFlags{});
   bev_->write("+tail");  // writing after the peer's EOF still works
   peer_->start_reading();
   ASSERT_TRUE(run_until(base_, [&] { return peer_->received().size() == data.size() + 5; }));

@@ -240,7 +240,7 @@ TEST_P(BufferEventTest, ReadTimeoutFiresAndDisablesReading) {
   EXPECT_EQ(what_, kBevTimeout | kBevReading);
   EXPECT_EQ(error_, 0);
   EXPECT_GE(Clock::now() - start, std::chrono::milliseconds(25));
-  EXPECT_EQ(bev_->enabled() & kRead, 0);
+  EXPECT_EQ(bev_->enabled() & kRead, EventFlags{});
 }
 
 TEST_P(BufferEventTest, ReadTimeoutRestartsWhileDataKeepsArriving) {
@@ -333,7 +333,7 @@ TEST_P(BufferEventTest, WriteTimeoutFiresWhenOutputMakesNoProgress) {
   ASSERT_FALSE(bev_->output().empty());
   ASSERT_TRUE(run_until(base_, [&] { return what_ != 0; }));
   EXPECT_EQ(what_, kBevTimeout | kBevWriting);
-  EXPECT_EQ(bev_->enabled() & kWrite, 0);
+  EXPECT_EQ(bev_->enabled() & kWrite, EventFlags{});
 }
 
 TEST_P(BufferEventTest, SetcbInsideTheReadCallbackIsSafe) {

@@ -50,7 +50,7 @@ TEST_P(Fork, ChildReinitsAndRunsItsLoop) {
   if (pid == 0) {
     // Child: no gtest assertions here, only an exit code.
     base_.reinit();
-    Event watchdog(base_, -1, 0, [](int, EventFlags) { ::_exit(13); });
+    Event watchdog(base_, -1, EventFlags{}, [](int, EventFlags) { ::_exit(13); });
     watchdog.add(Duration(3s));
     parent_read.del();  // must not touch the parent's epoll set
     WriteByte(child_pair.b.get());

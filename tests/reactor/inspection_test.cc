@@ -93,8 +93,8 @@ TEST(InspectionStrings, FlagsAndStates) {
   EXPECT_EQ(flags_to_string(kRead | kWrite | kPersist), "READ|WRITE|PERSIST");
   EXPECT_EQ(flags_to_string(kTimeout), "TIMEOUT");
   EXPECT_EQ(flags_to_string(kSignal | kET | kClosed), "SIGNAL|ET|CLOSED");
-  EXPECT_EQ(flags_to_string(0), "0");
-  EXPECT_EQ(flags_to_string(kRead | 0x100), "READ|0x100");
+  EXPECT_EQ(flags_to_string(EventFlags{}), "0");
+  EXPECT_EQ(flags_to_string(kRead | EventFlags{0x100}), "READ|0x100");
   EXPECT_STREQ(to_string(EventState::kInitialized), "initialized");
   EXPECT_STREQ(to_string(EventState::kPending), "pending");
   EXPECT_STREQ(to_string(EventState::kActive), "active");
@@ -148,7 +148,7 @@ TEST_P(Inspection, FunctionPointerEventRunsWithItsArgument) {
   SocketPair sp;
   struct Seen {
     int fd = -2;
-    EventFlags fired = 0;
+    EventFlags fired{};
     int calls = 0;
   } seen;
   Event ev(
@@ -172,7 +172,7 @@ TEST_P(Inspection, FunctionPointerEventRunsWithItsArgument) {
   EXPECT_EQ(seen.fd, sp.a.get());
   EXPECT_EQ(seen.fired, kRead);
   // A std::function event says what it holds.
-  Event fn_ev(base_, -1, 0, [](int, EventFlags) {});
+  Event fn_ev(base_, -1, EventFlags{}, [](int, EventFlags) {});
   EXPECT_TRUE(fn_ev.callback());
 }
 

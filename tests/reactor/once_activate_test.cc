@@ -22,7 +22,7 @@ struct Tracker {
 TEST_P(OnceAndActivate, OnceTimerRunsOnceAndIsFreed) {
   int calls = 0, destroyed = 0;
   auto tracker = std::make_shared<Tracker>(&destroyed);
-  base_.once(-1, 0, Duration(5ms), [&calls, tracker](int fd, EventFlags fired) {
+  base_.once(-1, EventFlags{}, Duration(5ms), [&calls, tracker](int fd, EventFlags fired) {
     EXPECT_EQ(fd, -1);
     EXPECT_EQ(fired, kTimeout);
     ++calls;
@@ -41,7 +41,7 @@ TEST_P(OnceAndActivate, OnceTimerRunsOnceAndIsFreed) {
 
 TEST_P(OnceAndActivate, OnceOnFdReportsWhatFired) {
   SocketPair sp;
-  EventFlags got = 0;
+  EventFlags got{};
   base_.once(sp.a.get(), kRead, Duration(10s), [&](int fd, EventFlags fired) {
     EXPECT_EQ(fd, sp.a.get());
     got = fired;
@@ -61,7 +61,7 @@ TEST_P(OnceAndActivate, OnceIsFreedWhenTheBaseGoesFirst) {
   {
     EventBase base(EventBaseConfig{GetParam(), 1});
     auto tracker = std::make_shared<Tracker>(&destroyed);
-    base.once(-1, 0, Duration(1h), [&calls, tracker](int, EventFlags) { ++calls; });
+    base.once(-1, EventFlags{}, Duration(1h), [&calls, tracker](int, EventFlags) { ++calls; });
     tracker.reset();
     EXPECT_EQ(destroyed, 0);
   }
@@ -70,7 +70,7 @@ TEST_P(OnceAndActivate, OnceIsFreedWhenTheBaseGoesFirst) {
 }
 
 TEST_P(OnceAndActivate, ActivateRunsAnInitializedEventWithTheGivenFlags) {
-  EventFlags got = 0;
+  EventFlags got{};
   auto t = Event::timer(base_, [&](int, EventFlags fired) { got = fired; });
   t->activate(kRead | kWrite);
   EXPECT_EQ(t->state(), EventState::kActive);
@@ -81,7 +81,7 @@ TEST_P(OnceAndActivate, ActivateRunsAnInitializedEventWithTheGivenFlags) {
 
 TEST_P(OnceAndActivate, ActivateTwiceMergesFlagsAndRunsOnce) {
   int calls = 0;
-  EventFlags got = 0;
+  EventFlags got{};
   auto t = Event::timer(base_, [&](int, EventFlags fired) {
     ++calls;
     got = fired;

@@ -11,6 +11,7 @@
 #include "reactor/event.h"
 #include "reactor/event_base.h"
 #include "reactor/inspection.h"
+#include "support/flags.h"
 
 namespace reactord::test_support {
 
@@ -21,7 +22,7 @@ namespace reactord::test_support {
 inline bool run_until(reactor::EventBase& base, const std::function<bool()>& done,
                       reactor::Duration limit = std::chrono::seconds(5), int max_steps = 200000) {
   bool expired = false;
-  reactor::Event guard(base, -1, 0, [&](int, reactor::EventFlags) {
+  reactor::Event guard(base, -1, reactor::EventFlags{}, [&](int, reactor::EventFlags) {
     expired = true;
     base.loopbreak();
   });

@@ -317,7 +317,7 @@ int event_base_get_num_events(struct event_base* base, unsigned int flags) {
     if (e.state == reactor::EventState::kActive) {
       ++active;
       ++added;
-      if (registered_kind && (e.requested & reactor::kPersist) != 0) ++added;
+      if (registered_kind && any(e.requested & reactor::kPersist)) ++added;
     } else if (e.state == reactor::EventState::kPending && registered_kind) {
       ++added;
     }

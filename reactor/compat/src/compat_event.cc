@@ -142,7 +142,7 @@ int event_add(struct event* ev, const struct timeval* tv) {
       // to wait for (a timer) does not become pending.
       constexpr reactor::EventFlags kIoOrSignal =
           reactor::kRead | reactor::kWrite | reactor::kSignal | reactor::kClosed;
-      if ((ev->events & kIoOrSignal) == 0 || e.pending(kIoOrSignal) != 0) return 0;
+      if ((ev->events & reactor::bits(kIoOrSignal)) == 0 || any(e.pending(kIoOrSignal))) return 0;
       e.add();
       return 0;
     }
@@ -180,10 +180,10 @@ int event_pending(const struct event* ev, short events, struct timeval* tv) {
       static_cast<reactor::EventFlags>(events & (EV_TIMEOUT | EV_READ | EV_WRITE | EV_CLOSED | EV_SIGNAL));
   std::optional<reactor::Duration> left;
   const reactor::EventFlags flags = ev->ev().pending(asked, &left);
-  if (tv != nullptr && (flags & reactor::kTimeout) != 0 && left) {
+  if (tv != nullptr && any(flags & reactor::kTimeout) && left) {
     *tv = reactor_event::wall_clock_in(*left);
   }
-  return flags;
+  return reactor::bits(flags);
 }
 
 int event_initialized(const struct event* ev) { return ev != nullptr && ev->assigned() ? 1 : 0; }
@@ -227,7 +227,7 @@ int event_base_once(struct event_base* base, evutil_socket_t fd, short events, e
   std::optional<reactor::Duration> after;
   if (timeout != nullptr) after = reactor_event::to_duration(*timeout);
   int use_fd = fd;
-  reactor::EventFlags what = 0;
+  reactor::EventFlags what{};
   if ((events & (EV_TIMEOUT | EV_SIGNAL | EV_READ | EV_WRITE | EV_CLOSED)) == EV_TIMEOUT) {
     use_fd = -1;
     if (!after) after = reactor::Duration::zero();

@@ -31,9 +31,9 @@ struct EventInfo {
   EventKind kind = EventKind::kIo;
   int fd = -1;               // fd for io events, -1 otherwise
   int signal = 0;            // signal number for signal events, 0 otherwise
-  EventFlags requested = 0;  // flags given at creation
+  EventFlags requested{};  // flags given at creation
   EventState state = EventState::kInitialized;
-  EventFlags fired = 0;  // what made it active (kActive only)
+  EventFlags fired{};  // what made it active (kActive only)
   int priority = 0;
   std::optional<Duration> time_left;  // until its timeout, if one is scheduled
   std::string label;                  // set by its creator: "listener", "conn.read", ...

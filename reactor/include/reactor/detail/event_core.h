@@ -76,8 +76,8 @@ struct EventCore {
   // Position in the timer heap, -1 when not there; kNoTimerPart: a plain EventCore (no
   // TimedEventCore around it), which never gets a timeout.
   std::int32_t heap_index = kNoTimerPart;
-  EventFlags what = 0;   // flags requested at creation
-  EventFlags fired = 0;  // flags accumulated while active
+  EventFlags what{};   // flags requested at creation
+  EventFlags fired{};  // flags accumulated while active
   // 0: heap timer; n: common-timeout queue n-1 (libevent allows 256 queues; we 255, more
   // durations use the heap).
   std::uint8_t common = 0;
@@ -97,8 +97,8 @@ struct EventCore {
   bool tagged : 1 = false;   // owner / label in the base's side table
 
   bool has_timer_part() const { return heap_index != kNoTimerPart; }
-  bool is_signal() const { return (what & kSignal) != 0; }
-  bool is_io() const { return !is_signal() && (what & (kRead | kWrite | kClosed)) != 0; }
+  bool is_signal() const { return any(what & kSignal); }
+  bool is_io() const { return !is_signal() && any(what & (kRead | kWrite | kClosed)); }
   EventKind kind() const {
     if (internal) return EventKind::kInternal;
     if (is_signal()) return EventKind::kSignal;
