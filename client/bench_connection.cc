@@ -27,7 +27,7 @@ bool BenchConnection::connect(const reactor::SocketAddress& address) {
 }
 
 void BenchConnection::on_event(reactor::BevFlags what, int /*error*/) {
-  if (what & reactor::kBevConnected) {
+  if (any(what & reactor::kBevConnected)) {
     phase_ = Phase::kGreeting;
     if (options_.greeting.empty()) on_read();
     return;

@@ -151,23 +151,23 @@ int run(int argc, char** argv) {
   reactor::EventBase base;
   Session s(base, target);
   auto on_event = [&s, &base](reactor::BevFlags what, int err, std::string_view reason) {
-    if (what & reactor::kBevConnected) {
+    if (any(what & reactor::kBevConnected)) {
       s.connected = true;
       s.maybe_half_close();
       return;
     }
-    if (what & reactor::kBevEof) {
+    if (any(what & reactor::kBevEof)) {
       s.print_input();
       if (!s.input_done) {
         std::fprintf(stderr, "reactor-client: %s closed the connection\n", s.target.c_str());
         s.exit_code = 3;
       }
-    } else if (what & reactor::kBevError) {
+    } else if (any(what & reactor::kBevError)) {
       const std::string why = reason.empty() ? std::strerror(err) : std::string(reason);
       std::fprintf(stderr, "reactor-client: %s %s: %s\n", s.connected ? "connection to" : "cannot connect to",
                    s.target.c_str(), why.c_str());
       s.exit_code = 1;
-    } else if (what & reactor::kBevTimeout) {
+    } else if (any(what & reactor::kBevTimeout)) {
       return;
     }
     base.loopbreak();

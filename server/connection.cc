@@ -226,9 +226,9 @@ void Connection::on_write(reactor::BufferEvent&) {
 
 void Connection::on_event(reactor::BufferEvent&, reactor::BevFlags what, int error) {
   account_written();
-  if (what & reactor::kBevEof) {
+  if (any(what & reactor::kBevEof)) {
     close(CloseReason::kPeerEof, /*graceful=*/true);  // send what is still owed, then FIN
-  } else if (what & reactor::kBevError) {
+  } else if (any(what & reactor::kBevError)) {
     // ENOMEM: a buffer for this client could not be allocated (see Buffer::read_from).
     close(error == ENOMEM ? CloseReason::kNoMemory : CloseReason::kError, /*graceful=*/false);
   }
@@ -249,23 +249,23 @@ void Connection::count_handshake(TlsHandshakeResult result) {
 void Connection::on_tls_event(reactor::BevFlags what, int error, std::string_view reason) {
   account_written();
   reactor::TlsBufferEvent* t = tls();
-  if ((what & reactor::kBevConnected) != 0) {
+  if (any(what & reactor::kBevConnected)) {
     count_handshake(TlsHandshakeResult::kOk);
     context().owner.on_connection_state_changed(*this);  // watchers see the version, cipher, SNI
     return;
   }
   if (t != nullptr && !t->handshake_done()) {
     TlsHandshakeResult result = TlsHandshakeResult::kFailed;
-    if ((what & reactor::kBevTimeout) != 0) {
+    if (any(what & reactor::kBevTimeout)) {
       result = TlsHandshakeResult::kTimeout;
-    } else if ((what & reactor::kBevEof) != 0 || error != EPROTO) {
+    } else if (any(what & reactor::kBevEof) || error != EPROTO) {
       result = TlsHandshakeResult::kClosed;
     }
     count_handshake(result);
     spdlog::debug("loop {}: connection {}: TLS handshake {}: {}", context().loop_index, id(),
                   to_string(result), reason);
   }
-  if ((what & reactor::kBevEof) != 0 && (what & reactor::kBevError) == 0) {
+  if (any(what & reactor::kBevEof) && !any(what & reactor::kBevError)) {
     close(CloseReason::kPeerEof, /*graceful=*/true);  // send what is still owed, close_notify, FIN
   } else {
     // Gracefully: the alert OpenSSL queued (unknown CA, protocol version...) reaches the client

@@ -261,7 +261,7 @@ bool BufferEvent::connect(const SocketAddress& address) {
 void BufferEvent::setcb(DataCallback read_cb, DataCallback write_cb, EventCallback event_cb) {
   Impl& d = *impl_;
   const BevCallbacks which =
-      (read_cb ? kBevCbRead : 0) | (write_cb ? kBevCbWrite : 0) | (event_cb ? kBevCbEvent : 0);
+      (read_cb ? kBevCbRead : BevCallbacks{}) | (write_cb ? kBevCbWrite : BevCallbacks{}) | (event_cb ? kBevCbEvent : BevCallbacks{});
   // The holder is `handler` itself while it is in use (no Extras for it), parked in Extras
   // while an object handler is set; never destroyed before the BufferEvent: one of its
   // functions may be running.
@@ -288,7 +288,7 @@ void BufferEvent::setcb(BufferEventHandler* handler, BevCallbacks which) {
   }
   if (d.extras && d.extras->functions) d.extras->functions->set({}, {}, {});
   d.handler = handler;
-  d.callbacks = handler != nullptr ? which & (kBevCbRead | kBevCbWrite | kBevCbEvent) : 0;
+  d.callbacks = handler != nullptr ? which & (kBevCbRead | kBevCbWrite | kBevCbEvent) : BevCallbacks{};
 }
 
 void BufferEvent::enable(EventFlags what) {

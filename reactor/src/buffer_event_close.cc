@@ -40,7 +40,7 @@ void BufferEvent::Impl::start_graceful_close(Duration deadline, std::optional<Du
   x.close_started = base().now();
   x.close_deadline = x.close_started + deadline;
   x.pending_data = {};
-  x.pending_what = 0;
+  x.pending_what = {};
   if (x.deferred) x.deferred->del();
   state |= kClosing;
   state &= ~kSuspended;
@@ -161,7 +161,7 @@ void BufferEvent::Impl::mark_closed() {
     if (extras->deferred) extras->deferred->del();
     if (extras->close_timer) extras->close_timer->del();
     extras->pending_data = {};
-    extras->pending_what = 0;
+    extras->pending_what = {};
   }
   state = static_cast<std::uint16_t>((state & kKeptOnClose) | kSocketClosed);
   enabled_off(kRead | kWrite);

@@ -113,7 +113,7 @@ void BufferEvent::Impl::write_now() {
   // Drained at once from above the low watermark to at or below it: the write callback still
   // has to hear about it, later in the iteration. (A write that never took the output above
   // the mark — a small echo under a large mark — does not cost a callback.)
-  if ((callbacks & kBevCbWrite) != 0 && before > write_low()) queue(kWrite, 0, 0);
+  if (any(callbacks & kBevCbWrite) && before > write_low()) queue(kWrite, BevFlags{}, 0);
 }
 
 void BufferEvent::Impl::on_write(EventFlags fired) {
@@ -195,7 +195,7 @@ void BufferEvent::Impl::finish_connect() {
 
 void BufferEvent::Impl::run_read_cb() {
   if ((state & kDeferCallbacks) != 0) {
-    queue(kRead, 0, 0);
+    queue(kRead, BevFlags{}, 0);
   } else {
     invoke_read();
   }
@@ -203,7 +203,7 @@ void BufferEvent::Impl::run_read_cb() {
 
 void BufferEvent::Impl::run_write_cb() {
   if ((state & kDeferCallbacks) != 0) {
-    queue(kWrite, 0, 0);
+    queue(kWrite, BevFlags{}, 0);
   } else {
     invoke_write();
   }
@@ -221,11 +221,11 @@ void BufferEvent::Impl::report(BevFlags what, int error) {
 // the base later in this iteration (or the next), never nested in the handler that found them.
 void BufferEvent::Impl::queue(EventFlags data, BevFlags what, int error) {
   Extras& x = extras_ref();
-  if (any(data & kRead) && (callbacks & kBevCbRead) == 0) data &= ~kRead;
-  if (any(data & kWrite) && (callbacks & kBevCbWrite) == 0) data &= ~kWrite;
-  if (!any(data) && what == 0) return;
+  if (any(data & kRead) && !any(callbacks & kBevCbRead)) data &= ~kRead;
+  if (any(data & kWrite) && !any(callbacks & kBevCbWrite)) data &= ~kWrite;
+  if (!any(data) && !any(what)) return;
   x.pending_data |= data;
-  if (what != 0) {
+  if (any(what)) {
     x.pending_what |= what;
     x.pending_error = error;
   }
@@ -241,7 +241,7 @@ void BufferEvent::Impl::on_deferred() {
   const BevFlags what = x.pending_what;
   const int error = x.pending_error;
   x.pending_data = {};
-  x.pending_what = 0;
+  x.pending_what = {};
   x.pending_error = 0;
   // Each callback may close or disable: re-check before the next one. Read data is delivered
   // only if it is still there (the reader may have drained it meanwhile).
@@ -249,19 +249,19 @@ void BufferEvent::Impl::on_deferred() {
     invoke_read();
   }
   if (any(data & kWrite) && user_callbacks_allowed()) invoke_write();
-  if (what != 0 && user_callbacks_allowed()) invoke_event(what, error);
+  if (any(what) && user_callbacks_allowed()) invoke_event(what, error);
 }
 
 void BufferEvent::Impl::invoke_read() {
-  if ((callbacks & kBevCbRead) != 0) handler->on_read(self());
+  if (any(callbacks & kBevCbRead)) handler->on_read(self());
 }
 
 void BufferEvent::Impl::invoke_write() {
-  if ((callbacks & kBevCbWrite) != 0) handler->on_write(self());
+  if (any(callbacks & kBevCbWrite)) handler->on_write(self());
 }
 
 void BufferEvent::Impl::invoke_event(BevFlags what, int error) {
-  if ((callbacks & kBevCbEvent) != 0) handler->on_event(self(), what, error);
+  if (any(callbacks & kBevCbEvent)) handler->on_event(self(), what, error);
 }
 
 void FunctionHandler::set(BufferEvent::DataCallback read, BufferEvent::DataCallback write,

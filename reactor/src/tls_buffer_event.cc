@@ -93,7 +93,7 @@ struct TlsBufferEvent::Impl {
   std::size_t read_high = 0;
   std::size_t write_low = 0;
   // Owed callbacks (deferred).
-  BevFlags pending_what = 0;
+  BevFlags pending_what{};
   int pending_error = 0;
   std::string pending_reason;
   bool pending_read = false;
@@ -307,8 +307,8 @@ void TlsBufferEvent::Impl::on_cipher_drained() {
 }
 
 void TlsBufferEvent::Impl::on_transport_event(BevFlags what, int error) {
-  if ((what & kBevConnected) != 0) return;  // TLS is connected after the handshake
-  if ((what & kBevEof) != 0) {
+  if (any(what & kBevConnected)) return;  // TLS is connected after the handshake
+  if (any(what & kBevEof)) {
     transport_eof = true;
     if (closing) {
       // The peer is gone: nothing more will be read; deliver what the kernel takes, then close.
@@ -318,8 +318,8 @@ void TlsBufferEvent::Impl::on_transport_event(BevFlags what, int error) {
     pump(/*from_handler=*/true);
     return;
   }
-  if ((what & kBevTimeout) != 0 && (what & kBevReading) != 0) enabled &= ~kRead;
-  if ((what & kBevTimeout) != 0 && (what & kBevWriting) != 0) enabled &= ~kWrite;
+  if (any(what & kBevTimeout) && any(what & kBevReading)) enabled &= ~kRead;
+  if (any(what & kBevTimeout) && any(what & kBevWriting)) enabled &= ~kWrite;
   if (closing) {
     close_timer.reset();
     closed = true;
@@ -327,8 +327,8 @@ void TlsBufferEvent::Impl::on_transport_event(BevFlags what, int error) {
     if (auto done = std::move(close_done)) done(false);
     return;
   }
-  std::string text = (what & kBevTimeout) != 0
-                         ? std::string((what & kBevReading) ? "read timeout" : "write timeout")
+  std::string text = any(what & kBevTimeout)
+                         ? std::string(any(what & kBevReading) ? "read timeout" : "write timeout")
                          : std::string(std::strerror(error));
   call_event(what, error, std::move(text), /*from_handler=*/true);
 }
@@ -382,10 +382,10 @@ void TlsBufferEvent::Impl::on_deferred() {
   const bool do_pump = std::exchange(pending_pump, false);
   const bool do_read = std::exchange(pending_read, false);
   const bool do_write = std::exchange(pending_write, false);
-  const BevFlags what = std::exchange(pending_what, 0);
+  const BevFlags what = std::exchange(pending_what, BevFlags{});
   const int error = std::exchange(pending_error, 0);
   std::string text = std::exchange(pending_reason, {});
-  if (what != 0 && (what & kBevConnected) != 0) {
+  if (any(what & kBevConnected)) {
     call_event(kBevConnected, 0, {}, true);  // connected comes before any data
     if (!user_ok()) return;
   }
@@ -402,7 +402,7 @@ void TlsBufferEvent::Impl::on_deferred() {
     if (!user_ok()) return;
   }
   const BevFlags rest = what & ~kBevConnected;
-  if (rest != 0) call_event(rest, error, std::move(text), true);
+  if (any(rest)) call_event(rest, error, std::move(text), true);
 }
 
 // ---- Closing ------------------------------------------------------------------------------
@@ -543,7 +543,7 @@ void TlsBufferEvent::close_gracefully(Duration deadline, std::function<void(bool
   d.close_done = std::move(done);
   d.close_deadline = d.under->base().now() + deadline;
   d.pending_read = d.pending_write = d.pending_pump = false;
-  d.pending_what = 0;
+  d.pending_what = {};
   if (d.handshake_timer) d.handshake_timer->del();
   if (!d.handshake_finished || d.failed) {
     d.hand_off();

@@ -76,7 +76,7 @@ class ClientEnd {
         [r = std::move(on_read)](reactor::TlsBufferEvent&) { r(); },
         [w = std::move(on_write)](reactor::TlsBufferEvent&) { w(); },
         [e = std::move(on_event)](reactor::TlsBufferEvent&, BevFlags what, int, std::string_view reason) {
-          e((what & reactor::kBevConnected) != 0, reason);
+          e(any(what & reactor::kBevConnected), reason);
         });
   }
   bool tls() const { return tls_ != nullptr; }

@@ -52,13 +52,13 @@ void HttpConnection::on_write(reactor::BufferEvent&) {
 
 void HttpConnection::on_event(reactor::BufferEvent&, reactor::BevFlags what, int) {
   if (phase_ == Phase::kClosing) return;
-  if (what & reactor::kBevTimeout) {
+  if (any(what & reactor::kBevTimeout)) {
     // An answer that made no progress for request_timeout: the client does not read.
     server_.counters.write_timeouts.fetch_add(1, std::memory_order_relaxed);
     close_abortively();
     return;
   }
-  if ((what & reactor::kBevEof) && !(what & reactor::kBevError)) {
+  if (reactor::any(what & reactor::kBevEof) && !reactor::any(what & reactor::kBevError)) {
     // A half-close after the request is allowed: answer what arrived, then close.
     peer_done_ = true;
     process();

@@ -27,7 +27,7 @@ void EchoServer::on_accept(reactor::UniqueFd fd, const reactor::SocketAddress& p
                 [c](reactor::BufferEvent& bev, reactor::BevFlags what, int error) {
                   c->what = what;
                   c->error = error;
-                  if ((what & reactor::kBevError) != 0) {
+                  if (any(what & reactor::kBevError)) {
                     bev.close_abortively();
                   } else {
                     bev.close_gracefully(1s);
@@ -47,7 +47,7 @@ ServerConn* EchoServer::conn_of(int client_fd) {
 
 std::size_t EchoServer::closed_count() const {
   std::size_t n = 0;
-  for (const auto& c : conns_) n += c->what != 0;
+  for (const auto& c : conns_) n += reactor::any(c->what);
   return n;
 }
 

@@ -47,7 +47,7 @@ class IoFault : public reactord::test_support::BackendTest {
     faults_.fail({.calls = calls, .error = error, .times = FaultRule::kEvery, .fd = victim_fd()});
     const std::uint64_t before = iterations(base_);
     victim_->send("doomed bytes");
-    ASSERT_TRUE(reactord::test_support::run_until(base_, [&] { return victim_conn().what != 0; }));
+    ASSERT_TRUE(reactord::test_support::run_until(base_, [&] { return reactor::any(victim_conn().what); }));
     EXPECT_EQ(victim_conn().what, expect_what);
     EXPECT_EQ(victim_conn().error, error);
     EXPECT_TRUE(victim_conn().bev->closed());
@@ -108,7 +108,7 @@ TEST_P(IoFault, SendEnobufsClosesThatClientOnly) {
 TEST_P(IoFault, BlockAllocationEnomemClosesThatClientOnly) {
   faults_.fail({.calls = reactor::kSysMalloc, .error = ENOMEM, .min_bytes = 16 * 1024});
   victim_->send("needs a block");
-  ASSERT_TRUE(reactord::test_support::run_until(base_, [&] { return victim_conn().what != 0; }));
+  ASSERT_TRUE(reactord::test_support::run_until(base_, [&] { return reactor::any(victim_conn().what); }));
   EXPECT_EQ(victim_conn().what, reactor::kBevError | reactor::kBevReading);
   EXPECT_EQ(victim_conn().error, ENOMEM);
   EXPECT_EQ(faults_.injected(reactor::kSysMalloc), 1u);

@@ -118,7 +118,7 @@ TEST(SetupFault, GetsockoptFailureOnConnectIsReportedAsAnError) {
   reactor::ScopedSysCalls installed(faults);
   EchoServer server(base);
   reactor::BufferEvent bev(base, -1, reactor::kBevOptCloseOnFree);
-  reactor::BevFlags what = 0;
+  reactor::BevFlags what{};
   int error = 0;
   bev.setcb({}, {}, [&](reactor::BufferEvent&, reactor::BevFlags w, int e) {
     what = w;
@@ -126,7 +126,7 @@ TEST(SetupFault, GetsockoptFailureOnConnectIsReportedAsAnError) {
   });
   faults.fail({.calls = reactor::kSysGetsockopt, .error = ENOBUFS});
   ASSERT_TRUE(bev.connect(server.address()));
-  ASSERT_TRUE(reactord::test_support::run_until(base, [&] { return what != 0; }));
+  ASSERT_TRUE(reactord::test_support::run_until(base, [&] { return reactor::any(what); }));
   EXPECT_EQ(what, reactor::kBevError);
   EXPECT_EQ(error, ENOBUFS);
   EXPECT_EQ(faults.injected(reactor::kSysGetsockopt), 1u);
@@ -173,7 +173,7 @@ TEST(SetupFault, EpollCtlFailureWhenArmingTheWriteIsReportedToThatConnection) {
   reactord::test_support::TcpPair pair = reactord::test_support::tcp_pair();
   const int fd = pair.server.get();
   reactor::BufferEvent bev(base, pair.server.release(), reactor::kBevOptCloseOnFree);
-  reactor::BevFlags what = 0;
+  reactor::BevFlags what{};
   int error = 0;
   bev.setcb({}, {}, [&](reactor::BufferEvent& b, reactor::BevFlags w, int e) {
     what = w;
@@ -183,7 +183,7 @@ TEST(SetupFault, EpollCtlFailureWhenArmingTheWriteIsReportedToThatConnection) {
   faults.fail({.calls = reactor::kSysAnyWrite, .error = EAGAIN, .fd = fd});
   faults.fail({.calls = reactor::kSysEpollCtl, .error = ENOSPC, .fd = fd});
   EXPECT_NO_THROW(bev.write("must wait"));
-  ASSERT_TRUE(reactord::test_support::run_until(base, [&] { return what != 0; }));
+  ASSERT_TRUE(reactord::test_support::run_until(base, [&] { return reactor::any(what); }));
   EXPECT_EQ(what, reactor::kBevError | reactor::kBevWriting);
   EXPECT_EQ(error, ENOSPC);
   EXPECT_TRUE(bev.closed());

@@ -15,6 +15,9 @@ namespace {
     if (reactor::any(fired & reactor::kRead)) return;
   });
   (void)ev;
+  const reactor::BevFlags what = reactor::kBevEof | reactor::kBevReading;
+  if (reactor::any(what & ~reactor::kBevReading & reactor::kBevEof)) return;
+  bev.setcb(nullptr, reactor::kBevCbRead | reactor::kBevCbEvent);
 #elif defined(FLAG_CASE_integer_as_event_flags)
   bev.enable(0x02);  // EV_READ as a bare number
   (void)base;
@@ -29,6 +32,25 @@ namespace {
   (void)base;
 #elif defined(FLAG_CASE_event_flags_as_bool)
   if (bev.enabled() & reactor::kRead) return;  // any(...) says "some bit is set"
+  (void)base;
+#elif defined(FLAG_CASE_bev_flags_as_event_flags)
+  bev.enable(reactor::kBevReading);  // BEV_EVENT_READING: EV_TIMEOUT's bit in libevent
+  (void)base;
+#elif defined(FLAG_CASE_event_flags_as_bev_flags)
+  reactor::BevFlags what = reactor::kRead;  // EV_READ: BEV_EVENT_WRITING's bit in libevent
+  (void)what;
+  (void)bev;
+  (void)base;
+#elif defined(FLAG_CASE_event_and_bev_flags_mixed)
+  auto mixed = reactor::kRead | reactor::kBevEof;
+  (void)mixed;
+  (void)bev;
+  (void)base;
+#elif defined(FLAG_CASE_event_flags_as_bev_callbacks)
+  bev.setcb(nullptr, reactor::kRead);  // which callbacks are set: kBevCbRead, not kRead
+  (void)base;
+#elif defined(FLAG_CASE_integer_as_bev_callbacks)
+  bev.setcb(nullptr, 0x01);
   (void)base;
 #else
 #error "flag_misuse.cc: no FLAG_CASE_<name> given"

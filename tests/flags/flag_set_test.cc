@@ -33,6 +33,20 @@ static_assert(!std::is_convertible_v<EventFlags, bool>);
 // BufferEvent::enable takes EventFlags only.
 static_assert(std::is_invocable_v<decltype(&reactor::BufferEvent::enable), reactor::BufferEvent&, EventFlags>);
 static_assert(!std::is_invocable_v<decltype(&reactor::BufferEvent::enable), reactor::BufferEvent&, int>);
+// BevFlags, BevCallbacks and EventFlags are three sets: none converts to another, none combines
+// with another.
+static_assert(!Orable<EventFlags, reactor::BevFlags>);
+static_assert(!Andable<reactor::BevFlags, EventFlags>);
+static_assert(!Orable<reactor::BevFlags, reactor::BevCallbacks>);
+static_assert(!std::is_convertible_v<reactor::BevFlags, EventFlags>);
+static_assert(!std::is_convertible_v<EventFlags, reactor::BevFlags>);
+static_assert(!std::is_convertible_v<reactor::BevCallbacks, reactor::BevFlags>);
+static_assert(!std::is_invocable_v<decltype(&reactor::BufferEvent::enable), reactor::BufferEvent&,
+                                   reactor::BevFlags>);
+// The values are libevent's BEV_EVENT_* (event2/bufferevent.h).
+static_assert(reactor::bits(reactor::kBevReading) == 0x01 && reactor::bits(reactor::kBevWriting) == 0x02 &&
+              reactor::bits(reactor::kBevEof) == 0x10 && reactor::bits(reactor::kBevError) == 0x20 &&
+              reactor::bits(reactor::kBevTimeout) == 0x40 && reactor::bits(reactor::kBevConnected) == 0x80);
 // The values are libevent's EV_* (event2/event.h), so the C API maps them with one cast.
 static_assert(reactor::bits(reactor::kTimeout) == 0x01 && reactor::bits(reactor::kRead) == 0x02 &&
               reactor::bits(reactor::kWrite) == 0x04 && reactor::bits(reactor::kSignal) == 0x08 &&
@@ -74,6 +88,25 @@ TEST(FlagSet, TestHelperPrintsEventFlagsByName) {
   reactor::PrintTo(reactor::kRead | reactor::kPersist, &os);
   EXPECT_EQ(os.str(), "READ|PERSIST");
   EXPECT_EQ(::testing::PrintToString(reactor::kWrite | reactor::kClosed), "WRITE|CLOSED");
+}
+
+TEST(FlagSet, BevFlagsAndBevCallbacksHaveTheSameOperators) {
+  reactor::BevFlags what = reactor::kBevEof | reactor::kBevReading;
+  EXPECT_TRUE(reactor::any(what & reactor::kBevEof));
+  what &= ~reactor::kBevReading;
+  EXPECT_EQ(what, reactor::kBevEof);
+  reactor::BevCallbacks which = reactor::kBevCbRead | reactor::kBevCbEvent;
+  EXPECT_FALSE(reactor::any(which & reactor::kBevCbWrite));
+  EXPECT_TRUE(reactor::all_of(which, reactor::kBevCbRead | reactor::kBevCbEvent));
+  EXPECT_EQ(reactor::bits(which), 0x05);
+}
+
+TEST(FlagSet, TestHelperPrintsBevFlagsAndCallbacksByName) {
+  EXPECT_EQ(::testing::PrintToString(reactor::kBevEof | reactor::kBevReading), "EOF|READING");
+  EXPECT_EQ(::testing::PrintToString(reactor::kBevTimeout | reactor::kBevError | reactor::kBevWriting),
+            "ERROR|TIMEOUT|WRITING");
+  EXPECT_EQ(::testing::PrintToString(reactor::BevFlags{}), "0");
+  EXPECT_EQ(::testing::PrintToString(reactor::kBevCbRead | reactor::kBevCbEvent), "READ|EVENT");
 }
 
 }  // namespace

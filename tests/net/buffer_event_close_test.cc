@@ -36,7 +36,7 @@ class BufferEventCloseTest : public reactord::test_support::BackendTest {
 
   std::unique_ptr<Peer> peer_;
   std::unique_ptr<BufferEvent> bev_;
-  BevFlags what_ = 0;
+  BevFlags what_{};
   int error_ = 0;
   int events_ = 0;
 };

@@ -84,13 +84,13 @@ TEST_P(BufferEventFlowTest, ConnectReportsConnectedAndSendsEarlyOutput) {
   address = SocketAddress::local_of(listener.get());
 
   BufferEvent bev(base_, -1, kBevOptCloseOnFree);
-  BevFlags what = 0;
+  BevFlags what{};
   bev.setcb({}, {}, [&](BufferEvent&, BevFlags w, int) { what |= w; });
   bev.write("early");  // queued before the socket exists
   ASSERT_TRUE(bev.connect(address));
   EXPECT_GE(bev.fd(), 0);
-  EXPECT_EQ(what, 0);  // never reported from inside connect()
-  ASSERT_TRUE(run_until(base_, [&] { return what != 0; }));
+  EXPECT_EQ(what, BevFlags{});  // never reported from inside connect()
+  ASSERT_TRUE(run_until(base_, [&] { return any(what); }));
   EXPECT_EQ(what, kBevConnected);
   ASSERT_TRUE(run_until(base_, [&] { return bev.output().empty(); }));
 
@@ -104,16 +104,16 @@ TEST_P(BufferEventFlowTest, ConnectReportsConnectedAndSendsEarlyOutput) {
 
 TEST_P(BufferEventFlowTest, ConnectToAClosedPortGivesConnectionRefused) {
   BufferEvent bev(base_, -1, kBevOptCloseOnFree);
-  BevFlags what = 0;
+  BevFlags what{};
   int error = 0;
   bev.setcb({}, {}, [&](BufferEvent&, BevFlags w, int e) {
     what = w;
     error = e;
   });
   ASSERT_TRUE(bev.connect(SocketAddress::ipv4_loopback(reactord::test_support::closed_port())));
-  ASSERT_TRUE(run_until(base_, [&] { return what != 0; }));
-  EXPECT_TRUE(what & kBevError) << what;
-  EXPECT_FALSE(what & kBevConnected);
+  ASSERT_TRUE(run_until(base_, [&] { return any(what); }));
+  EXPECT_TRUE(any(what & kBevError)) << testing::PrintToString(what);
+  EXPECT_FALSE(any(what & kBevConnected));
   EXPECT_EQ(error, ECONNREFUSED);
 }
 
@@ -125,10 +125,10 @@ TEST_P(BufferEventFlowTest, DeferredConnectedAndGracefulCloseWhileConnecting) {
   address = SocketAddress::local_of(listener.get());
 
   BufferEvent deferred(base_, -1, kBevOptDeferCallbacks);
-  BevFlags what = 0;
+  BevFlags what{};
   deferred.setcb({}, {}, [&](BufferEvent&, BevFlags w, int) { what |= w; });
   ASSERT_TRUE(deferred.connect(address));
-  ASSERT_TRUE(run_until(base_, [&] { return what != 0; }));
+  ASSERT_TRUE(run_until(base_, [&] { return any(what); }));
   EXPECT_EQ(what, kBevConnected);
 
   // Output queued and a graceful close asked for before the connect completes: delivered.
@@ -167,7 +167,7 @@ TEST_P(BufferEventFlowTest, ConnectWithABadAddressFailsAtOnce) {
 struct Observed {
   std::uint64_t a_saw_b = UINT64_MAX;
   std::uint64_t b_saw_a = UINT64_MAX;
-  BevFlags a_events = 0;
+  BevFlags a_events{};
 };
 
 Observed run_two_readers(EventBase& base, BevOptions options) {
@@ -194,7 +194,7 @@ Observed run_two_readers(EventBase& base, BevOptions options) {
   ::send(pb.client.get(), "y", 1, 0);
   run_until(base, [&] { return seen.a_saw_b != UINT64_MAX && seen.b_saw_a != UINT64_MAX; });
   ::shutdown(pa.client.get(), SHUT_WR);
-  run_until(base, [&] { return seen.a_events != 0; });
+  run_until(base, [&] { return any(seen.a_events); });
   return seen;
 }
 

@@ -35,7 +35,7 @@ class BufferEventTest : public reactord::test_support::BackendTest {
 
   std::unique_ptr<Peer> peer_;
   std::unique_ptr<BufferEvent> bev_;
-  BevFlags what_ = 0;
+  BevFlags what_{};
   int error_ = 0;
   int read_calls_ = 0;
   int write_calls_ = 0;
@@ -236,7 +236,7 @@ TEST_P(BufferEventTest, ReadTimeoutFiresAndDisablesReading) {
   bev_->set_timeouts(std::chrono::milliseconds(30), std::nullopt);
   bev_->enable(kRead);
   const auto start = Clock::now();
-  ASSERT_TRUE(run_until(base_, [&] { return what_ != 0; }));
+  ASSERT_TRUE(run_until(base_, [&] { return any(what_); }));
   EXPECT_EQ(what_, kBevTimeout | kBevReading);
   EXPECT_EQ(error_, 0);
   EXPECT_GE(Clock::now() - start, std::chrono::milliseconds(25));
@@ -263,7 +263,7 @@ TEST_P(BufferEventTest, ReadTimeoutRestartsWhileDataKeepsArriving) {
   });
   ticker->add(std::chrono::milliseconds(10));
   ASSERT_TRUE(run_until(
-      base_, [&] { return what_ != 0; }, std::chrono::seconds(10)));
+      base_, [&] { return any(what_); }, std::chrono::seconds(10)));
   EXPECT_EQ(what_, kBevTimeout | kBevReading);
   EXPECT_EQ(sent, 60);  // the timeout came only after the last byte (~850 ms in)
   EXPECT_EQ(got, std::string(60, 't'));
@@ -331,7 +331,7 @@ TEST_P(BufferEventTest, WriteTimeoutFiresWhenOutputMakesNoProgress) {
   bev_->set_timeouts(std::nullopt, std::chrono::milliseconds(30));
   bev_->write(std::string(1 << 20, 'x'));
   ASSERT_FALSE(bev_->output().empty());
-  ASSERT_TRUE(run_until(base_, [&] { return what_ != 0; }));
+  ASSERT_TRUE(run_until(base_, [&] { return any(what_); }));
   EXPECT_EQ(what_, kBevTimeout | kBevWriting);
   EXPECT_EQ(bev_->enabled() & kWrite, EventFlags{});
 }
@@ -374,7 +374,7 @@ struct EchoHandler final : BufferEventHandler {
   void on_event(BufferEvent&, BevFlags what, int) override { events |= what; }
   int reads = 0;
   int writes = 0;
-  BevFlags events = 0;
+  BevFlags events{};
   BufferEventHandler* replace_with = nullptr;
 };
 
@@ -413,8 +413,8 @@ TEST_P(BufferEventTest, HandlerObjectGetsOnlyTheCallbacksItAsksFor) {
   bev_->input().drain(1);
   bev_->setcb(&second, kBevCbEvent);
   peer_->shutdown_write();
-  ASSERT_TRUE(run_until(base_, [&] { return (second.events & kBevEof) != 0; }));
-  EXPECT_NE(second.events & kBevReading, 0);
+  ASSERT_TRUE(run_until(base_, [&] { return any(second.events & kBevEof); }));
+  EXPECT_NE(second.events & kBevReading, BevFlags{});
   EXPECT_EQ(second.reads, 1);
 }
 

@@ -41,7 +41,7 @@ Fds socket_pair() {
 // What one side's callbacks saw.
 struct Seen {
   std::string data;
-  BevFlags what = 0;
+  BevFlags what{};
   int error = 0;
   std::string reason;
   int connected = 0;
@@ -58,7 +58,7 @@ void watch(TlsBufferEvent& tls, Seen& seen) {
       },
       [&seen](TlsBufferEvent&) { ++seen.writes; },
       [&seen](TlsBufferEvent&, BevFlags what, int error, std::string_view reason) {
-        if ((what & kBevConnected) != 0) {
+        if (any(what & kBevConnected)) {
           ++seen.connected;
           return;
         }
@@ -163,7 +163,7 @@ TEST_P(TlsBufferEventTest, BothSidesOursHandshakeEchoAndSessionInfo) {
   Seen s, c;
   server->setcb([](TlsBufferEvent& t) { t.write_buffer(t.input()); }, {},
                 [&s](TlsBufferEvent&, BevFlags what, int, std::string_view) {
-                  if (what & kBevConnected) ++s.connected;
+                  if (any(what & kBevConnected)) ++s.connected;
                 });
   watch(*client, c);
   client->write("hello over TLS");  // queued until the handshake is done
@@ -203,7 +203,7 @@ TEST_P(TlsBufferEventTest, MissingClientCertificateFailsWithReason) {
   std::unique_ptr<TlsBufferEvent> server, client;
   Seen s, c;
   connect_ours(server, s, client, c, client_ctx.get(), mtls_ctx.get());
-  ASSERT_TRUE(run_until(base_, [&] { return (s.what & kBevError) != 0; }));
+  ASSERT_TRUE(run_until(base_, [&] { return any(s.what & kBevError); }));
   EXPECT_EQ(s.error, EPROTO);
   EXPECT_NE(s.reason.find("certificate"), std::string::npos) << s.reason;
   EXPECT_EQ(s.connected, 0);
@@ -216,7 +216,7 @@ TEST_P(TlsBufferEventTest, WrongCaIsReportedWithOpenSslReason) {
   std::unique_ptr<TlsBufferEvent> server, client;
   Seen s, c;
   connect_ours(server, s, client, c, client_ctx.get());
-  ASSERT_TRUE(run_until(base_, [&] { return (c.what & kBevError) != 0 && (s.what & kBevError) != 0; }));
+  ASSERT_TRUE(run_until(base_, [&] { return any(c.what & kBevError) && any(s.what & kBevError); }));
   EXPECT_EQ(c.reason, "certificate verify failed");
   EXPECT_NE(s.reason.find("unknown ca"), std::string::npos) << s.reason;  // the client's alert
 }
@@ -230,7 +230,7 @@ TEST_P(TlsBufferEventTest, ExpiredServerCertificateIsRefused) {
   std::unique_ptr<TlsBufferEvent> server, client;
   Seen s, c;
   connect_ours(server, s, client, c, client_ctx.get(), ctx.get());
-  ASSERT_TRUE(run_until(base_, [&] { return (c.what & kBevError) != 0; }));
+  ASSERT_TRUE(run_until(base_, [&] { return any(c.what & kBevError); }));
   EXPECT_EQ(c.reason, "certificate verify failed");
   EXPECT_EQ(SSL_get_verify_result(client->ssl()), X509_V_ERR_CERT_HAS_EXPIRED);
 }
@@ -243,7 +243,7 @@ TEST_P(TlsBufferEventTest, PlaintextPeerGetsAnErrorWithReason) {
   Seen s;
   watch(*server, s);
   ASSERT_EQ(peer.send("GET / HTTP/1.0\r\n\r\n"), 18u);
-  ASSERT_TRUE(run_until(base_, [&] { return (s.what & kBevError) != 0; }));
+  ASSERT_TRUE(run_until(base_, [&] { return any(s.what & kBevError); }));
   EXPECT_EQ(s.error, EPROTO);
   EXPECT_FALSE(s.reason.empty());
   EXPECT_EQ(s.connected, 0);
@@ -258,7 +258,7 @@ TEST_P(TlsBufferEventTest, StalledHandshakeTimesOut) {
   watch(*server, s);
   // The peer sends half a client hello, then nothing.
   ASSERT_EQ(::send(fds.b.get(), "\x16\x03\x01\x02\x00\x01", 6, 0), 6);
-  ASSERT_TRUE(run_until(base_, [&] { return s.what != 0; }));
+  ASSERT_TRUE(run_until(base_, [&] { return any(s.what); }));
   EXPECT_EQ(s.what, kBevTimeout | kBevError);
   EXPECT_EQ(s.error, ETIMEDOUT);
   EXPECT_EQ(server->last_error_reason(), "TLS handshake timed out");
@@ -354,7 +354,7 @@ TEST_P(TlsBufferEventTest, PeerCloseNotifyWithSocketLeftOpenIsEof) {
   ASSERT_TRUE(handshake_raw(peer));
   ASSERT_EQ(SSL_write(peer.ssl, "last words", 10), 10);
   SSL_shutdown(peer.ssl);  // close_notify; the socket stays open
-  ASSERT_TRUE(run_until(base_, [&] { return (s.what & kBevEof) != 0; }));
+  ASSERT_TRUE(run_until(base_, [&] { return any(s.what & kBevEof); }));
   EXPECT_EQ(s.data, "last words");
   EXPECT_EQ(s.reason, "close_notify");
   bool done = false;
@@ -394,7 +394,7 @@ TEST_P(TlsBufferEventTest, ReadTimeoutKeepsItsMeaning) {
   connect_ours(server, s, client, c, client_ctx.get());
   ASSERT_TRUE(run_until(base_, [&] { return s.connected == 1 && c.connected == 1; }));
   server->set_timeouts(50ms, std::nullopt);
-  ASSERT_TRUE(run_until(base_, [&] { return s.what != 0; }));
+  ASSERT_TRUE(run_until(base_, [&] { return any(s.what); }));
   EXPECT_EQ(s.what, kBevTimeout | kBevReading);
   EXPECT_EQ(server->enabled() & kRead, EventFlags{});
 }

@@ -57,10 +57,10 @@ void bufferevent::maybe_late_write() {
 namespace {
 
 void apply_callbacks(struct bufferevent* b) {
-  const reactor::BevCallbacks which = (b->readcb != nullptr ? reactor::kBevCbRead : 0) |
-                                      (b->writecb != nullptr ? reactor::kBevCbWrite : 0) |
-                                      (b->eventcb != nullptr ? reactor::kBevCbEvent : 0);
-  b->bev->setcb(which != 0 ? b : nullptr, which);
+  const reactor::BevCallbacks which = (b->readcb != nullptr ? reactor::kBevCbRead : reactor::BevCallbacks{}) |
+                                      (b->writecb != nullptr ? reactor::kBevCbWrite : reactor::BevCallbacks{}) |
+                                      (b->eventcb != nullptr ? reactor::kBevCbEvent : reactor::BevCallbacks{});
+  b->bev->setcb(reactor::any(which) ? b : nullptr, which);
 }
 
 }  // namespace
@@ -92,7 +92,7 @@ void bufferevent_free(struct bufferevent* b) {
   b->freed = true;
   // No callback runs any more; the socket closes now (BEV_OPT_CLOSE_ON_FREE) or, from inside
   // a callback, at the end of this iteration.
-  b->bev->setcb(nullptr, 0);
+  b->bev->setcb(nullptr, reactor::BevCallbacks{});
   b->bev->disable(reactor::kRead | reactor::kWrite);
   if (b->late_write) b->late_write->del();
   reactor_event::free_later(b->base, std::unique_ptr<bufferevent>(b));

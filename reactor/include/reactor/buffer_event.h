@@ -21,6 +21,7 @@
 #include "reactor/buffer.h"
 #include "reactor/clock.h"
 #include "reactor/event.h"
+#include "reactor/flag_set.h"
 #include "reactor/rate_limit.h"
 #include "reactor/socket_address.h"
 
@@ -28,14 +29,20 @@ namespace reactor {
 
 class EventBase;
 
-// What happened, for the event callback (BEV_EVENT_*).
-using BevFlags = std::uint16_t;
-inline constexpr BevFlags kBevReading = 0x01;    // BEV_EVENT_READING: during a read
-inline constexpr BevFlags kBevWriting = 0x02;    // BEV_EVENT_WRITING: during a write
-inline constexpr BevFlags kBevEof = 0x10;        // BEV_EVENT_EOF
-inline constexpr BevFlags kBevError = 0x20;      // BEV_EVENT_ERROR (see error argument)
-inline constexpr BevFlags kBevTimeout = 0x40;    // BEV_EVENT_TIMEOUT
-inline constexpr BevFlags kBevConnected = 0x80;  // BEV_EVENT_CONNECTED
+// What happened, for the event callback (BEV_EVENT_*, same values). A typed set of its own
+// (flag_set.h): where EventFlags belong a BevFlags does not compile, nor the other way round
+// (BEV_EVENT_READING is EV_TIMEOUT's bit in libevent, where both are plain integers).
+enum class BevFlags : std::uint16_t {
+  kBevReading = 0x01,    // BEV_EVENT_READING: during a read
+  kBevWriting = 0x02,    // BEV_EVENT_WRITING: during a write
+  kBevEof = 0x10,        // BEV_EVENT_EOF
+  kBevError = 0x20,      // BEV_EVENT_ERROR (see error argument)
+  kBevTimeout = 0x40,    // BEV_EVENT_TIMEOUT
+  kBevConnected = 0x80,  // BEV_EVENT_CONNECTED
+};
+template <>
+inline constexpr bool kIsFlagSet<BevFlags> = true;
+using enum BevFlags;  // kBevEof … unqualified, as libevent's BEV_EVENT_EOF …
 
 // Options at creation (BEV_OPT_*).
 using BevOptions = unsigned;
@@ -45,11 +52,15 @@ inline constexpr BevOptions kBevOptDeferCallbacks = 0x04;  // BEV_OPT_DEFER_CALL
 class BufferEvent;
 
 // Which callbacks of a BufferEventHandler are set (the non-null arguments of
-// bufferevent_setcb).
-using BevCallbacks = std::uint8_t;
-inline constexpr BevCallbacks kBevCbRead = 0x01;
-inline constexpr BevCallbacks kBevCbWrite = 0x02;
-inline constexpr BevCallbacks kBevCbEvent = 0x04;
+// bufferevent_setcb). A typed set of its own (flag_set.h); BevCallbacks{} is none.
+enum class BevCallbacks : std::uint8_t {
+  kBevCbRead = 0x01,
+  kBevCbWrite = 0x02,
+  kBevCbEvent = 0x04,
+};
+template <>
+inline constexpr bool kIsFlagSet<BevCallbacks> = true;
+using enum BevCallbacks;
 
 // The three callbacks as one interface: bufferevent_setcb(bev, readcb, writecb, eventcb,
 // cbarg) with the object as cbarg. A BufferEvent then holds one pointer instead of three
