@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "event_list.h"
+
 namespace reactor::detail {
 
 void ActiveQueue::push_back(EventCore* ev) {
@@ -126,21 +128,9 @@ void EventBaseImpl::destroy_if_attached(EventCore* ev) {
   ev->base = nullptr;
 }
 
-void EventBaseImpl::loose_link(EventCore* ev) {
-  ev->fd_prev = nullptr;
-  ev->fd_next = loose;
-  if (loose) loose->fd_prev = ev;
-  loose = ev;
-}
+void EventBaseImpl::loose_link(EventCore* ev) { link_front(loose, ev); }
 
-void EventBaseImpl::loose_unlink(EventCore* ev) {
-  if (ev->fd_prev)
-    ev->fd_prev->fd_next = ev->fd_next;
-  else
-    loose = ev->fd_next;
-  if (ev->fd_next) ev->fd_next->fd_prev = ev->fd_prev;
-  ev->fd_prev = ev->fd_next = nullptr;
-}
+void EventBaseImpl::loose_unlink(EventCore* ev) { unlink_from(loose, ev); }
 
 EventFlags EventBaseImpl::fd_interest(int fd) const {
   EventFlags interest{};
@@ -158,28 +148,18 @@ void EventBaseImpl::io_link(EventCore* ev) {
   if (head != nullptr && any((head->what ^ ev->what) & kET) && backend_kind == Backend::kEpoll) {
     throw std::logic_error("reactor: edge- and level-triggered events cannot share an fd");
   }
-  ev->fd_prev = nullptr;
-  ev->fd_next = head;
-  if (head) head->fd_prev = ev;
-  head = ev;
+  link_front(head, ev);
   try {
     poller->set_interest(fd, fd_interest(fd));
   } catch (...) {
-    head = ev->fd_next;
-    if (head) head->fd_prev = nullptr;
-    ev->fd_next = nullptr;
+    unlink_from(head, ev);
     throw;
   }
 }
 
 void EventBaseImpl::io_unlink(EventCore* ev) {
   const int fd = ev->fd;
-  if (ev->fd_prev)
-    ev->fd_prev->fd_next = ev->fd_next;
-  else
-    fd_heads[fd] = ev->fd_next;
-  if (ev->fd_next) ev->fd_next->fd_prev = ev->fd_prev;
-  ev->fd_prev = ev->fd_next = nullptr;
+  unlink_from(fd_heads[fd], ev);
   try {
     poller->set_interest(fd, fd_interest(fd));
   } catch (const std::system_error&) {

@@ -11,6 +11,7 @@
 
 #include "reactor/event_base.h"
 #include "reactor/sys_calls.h"
+#include "event_list.h"
 #include "signal_registry.h"
 
 namespace reactor::detail {
@@ -45,21 +46,13 @@ void SignalPipe::link(EventCore* ev) {
   if (static_cast<std::size_t>(signo) >= heads_.size()) heads_.resize(signo + 1, nullptr);
   EventCore*& head = heads_[signo];
   if (head == nullptr) signal_acquire(signo, this, write_.get());  // may throw
-  ev->fd_prev = nullptr;
-  ev->fd_next = head;
-  if (head) head->fd_prev = ev;
-  head = ev;
+  link_front(head, ev);
   if (n_events_++ == 0) event_->add();
 }
 
 void SignalPipe::unlink(EventCore* ev) {
   const int signo = ev->fd;
-  if (ev->fd_prev)
-    ev->fd_prev->fd_next = ev->fd_next;
-  else
-    heads_[signo] = ev->fd_next;
-  if (ev->fd_next) ev->fd_next->fd_prev = ev->fd_prev;
-  ev->fd_prev = ev->fd_next = nullptr;
+  unlink_from(heads_[signo], ev);
   if (heads_[signo] == nullptr) signal_release(signo, this);  // previous disposition back
   if (--n_events_ == 0 && event_) event_->del();
 }
