@@ -72,6 +72,18 @@ def quartiles(values):
     return q[0], q[2]
 
 
+def reference_row(row, ok_pairs, name):
+    """A second reference server `name` in the rotation (the older reactord, or the raw epoll server
+    with an idle thread): its ratios to raw epoll, reactord's ratios to it, and the table line
+    (conns | depth | size | pairs | name ÷ epoll median | min–max | reactord ÷ name median | min–max)."""
+    vs_epoll = [p[name]["cpu_ns_per_msg"] / p["epoll"]["cpu_ns_per_msg"] for p in ok_pairs]
+    reactord_vs = [p["reactord"]["cpu_ns_per_msg"] / p[name]["cpu_ns_per_msg"] for p in ok_pairs]
+    line = "| %d | %d | %d | %d | %.3f | %.3f–%.3f | **%.3f** | %.3f–%.3f |" % (
+        row[0], row[1], row[2], len(ok_pairs), statistics.median(vs_epoll), min(vs_epoll), max(vs_epoll),
+        statistics.median(reactord_vs), min(reactord_vs), max(reactord_vs))
+    return vs_epoll, reactord_vs, line
+
+
 def perf_profile(server, row, args, deadline):
     """One reactord run under perf record; (user share by samples, top user symbols) or None."""
     if not shutil.which("perf"):
@@ -208,19 +220,11 @@ def main():
         epoll_ns = statistics.median([p["epoll"]["cpu_ns_per_msg"] for p in ok_pairs])
         wait = max(p[n]["wait_pct"] for p in ok_pairs for n in names)
         if "before" in names:
-            br = [p["before"]["cpu_ns_per_msg"] / p["epoll"]["cpu_ns_per_msg"] for p in ok_pairs]
-            ab = [p["reactord"]["cpu_ns_per_msg"] / p["before"]["cpu_ns_per_msg"] for p in ok_pairs]
-            r["before_vs_epoll"], r["reactord_vs_before"] = br, ab
-            before_lines.append("| %d | %d | %d | %d | %.3f | %.3f–%.3f | **%.3f** | %.3f–%.3f |" % (
-                r["row"][0], r["row"][1], r["row"][2], len(ok_pairs), statistics.median(br), min(br),
-                max(br), statistics.median(ab), min(ab), max(ab)))
+            r["before_vs_epoll"], r["reactord_vs_before"], line = reference_row(r["row"], ok_pairs, "before")
+            before_lines.append(line)
         if "epoll-mt" in names:
-            fr = [p["epoll-mt"]["cpu_ns_per_msg"] / p["epoll"]["cpu_ns_per_msg"] for p in ok_pairs]
-            rf = [p["reactord"]["cpu_ns_per_msg"] / p["epoll-mt"]["cpu_ns_per_msg"] for p in ok_pairs]
-            r["epoll_mt_vs_epoll"], r["reactord_vs_epoll_mt"] = fr, rf
-            floor_lines.append("| %d | %d | %d | %d | %.3f | %.3f–%.3f | **%.3f** | %.3f–%.3f |" % (
-                r["row"][0], r["row"][1], r["row"][2], len(ok_pairs), statistics.median(fr), min(fr),
-                max(fr), statistics.median(rf), min(rf), max(rf)))
+            r["epoll_mt_vs_epoll"], r["reactord_vs_epoll_mt"], line = reference_row(r["row"], ok_pairs, "epoll-mt")
+            floor_lines.append(line)
         c, d, s = r["row"]
         med = statistics.median(rr)
         print("| %d | %d | %d | %d | **%.3f** | %.3f–%.3f | %.3f–%.3f | %.3f | %.3f–%.3f | %.1f%% / %.1f%% / %.1f%% | %.0f | %.0f |"
@@ -229,17 +233,16 @@ def main():
         r["reactord_vs_epoll"] = rr
         r["libevent_vs_epoll"] = lr
         verdicts.append(("(%d, %d, %d)" % (c, d, s), med))
-    if before_lines:
-        print("\nThe same pairs, with the older reactord (--baseline-reactord) in the rotation:\n")
-        print("| conns | depth | size | pairs | before ÷ epoll: median | min–max | reactord ÷ before: median | min–max |")
+    for lines, name, title in (
+            (before_lines, "before", "the older reactord (--baseline-reactord) in the rotation"),
+            (floor_lines, "epoll-mt", "the raw epoll server with one idle thread (--threaded-floor)")):
+        if not lines:
+            continue
+        print("\nThe same pairs, with %s:\n" % title)
+        print("| conns | depth | size | pairs | %s ÷ epoll: median | min–max | reactord ÷ %s: median | min–max |"
+              % (name, name))
         print("|---|---|---|---|---|---|---|---|")
-        for line in before_lines:
-            print(line)
-    if floor_lines:
-        print("\nThe same pairs, with the raw epoll server with one idle thread (--threaded-floor):\n")
-        print("| conns | depth | size | pairs | epoll-mt ÷ epoll: median | min–max | reactord ÷ epoll-mt: median | min–max |")
-        print("|---|---|---|---|---|---|---|---|")
-        for line in floor_lines:
+        for line in lines:
             print(line)
     print()
     for r in results:
