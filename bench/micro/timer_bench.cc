@@ -82,7 +82,8 @@ class OursTimers {
       : base_(reactor::EventBaseConfig{.backend = reactor::Backend::kEpoll, .precise_timer = precise}),
         common_(base_.init_common_timeout(microseconds(common_us))) {
     for (std::size_t i = 0; i < kTimers; ++i) {
-      new (&events_[i]) reactor::Event(base_, -1, reactor::EventFlags{}, [this](int, reactor::EventFlags) { ++fired; });
+      new (&events_[i])
+          reactor::Event(base_, -1, reactor::EventFlags{}, [this](int, reactor::EventFlags) { ++fired; });
     }
   }
   ~OursTimers() {

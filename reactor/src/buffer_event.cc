@@ -260,8 +260,9 @@ bool BufferEvent::connect(const SocketAddress& address) {
 
 void BufferEvent::setcb(DataCallback read_cb, DataCallback write_cb, EventCallback event_cb) {
   Impl& d = *impl_;
-  const BevCallbacks which =
-      (read_cb ? kBevCbRead : BevCallbacks{}) | (write_cb ? kBevCbWrite : BevCallbacks{}) | (event_cb ? kBevCbEvent : BevCallbacks{});
+  const BevCallbacks which = (read_cb ? kBevCbRead : BevCallbacks{}) |
+                             (write_cb ? kBevCbWrite : BevCallbacks{}) |
+                             (event_cb ? kBevCbEvent : BevCallbacks{});
   // The holder is `handler` itself while it is in use (no Extras for it), parked in Extras
   // while an object handler is set; never destroyed before the BufferEvent: one of its
   // functions may be running.

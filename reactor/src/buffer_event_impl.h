@@ -120,8 +120,8 @@ struct BufferEvent::Impl {
     BufferEvent* self = nullptr;                       // likewise, the owner of this state (see self())
     int pending_error = 0;                             // errno for the queued event callback
     int connect_error = 0;                             // immediate connect failure, reported from the loop
-    BevFlags pending_what{};                         // queued event callback flags
-    EventFlags pending_data{};                       // queued read (kRead) / write (kWrite) callbacks
+    BevFlags pending_what{};                           // queued event callback flags
+    EventFlags pending_data{};                         // queued read (kRead) / write (kWrite) callbacks
     std::unique_ptr<BufferEventRateLimit> rate_limit;  // set_rate_limit / a group
   };
 
@@ -253,7 +253,7 @@ struct BufferEvent::Impl {
   // callbacks the tail stays 8 bytes, issue #19's budget). As in libevent: writing on, reading
   // off.
   std::uint8_t enabled_bits = bits(kWrite);
-  BevCallbacks callbacks{};     // which of handler's callbacks are set
+  BevCallbacks callbacks{};  // which of handler's callbacks are set
 };
 
 }  // namespace reactor

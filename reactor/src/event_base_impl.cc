@@ -231,7 +231,7 @@ void EventBaseImpl::add(EventCore* ev, std::optional<Duration> timeout, std::uin
   if (timeout) {
     TimedEventCore* t = timed(ev);  // checked above
     Duration d = *timeout < Duration::zero() ? Duration::zero() : *timeout;
-    if (any(t->what & kPersist)) t->timeout = d;               // only a kPersist event re-arms from it
+    if (any(t->what & kPersist)) t->timeout = d;          // only a kPersist event re-arms from it
     t->common = static_cast<std::uint8_t>(common_index);  // ≤ 255: common_queue_for
     schedule(t, now() + d);
   } else {

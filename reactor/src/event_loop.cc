@@ -156,7 +156,8 @@ void EventBaseImpl::request_exit(std::optional<Duration> delay) {
     return;
   }
   if (!exit_timer) {
-    exit_timer = std::make_unique<Event>(*self, -1, EventFlags{}, [this](int, EventFlags) { exit_requested = true; });
+    exit_timer =
+        std::make_unique<Event>(*self, -1, EventFlags{}, [this](int, EventFlags) { exit_requested = true; });
     exit_timer->set_internal(true);
     exit_timer->set_label("loopexit");
   }

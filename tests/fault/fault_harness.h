@@ -27,7 +27,7 @@ struct ServerConn {
   std::unique_ptr<reactor::BufferEvent> bev;
   int fd = -1;                  // the server-side socket (for FaultRule::fd)
   std::uint16_t peer_port = 0;  // the client's local port
-  reactor::BevFlags what{};   // what ended it (0: still open)
+  reactor::BevFlags what{};     // what ended it (0: still open)
   int error = 0;                // its errno (kBevError)
 };
 

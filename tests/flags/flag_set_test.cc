@@ -18,9 +18,13 @@ namespace {
 using reactor::EventFlags;
 
 template <typename A, typename B>
-concept Orable = requires(A a, B b) { a | b; };
+concept Orable = requires(A a, B b) {
+  a | b;
+};
 template <typename A, typename B>
-concept Andable = requires(A a, B b) { a & b; };
+concept Andable = requires(A a, B b) {
+  a& b;
+};
 
 // A set combines with itself only, and never with a plain integer.
 static_assert(Orable<EventFlags, EventFlags>);
@@ -31,7 +35,8 @@ static_assert(!std::is_convertible_v<int, EventFlags>);
 static_assert(!std::is_convertible_v<EventFlags, int>);
 static_assert(!std::is_convertible_v<EventFlags, bool>);
 // BufferEvent::enable takes EventFlags only.
-static_assert(std::is_invocable_v<decltype(&reactor::BufferEvent::enable), reactor::BufferEvent&, EventFlags>);
+static_assert(
+    std::is_invocable_v<decltype(&reactor::BufferEvent::enable), reactor::BufferEvent&, EventFlags>);
 static_assert(!std::is_invocable_v<decltype(&reactor::BufferEvent::enable), reactor::BufferEvent&, int>);
 // BevFlags, BevCallbacks and EventFlags are three sets: none converts to another, none combines
 // with another.
@@ -41,8 +46,8 @@ static_assert(!Orable<reactor::BevFlags, reactor::BevCallbacks>);
 static_assert(!std::is_convertible_v<reactor::BevFlags, EventFlags>);
 static_assert(!std::is_convertible_v<EventFlags, reactor::BevFlags>);
 static_assert(!std::is_convertible_v<reactor::BevCallbacks, reactor::BevFlags>);
-static_assert(!std::is_invocable_v<decltype(&reactor::BufferEvent::enable), reactor::BufferEvent&,
-                                   reactor::BevFlags>);
+static_assert(
+    !std::is_invocable_v<decltype(&reactor::BufferEvent::enable), reactor::BufferEvent&, reactor::BevFlags>);
 // The values are libevent's BEV_EVENT_* (event2/bufferevent.h).
 static_assert(reactor::bits(reactor::kBevReading) == 0x01 && reactor::bits(reactor::kBevWriting) == 0x02 &&
               reactor::bits(reactor::kBevEof) == 0x10 && reactor::bits(reactor::kBevError) == 0x20 &&

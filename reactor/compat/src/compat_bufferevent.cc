@@ -57,9 +57,10 @@ void bufferevent::maybe_late_write() {
 namespace {
 
 void apply_callbacks(struct bufferevent* b) {
-  const reactor::BevCallbacks which = (b->readcb != nullptr ? reactor::kBevCbRead : reactor::BevCallbacks{}) |
-                                      (b->writecb != nullptr ? reactor::kBevCbWrite : reactor::BevCallbacks{}) |
-                                      (b->eventcb != nullptr ? reactor::kBevCbEvent : reactor::BevCallbacks{});
+  const reactor::BevCallbacks which =
+      (b->readcb != nullptr ? reactor::kBevCbRead : reactor::BevCallbacks{}) |
+      (b->writecb != nullptr ? reactor::kBevCbWrite : reactor::BevCallbacks{}) |
+      (b->eventcb != nullptr ? reactor::kBevCbEvent : reactor::BevCallbacks{});
   b->bev->setcb(reactor::any(which) ? b : nullptr, which);
 }
 

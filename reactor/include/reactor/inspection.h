@@ -29,8 +29,8 @@ const char* to_string(EventKind kind);
 struct EventInfo {
   std::uint64_t id = 0;  // unique in the base, never reused
   EventKind kind = EventKind::kIo;
-  int fd = -1;               // fd for io events, -1 otherwise
-  int signal = 0;            // signal number for signal events, 0 otherwise
+  int fd = -1;             // fd for io events, -1 otherwise
+  int signal = 0;          // signal number for signal events, 0 otherwise
   EventFlags requested{};  // flags given at creation
   EventState state = EventState::kInitialized;
   EventFlags fired{};  // what made it active (kActive only)
