@@ -124,8 +124,8 @@ void Connection::plain_enable_read(bool on) {
 // An idle connection is this object, its BufferEvent's state and a registry entry. 56 bytes
 // is one 64-byte malloc chunk; a field more costs 16 (issue #19).
 static_assert(sizeof(Connection) <= 56, "Connection grew past its budget");
-// The state and the close reason are 2- and 3-bit fields.
-static_assert(kConnectionStateCount <= 4 && kCloseReasonCount <= 8);
+// The state (its life: open, draining, closing) and the close reason are 2- and 3-bit fields.
+static_assert(static_cast<unsigned>(kLastStoredConnectionState) < 4 && kCloseReasonCount <= 8);
 
 Connection::~Connection() {
   if (idle_linked() && context().idle != nullptr) context().idle->remove(*this);
@@ -416,6 +416,7 @@ ConnectionRecord Connection::record(RecordParts parts) const {
   r.loop = context().loop_index;
   r.state = state();
   r.reading_paused = reading_paused_;
+  if (reading_paused_ && r.state == ConnectionState::kOpen) r.state = ConnectionState::kReadPaused;
   r.bytes_in = bev().bytes_read();
   r.bytes_out = bev().bytes_written();
   r.bytes_buffered_in = buffered_in();
@@ -456,7 +457,7 @@ ConnectionRecord Connection::record(RecordParts parts) const {
   r.throttled = bev().read_throttled() || bev().write_throttled();
   r.throttled_time = bev().throttled_time();
   r.bytes_delayed = bev().bytes_delayed();
-  if (finished_) r.close_reason = close_reason();
+  if (finished_) r.mark_closed(close_reason());
   return r;
 }
 

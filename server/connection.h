@@ -78,6 +78,7 @@ class Connection final : public IdleTracker::Hook, private reactor::BufferEvent 
 
   // The connection's id: its BufferEvent's owner tag (set at construction), not a copy.
   std::uint64_t id() const { return bev().owner(); }
+  // Its life (open, draining or closing); record() shows read-paused and closed too.
   ConnectionState state() const { return static_cast<ConnectionState>(state_); }
   // Which costly parts record() fills in. The control plane filters thousands of records per
   // request and needs them only for the connections it returns: `local` is a getsockname(),

@@ -30,7 +30,7 @@ void ConnectionObservers::state_changed(const Connection& connection) {
 void ConnectionObservers::closed(const Connection& connection, CloseReason reason) {
   if (observers_.empty()) return;
   ConnectionRecord record = connection.record();
-  record.close_reason = reason;
+  record.mark_closed(reason);
   for (auto& [observer_id, observer] : observers_) observer->on_closed(record);
 }
 

@@ -10,6 +10,10 @@ const char* to_string(ConnectionState state) {
       return "draining";
     case ConnectionState::kClosing:
       return "closing";
+    case ConnectionState::kReadPaused:
+      return "read-paused";
+    case ConnectionState::kClosed:
+      return "closed";
   }
   return "?";
 }

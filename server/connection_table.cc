@@ -81,9 +81,12 @@ void ConnectionTable::when_closed(const std::vector<std::uint64_t>& ids, std::fu
 }
 
 void ConnectionTable::for_each_record_from(std::uint64_t start_id, bool with_local_address,
-                                           const std::function<bool(const ConnectionRecord&)>& f) const {
+                                           const std::function<bool(ConnectionRecord&)>& f) const {
   const Connection::RecordParts parts{.local_address = with_local_address, .created_wall = false};
-  registry_.for_each_from(start_id, [&](const Connection& conn) { return f(conn.record(parts)); });
+  registry_.for_each_from(start_id, [&](const Connection& conn) {
+    ConnectionRecord record = conn.record(parts);
+    return f(record);
+  });
 }
 
 reactor::SocketAddress ConnectionTable::local_address_of(std::uint64_t id) const {

@@ -73,10 +73,10 @@ class ConnectionTable {
   void when_closed(const std::vector<std::uint64_t>& ids, std::function<void()> done);
 
   // The control plane's scans: f(record) for each connection with id >= start_id, ascending,
-  // until f returns false; local address only `with_local_address`, never the wall-clock
-  // opening time. Loop thread only.
+  // until f returns false (it may move the record out); local address only
+  // `with_local_address`, never the wall-clock opening time. Loop thread only.
   void for_each_record_from(std::uint64_t start_id, bool with_local_address,
-                            const std::function<bool(const ConnectionRecord&)>& f) const;
+                            const std::function<bool(ConnectionRecord&)>& f) const;
   // Our side of connection `id`'s socket; unspecified if the id is not here. Loop thread only.
   reactor::SocketAddress local_address_of(std::uint64_t id) const;
 

@@ -9,6 +9,7 @@
 #include "server/config.h"
 #include "server/connection.h"
 #include "server/rate_limits.h"
+#include "server/tcp_info.h"
 #include "server/cross_loop_state.h"
 
 namespace reactord {
@@ -211,7 +212,7 @@ reactor::EventCounts LoopWorker::event_counts() const { return base_->counts(); 
 reactor::LoopStats LoopWorker::loop_stats() const { return base_->stats(); }
 
 void LoopWorker::for_each_record_from(std::uint64_t start_id, bool with_local_address,
-                                      const std::function<bool(const ConnectionRecord&)>& f) const {
+                                      const std::function<bool(ConnectionRecord&)>& f) const {
   connections_.for_each_record_from(start_id, with_local_address, f);
 }
 
@@ -219,23 +220,24 @@ reactor::SocketAddress LoopWorker::local_address_of(std::uint64_t id) const {
   return connections_.local_address_of(id);
 }
 
-std::optional<LoopWorker::ConnectionDetail> LoopWorker::connection_detail(std::uint64_t id) const {
+std::optional<ConnectionRecord> LoopWorker::connection_detail(std::uint64_t id) const {
   const Connection* conn = connections_.find(id);
   if (conn == nullptr) return std::nullopt;
-  ConnectionDetail d;
-  d.record = conn->record();
+  ConnectionRecord record = conn->record();
   const reactor::BufferEvent& bev = conn->buffer_event();
+  ConnectionDetails& d = record.details.emplace();
   d.fd = bev.fd();
   d.read_low_watermark = bev.read_low_watermark();
   d.read_high_watermark = bev.read_high_watermark();
   d.write_low_watermark = bev.write_low_watermark();
   d.read_suspended_by_watermark = bev.read_suspended_by_watermark();
+  d.tcp = read_tcp_info(d.fd);  // on the loop thread: the fd is open
   for (auto& e : base_->snapshot()) {
     const bool mine =
-        e.owner == id || (e.id != 0 && (e.id == d.record.read_event_id || e.id == d.record.write_event_id));
+        e.owner == id || (e.id != 0 && (e.id == record.read_event_id || e.id == record.write_event_id));
     if (mine) d.events.push_back(std::move(e));
   }
-  return d;
+  return record;
 }
 
 void LoopWorker::set_rate_limit(const std::vector<std::uint64_t>& ids, std::optional<units::Rate> rate) {

@@ -134,26 +134,17 @@ class LoopWorker final : public ConnectionOwner {
   reactor::EventCounts event_counts() const;
   reactor::LoopStats loop_stats() const;
   std::size_t connection_count() const { return connections_.size(); }
-  // One connection in detail: its record, its socket and buffers' settings, and its own
-  // reactor events (not the loop's idle sweep timer, which every connection shares).
-  struct ConnectionDetail {
-    ConnectionRecord record;
-    int fd = -1;
-    std::uint64_t read_low_watermark = 0;
-    std::uint64_t read_high_watermark = 0;
-    std::uint64_t write_low_watermark = 0;
-    bool read_suspended_by_watermark = false;
-    std::vector<reactor::EventInfo> events;
-  };
-  // nullopt if the id is not on this loop. Loop thread only.
-  std::optional<ConnectionDetail> connection_detail(std::uint64_t id) const;
+  // One connection in detail: its record with the details part filled (its socket and
+  // buffers' settings, TCP_INFO, and its own reactor events — not the loop's idle sweep timer,
+  // which every connection shares). nullopt if the id is not on this loop. Loop thread only.
+  std::optional<ConnectionRecord> connection_detail(std::uint64_t id) const;
 
   // The control plane's scans: calls f(record) for each connection with id >= start_id, in
-  // ascending id order, until f returns false. A record has its local address only with
-  // `with_local_address` (a getsockname() each), never its wall-clock opening time (the scan
-  // converts the steady one once). Loop thread only.
+  // ascending id order, until f returns false; f may keep the record (move it out). A record
+  // has its local address only with `with_local_address` (a getsockname() each), never its
+  // wall-clock opening time (the scan converts the steady one once). Loop thread only.
   void for_each_record_from(std::uint64_t start_id, bool with_local_address,
-                            const std::function<bool(const ConnectionRecord&)>& f) const;
+                            const std::function<bool(ConnectionRecord&)>& f) const;
   // Our side of connection `id`'s socket; unspecified if the id is not on this loop. Loop
   // thread only.
   reactor::SocketAddress local_address_of(std::uint64_t id) const;

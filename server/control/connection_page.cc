@@ -2,9 +2,9 @@
 
 namespace reactord::control {
 
-ConnectionPage merge_page(std::vector<std::vector<ConnectionView>> per_loop, std::size_t page) {
+ConnectionPage merge_page(std::vector<std::vector<ConnectionRecord>> per_loop, std::size_t page) {
   ConnectionPage out;
-  out.views.reserve(page);
+  out.connections.reserve(page);
   // A k-way merge by linear scan of the heads: k is the loop count (a handful), the output at
   // most 1000, so a heap would only add code.
   std::vector<std::size_t> next(per_loop.size(), 0);
@@ -17,11 +17,11 @@ ConnectionPage merge_page(std::vector<std::vector<ConnectionView>> per_loop, std
       }
     }
     if (best == per_loop.size()) return out;  // every list used up: end stays true
-    if (out.views.size() == page) {
+    if (out.connections.size() == page) {
       out.end = false;  // a match beyond the page
       return out;
     }
-    out.views.push_back(std::move(per_loop[best][next[best]++]));
+    out.connections.push_back(std::move(per_loop[best][next[best]++]));
   }
 }
 

@@ -9,16 +9,16 @@
 #include <cstddef>
 #include <vector>
 
-#include "connection_view.h"
+#include "server/connection_record.h"
 
 namespace reactord::control {
 
 struct ConnectionPage {
-  std::vector<ConnectionView> views;  // ascending id, at most `page`
-  bool end = true;                    // no matching connection after the last one
+  std::vector<ConnectionRecord> connections;  // ascending id, at most `page`
+  bool end = true;                            // no matching connection after the last one
 };
 
-// per_loop: each list ascending by id, ids unique across lists. Moves the views out.
-ConnectionPage merge_page(std::vector<std::vector<ConnectionView>> per_loop, std::size_t page);
+// per_loop: each list ascending by id, ids unique across lists. Moves the records out.
+ConnectionPage merge_page(std::vector<std::vector<ConnectionRecord>> per_loop, std::size_t page);
 
 }  // namespace reactord::control

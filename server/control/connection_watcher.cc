@@ -23,9 +23,8 @@ ConnectionWatcher::~ConnectionWatcher() {
 }
 
 void ConnectionWatcher::push(Kind kind, const ConnectionRecord& record, std::string reason) {
-  ConnectionView view = view_of(record);
   // A closed connection is reported if it matched in life: ignore the state criterion.
-  if (!filter_.matches(view, std::chrono::steady_clock::now(), kind == Kind::kClosed)) return;
+  if (!filter_.matches(record, std::chrono::steady_clock::now(), kind == Kind::kClosed)) return;
   std::lock_guard lock(mutex_);
   if (!failure_.empty()) return;
   // The listing is paced by ready_for_listing(), per loop: two loops may each queue a slice.
@@ -34,9 +33,8 @@ void ConnectionWatcher::push(Kind kind, const ConnectionRecord& record, std::str
     ++dropped_total_;
     return;
   }
-  enqueue_locked(
-      Item{kind, std::move(view), std::move(reason), dropped_pending_, std::chrono::system_clock::now()},
-      kind == Kind::kExisting);
+  enqueue_locked(Item{kind, record, std::move(reason), dropped_pending_, std::chrono::system_clock::now()},
+                 kind == Kind::kExisting);
 }
 
 void ConnectionWatcher::enqueue_locked(Item item, bool listing) {

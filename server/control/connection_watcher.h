@@ -24,7 +24,6 @@
 #include <string>
 #include <vector>
 
-#include "connection_view.h"
 #include "filter.h"
 #include "watch_budget.h"
 #include "server/connection_observer.h"
@@ -36,7 +35,7 @@ class ConnectionWatcher : public ConnectionObserver {
   enum class Kind { kExisting, kSynced, kOpened, kClosed, kStateChanged };
   struct Item {
     Kind kind = Kind::kOpened;
-    ConnectionView view;
+    ConnectionRecord record;
     std::string reason;         // kClosed: why
     std::uint64_t dropped = 0;  // items lost just before this one
     std::chrono::system_clock::time_point time;

@@ -116,7 +116,7 @@ bool FilterSpec::empty() const {
          min_idle.count() == 0 && min_bytes_in == 0 && min_bytes_out == 0 && min_buffered == 0 && !tls;
 }
 
-bool FilterSpec::matches(const ConnectionView& c, std::chrono::steady_clock::time_point now,
+bool FilterSpec::matches(const ConnectionRecord& c, std::chrono::steady_clock::time_point now,
                          bool ignore_state) const {
   bool ok = true;
   if (!ids.empty()) ok = ok && std::binary_search(ids.begin(), ids.end(), c.id);
@@ -124,11 +124,11 @@ bool FilterSpec::matches(const ConnectionView& c, std::chrono::steady_clock::tim
   if (local_port != 0) ok = ok && c.local.port() == local_port;
   if (loop) ok = ok && c.loop == *loop;
   if (state && !ignore_state) ok = ok && c.state == *state;
-  if (min_age.count() > 0) ok = ok && now - c.opened_at >= min_age;
+  if (min_age.count() > 0) ok = ok && now - c.created >= min_age;
   if (min_idle.count() > 0) ok = ok && now - c.last_activity >= min_idle;
   ok = ok && c.bytes_in >= min_bytes_in && c.bytes_out >= min_bytes_out &&
-       c.input_buffered + c.output_buffered >= min_buffered;
-  if (tls) ok = ok && c.tls;
+       c.bytes_buffered_in + c.bytes_buffered_out >= min_buffered;
+  if (tls) ok = ok && c.tls.has_value();
   return ok != negate;
 }
 
@@ -162,22 +162,6 @@ std::optional<FilterSpec> make_filter(const RawFilter& raw, std::string* error) 
   f.tls = raw.tls;
   f.negate = raw.negate;
   return f;
-}
-
-const char* to_string(ConnState state) {
-  switch (state) {
-    case ConnState::kOpen:
-      return "open";
-    case ConnState::kReadPaused:
-      return "read-paused";
-    case ConnState::kClosing:
-      return "closing";
-    case ConnState::kClosed:
-      return "closed";
-    case ConnState::kDraining:
-      return "draining";
-  }
-  return "?";
 }
 
 }  // namespace reactord::control

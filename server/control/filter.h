@@ -1,17 +1,19 @@
 // Connection filters for ListConnections, CloseConnections and WatchConnections: parsing
-// (CIDR, bounds) and matching against a ConnectionView. No gRPC here; the services convert the
+// (CIDR, bounds) and matching against a ConnectionRecord. No gRPC here; the services convert the
 // protobuf ConnectionFilter into a FilterSpec and report parse errors as INVALID_ARGUMENT.
 // Any thread (values only).
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "connection_view.h"
+#include "server/connection_record.h"
+#include "server/service_values.h"
 
 namespace reactord::control {
 
@@ -34,7 +36,7 @@ struct FilterSpec {
   std::optional<Cidr> peer;
   std::uint16_t local_port = 0;  // 0 = any
   std::optional<unsigned> loop;
-  std::optional<ConnState> state;
+  std::optional<ConnectionState> state;
   std::chrono::microseconds min_age{0};
   std::chrono::microseconds min_idle{0};
   std::uint64_t min_bytes_in = 0;
@@ -47,7 +49,7 @@ struct FilterSpec {
   bool empty() const;
   // ignore_state: match as if no state criterion were set (a closed connection is reported to
   // a watcher if it matched in life).
-  bool matches(const ConnectionView& conn, std::chrono::steady_clock::time_point now,
+  bool matches(const ConnectionRecord& conn, std::chrono::steady_clock::time_point now,
                bool ignore_state = false) const;
 };
 
@@ -58,7 +60,7 @@ struct RawFilter {
   std::string peer;
   std::uint32_t local_port = 0;
   std::optional<std::uint32_t> loop;
-  std::optional<ConnState> state;
+  std::optional<ConnectionState> state;
   std::int64_t min_age_ms = 0;
   std::int64_t min_idle_ms = 0;
   std::uint64_t min_bytes_in = 0;

@@ -124,17 +124,17 @@ grpc::Status InspectService::ListConnections(grpc::ServerContext* ctx,
   // the merge keeps the first `page` and knows from the extra one whether more remain.
   // In slices: a filter that matches little scans every connection, and the loop serves its
   // clients between slices.
-  auto results = call_loops_sliced<std::vector<ConnectionView>>(
+  auto results = call_loops_sliced<std::vector<ConnectionRecord>>(
       plane_.server, only,
       [start, spec = *filter, limit = std::size_t{page} + 1] { return PageScan(start, spec, limit); },
       call_deadline(ctx));
   if (!results.ok()) return loop_status(results.error);
-  std::vector<std::vector<ConnectionView>> per_loop;
+  std::vector<std::vector<ConnectionRecord>> per_loop;
   per_loop.reserve(results.values.size());
-  for (auto& [loop, views] : results.values) per_loop.push_back(std::move(views));
+  for (auto& [loop, records] : results.values) per_loop.push_back(std::move(records));
   ConnectionPage result = merge_page(std::move(per_loop), page);
   auto now = std::chrono::steady_clock::now();
-  for (const auto& v : result.views) to_proto(v, now, out->add_connections());
+  for (const auto& r : result.connections) to_proto(r, now, out->add_connections());
   out->set_end(result.end);
   return grpc::Status::OK;
 }
@@ -144,12 +144,13 @@ grpc::Status InspectService::GetConnection(grpc::ServerContext* ctx, const v1::G
   Role role;
   if (auto s = authorize(plane_, ctx, Role::kViewer, &role); !s.ok()) return s;
   std::uint64_t id = request->id();
-  auto results = call_loops<std::optional<ConnectionView>>(
-      plane_.server, std::nullopt, [id](LoopWorker& w) { return detailed_view(w, id); }, call_deadline(ctx));
+  auto results = call_loops<std::optional<ConnectionRecord>>(
+      plane_.server, std::nullopt, [id](LoopWorker& w) { return w.connection_detail(id); },
+      call_deadline(ctx));
   if (!results.ok()) return loop_status(results.error);
-  for (const auto& [loop, view] : results.values) {
-    if (view) {
-      to_proto(*view, std::chrono::steady_clock::now(), out);
+  for (const auto& [loop, record] : results.values) {
+    if (record) {
+      to_proto(*record, std::chrono::steady_clock::now(), out);
       return grpc::Status::OK;
     }
   }
@@ -268,7 +269,7 @@ grpc::Status InspectService::WatchConnections(grpc::ServerContext* ctx,
           break;
       }
       if (item.kind != ConnectionWatcher::Kind::kSynced) {
-        to_proto(item.view, now, event.mutable_connection());
+        to_proto(item.record, now, event.mutable_connection());
       }
       event.set_reason(item.reason);
       event.set_dropped(item.dropped);

@@ -1,5 +1,5 @@
 // What the control plane copies out of a loop, on that loop's thread (inside call_loops):
-// connection views, one connection in detail, the reactor's events and the loop's statistics.
+// connection records, one connection in detail, the reactor's events and the loop's statistics.
 // Every function here: loop thread only (the worker's).
 #pragma once
 
@@ -8,7 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "connection_view.h"
 #include "filter.h"
 #include "server/connection_record.h"
 #include "server/loop_worker.h"
@@ -16,15 +15,12 @@
 
 namespace reactord::control {
 
-// Any thread (a pure conversion).
-ConnectionView view_of(const ConnectionRecord& record);
-
 // ListConnections' part on the loop: the connections with id >= start_id that match `filter`
 // (times measured from now), in ascending id order, at most `limit` (the page + 1, see
 // connection_page.h). Only those returned pay for their local address (a getsockname()), or
 // every one examined when the filter asks for a local port.
-std::vector<ConnectionView> page_on_loop(LoopWorker& worker, std::uint64_t start_id, const FilterSpec& filter,
-                                         std::size_t limit);
+std::vector<ConnectionRecord> page_on_loop(LoopWorker& worker, std::uint64_t start_id,
+                                           const FilterSpec& filter, std::size_t limit);
 // Ids of every connection that matches `filter`, ascending (CloseConnections, Drain's idle
 // sweep): no local address unless the filter needs it.
 std::vector<std::uint64_t> matching_ids(LoopWorker& worker, const FilterSpec& filter);
@@ -36,14 +32,14 @@ class PageScan {
  public:
   PageScan(std::uint64_t start_id, FilterSpec filter, std::size_t limit,
            std::size_t slice = LoopWorker::kListingSlice);
-  std::optional<std::vector<ConnectionView>> operator()(LoopWorker& worker);
+  std::optional<std::vector<ConnectionRecord>> operator()(LoopWorker& worker);
 
  private:
   std::uint64_t next_;
   FilterSpec filter_;
   std::size_t limit_;
   std::size_t slice_;
-  std::vector<ConnectionView> out_;
+  std::vector<ConnectionRecord> out_;
 };
 
 class MatchScan {
@@ -57,10 +53,6 @@ class MatchScan {
   std::size_t slice_;
   std::vector<std::uint64_t> out_;
 };
-
-// One connection with buffers, watermarks, TCP_INFO and its reactor events; nullopt if the id
-// is not on this loop.
-std::optional<ConnectionView> detailed_view(LoopWorker& worker, std::uint64_t id);
 
 struct LoopEvents {
   std::vector<EventInfo> events;

@@ -29,70 +29,72 @@ v1::ServerState to_proto(ServerState state) {
   return v1::SERVER_STATE_UNSPECIFIED;
 }
 
-v1::ConnectionState to_proto(ConnState state) {
+v1::ConnectionState to_proto(ConnectionState state) {
   switch (state) {
-    case ConnState::kOpen:
+    case ConnectionState::kOpen:
       return v1::CONNECTION_STATE_OPEN;
-    case ConnState::kReadPaused:
+    case ConnectionState::kReadPaused:
       return v1::CONNECTION_STATE_READ_PAUSED;
-    case ConnState::kClosing:
+    case ConnectionState::kClosing:
       return v1::CONNECTION_STATE_CLOSING;
-    case ConnState::kClosed:
+    case ConnectionState::kClosed:
       return v1::CONNECTION_STATE_CLOSED;
-    case ConnState::kDraining:
+    case ConnectionState::kDraining:
       return v1::CONNECTION_STATE_DRAINING;
   }
   return v1::CONNECTION_STATE_UNSPECIFIED;
 }
 
-void to_proto(const ConnectionView& v, std::chrono::steady_clock::time_point now, v1::Connection* out) {
-  out->set_id(v.id);
-  out->set_loop(v.loop);
-  out->set_peer_address(v.peer.to_string());
-  out->set_local_address(v.local.to_string());
-  out->set_state(to_proto(v.state));
-  out->set_opened_unix_ms(v.opened_unix_ms);
-  out->set_age_ms(ms_between(v.opened_at, now));
-  out->set_idle_ms(ms_between(v.last_activity, now));
-  out->set_bytes_in(v.bytes_in);
-  out->set_bytes_out(v.bytes_out);
-  out->set_input_buffered(v.input_buffered);
-  out->set_output_buffered(v.output_buffered);
-  out->set_read_suspended(v.read_suspended);
-  if (v.tls) {
+void to_proto(const ConnectionRecord& r, std::chrono::steady_clock::time_point now, v1::Connection* out) {
+  out->set_id(r.id);
+  out->set_loop(r.loop);
+  out->set_peer_address(r.peer.to_string());
+  out->set_local_address(r.local.to_string());
+  out->set_state(to_proto(r.state));
+  out->set_opened_unix_ms(
+      std::chrono::duration_cast<std::chrono::milliseconds>(r.created_wall.time_since_epoch()).count());
+  out->set_age_ms(ms_between(r.created, now));
+  out->set_idle_ms(ms_between(r.last_activity, now));
+  out->set_bytes_in(r.bytes_in);
+  out->set_bytes_out(r.bytes_out);
+  out->set_input_buffered(r.bytes_buffered_in);
+  out->set_output_buffered(r.bytes_buffered_out);
+  out->set_read_suspended(r.read_suspended());
+  if (r.tls) {
     out->set_tls(true);
-    out->set_tls_handshake_done(v.tls_handshake_done);
-    out->set_tls_version(v.tls_version);
-    out->set_tls_cipher(v.tls_cipher);
-    out->set_tls_sni(v.tls_sni);
-    out->set_tls_peer_subject(v.tls_peer_subject);
-    out->set_tls_alpn(v.tls_alpn);
-    out->set_tls_ktls(v.tls_ktls);
+    out->set_tls_handshake_done(r.tls->handshake_done);
+    out->set_tls_version(r.tls->version);
+    out->set_tls_cipher(r.tls->cipher);
+    out->set_tls_sni(r.tls->sni);
+    out->set_tls_peer_subject(r.tls->peer_subject);
+    out->set_tls_alpn(r.tls->alpn);
+    out->set_tls_ktls(r.tls->ktls);
   }
-  if (v.rate_limit_bytes_per_second) {
-    out->mutable_rate_limit()->set_bytes_per_second(*v.rate_limit_bytes_per_second);
-    out->mutable_rate_limit()->set_burst(v.rate_limit_burst);
+  if (r.rate_limit_bytes_per_second) {
+    out->mutable_rate_limit()->set_bytes_per_second(*r.rate_limit_bytes_per_second);
+    out->mutable_rate_limit()->set_burst(r.rate_limit_burst);
   }
-  out->set_rate_limit_total(v.rate_limit_total);
-  out->set_throttled(v.throttled);
-  out->set_throttled_ms(std::chrono::duration_cast<std::chrono::milliseconds>(v.throttled_time).count());
-  out->set_bytes_delayed(v.bytes_delayed);
-  if (!v.detailed) return;
-  out->set_fd(v.fd);
-  out->set_read_low_watermark(v.read_low_watermark);
-  out->set_read_high_watermark(v.read_high_watermark);
-  out->set_write_low_watermark(v.write_low_watermark);
+  out->set_rate_limit_total(r.rate_limit_total);
+  out->set_throttled(r.throttled);
+  out->set_throttled_ms(std::chrono::duration_cast<std::chrono::milliseconds>(r.throttled_time).count());
+  out->set_bytes_delayed(r.bytes_delayed);
+  if (!r.details) return;
+  const ConnectionDetails& d = *r.details;
+  out->set_fd(d.fd);
+  out->set_read_low_watermark(d.read_low_watermark);
+  out->set_read_high_watermark(d.read_high_watermark);
+  out->set_write_low_watermark(d.write_low_watermark);
   auto* t = out->mutable_tcp_info();
-  t->set_valid(v.tcp.valid);
-  t->set_state(v.tcp.state);
-  t->set_rtt_us(v.tcp.rtt_us);
-  t->set_rttvar_us(v.tcp.rttvar_us);
-  t->set_retransmits(v.tcp.retransmits);
-  t->set_total_retrans(v.tcp.total_retrans);
-  t->set_snd_cwnd(v.tcp.snd_cwnd);
-  t->set_snd_mss(v.tcp.snd_mss);
-  t->set_unacked(v.tcp.unacked);
-  for (const auto& e : v.events) to_proto(e, v.loop, out->add_events());
+  t->set_valid(d.tcp.valid);
+  t->set_state(d.tcp.state);
+  t->set_rtt_us(d.tcp.rtt_us);
+  t->set_rttvar_us(d.tcp.rttvar_us);
+  t->set_retransmits(d.tcp.retransmits);
+  t->set_total_retrans(d.tcp.total_retrans);
+  t->set_snd_cwnd(d.tcp.snd_cwnd);
+  t->set_snd_mss(d.tcp.snd_mss);
+  t->set_unacked(d.tcp.unacked);
+  for (const auto& e : d.events) to_proto(e, r.loop, out->add_events());
 }
 
 std::optional<FilterSpec> filter_from_proto(const v1::ConnectionFilter& f, std::string* error) {
@@ -120,16 +122,16 @@ std::optional<FilterSpec> filter_from_proto(const v1::ConnectionFilter& f, std::
     case v1::CONNECTION_STATE_UNSPECIFIED:
       break;
     case v1::CONNECTION_STATE_OPEN:
-      raw.state = ConnState::kOpen;
+      raw.state = ConnectionState::kOpen;
       break;
     case v1::CONNECTION_STATE_READ_PAUSED:
-      raw.state = ConnState::kReadPaused;
+      raw.state = ConnectionState::kReadPaused;
       break;
     case v1::CONNECTION_STATE_CLOSING:
-      raw.state = ConnState::kClosing;
+      raw.state = ConnectionState::kClosing;
       break;
     case v1::CONNECTION_STATE_DRAINING:
-      raw.state = ConnState::kDraining;
+      raw.state = ConnectionState::kDraining;
       break;
     default:
       if (error) *error = "filter.state " + std::to_string(f.state()) + " is not a live state";

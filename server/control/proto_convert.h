@@ -1,4 +1,4 @@
-// Conversions between the control plane's plain values (ConnectionView, EventInfo,
+// Conversions between the control plane's plain values (ConnectionRecord, EventInfo,
 // FilterSpec) and the reactord.v1 protobuf messages. Protobuf only, no grpcpp.
 // Any thread (values only).
 #pragma once
@@ -7,10 +7,10 @@
 #include <optional>
 #include <string>
 
-#include "connection_view.h"
 #include "convert/event_proto.h"
 #include "filter.h"
 #include "reactord/v1/reactord.pb.h"
+#include "server/connection_record.h"
 
 namespace reactord {
 enum class ServerState : int;  // server/server.h
@@ -20,9 +20,10 @@ namespace reactord::control {
 
 v1::ServerState to_proto(ServerState state);
 
-void to_proto(const ConnectionView& view, std::chrono::steady_clock::time_point now, v1::Connection* out);
+// The details part, when the record has one, fills GetConnection's extra fields.
+void to_proto(const ConnectionRecord& record, std::chrono::steady_clock::time_point now, v1::Connection* out);
 
-v1::ConnectionState to_proto(ConnState state);
+v1::ConnectionState to_proto(ConnectionState state);
 // Events, event counts and loop statistics: the converter shared with libreactor_event_inspect
 // (proto/convert/event_proto.h). Unknown wire values are refused by filter_from_proto.
 using reactord::add_counts;

@@ -10,10 +10,10 @@
 namespace reactord::control {
 namespace {
 
-std::vector<ConnectionView> views(std::initializer_list<std::uint64_t> ids) {
-  std::vector<ConnectionView> out;
+std::vector<ConnectionRecord> records(std::initializer_list<std::uint64_t> ids) {
+  std::vector<ConnectionRecord> out;
   for (auto id : ids) {
-    ConnectionView v;
+    ConnectionRecord v;
     v.id = id;
     out.push_back(v);
   }
@@ -22,12 +22,12 @@ std::vector<ConnectionView> views(std::initializer_list<std::uint64_t> ids) {
 
 std::vector<std::uint64_t> ids_of(const ConnectionPage& page) {
   std::vector<std::uint64_t> out;
-  for (const auto& v : page.views) out.push_back(v.id);
+  for (const auto& v : page.connections) out.push_back(v.id);
   return out;
 }
 
 TEST(MergePage, InterleavesTheLoopsInIdOrderAndCutsAtThePage) {
-  auto three = [] { return std::vector{views({1, 4, 7, 8}), views({2, 3, 9}), views({})}; };
+  auto three = [] { return std::vector{records({1, 4, 7, 8}), records({2, 3, 9}), records({})}; };
   auto first = merge_page(three(), 4);
   EXPECT_EQ(ids_of(first), (std::vector<std::uint64_t>{1, 2, 3, 4}));
   EXPECT_FALSE(first.end);
@@ -38,16 +38,16 @@ TEST(MergePage, InterleavesTheLoopsInIdOrderAndCutsAtThePage) {
   EXPECT_EQ(ids_of(exact), (std::vector<std::uint64_t>{1, 2, 3, 4, 7, 8, 9}));
   EXPECT_TRUE(exact.end);
   auto roomy = merge_page(three(), 100);
-  EXPECT_EQ(roomy.views.size(), 7u);
+  EXPECT_EQ(roomy.connections.size(), 7u);
   EXPECT_TRUE(roomy.end);
 }
 
 TEST(MergePage, NoLoopsOrEmptyLoopsGiveAnEmptyLastPage) {
   auto none = merge_page({}, 100);
-  EXPECT_TRUE(none.views.empty());
+  EXPECT_TRUE(none.connections.empty());
   EXPECT_TRUE(none.end);
-  auto empty = merge_page({views({}), views({})}, 1);
-  EXPECT_TRUE(empty.views.empty());
+  auto empty = merge_page({records({}), records({})}, 1);
+  EXPECT_TRUE(empty.connections.empty());
   EXPECT_TRUE(empty.end);
 }
 
@@ -70,11 +70,11 @@ TEST(MergePage, PagePlusOnePerLoopGivesTheSameAnswerAsSortingEverything) {
     }
     const bool expected_end = std::count_if(everything.begin(), everything.end(),
                                             [&](auto id) { return id >= start; }) <= static_cast<long>(page);
-    std::vector<std::vector<ConnectionView>> per_loop(loops);
+    std::vector<std::vector<ConnectionRecord>> per_loop(loops);
     for (std::size_t k = 0; k < loops; ++k) {
       for (auto id : owned[k]) {
         if (id < start || per_loop[k].size() == page + 1) continue;  // what page_on_loop does
-        ConnectionView v;
+        ConnectionRecord v;
         v.id = id;
         v.loop = static_cast<unsigned>(k);
         per_loop[k].push_back(v);
@@ -83,7 +83,7 @@ TEST(MergePage, PagePlusOnePerLoopGivesTheSameAnswerAsSortingEverything) {
     auto got = merge_page(std::move(per_loop), page);
     EXPECT_EQ(ids_of(got), expected) << "round " << round;
     EXPECT_EQ(got.end, expected_end) << "round " << round;
-    for (const auto& v : got.views) {  // each view keeps its own loop's data
+    for (const auto& v : got.connections) {  // each record keeps its own loop's data
       EXPECT_NE(std::find(owned[v.loop].begin(), owned[v.loop].end(), v.id), owned[v.loop].end());
     }
   }

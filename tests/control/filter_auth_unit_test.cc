@@ -59,13 +59,13 @@ TEST(Cidr, RefusesBadInput) {
   }
 }
 
-ConnectionView view(std::uint64_t id, const char* peer, std::uint64_t in) {
-  ConnectionView v;
+ConnectionRecord view(std::uint64_t id, const char* peer, std::uint64_t in) {
+  ConnectionRecord v;
   v.id = id;
   v.peer = addr(peer);
   v.local = addr("127.0.0.1:9995");
   v.bytes_in = in;
-  v.opened_at = reactor::Clock::now() - std::chrono::seconds(10);
+  v.created = reactor::Clock::now() - std::chrono::seconds(10);
   v.last_activity = reactor::Clock::now() - std::chrono::seconds(2);
   return v;
 }
@@ -104,9 +104,9 @@ TEST(Filter, CriteriaAreAndedAndNegationInvertsTheWhole) {
 
 TEST(Filter, TlsSelectsTlsClientsAndNotTlsThePlaintextOnes) {
   auto now = reactor::Clock::now();
-  ConnectionView plain = view(1, "10.0.0.1:1", 0);
-  ConnectionView tls = view(2, "10.0.0.2:1", 0);
-  tls.tls = true;
+  ConnectionRecord plain = view(1, "10.0.0.1:1", 0);
+  ConnectionRecord tls = view(2, "10.0.0.2:1", 0);
+  tls.tls = ConnectionRecord::Tls{};
   RawFilter raw;
   raw.tls = true;
   std::string error;

@@ -16,8 +16,8 @@
 
 namespace {
 
-using reactord::control::ConnectionView;
-using reactord::control::ConnState;
+using reactord::ConnectionRecord;
+using reactord::ConnectionState;
 using reactord::control::FilterSpec;
 using reactord::control::RawFilter;
 using reactord::fuzz::ByteReader;
@@ -48,7 +48,7 @@ reactor::SocketAddress peer_from(ByteReader& in) {
 }
 
 // What matches() must answer, criterion by criterion, from the raw request fields.
-bool expected_match(const RawFilter& raw, const FilterSpec& spec, const ConnectionView& c,
+bool expected_match(const RawFilter& raw, const FilterSpec& spec, const ConnectionRecord& c,
                     reactor::TimePoint now, bool ignore_state) {
   bool ok = true;
   if (!raw.ids.empty()) ok = ok && std::find(raw.ids.begin(), raw.ids.end(), c.id) != raw.ids.end();
@@ -56,15 +56,14 @@ bool expected_match(const RawFilter& raw, const FilterSpec& spec, const Connecti
   if (raw.local_port != 0) ok = ok && c.local.port() == raw.local_port;
   if (raw.loop) ok = ok && c.loop == *raw.loop;
   if (raw.state && !ignore_state) ok = ok && c.state == *raw.state;
-  const std::int64_t age_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now - c.opened_at).count();
+  const std::int64_t age_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - c.created).count();
   const std::int64_t idle_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(now - c.last_activity).count();
   // Ages here are whole milliseconds (below), so the millisecond comparison is exact.
   if (raw.min_age_ms > 0) ok = ok && age_ms >= raw.min_age_ms;
   if (raw.min_idle_ms > 0) ok = ok && idle_ms >= raw.min_idle_ms;
   ok = ok && c.bytes_in >= raw.min_bytes_in && c.bytes_out >= raw.min_bytes_out;
-  ok = ok && c.input_buffered + c.output_buffered >= raw.min_buffered;
+  ok = ok && c.bytes_buffered_in + c.bytes_buffered_out >= raw.min_buffered;
   return ok != raw.negate;
 }
 
@@ -79,7 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (flags & 1) raw.peer = in.bytes(48);
   raw.local_port = (flags & 2) ? in.u32() % 70000 : 0;
   if (flags & 4) raw.loop = in.u8() % 4;
-  if (flags & 8) raw.state = static_cast<ConnState>(in.u8() % 5);
+  if (flags & 8) raw.state = static_cast<ConnectionState>(in.u8() % 5);
   // Ages: mostly small, sometimes negative or huge (refused or clamped).
   raw.min_age_ms = (flags & 16) ? static_cast<std::int64_t>(in.u64()) : in.u8();
   raw.min_idle_ms = (flags & 32) ? static_cast<std::int64_t>(in.u64()) : in.u8();
@@ -103,18 +102,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const reactor::TimePoint now = reactor::TimePoint{} + std::chrono::hours(24 * 365 * 50);
   for (int i = 0; i < 8 && !in.done(); ++i) {
-    ConnectionView c;
+    ConnectionRecord c;
     c.id = in.u8() % 16;
     c.loop = in.u8() % 4;
     c.peer = peer_from(in);
     c.local = reactor::SocketAddress::ipv4_loopback(in.u16());
-    c.state = static_cast<ConnState>(in.u8() % 5);
-    c.opened_at = now - std::chrono::milliseconds(in.u32());
+    c.state = static_cast<ConnectionState>(in.u8() % 5);
+    c.created = now - std::chrono::milliseconds(in.u32());
     c.last_activity = now - std::chrono::milliseconds(in.u16());
     c.bytes_in = in.u16();
     c.bytes_out = in.u16();
-    c.input_buffered = in.u16();
-    c.output_buffered = in.u16();
+    c.bytes_buffered_in = in.u16();
+    c.bytes_buffered_out = in.u16();
     for (bool ignore_state : {false, true}) {
       const bool got = spec->matches(c, now, ignore_state);
       FUZZ_CHECK(got == expected_match(raw, *spec, c, now, ignore_state));

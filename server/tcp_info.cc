@@ -1,13 +1,13 @@
-#include "connection_view.h"
+#include "server/tcp_info.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-namespace reactord::control {
+namespace reactord {
 
-TcpInfoView read_tcp_info(int fd) {
-  TcpInfoView v;
+TcpInfo read_tcp_info(int fd) {
+  TcpInfo v;
   if (fd < 0) return v;
   tcp_info info{};
   socklen_t len = sizeof(info);
@@ -24,4 +24,4 @@ TcpInfoView read_tcp_info(int fd) {
   return v;
 }
 
-}  // namespace reactord::control
+}  // namespace reactord
