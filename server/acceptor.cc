@@ -44,9 +44,7 @@ std::unique_ptr<reactor::Listener> Acceptor::make_listener(reactor::UniqueFd fd,
     listener = std::make_unique<reactor::Listener>(
         base_, raw, reactor::kLevOptCloseOnFree | (enabled ? 0u : reactor::kLevOptDisabled),
         [this, tls](reactor::UniqueFd accepted, const reactor::SocketAddress& peer) {
-          if (serving_backlog_) {  // accept_backlog: the drain's last batch, served on this loop
-            if (admit(peer, /*admitted=*/true)) serve_(std::move(accepted), peer, /*tls=*/false);
-          } else if (tls) {
+          if (tls) {
             on_accept_tls(std::move(accepted), peer);
           } else {
             on_accept(std::move(accepted), peer);
@@ -172,12 +170,13 @@ void Acceptor::accept_backlog() {
   // Only the clients waiting now. Accepting until the queue is empty would let a client that
   // connects as fast as this loop accepts keep the listener open, and this loop in here, for
   // as long as it goes on; those who come later are reset when the socket closes.
-  // The listener's own accept path (its callback, its EMFILE shedding): the callback serves
-  // these here, admitted although the server is draining (see make_listener).
+  // The listener's own accept path (its EMFILE shedding) with this batch's own callback: the
+  // drain's last clients are served on this loop (not handed round-robin), admitted although
+  // the server is draining.
   const std::size_t waiting = accept_queue_length(listener_->fd(), SOMAXCONN);
-  serving_backlog_ = true;
-  listener_->accept_pending(waiting);
-  serving_backlog_ = false;
+  listener_->accept_pending(waiting, [this](reactor::UniqueFd accepted, const reactor::SocketAddress& peer) {
+    if (admit(peer, /*admitted=*/true)) serve_(std::move(accepted), peer, /*tls=*/false);
+  });
 }
 
 void Acceptor::hand_over() {

@@ -102,7 +102,6 @@ class Acceptor {
   LoopCounters& counters_;
   Serve serve_;
   std::unique_ptr<reactor::Listener> listener_;
-  bool serving_backlog_ = false;           // inside accept_backlog: the callback admits and serves here
   std::uint64_t listener_sheds_seen_ = 0;  // listener_->shed_count() already counted
   std::unique_ptr<reactor::Listener> tls_listener_;
   reactor::SocketAddress listen_address_;

@@ -91,12 +91,14 @@ struct Listener::Impl {
     accept_event->del();
   }
 
-  void on_readable() { accept_batch(static_cast<std::size_t>(max_accepts), /*even_disabled=*/false); }
+  void on_readable() {
+    accept_batch(static_cast<std::size_t>(max_accepts), /*even_disabled=*/false, nullptr);
+  }
 
-  // Accepts up to `limit` connections, each handed to the callback. A readiness stops when the
-  // callback disabled the listener; accept_pending (a drain's last batch) accepts regardless.
-  // Returns how many reached the callback.
-  std::size_t accept_batch(std::size_t limit, bool even_disabled) {
+  // Accepts up to `limit` connections, each handed to `batch_cb` if set, else to the accept
+  // callback. A readiness stops when the callback disabled the listener; accept_pending (a
+  // drain's last batch) accepts regardless. Returns how many reached a callback.
+  std::size_t accept_batch(std::size_t limit, bool even_disabled, const AcceptCallback* batch_cb) {
     const int flags = SOCK_CLOEXEC | ((options & kLevOptLeaveSocketsBlocking) ? 0 : SOCK_NONBLOCK);
     std::size_t delivered = 0;
     for (std::size_t i = 0; i < limit && (even_disabled || want_enabled) && !backing_off; ++i) {
@@ -104,7 +106,12 @@ struct Listener::Impl {
       socklen_t len = sizeof(ss);
       const int cfd = sys().accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len, flags);
       if (cfd >= 0) {
-        deliver(UniqueFd(cfd), SocketAddress(reinterpret_cast<const sockaddr*>(&ss), len));
+        SocketAddress peer(reinterpret_cast<const sockaddr*>(&ss), len);
+        if (batch_cb != nullptr) {
+          (*batch_cb)(UniqueFd(cfd), peer);  // the caller's, alive for the whole call
+        } else {
+          deliver(UniqueFd(cfd), peer);
+        }
         ++delivered;
         continue;
       }
@@ -239,8 +246,8 @@ bool Listener::enabled() const { return impl_->want_enabled; }
 
 void Listener::set_max_accepts_per_wakeup(int n) { impl_->max_accepts = n < 1 ? 1 : n; }
 
-std::size_t Listener::accept_pending(std::size_t max) {
-  return impl_->accept_batch(max, /*even_disabled=*/true);
+std::size_t Listener::accept_pending(std::size_t max, const AcceptCallback& batch_cb) {
+  return impl_->accept_batch(max, /*even_disabled=*/true, batch_cb ? &batch_cb : nullptr);
 }
 
 int Listener::fd() const { return impl_->fd; }

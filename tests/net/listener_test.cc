@@ -151,6 +151,29 @@ TEST_P(ListenerTest, AcceptPendingTakesWhatWaitsNowEvenWhenDisabled) {
   EXPECT_EQ(listener.accept_pending(10), 0u);
 }
 
+TEST_P(ListenerTest, AcceptPendingHandsTheBatchToItsOwnCallback) {
+  // reactord's drain serves its last batch apart from the usual clients: the batch goes to the
+  // call's callback, not the listener's, which still gets the clients after the batch.
+  Listener listener(base_, SocketAddress::ipv4_loopback(0), kLevOptDisabled, -1, keep_fds());
+  std::vector<UniqueFd> clients;
+  for (int i = 0; i < 3; ++i) clients.push_back(connect_to(listener.local_address()));
+  std::vector<UniqueFd> batch;
+  std::vector<SocketAddress> batch_peers;
+  const std::size_t served = listener.accept_pending(2, [&](UniqueFd fd, const SocketAddress& peer) {
+    batch_peers.push_back(peer);
+    batch.push_back(std::move(fd));
+  });
+  EXPECT_EQ(served, 2u);
+  ASSERT_EQ(batch.size(), 2u);
+  EXPECT_EQ(batch_peers[0], SocketAddress::local_of(clients[0].get()));
+  EXPECT_EQ(batch_peers[1], SocketAddress::local_of(clients[1].get()));
+  EXPECT_TRUE(accepted_.empty()) << "the listener's own callback saw none of the batch";
+  listener.enable();
+  ASSERT_TRUE(run_until(base_, [&] { return accepted_.size() == 1; }));
+  EXPECT_EQ(peers_[0], SocketAddress::local_of(clients[2].get()));
+  EXPECT_EQ(batch.size(), 2u) << "the batch's callback is not kept past its call";
+}
+
 TEST_P(ListenerTest, AcceptPendingShedsAtEmfileAsAReadinessWould) {
   // Out of fds in the middle of the batch: the client at the head is shed with the spare fd
   // (accepted and closed: it sees EOF, not a hang), the error callback hears EMFILE, and the

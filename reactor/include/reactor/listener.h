@@ -62,11 +62,13 @@ class Listener {
   void set_max_accepts_per_wakeup(int n);
 
   // Accepts up to `max` connections now, enabled or not, as a readiness would: each through
-  // the accept callback, EMFILE/ENFILE shed with the spare fd, other errors reported and
-  // backed off from. A graceful stop serves the backlog it found this way, then closes the
-  // socket (HAProxy's soft-stop; accepting until EAGAIN would let a connect flood keep it
-  // open). Returns how many reached the callback. No libevent equivalent. Loop thread only.
-  std::size_t accept_pending(std::size_t max);
+  // `batch_cb` when given (this call's own callback: the batch is handled apart from the
+  // listener's usual clients, with no mode flag in the owner), else the accept callback;
+  // EMFILE/ENFILE shed with the spare fd, other errors reported and backed off from. A
+  // graceful stop serves the backlog it found this way, then closes the socket (HAProxy's
+  // soft-stop; accepting until EAGAIN would let a connect flood keep it open). Returns how
+  // many reached a callback. No libevent equivalent. Loop thread only.
+  std::size_t accept_pending(std::size_t max, const AcceptCallback& batch_cb = {});
 
   // evconnlistener_get_fd, and the address actually bound (port 0 resolved). Loop thread only.
   int fd() const;
