@@ -77,7 +77,15 @@ def main():
 
         # Idle connections (fewer than --metrics-max-connections): no thread each, and a scrape
         # still answers while they are held.
+        # The control plane's threads (rd-grpc-health, rd-h2-guard) may start after the metrics
+        # line was printed: wait (bounded) until each named thread is there before counting, or
+        # a loaded machine reads them as new threads of the idle connections.
+        expected = ("rd-loop-0", "rd-loop-1", "rd-metrics", "rd-signals", "rd-grpc-health", "rd-h2-guard")
         before = thread_names(proc.pid)
+        settle = time.monotonic() + 20
+        while not all(name in before for name in expected) and time.monotonic() < settle:
+            time.sleep(0.05)
+            before = thread_names(proc.pid)
         for name in ("rd-loop-0", "rd-loop-1", "rd-metrics", "rd-signals", "rd-grpc-health"):
             check(before.count(name) == 1, f"one thread named {name}: {before}")
         idle = [socket.create_connection(("::1", port), timeout=10) for _ in range(20)]
