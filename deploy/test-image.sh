@@ -87,7 +87,7 @@ cleanup() {
     podman images -a -q --no-trunc | sort -u >"$work/images-after"
     comm -13 "$images_before" "$work/images-after" | xargs -r podman rmi -f >/dev/null 2>&1
   fi
-  rm -rf "$work"
+  rm -rf "$work" "${build_tmp:-}"
   exit "$rc"
 }
 trap cleanup EXIT
@@ -115,6 +115,17 @@ runtime = "runc"
 EOF
 export CONTAINERS_CONF=$work/containers.conf
 podman images -a -q --no-trunc | sort -u >"$images_before"
+# podman commits each layer of a build through temporary files in $TMPDIR (/var/tmp unless
+# set), about twice the layer's size (podman issue #22342); short of room there, the commit
+# fails with "storing layer ... to file: io: read/write on closed pipe". Keep them on the
+# image store's own filesystem, which must have the room anyway, in a folder removed on exit.
+graphroot=$(podman info --format '{{.Store.GraphRoot}}')
+mkdir -p "$graphroot"
+build_tmp=$(mktemp -d "$(dirname "$graphroot")/reactord-deploy-tmp.XXXXXX")
+export TMPDIR=$build_tmp
+disk_report() {  # free space where an image build writes: the image store, its temporary files
+  df -h "$graphroot" "$TMPDIR" "$work" | awk 'NR == 1 || !seen[$1]++' | sed 's/^/  /'
+}
 
 step "npm ci (deploy/tools)"
 # Skipped when node_modules was installed from this very lockfile.
@@ -138,7 +149,7 @@ build_packages_in_setup() {  # the Dockerfile's build stage installs nothing set
   local p ok=0
   for p in $(sed -n '/^FROM .* AS build/,/^FROM /p' deploy/Dockerfile |
              sed -n '/apt-get install/,/rm -rf/p' | tr ' \\' '\n\n' | grep -E '^[a-z0-9][a-z0-9.+-]+$' |
-             grep -vxE 'apt-get|install|rm|rf'); do
+             grep -vxE 'apt-get|install|clean|rm|rf'); do
     grep -qE "(^|[[:space:]])${p//+/\\+}([[:space:]]|$)" scripts/setup.sh || { echo "  $p is not in scripts/setup.sh" >&2; ok=1; }
   done
   return $ok
@@ -166,6 +177,8 @@ if [ -n "${REACTORD_DEPLOY_PREBUILT:-}" ]; then
     sed -n '/^FROM debian:bookworm-slim/,$p' deploy/Dockerfile; } >"$dockerfile"
   echo "  PREBUILT: packaging $REACTORD_DEPLOY_PREBUILT's binaries, no compile stage"
 fi
+echo "  free disk before the build:"
+disk_report
 build_ok=0
 if podman build --pull=never --network=host --format docker --build-arg BUILD_JOBS=2 \
      -f "$dockerfile" -t "$tag" "$context" >"$work/build.log" 2>&1; then
@@ -173,6 +186,8 @@ if podman build --pull=never --network=host --format docker --build-arg BUILD_JO
   grep -E 'runtime packages:|tests passed|Total Test time|build stage:' "$work/build.log" | sed 's/^/  /' || true
 else
   tail -40 "$work/build.log" >&2
+  echo "  free disk after the failed build (a layer commit needs about twice the layer free):" >&2
+  disk_report >&2
 fi
 check "podman build deploy/Dockerfile (Release build inside)" test "$build_ok" = 1
 if [ "$build_ok" != 1 ]; then
