@@ -6,7 +6,9 @@
 
 #include <vector>
 
+#include "reactor/sys_calls.h"
 #include "reactor_test_util.h"
+#include "support/manual_clock.h"
 
 namespace reactord::test_support {
 namespace {
@@ -89,6 +91,11 @@ TEST_P(EventLifecycle, PersistStaysPending) {
 }
 
 TEST_P(EventLifecycle, PersistTimeoutRestartsAtEachActivation) {
+  // The base reads a ManualClock (support/manual_clock.h): it sees only the time the test
+  // gives it, so "activity every 100 ms keeps a 200 ms timeout away" holds on a loaded
+  // machine too (with real timers, a loop that ran 100 ms late once fired the timeout).
+  ManualClock clock;
+  ScopedSysCalls installed(clock);
   SocketPair sp;
   int reads = 0, timeouts = 0;
   Event ev(base_, sp.a.get(), kRead | kPersist, [&](int fd, EventFlags fired) {
@@ -100,24 +107,31 @@ TEST_P(EventLifecycle, PersistTimeoutRestartsAtEachActivation) {
   });
   ev.add(Duration(200ms));
   std::optional<Duration> left;
-  // Activity every ~100 ms keeps pushing the 200 ms timeout away.
+  // Activity every 100 ms keeps pushing the 200 ms timeout away.
   for (int i = 0; i < 4; ++i) {
     WriteByte(sp.b.get());
     base_.loop(kLoopNonblock);
+    ASSERT_EQ(reads, i + 1);
     ASSERT_EQ(ev.pending(kTimeout, &left), kTimeout);
     ASSERT_TRUE(left.has_value());
-    EXPECT_GT(*left, Duration(150ms)) << "timeout was not restarted on activation " << i;
-    // Wait ~100 ms in the loop itself, on a timer (no sleeping).
-    bool done = false;
-    Event tick(base_, -1, EventFlags{}, [&](int, EventFlags) { done = true; });
-    tick.add(Duration(100ms));
-    ASSERT_TRUE(run_until(base_, [&] { return done; }));
+    EXPECT_EQ(*left, Duration(200ms)) << "timeout was not restarted on activation " << i;
+    clock.advance(100ms);
+    base_.loop(kLoopNonblock);
+    ASSERT_EQ(timeouts, 0) << "100 ms after activation " << i;
   }
   EXPECT_EQ(reads, 4);
-  EXPECT_EQ(timeouts, 0);
-  // Now silence: the timeout fires, and stays armed (persist) for the next period.
-  ASSERT_TRUE(run_until(base_, [&] { return timeouts == 1; }));
-  EXPECT_EQ(ev.pending(kTimeout | kRead), kTimeout | kRead);
+  // Now silence: 200 ms after the last read the timeout fires once, not a nanosecond before,
+  // and the event stays armed (persist) for the next period.
+  clock.advance(100ms - 1ns);
+  base_.loop(kLoopNonblock);
+  EXPECT_EQ(timeouts, 0) << "fired 1 ns early";
+  clock.advance(1ns);
+  base_.loop(kLoopNonblock);
+  EXPECT_EQ(timeouts, 1);
+  EXPECT_EQ(reads, 4);
+  EXPECT_EQ(ev.pending(kTimeout | kRead, &left), kTimeout | kRead);
+  ASSERT_TRUE(left.has_value());
+  EXPECT_EQ(*left, Duration(200ms)) << "the next period starts at the timeout";
   ev.del();
 }
 
