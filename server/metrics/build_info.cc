@@ -29,12 +29,10 @@ std::string compiler() {
 const char* BuildInfoCollector::version() { return REACTORD_VERSION; }
 
 std::vector<prometheus::MetricFamily> BuildInfoCollector::Collect() const {
-  auto family =
-      make_family("reactord_build_info", "Always 1; the labels say which build of reactord is running.",
-                  prometheus::MetricType::Gauge);
-  add_gauge(family, 1,
-            {{"version", REACTORD_VERSION}, {"build_type", REACTORD_BUILD_TYPE}, {"compiler", compiler()}});
-  return {std::move(family)};
+  Families out;
+  push_gauge(out, "reactord_build_info", "Always 1; the labels say which build of reactord is running.", 1,
+             {{"version", REACTORD_VERSION}, {"build_type", REACTORD_BUILD_TYPE}, {"compiler", compiler()}});
+  return out;
 }
 
 }  // namespace reactord::metrics

@@ -1,7 +1,6 @@
 #include "server/metrics/control_metrics.h"
 
 #include <algorithm>
-#include <limits>
 
 #include "server/metrics/family_builder.h"
 
@@ -30,92 +29,71 @@ void ControlMetrics::record(std::string_view service, std::string_view method, s
 
 std::vector<prometheus::MetricFamily> ControlMetrics::Collect() const {
   using prometheus::MetricType;
-  auto requests =
-      make_family("reactord_control_requests_total",
-                  "Control-plane RPCs finished, by service, method and status code.", MetricType::Counter);
-  auto duration =
-      make_family("reactord_control_request_duration_seconds",
-                  "Control-plane RPC latency, from arrival to status, in seconds.", MetricType::Histogram);
-  std::lock_guard lock(mutex_);
-  for (const auto& [key, count] : requests_) {
-    const auto& [service, method, code] = key;
-    add_counter(requests, static_cast<double>(count),
-                {{"service", service}, {"method", method}, {"code", code}});
-  }
-  for (const auto& [key, latency] : latency_) {
-    const auto& [service, method] = key;
-    prometheus::ClientMetric::Histogram histogram;
-    std::uint64_t cumulative = 0;
-    for (std::size_t i = 0; i < kLatencyBounds.size(); ++i) {
-      cumulative += latency.buckets[i];
-      histogram.bucket.push_back({cumulative, kLatencyBounds[i]});
+  Families out;
+  {
+    auto& requests = out.emplace_back(
+        make_family("reactord_control_requests_total",
+                    "Control-plane RPCs finished, by service, method and status code.", MetricType::Counter));
+    std::lock_guard lock(mutex_);
+    for (const auto& [key, count] : requests_) {
+      const auto& [service, method, code] = key;
+      add_counter(requests, static_cast<double>(count),
+                  {{"service", service}, {"method", method}, {"code", code}});
     }
-    cumulative += latency.buckets.back();
-    histogram.bucket.push_back({cumulative, std::numeric_limits<double>::infinity()});
-    histogram.sample_count = cumulative;
-    histogram.sample_sum = latency.sum;
-    add_histogram(duration, std::move(histogram), {{"service", service}, {"method", method}});
+    auto& duration = out.emplace_back(
+        make_family("reactord_control_request_duration_seconds",
+                    "Control-plane RPC latency, from arrival to status, in seconds.", MetricType::Histogram));
+    for (const auto& [key, latency] : latency_) {
+      const auto& [service, method] = key;
+      add_histogram(duration,
+                    cumulative_histogram(
+                        latency.buckets, [](std::size_t i) { return kLatencyBounds[i]; }, latency.sum),
+                    {{"service", service}, {"method", method}});
+    }
   }
-  auto watchers =
-      make_family("reactord_control_watchers", "WatchConnections streams open now.", MetricType::Gauge);
-  add_gauge(watchers, static_cast<double>(watch.open.load(std::memory_order_relaxed)), {});
-  auto queued = make_family("reactord_control_watch_queued_bytes",
-                            "Bytes queued for WatchConnections streams, not yet written.", MetricType::Gauge);
-  add_gauge(queued, static_cast<double>(watch.queued_bytes.load(std::memory_order_relaxed)), {});
-  auto ended =
-      make_family("reactord_control_watchers_ended_total",
-                  "WatchConnections streams ended or refused by a bound (RESOURCE_EXHAUSTED): slow = its "
-                  "queue passed --watch-buffer-bytes, total = all queues passed --watch-total-bytes, "
-                  "refused = --control-max-watchers were open.",
-                  MetricType::Counter);
-  add_counter(ended, static_cast<double>(watch.dropped_slow.load(std::memory_order_relaxed)),
-              {{"reason", "slow"}});
-  add_counter(ended, static_cast<double>(watch.dropped_total.load(std::memory_order_relaxed)),
-              {{"reason", "total"}});
-  add_counter(ended, static_cast<double>(watch.refused.load(std::memory_order_relaxed)),
-              {{"reason", "refused"}});
+  const auto get = [](const auto& counter) {
+    return static_cast<double>(counter.load(std::memory_order_relaxed));
+  };
+  push_gauge(out, "reactord_control_watchers", "WatchConnections streams open now.", get(watch.open));
+  push_gauge(out, "reactord_control_watch_queued_bytes",
+             "Bytes queued for WatchConnections streams, not yet written.", get(watch.queued_bytes));
+  push_counters(out, "reactord_control_watchers_ended_total",
+                "WatchConnections streams ended or refused by a bound (RESOURCE_EXHAUSTED): slow = its "
+                "queue passed --watch-buffer-bytes, total = all queues passed --watch-total-bytes, "
+                "refused = --control-max-watchers were open.",
+                "reason",
+                {{"slow", get(watch.dropped_slow)},
+                 {"total", get(watch.dropped_total)},
+                 {"refused", get(watch.refused)}});
   // The control port's HTTP/2 guard (server/h2_guard/h2_guard.h).
-  auto guard_open = make_family("reactord_control_h2_connections",
-                                "Control-port connections open through the HTTP/2 guard.", MetricType::Gauge);
-  add_gauge(guard_open, static_cast<double>(h2guard.open.load(std::memory_order_relaxed)), {});
-  auto guard_closed = make_family(
-      "reactord_control_h2_violations_total",
+  push_gauge(out, "reactord_control_h2_connections",
+             "Control-port connections open through the HTTP/2 guard.", get(h2guard.open));
+  push_counters(
+      out, "reactord_control_h2_violations_total",
       "Control-port connections ended by the HTTP/2 guard with a GOAWAY: frame_size (FRAME_SIZE_ERROR), "
       "header_block, rst_rate (rapid reset), ping_rate, settings_rate, streams (ENHANCE_YOUR_CALM), protocol "
       "(PROTOCOL_ERROR).",
-      MetricType::Counter);
-  const std::pair<const char*, const std::atomic<std::uint64_t>*> reasons[] = {
-      {"frame_size", &h2guard.frame_size},
-      {"header_block", &h2guard.header_block},
-      {"rst_rate", &h2guard.rst_rate},
-      {"ping_rate", &h2guard.ping_rate},
-      {"settings_rate", &h2guard.settings_rate},
-      {"streams", &h2guard.streams},
-      {"protocol", &h2guard.protocol}};
-  for (const auto& [reason, value] : reasons) {
-    add_counter(guard_closed, static_cast<double>(value->load(std::memory_order_relaxed)),
-                {{"reason", reason}});
-  }
-  auto guard_rejected = make_family(
-      "reactord_control_h2_rejected_total",
+      "reason",
+      {{"frame_size", get(h2guard.frame_size)},
+       {"header_block", get(h2guard.header_block)},
+       {"rst_rate", get(h2guard.rst_rate)},
+       {"ping_rate", get(h2guard.ping_rate)},
+       {"settings_rate", get(h2guard.settings_rate)},
+       {"streams", get(h2guard.streams)},
+       {"protocol", get(h2guard.protocol)}});
+  push_counters(
+      out, "reactord_control_h2_rejected_total",
       "Control-port connections closed at accept: limit = --control-max-connections(-per-peer), error = no "
       "socketpair (fds), tls_handshake = a TLS handshake failed or timed out (TLS control port).",
-      MetricType::Counter);
-  add_counter(guard_rejected, static_cast<double>(h2guard.rejected_limit.load(std::memory_order_relaxed)),
-              {{"reason", "limit"}});
-  add_counter(guard_rejected, static_cast<double>(h2guard.rejected_error.load(std::memory_order_relaxed)),
-              {{"reason", "error"}});
-  add_counter(guard_rejected, static_cast<double>(h2guard.rejected_tls.load(std::memory_order_relaxed)),
-              {{"reason", "tls_handshake"}});
-  auto guard_paused = make_family("reactord_control_h2_backpressure_pauses_total",
-                                  "Times the HTTP/2 guard stopped reading from a control client that did not "
-                                  "read its answers (or outran gRPC).",
-                                  MetricType::Counter);
-  add_counter(guard_paused, static_cast<double>(h2guard.backpressure_pauses.load(std::memory_order_relaxed)),
-              {});
-  return {std::move(requests),     std::move(duration),       std::move(watchers),
-          std::move(queued),       std::move(ended),          std::move(guard_open),
-          std::move(guard_closed), std::move(guard_rejected), std::move(guard_paused)};
+      "reason",
+      {{"limit", get(h2guard.rejected_limit)},
+       {"error", get(h2guard.rejected_error)},
+       {"tls_handshake", get(h2guard.rejected_tls)}});
+  push_counter(out, "reactord_control_h2_backpressure_pauses_total",
+               "Times the HTTP/2 guard stopped reading from a control client that did not "
+               "read its answers (or outran gRPC).",
+               get(h2guard.backpressure_pauses));
+  return out;
 }
 
 }  // namespace reactord::metrics

@@ -22,18 +22,17 @@ class HttpCollector final : public prometheus::Collectable {
   explicit HttpCollector(const http::HttpServer& server) : server_(server) {}
   std::vector<prometheus::MetricFamily> Collect() const override {
     const http::HttpStats s = server_.stats();
-    auto open = make_family("reactord_metrics_http_connections",
-                            "Connections open to the metrics HTTP server", prometheus::MetricType::Gauge);
-    add_gauge(open, static_cast<double>(s.connections_open));
-    auto closed = make_family("reactord_metrics_http_refused_total",
-                              "Connections to the metrics HTTP server refused or closed by its bounds",
-                              prometheus::MetricType::Counter);
-    add_counter(closed, static_cast<double>(s.rejected_max_connections), {{"reason", "max_connections"}});
-    add_counter(closed, static_cast<double>(s.evicted), {{"reason", "evicted"}});
-    add_counter(closed, static_cast<double>(s.request_timeouts), {{"reason", "request_timeout"}});
-    add_counter(closed, static_cast<double>(s.write_timeouts), {{"reason", "write_timeout"}});
-    add_counter(closed, static_cast<double>(s.bad_requests), {{"reason", "bad_request"}});
-    return {std::move(open), std::move(closed)};
+    Families out;
+    push_gauge(out, "reactord_metrics_http_connections", "Connections open to the metrics HTTP server",
+               static_cast<double>(s.connections_open));
+    push_counters(out, "reactord_metrics_http_refused_total",
+                  "Connections to the metrics HTTP server refused or closed by its bounds", "reason",
+                  {{"max_connections", static_cast<double>(s.rejected_max_connections)},
+                   {"evicted", static_cast<double>(s.evicted)},
+                   {"request_timeout", static_cast<double>(s.request_timeouts)},
+                   {"write_timeout", static_cast<double>(s.write_timeouts)},
+                   {"bad_request", static_cast<double>(s.bad_requests)}});
+    return out;
   }
 
  private:

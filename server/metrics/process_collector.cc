@@ -133,13 +133,11 @@ std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
   std::vector<prometheus::MetricFamily> families;
   auto emit = [&](const std::optional<double>& value, const char* name, const char* help, MetricType type) {
     if (!value) return;
-    auto family = make_family(name, help, type);
     if (type == MetricType::Counter) {
-      add_counter(family, *value);
+      push_counter(families, name, help, *value);
     } else {
-      add_gauge(family, *value);
+      push_gauge(families, name, help, *value);
     }
-    families.push_back(std::move(family));
   };
   emit(sample.cpu_seconds, "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
        MetricType::Counter);

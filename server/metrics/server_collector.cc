@@ -4,7 +4,6 @@
 #include <cerrno>
 #include <cstring>
 #include <future>
-#include <limits>
 #include <optional>
 #include <string>
 
@@ -159,91 +158,67 @@ ViewTotals add_up_views(const std::vector<std::optional<LoopView>>& views) {
   return t;
 }
 
-void add_connection_families(std::vector<MetricFamily>& out, Server& server, const CounterTotals& t,
+void add_connection_families(Families& out, Server& server, const CounterTotals& t,
                              const ConnectionDurationObserver* durations) {
-  auto active = make_family("reactord_connections_active", "Client connections open now.", MetricType::Gauge);
-  add_gauge(active, static_cast<double>(server.open_connections()));
-  out.push_back(std::move(active));
+  push_gauge(out, "reactord_connections_active", "Client connections open now.",
+             static_cast<double>(server.open_connections()));
+  push_counter(out, "reactord_connections_accepted_total", "Client connections accepted and set up.",
+               static_cast<double>(t.accepted));
 
-  auto accepted = make_family("reactord_connections_accepted_total",
-                              "Client connections accepted and set up.", MetricType::Counter);
-  add_counter(accepted, static_cast<double>(t.accepted));
-  out.push_back(std::move(accepted));
-
-  auto rejected =
-      make_family("reactord_connections_rejected_total",
-                  "Client connections closed at accept: limit (--max-connections), draining, error (setup "
-                  "failed).",
-                  MetricType::Counter);
+  LabelledValues rejected;
   for (std::size_t r = 0; r < kRejectReasonCount; ++r) {
-    add_counter(rejected, static_cast<double>(t.rejected[r]),
-                {{"reason", reject_label(static_cast<RejectReason>(r))}});
+    rejected.emplace_back(reject_label(static_cast<RejectReason>(r)), static_cast<double>(t.rejected[r]));
   }
-  out.push_back(std::move(rejected));
+  push_counters(out, "reactord_connections_rejected_total",
+                "Client connections closed at accept: limit (--max-connections), draining, error (setup "
+                "failed).",
+                "reason", rejected);
 
-  auto closed = make_family("reactord_connections_closed_total", "Client connections closed, by reason.",
-                            MetricType::Counter);
+  LabelledValues closed;
   for (std::size_t r = 0; r < kCloseReasonCount; ++r) {
-    add_counter(closed, static_cast<double>(t.closed[r]),
-                {{"reason", to_string(static_cast<CloseReason>(r))}});
+    closed.emplace_back(to_string(static_cast<CloseReason>(r)), static_cast<double>(t.closed[r]));
   }
-  out.push_back(std::move(closed));
+  push_counters(out, "reactord_connections_closed_total", "Client connections closed, by reason.", "reason",
+                closed);
 
   if (durations != nullptr) {
-    auto duration =
-        make_family("reactord_connection_duration_seconds",
-                    "How long closed client connections stayed, in seconds.", MetricType::Histogram);
-    add_histogram(duration, durations->histogram());
-    out.push_back(std::move(duration));
+    push_histogram(out, "reactord_connection_duration_seconds",
+                   "How long closed client connections stayed, in seconds.", durations->histogram());
   }
 }
 
 // Bytes in and out, what waits to go out, and what held it back (rate limits, backpressure).
-void add_byte_families(std::vector<MetricFamily>& out, const CounterTotals& t, const ViewTotals& v) {
-  auto received =
-      make_family("reactord_received_bytes_total", "Bytes read from clients.", MetricType::Counter);
-  add_counter(received, static_cast<double>(t.bytes_in));
-  out.push_back(std::move(received));
-  auto sent = make_family("reactord_sent_bytes_total", "Bytes written to clients.", MetricType::Counter);
-  add_counter(sent, static_cast<double>(t.bytes_out));
-  out.push_back(std::move(sent));
+void add_byte_families(Families& out, const CounterTotals& t, const ViewTotals& v) {
+  push_counter(out, "reactord_received_bytes_total", "Bytes read from clients.",
+               static_cast<double>(t.bytes_in));
+  push_counter(out, "reactord_sent_bytes_total", "Bytes written to clients.",
+               static_cast<double>(t.bytes_out));
 
   if (v.answered) {
-    auto buffered = make_family("reactord_output_buffered_bytes",
-                                "Bytes queued for clients and not yet sent.", MetricType::Gauge);
-    add_gauge(buffered, static_cast<double>(v.buffered_out));
-    out.push_back(std::move(buffered));
+    push_gauge(out, "reactord_output_buffered_bytes", "Bytes queued for clients and not yet sent.",
+               static_cast<double>(v.buffered_out));
 
     // Rate limits (--rate-limit-*, SetRateLimit).
-    auto delayed = make_family("reactord_rate_limit_delayed_bytes_total",
-                               "Bytes whose transfer waited for rate-limit tokens (read or sent after "
-                               "a throttled stretch).",
-                               MetricType::Counter);
-    add_counter(delayed, static_cast<double>(v.delayed));
-    out.push_back(std::move(delayed));
-    auto throttled = make_family("reactord_rate_limit_throttled_seconds_total",
-                                 "Time client connections spent held back by a rate limit (summed over "
-                                 "connections).",
-                                 MetricType::Counter);
-    add_counter(throttled, seconds(v.throttled));
-    out.push_back(std::move(throttled));
-    auto throttled_now =
-        make_family("reactord_rate_limit_throttled_connections",
-                    "Client connections held back by a rate limit right now.", MetricType::Gauge);
-    add_gauge(throttled_now, static_cast<double>(v.throttled_now));
-    out.push_back(std::move(throttled_now));
+    push_counter(out, "reactord_rate_limit_delayed_bytes_total",
+                 "Bytes whose transfer waited for rate-limit tokens (read or sent after "
+                 "a throttled stretch).",
+                 static_cast<double>(v.delayed));
+    push_counter(out, "reactord_rate_limit_throttled_seconds_total",
+                 "Time client connections spent held back by a rate limit (summed over "
+                 "connections).",
+                 seconds(v.throttled));
+    push_gauge(out, "reactord_rate_limit_throttled_connections",
+               "Client connections held back by a rate limit right now.",
+               static_cast<double>(v.throttled_now));
   }
 
-  auto pauses =
-      make_family("reactord_backpressure_pauses_total",
-                  "Times reading from a client was paused because its output reached --max-output-buffer.",
-                  MetricType::Counter);
-  add_counter(pauses, static_cast<double>(t.pauses));
-  out.push_back(std::move(pauses));
+  push_counter(out, "reactord_backpressure_pauses_total",
+               "Times reading from a client was paused because its output reached --max-output-buffer.",
+               static_cast<double>(t.pauses));
 }
 
 // --tls-listen's handshakes: results and the duration histogram (only with a TLS listener).
-void add_tls_families(std::vector<MetricFamily>& out, Server& server) {
+void add_tls_families(Families& out, Server& server) {
   if (!server.tls_listen_address()) return;
   std::array<std::uint64_t, kTlsHandshakeResultCount> handshakes{};
   std::array<std::uint64_t, kTlsHandshakeBucketsUs.size() + 1> buckets{};
@@ -254,85 +229,63 @@ void add_tls_families(std::vector<MetricFamily>& out, Server& server) {
     for (std::size_t b = 0; b < buckets.size(); ++b) buckets[b] += c.tls_handshake_buckets[b].get();
     sum_us += c.tls_handshake_us_sum.get();
   }
-  auto handshakes_family = make_family(
-      "reactord_tls_handshakes_total",
+  LabelledValues results;
+  for (std::size_t r = 0; r < handshakes.size(); ++r) {
+    results.emplace_back(to_string(static_cast<TlsHandshakeResult>(r)), static_cast<double>(handshakes[r]));
+  }
+  push_counters(
+      out, "reactord_tls_handshakes_total",
       "TLS handshakes on --tls-listen by result: ok, failed (TLS error: wrong CA, plaintext, version), "
       "timeout (--tls-handshake-timeout), closed (the client left first).",
-      MetricType::Counter);
-  for (std::size_t r = 0; r < handshakes.size(); ++r) {
-    add_counter(handshakes_family, static_cast<double>(handshakes[r]),
-                {{"result", to_string(static_cast<TlsHandshakeResult>(r))}});
-  }
-  out.push_back(std::move(handshakes_family));
-  auto duration_family = make_family("reactord_tls_handshake_duration_seconds",
-                                     "Time from accept to the end of a successful TLS handshake, in seconds.",
-                                     MetricType::Histogram);
-  prometheus::ClientMetric::Histogram histogram;
-  std::uint64_t cumulative = 0;
-  for (std::size_t b = 0; b < kTlsHandshakeBucketsUs.size(); ++b) {
-    cumulative += buckets[b];
-    histogram.bucket.push_back({cumulative, static_cast<double>(kTlsHandshakeBucketsUs[b]) / 1e6});
-  }
-  cumulative += buckets.back();
-  histogram.bucket.push_back({cumulative, std::numeric_limits<double>::infinity()});
-  histogram.sample_count = cumulative;
-  histogram.sample_sum = static_cast<double>(sum_us) / 1e6;
-  add_histogram(duration_family, std::move(histogram));
-  out.push_back(std::move(duration_family));
+      "result", results);
+  push_histogram(
+      out, "reactord_tls_handshake_duration_seconds",
+      "Time from accept to the end of a successful TLS handshake, in seconds.",
+      cumulative_histogram(
+          buckets, [](std::size_t b) { return static_cast<double>(kTlsHandshakeBucketsUs[b]) / 1e6; },
+          static_cast<double>(sum_us) / 1e6));
 }
 
 // Whether new clients are taken: the listeners (as the loops saw them) and the drain.
-void add_listener_families(std::vector<MetricFamily>& out, Server& server, const ViewTotals& v) {
+void add_listener_families(Families& out, Server& server, const ViewTotals& v) {
   if (v.answered) {
-    auto accepting = make_family("reactord_accepting", "1 while a listener accepts new clients, else 0.",
-                                 MetricType::Gauge);
-    add_gauge(accepting, v.accepting ? 1 : 0);
-    out.push_back(std::move(accepting));
+    push_gauge(out, "reactord_accepting", "1 while a listener accepts new clients, else 0.",
+               v.accepting ? 1 : 0);
   }
-  auto draining = make_family("reactord_draining", "1 while the server drains, else 0.", MetricType::Gauge);
-  add_gauge(draining, server.state() == ServerState::kDraining ? 1 : 0);
-  out.push_back(std::move(draining));
+  push_gauge(out, "reactord_draining", "1 while the server drains, else 0.",
+             server.state() == ServerState::kDraining ? 1 : 0);
 }
 
 // Reloads (SIGHUP, Control.Reload).
-void add_reload_families(std::vector<MetricFamily>& out, Server& server) {
+void add_reload_families(Families& out, Server& server) {
   const ReloadStats reloads = server.reload_stats();
-  auto total =
-      make_family("reactord_reloads_total",
-                  "Reloads (SIGHUP, Control.Reload) by result: ok (everything applied) or failed (some "
-                  "item kept its old value: a bad new file).",
-                  MetricType::Counter);
-  add_counter(total, static_cast<double>(reloads.ok), {{"result", "ok"}});
-  add_counter(total, static_cast<double>(reloads.failed), {{"result", "failed"}});
-  out.push_back(std::move(total));
-  auto last_reload = make_family("reactord_last_reload_timestamp_seconds",
-                                 "Unix time of the last reload (0: never).", MetricType::Gauge);
-  add_gauge(last_reload, static_cast<double>(reloads.last_unix_ms) / 1000.0);
-  out.push_back(std::move(last_reload));
-  auto last_ok = make_family("reactord_last_reload_successful",
-                             "1 if the last reload applied everything (or none happened yet), else 0.",
-                             MetricType::Gauge);
-  add_gauge(last_ok, reloads.last_ok ? 1 : 0);
-  out.push_back(std::move(last_ok));
+  push_counters(out, "reactord_reloads_total",
+                "Reloads (SIGHUP, Control.Reload) by result: ok (everything applied) or failed (some "
+                "item kept its old value: a bad new file).",
+                "result",
+                {{"ok", static_cast<double>(reloads.ok)}, {"failed", static_cast<double>(reloads.failed)}});
+  push_gauge(out, "reactord_last_reload_timestamp_seconds", "Unix time of the last reload (0: never).",
+             static_cast<double>(reloads.last_unix_ms) / 1000.0);
+  push_gauge(out, "reactord_last_reload_successful",
+             "1 if the last reload applied everything (or none happened yet), else 0.",
+             reloads.last_ok ? 1 : 0);
 }
 
-void add_accept_error_family(std::vector<MetricFamily>& out, const CounterTotals& t) {
-  auto errors =
-      make_family("reactord_accept_errors_total",
-                  "accept() failures by errno (\"other\": an errno not tracked).", MetricType::Counter);
+void add_accept_error_family(Families& out, const CounterTotals& t) {
+  LabelledValues errors;
   for (std::size_t e = 0; e < t.accept_errors.size(); ++e) {
     bool common = false;
     for (int c : kCommonAcceptErrors) common = common || static_cast<std::size_t>(c) == e;
     if (t.accept_errors[e] == 0 && !common) continue;
-    add_counter(errors, static_cast<double>(t.accept_errors[e]), {{"errno", errno_label(e)}});
+    errors.emplace_back(errno_label(e), static_cast<double>(t.accept_errors[e]));
   }
-  out.push_back(std::move(errors));
+  push_counters(out, "reactord_accept_errors_total",
+                "accept() failures by errno (\"other\": an errno not tracked).", "errno", errors);
 }
 
 // The reactor of each loop, labelled loop="i": events by state, iterations, callbacks, posts,
 // wakeups and the timing histograms (from the loops that answered; running from every loop).
-void add_loop_families(std::vector<MetricFamily>& out, Server& server,
-                       const std::vector<std::optional<LoopView>>& views) {
+void add_loop_families(Families& out, Server& server, const std::vector<std::optional<LoopView>>& views) {
   auto events = make_family("reactord_reactor_events",
                             "Events on a loop by state (initialized, pending, active); internal "
                             "events included.",
@@ -393,7 +346,7 @@ std::vector<MetricFamily> ServerCollector::Collect() const {
   const CounterTotals counters = add_up_counters(server_);
   const ViewTotals answered = add_up_views(views);
 
-  std::vector<MetricFamily> out;
+  Families out;
   add_connection_families(out, server_, counters, durations_.get());
   add_byte_families(out, counters, answered);
   add_tls_families(out, server_);
@@ -402,12 +355,10 @@ std::vector<MetricFamily> ServerCollector::Collect() const {
   add_accept_error_family(out, counters);
   add_loop_families(out, server_, views);
 
-  auto timeouts = make_family("reactord_metrics_loop_timeouts_total",
-                              "Scrapes in which a loop did not answer in time (its reactor "
-                              "metrics were left out).",
-                              MetricType::Counter);
-  add_counter(timeouts, static_cast<double>(loop_timeouts_.load(std::memory_order_relaxed)));
-  out.push_back(std::move(timeouts));
+  push_counter(out, "reactord_metrics_loop_timeouts_total",
+               "Scrapes in which a loop did not answer in time (its reactor "
+               "metrics were left out).",
+               static_cast<double>(loop_timeouts_.load(std::memory_order_relaxed)));
   return out;
 }
 
