@@ -1,9 +1,24 @@
 // The epoll backend: one epoll fd, level-triggered unless an event asks for kET.
+//
+// Long timer waits go through a timerfd (issue #19). epoll_wait with a timeout arms a kernel
+// hrtimer each time it sleeps and cancels it when woken: at one message per wakeup (1 × 1 × 64
+// echo) that is one hrtimer start and cancel per message that raw epoll, blocking with no
+// timeout, does not pay (perf: timer:hrtimer_start 1.02 per message against 0.02). reactord
+// always has a timer (the idle sweep, minutes away), so its loop never blocked without one.
+// A deadline at least kTimerFdFrom away is instead armed on a timerfd in the epoll set and left
+// armed from wait to wait while it stays the same; epoll_wait then blocks with no timeout. A
+// deadline that moves earlier re-arms it (one timerfd_settime); one that moves later leaves it
+// armed for the old instant, which wakes the loop once early (it finds nothing to run and
+// arms for the new deadline): as the idle sweep does with its own timer.
 #include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstdint>
 #include <system_error>
+#include <utility>
 
 #include "poller.h"
 #include "reactor/sys_calls.h"
@@ -71,14 +86,20 @@ class EpollPoller final : public Poller {
     current = static_cast<std::uint32_t>(interest) | 0x8000u;  // non-zero even for kET only
   }
 
-  void wait(std::optional<Duration> timeout, std::vector<Ready>& out) override {
-    int n = sys().epoll_wait(epfd_.get(), events_.data(), static_cast<int>(events_.size()),
-                             timeout_to_ms(timeout));
+  void wait(std::optional<Duration> timeout, std::optional<TimePoint> deadline,
+            std::vector<Ready>& out) override {
+    int ms = timeout_to_ms(timeout);
+    if (deadline && ms >= kTimerFdFrom.count() && arm_timer(*deadline)) ms = -1;
+    int n = sys().epoll_wait(epfd_.get(), events_.data(), static_cast<int>(events_.size()), ms);
     if (n < 0) {
       if (errno == EINTR) return;
       throw std::system_error(errno, std::generic_category(), "epoll_wait");
     }
     for (int i = 0; i < n; ++i) {
+      if (events_[i].data.fd == timer_fd_.get()) [[unlikely]] {
+        timer_expired();
+        continue;
+      }
       out.push_back(Ready{events_[i].data.fd, from_epoll(events_[i].events)});
     }
     // A full batch suggests more were ready: grow so the next wait catches them all.
@@ -90,7 +111,53 @@ class EpollPoller final : public Poller {
   Backend kind() const override { return Backend::kEpoll; }
 
  private:
+  // Waits shorter than this keep epoll_wait's timeout: a timer that fires every few
+  // milliseconds would cost a timerfd_settime and a read per expiry instead.
+  static constexpr std::chrono::milliseconds kTimerFdFrom{50};
+
+  // Makes the timerfd wake the next wait at `deadline` or before. False when there is no
+  // timerfd (it could not be made: the wait keeps its timeout).
+  bool arm_timer(TimePoint deadline) {
+    if (timer_armed_ && armed_for_ <= deadline) return true;  // early at most: see the top
+    if (!timer_fd_ && !open_timer()) return false;
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
+    itimerspec spec{};
+    spec.it_value.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+    spec.it_value.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+    if (ns <= 0 || ::timerfd_settime(timer_fd_.get(), TFD_TIMER_ABSTIME, &spec, nullptr) != 0) return false;
+    timer_armed_ = true;
+    armed_for_ = deadline;
+    return true;
+  }
+
+  // The timerfd, in the epoll set. Made on the first long wait; if it cannot be (EMFILE...),
+  // never again: the waits keep their timeouts.
+  bool open_timer() {
+    if (timer_unavailable_) return false;
+    UniqueFd fd(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd.get();
+    if (!fd || sys().epoll_ctl(epfd_.get(), EPOLL_CTL_ADD, fd.get(), &ev) != 0) {
+      timer_unavailable_ = true;
+      return false;
+    }
+    timer_fd_ = std::move(fd);
+    return true;
+  }
+
+  // The timerfd fired: read its count (it stays readable until then) and forget the instant.
+  void timer_expired() {
+    std::uint64_t expirations = 0;
+    static_cast<void>(::read(timer_fd_.get(), &expirations, sizeof expirations));
+    timer_armed_ = false;
+  }
+
   UniqueFd epfd_;
+  UniqueFd timer_fd_;  // -1 until the first long wait
+  TimePoint armed_for_{};
+  bool timer_armed_ = false;
+  bool timer_unavailable_ = false;
   std::vector<epoll_event> events_;
   std::vector<std::uint32_t> registered_;  // per fd: 0 = not in the epoll set
 };

@@ -9,7 +9,9 @@
 //      (wakeup eventfd, signal pipe) do not keep a loop alive.
 //   4. Poll. Timeout: 0 if anything is active or kLoopNonblock, else until the earliest timer
 //      (heap top and the head of each common-timeout queue), else forever. Time spent blocked
-//      goes to stats().poll_wait.
+//      goes to stats().poll_wait. The epoll backend waits for a timer 50 ms or more away on a
+//      timerfd instead (epoll_poller.cc says why); it may then wake early once, with nothing
+//      ready, when that timer was moved later.
 //   5. Cache the time (now()) once; it is also the start of the callback phase. This is the
 //      iteration's only clock read: durations (poll wait, callbacks) are TSC ticks.
 //   6. Ready batch → activations: every ready fd is looked up in the fd map and each event
@@ -202,13 +204,17 @@ LoopResult EventBaseImpl::loop(LoopFlags flags) {
     // the poll_wait statistics) is the last read plus the TSC ticks since (loop_timing.h).
     const TimePoint before = timing.start_poll([this] { return read_clock(); });
     std::optional<Duration> timeout;
+    std::optional<TimePoint> wake_at;  // the timer's instant, for a backend that can wait for it
     if (n_active > 0 || (flags & kLoopNonblock)) {
       timeout = Duration::zero();
     } else if (auto deadline = earliest_deadline()) {
       timeout = *deadline > before ? std::chrono::ceil<Duration>(*deadline - before) : Duration::zero();
+      // Only on the kernel's CLOCK_MONOTONIC: not the coarse clock (it lags the instant by up
+      // to a tick) nor a test's clock (a SysCalls installed, tests/support/manual_clock.h).
+      if (clock_id == CLOCK_MONOTONIC && installed_sys_calls() == nullptr) wake_at = deadline;
     }
     cached_now.reset();
-    poller->wait(timeout, ready);
+    poller->wait(timeout, wake_at, ready);
     const TimePoint after = read_clock();  // 5
     timing.end_poll(after);
     cached_now = after;

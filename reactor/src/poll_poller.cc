@@ -41,7 +41,8 @@ class PollPoller final : public Poller {
     }
   }
 
-  void wait(std::optional<Duration> timeout, std::vector<Ready>& out) override {
+  void wait(std::optional<Duration> timeout, std::optional<TimePoint> /*deadline*/,
+            std::vector<Ready>& out) override {
     int n = sys().poll(fds_.data(), fds_.size(), timeout_to_ms(timeout));
     if (n < 0) {
       if (errno == EINTR) return;

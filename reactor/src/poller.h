@@ -28,8 +28,12 @@ class Poller {
   // was already closed is not an error.
   virtual void set_interest(int fd, EventFlags interest) = 0;
   // Waits up to `timeout` (nullopt = forever) and appends the ready fds to `out`.
-  // EINTR returns with nothing ready.
-  virtual void wait(std::optional<Duration> timeout, std::vector<Ready>& out) = 0;
+  // EINTR returns with nothing ready. `deadline`, when given, is the instant on
+  // CLOCK_MONOTONIC that `timeout` counts down to (a timer's): a backend may wait for it by
+  // other means than the timeout (epoll: a timerfd, kept armed from wait to wait). It may
+  // then also return early with nothing ready (a deadline that has moved later since).
+  virtual void wait(std::optional<Duration> timeout, std::optional<TimePoint> deadline,
+                    std::vector<Ready>& out) = 0;
   virtual Backend kind() const = 0;
 };
 
