@@ -451,6 +451,16 @@ void Buffer::append_buffer(Buffer& other) {
   if (&other == this || other.length_ == 0) return;
   const std::size_t orig = length_;
   const std::size_t other_orig = other.length_;
+  if (tail_ == nullptr && other.tail_->off != 0) {
+    // Into a buffer with no block (an echo's output): the chain changes owner whole, which is
+    // what the general path below does for an empty buffer, without its checks.
+    tail_ = std::exchange(other.tail_, nullptr);
+    length_ = other_orig;
+    other.length_ = 0;
+    other.notify(other_orig, 0, other_orig);
+    notify(orig, other_orig, 0);
+    return;
+  }
   other.drop_empty_tail();
   drop_empty_tail();
 

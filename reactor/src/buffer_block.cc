@@ -11,24 +11,29 @@
 #include "reactor/buffer_fault.h"
 #include "reactor/sys_calls.h"
 
+namespace reactor::detail {
+std::atomic<std::size_t> g_allocation_failures_left{0};
+}  // namespace reactor::detail
+
 namespace reactor::fault {
 namespace {
-std::atomic<std::size_t> g_failures_left{0};
 std::atomic<std::size_t> g_failure_min_bytes{0};
 }  // namespace
 
 void fail_buffer_allocations(std::size_t count, std::size_t min_bytes) {
   g_failure_min_bytes.store(min_bytes, std::memory_order_relaxed);
-  g_failures_left.store(count, std::memory_order_release);
+  detail::g_allocation_failures_left.store(count, std::memory_order_release);
 }
 
-std::size_t buffer_allocation_failures_left() { return g_failures_left.load(std::memory_order_acquire); }
+std::size_t buffer_allocation_failures_left() {
+  return detail::g_allocation_failures_left.load(std::memory_order_acquire);
+}
 
 // True if this allocation is one of the armed failures (then it is used up).
 static bool injected_failure(std::size_t alloc_size) {
-  std::size_t left = g_failures_left.load(std::memory_order_relaxed);
+  std::size_t left = detail::g_allocation_failures_left.load(std::memory_order_relaxed);
   if (left == 0 || alloc_size < g_failure_min_bytes.load(std::memory_order_relaxed)) return false;
-  while (left != 0 && !g_failures_left.compare_exchange_weak(left, left - 1)) {}
+  while (left != 0 && !detail::g_allocation_failures_left.compare_exchange_weak(left, left - 1)) {}
   return left != 0;
 }
 
@@ -65,31 +70,28 @@ BufferBlock* new_header() {
   return block;
 }
 
-// The thread's spare read block, and the one it has lent (buffer_block.h). Constant-initialised
-// and trivially destructible, so the hot path reads it without a TLS wrapper call; the block
-// it holds is freed at thread exit by SpareReaper, registered once per thread.
-struct SpareSlot {
-  BufferBlock* block = nullptr;
-  const BufferBlock* lent = nullptr;
-  bool reaper_armed = false;  // SpareReaper registered for this thread
-  bool gone = false;          // the thread is exiting: keep nothing more
-};
-constinit thread_local SpareSlot t_slot;
+}  // namespace
+
+// The thread's spare read block, and the one it has lent (buffer_block.h); the block it holds
+// is freed at thread exit by SpareReaper, registered once per thread.
+constinit thread_local SpareSlot t_spare_slot;
+
+namespace {
 
 struct SpareReaper {
   ~SpareReaper() {
-    t_slot.gone = true;
-    std::free(std::exchange(t_slot.block, nullptr));
+    t_spare_slot.gone = true;
+    std::free(std::exchange(t_spare_slot.block, nullptr));
   }
 };
 thread_local SpareReaper t_reaper;
 
 // Arms the thread's reaper; false when the thread is exiting (the slot must stay empty).
 bool slot_usable() {
-  if (t_slot.gone) return false;
-  if (!t_slot.reaper_armed) {
+  if (t_spare_slot.gone) return false;
+  if (!t_spare_slot.reaper_armed) {
     static_cast<void>(&t_reaper);  // odr-use: constructs it and registers its destructor
-    t_slot.reaper_armed = true;
+    t_spare_slot.reaper_armed = true;
   }
   return true;
 }
@@ -97,14 +99,14 @@ bool slot_usable() {
 // A block of the spare's size whose last share is gone: the thread's spare again when the
 // slot is empty (no malloc for the next read), else freed.
 void keep_or_free_spare(BufferBlock* block) {
-  if (t_slot.lent == block) t_slot.lent = nullptr;
-  if (t_slot.block == nullptr && slot_usable()) {
+  if (t_spare_slot.lent == block) t_spare_slot.lent = nullptr;
+  if (t_spare_slot.block == nullptr && slot_usable()) {
     block->next = nullptr;
     block->storage = reinterpret_cast<std::byte*>(block + 1);
     block->misalign = 0;
     block->off = 0;
     block->shares = 1;
-    t_slot.block = block;
+    t_spare_slot.block = block;
     return;
   }
   std::free(block);
@@ -122,21 +124,14 @@ void release_owned(BufferBlock* owned) {
 }
 }  // namespace
 
-BufferBlock* thread_spare() {
-  if (t_slot.block != nullptr) return t_slot.block;
+BufferBlock* make_thread_spare() {
   if (!slot_usable()) return nullptr;
   const std::size_t alloc = read_alloc(kSpareCapacity);
   void* mem = sys().malloc(alloc);
   if (mem == nullptr) return nullptr;
-  t_slot.block = init_owned(mem, alloc);
-  return t_slot.block;
+  t_spare_slot.block = init_owned(mem, alloc);
+  return t_spare_slot.block;
 }
-
-BufferBlock* take_thread_spare() { return std::exchange(t_slot.block, nullptr); }
-
-const BufferBlock* lent_spare() { return t_slot.lent; }
-
-void set_lent_spare(const BufferBlock* block) { t_slot.lent = block; }
 
 std::size_t round_up_pow2(std::size_t n) { return std::bit_ceil(n); }
 

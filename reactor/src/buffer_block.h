@@ -17,7 +17,9 @@
 // space and may not be compacted (pullup), since that would overwrite bytes a view shows.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <utility>
 
 #include "reactor/buffer.h"
 
@@ -90,6 +92,12 @@ BufferBlock* new_block(std::size_t min_capacity);
 // The fault seam (reactor/buffer_fault.h) for an allocation of alloc_size that is not made
 // through new_block_of_alloc: true = fail it (the armed count is used up).
 bool injected_allocation_failure(std::size_t alloc_size);
+// Whether any failure is armed (fault::fail_buffer_allocations): one relaxed load, inline, so
+// that a read pays nothing more for the seam while none is (issue #19).
+extern std::atomic<std::size_t> g_allocation_failures_left;
+inline bool allocation_failures_armed() {
+  return g_allocation_failures_left.load(std::memory_order_relaxed) != 0;
+}
 // Makes mem (alloc_size bytes from malloc) an owned, empty block.
 BufferBlock* init_owned_block(void* mem, std::size_t alloc_size);
 // A new owned, empty block whose allocation (header included) is exactly alloc_size bytes.
@@ -134,15 +142,30 @@ inline bool has_room(const BufferBlock& block) {
 // copies and frees nothing. Any owned block of exactly kSpareCapacity bytes freed on a thread
 // whose slot is empty becomes its spare (free_block), so the slot never holds more than one.
 inline constexpr std::size_t kSpareCapacity = 64 * 1024;
+// The thread's slot: its spare block, and the one it has lent. Constant-initialised and
+// trivially destructible, so the accessors below are inline loads of a thread-local (no TLS
+// wrapper call: they run several times per echoed message); the block it holds is freed at
+// thread exit (buffer_block.cc).
+struct SpareSlot {
+  BufferBlock* block = nullptr;
+  const BufferBlock* lent = nullptr;
+  bool reaper_armed = false;  // the thread-exit reaper is registered for this thread
+  bool gone = false;          // the thread is exiting: keep nothing more
+};
+extern constinit thread_local SpareSlot t_spare_slot;
+// Makes the thread's spare (the slot is empty); nullptr when it cannot be made.
+BufferBlock* make_thread_spare();
 // The thread's spare, kept in its slot (made on first use). nullptr when it cannot be made
 // (no memory, or the thread is exiting).
-BufferBlock* thread_spare();
+inline BufferBlock* thread_spare() {
+  return t_spare_slot.block != nullptr ? t_spare_slot.block : make_thread_spare();
+}
 // Removes the thread's spare from its slot (the caller owns it now); nullptr if none.
-BufferBlock* take_thread_spare();
+inline BufferBlock* take_thread_spare() { return std::exchange(t_spare_slot.block, nullptr); }
 // The spare block this thread has lent to a buffer and not got back yet (nullptr: none).
 // Only compared, never dereferenced: the block may have been freed on another thread.
-const BufferBlock* lent_spare();
-void set_lent_spare(const BufferBlock* block);
+inline const BufferBlock* lent_spare() { return t_spare_slot.lent; }
+inline void set_lent_spare(const BufferBlock* block) { t_spare_slot.lent = block; }
 
 // Smallest power of two >= n (n >= 1).
 std::size_t round_up_pow2(std::size_t n);

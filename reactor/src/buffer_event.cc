@@ -88,9 +88,8 @@ BufferEvent::Impl::Impl(BufferEvent& s, EventBase& b, int socket_fd, BevOptions 
   }
 }
 
-void BufferEvent::Impl::count(std::uint32_t& low, std::size_t n, bool written) {
-  const std::uint32_t carry = detail::add_to_low_half(low, n);
-  if (carry != 0) (written ? extras_ref().bytes_written_high : extras_ref().bytes_read_high) += carry;
+void BufferEvent::Impl::carry_into_extras(std::uint32_t carry, bool written) {
+  (written ? extras_ref().bytes_written_high : extras_ref().bytes_read_high) += carry;
 }
 
 BufferEvent::Impl::~Impl() {

@@ -143,10 +143,16 @@ struct BufferEvent::Impl {
   TimePoint last_write() const { return created + std::chrono::milliseconds(last_write_ms); }
   void mark_read(TimePoint now) { last_read_ms = ms_between(created, now); }
   void mark_write(TimePoint now) { last_write_ms = ms_between(created, now); }
-  // Adds n (< 4 GiB: one read or send) to a byte counter, carrying into Extras.
+  // Adds n (< 4 GiB: one read or send) to a byte counter, carrying into Extras. Inline: once
+  // per read and per send; the carry (every 4 GiB) is out of line.
   void count_read(std::size_t n) { count(bytes_read_low, n, false); }
   void count_written(std::size_t n) { count(bytes_written_low, n, true); }
-  void count(std::uint32_t& low, std::size_t n, bool written);
+  void count(std::uint32_t& low, std::size_t n, bool written) {
+    const std::uint32_t carry = detail::add_to_low_half(low, n);
+    if (carry != 0) [[unlikely]]
+      carry_into_extras(carry, written);
+  }
+  void carry_into_extras(std::uint32_t carry, bool written);
   std::uint64_t bytes_read() const {
     return detail::join_halves(extras ? extras->bytes_read_high : 0, bytes_read_low);
   }

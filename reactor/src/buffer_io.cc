@@ -151,7 +151,8 @@ ssize_t Buffer::read_impl(int fd, std::size_t max_bytes, bool lend) {
     const std::size_t want = max_bytes - in_tail;
     // The allocation this read stands for, as the fault seam sees it: a failure means nothing
     // is read (as evbuffer_read), whether or not the spare exists already.
-    if (detail::injected_allocation_failure(detail::read_alloc(want))) {
+    if (detail::allocation_failures_armed() &&
+        detail::injected_allocation_failure(detail::read_alloc(want))) {
       errno = ENOMEM;
       return -1;
     }
@@ -229,6 +230,13 @@ ssize_t Buffer::read_impl(int fd, std::size_t max_bytes, bool lend) {
 ssize_t Buffer::write_to(int fd, std::optional<std::size_t> max_bytes) {
   const std::size_t limit = max_bytes ? std::min(*max_bytes, length_) : length_;
   if (limit == 0) return 0;
+  if (head() == tail_) {
+    // One block (an echo's read block, a reply): it holds all length_ bytes, no iovec to build.
+    const iovec one{tail_->data(), limit};
+    const ssize_t n = write_vector(fd, &one, 1);
+    if (n > 0) drain(static_cast<std::size_t>(n));
+    return n;
+  }
   iovec iov[kMaxIov];
   std::size_t count = 0;
   std::size_t total = 0;

@@ -12,34 +12,6 @@
 
 namespace reactor::detail {
 
-void ActiveQueue::push_back(EventCore* ev) {
-  ev->active_next = nullptr;
-  ev->active_prev = tail;
-  if (tail)
-    tail->active_next = ev;
-  else
-    head = ev;
-  tail = ev;
-}
-
-void ActiveQueue::erase(EventCore* ev) {
-  if (ev->active_prev)
-    ev->active_prev->active_next = ev->active_next;
-  else
-    head = ev->active_next;
-  if (ev->active_next)
-    ev->active_next->active_prev = ev->active_prev;
-  else
-    tail = ev->active_prev;
-  ev->active_prev = ev->active_next = nullptr;
-}
-
-EventCore* ActiveQueue::pop_front() {
-  EventCore* ev = head;
-  if (ev) erase(ev);
-  return ev;
-}
-
 namespace {
 
 Backend choose_backend(const EventBaseConfig& config) {
@@ -255,26 +227,6 @@ void EventBaseImpl::del(EventCore* ev) {
     }
   }
   ev->has_timeout = false;
-  retally(ev, was);
-}
-
-void EventBaseImpl::activate(EventCore* ev, EventFlags flags) {
-  if (ev->active) {
-    ev->fired |= flags;
-    return;
-  }
-  const bool was = live(ev);
-  ev->active = true;
-  ev->fired = flags;
-  // An event that already ran in this pass waits for the next iteration, so that an event
-  // re-activating itself (or two activating each other) cannot starve I/O and timers.
-  if (processing && ev->ran_in_pass == pass) {
-    ev->in_later = true;
-    later.push_back(ev);
-  } else {
-    active[ev->priority].push_back(ev);
-    ++n_active;
-  }
   retally(ev, was);
 }
 

@@ -32,14 +32,37 @@
 
 namespace reactor::detail {
 
-// An intrusive FIFO of active events (links: EventCore::active_prev/next).
+// An intrusive FIFO of active events (links: EventCore::active_prev/next). Inline: every
+// readiness goes through push_back and pop_front once.
 struct ActiveQueue {
   EventCore* head = nullptr;
   EventCore* tail = nullptr;
   bool empty() const { return head == nullptr; }
-  void push_back(EventCore* ev);
-  void erase(EventCore* ev);
-  EventCore* pop_front();
+  void push_back(EventCore* ev) {
+    ev->active_next = nullptr;
+    ev->active_prev = tail;
+    if (tail)
+      tail->active_next = ev;
+    else
+      head = ev;
+    tail = ev;
+  }
+  void erase(EventCore* ev) {
+    if (ev->active_prev)
+      ev->active_prev->active_next = ev->active_next;
+    else
+      head = ev->active_next;
+    if (ev->active_next)
+      ev->active_next->active_prev = ev->active_prev;
+    else
+      tail = ev->active_prev;
+    ev->active_prev = ev->active_next = nullptr;
+  }
+  EventCore* pop_front() {
+    EventCore* ev = head;
+    if (ev) erase(ev);
+    return ev;
+  }
 };
 
 struct EventBaseImpl {
@@ -58,7 +81,26 @@ struct EventBaseImpl {
   // timeout: none, a plain duration, or a common-timeout queue index (1-based; 0 = none).
   void add(EventCore* ev, std::optional<Duration> timeout, std::uint32_t common);
   void del(EventCore* ev);
-  void activate(EventCore* ev, EventFlags flags);
+  // Inline: once per ready fd (dispatch_ready).
+  void activate(EventCore* ev, EventFlags flags) {
+    if (ev->active) {
+      ev->fired |= flags;
+      return;
+    }
+    const bool was = live(ev);
+    ev->active = true;
+    ev->fired = flags;
+    // An event that already ran in this pass waits for the next iteration, so that an event
+    // re-activating itself (or two activating each other) cannot starve I/O and timers.
+    if (processing && ev->ran_in_pass == pass) {
+      ev->in_later = true;
+      later.push_back(ev);
+    } else {
+      active[ev->priority].push_back(ev);
+      ++n_active;
+    }
+    retally(ev, was);
+  }
   void set_priority(EventCore* ev, int priority);
   void set_internal(EventCore* ev, bool internal);
   std::uint32_t common_queue_for(Duration d);  // 1-based index, created on first use

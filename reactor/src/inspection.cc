@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "event_base_impl.h"
+#include "histogram_bucket.h"
 #include "reactor/event_flags.h"
 
 namespace reactor {
@@ -62,14 +63,7 @@ const char* to_string(EventKind kind) {
   return "?";
 }
 
-void DurationHistogram::record(Duration d) {
-  const std::int64_t us = d.count();
-  std::size_t i = 0;
-  while (i < kBoundsUs.size() && us > kBoundsUs[i]) ++i;
-  ++counts[i];
-  sum += d;
-  ++total;
-}
+void DurationHistogram::record(Duration d) { detail::record_in(*this, d); }
 
 namespace detail {
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "cycle_clock.h"
+#include "histogram_bucket.h"
 #include "reactor/clock.h"
 #include "reactor/inspection.h"
 
@@ -30,17 +31,22 @@ class LoopTiming {
   }
 
   // After the poll: `after` is the iteration's one clock read (the start of the callback
-  // phase). Records the time blocked and refines the tick rate.
+  // phase). Records the time blocked and refines the tick rate (every kRecalibrateEvery
+  // iterations once it is known).
   void end_poll(TimePoint after) {
     last_ticks_ = CycleClock::ticks();
     const Duration waited = cycles_.calibrated() ? cycles_.to_duration(last_ticks_ - poll_start_ticks_)
                                                  : std::chrono::duration_cast<Duration>(after - poll_start_);
     stats_.poll_wait += waited;
-    stats_.poll_wait_histogram.record(waited);
+    record_in(stats_.poll_wait_histogram, waited);
     last_clock_ = after;
     poll_clock_ = after;
     poll_ticks_ = last_ticks_;
-    cycles_.calibrate(after, last_ticks_);
+    // The rate is the ratio over everything since the first read: once known, one refinement
+    // every kRecalibrateEvery iterations keeps it as exact (it moves by parts per million)
+    // without a floating-point division in every iteration.
+    if (!cycles_.calibrated() || stats_.iterations % kRecalibrateEvery == 0)
+      cycles_.calibrate(after, last_ticks_);
   }
 
   // After each callback: times it from the end of the previous one (the end of one callback
@@ -61,7 +67,7 @@ class LoopTiming {
     }
     stats_.callback_time += took;
     if (took > stats_.longest_callback) stats_.longest_callback = took;
-    stats_.callback_histogram.record(took);
+    record_in(stats_.callback_histogram, took);
     stats_.callbacks += work;
   }
 
@@ -69,6 +75,8 @@ class LoopTiming {
   const LoopStats& stats() const { return stats_; }
 
  private:
+  static constexpr std::uint64_t kRecalibrateEvery = 64;
+
   LoopStats stats_;
   CycleClock cycles_;
   std::uint64_t poll_start_ticks_ = 0;

@@ -3,7 +3,11 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <vector>
 
+#include "histogram_bucket.h"  // reactor/src: the loop's inline record
 #include "reactor_test_util.h"
 
 namespace reactord::test_support {
@@ -119,6 +123,34 @@ TEST(InspectionStrings, HistogramBuckets) {
   EXPECT_EQ(h.counts[11], 1u);
   EXPECT_EQ(h.total, 5u);
   EXPECT_EQ(h.sum, Duration(5001003));
+}
+
+// record() finds the bucket without a search up to 256 us (histogram_bucket): every duration
+// still lands in the first bucket whose bound holds it, checked against the bounds themselves
+// at each bound, one either side, and every microsecond up to 300.
+TEST(InspectionStrings, HistogramBucketIsTheFirstBoundThatHoldsTheDuration) {
+  constexpr auto& bounds = DurationHistogram::kBoundsUs;
+  auto first_holding = [](std::int64_t us) {
+    std::size_t i = 0;
+    while (i < bounds.size() && us > bounds[i]) ++i;
+    return i;
+  };
+  std::vector<std::int64_t> probes = {-5, std::numeric_limits<std::int64_t>::max()};
+  for (std::int64_t us = 0; us <= 300; ++us) probes.push_back(us);
+  for (std::int64_t bound : bounds) {
+    for (std::int64_t us : {bound - 1, bound, bound + 1}) probes.push_back(us);
+  }
+  for (std::int64_t us : probes) {
+    DurationHistogram h;
+    h.record(Duration(us));
+    const std::size_t expected = first_holding(us);
+    EXPECT_EQ(h.counts[expected], 1u) << us << " us";
+    EXPECT_EQ(detail::histogram_bucket(us), expected) << us << " us";
+  }
+  EXPECT_EQ(detail::histogram_bucket(4), 1u);
+  EXPECT_EQ(detail::histogram_bucket(5), 2u);
+  EXPECT_EQ(detail::histogram_bucket(256), 4u);
+  EXPECT_EQ(detail::histogram_bucket(257), 5u);
 }
 
 TEST(BackendChoice, ConfigThenEnvironment) {
