@@ -4,6 +4,8 @@
 // knows their read event's id. Both equal the connection count when inspection is whole.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstddef>
 
 #include "server/connection.h"
@@ -31,6 +33,15 @@ inline InspectedConnections count_inspected_connections(Server& server) {
     });
     return counts;
   });
+}
+
+// Inspection is whole for `connections` connections on loop 0: each one's read event is listed
+// with its owner (the connection id) and label, and the registry knows its event ids. Any
+// thread but loop 0's.
+inline void expect_inspection_whole(Server& server, std::size_t connections) {
+  const InspectedConnections check = count_inspected_connections(server);
+  EXPECT_EQ(check.reads_with_owner, connections);
+  EXPECT_EQ(check.ids_known, connections);
 }
 
 }  // namespace reactord::test_support

@@ -88,11 +88,8 @@ TEST(ServerMemory, IdleConnectionHeapBytesWithInspectionKept) {
   EXPECT_GT(per_connection, 0.0);
   EXPECT_LE(per_connection, kBudgetBytes);
 
-  // Inspection is all there: each connection's read event is listed with its owner (the
-  // connection id) and label, and the registry knows its event ids.
-  const InspectedConnections check = count_inspected_connections(s.server);
-  EXPECT_EQ(check.reads_with_owner, static_cast<std::size_t>(kWarm + kIdle));
-  EXPECT_EQ(check.ids_known, static_cast<std::size_t>(kWarm + kIdle));
+  // Inspection is all there.
+  expect_inspection_whole(s.server, kWarm + kIdle);
 }
 
 }  // namespace
