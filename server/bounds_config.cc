@@ -24,12 +24,13 @@ bool count(const std::string& text, std::size_t lo, std::size_t hi, std::size_t*
 void add_bound_flags(const std::function<void(const std::string&, std::string&, const std::string&)>& add,
                      RawBounds& raw) {
   const BoundsConfig d;
-  raw.control_max_watchers = std::to_string(d.control_max_watchers);
-  raw.watch_buffer_bytes = units::format_size(d.watch_buffer_bytes);
-  raw.watch_total_bytes = units::format_size(d.watch_total_bytes);
-  raw.control_threads = std::to_string(d.control_threads);
-  raw.control_memory = units::format_size(d.control_memory);
-  raw.control_max_message_bytes = units::format_size(d.control_max_message_bytes);
+  const control::ControlSettings c;
+  raw.control_max_watchers = std::to_string(c.watch.max_watchers);
+  raw.watch_buffer_bytes = units::format_size(c.watch.buffer_bytes);
+  raw.watch_total_bytes = units::format_size(c.watch.total_bytes);
+  raw.control_threads = std::to_string(c.grpc.max_threads);
+  raw.control_memory = units::format_size(c.grpc.memory_bytes);
+  raw.control_max_message_bytes = units::format_size(c.grpc.max_receive_message_bytes);
   raw.metrics_max_connections = std::to_string(d.metrics_max_connections);
   raw.metrics_request_timeout = format_duration(d.metrics_request_timeout);
   add("control-max-watchers", raw.control_max_watchers, "WatchConnections streams open at once (1..10000)");
@@ -39,8 +40,8 @@ void add_bound_flags(const std::function<void(const std::string&, std::string&, 
   add("control-threads", raw.control_threads, "Threads the gRPC control plane may run (4..1024)");
   add("control-memory", raw.control_memory, "Memory the gRPC control plane's buffers may take");
   add("control-max-message-bytes", raw.control_max_message_bytes, "Largest control-plane request message");
-  raw.control_max_connections = std::to_string(d.control_max_connections);
-  raw.control_max_connections_per_peer = std::to_string(d.control_max_connections_per_peer);
+  raw.control_max_connections = std::to_string(c.guard.max_connections);
+  raw.control_max_connections_per_peer = std::to_string(c.guard.max_connections_per_peer);
   add("control-max-connections", raw.control_max_connections,
       "Control-port connections open at once (1..10000); more are closed at accept");
   add("control-max-connections-per-peer", raw.control_max_connections_per_peer,
@@ -52,9 +53,14 @@ void add_bound_flags(const std::function<void(const std::string&, std::string&, 
       "answer makes no progress this long)");
 }
 
-std::optional<std::string> convert_bounds(const RawBounds& raw, BoundsConfig* out) {
+std::optional<std::string> convert_bounds(const RawBounds& raw, BoundsConfig* out,
+                                          control::ControlSettings* control) {
   BoundsConfig b;
-  if (!count(raw.control_max_watchers, 1, 10000, &b.control_max_watchers)) {
+  control::ControlSettings settings = *control;
+  control::WatchLimits& watch = settings.watch;
+  control::GrpcLimits& grpc = settings.grpc;
+  h2guard::H2GuardLimits& guard = settings.guard;
+  if (!count(raw.control_max_watchers, 1, 10000, &watch.max_watchers)) {
     return "invalid --control-max-watchers '" + raw.control_max_watchers +
            "': expected an integer from 1 to 10000";
   }
@@ -66,27 +72,27 @@ std::optional<std::string> convert_bounds(const RawBounds& raw, BoundsConfig* ou
     *v = static_cast<std::size_t>(*s);
     return std::nullopt;
   };
-  if (auto e = size("watch-buffer-bytes", raw.watch_buffer_bytes, 4096, &b.watch_buffer_bytes)) return e;
-  if (auto e = size("watch-total-bytes", raw.watch_total_bytes, 4096, &b.watch_total_bytes)) return e;
-  if (!count(raw.control_threads, 4, 1024, &b.control_threads)) {
+  if (auto e = size("watch-buffer-bytes", raw.watch_buffer_bytes, 4096, &watch.buffer_bytes)) return e;
+  if (auto e = size("watch-total-bytes", raw.watch_total_bytes, 4096, &watch.total_bytes)) return e;
+  if (!count(raw.control_threads, 4, 1024, &grpc.max_threads)) {
     return "invalid --control-threads '" + raw.control_threads + "': expected an integer from 4 to 1024";
   }
-  if (b.control_max_watchers + 4 > b.control_threads) {
+  if (watch.max_watchers + 4 > grpc.max_threads) {
     // Each watch stream holds a thread; health and the other RPCs need some left.
-    return "--control-max-watchers " + std::to_string(b.control_max_watchers) +
-           " needs --control-threads of at least " + std::to_string(b.control_max_watchers + 4) +
+    return "--control-max-watchers " + std::to_string(watch.max_watchers) +
+           " needs --control-threads of at least " + std::to_string(watch.max_watchers + 4) +
            " (each watch stream holds a thread)";
   }
-  if (auto e = size("control-memory", raw.control_memory, 1 << 20, &b.control_memory)) return e;
+  if (auto e = size("control-memory", raw.control_memory, 1 << 20, &grpc.memory_bytes)) return e;
   if (auto e = size("control-max-message-bytes", raw.control_max_message_bytes, 64 * 1024,
-                    &b.control_max_message_bytes)) {
+                    &grpc.max_receive_message_bytes)) {
     return e;
   }
-  if (!count(raw.control_max_connections, 1, 10000, &b.control_max_connections)) {
+  if (!count(raw.control_max_connections, 1, 10000, &guard.max_connections)) {
     return "invalid --control-max-connections '" + raw.control_max_connections +
            "': expected an integer from 1 to 10000";
   }
-  if (!count(raw.control_max_connections_per_peer, 1, 10000, &b.control_max_connections_per_peer)) {
+  if (!count(raw.control_max_connections_per_peer, 1, 10000, &guard.max_connections_per_peer)) {
     return "invalid --control-max-connections-per-peer '" + raw.control_max_connections_per_peer +
            "': expected an integer from 1 to 10000";
   }
@@ -103,6 +109,7 @@ std::optional<std::string> convert_bounds(const RawBounds& raw, BoundsConfig* ou
   }
   b.metrics_request_timeout = *timeout;
   *out = b;
+  *control = std::move(settings);
   return std::nullopt;
 }
 

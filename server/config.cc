@@ -82,9 +82,6 @@ std::string env_name(const std::string& flag) {
 struct RawValues {
   std::string listen, control_listen, metrics_listen, loops, accept_mode, max_connections, idle_timeout,
       max_output_buffer, drain_timeout, log_level, greeting, audit_log;
-  // Control plane security: file paths, read by the control plane when it starts.
-  std::string control_token_file, control_viewer_token_file, control_tls_cert, control_tls_key,
-      control_tls_client_ca;
   std::string log_format, http_listen;
   std::string fd_reserve;
   std::string rate_limit_per_connection = "off", rate_limit_total = "off";
@@ -134,7 +131,7 @@ std::optional<std::string> parse_alpn(const std::string& text, std::vector<std::
 // Converts every raw value; the first bad one gives the error line.
 std::optional<std::string> convert(const RawValues& raw, const RawTls& raw_tls, Config& c) {
   if (auto e = parse_address("listen", raw.listen, c.listen)) return e;
-  if (auto e = parse_address("control-listen", raw.control_listen, c.control_listen)) return e;
+  if (auto e = parse_address("control-listen", raw.control_listen, c.control.listen)) return e;
   if (auto e = parse_address("metrics-listen", raw.metrics_listen, c.metrics_listen)) return e;
   if (raw.http_listen != "off") {
     reactor::SocketAddress http;
@@ -205,11 +202,6 @@ std::optional<std::string> convert(const RawValues& raw, const RawTls& raw_tls, 
   if (!c.greeting.empty() && c.greeting.back() != '\n') c.greeting += '\n';
   if (raw.audit_log.empty()) return std::string("invalid --audit-log '': expected stderr or a file path");
   c.audit_log = raw.audit_log;
-  c.control_token_file = raw.control_token_file;
-  c.control_viewer_token_file = raw.control_viewer_token_file;
-  c.control_tls_cert = raw.control_tls_cert;
-  c.control_tls_key = raw.control_tls_key;
-  c.control_tls_client_ca = raw.control_tls_client_ca;
 
   if (raw_tls.listen != "off") {
     reactor::SocketAddress tls;
@@ -249,7 +241,7 @@ std::optional<std::string> convert(const RawValues& raw, const RawTls& raw_tls, 
 ConfigResult reparse_config(const std::vector<std::string>& args) {
   const Config defaults;
   RawValues raw{defaults.listen.to_string(),
-                defaults.control_listen.to_string(),
+                defaults.control.listen.to_string(),
                 defaults.metrics_listen.to_string(),
                 std::to_string(defaults.loops),
                 to_string(defaults.accept_mode),
@@ -260,11 +252,6 @@ ConfigResult reparse_config(const std::vector<std::string>& args) {
                 to_string(defaults.log_level),
                 defaults.greeting,
                 defaults.audit_log,
-                defaults.control_token_file,
-                defaults.control_viewer_token_file,
-                defaults.control_tls_cert,
-                defaults.control_tls_key,
-                defaults.control_tls_client_ca,
                 to_string(defaults.log_format),
                 "off",  // --http-listen: no status page unless asked for
                 std::to_string(defaults.fd_reserve)};
@@ -306,13 +293,16 @@ ConfigResult reparse_config(const std::vector<std::string>& args) {
       ->default_str(escaped(defaults.greeting));  // "\n" shown as two characters, on one line
   add("audit-log", raw.audit_log,
       "Audit lines of Control calls: stderr or a file (appended); not silenced by --log-level");
-  add("control-token-file", raw.control_token_file,
+  // The control plane's file paths need no conversion: their flags write into the settings
+  // themselves (read by the control plane when it starts).
+  Config config;
+  add("control-token-file", config.control.token_file,
       "Control plane admin bearer token file (Inspect + Control)");
-  add("control-viewer-token-file", raw.control_viewer_token_file,
+  add("control-viewer-token-file", config.control.viewer_token_file,
       "Control plane viewer bearer token file (Inspect only)");
-  add("control-tls-cert", raw.control_tls_cert, "Control plane TLS certificate (PEM)");
-  add("control-tls-key", raw.control_tls_key, "Control plane TLS private key (PEM)");
-  add("control-tls-client-ca", raw.control_tls_client_ca,
+  add("control-tls-cert", config.control.tls_cert, "Control plane TLS certificate (PEM)");
+  add("control-tls-key", config.control.tls_key, "Control plane TLS private key (PEM)");
+  add("control-tls-client-ca", config.control.tls_client_ca,
       "Control plane: require client certificates signed by this CA (mTLS)");
   RawTls raw_tls;
   add("tls-listen", raw_tls.listen, "Echo service over TLS: off, or host:port (needs --tls-cert, --tls-key)");
@@ -350,9 +340,8 @@ ConfigResult reparse_config(const std::vector<std::string>& args) {
     // unknown flag): README promises 2, as for every bad value.
     return ConfigExit{2, std::string("reactord: ") + e.what() + " (see --help)\n"};
   }
-  Config config;
   if (auto error = convert(raw, raw_tls, config)) return ConfigExit{2, "reactord: " + *error + "\n"};
-  if (auto error = convert_bounds(raw_bounds, &config.bounds)) {
+  if (auto error = convert_bounds(raw_bounds, &config.bounds, &config.control)) {
     return ConfigExit{2, "reactord: " + *error + "\n"};
   }
   config.config_file = config_file;
@@ -397,9 +386,10 @@ std::string join_alpn(const std::vector<std::string>& names) {
 
 std::vector<std::pair<std::string, std::string>> flag_values(const Config& c) {
   const BoundsConfig& b = c.bounds;
+  const control::ControlSettings& control = c.control;
   return {
       {"--listen", c.listen.to_string()},
-      {"--control-listen", c.control_listen.to_string()},
+      {"--control-listen", control.listen.to_string()},
       {"--metrics-listen", c.metrics_listen.to_string()},
       {"--http-listen", c.http_listen ? c.http_listen->to_string() : "off"},
       {"--loops", std::to_string(c.loops)},
@@ -420,17 +410,17 @@ std::vector<std::pair<std::string, std::string>> flag_values(const Config& c) {
       {"--tls-min-version", c.tls_min_version},
       {"--tls-handshake-timeout", format_duration(c.tls_handshake_timeout)},
       {"--tls-alpn", join_alpn(c.tls_alpn)},
-      {"--control-token-file", c.control_token_file},
-      {"--control-viewer-token-file", c.control_viewer_token_file},
-      {"--control-tls-cert", c.control_tls_cert},
-      {"--control-tls-key", c.control_tls_key},
-      {"--control-tls-client-ca", c.control_tls_client_ca},
-      {"--control-max-watchers", std::to_string(b.control_max_watchers)},
-      {"--watch-buffer-bytes", std::to_string(b.watch_buffer_bytes)},
-      {"--watch-total-bytes", std::to_string(b.watch_total_bytes)},
-      {"--control-threads", std::to_string(b.control_threads)},
-      {"--control-memory", std::to_string(b.control_memory)},
-      {"--control-max-message-bytes", std::to_string(b.control_max_message_bytes)},
+      {"--control-token-file", control.token_file},
+      {"--control-viewer-token-file", control.viewer_token_file},
+      {"--control-tls-cert", control.tls_cert},
+      {"--control-tls-key", control.tls_key},
+      {"--control-tls-client-ca", control.tls_client_ca},
+      {"--control-max-watchers", std::to_string(control.watch.max_watchers)},
+      {"--watch-buffer-bytes", std::to_string(control.watch.buffer_bytes)},
+      {"--watch-total-bytes", std::to_string(control.watch.total_bytes)},
+      {"--control-threads", std::to_string(control.grpc.max_threads)},
+      {"--control-memory", std::to_string(control.grpc.memory_bytes)},
+      {"--control-max-message-bytes", std::to_string(control.grpc.max_receive_message_bytes)},
       {"--metrics-max-connections", std::to_string(b.metrics_max_connections)},
       {"--metrics-request-timeout", format_duration(b.metrics_request_timeout)},
   };

@@ -18,6 +18,7 @@
 #include "reactor/clock.h"
 #include "reactor/socket_address.h"
 #include "server/bounds_config.h"
+#include "server/control_settings.h"
 #include "units/rate.h"
 
 namespace reactord {
@@ -59,9 +60,7 @@ struct Config {
   // --tls-alpn: protocols offered by ALPN, in the server's order of preference (empty: ALPN
   // off). A client offering ALPN with none of them gets no_application_protocol (RFC 7301).
   std::vector<std::string> tls_alpn;
-  // --control-listen / --metrics-listen: validated here, served by the control plane and the
-  // metrics exporter (other components).
-  reactor::SocketAddress control_listen = *reactor::SocketAddress::parse("127.0.0.1:50051");
+  // --metrics-listen: validated here, served by the metrics exporter (another component).
   reactor::SocketAddress metrics_listen = *reactor::SocketAddress::parse("127.0.0.1:9464");
   // --http-listen: the live status page (server/status/); nullopt ("off", the default) = none.
   std::optional<reactor::SocketAddress> http_listen;
@@ -97,16 +96,10 @@ struct Config {
   // --audit-log: where the audit lines of Control calls go: "stderr" or a file (appended).
   std::string audit_log = "stderr";
 
-  // --control-token-file / --control-viewer-token-file: bearer tokens (first line of the file)
-  // for the control plane: admin (Inspect + Control) and viewer (Inspect only). Empty = none;
-  // without a token (or mTLS) the control plane only binds a loopback address.
-  std::string control_token_file;
-  std::string control_viewer_token_file;
-  // --control-tls-cert / --control-tls-key: serve the control plane over TLS.
-  // --control-tls-client-ca: also require client certificates signed by this CA (mTLS).
-  std::string control_tls_cert;
-  std::string control_tls_key;
-  std::string control_tls_client_ca;
+  // The control plane's settings, handed to it whole: --control-listen, the token and TLS
+  // files, and its bounds (--control-max-watchers, --watch-*-bytes, --control-threads,
+  // --control-memory, --control-max-message-bytes, --control-max-connections(-per-peer)).
+  control::ControlSettings control;
 
   // --rate-limit-per-connection / --rate-limit-total: bytes/s in each direction and burst, per
   // client / for the whole listener (split across the loops; see server/rate_limits.h).
@@ -114,8 +107,7 @@ struct Config {
   std::optional<units::Rate> rate_limit_per_connection;
   std::optional<units::Rate> rate_limit_total;
 
-  // --control-max-watchers, --watch-*-bytes, --control-threads, --control-memory,
-  // --control-max-message-bytes, --metrics-max-connections, --metrics-request-timeout.
+  // --metrics-max-connections, --metrics-request-timeout.
   BoundsConfig bounds;
 
   // --config: a file of flags (CLI11's config format: `log-level = "debug"`, one per line;

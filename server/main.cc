@@ -59,16 +59,15 @@ int main(int argc, char** argv) {
   // control_metrics (shared with it), served on the same page.
   auto control_metrics = std::make_shared<reactord::metrics::ControlMetrics>();
   server.add_component(std::make_unique<reactord::metrics::MetricsComponent>(control_metrics));
-  auto control_options = reactord::control::ControlOptions::from(config);
-  control_options.metrics = control_metrics;
-  auto control = std::make_unique<reactord::control::ControlPlane>(control_options);
+  auto control = std::make_unique<reactord::control::ControlPlane>(
+      reactord::control::ControlOptions{config.control, control_metrics});
   auto* control_plane = control.get();
   server.add_component(std::move(control));
   // The status page reads through the control plane (added after it, so started after it).
   reactord::status::StatusPageOptions status_options;
   status_options.listen = config.http_listen;
-  status_options.token_file = config.control_token_file;
-  status_options.viewer_token_file = config.control_viewer_token_file;
+  status_options.token_file = config.control.token_file;
+  status_options.viewer_token_file = config.control.viewer_token_file;
   status_options.channel = [control_plane] { return control_plane->in_process_channel(); };
   server.add_component(std::make_unique<reactord::status::StatusPage>(std::move(status_options)));
   // Last: READY=1 once everything above serves.

@@ -25,9 +25,10 @@
 #include "tls_files.h"
 #include "token_reload.h"
 #include "tls_reload.h"
-#include "server/config.h"
+#include "watch_budget.h"
 #include "server/control/control_interceptor.h"
 #include "server/control_plane_counters.h"
+#include "server/h2_guard/h2_guard.h"
 #include "server/server.h"
 #include "server/thread_name.h"
 
@@ -58,26 +59,6 @@ void grpc_log_to_spdlog(gpr_log_func_args* args) {
 const char* const kServiceNames[] = {"", "reactord.v1.Inspect", "reactord.v1.Control"};
 
 }  // namespace
-
-ControlOptions ControlOptions::from(const Config& config) {
-  ControlOptions o;
-  o.listen = config.control_listen;
-  o.token_file = config.control_token_file;
-  o.viewer_token_file = config.control_viewer_token_file;
-  o.tls_cert = config.control_tls_cert;
-  o.tls_key = config.control_tls_key;
-  o.tls_client_ca = config.control_tls_client_ca;
-  const BoundsConfig& b = config.bounds;
-  o.watch.max_watchers = b.control_max_watchers;
-  o.watch.buffer_bytes = b.watch_buffer_bytes;
-  o.watch.total_bytes = b.watch_total_bytes;
-  o.grpc.max_threads = static_cast<int>(b.control_threads);
-  o.grpc.memory_bytes = b.control_memory;
-  o.grpc.max_receive_message_bytes = b.control_max_message_bytes;
-  o.guard.max_connections = b.control_max_connections;
-  o.guard.max_connections_per_peer = b.control_max_connections_per_peer;
-  return o;
-}
 
 struct ControlPlane::Impl {
   ControlOptions options;

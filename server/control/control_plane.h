@@ -15,9 +15,7 @@
 #include <string>
 
 #include "server/component.h"
-#include "server/control/grpc_limits.h"
-#include "server/control/watch_budget.h"
-#include "server/h2_guard/h2_guard.h"
+#include "server/control_settings.h"
 #include "server/service_values.h"
 
 namespace grpc {
@@ -25,32 +23,18 @@ class Channel;
 }
 
 namespace reactord {
-struct Config;
 class ControlPlaneCounters;
 }  // namespace reactord
 
 namespace reactord::control {
 
-struct ControlOptions {
-  SocketAddress listen = *SocketAddress::parse("127.0.0.1:50051");
-  std::string token_file;         // admin: Inspect + Control
-  std::string viewer_token_file;  // Inspect only
-  std::string tls_cert;           // PEM; with tls_key: serve TLS
-  std::string tls_key;
-  std::string tls_client_ca;  // PEM; require and verify client certificates (mTLS)
-  // WatchConnections bounds: --control-max-watchers, --watch-buffer-bytes, --watch-total-bytes.
-  WatchLimits watch;
-  // gRPC server bounds (HTTP/2 abuse before any token is checked; docs/RELIABILITY.md).
-  GrpcLimits grpc;
-  // The HTTP/2 guard in front of gRPC on a plaintext control port (h2_guard.h).
-  h2guard::H2GuardLimits guard;
+// What a ControlPlane runs with: its settings (Config::control as parsed, or set by a test) and
+// where it counts.
+struct ControlOptions : ControlSettings {
   // Where every RPC's outcome and latency, the watch streams' and the HTTP/2 guard's counters
   // are recorded (the metrics exporter's ControlMetrics, which serves them); null = not
   // recorded.
   std::shared_ptr<ControlPlaneCounters> metrics;
-
-  // The --control-* flags of a Config. Any thread.
-  static ControlOptions from(const Config& config);
 };
 
 struct ControlPlaneState;

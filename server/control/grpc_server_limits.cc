@@ -15,7 +15,7 @@ void apply_limits(grpc::ServerBuilder& builder, const GrpcLimits& limits) {
   // Threads and memory: a rapid-reset client otherwise makes the sync server start a thread
   // per stream (thousands) and the transport keep what it parsed.
   grpc::ResourceQuota quota("reactord-control");
-  quota.SetMaxThreads(limits.max_threads);
+  quota.SetMaxThreads(as_int(limits.max_threads));
   quota.Resize(limits.memory_bytes);
   builder.SetResourceQuota(quota);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS, limits.num_cqs);

@@ -4,7 +4,7 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include "grpc_limits.h"
+#include "server/control_settings.h"
 
 namespace reactord::control {
 

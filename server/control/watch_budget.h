@@ -10,15 +10,10 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "server/control_settings.h"
 #include "server/watch_counters.h"
 
 namespace reactord::control {
-
-struct WatchLimits {
-  std::size_t max_watchers = 16;
-  std::size_t buffer_bytes = std::size_t{1} << 20;  // one stream's queue
-  std::size_t total_bytes = std::size_t{32} << 20;  // every stream's queue together
-};
 
 class WatchBudget {
  public:

@@ -25,6 +25,7 @@
 #include <unordered_set>
 
 #include "reactor/clock.h"
+#include "server/h2_guard/h2_guard_limits.h"
 
 namespace reactord::h2guard {
 
@@ -59,26 +60,6 @@ class TokenBucket {
   double rate_;
   double tokens_;
   reactor::TimePoint last_;
-};
-
-struct H2FrameLimits {
-  // The largest frame a client may send: gRPC is told to advertise this
-  // (GRPC_ARG_HTTP2_MAX_FRAME_SIZE), so a longer frame breaks RFC 9113 §4.2.
-  std::size_t max_frame_bytes = 16384;
-  // One header block (HEADERS or PUSH_PROMISE plus its CONTINUATIONs): encoded bytes and
-  // frames. gRPC accepts 16 KiB of decoded metadata; HPACK never needs 4x that encoded.
-  std::size_t max_header_block_bytes = 64 * 1024;
-  int max_header_block_frames = 32;
-  // Per connection: PING and SETTINGS frames (not ACKs). A gRPC client sends one SETTINGS at
-  // start and one per window change, and BDP PINGs with data; far below these.
-  double ping_burst = 100, ping_per_second = 10;
-  double settings_burst = 32, settings_per_second = 2;
-  // RST_STREAM per connection (the client address has a larger budget of its own, shared by
-  // its connections: H2GuardLimits).
-  double rst_burst = 100, rst_per_second = 50;
-  // Streams open at once per connection (gRPC advertises 16; before its SETTINGS arrive a
-  // client may open more, RFC 9113 §5.1.2).
-  std::size_t max_open_streams = 128;
 };
 
 class H2FrameCheck {

@@ -30,29 +30,13 @@
 
 #include "h2_frame_check.h"
 #include "server/h2_guard/h2_guard_counters.h"
+#include "server/h2_guard/h2_guard_limits.h"
 #include "reactor/socket_address.h"
 #include "reactor/unique_fd.h"
 
 typedef struct ssl_ctx_st SSL_CTX;  // NOLINT: OpenSSL's own typedef
 
 namespace reactord::h2guard {
-
-struct H2GuardLimits {
-  H2FrameLimits frames;
-  // RST_STREAM frames per client address (all its connections, so reconnecting does not
-  // refill it): burst and refill per second. Each connection also has its own, smaller budget
-  // (H2FrameLimits), so one attacking connection is cut off long before its address' budget
-  // is spent and a well-behaved client at the same address can still cancel a call.
-  double rst_burst = 5000, rst_per_second = 1000;
-  // Bytes waiting in the guard for either side before it stops reading from the client.
-  std::size_t relay_buffer_bytes = 256 * 1024;
-  // Control connections open at once, and from one client address (--control-max-connections,
-  // --control-max-connections-per-peer).
-  std::size_t max_connections = 256;
-  std::size_t max_connections_per_peer = 64;
-  // TLS only: a handshake not done within this long is closed (counted as tls_handshake).
-  std::chrono::milliseconds tls_handshake_timeout{10000};
-};
 
 using reactord::H2GuardCounters;
 using TlsContextPtr = std::shared_ptr<SSL_CTX>;

@@ -35,7 +35,7 @@ Config test_config() {
   Config config;
   config.listen = *reactor::SocketAddress::parse("127.0.0.1:0");
   config.metrics_listen = *reactor::SocketAddress::parse("127.0.0.1:0");
-  config.control_listen = *reactor::SocketAddress::parse("127.0.0.1:0");
+  config.control.listen = *reactor::SocketAddress::parse("127.0.0.1:0");
   config.log_level = LogLevel::kWarn;
   return config;
 }

@@ -72,7 +72,7 @@ TEST(Config, DurationsAndSizesUseTheSharedGrammar) {
 TEST(Config, DefaultsMatchTheSeedAndTheIssue) {
   Config c = parsed({});
   EXPECT_EQ(c.listen.to_string(), "0.0.0.0:9995");
-  EXPECT_EQ(c.control_listen.to_string(), "127.0.0.1:50051");
+  EXPECT_EQ(c.control.listen.to_string(), "127.0.0.1:50051");
   EXPECT_EQ(c.metrics_listen.to_string(), "127.0.0.1:9464");
   EXPECT_EQ(c.loops, 1u);
   EXPECT_EQ(c.greeting, "Hello, World!\n");
@@ -87,7 +87,7 @@ TEST(Config, EveryFlagIsParsed) {
        "--log-level",    "debug",   "--greeting",          "hi"});
   EXPECT_TRUE(c.listen.is_ipv6());
   EXPECT_EQ(c.listen.port(), 0);
-  EXPECT_EQ(c.control_listen.port(), 1);
+  EXPECT_EQ(c.control.listen.port(), 1);
   EXPECT_EQ(c.metrics_listen.port(), 2);
   EXPECT_EQ(c.loops, 3u);
   EXPECT_EQ(c.accept_mode, AcceptMode::kSingle);
@@ -202,12 +202,13 @@ TEST(ConfigBounds, FlagsAreParsedAndBadOnesNamed) {
   auto result = parse_config(static_cast<int>(argv.size()), argv.data());
   ASSERT_TRUE(std::holds_alternative<ParsedConfig>(result));
   const BoundsConfig& b = std::get<ParsedConfig>(result).config.bounds;
-  EXPECT_EQ(b.control_max_watchers, 4u);
-  EXPECT_EQ(b.watch_buffer_bytes, 64u * 1024);
-  EXPECT_EQ(b.watch_total_bytes, 2u << 20);
-  EXPECT_EQ(b.control_threads, 8u);
-  EXPECT_EQ(b.control_memory, 16u << 20);
-  EXPECT_EQ(b.control_max_message_bytes, 256u * 1024);
+  const control::ControlSettings& control = std::get<ParsedConfig>(result).config.control;
+  EXPECT_EQ(control.watch.max_watchers, 4u);
+  EXPECT_EQ(control.watch.buffer_bytes, 64u * 1024);
+  EXPECT_EQ(control.watch.total_bytes, 2u << 20);
+  EXPECT_EQ(control.grpc.max_threads, 8u);
+  EXPECT_EQ(control.grpc.memory_bytes, 16u << 20);
+  EXPECT_EQ(control.grpc.max_receive_message_bytes, 256u * 1024);
   EXPECT_EQ(b.metrics_max_connections, 3u);
   EXPECT_EQ(b.metrics_request_timeout, std::chrono::seconds(2));
 
