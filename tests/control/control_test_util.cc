@@ -12,8 +12,11 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
+#include <system_error>
+#include <utility>
 
 namespace reactord::test_support {
 
@@ -102,11 +105,44 @@ std::vector<std::unique_ptr<TcpClient>> connect_clients(std::uint16_t port, int 
   return clients;
 }
 
+namespace {
+
+// The files temp_file made in this process, removed when it exits (a failed test too), so a
+// test run leaves nothing in /tmp: a daemon a test started reads its token file while it
+// runs, which is no later than the end of that test.
+class TempFiles {
+ public:
+  TempFiles() = default;
+  TempFiles(const TempFiles&) = delete;
+  TempFiles& operator=(const TempFiles&) = delete;
+  ~TempFiles() {
+    // remove_all: a test may have made the path a folder (StartupCheck's certificates).
+    std::error_code ignored;
+    for (const std::string& path : paths_) std::filesystem::remove_all(path, ignored);
+  }
+  void add(std::string path) {
+    std::lock_guard lock(mu_);
+    paths_.push_back(std::move(path));
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> paths_;
+};
+
+TempFiles& temp_files() {
+  static TempFiles files;
+  return files;
+}
+
+}  // namespace
+
 std::string temp_file(const std::string& text) {
   char path[] = "/tmp/reactord-control-XXXXXX";
   int fd = ::mkstemp(path);
   if (fd < 0) throw std::runtime_error("mkstemp");
   ::close(fd);
+  temp_files().add(path);
   std::ofstream(path) << text;
   return path;
 }

@@ -74,7 +74,8 @@ bool inspect_counts_connections(InProcessReactord& r, int n);
 // shorter than n when one did not).
 std::vector<std::unique_ptr<TcpClient>> connect_clients(std::uint16_t port, int n);
 
-// Writes text to a fresh temp file; returns its path.
+// Writes text to a fresh temp file; returns its path. The file is removed when the test
+// process exits.
 std::string temp_file(const std::string& text);
 
 }  // namespace reactord::test_support
