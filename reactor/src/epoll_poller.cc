@@ -52,6 +52,7 @@ class EpollPoller final : public Poller {
   EpollPoller() : epfd_(::epoll_create1(EPOLL_CLOEXEC)) {
     if (!epfd_) throw std::system_error(errno, std::generic_category(), "epoll_create1");
     events_.resize(64);
+    open_timer();
   }
 
   void set_interest(int fd, EventFlags interest) override {
@@ -119,7 +120,7 @@ class EpollPoller final : public Poller {
   // timerfd (it could not be made: the wait keeps its timeout).
   bool arm_timer(TimePoint deadline) {
     if (timer_armed_ && armed_for_ <= deadline) return true;  // early at most: see the top
-    if (!timer_fd_ && !open_timer()) return false;
+    if (!timer_fd_) return false;
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
     itimerspec spec{};
     spec.it_value.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
@@ -130,20 +131,16 @@ class EpollPoller final : public Poller {
     return true;
   }
 
-  // The timerfd, in the epoll set. Made on the first long wait; if it cannot be (EMFILE...),
-  // never again: the waits keep their timeouts.
-  bool open_timer() {
-    if (timer_unavailable_) return false;
+  // The timerfd, in the epoll set, made with the poller (as libevent's epoll backend makes its
+  // own): a base holds the same fds from its start, so a process at rest after load holds
+  // what it held at rest before (the soak test's check). If it cannot be made (EMFILE...),
+  // the waits keep their timeouts.
+  void open_timer() {
     UniqueFd fd(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = fd.get();
-    if (!fd || sys().epoll_ctl(epfd_.get(), EPOLL_CTL_ADD, fd.get(), &ev) != 0) {
-      timer_unavailable_ = true;
-      return false;
-    }
-    timer_fd_ = std::move(fd);
-    return true;
+    if (fd && sys().epoll_ctl(epfd_.get(), EPOLL_CTL_ADD, fd.get(), &ev) == 0) timer_fd_ = std::move(fd);
   }
 
   // The timerfd fired: read its count (it stays readable until then) and forget the instant.
@@ -154,10 +151,9 @@ class EpollPoller final : public Poller {
   }
 
   UniqueFd epfd_;
-  UniqueFd timer_fd_;  // -1 until the first long wait
+  UniqueFd timer_fd_;  // -1 if it could not be made
   TimePoint armed_for_{};
   bool timer_armed_ = false;
-  bool timer_unavailable_ = false;
   std::vector<epoll_event> events_;
   std::vector<std::uint32_t> registered_;  // per fd: 0 = not in the epoll set
 };
