@@ -10,6 +10,7 @@
 #include <limits>
 #include <system_error>
 
+#include "buffer_event_front_impl.h"
 #include "buffer_event_impl.h"
 #include "rate_limit_impl.h"
 #include "socket_ops.h"
@@ -291,73 +292,54 @@ void BufferEvent::setcb(BufferEventHandler* handler, BevCallbacks which) {
   d.callbacks = handler != nullptr ? which & (kBevCbRead | kBevCbWrite | kBevCbEvent) : BevCallbacks{};
 }
 
-void BufferEvent::enable(EventFlags what) {
-  Impl& d = *impl_;
-  if (d.closed()) return;
+// ---- Impl: BufferEventFront's calls (buffer_event_front_impl.h) ---------------------------
+
+void BufferEvent::Impl::enable(EventFlags what) {
+  if (closed()) return;
   if (any(what & kRead)) {
-    d.enabled_on(kRead);
-    d.arm_read();
+    enabled_on(kRead);
+    arm_read();
   }
   if (any(what & kWrite)) {
-    d.enabled_on(kWrite);
-    d.write_now();
+    enabled_on(kWrite);
+    write_now();
   }
 }
 
-void BufferEvent::disable(EventFlags what) {
-  Impl& d = *impl_;
+void BufferEvent::Impl::disable(EventFlags what) {
   if (any(what & kRead)) {
-    d.enabled_off(kRead);
-    if ((d.state & Impl::kClosing) == 0) d.disarm_read();
+    enabled_off(kRead);
+    if ((state & kClosing) == 0) disarm_read();
   }
   if (any(what & kWrite)) {
-    d.enabled_off(kWrite);
+    enabled_off(kWrite);
     // A connect in progress and a graceful close keep their own write interest.
-    if ((d.state & (Impl::kConnecting | Impl::kClosing)) == 0) d.disarm_write();
+    if ((state & (kConnecting | kClosing)) == 0) disarm_write();
   }
 }
 
-EventFlags BufferEvent::enabled() const { return impl_->enabled(); }
-
-void BufferEvent::write(const void* data, std::size_t len) {
-  Impl& d = *impl_;
-  if (len == 0 || d.closed() || (d.state & Impl::kShutWr) != 0) return;
-  d.output.append(data, len);
-  d.write_now();
+void BufferEvent::Impl::flush_output() {
+  if (!output.empty()) write_now();
 }
 
-void BufferEvent::write_buffer(Buffer& data) {
-  Impl& d = *impl_;
-  if (data.empty() || d.closed() || (d.state & Impl::kShutWr) != 0) return;
-  d.output.append_buffer(data);
-  d.write_now();
-}
-
-Buffer& BufferEvent::input() { return impl_->input; }
-Buffer& BufferEvent::output() { return impl_->output; }
-const Buffer& BufferEvent::input() const { return impl_->input; }
-const Buffer& BufferEvent::output() const { return impl_->output; }
-
-void BufferEvent::flush_output() {
-  if (!impl_->output.empty()) impl_->write_now();
-}
-
-void BufferEvent::set_read_watermarks(std::size_t low, std::size_t high) {
-  Impl& d = *impl_;
-  if (low != 0 || high != 0 || d.extras) {  // the defaults cost no Extras
-    d.extras_ref().read_low = clamp32(low);
-    d.extras_ref().read_high = clamp32(high);
+void BufferEvent::Impl::set_read_watermarks(std::size_t low, std::size_t high) {
+  if (low != 0 || high != 0 || extras) {  // the defaults cost no Extras
+    extras_ref().read_low = clamp32(low);
+    extras_ref().read_high = clamp32(high);
   }
-  if ((d.state & Impl::kSuspended) != 0) {
-    d.maybe_resume_reading();
-  } else if (d.read_high() != 0 && d.input.length() >= d.read_high()) {
-    d.suspend_reading();
+  if ((state & kSuspended) != 0) {
+    maybe_resume_reading();
+  } else if (read_high() != 0 && input.length() >= read_high()) {
+    suspend_reading();
   }
 }
 
-void BufferEvent::set_write_low_watermark(std::size_t low) {
-  if (low != 0 || impl_->extras) impl_->extras_ref().write_low = clamp32(low);
+void BufferEvent::Impl::set_write_low_watermark(std::size_t low) {
+  if (low != 0 || extras) extras_ref().write_low = clamp32(low);
 }
+
+template class BufferEventFront<BufferEvent>;
+
 std::size_t BufferEvent::read_low_watermark() const { return impl_->read_low(); }
 std::size_t BufferEvent::read_high_watermark() const { return impl_->read_high(); }
 std::size_t BufferEvent::write_low_watermark() const { return impl_->write_low(); }

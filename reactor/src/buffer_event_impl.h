@@ -236,6 +236,13 @@ struct BufferEvent::Impl {
   EventFlags enabled() const { return static_cast<EventFlags>(enabled_bits); }
   void enabled_on(EventFlags what) { enabled_bits = static_cast<std::uint8_t>(bits(enabled() | what)); }
   void enabled_off(EventFlags what) { enabled_bits = static_cast<std::uint8_t>(bits(enabled() & ~what)); }
+  // BufferEventFront's calls (buffer_event_front_impl.h; defined in buffer_event.cc).
+  void enable(EventFlags what);
+  void disable(EventFlags what);
+  bool accepts_writes() const { return !closed() && (state & kShutWr) == 0; }
+  void flush_output();
+  void set_read_watermarks(std::size_t low, std::size_t high);
+  void set_write_low_watermark(std::size_t low);
   bool user_callbacks_allowed() const { return (state & (kSocketClosed | kClosing)) == 0; }
 
   Buffer input;

@@ -19,6 +19,7 @@
 #include <cstring>
 #include <utility>
 
+#include "buffer_event_front_impl.h"
 #include "reactor/event.h"
 #include "reactor/event_base.h"
 #include "tls_bio.h"
@@ -64,6 +65,17 @@ struct TlsBufferEvent::Impl {
   void schedule();
   void on_deferred();
 
+  // BufferEventFront's calls (buffer_event_front_impl.h), on the plaintext side.
+  void enable(EventFlags what);
+  void disable(EventFlags what) { plain_enabled &= ~what; }
+  EventFlags enabled() const { return plain_enabled; }
+  bool accepts_writes() const { return !closed && !closing && !handed_off && !shutdown_wanted; }
+  void flush_output() {
+    if (any(plain_enabled & kWrite)) encrypt_output(/*from_handler=*/false);
+  }
+  void set_read_watermarks(std::size_t low, std::size_t high);
+  void set_write_low_watermark(std::size_t low) { write_low = low; }
+
   // Closing.
   void continue_close();
   void hand_off();
@@ -99,7 +111,7 @@ struct TlsBufferEvent::Impl {
   bool pending_read = false;
   bool pending_write = false;
   bool pending_pump = false;
-  EventFlags enabled = kWrite;
+  EventFlags plain_enabled = kWrite;  // enable()'s directions, on the plaintext side
   bool handshake_finished = false;
   bool failed = false;             // fatal TLS error: no SSL call any more
   bool closing = false;            // close_gracefully before the hand-off to the underlying
@@ -206,7 +218,7 @@ bool TlsBufferEvent::Impl::handshake(bool from_handler) {
 bool TlsBufferEvent::Impl::read_plaintext(bool) {
   bool got = false;
   char chunk[kRecord];
-  while (any(enabled & kRead) && !peer_close_notify) {
+  while (any(plain_enabled & kRead) && !peer_close_notify) {
     if (read_high != 0 && input.length() >= read_high) {
       suspended = true;
       break;
@@ -267,7 +279,7 @@ void TlsBufferEvent::Impl::encrypt_output(bool from_handler) {
 // EOF once the plaintext before it is delivered: after close_notify, or after the transport's
 // EOF with nothing left to decrypt (a truncation: no close_notify came).
 void TlsBufferEvent::Impl::maybe_report_eof(bool from_handler) {
-  if (eof_reported || !any(enabled & kRead) || suspended) return;
+  if (eof_reported || !any(plain_enabled & kRead) || suspended) return;
   if (peer_close_notify) {
     eof_reported = true;
     call_event(kBevEof | kBevReading, 0, "close_notify", from_handler);
@@ -318,8 +330,8 @@ void TlsBufferEvent::Impl::on_transport_event(BevFlags what, int error) {
     pump(/*from_handler=*/true);
     return;
   }
-  if (any(what & kBevTimeout) && any(what & kBevReading)) enabled &= ~kRead;
-  if (any(what & kBevTimeout) && any(what & kBevWriting)) enabled &= ~kWrite;
+  if (any(what & kBevTimeout) && any(what & kBevReading)) plain_enabled &= ~kRead;
+  if (any(what & kBevTimeout) && any(what & kBevWriting)) plain_enabled &= ~kWrite;
   if (closing) {
     close_timer.reset();
     closed = true;
@@ -458,60 +470,31 @@ void TlsBufferEvent::setcb(DataCallback read_cb, DataCallback write_cb, EventCal
   impl_->event_cb = std::move(event_cb);
 }
 
-void TlsBufferEvent::enable(EventFlags what) {
-  Impl& d = *impl_;
-  if (d.closed || d.closing || d.handed_off) return;
-  if (any(what & kRead) && !any(d.enabled & kRead)) {
-    d.enabled |= kRead;
-    d.under->enable(kRead);
-    d.pending_pump = true;  // plaintext or ciphertext may already be waiting
-    d.schedule();
+void TlsBufferEvent::Impl::enable(EventFlags what) {
+  if (closed || closing || handed_off) return;
+  if (any(what & kRead) && !any(plain_enabled & kRead)) {
+    plain_enabled |= kRead;
+    under->enable(kRead);
+    pending_pump = true;  // plaintext or ciphertext may already be waiting
+    schedule();
   }
   if (any(what & kWrite)) {
-    d.enabled |= kWrite;
-    d.encrypt_output(/*from_handler=*/false);
+    plain_enabled |= kWrite;
+    encrypt_output(/*from_handler=*/false);
   }
 }
 
-void TlsBufferEvent::disable(EventFlags what) { impl_->enabled &= ~what; }
-
-EventFlags TlsBufferEvent::enabled() const { return impl_->enabled; }
-
-void TlsBufferEvent::write(const void* data, std::size_t len) {
-  Impl& d = *impl_;
-  if (len == 0 || d.closed || d.closing || d.handed_off || d.shutdown_wanted) return;
-  d.output.append(data, len);
-  if (any(d.enabled & kWrite)) d.encrypt_output(/*from_handler=*/false);
-}
-
-void TlsBufferEvent::write_buffer(Buffer& data) {
-  Impl& d = *impl_;
-  if (data.empty() || d.closed || d.closing || d.handed_off || d.shutdown_wanted) return;
-  d.output.append_buffer(data);
-  if (any(d.enabled & kWrite)) d.encrypt_output(/*from_handler=*/false);
-}
-
-Buffer& TlsBufferEvent::input() { return impl_->input; }
-Buffer& TlsBufferEvent::output() { return impl_->output; }
-const Buffer& TlsBufferEvent::input() const { return impl_->input; }
-const Buffer& TlsBufferEvent::output() const { return impl_->output; }
-
-void TlsBufferEvent::flush_output() {
-  if (any(impl_->enabled & kWrite)) impl_->encrypt_output(/*from_handler=*/false);
-}
-
-void TlsBufferEvent::set_read_watermarks(std::size_t low, std::size_t high) {
-  Impl& d = *impl_;
-  d.read_low = low;
-  d.read_high = high;
-  if (d.suspended && (high == 0 || d.input.length() < high)) {
-    d.suspended = false;
-    d.pending_pump = true;
-    d.schedule();
+void TlsBufferEvent::Impl::set_read_watermarks(std::size_t low, std::size_t high) {
+  read_low = low;
+  read_high = high;
+  if (suspended && (high == 0 || input.length() < high)) {
+    suspended = false;
+    pending_pump = true;
+    schedule();
   }
 }
 
-void TlsBufferEvent::set_write_low_watermark(std::size_t low) { impl_->write_low = low; }
+template class BufferEventFront<TlsBufferEvent>;
 
 void TlsBufferEvent::set_timeouts(std::optional<Duration> read, std::optional<Duration> write) {
   impl_->under->set_timeouts(read, write);
@@ -539,7 +522,7 @@ void TlsBufferEvent::close_gracefully(Duration deadline, std::function<void(bool
     return;
   }
   d.closing = true;
-  d.enabled = {};
+  d.plain_enabled = {};
   d.close_done = std::move(done);
   d.close_deadline = d.under->base().now() + deadline;
   d.pending_read = d.pending_write = d.pending_pump = false;

@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "reactor/buffer.h"
+#include "reactor/buffer_event_front.h"
 #include "reactor/clock.h"
 #include "reactor/event.h"
 #include "reactor/flag_set.h"
@@ -80,7 +81,11 @@ class BufferEventHandler {
 // peer's EOF (lingering close), then closes normally: the kernel still delivers the bytes.
 inline constexpr Duration kCloseLinger = std::chrono::seconds(2);
 
-class BufferEvent {
+// The bufferevent calls it shares with TlsBufferEvent (enable, disable, write, write_buffer,
+// input, output, flush_output, the watermarks) are its BufferEventFront's
+// (buffer_event_front.h): write() appends to the output and, when the output was empty, tries
+// the send at once; the read high watermark stops reading from the socket.
+class BufferEvent : public BufferEventFront<BufferEvent> {
  public:
   using DataCallback = std::function<void(BufferEvent&)>;
   // what: kBevEof / kBevError / kBevTimeout / kBevConnected, with kBevReading / kBevWriting;
@@ -109,31 +114,8 @@ class BufferEvent {
   // removes all. Replaces callbacks set either way, also from inside one. Loop thread only.
   void setcb(BufferEventHandler* handler, BevCallbacks which);
 
-  // bufferevent_enable / disable (kRead | kWrite). Loop thread only.
-  void enable(EventFlags what);
-  void disable(EventFlags what);
-  EventFlags enabled() const;
-
-  // bufferevent_write: appends to the output (tries to send at once when the output was
-  // empty). bufferevent_write_buffer: moves all of `data` without copying. Loop thread only.
-  void write(const void* data, std::size_t len);
-  void write(std::string_view text) { write(text.data(), text.size()); }
-  void write_buffer(Buffer& data);
-  // bufferevent_get_input / get_output. Loop thread only. The const pair reads (lengths,
-  // peeks, searches) from a const BufferEvent.
-  Buffer& input();
-  Buffer& output();
-  const Buffer& input() const;
-  const Buffer& output() const;
-  // Call after appending to output() directly, to start sending (bufferevent_write does it).
-  void flush_output();
-
-  // bufferevent_setwatermark. Read low: no read callback until the input holds that much.
-  // Read high (0 = none): stop reading from the socket while the input holds at least that
-  // much — backpressure — and resume when the reader drains below it. Write low: the write
-  // callback runs when the output drains to it or below (default 0 = empty). Loop thread only.
-  void set_read_watermarks(std::size_t low, std::size_t high);
-  void set_write_low_watermark(std::size_t low);
+  // The watermarks as set_read_watermarks / set_write_low_watermark (the front's) left them.
+  // Loop thread only.
   std::size_t read_low_watermark() const;
   std::size_t read_high_watermark() const;
   std::size_t write_low_watermark() const;
@@ -224,7 +206,15 @@ class BufferEvent {
   struct Impl;
 
  private:
+  friend class BufferEventFront<BufferEvent>;  // its definitions use impl_
+
   std::unique_ptr<Impl> impl_;
 };
+
+// One pointer, as before the front (an empty base): issue #19 counts bytes per idle connection.
+static_assert(sizeof(BufferEvent) == sizeof(void*));
+
+// Defined in buffer_event.cc (src/buffer_event_front_impl.h).
+extern template class BufferEventFront<BufferEvent>;
 
 }  // namespace reactor

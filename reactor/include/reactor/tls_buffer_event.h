@@ -31,6 +31,7 @@
 
 #include "reactor/buffer.h"
 #include "reactor/buffer_event.h"
+#include "reactor/buffer_event_front.h"
 #include "reactor/clock.h"
 #include "reactor/event_flags.h"
 
@@ -55,7 +56,12 @@ struct TlsInfo {
   bool ktls_recv = false;
 };
 
-class TlsBufferEvent {
+// The bufferevent calls it shares with BufferEvent are its BufferEventFront's
+// (buffer_event_front.h), on the plaintext side: enable / disable; write / write_buffer
+// encrypt now (once the handshake is done; queued before); input() / output() are the
+// plaintext buffers (after appending to output() directly, call flush_output()); the
+// watermarks apply to the plaintext (see BufferEvent and the top of this file).
+class TlsBufferEvent : public BufferEventFront<TlsBufferEvent> {
  public:
   using DataCallback = std::function<void(TlsBufferEvent&)>;
   // what: kBevConnected / kBevEof / kBevError / kBevTimeout (with kBevReading / kBevWriting);
@@ -77,27 +83,6 @@ class TlsBufferEvent {
 
   // bufferevent_setcb. Empty functions remove a callback. Loop thread only.
   void setcb(DataCallback read_cb, DataCallback write_cb, EventCallback event_cb);
-  // bufferevent_enable / disable on the plaintext side. Loop thread only.
-  void enable(EventFlags what);
-  void disable(EventFlags what);
-  EventFlags enabled() const;
-
-  // bufferevent_write / write_buffer: encrypt now (once the handshake is done; queued before).
-  // Loop thread only.
-  void write(const void* data, std::size_t len);
-  void write(std::string_view text) { write(text.data(), text.size()); }
-  void write_buffer(Buffer& data);
-  // Plaintext buffers. After appending to output() directly, call flush_output(). Loop thread
-  // only.
-  Buffer& input();
-  Buffer& output();
-  const Buffer& input() const;
-  const Buffer& output() const;
-  void flush_output();
-
-  // Watermarks on the plaintext side (see BufferEvent). Loop thread only.
-  void set_read_watermarks(std::size_t low, std::size_t high);
-  void set_write_low_watermark(std::size_t low);
   // Read / write timeouts (the underlying's, reported through this object). Loop thread only.
   void set_timeouts(std::optional<Duration> read, std::optional<Duration> write);
   // The handshake must finish within `limit` of now (or of construction if set at once);
@@ -134,8 +119,16 @@ class TlsBufferEvent {
   std::uint64_t plaintext_written() const;
 
  private:
+  friend class BufferEventFront<TlsBufferEvent>;  // its definitions use impl_
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// One pointer, as before the front (an empty base).
+static_assert(sizeof(TlsBufferEvent) == sizeof(void*));
+
+// Defined in tls_buffer_event.cc (src/buffer_event_front_impl.h).
+extern template class BufferEventFront<TlsBufferEvent>;
 
 }  // namespace reactor
