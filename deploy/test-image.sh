@@ -5,7 +5,8 @@
 #           compose.yaml (validate-compose.mjs); promtool on prometheus.yml and the alert
 #           rules' unit tests; the Dockerfile's build packages are in setup.sh.
 #  image    base images from debootstrap (make-base-images.sh), then podman build of
-#           deploy/Dockerfile (Release build of reactord and reactorctl inside); the image runs as a
+#           deploy/Dockerfile (Release build of reactord and reactorctl inside, or prebuilt
+#           ones: REACTORD_DEPLOY_PREBUILT); the image runs as a
 #           non-root user, has the ENTRYPOINT/STOPSIGNAL/HEALTHCHECK/ports it promises, all
 #           libraries resolve, and no compiler or headers are left in it.
 #  run      the image with --network=host on free loopback ports, read-only, no capabilities:
@@ -162,14 +163,15 @@ deploy/make-base-images.sh
 
 step "image build"
 # REACTORD_DEPLOY_PREBUILT=DIR (DIR/server/reactord, DIR/client/reactorctl; a build tree):
-# for quick iterations on deploy/ itself, package those binaries in the Dockerfile's runtime
-# stage instead of compiling in the build stage. CI never sets it.
+# package those binaries, stripped as the build stage strips them, in the Dockerfile's runtime
+# stage instead of compiling in the build stage. CI sets it to the release tree whose heavy
+# suites it has just run (.ci/run); quick iterations on deploy/ use it too.
 dockerfile=deploy/Dockerfile
 context=.
 if [ -n "${REACTORD_DEPLOY_PREBUILT:-}" ]; then
   context=$work/prebuilt-context
   mkdir -p "$context/out"
-  install -m 0755 "$REACTORD_DEPLOY_PREBUILT/server/reactord" "$REACTORD_DEPLOY_PREBUILT/client/reactorctl" "$context/out/"
+  install -m 0755 -s "$REACTORD_DEPLOY_PREBUILT/server/reactord" "$REACTORD_DEPLOY_PREBUILT/client/reactorctl" "$context/out/"
   install -m 0755 deploy/healthcheck.sh "$context/out/reactord-healthcheck"
   deploy/list-runtime-packages.sh "$context/out/reactord" "$context/out/reactorctl" >"$context/out/runtime-packages.txt"
   dockerfile=$context/Dockerfile

@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(
   # build
   cmake g++ ninja-build pkg-config git
+  lld  # the linker (CMakeLists.txt: REACTORD_USE_LLD); GNU ld is used without it
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   prometheus-cpp-dev libcli11-dev libspdlog-dev libsystemd-dev
   clang-format-14  # scripts/format.sh --check in .ci/run
