@@ -244,11 +244,17 @@ grpc::Status InspectService::WatchConnections(grpc::ServerContext* ctx,
   while (!ctx->IsCancelled() && !plane_.stopping.load() && !write_failed) {
     std::uint64_t dropped_tail = 0;
     auto items = watcher->take(std::chrono::milliseconds(200), &dropped_tail);
-    failure = watcher->failure();
-    if (!failure.empty()) break;
-    auto now = std::chrono::steady_clock::now();
     std::size_t unreleased = 0;
     for (const auto& item : items) unreleased += item.bytes;
+    failure = watcher->failure();
+    if (!failure.empty()) {
+      // The watcher failed after these were taken: they are not sent, and their bytes go back
+      // now, before budget.leave() below says the watcher is gone (a loop may hold the watcher,
+      // and so its destructor's give-back, for a while after this handler returns).
+      watcher->release(unreleased);
+      break;
+    }
+    auto now = std::chrono::steady_clock::now();
     for (auto& item : items) {
       v1::ConnectionEvent event;
       switch (item.kind) {
