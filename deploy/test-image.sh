@@ -168,7 +168,9 @@ step "image build"
 # suites it has just run (.ci/run); quick iterations on deploy/ use it too.
 dockerfile=deploy/Dockerfile
 context=.
+build_kind="Release build inside"
 if [ -n "${REACTORD_DEPLOY_PREBUILT:-}" ]; then
+  build_kind="prebuilt binaries from $REACTORD_DEPLOY_PREBUILT"
   context=$work/prebuilt-context
   mkdir -p "$context/out"
   install -m 0755 -s "$REACTORD_DEPLOY_PREBUILT/server/reactord" "$REACTORD_DEPLOY_PREBUILT/client/reactorctl" "$context/out/"
@@ -191,7 +193,7 @@ else
   echo "  free disk after the failed build (a layer commit needs about twice the layer free):" >&2
   disk_report >&2
 fi
-check "podman build deploy/Dockerfile (Release build inside)" test "$build_ok" = 1
+check "podman build deploy/Dockerfile ($build_kind)" test "$build_ok" = 1
 if [ "$build_ok" != 1 ]; then
   finish "image build failed: nothing to run"
 fi

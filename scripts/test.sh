@@ -6,7 +6,8 @@
 #     heavy_suites target) and those suites: packages, browser, scale, soak. They run once,
 #     optimised as shipped, never under a sanitizer.
 # The plain debug build is not part of it (`cmake --workflow --preset debug` runs every test
-# there): one build fewer, and every test still runs under ASan+UBSan in CI.
+# there): one build fewer. Every test runs in one of the two builds: under ASan+UBSan, or, for
+# the few a sanitizer build leaves out or checks less, in release (the release-unsanitized preset).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake --workflow --preset test
