@@ -2,7 +2,7 @@
 
 namespace reactord {
 
-const char* status_code_name(grpc::StatusCode code) {
+const char* status_code_name(int code) {
   switch (code) {
     case grpc::StatusCode::OK:
       return "OK";

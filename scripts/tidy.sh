@@ -2,8 +2,8 @@
 # clang-tidy 14 with .clang-tidy over our own sources (reactor/, server/, client/, units/,
 # grpc_status/, proto/convert/), using the compile_commands.json of a built build tree (default:
 # the debug preset's; CI uses the asan preset's, which README's test command has built). Fails
-# on any finding. The compile commands are GCC's: clang is told not to report the GCC-only
-# warning options among them (the asan preset's -Wno-maybe-uninitialized).
+# on any finding. The compile commands may be GCC's (debug, tsan, release): clang is told not
+# to report GCC-only warning options among them.
 # `scripts/tidy.sh [build-dir] [jobs]`; jobs defaults to 2.
 set -euo pipefail
 cd "$(dirname "$0")/.."

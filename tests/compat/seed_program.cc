@@ -82,10 +82,10 @@ std::vector<std::string> split_flags(const std::string& flags) {
 }  // namespace
 
 std::vector<std::string> cc_against_reactor_event(const std::string& source, const std::string& output,
-                                                  const std::vector<std::string>& extra_libs) {
+                                                  const std::vector<std::string>& extra_args) {
   std::vector<std::string> argv = {COMPAT_CC, source, std::string("-I") + COMPAT_INCLUDE_DIR,
                                    std::string("-L") + COMPAT_LIB_DIR};
-  for (const auto& l : extra_libs) argv.push_back(l);
+  for (const auto& a : extra_args) argv.push_back(a);
   argv.push_back("-lreactor_event");
   argv.push_back("-o");
   argv.push_back(output);

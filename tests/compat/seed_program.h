@@ -42,9 +42,10 @@ CommandResult run(const std::vector<std::string>& argv,
                   std::chrono::milliseconds limit = std::chrono::seconds(120));
 
 // `cc <source> -I<include> -L<libdir> -lreactor_event` (plus the sanitizer link flags of this
-// build) or `cc <source> -levent`: the command line a libevent user types.
+// build; extra_args, flags or libraries, go before -lreactor_event) or `cc <source> -levent`:
+// the command line a libevent user types.
 std::vector<std::string> cc_against_reactor_event(const std::string& source, const std::string& output,
-                                                  const std::vector<std::string>& extra_libs = {});
+                                                  const std::vector<std::string>& extra_args = {});
 std::vector<std::string> cc_against_libevent(const std::string& source, const std::string& output);
 // LD_LIBRARY_PATH=<the directory of libreactor_event.so>, for running what cc built.
 std::string library_path_env();

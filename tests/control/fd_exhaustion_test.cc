@@ -24,11 +24,12 @@
 #include "control_test_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "support/child_process.h"
+#include "reactor/sanitizer_build.h"
 
 namespace reactord::test_support {
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
+#if REACTOR_ASAN_BUILD
 constexpr bool kUbsanVptr = true;
 #else
 constexpr bool kUbsanVptr = false;

@@ -19,8 +19,9 @@
 
 #include "net_test_support.h"
 #include "reactor/buffer_event.h"
+#include "reactor/sanitizer_build.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if REACTOR_ASAN_BUILD || REACTOR_TSAN_BUILD
 #define REACTORD_TEST_COUNTS_MALLOC 0
 #else
 #define REACTORD_TEST_COUNTS_MALLOC 1

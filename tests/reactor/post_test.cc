@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "reactor_test_util.h"
+#include "reactor/sanitizer_build.h"
 
 namespace reactord::test_support {
 namespace {
@@ -116,7 +117,7 @@ TEST_P(Post, LoopThreadIsTheOneThatLastEnteredLoop) {
   EXPECT_TRUE(base_.in_loop_thread());
 }
 
-#if !defined(NDEBUG) && !defined(__SANITIZE_THREAD__)
+#if !defined(NDEBUG) && !REACTOR_TSAN_BUILD
 TEST_P(Post, DebugBuildsAbortOnOffThreadUse) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(std::thread([this] { (void)base_.counts(); }).join(), "off its loop thread");

@@ -9,6 +9,7 @@
 #include "support/taken_port.h"
 #include "support/child_process.h"
 #include "support/tcp_client.h"
+#include "reactor/sanitizer_build.h"
 
 namespace reactord::test_support {
 namespace {
@@ -299,7 +300,7 @@ TEST(Reactord, IdleConnectionsCostLittleMemory) {
   std::printf("reactord RSS per idle connection: %ld bytes\n", per_connection);
   EXPECT_GT(per_connection, 0);
   // Sanitizers multiply memory (shadow, redzones); the release figure is in the report.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if REACTOR_ASAN_BUILD || REACTOR_TSAN_BUILD
   constexpr long kBound = 64 * 1024;
 #else
   constexpr long kBound = 4096;

@@ -13,13 +13,14 @@
 
 #include "server/connection.h"
 #include "server_fixture.h"
+#include "reactor/sanitizer_build.h"
 
 namespace reactord::test_support {
 namespace {
 
 // mallinfo2 counts glibc's heap; under ASan/TSan the sanitizer's allocator serves malloc. A
 // constant, not an #if, so that the heap check compiles (and uses heap_before) in every preset.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if REACTOR_ASAN_BUILD || REACTOR_TSAN_BUILD
 constexpr bool kGlibcMalloc = false;
 #else
 constexpr bool kGlibcMalloc = true;

@@ -25,6 +25,7 @@
 
 #include <cstddef>
 #include <cstdlib>
+#include "reactor/sanitizer_build.h"
 
 namespace reactor {
 
@@ -129,10 +130,10 @@ namespace detail {
 // docs/PERFORMANCE.md). The reactor never cancels a thread, so nothing is lost. Under a
 // sanitizer the wrappers stay: ASan checks the buffers in them and TSan takes its
 // happens-before edges between threads that talk through an fd from them.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if REACTOR_ASAN_BUILD || REACTOR_TSAN_BUILD
 inline constexpr bool kDirectSyscalls = false;
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#if __has_feature(memory_sanitizer)
 inline constexpr bool kDirectSyscalls = false;
 #else
 inline constexpr bool kDirectSyscalls = true;
