@@ -10,6 +10,8 @@ namespace reactord {
 const char* status_code_name(int code);
 // The same for gRPC's enum. A number outside it cannot be held in one without undefined
 // behaviour (grpc::StatusCode has no fixed underlying type): such numbers take the int form.
-inline const char* status_code_name(grpc::StatusCode code) { return status_code_name(static_cast<int>(code)); }
+inline const char* status_code_name(grpc::StatusCode code) {
+  return status_code_name(static_cast<int>(code));
+}
 
 }  // namespace reactord
