@@ -187,7 +187,7 @@ void Connection::echo() {
   reactor::Buffer& output = plain_output();
   output.append_buffer(input);
   plain_flush();
-  account_written();
+  account_written(counters);  // not through context() again: a look-up through the base
   if (IdleTracker* idle = ctx.idle) idle->touch(*this);  // O(1): a move to the list's tail
   if (!reading_paused_ && output.length() >= ctx.config.max_output_buffer) {
     // Backpressure: the client does not read its echo. Stop reading until it does, so what it
@@ -370,12 +370,14 @@ void Connection::set_state(ConnectionState state) {
   context().owner.on_connection_state_changed(*this);
 }
 
-void Connection::account_written() {
+void Connection::account_written() { account_written(context().counters); }
+
+void Connection::account_written(LoopCounters& counters) {
   // Modulo 2^32: right while less than 4 GiB was written since the last call (see the field).
   const auto written = static_cast<std::uint32_t>(bev().bytes_written());
   const std::uint32_t fresh = written - bytes_out_counted_;
   if (fresh != 0) {
-    context().counters.bytes_out.add(fresh);
+    counters.bytes_out.add(fresh);
     bytes_out_counted_ = written;
   }
 }

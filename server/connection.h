@@ -129,6 +129,7 @@ class Connection final : public IdleTracker::Hook, private reactor::BufferEvent 
   void finish(CloseReason reason);
   void set_state(ConnectionState state);
   void account_written();  // adds the bytes written since last time to the loop's bytes_out
+  void account_written(LoopCounters& counters);  // the same, with the counters at hand (echo)
   // The plaintext side: the TLS filter's buffers for a TLS client, else the socket's.
   reactor::Buffer& plain_input();
   reactor::Buffer& plain_output();

@@ -105,8 +105,6 @@ Buffer& Buffer::operator=(Buffer&& other) noexcept {
   return *this;
 }
 
-BufferBlock* Buffer::head() const { return tail_ != nullptr ? tail_->next : nullptr; }
-
 void Buffer::unlink_head() {
   BufferBlock* first = tail_->next;
   assert(first != tail_ && "unlink_head on a single-block chain");

@@ -171,3 +171,9 @@ inline void set_lent_spare(const BufferBlock* block) { t_spare_slot.lent = block
 std::size_t round_up_pow2(std::size_t n);
 
 }  // namespace reactor::detail
+
+namespace reactor {
+
+inline detail::BufferBlock* Buffer::head() const { return tail_ != nullptr ? tail_->next : nullptr; }
+
+}  // namespace reactor

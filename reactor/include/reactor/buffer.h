@@ -151,8 +151,9 @@ class Buffer {
   std::size_t drain_silently(std::size_t n);
   void drop_empty_tail();  // cancels a pending reservation
   detail::BufferBlock* block_before(const detail::BufferBlock* block) const;
-  // The first block (the tail's next: the chain is circular), nullptr when empty.
-  detail::BufferBlock* head() const;
+  // The first block (the tail's next: the chain is circular), nullptr when empty. Inline, in
+  // buffer_block.h (where a block's layout is known): every read, send and drain asks for it.
+  inline detail::BufferBlock* head() const;
   // Unlinks the head block (not the tail: the chain must hold another block).
   void unlink_head();
   void free_all();
