@@ -158,44 +158,52 @@ class SysDispatch {
   ssize_t read(int fd, void* buf, std::size_t len) const {
     if (SysCalls* s = detail::t_sys_calls) [[unlikely]]
       return s->read(fd, buf, len);
-    if constexpr (detail::kDirectSyscalls) return detail::direct_syscall(SYS_read, fd, detail::ptr_arg(buf), static_cast<long>(len));
+    if constexpr (detail::kDirectSyscalls)
+      return detail::direct_syscall(SYS_read, fd, detail::ptr_arg(buf), static_cast<long>(len));
     return ::read(fd, buf, len);
   }
   ssize_t readv(int fd, const iovec* iov, int count) const {
     if (SysCalls* s = detail::t_sys_calls) [[unlikely]]
       return s->readv(fd, iov, count);
-    if constexpr (detail::kDirectSyscalls) return detail::direct_syscall(SYS_readv, fd, detail::ptr_arg(iov), count);
+    if constexpr (detail::kDirectSyscalls)
+      return detail::direct_syscall(SYS_readv, fd, detail::ptr_arg(iov), count);
     return ::readv(fd, iov, count);
   }
   ssize_t recv(int fd, void* buf, std::size_t len, int flags) const {
     if (SysCalls* s = detail::t_sys_calls) [[unlikely]]
       return s->recv(fd, buf, len, flags);
     if constexpr (detail::kDirectSyscalls)
-      return detail::direct_syscall(SYS_recvfrom, fd, detail::ptr_arg(buf), static_cast<long>(len), flags, 0, 0);
+      return detail::direct_syscall(SYS_recvfrom, fd, detail::ptr_arg(buf), static_cast<long>(len), flags, 0,
+                                    0);
     return ::recv(fd, buf, len, flags);
   }
   ssize_t write(int fd, const void* buf, std::size_t len) const {
     if (SysCalls* s = detail::t_sys_calls) [[unlikely]]
       return s->write(fd, buf, len);
-    if constexpr (detail::kDirectSyscalls) return detail::direct_syscall(SYS_write, fd, detail::ptr_arg(buf), static_cast<long>(len));
+    if constexpr (detail::kDirectSyscalls)
+      return detail::direct_syscall(SYS_write, fd, detail::ptr_arg(buf), static_cast<long>(len));
     return ::write(fd, buf, len);
   }
   ssize_t writev(int fd, const iovec* iov, int count) const {
     if (SysCalls* s = detail::t_sys_calls) [[unlikely]]
       return s->writev(fd, iov, count);
-    if constexpr (detail::kDirectSyscalls) return detail::direct_syscall(SYS_writev, fd, detail::ptr_arg(iov), count);
+    if constexpr (detail::kDirectSyscalls)
+      return detail::direct_syscall(SYS_writev, fd, detail::ptr_arg(iov), count);
     return ::writev(fd, iov, count);
   }
   ssize_t send(int fd, const void* buf, std::size_t len, int flags) const {
     if (SysCalls* s = detail::t_sys_calls) [[unlikely]]
       return s->send(fd, buf, len, flags);
-    if constexpr (detail::kDirectSyscalls) return detail::direct_syscall(SYS_sendto, fd, detail::ptr_arg(buf), static_cast<long>(len), flags, 0, 0);
+    if constexpr (detail::kDirectSyscalls)
+      return detail::direct_syscall(SYS_sendto, fd, detail::ptr_arg(buf), static_cast<long>(len), flags, 0,
+                                    0);
     return ::send(fd, buf, len, flags);
   }
   ssize_t sendmsg(int fd, const msghdr* msg, int flags) const {
     if (SysCalls* s = detail::t_sys_calls) [[unlikely]]
       return s->sendmsg(fd, msg, flags);
-    if constexpr (detail::kDirectSyscalls) return detail::direct_syscall(SYS_sendmsg, fd, detail::ptr_arg(msg), flags);
+    if constexpr (detail::kDirectSyscalls)
+      return detail::direct_syscall(SYS_sendmsg, fd, detail::ptr_arg(msg), flags);
     return ::sendmsg(fd, msg, flags);
   }
   int epoll_ctl(int epfd, int op, int fd, epoll_event* event) const {
@@ -207,7 +215,8 @@ class SysDispatch {
     if (SysCalls* s = detail::t_sys_calls) [[unlikely]]
       return s->epoll_wait(epfd, events, max_events, timeout_ms);
     if constexpr (detail::kDirectSyscalls)
-      return static_cast<int>(detail::direct_syscall(SYS_epoll_wait, epfd, detail::ptr_arg(events), max_events, timeout_ms, 0, 0));
+      return static_cast<int>(detail::direct_syscall(SYS_epoll_wait, epfd, detail::ptr_arg(events),
+                                                     max_events, timeout_ms, 0, 0));
     return ::epoll_wait(epfd, events, max_events, timeout_ms);
   }
   int poll(pollfd* fds, nfds_t count, int timeout_ms) const {
