@@ -25,9 +25,9 @@
 
 #include <cstddef>
 #include <cstdlib>
-#include "reactor/sanitizer_build.h"
 
 #include "reactor/direct_syscall.h"
+#include "reactor/sanitizer_build.h"
 
 namespace reactor {
 
@@ -126,11 +126,12 @@ class ScopedSysCalls {
 namespace detail {
 // The data path's calls (read, readv, recv, write, writev, send, sendmsg, epoll_wait) go to
 // the kernel through one inline `syscall` instruction (direct_syscall.h), not through glibc's
-// wrappers: in a process with more than one
-// thread (reactord always has several) each wrapper is a cancellation point that flips the
-// thread's cancellation state with two atomic operations around the call — ~60 instructions
-// per call, about 10 % of the reactor's user-space work per echoed message (callgrind,
-// docs/PERFORMANCE.md). The reactor never cancels a thread, so nothing is lost. Under a
+// wrappers: in a process with more than one thread (reactord always has several) each wrapper
+// is a cancellation point that flips the thread's cancellation state with two atomic
+// operations around the call — ~60 instructions per call, about 10 % of the reactor's
+// user-space work per echoed message (callgrind, docs/PERFORMANCE.md). glibc's syscall()
+// would still be a call that shifts its arguments: one more ~10 per call. The reactor never
+// cancels a thread, so nothing is lost. Under a
 // sanitizer the wrappers stay: ASan checks the buffers in them and TSan takes its
 // happens-before edges between threads that talk through an fd from them.
 #if REACTOR_ASAN_BUILD || REACTOR_TSAN_BUILD
