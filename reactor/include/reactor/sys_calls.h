@@ -134,17 +134,7 @@ namespace detail {
 // cancels a thread, so nothing is lost. Under a
 // sanitizer the wrappers stay: ASan checks the buffers in them and TSan takes its
 // happens-before edges between threads that talk through an fd from them.
-#if REACTOR_ASAN_BUILD || REACTOR_TSAN_BUILD
-inline constexpr bool kDirectSyscalls = false;
-#elif defined(__has_feature)
-#if __has_feature(memory_sanitizer)
-inline constexpr bool kDirectSyscalls = false;
-#else
-inline constexpr bool kDirectSyscalls = true;
-#endif
-#else
-inline constexpr bool kDirectSyscalls = true;
-#endif
+inline constexpr bool kDirectSyscalls = !(REACTOR_ASAN_BUILD || REACTOR_TSAN_BUILD || REACTOR_MSAN_BUILD);
 }  // namespace detail
 
 // What call sites use: `sys().read(fd, buf, len)`. Each method is the OS call unless this
