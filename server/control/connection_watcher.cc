@@ -1,5 +1,7 @@
 #include "connection_watcher.h"
 
+#include <algorithm>
+
 #include "loop_snapshots.h"
 #include "server/loop_worker.h"
 
@@ -14,9 +16,17 @@ std::size_t bytes_of(const ConnectionWatcher::Item& item) {
 
 }  // namespace
 
-ConnectionWatcher::ConnectionWatcher(FilterSpec filter, std::size_t queue_limit, unsigned loops_expected,
-                                     WatchBudget* budget)
-    : filter_(std::move(filter)), limit_(queue_limit), loops_expected_(loops_expected), budget_(budget) {}
+ConnectionWatcher::ConnectionWatcher(FilterSpec filter, std::size_t queue_limit,
+                                     std::vector<unsigned> loops_expected, WatchBudget* budget)
+    : filter_(std::move(filter)),
+      limit_(queue_limit),
+      listing_from_(std::move(loops_expected)),
+      budget_(budget) {
+  if (listing_from_.empty()) {  // no loop running: nothing to list
+    std::lock_guard lock(mutex_);
+    enqueue_locked(Item{Kind::kSynced, {}, {}, 0, std::chrono::system_clock::now()});
+  }
+}
 
 ConnectionWatcher::~ConnectionWatcher() {
   if (budget_ && held_bytes_ > 0) budget_->give(held_bytes_);
@@ -82,10 +92,26 @@ void ConnectionWatcher::on_existing(unsigned loop, const std::vector<ConnectionR
 }
 
 void ConnectionWatcher::on_attached(unsigned loop, const std::vector<ConnectionRecord>& current) {
-  (void)loop;
   for (const auto& record : current) push(Kind::kExisting, record, {});
   std::lock_guard lock(mutex_);
-  if (++attached_ == loops_expected_ && failure_.empty()) {
+  loop_listed_locked(loop);
+}
+
+void ConnectionWatcher::on_loop_ended(unsigned loop) {
+  std::lock_guard lock(mutex_);
+  loop_listed_locked(loop);
+}
+
+bool ConnectionWatcher::listing() const {
+  std::lock_guard lock(mutex_);
+  return !listing_from_.empty();
+}
+
+void ConnectionWatcher::loop_listed_locked(unsigned loop) {
+  auto it = std::find(listing_from_.begin(), listing_from_.end(), loop);
+  if (it == listing_from_.end()) return;  // attached already, or not expected
+  listing_from_.erase(it);
+  if (listing_from_.empty() && failure_.empty()) {
     // The synced marker is never dropped for the queue limit (the client needs it to know the
     // listing ended), only with the watcher at a byte bound.
     Item item{Kind::kSynced, {}, {}, dropped_pending_, std::chrono::system_clock::now()};

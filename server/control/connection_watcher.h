@@ -12,7 +12,9 @@
 //
 // Registered with Server::add_observer: each loop lists its current connections in slices
 // (on_existing, then on_attached with the last; queued as "existing"); once every loop
-// expected has finished, a "synced" item marks the end of the initial listing.
+// expected has finished, a "synced" item marks the end of the initial listing. A loop that
+// ends first (ExitLoop, BreakLoop) never finishes its listing; the handler reports it with
+// on_loop_ended, and the listing stops waiting for it (its connections are gone with it).
 #pragma once
 
 #include <chrono>
@@ -42,9 +44,9 @@ class ConnectionWatcher : public ConnectionObserver {
     std::size_t bytes = 0;  // what it is counted for (see release())
   };
 
-  // loops_expected: how many on_attached calls complete the initial listing. budget: the byte
-  // bounds (null = none but queue_limit). Any thread.
-  ConnectionWatcher(FilterSpec filter, std::size_t queue_limit, unsigned loops_expected,
+  // loops_expected: the loops (indices) whose on_attached, or on_loop_ended, completes the
+  // initial listing. budget: the byte bounds (null = none but queue_limit). Any thread.
+  ConnectionWatcher(FilterSpec filter, std::size_t queue_limit, std::vector<unsigned> loops_expected,
                     WatchBudget* budget = nullptr);
   ~ConnectionWatcher() override;
 
@@ -54,6 +56,11 @@ class ConnectionWatcher : public ConnectionObserver {
   // The listing waits until a whole slice fits the item and byte bounds (or the queue is
   // empty).
   bool ready_for_listing() const override;
+  // `loop` has ended (LoopWorker::ended()): it will list nothing more, so the initial listing
+  // no longer waits for it. No effect once it has attached. Any thread.
+  void on_loop_ended(unsigned loop);
+  // Whether the synced marker is still to come. Any thread.
+  bool listing() const;
   void on_opened(const ConnectionRecord& record) override;
   void on_state_changed(const ConnectionRecord& record) override;
   void on_closed(const ConnectionRecord& record) override;
@@ -86,16 +93,18 @@ class ConnectionWatcher : public ConnectionObserver {
   // per-stream bound does not fail them (the process-wide one still does).
   void enqueue_locked(Item item, bool listing = false);
   void fail_locked(std::string why, bool total);
+  // `loop`'s part of the initial listing is over; queues the synced marker after the last.
+  // mutex_ held.
+  void loop_listed_locked(unsigned loop);
 
   const FilterSpec filter_;
   const std::size_t limit_;
-  const unsigned loops_expected_;
   mutable std::mutex mutex_;
+  std::vector<unsigned> listing_from_;  // loops whose listing has not finished
   std::condition_variable ready_;
   std::deque<Item> queue_;
   std::uint64_t dropped_pending_ = 0;  // not yet reported
   std::uint64_t dropped_total_ = 0;
-  unsigned attached_ = 0;
   bool woken_ = false;
   WatchBudget* const budget_;
   std::size_t held_bytes_ = 0;  // queued + taken and not yet released

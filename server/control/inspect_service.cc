@@ -230,9 +230,9 @@ grpc::Status InspectService::WatchConnections(grpc::ServerContext* ctx,
                         "too many watch streams open (--control-max-watchers " +
                             std::to_string(budget.limits().max_watchers) + ")");
   }
-  unsigned running = 0;
+  std::vector<unsigned> running;
   for (unsigned i = 0; i < plane_.server.loop_count(); ++i) {
-    if (!plane_.server.loop(i).ended()) ++running;
+    if (!plane_.server.loop(i).ended()) running.push_back(i);
   }
   auto watcher = std::make_shared<ConnectionWatcher>(*filter, limit, running, &budget);
   watcher->set_cancel_hook([ctx] { ctx->TryCancel(); });
@@ -244,6 +244,13 @@ grpc::Status InspectService::WatchConnections(grpc::ServerContext* ctx,
   while (!ctx->IsCancelled() && !plane_.stopping.load() && !write_failed) {
     std::uint64_t dropped_tail = 0;
     auto items = watcher->take(std::chrono::milliseconds(200), &dropped_tail);
+    if (watcher->listing()) {
+      // A loop that ended after it was counted above never lists (its add_observer never
+      // runs, or stops between slices): without this the synced marker would never come.
+      for (unsigned i : running) {
+        if (plane_.server.loop(i).ended()) watcher->on_loop_ended(i);
+      }
+    }
     std::size_t unreleased = 0;
     for (const auto& item : items) unreleased += item.bytes;
     failure = watcher->failure();

@@ -2,7 +2,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <future>
+
 #include "control_test_util.h"
+#include "server/control/connection_watcher.h"
 
 namespace reactord::test_support {
 namespace {
@@ -295,6 +298,87 @@ TEST(Inspect, WatchStreamsExistingOpenedAndClosedWithReason) {
   watch_ctx.TryCancel();
   while (reader->Read(&event)) {}
   reader->Finish();
+}
+
+// A loop that ends while a watch starts: the handler has counted it as running, then the loop
+// ends before its listing runs. ExitLoop with a delay does this: the loop's own timer ends it
+// after the current iteration, and a post that arrived during that iteration never runs. The
+// watch must still end its initial listing with SYNCED rather than leave the operator waiting
+// until the deadline (rpc_fuzz found such a stream reaching its 10 s deadline).
+TEST(Inspect, WatchSyncsWhenALoopEndsBeforeItsListing) {
+  InProcessReactord r(2);
+  // A client on loop 0: its "existing" event shows that the handler has counted the loops.
+  // (The kernel spreads clients over the loops' SO_REUSEPORT listeners.)
+  v1::ListConnectionsRequest on_loop0;
+  on_loop0.mutable_filter()->set_loop(0);
+  std::vector<std::unique_ptr<TcpClient>> clients;
+  while (clients.size() < 64 && list(r, on_loop0).connections_size() == 0) {
+    clients.push_back(greeted_client(r.data_port()));
+  }
+  ASSERT_GT(list(r, on_loop0).connections_size(), 0);
+
+  // Loop 1 busy until released, then it asks to exit from inside the iteration, as its
+  // ExitLoop timer would: the watch's listing, posted meanwhile, is left for an iteration
+  // that never comes.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> busy;
+  LoopWorker& loop1 = r.server().loop(1);
+  loop1.post([released, &busy, &loop1] {
+    busy.set_value();
+    released.wait_for(10s);
+    loop1.exit_loop();
+  });
+  busy.get_future().wait();
+
+  grpc::ClientContext watch_ctx;
+  watch_ctx.set_deadline(std::chrono::system_clock::now() + 8s);
+  auto stub = r.inspect();
+  auto reader = stub->WatchConnections(&watch_ctx, {});
+  v1::ConnectionEvent event;
+  ASSERT_TRUE(reader->Read(&event));
+  EXPECT_EQ(event.kind(), v1::ConnectionEvent::KIND_EXISTING);
+  EXPECT_EQ(event.connection().loop(), 0u);
+  release.set_value();  // loop 1 ends; the listing it was asked for never runs
+  ASSERT_TRUE(eventually([&] { return r.server().loop(1).ended(); }));
+
+  bool synced = false;
+  for (int i = 0; i < 128 && !synced && reader->Read(&event); ++i) {
+    synced = event.kind() == v1::ConnectionEvent::KIND_SYNCED;
+  }
+  EXPECT_TRUE(synced) << "the watch never ended its initial listing";
+  watch_ctx.TryCancel();
+  while (reader->Read(&event)) {}
+  reader->Finish();
+  // Loop 0 still answers.
+  EXPECT_GT(list(r, on_loop0).connections_size(), 0);
+}
+
+// The listing's bookkeeping on its own: each expected loop ends it once, by listing or by
+// ending; a loop that was not expected, or reports twice, changes nothing.
+TEST(Inspect, WatcherListingWaitsOnlyForLoopsStillRunning) {
+  std::uint64_t tail = 0;
+  auto kinds = [&](control::ConnectionWatcher& w) {
+    std::vector<control::ConnectionWatcher::Kind> out;
+    for (const auto& item : w.take(0ms, &tail)) out.push_back(item.kind);
+    return out;
+  };
+  using Kind = control::ConnectionWatcher::Kind;
+  control::ConnectionWatcher none({}, 16, {});  // no loop running: synced at once
+  EXPECT_FALSE(none.listing());
+  EXPECT_EQ(kinds(none), std::vector<Kind>{Kind::kSynced});
+
+  control::ConnectionWatcher two({}, 16, {0, 1});
+  two.on_loop_ended(5);  // not one of them
+  two.on_attached(0, {});
+  EXPECT_TRUE(two.listing());
+  EXPECT_TRUE(kinds(two).empty());
+  two.on_loop_ended(1);
+  EXPECT_FALSE(two.listing());
+  EXPECT_EQ(kinds(two), std::vector<Kind>{Kind::kSynced});
+  two.on_attached(1, {});  // too late: no second marker
+  two.on_loop_ended(0);
+  EXPECT_TRUE(kinds(two).empty());
 }
 
 }  // namespace

@@ -77,7 +77,7 @@ TEST(Scale, ListConnectionsOverManyConnections) {
 
 TEST(Scale, SlowWatcherDropsAndCounts) {
   control::FilterSpec all;
-  control::ConnectionWatcher watcher(all, /*queue_limit=*/3, /*loops_expected=*/1);
+  control::ConnectionWatcher watcher(all, /*queue_limit=*/3, /*loops_expected=*/{0});
   ConnectionRecord record;
   record.peer = *reactor::SocketAddress::parse("127.0.0.1:1000");
   record.local = *reactor::SocketAddress::parse("127.0.0.1:2000");
