@@ -4,8 +4,10 @@
 // the transport would refuse them before any handler). Any status is fine; a crash, a
 // sanitizer report, a leak or a hang (a call that reaches its 10 s deadline) is not.
 //
-// Two values are bounded before the call so that one input takes milliseconds: graceful
-// close and drain deadlines (at most 100 ms; a longer one only waits longer).
+// Three values are bounded before the call so that one input takes milliseconds: graceful
+// close and drain deadlines and ExitLoop's delay (at most 100 ms; a longer one only waits
+// longer). A call that ends loops is followed until they have ended, and the server is
+// replaced within the same input (RpcHarness::settle).
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -150,14 +152,19 @@ void call(RpcHarness& h, std::uint8_t method, std::string_view bytes) {
       v1::ExitLoopRequest req;
       v1::LoopActionResponse resp;
       if (!parse(bytes, req)) return;
-      check_answered(h.control().ExitLoop(context().get(), req, &resp));
+      req.set_delay_ms(bounded_ms(req.delay_ms()));
+      auto status = h.control().ExitLoop(context().get(), req, &resp);
+      check_answered(status);
+      if (status.ok()) FUZZ_CHECK(h.await_ended(resp.loops()));  // every loop it reached ends
       break;
     }
     default: {
       v1::BreakLoopRequest req;
       v1::LoopActionResponse resp;
       if (!parse(bytes, req)) return;
-      check_answered(h.control().BreakLoop(context().get(), req, &resp));
+      auto status = h.control().BreakLoop(context().get(), req, &resp);
+      check_answered(status);
+      if (status.ok()) FUZZ_CHECK(h.await_ended(resp.loops()));
       break;
     }
   }
@@ -171,5 +178,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto& h = reactord::fuzz::harness();
   h.ready();
   reactord::fuzz::call(h, data[0], std::string_view(reinterpret_cast<const char*>(data + 1), size - 1));
+  h.settle();
   return 0;
 }

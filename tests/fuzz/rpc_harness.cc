@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "fuzz_support.h"
 #include "server/config.h"
@@ -77,16 +79,36 @@ bool RpcHarness::healthy() {
   return true;
 }
 
+bool RpcHarness::await_ended(std::uint32_t loop) {
+  if (loop >= server_->loop_count()) return false;
+  const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!server_->loop(loop).ended()) {
+    if (std::chrono::steady_clock::now() >= limit) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+void RpcHarness::settle() {
+  if (healthy()) return;
+  stop();
+  start();
+  ++restarts_;
+}
+
 void RpcHarness::ready() {
-  if (!healthy()) {
+  // BreakLoop and ExitLoop answer once the request is posted; the loops end a moment later.
+  // Until they have, healthy() still says yes while their listeners close, so a refused
+  // connect means the same as an unhealthy server: start a fresh one.
+  if (!healthy() || !top_up_clients()) {
     stop();
     start();
     ++restarts_;
+    FUZZ_CHECK(top_up_clients());
   }
-  top_up_clients();
 }
 
-void RpcHarness::top_up_clients() {
+bool RpcHarness::top_up_clients() {
   // Drop the clients the server closed (EOF or reset; the greeting and echoes are read away).
   std::vector<reactor::UniqueFd> alive;
   for (auto& fd : clients_) {
@@ -107,11 +129,20 @@ void RpcHarness::top_up_clients() {
   while (clients_.size() < kClients) {
     reactor::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     FUZZ_CHECK(fd.valid());
-    FUZZ_CHECK(::connect(fd.get(), address.get(), address.length()) == 0);
+    if (::connect(fd.get(), address.get(), address.length()) != 0) {
+      FUZZ_CHECK(errno == ECONNREFUSED);
+      return false;
+    }
     // Some bytes each way, so byte counters and buffers are not all zero.
-    FUZZ_CHECK(::send(fd.get(), "fuzz\n", 5, MSG_NOSIGNAL) == 5);
+    // A listener that closed after the handshake resets the connection: the same as refused.
+    const ssize_t sent = ::send(fd.get(), "fuzz\n", 5, MSG_NOSIGNAL);
+    if (sent != 5) {
+      FUZZ_CHECK(sent < 0 && (errno == ECONNRESET || errno == EPIPE));
+      return false;
+    }
     clients_.push_back(std::move(fd));
   }
+  return true;
 }
 
 }  // namespace reactord::fuzz

@@ -32,12 +32,27 @@ class RpcHarness {
   unsigned loops() const { return 2; }
   // Serving, every loop running. Test thread.
   bool healthy();
+  // ExitLoop and BreakLoop answer once the request is posted; the loops end a moment later.
+  // Waits (at most 5 s) until each of `loops` has ended; false if one has not. Test thread.
+  template <typename Loops>
+  bool await_ended(const Loops& loops) {
+    for (std::uint32_t loop : loops) {
+      if (!await_ended(loop)) return false;
+    }
+    return true;
+  }
+  bool await_ended(std::uint32_t loop);
+  // After an input: a server that a call stopped in part (a loop ended, a drain) is replaced
+  // at once, so that its threads are gone before libFuzzer's leak check, which runs between
+  // inputs and would take a thread's memory in the middle of its exit for a leak.
+  void settle();
   std::size_t restarts() const { return restarts_; }
 
  private:
   void start();
   void stop();
-  void top_up_clients();
+  // False if a connect was refused (every listener closing: see ready()).
+  bool top_up_clients();
 
   std::unique_ptr<Server> server_;
   std::unique_ptr<std::thread> waiter_;

@@ -16,16 +16,26 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # One target: its verdict goes to $work/<target>.verdict, its whole log to fuzz-artifacts/.
+# A failure's summary keeps the target's own lines ("rpc: status 4: ..." says which call
+# failed) and the input in Base64: CI keeps only this output, not the artifacts.
 fuzz_one() {
   local target=$1 corpus=$2
   local exe="$build/tests/fuzz/${target}_fuzz"
   local log="$build/fuzz-artifacts/$target.log"
   mkdir -p "$work/$target" "$build/fuzz-artifacts/$target"
-  if ! "$exe" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
+  # rpc's harness is a whole reactord (two loop threads, the h2 guard's thread, gRPC's pools,
+  # which start and end threads on their own). libFuzzer's leak check between inputs stops
+  # the threads to scan them, and twice in about 80,000 inputs here it reported memory
+  # that live threads hold: the loop threads' spare read blocks (thread-local), the guard's
+  # listening event, a running handler's local vector. Leaks there are still found by LSan
+  # at exit of every ASan test, fuzz_replay_rpc (the corpus and past crashes) among them.
+  local extra=()
+  [ "$target" != rpc ] || extra=(-detect_leaks=0)
+  if ! "$exe" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 "${extra[@]}" \
       -artifact_prefix="$build/fuzz-artifacts/$target/" "$work/$target" "$corpus" >"$log" 2>&1; then
     {
       echo "fuzz: $target FAILED (input in $build/fuzz-artifacts/$target/):"
-      grep -m 40 -E 'ERROR|FUZZ_CHECK|runtime error|#[0-9]+ 0x|Test unit written' "$log" || tail -40 "$log"
+      grep -m 40 -E "ERROR|FUZZ_CHECK|runtime error|#[0-9]+ 0x|Test unit written|^Base64: |^$target: " "$log" || tail -40 "$log"
     } >"$work/$target.failed"
     return
   fi
