@@ -41,7 +41,7 @@ def run_row(args, row, workdir):
     out_file = os.path.join(workdir, "callgrind.%d_%d_%d.out" % row)
     cmd, root = server_command(args)
     log = tempfile.TemporaryFile(mode="w+")
-    proc = subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out_file] + cmd,
+    proc = subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out_file] + args.callgrind_arg + cmd,
                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True)
     port = None
@@ -114,6 +114,9 @@ def main():
     p.add_argument("--duration", type=float, default=4.0, help="seconds of echo per row (default 4)")
     p.add_argument("--top", type=int, default=0, help="also print the top N functions, exclusive Ir/msg")
     p.add_argument("--keep", help="directory to keep the callgrind.out files in")
+    p.add_argument("--callgrind-arg", action="append", default=[],
+                   help="one more valgrind option (repeatable), e.g. --callgrind-arg=--dump-instr=yes with --keep: "
+                        "per-instruction counts, read against objdump -d of the binary")
     args = p.parse_args()
     rows = args.row or [(1, 1, 64), (50, 4, 4096)]
     workdir = args.keep or tempfile.mkdtemp(prefix="callgrind_per_msg.")

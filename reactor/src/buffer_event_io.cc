@@ -68,25 +68,6 @@ void BufferEvent::Impl::on_read(EventFlags fired) {
 
 // ---- Writing ------------------------------------------------------------------------------
 
-ssize_t BufferEvent::Impl::send_some() {
-  // Buffer::write_to uses sendmsg(MSG_NOSIGNAL): a vanished peer is EPIPE, never SIGPIPE.
-  std::size_t max = kSendChunk;
-  if ((state & kRateLimited) != 0) {
-    max = allowance(true, max);
-    if (max == 0) {  // throttled: the write event is disarmed until tokens come back
-      errno = EAGAIN;
-      return -1;
-    }
-  }
-  const ssize_t n = output.write_to(fd, max);
-  if (n > 0) {
-    count_written(static_cast<std::size_t>(n));
-    mark_write(base().now());
-    if ((state & kRateLimited) != 0) charge(true, static_cast<std::size_t>(n));
-  }
-  return n;
-}
-
 // Output gained data (or writing was enabled): send what the socket takes now; arm the write
 // event only if something remains. On an idle connection this is one sendmsg and no epoll_ctl.
 void BufferEvent::Impl::write_now() {

@@ -35,6 +35,15 @@ namespace {
 constexpr std::size_t kMaxIov = std::min<std::size_t>(IOV_MAX, 1024);
 constexpr std::size_t kMaxReadBytes = 16 * 1024 * 1024;
 
+// writev, retried on EINTR: a pipe or a file (send says ENOTSOCK).
+ssize_t writev_all(int fd, const iovec* iov, std::size_t count) {
+  ssize_t n;
+  do {
+    n = sys().writev(fd, iov, static_cast<int>(count));
+  } while (n < 0 && errno == EINTR);
+  return n;
+}
+
 // One write over a socket without SIGPIPE (a peer that went away is EPIPE, not a dead
 // process); plain writev for pipes and files. One span (the common case: an echo, a reply)
 // goes through send(), which spares the kernel importing and checking an iovec array: on a
@@ -53,12 +62,39 @@ ssize_t write_vector(int fd, const iovec* iov, std::size_t count) {
       n = sys().sendmsg(fd, &msg, MSG_NOSIGNAL);
     } while (n < 0 && errno == EINTR);
   }
-  if (n < 0 && errno == ENOTSOCK) {
-    do {
-      n = sys().writev(fd, iov, static_cast<int>(count));
-    } while (n < 0 && errno == EINTR);
-  }
+  if (n < 0 && errno == ENOTSOCK) n = writev_all(fd, iov, count);
   return n;
+}
+
+// One span (an echo's read block, a reply) through send(), inline in write_to: the call to
+// write_vector, its loops and its second errno test were ~40 instructions of every echoed
+// message (issue #19). An interrupted call or a non-socket fd (-1 with EINTR or ENOTSOCK) goes
+// on as write_vector did: send again, writev for a pipe (the same calls as before).
+ssize_t send_span(int fd, const iovec& one) {
+  const ssize_t n = sys().send(fd, one.iov_base, one.iov_len, MSG_NOSIGNAL);
+  if (n >= 0) [[likely]]
+    return n;
+  if (errno == EINTR) return write_vector(fd, &one, 1);
+  return errno == ENOTSOCK ? writev_all(fd, &one, 1) : n;
+}
+
+// One writev of up to `limit` bytes of the chain head..tail (at most kMaxIov blocks). Never
+// inline: its 16 KiB iovec array would make write_to's frame 16 KiB deep on every send, the
+// one-block path (an echo) included, whose callees then run on stack lines 16 KiB away from
+// the loop's.
+[[gnu::noinline]] ssize_t write_blocks(int fd, const BufferBlock* head, const BufferBlock* tail,
+                                       std::size_t limit) {
+  iovec iov[kMaxIov];
+  std::size_t count = 0;
+  std::size_t total = 0;
+  for (const BufferBlock* b = head; b != nullptr && total < limit && count < kMaxIov;
+       b = detail::chain_next(b, tail)) {
+    if (b->off == 0) continue;
+    const std::size_t n = std::min(b->off, limit - total);
+    iov[count++] = {b->data(), n};
+    total += n;
+  }
+  return write_vector(fd, iov, count);
 }
 }  // namespace
 
@@ -232,22 +268,24 @@ ssize_t Buffer::write_to(int fd, std::optional<std::size_t> max_bytes) {
   if (limit == 0) return 0;
   if (head() == tail_) {
     // One block (an echo's read block, a reply): it holds all length_ bytes, no iovec to build.
-    const iovec one{tail_->data(), limit};
-    const ssize_t n = write_vector(fd, &one, 1);
-    if (n > 0) drain(static_cast<std::size_t>(n));
+    BufferBlock* const block = tail_;
+    const ssize_t n = send_span(fd, iovec{block->data(), limit});
+    if (n <= 0) return n;
+    const auto sent = static_cast<std::size_t>(n);
+    if (sent < length_) {
+      drain(sent);
+      return n;
+    }
+    // All of it went (an echo, usually): the block goes at once, as drain() → free_all() would
+    // free it, without their walk over a chain of one (issue #19). Then the length callback.
+    tail_ = nullptr;
+    length_ = 0;
+    block->next = nullptr;
+    detail::free_block(block);
+    notify(sent, 0, sent);
     return n;
   }
-  iovec iov[kMaxIov];
-  std::size_t count = 0;
-  std::size_t total = 0;
-  for (const BufferBlock* b = head(); b != nullptr && total < limit && count < kMaxIov;
-       b = detail::chain_next(b, tail_)) {
-    if (b->off == 0) continue;
-    const std::size_t n = std::min(b->off, limit - total);
-    iov[count++] = {b->data(), n};
-    total += n;
-  }
-  const ssize_t n = write_vector(fd, iov, count);
+  const ssize_t n = write_blocks(fd, head(), tail_, limit);
   if (n > 0) drain(static_cast<std::size_t>(n));
   return n;
 }

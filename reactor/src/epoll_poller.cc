@@ -19,7 +19,9 @@
 #include <cstdint>
 #include <system_error>
 #include <utility>
+#include <vector>
 
+#include "event_base_impl.h"
 #include "poller.h"
 #include "reactor/sys_calls.h"
 #include "reactor/unique_fd.h"
@@ -87,23 +89,30 @@ class EpollPoller final : public Poller {
     current = static_cast<std::uint32_t>(interest) | 0x8000u;  // non-zero even for kET only
   }
 
-  void wait(std::optional<Duration> timeout, std::optional<TimePoint> deadline,
-            std::vector<Ready>& out) override {
+  void wait(std::optional<Duration> timeout, std::optional<TimePoint> deadline) override {
+    n_ready_ = 0;
     int ms = timeout_to_ms(timeout);
     if (deadline && ms >= kTimerFdFrom.count() && arm_timer(*deadline)) ms = -1;
-    int n = sys().epoll_wait(epfd_.get(), events_.data(), static_cast<int>(events_.size()), ms);
+    const int n = sys().epoll_wait(epfd_.get(), events_.data(), static_cast<int>(events_.size()), ms);
     if (n < 0) {
       if (errno == EINTR) return;
       throw std::system_error(errno, std::generic_category(), "epoll_wait");
     }
+    n_ready_ = n;
+  }
+
+  void activate_ready(EventBaseImpl& base) override {
+    const int n = std::exchange(n_ready_, 0);
     for (int i = 0; i < n; ++i) {
-      if (events_[i].data.fd == timer_fd_.get()) [[unlikely]] {
+      const epoll_event& ev = events_[i];
+      if (ev.data.fd == timer_fd_.get()) [[unlikely]] {
         timer_expired();
         continue;
       }
-      out.push_back(Ready{events_[i].data.fd, from_epoll(events_[i].events)});
+      base.activate_fd(ev.data.fd, from_epoll(ev.events));
     }
-    // A full batch suggests more were ready: grow so the next wait catches them all.
+    // A full batch suggests more were ready: grow so the next wait catches them all (after
+    // the walk: growing moves the array).
     if (n == static_cast<int>(events_.size()) && events_.size() < 4096) {
       events_.resize(events_.size() * 2);
     }
@@ -155,6 +164,7 @@ class EpollPoller final : public Poller {
   TimePoint armed_for_{};
   bool timer_armed_ = false;
   std::vector<epoll_event> events_;
+  int n_ready_ = 0;  // events_[0, n_ready_): the last wait's answer, until activate_ready
   std::vector<std::uint32_t> registered_;  // per fd: 0 = not in the epoll set
 };
 

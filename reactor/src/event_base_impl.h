@@ -81,13 +81,12 @@ struct EventBaseImpl {
   // timeout: none, a plain duration, or a common-timeout queue index (1-based; 0 = none).
   void add(EventCore* ev, std::optional<Duration> timeout, std::uint32_t common);
   void del(EventCore* ev);
-  // Inline: once per ready fd (dispatch_ready).
+  // Inline: once per ready fd (activate_fd).
   void activate(EventCore* ev, EventFlags flags) {
     if (ev->active) {
       ev->fired |= flags;
       return;
     }
-    const bool was = live(ev);
     ev->active = true;
     ev->fired = flags;
     // An event that already ran in this pass waits for the next iteration, so that an event
@@ -99,7 +98,20 @@ struct EventBaseImpl {
       active[ev->priority].push_back(ev);
       ++n_active;
     }
-    retally(ev, was);
+    // retally(), worked out for an event that was not active: it becomes live unless it was
+    // already (pending) or is internal. One test of two bits instead of live() before and
+    // after (once per ready fd, issue #19).
+    if (!ev->internal && !ev->inserted) ++n_user_live;
+  }
+  // The poller found `fd` ready for `what` (kRead / kWrite / kClosed): each event on it
+  // interested in what fired becomes active. Inline: the backends call it once per ready fd,
+  // from their loop over the kernel's answer (Poller::activate_ready).
+  void activate_fd(int fd, EventFlags what) {
+    if (fd < 0 || static_cast<std::size_t>(fd) >= fd_heads.size()) return;
+    for (EventCore* ev = fd_heads[fd]; ev; ev = ev->fd_next) {
+      const EventFlags hit = ev->what & what & (kRead | kWrite | kClosed);
+      if (any(hit)) activate(ev, hit);
+    }
   }
   void set_priority(EventCore* ev, int priority);
   void set_internal(EventCore* ev, bool internal);
@@ -160,7 +172,6 @@ struct EventBaseImpl {
   void remove_active(EventCore* ev);
   std::optional<TimePoint> earliest_deadline() const;
   void expire_timers(TimePoint now);
-  void dispatch_ready();
   int run_active();  // returns how many user callbacks ran
   // Inline: called every iteration, and almost always with nothing to delete.
   void run_deferred_deletes() {
@@ -206,7 +217,6 @@ struct EventBaseImpl {
   std::uint8_t pass = 0;  // EventCore::ran_in_pass's width
   std::optional<TimePoint> cached_now;
   LoopTiming timing;
-  std::vector<Ready> ready;
 
   PostQueue posts;  // post(): the one door from other threads
 

@@ -16,9 +16,10 @@
 //      iteration's only clock read: durations (poll wait, callbacks) are TSC ticks.
 //   6. Ready batch → activations: every ready fd is looked up in the fd map and each event
 //      interested in what fired becomes active, for the WHOLE batch, before any callback
-//      runs. This is the per-batch invalidation: from then on readiness lives only in the
-//      active queues, and del()/~Event removes an event from its queue, so an event deleted
-//      or destroyed by an earlier callback of the same batch never runs on stale readiness.
+//      runs; the backend walks the kernel's answer itself (Poller::activate_ready). This is
+//      the per-batch invalidation: from then on readiness lives only in the active queues,
+//      and del()/~Event removes an event from its queue, so an event deleted or destroyed by
+//      an earlier callback of the same batch never runs on stale readiness.
 //   7. Expired timers (heap and common queues, in deadline order) become active with kTimeout.
 //   8. Callbacks: always the head of the most urgent non-empty priority queue, re-chosen after
 //      every callback, so a more urgent event activated by a callback runs next. Before each
@@ -65,17 +66,6 @@ std::optional<TimePoint> EventBaseImpl::earliest_deadline() const {
   return earliest;
 }
 
-void EventBaseImpl::dispatch_ready() {
-  for (const Ready& r : ready) {
-    if (r.fd < 0 || static_cast<std::size_t>(r.fd) >= fd_heads.size()) continue;
-    for (EventCore* ev = fd_heads[r.fd]; ev; ev = ev->fd_next) {
-      EventFlags hit = ev->what & r.what & (kRead | kWrite | kClosed);
-      if (any(hit)) activate(ev, hit);
-    }
-  }
-  ready.clear();
-}
-
 void EventBaseImpl::expire_timers(TimePoint now) {
   // Expired timers become active in deadline order across the heap and the common queues, so
   // a 5 ms common timeout still runs before a 10 ms heap timer when both expired during one
@@ -105,13 +95,14 @@ int EventBaseImpl::run_active() {
         break;
       }
     }
-    const bool was = live(ev);
     --n_active;
     ev->active = false;
     const EventFlags fired = ev->fired;
     ev->fired = {};
     ev->ran_in_pass = pass;
-    retally(ev, was);
+    // retally(), worked out for an event that was active: it stops being live unless it is
+    // still pending or is internal (once per callback, issue #19).
+    if (!ev->internal && !ev->inserted) --n_user_live;
     if (any(ev->what & kPersist)) {
       if (ev->has_timeout) {  // never set on an event without a timer part
         // The timeout restarts at each activation. After a timeout, step from the old
@@ -214,15 +205,15 @@ LoopResult EventBaseImpl::loop(LoopFlags flags) {
       if (clock_id == CLOCK_MONOTONIC && installed_sys_calls() == nullptr) wake_at = deadline;
     }
     cached_now.reset();
-    poller->wait(timeout, wake_at, ready);
+    poller->wait(timeout, wake_at);
     const TimePoint after = read_clock();  // 5
     timing.end_poll(after);
     cached_now = after;
 
-    dispatch_ready();              // 6
-    expire_timers(after);          // 7
-    const int ran = run_active();  // 8
-    run_deferred_deletes();        // 9
+    poller->activate_ready(*this);  // 6
+    expire_timers(after);           // 7
+    const int ran = run_active();   // 8
+    run_deferred_deletes();         // 9
 
     if (consume_exit()) return LoopResult::kExited;  // 10
     if (flags & kLoopNonblock) return LoopResult::kExited;

@@ -4,7 +4,10 @@
 
 #include <cerrno>
 #include <system_error>
+#include <utility>
+#include <vector>
 
+#include "event_base_impl.h"
 #include "poller.h"
 #include "reactor/sys_calls.h"
 
@@ -41,13 +44,18 @@ class PollPoller final : public Poller {
     }
   }
 
-  void wait(std::optional<Duration> timeout, std::optional<TimePoint> /*deadline*/,
-            std::vector<Ready>& out) override {
-    int n = sys().poll(fds_.data(), fds_.size(), timeout_to_ms(timeout));
+  void wait(std::optional<Duration> timeout, std::optional<TimePoint> /*deadline*/) override {
+    n_ready_ = 0;
+    const int n = sys().poll(fds_.data(), fds_.size(), timeout_to_ms(timeout));
     if (n < 0) {
       if (errno == EINTR) return;
       throw std::system_error(errno, std::generic_category(), "poll");
     }
+    n_ready_ = n;
+  }
+
+  void activate_ready(EventBaseImpl& base) override {
+    int n = std::exchange(n_ready_, 0);
     for (const pollfd& p : fds_) {
       if (n == 0) break;
       if (p.revents == 0) continue;
@@ -60,7 +68,7 @@ class PollPoller final : public Poller {
         if (p.revents & POLLOUT) what |= kWrite;
         if (p.revents & POLLRDHUP) what |= kClosed;
       }
-      out.push_back(Ready{p.fd, what});
+      base.activate_fd(p.fd, what);
     }
   }
 
@@ -69,6 +77,7 @@ class PollPoller final : public Poller {
  private:
   std::vector<pollfd> fds_;
   std::vector<int> slot_;  // per fd: index in fds_, -1 when absent
+  int n_ready_ = 0;        // fds_ entries with revents from the last wait, until activate_ready
 };
 
 }  // namespace
