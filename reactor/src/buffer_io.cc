@@ -156,6 +156,16 @@ ssize_t read_vector(int fd, const iovec* iov, int count) {
   return n;
 }
 
+// One span (an empty buffer's read into the spare block: every echo's read) through read(),
+// inline in read_impl, as send_span is in write_to: the call to read_vector was ~35
+// instructions of every read (issue #19). An interrupted call goes on in read_vector.
+ssize_t read_span(int fd, const iovec& one) {
+  const ssize_t n = sys().read(fd, one.iov_base, one.iov_len);
+  if (n >= 0 || errno != EINTR) [[likely]]
+    return n;
+  return read_vector(fd, &one, 1);
+}
+
 // Of the `got` bytes one read brought, the first (up to in_tail) went into the free space of
 // the buffer's tail block: counts them there; returns the rest, which went into the next span.
 std::size_t count_into_tail(BufferBlock* tail, std::size_t got, std::size_t in_tail) {
@@ -196,7 +206,7 @@ ssize_t Buffer::read_impl(int fd, std::size_t max_bytes, bool lend) {
   }
   if (spare != nullptr) {
     iov[count++] = {spare->storage, max_bytes - in_tail};
-    const ssize_t n = read_vector(fd, iov, count);
+    const ssize_t n = count == 1 ? read_span(fd, iov[0]) : read_vector(fd, iov, count);
     if (n <= 0) return n;
 
     const std::size_t orig = length_;
