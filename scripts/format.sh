@@ -6,10 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mapfile -t files < <(git ls-files '*.cc' '*.h' '*.c')
 if [ "${1:-}" = "--check" ]; then
-  bad=()
-  for f in "${files[@]}"; do
-    clang-format-14 --dry-run --Werror "$f" >/dev/null 2>&1 || bad+=("$f")
-  done
+  # One clang-format per file, one per core (CI spent a minute on them one at a time).
+  mapfile -t bad < <(printf '%s\n' "${files[@]}" |
+    xargs -P "$(nproc)" -n 16 sh -c 'for f; do clang-format-14 --dry-run --Werror "$f" >/dev/null 2>&1 || echo "$f"; done' sh)
   if [ ${#bad[@]} -ne 0 ]; then
     echo "format: not formatted (run scripts/format.sh): ${bad[*]}" >&2
     exit 1
