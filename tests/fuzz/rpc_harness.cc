@@ -89,11 +89,14 @@ bool RpcHarness::await_ended(std::uint32_t loop) {
   return true;
 }
 
-void RpcHarness::settle() {
-  if (healthy()) return;
+void RpcHarness::restart() {
   stop();
   start();
   ++restarts_;
+}
+
+void RpcHarness::settle() {
+  if (!healthy()) restart();
 }
 
 void RpcHarness::ready() {
@@ -101,9 +104,7 @@ void RpcHarness::ready() {
   // Until they have, healthy() still says yes while their listeners close, so a refused
   // connect means the same as an unhealthy server: start a fresh one.
   if (!healthy() || !top_up_clients()) {
-    stop();
-    start();
-    ++restarts_;
+    restart();
     FUZZ_CHECK(top_up_clients());
   }
 }

@@ -51,6 +51,7 @@ class RpcHarness {
  private:
   void start();
   void stop();
+  void restart();  // stop, start, counted
   // False if a connect was refused (every listener closing: see ready()).
   bool top_up_clients();
 
