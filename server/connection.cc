@@ -104,11 +104,11 @@ reactor::Buffer& Connection::plain_output() {
   return t != nullptr ? t->output() : bev().output();
 }
 
-void Connection::plain_flush() {
+void Connection::plain_write_buffer(reactor::Buffer& data) {
   if (reactor::TlsBufferEvent* t = tls()) {
-    t->flush_output();
+    t->write_buffer(data);
   } else {
-    bev().flush_output();
+    bev().write_buffer(data);
   }
 }
 
@@ -183,10 +183,10 @@ void Connection::echo() {
   ConnectionContext& ctx = context();  // once: it is a look-up through the base
   LoopCounters& counters = ctx.counters;
   counters.bytes_in.add(n);
-  // The echo: input blocks change owner, no byte is copied.
+  // The echo: no byte is copied. The socket's BufferEvent sends straight from the input and
+  // moves to the output only what the socket did not take (write_buffer).
   reactor::Buffer& output = plain_output();
-  output.append_buffer(input);
-  plain_flush();
+  plain_write_buffer(input);
   account_written(counters);  // not through context() again: a look-up through the base
   if (IdleTracker* idle = ctx.idle) idle->touch(*this);  // O(1): a move to the list's tail
   if (!reading_paused_ && output.length() >= ctx.config.max_output_buffer) {

@@ -133,7 +133,7 @@ class Connection final : public IdleTracker::Hook, private reactor::BufferEvent 
   // The plaintext side: the TLS filter's buffers for a TLS client, else the socket's.
   reactor::Buffer& plain_input();
   reactor::Buffer& plain_output();
-  void plain_flush();
+  void plain_write_buffer(reactor::Buffer& data);  // moves data to the output, sends what it can
   void plain_enable_read(bool on);
   void on_tls_event(reactor::BevFlags what, int error, std::string_view reason);
   void count_handshake(TlsHandshakeResult result);

@@ -7,6 +7,7 @@
 //   bool accepts_writes() const;           false once closed or shut for writing
 //   void enable(EventFlags), disable(EventFlags); EventFlags enabled() const;
 //   void flush_output();                   send what output holds, as far as it can now
+//   void write_buffer(Buffer& data);       move data to output and send (write_buffer)
 //   void set_read_watermarks(std::size_t low, std::size_t high);
 //   void set_write_low_watermark(std::size_t low);
 #pragma once
@@ -48,8 +49,7 @@ template <class Derived>
 void BufferEventFront<Derived>::write_buffer(Buffer& data) {
   auto& d = *self().impl_;
   if (data.empty() || !d.accepts_writes()) return;
-  d.output.append_buffer(data);
-  d.flush_output();
+  d.write_buffer(data);
 }
 
 template <class Derived>

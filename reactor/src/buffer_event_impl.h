@@ -190,12 +190,28 @@ struct BufferEvent::Impl {
   void on_write(EventFlags fired);
   void finish_connect();
   void write_now();
-  // One send of what output holds (at most kSendChunk, or the rate limit's allowance), counted
-  // and timed. Inline (issue #19): write_now and on_write each make it part of their own body,
-  // one call fewer on every echo's send path (echo → flush_output → write_now → write_to).
+  // bufferevent_write_buffer: moves `data` to output and sends. With output empty and a send
+  // allowed now (an echo, nearly always), it sends straight from `data` and moves only what
+  // the socket did not take: no append into output and back out (issue #19). The bytes, the
+  // counters, the timestamps and the write callback are what append + write_now gave; an
+  // output with a length callback takes the general path, so that it sees every byte.
+  void write_buffer(Buffer& data);
+  // Whether output may go to the socket now (write_now's test): connected, not shut, no write
+  // already waiting for room, not throttled, and writing enabled (or a graceful close flushing).
+  bool can_write_now() const {
+    return fd >= 0 && (state & (kSocketClosed | kConnecting | kWriteArmed | kWriteThrottled)) == 0 &&
+           (any(enabled() & kWrite) || (state & kClosing) != 0);
+  }
+  // write_now's send and what follows it, from `from`: output, or write_buffer's data while
+  // output is empty (what is left of it then moves to output).
+  void send_now(Buffer& from);
+  // One send of what `from` holds (at most kSendChunk, or the rate limit's allowance), counted
+  // and timed. Inline (issue #19): send_now and on_write each make it part of their own body,
+  // one call fewer on every echo's send path (echo → write_buffer → send_now → write_to).
   // Buffer::write_to uses send/sendmsg with MSG_NOSIGNAL: a vanished peer is EPIPE, never
   // SIGPIPE.
-  ssize_t send_some() {
+  ssize_t send_some() { return send_some(output); }
+  ssize_t send_some(Buffer& from) {
     std::size_t max = kSendChunk;
     if ((state & kRateLimited) != 0) {
       max = allowance(true, max);
@@ -204,7 +220,7 @@ struct BufferEvent::Impl {
         return -1;
       }
     }
-    const ssize_t n = output.write_to(fd, max);
+    const ssize_t n = from.write_to(fd, max);
     if (n > 0) {
       count_written(static_cast<std::size_t>(n));
       mark_write(base().now());

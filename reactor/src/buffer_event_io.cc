@@ -71,12 +71,24 @@ void BufferEvent::Impl::on_read(EventFlags fired) {
 // Output gained data (or writing was enabled): send what the socket takes now; arm the write
 // event only if something remains. On an idle connection this is one sendmsg and no epoll_ctl.
 void BufferEvent::Impl::write_now() {
-  if (fd < 0 || output.empty() ||
-      (state & (kSocketClosed | kConnecting | kWriteArmed | kWriteThrottled)) != 0)
+  if (output.empty() || !can_write_now()) return;
+  send_now(output);
+}
+
+void BufferEvent::Impl::write_buffer(Buffer& data) {
+  if (!output.empty() || !can_write_now() || detail::BufferInternals::has_length_callback(output)) {
+    output.append_buffer(data);
+    write_now();
     return;
-  if (!any(enabled() & kWrite) && (state & kClosing) == 0) return;
-  const std::size_t before = output.length();
-  const ssize_t n = send_some();
+  }
+  send_now(data);
+}
+
+void BufferEvent::Impl::send_now(Buffer& from) {
+  // What output held before the send: `from` is output, or data bound for an empty output.
+  const std::size_t before = from.length();
+  const ssize_t n = send_some(from);
+  if (&from != &output && !from.empty()) output.append_buffer(from);  // unsent: it waits in output
   if (n < 0) {
     // EAGAIN: wait for room. A real error: arm anyway, the write handler meets it again and
     // reports it from the loop (never from inside write()).

@@ -36,6 +36,10 @@ struct BufferInternals {
     set_lent_spare(nullptr);
     if (!input.shrink_lent_block(lent)) output.shrink_lent_block(lent);
   }
+  // Whether `buffer` has a length callback: a BufferEvent sends straight from the caller's
+  // buffer (write_buffer) only when its output has none, so that the output's callback still
+  // sees every byte pass through it.
+  static bool has_length_callback(const Buffer& buffer) { return buffer.has_length_callback_ != 0; }
 };
 
 }  // namespace reactor::detail

@@ -73,6 +73,10 @@ struct TlsBufferEvent::Impl {
   void flush_output() {
     if (any(plain_enabled & kWrite)) encrypt_output(/*from_handler=*/false);
   }
+  void write_buffer(Buffer& data) {
+    output.append_buffer(data);
+    flush_output();
+  }
   void set_read_watermarks(std::size_t low, std::size_t high);
   void set_write_low_watermark(std::size_t low) { write_low = low; }
 
