@@ -24,6 +24,7 @@
 #include <optional>
 #include <utility>
 
+#include "buffer_internals.h"
 #include "io_event.h"
 #include "split_counter.h"
 #include "reactor/buffer.h"
@@ -204,7 +205,7 @@ struct BufferEvent::Impl {
   }
   // write_now's send and what follows it, from `from`: output, or write_buffer's data while
   // output is empty (what is left of it then moves to output).
-  void send_now(Buffer& from);
+  void send_now(Buffer& from);  // inline, below: the echo's path (write_buffer → send_now)
   // One send of what `from` holds (at most kSendChunk, or the rate limit's allowance), counted
   // and timed. Inline (issue #19): send_now and on_write each make it part of their own body,
   // one call fewer on every echo's send path (echo → write_buffer → send_now → write_to).
@@ -239,7 +240,8 @@ struct BufferEvent::Impl {
   void update_rate_limited_bit();
   void drop_rate_limit_on_close();
 
-  // Callbacks, inline or deferred.
+  // Callbacks, inline or deferred. run_read_cb and invoke_read are inline (below): every read
+  // runs them.
   void run_read_cb();
   void run_write_cb();
   void report(BevFlags what, int error);
@@ -306,5 +308,53 @@ struct BufferEvent::Impl {
   std::uint8_t enabled_bits = bits(kWrite);
   BevCallbacks callbacks{};  // which of handler's callbacks are set
 };
+
+// ---- Inline: what every echoed message runs (issue #19) ------------------------------------
+
+inline void BufferEvent::Impl::write_buffer(Buffer& data) {
+  if (!output.empty() || !can_write_now() || detail::BufferInternals::has_length_callback(output)) {
+    output.append_buffer(data);
+    write_now();
+    return;
+  }
+  send_now(data);
+}
+
+inline void BufferEvent::Impl::send_now(Buffer& from) {
+  // What output held before the send: `from` is output, or data bound for an empty output.
+  const std::size_t before = from.length();
+  const ssize_t n = send_some(from);
+  if (&from != &output && !from.empty()) output.append_buffer(from);  // unsent: it waits in output
+  if (n < 0) {
+    // EAGAIN: wait for room. A real error: arm anyway, the write handler meets it again and
+    // reports it from the loop (never from inside write()).
+    arm_write();
+    return;
+  }
+  if (!output.empty()) {
+    arm_write();
+    return;
+  }
+  if ((state & kClosing) != 0) {
+    closing_flushed();
+    return;
+  }
+  // Drained at once from above the low watermark to at or below it: the write callback still
+  // has to hear about it, later in the iteration. (A write that never took the output above
+  // the mark — a small echo under a large mark — does not cost a callback.)
+  if (any(callbacks & kBevCbWrite) && before > write_low()) queue(kWrite, BevFlags{}, 0);
+}
+
+inline void BufferEvent::Impl::run_read_cb() {
+  if ((state & kDeferCallbacks) != 0) {
+    queue(kRead, BevFlags{}, 0);
+  } else {
+    invoke_read();
+  }
+}
+
+inline void BufferEvent::Impl::invoke_read() {
+  if (any(callbacks & kBevCbRead)) handler->on_read(self());
+}
 
 }  // namespace reactor

@@ -75,40 +75,6 @@ void BufferEvent::Impl::write_now() {
   send_now(output);
 }
 
-void BufferEvent::Impl::write_buffer(Buffer& data) {
-  if (!output.empty() || !can_write_now() || detail::BufferInternals::has_length_callback(output)) {
-    output.append_buffer(data);
-    write_now();
-    return;
-  }
-  send_now(data);
-}
-
-void BufferEvent::Impl::send_now(Buffer& from) {
-  // What output held before the send: `from` is output, or data bound for an empty output.
-  const std::size_t before = from.length();
-  const ssize_t n = send_some(from);
-  if (&from != &output && !from.empty()) output.append_buffer(from);  // unsent: it waits in output
-  if (n < 0) {
-    // EAGAIN: wait for room. A real error: arm anyway, the write handler meets it again and
-    // reports it from the loop (never from inside write()).
-    arm_write();
-    return;
-  }
-  if (!output.empty()) {
-    arm_write();
-    return;
-  }
-  if ((state & kClosing) != 0) {
-    closing_flushed();
-    return;
-  }
-  // Drained at once from above the low watermark to at or below it: the write callback still
-  // has to hear about it, later in the iteration. (A write that never took the output above
-  // the mark — a small echo under a large mark — does not cost a callback.)
-  if (any(callbacks & kBevCbWrite) && before > write_low()) queue(kWrite, BevFlags{}, 0);
-}
-
 void BufferEvent::Impl::on_write(EventFlags fired) {
   if ((state & kConnecting) != 0) {
     if (any(fired & kTimeout) && !any(fired & kWrite)) {
@@ -186,14 +152,6 @@ void BufferEvent::Impl::finish_connect() {
 
 // ---- Callbacks ----------------------------------------------------------------------------
 
-void BufferEvent::Impl::run_read_cb() {
-  if ((state & kDeferCallbacks) != 0) {
-    queue(kRead, BevFlags{}, 0);
-  } else {
-    invoke_read();
-  }
-}
-
 void BufferEvent::Impl::run_write_cb() {
   if ((state & kDeferCallbacks) != 0) {
     queue(kWrite, BevFlags{}, 0);
@@ -243,10 +201,6 @@ void BufferEvent::Impl::on_deferred() {
   }
   if (any(data & kWrite) && user_callbacks_allowed()) invoke_write();
   if (any(what) && user_callbacks_allowed()) invoke_event(what, error);
-}
-
-void BufferEvent::Impl::invoke_read() {
-  if (any(callbacks & kBevCbRead)) handler->on_read(self());
 }
 
 void BufferEvent::Impl::invoke_write() {
