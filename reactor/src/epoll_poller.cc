@@ -54,6 +54,7 @@ class EpollPoller final : public Poller {
   EpollPoller() : epfd_(::epoll_create1(EPOLL_CLOEXEC)) {
     if (!epfd_) throw std::system_error(errno, std::generic_category(), "epoll_create1");
     events_.resize(64);
+    capacity_ = static_cast<int>(events_.size());
     open_timer();
   }
 
@@ -93,7 +94,7 @@ class EpollPoller final : public Poller {
     n_ready_ = 0;
     int ms = timeout_to_ms(timeout);
     if (deadline && ms >= kTimerFdFrom.count() && arm_timer(*deadline)) ms = -1;
-    const int n = sys().epoll_wait(epfd_.get(), events_.data(), static_cast<int>(events_.size()), ms);
+    const int n = sys().epoll_wait(epfd_.get(), events_.data(), capacity_, ms);
     if (n < 0) {
       if (errno == EINTR) return;
       throw std::system_error(errno, std::generic_category(), "epoll_wait");
@@ -113,8 +114,9 @@ class EpollPoller final : public Poller {
     }
     // A full batch suggests more were ready: grow so the next wait catches them all (after
     // the walk: growing moves the array).
-    if (n == static_cast<int>(events_.size()) && events_.size() < 4096) {
+    if (n == capacity_ && capacity_ < 4096) {
       events_.resize(events_.size() * 2);
+      capacity_ = static_cast<int>(events_.size());
     }
   }
 
@@ -165,6 +167,9 @@ class EpollPoller final : public Poller {
   bool timer_armed_ = false;
   std::vector<epoll_event> events_;
   int n_ready_ = 0;  // events_[0, n_ready_): the last wait's answer, until activate_ready
+  // events_.size() as epoll_wait takes it: the size is a division by sizeof(epoll_event) (12),
+  // once per iteration (issue #19).
+  int capacity_ = 0;
   std::vector<std::uint32_t> registered_;  // per fd: 0 = not in the epoll set
 };
 

@@ -21,6 +21,8 @@
 //      and del()/~Event removes an event from its queue, so an event deleted or destroyed by
 //      an earlier callback of the same batch never runs on stale readiness.
 //   7. Expired timers (heap and common queues, in deadline order) become active with kTimeout.
+//      The walk is skipped when the earliest deadline, worked out in 4 for the timeout, is not
+//      due (no callback ran since: no timer can have been added).
 //   8. Callbacks: always the head of the most urgent non-empty priority queue, re-chosen after
 //      every callback, so a more urgent event activated by a callback runs next. Before each
 //      callback a non-persistent event is deleted (no longer pending: it may re-add itself);
@@ -186,7 +188,7 @@ LoopResult EventBaseImpl::loop(LoopFlags flags) {
     if (consume_exit()) return LoopResult::kExited;  // 1
     // A post() whose eventfd write failed: its functions run now, whatever woke the loop.
     posts.run_if_wakeup_failed();
-    move_later_to_active();                                                       // 2
+    if (!later.empty()) move_later_to_active();                                   // 2
     if (!(flags & kLoopNoExitOnEmpty) && !alive()) return LoopResult::kNoEvents;  // 3
 
     ++pass;
@@ -196,13 +198,23 @@ LoopResult EventBaseImpl::loop(LoopFlags flags) {
     const TimePoint before = timing.start_poll([this] { return read_clock(); });
     std::optional<Duration> timeout;
     std::optional<TimePoint> wake_at;  // the timer's instant, for a backend that can wait for it
+    // The earliest timer's deadline, when the timeout was worked out from it. Nothing between
+    // here and step 7 runs a callback, so no timer can be added or moved meanwhile: step 7
+    // walks the timers only if it is due (issue #19: a walk of the heap and the common queues
+    // per iteration less).
+    std::optional<TimePoint> deadline;
+    bool deadline_known = false;
     if (n_active > 0 || (flags & kLoopNonblock)) {
       timeout = Duration::zero();
-    } else if (auto deadline = earliest_deadline()) {
-      timeout = *deadline > before ? std::chrono::ceil<Duration>(*deadline - before) : Duration::zero();
-      // Only on the kernel's CLOCK_MONOTONIC: not the coarse clock (it lags the instant by up
-      // to a tick) nor a test's clock (a SysCalls installed, tests/support/manual_clock.h).
-      if (clock_id == CLOCK_MONOTONIC && installed_sys_calls() == nullptr) wake_at = deadline;
+    } else {
+      deadline = earliest_deadline();
+      deadline_known = true;
+      if (deadline) {
+        timeout = *deadline > before ? std::chrono::ceil<Duration>(*deadline - before) : Duration::zero();
+        // Only on the kernel's CLOCK_MONOTONIC: not the coarse clock (it lags the instant by up
+        // to a tick) nor a test's clock (a SysCalls installed, tests/support/manual_clock.h).
+        if (clock_id == CLOCK_MONOTONIC && installed_sys_calls() == nullptr) wake_at = deadline;
+      }
     }
     cached_now.reset();
     poller->wait(timeout, wake_at);
@@ -210,10 +222,11 @@ LoopResult EventBaseImpl::loop(LoopFlags flags) {
     timing.end_poll(after);
     cached_now = after;
 
-    poller->activate_ready(*this);  // 6
-    expire_timers(after);           // 7
-    const int ran = run_active();   // 8
-    run_deferred_deletes();         // 9
+    const bool timer_due = !deadline_known || (deadline && *deadline <= after);
+    poller->activate_ready(*this);        // 6
+    if (timer_due) expire_timers(after);  // 7
+    const int ran = run_active();         // 8
+    run_deferred_deletes();               // 9
 
     if (consume_exit()) return LoopResult::kExited;  // 10
     if (flags & kLoopNonblock) return LoopResult::kExited;
