@@ -2,9 +2,9 @@
 // aborts with a message (libFuzzer records the input as a crash; the replay executable
 // fails its CTest test), and a reader that turns the fuzzer's bytes into operations.
 //
-// The same target source builds two ways (tests/fuzz/CMakeLists.txt): with clang and
-// -fsanitize=fuzzer in the `fuzz` preset, and as a plain replay executable (replay_main.cc)
-// in every other preset, which runs the committed corpus and regressions once.
+// The same target source links two ways (tests/fuzz/CMakeLists.txt): with clang and
+// -fsanitize=fuzzer in the asan and fuzz presets, and in every preset as a plain replay
+// executable (replay_main.cc), which runs the committed corpus and regressions once.
 #pragma once
 
 #include <cstddef>

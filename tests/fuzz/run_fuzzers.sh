@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Runs every libFuzzer target of a `fuzz` preset build for a bounded time each, starting from
-# a copy of its committed seed corpus (the repository is never written), and fails if any
+# Runs every libFuzzer target of an asan or fuzz preset build for a bounded time each, starting
+# from a copy of its committed seed corpus (the repository is never written), and fails if any
 # target finds a crash, sanitizer report, leak or timeout. Prints each target's executions per
 # second. Targets run one per core at a time (a libFuzzer process uses one core): on CI's two
 # cores that halves the phase.
-#   tests/fuzz/run_fuzzers.sh [build dir (build/fuzz)] [seconds per target (20)] [parallel (nproc)]
+#   tests/fuzz/run_fuzzers.sh [build dir (build/fuzz; CI: build/asan)] [seconds per target (20)]
+#                             [parallel (nproc)]
 # A crashing input is left in <build dir>/fuzz-artifacts/<target>/: copy it to
 # tests/fuzz/regressions/<target>/ with the fix, so every preset replays it from then on.
 set -euo pipefail
