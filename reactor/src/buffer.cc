@@ -165,16 +165,6 @@ void Buffer::set_length_callback(LengthCallback cb) {
   }
 }
 
-void Buffer::push_back_block(BufferBlock* block) {
-  if (tail_ != nullptr) {
-    block->next = tail_->next;  // the head
-    tail_->next = block;
-  } else {
-    block->next = block;
-  }
-  tail_ = block;
-}
-
 BufferBlock* Buffer::block_before(const BufferBlock* block) const {
   BufferBlock* prev = nullptr;
   for (BufferBlock* b = head(); b != nullptr && b != block; b = detail::chain_next(b, tail_)) prev = b;

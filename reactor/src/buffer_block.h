@@ -176,4 +176,15 @@ namespace reactor {
 
 inline detail::BufferBlock* Buffer::head() const { return tail_ != nullptr ? tail_->next : nullptr; }
 
+// Inline, as head() is: every read that lends the spare block links it here (issue #19).
+inline void Buffer::push_back_block(detail::BufferBlock* block) {
+  if (tail_ != nullptr) {
+    block->next = tail_->next;  // the head
+    tail_->next = block;
+  } else {
+    block->next = block;
+  }
+  tail_ = block;
+}
+
 }  // namespace reactor

@@ -222,11 +222,11 @@ LoopResult EventBaseImpl::loop(LoopFlags flags) {
     timing.end_poll(after);
     cached_now = after;
 
-    const bool timer_due = !deadline_known || (deadline && *deadline <= after);
-    poller->activate_ready(*this);        // 6
-    if (timer_due) expire_timers(after);  // 7
-    const int ran = run_active();         // 8
-    run_deferred_deletes();               // 9
+    poller->activate_ready(*this);  // 6
+    // 7: only when a timer is due (see the top).
+    if (!deadline_known || (deadline && *deadline <= after)) expire_timers(after);
+    const int ran = run_active();  // 8
+    run_deferred_deletes();        // 9
 
     if (consume_exit()) return LoopResult::kExited;  // 10
     if (flags & kLoopNonblock) return LoopResult::kExited;

@@ -146,8 +146,8 @@ class Buffer {
   void notify_length_callback(std::size_t orig, std::size_t added, std::size_t deleted);
   // Chain maintenance (buffer.cc). None of these notify.
   void append_silently(const void* data, std::size_t len);
-  void push_back_block(detail::BufferBlock* block);
-  void take_block(detail::BufferBlock* block);  // push_back, or copy when tiny
+  inline void push_back_block(detail::BufferBlock* block);  // in buffer_block.h, as head()
+  void take_block(detail::BufferBlock* block);              // push_back, or copy when tiny
   std::size_t drain_silently(std::size_t n);
   void drop_empty_tail();  // cancels a pending reservation
   detail::BufferBlock* block_before(const detail::BufferBlock* block) const;
