@@ -46,20 +46,31 @@ class CycleClock {
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now - first_time_).count();
     // Wait for 20 ms of history (a coarse clock moves in 1-10 ms steps) before trusting it.
     if (ns < 20'000'000 || at <= first_ticks_) return;
-    us_per_tick_ = static_cast<double>(ns) / 1000.0 / static_cast<double>(at - first_ticks_);
+    ns_per_tick_ = static_cast<double>(ns) / static_cast<double>(at - first_ticks_);
+    us_per_tick_ = ns_per_tick_ / 1000.0;
   }
 
-  // Whether a rate is known; until then to_duration() gives zero (callers read the clock).
+  // Whether a rate is known; until then to_duration() and to_nanoseconds() give zero (callers
+  // read the clock).
   bool calibrated() const { return us_per_tick_ > 0; }
   // The duration of `elapsed` ticks: one multiplication (the loop converts three per message).
   Duration to_duration(std::uint64_t elapsed) const {
     return Duration(static_cast<Duration::rep>(static_cast<double>(elapsed) * us_per_tick_));
+  }
+  // The same in nanoseconds: a time point extrapolated from a clock read (loop_timing.h).
+  std::chrono::nanoseconds to_nanoseconds(std::uint64_t elapsed) const {
+    return std::chrono::nanoseconds(static_cast<std::int64_t>(static_cast<double>(elapsed) * ns_per_tick_));
+  }
+  // Ticks in `ns` nanoseconds (0 until calibrated).
+  std::uint64_t ticks_in(std::chrono::nanoseconds ns) const {
+    return calibrated() ? static_cast<std::uint64_t>(static_cast<double>(ns.count()) / ns_per_tick_) : 0;
   }
 
  private:
   TimePoint first_time_{};
   std::uint64_t first_ticks_ = 0;
   double us_per_tick_ = 0;  // the rate in Duration's unit (microseconds) per tick
+  double ns_per_tick_ = 0;
 };
 
 }  // namespace reactor::detail

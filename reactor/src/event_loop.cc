@@ -13,7 +13,9 @@
 //      timerfd instead (epoll_poller.cc says why); it may then wake early once, with nothing
 //      ready, when that timer was moved later.
 //   5. Cache the time (now()) once; it is also the start of the callback phase. This is the
-//      iteration's only clock read: durations (poll wait, callbacks) are TSC ticks.
+//      iteration's only clock read, skipped when no timer is due within 2 ms: the time is then
+//      the last read plus the TSC ticks since, for up to 1 ms (loop_timing.h). Durations (poll
+//      wait, callbacks) are TSC ticks.
 //   6. Ready batch → activations: every ready fd is looked up in the fd map and each event
 //      interested in what fired becomes active, for the WHOLE batch, before any callback
 //      runs; the backend walks the kernel's answer itself (Poller::activate_ready). This is
@@ -193,9 +195,12 @@ LoopResult EventBaseImpl::loop(LoopFlags flags) {
 
     ++pass;
     // 4. Poll.
-    // One clock read per iteration, after the poll. The time before it (for the timeout and
-    // the poll_wait statistics) is the last read plus the TSC ticks since (loop_timing.h).
+    // At most one clock read per iteration, after the poll. The time before it (for the timeout
+    // and the poll_wait statistics) is the last time plus the TSC ticks since (loop_timing.h).
     const TimePoint before = timing.start_poll([this] { return read_clock(); });
+    // The kernel's CLOCK_MONOTONIC, not the coarse clock (it lags the instant by up to a tick)
+    // nor a test's clock (a SysCalls installed, tests/support/manual_clock.h).
+    const bool precise_clock = clock_id == CLOCK_MONOTONIC && installed_sys_calls() == nullptr;
     std::optional<Duration> timeout;
     std::optional<TimePoint> wake_at;  // the timer's instant, for a backend that can wait for it
     // The earliest timer's deadline, when the timeout was worked out from it. Nothing between
@@ -211,15 +216,18 @@ LoopResult EventBaseImpl::loop(LoopFlags flags) {
       deadline_known = true;
       if (deadline) {
         timeout = *deadline > before ? std::chrono::ceil<Duration>(*deadline - before) : Duration::zero();
-        // Only on the kernel's CLOCK_MONOTONIC: not the coarse clock (it lags the instant by up
-        // to a tick) nor a test's clock (a SysCalls installed, tests/support/manual_clock.h).
-        if (clock_id == CLOCK_MONOTONIC && installed_sys_calls() == nullptr) wake_at = deadline;
+        // Only on the kernel's precise clock (precise_clock, above).
+        if (precise_clock) wake_at = deadline;
       }
     }
     cached_now.reset();
     poller->wait(timeout, wake_at);
-    const TimePoint after = read_clock();  // 5
-    timing.end_poll(after);
+    // 5. The time may be extrapolated from the last clock read (LoopTiming::end_poll) when no
+    // timer is due within kNoTimerWithin of the poll's start: then no timer can become due in
+    // this iteration, whatever the few nanoseconds the extrapolation is off by.
+    const bool may_extrapolate =
+        precise_clock && deadline_known && (!deadline || *deadline - before > LoopTiming::kNoTimerWithin);
+    const TimePoint after = timing.end_poll([this] { return read_clock(); }, may_extrapolate);
     cached_now = after;
 
     poller->activate_ready(*this);  // 6
