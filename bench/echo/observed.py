@@ -317,7 +317,7 @@ def measure_observed(run, args, deadline):
             for observed in (False, True):
                 if observed:
                     observer.command("observe")
-                m = run.measure_echo(server, ROW, args, deadline)
+                m = run.measure_echo(server, ROW, args, deadline, threads_may_end=True)
                 if observed:
                     got = observer.command("stop")
                     samples += got["samples"]

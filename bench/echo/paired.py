@@ -151,8 +151,8 @@ def parse_args():
     args.rows = [tuple(int(x) for x in r.split(",")) for r in args.row] if args.row else ROWS
     if args.quick:
         args.rows, args.pairs, args.duration = [(50, 1, 64)], 2, 0.5
-    if not (2 <= args.pairs <= 20 and 0 < args.duration <= 30 and 0 < args.budget <= 1800):
-        p.error("out of range: --pairs [2,20], --duration (0,30], --budget (0,1800]")
+    if not (2 <= args.pairs <= 60 and 0 < args.duration <= 30 and 0 < args.budget <= 1800):
+        p.error("out of range: --pairs [2,60], --duration (0,30], --budget (0,1800]")
     return args
 
 

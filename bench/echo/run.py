@@ -5,7 +5,9 @@ in one run on this machine, printed as one markdown table of ratios.
 Each server runs pinned to CPU 0 (taskset -c 0) on 127.0.0.1, the load generator
 (reactor-bench, pinned to CPU 1) drives it for every (connections, depth, size) row:
   msgs/s, p50, p99    from reactor-bench's RESULT line (every echoed byte is verified)
-  CPU ns/msg          server utime+stime (/proc/PID/stat) over the client's run / messages
+  CPU ns/msg          server CPU over the client's run / messages: the scheduler's nanoseconds of
+                      every thread (/proc/PID/task/*/schedstat; utime+stime in 10 ms ticks
+                      for observed.py, whose RPC threads come and go)
   wait %              time the server's and the client's threads were runnable but not
                       running (run-queue wait, /proc/PID/task/*/schedstat), as a share of the
                       run: how much other load on the machine disturbed it. A measurement
@@ -98,10 +100,25 @@ class Server:
         return self.log.read()
 
     def cpu_seconds(self):
-        """utime + stime of the whole process (all threads), from /proc/PID/stat."""
+        """utime + stime of the whole process (all threads, those that ended too), from
+        /proc/PID/stat, in 10 ms ticks."""
         with open("/proc/%d/stat" % self.proc.pid) as f:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / CLK_TCK  # fields 14 and 15 of stat
+
+    def thread_cpu(self):
+        """{tid: ns on a CPU} of every thread now, from /proc/PID/task/TID/schedstat: the
+        scheduler's own nanoseconds, where /proc/PID/stat rounds to 10 ms ticks (±0.5 % of a
+        2 s measurement at 1 core, at each end: enough to move a paired ratio by a percent)."""
+        out = {}
+        for tid in os.listdir("/proc/%d/task" % self.proc.pid):
+            try:
+                with open("/proc/%d/task/%s/schedstat" % (self.proc.pid, tid)) as f:
+                    out[tid] = int(f.read().split()[0])
+            except (OSError, IndexError, ValueError):
+                pass  # the thread ended meanwhile
+        return out
+
 
     def stop(self):
         if self.proc.poll() is None:
@@ -112,6 +129,13 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
+
+
+def cpu_between(before, after):
+    """Seconds on a CPU between two thread_cpu() snapshots: every thread alive at the second,
+    from the first (or from its start). A thread that ended in between is not counted (an echo
+    server's threads live as long as it does; measure_echo's threads_may_end is for the others)."""
+    return sum(ns - before.get(tid, 0) for tid, ns in after.items()) / 1e9
 
 
 def runqueue_wait(pid):
@@ -171,14 +195,23 @@ def run_client(args, port, extra, deadline, timeout):
     return result, ccpu, wall, wait
 
 
-def measure_echo(server, row, args, deadline):
+def measure_echo(server, row, args, deadline, threads_may_end=False):
+    """One reactor-bench run against server. The server's CPU: the scheduler's nanoseconds per
+    thread (thread_cpu), or with threads_may_end (a server answering RPCs meanwhile, whose
+    pool threads come and go) the whole process's 10 ms ticks, which keep what ended."""
     conns, depth, size = row
-    cpu0, swait0 = server.cpu_seconds(), runqueue_wait(server.proc.pid)
+    if threads_may_end:
+        cpu_now = server.cpu_seconds
+        cpu_used = lambda before: server.cpu_seconds() - before  # noqa: E731
+    else:
+        cpu_now = server.thread_cpu
+        cpu_used = lambda before: cpu_between(before, server.thread_cpu())  # noqa: E731
+    cpu0, swait0 = cpu_now(), runqueue_wait(server.proc.pid)
     res, ccpu, wall, cwait = run_client(args, server.port,
                                         ["-c", str(conns), "-d", str(depth), "-s", str(size),
                                          "-t", "%gs" % args.duration],
                                         deadline, args.duration + 30)
-    scpu, swait = server.cpu_seconds() - cpu0, runqueue_wait(server.proc.pid) - swait0
+    scpu, swait = cpu_used(cpu0), runqueue_wait(server.proc.pid) - swait0
     msgs = res.get("messages", 0)
     return {
         "server": server.name, "row": list(row), "msgs_per_s": res.get("msgs_per_s", 0.0),
