@@ -225,9 +225,9 @@ LoopResult EventBaseImpl::loop(LoopFlags flags) {
     // 5. The time may be extrapolated from the last clock read (LoopTiming::end_poll) when no
     // timer is due within kNoTimerWithin of the poll's start: then no timer can become due in
     // this iteration, whatever the few nanoseconds the extrapolation is off by.
-    const bool may_extrapolate =
-        precise_clock && deadline_known && (!deadline || *deadline - before > LoopTiming::kNoTimerWithin);
-    const TimePoint after = timing.end_poll([this] { return read_clock(); }, may_extrapolate);
+    const bool no_timer_near =
+        deadline_known && (!deadline || *deadline - before > LoopTiming::kNoTimerWithin);
+    const TimePoint after = timing.end_poll([this] { return read_clock(); }, precise_clock, no_timer_near);
     cached_now = after;
 
     poller->activate_ready(*this);  // 6

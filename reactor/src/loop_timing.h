@@ -35,27 +35,31 @@ class LoopTiming {
   }
 
   // After the poll: returns the iteration's time (the start of the callback phase) and records
-  // the time blocked. The time is a clock read (read_clock()) or, when the caller allows it
-  // (`may_extrapolate`: no timer is due within kNoTimerWithin, see event_loop.cc) and the last
-  // clock read is less than kExtrapolateFor old, that read plus the ticks since. Either way
-  // never earlier than the time returned before. Why (issue #19): at one message per wakeup the loop read the
-  // clock once per message, a vDSO clock_gettime that fences the TSC: ~30 ns in a tight loop,
-  // and 0.8 % of the server's CPU at 1 x 1 x 64 B after the kernel's socket work (perf,
-  // cpu-clock samples); the tick read below is made anyway. The extrapolation is off by the
-  // rate's error over at most kExtrapolateFor (parts per million of a millisecond: nanoseconds)
-  // and a clock read follows at least every kExtrapolateFor. The tick rate is refined at clock
-  // reads (every kRecalibrateEvery-th once it is known).
+  // the time blocked. The time is a clock read (read_clock()) or, on the kernel's precise clock
+  // (`precise_clock`: CLOCK_MONOTONIC, not a coarse one nor a test's) when no timer is due
+  // within kNoTimerWithin (`no_timer_near`, see event_loop.cc) and the last clock read is less
+  // than kExtrapolateFor old, that read plus the ticks since. On the precise clock it is never
+  // earlier than the time returned before; a test's clock may go anywhere (a test installs
+  // one on a running loop, behind the real clock, and steps it).
+  // Why (issue #19): at one message per wakeup the loop read the clock once per message, a
+  // vDSO clock_gettime that fences the TSC: ~30 ns in a tight loop, and 0.8 % of the server's
+  // CPU at 1 x 1 x 64 B after the kernel's socket work (perf, cpu-clock samples); the tick read
+  // below is made anyway. The extrapolation is off by the rate's error over at most
+  // kExtrapolateFor (parts per million of a millisecond: nanoseconds) and a clock read follows
+  // at least every kExtrapolateFor. The tick rate is refined at clock reads (every
+  // kRecalibrateEvery-th once it is known).
   template <class ReadClock>
-  TimePoint end_poll(ReadClock&& read_clock, bool may_extrapolate) {
+  TimePoint end_poll(ReadClock&& read_clock, bool precise_clock, bool no_timer_near) {
     last_ticks_ = CycleClock::ticks();
     TimePoint after;
     std::uint64_t pair_ticks = last_ticks_;  // the ticks `after` goes with
     // Unsigned: ticks that went backwards (another CPU's TSC, or a read paired with the ticks
     // after it) look old and force a read.
     const std::uint64_t since_read = last_ticks_ - read_ticks_;
-    if (may_extrapolate && since_read < extrapolate_ticks_) {
+    if (precise_clock && no_timer_near && since_read < extrapolate_ticks_) {
       after = read_time_ + cycles_.to_nanoseconds(since_read);
       if (after < poll_clock_) after = poll_clock_;
+      maybe_ahead_ = true;
     } else {
       after = read_clock();
       // The read happened somewhere between the two tick reads: a thread preempted (or a
@@ -79,8 +83,13 @@ class LoopTiming {
       }
       // An extrapolation before it may still have run ahead by the rate's error: the base's
       // time then stands still until the clock catches up, and never goes back. read_time_
-      // keeps the true read, so the next extrapolation starts from it.
-      if (after < poll_clock_) after = poll_clock_;
+      // keeps the true read, so the next extrapolation starts from it. Only then: a clock that
+      // is behind otherwise is a test's, whose time is the test's to set.
+      if (precise_clock && maybe_ahead_ && after < poll_clock_) {
+        after = poll_clock_;
+      } else {
+        maybe_ahead_ = false;
+      }
     }
     // Ticks that went back (the thread woke on a CPU whose TSC is behind; ~100 ns here) would
     // wrap to centuries: zero instead.
@@ -148,6 +157,7 @@ class LoopTiming {
   TimePoint read_time_{};  // the last clock read after a poll, and the ticks then
   std::uint64_t read_ticks_ = 0;
   std::uint64_t extrapolate_ticks_ = 0;  // kExtrapolateFor in ticks (0 until calibrated)
+  bool maybe_ahead_ = false;             // poll_clock_ was extrapolated (or held at such a time)
 };
 
 }  // namespace reactor::detail

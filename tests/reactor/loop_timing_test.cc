@@ -19,8 +19,7 @@ using Clock = std::chrono::steady_clock;
 // Spins (the thread stays on its CPU, as a preempted one would come back) for `d`.
 void spin_for(std::chrono::nanoseconds d) {
   const auto until = Clock::now() + d;
-  while (Clock::now() < until) {
-  }
+  while (Clock::now() < until) {}
 }
 
 // Iterations with nothing to wait for until the tick rate is calibrated (20 ms of history) and
@@ -31,7 +30,7 @@ void calibrate(LoopTiming& timing) {
   const auto history = Clock::now() + std::chrono::milliseconds(30);
   while (Clock::now() < until) {
     timing.start_poll(read);
-    timing.end_poll(read, /*may_extrapolate=*/false);
+    timing.end_poll(read, /*precise_clock=*/true, /*no_timer_near=*/false);
     if (Clock::now() > history) break;
   }
 }
@@ -47,12 +46,12 @@ TEST(LoopTiming, ASlowClockReadDoesNotPutExtrapolatedTimesAhead) {
       return Clock::now();
     };
     timing.start_poll(read);
-    timing.end_poll(slow_read, /*may_extrapolate=*/false);
+    timing.end_poll(slow_read, /*precise_clock=*/true, /*no_timer_near=*/false);
     const std::uint64_t reads = timing.stats().clock_reads;
     // The next iterations extrapolate from that read (nothing else may be read: checked).
     for (int i = 0; i < 5; ++i) {
       timing.start_poll(read);
-      const TimePoint extrapolated = timing.end_poll(read, /*may_extrapolate=*/true);
+      const TimePoint extrapolated = timing.end_poll(read, /*precise_clock=*/true, /*no_timer_near=*/true);
       const TimePoint real = Clock::now();
       EXPECT_LE(extrapolated, real + std::chrono::microseconds(5))
           << "round " << round << ": " << (extrapolated - real).count() << " ns ahead";
@@ -67,13 +66,32 @@ TEST(LoopTiming, TimesNeverGoBack) {
   LoopTiming timing;
   calibrate(timing);
   const auto read = [] { return Clock::now(); };
-  TimePoint last = timing.end_poll(read, false);
+  TimePoint last = timing.end_poll(read, true, false);
   for (int i = 0; i < 20'000; ++i) {
     timing.start_poll(read);
-    const TimePoint t = timing.end_poll(read, /*may_extrapolate=*/i % 7 != 0);
+    const TimePoint t = timing.end_poll(read, /*precise_clock=*/true, /*no_timer_near=*/i % 7 != 0);
     ASSERT_GE(t, last) << "iteration " << i;
     last = t;
   }
+}
+
+// A test's clock installed on a running loop (tests/support/manual_clock.h) starts behind the
+// real clock the loop was extrapolating from: its time is taken as it is, not held at the
+// real one until the test's clock passes it (the rate-limit tests' ticks were absorbed so).
+TEST(LoopTiming, ATestClockBehindTheRealOneIsTakenAsItIs) {
+  LoopTiming timing;
+  calibrate(timing);
+  const auto read = [] { return Clock::now(); };
+  timing.start_poll(read);
+  const TimePoint real = timing.end_poll(read, /*precise_clock=*/true, /*no_timer_near=*/true);
+  const TimePoint behind = real - std::chrono::milliseconds(30);
+  const auto test_clock = [behind] { return behind; };
+  timing.start_poll(test_clock);
+  EXPECT_EQ(timing.end_poll(test_clock, /*precise_clock=*/false, /*no_timer_near=*/true), behind);
+  const auto stepped = [behind] { return behind + std::chrono::milliseconds(5); };
+  timing.start_poll(stepped);
+  EXPECT_EQ(timing.end_poll(stepped, /*precise_clock=*/false, /*no_timer_near=*/true),
+            behind + std::chrono::milliseconds(5));
 }
 
 }  // namespace
