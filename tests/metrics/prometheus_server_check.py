@@ -37,6 +37,7 @@ def query(port, promql):
 def main():
     server = Reactord(sys.argv[1], "--loops", "2")
     workdir = tempfile.mkdtemp(prefix="reactord-prom-")
+    clients = []
     try:
         clients = [server.connect() for _ in range(3)]
         for c in clients:
@@ -60,8 +61,11 @@ scrape_configs:
                     raise RuntimeError(f"prometheus exited with {prom.returncode}")
                 try:
                     up = query(port, 'up{job="reactord"}')
-                except OSError:
-                    up = []  # not listening yet
+                except (OSError, ValueError):
+                    # Not listening yet, or listening but not ready: until its storage is open
+                    # Prometheus answers the API with a plain-text 503, not JSON (CI, tsan,
+                    # once: the query ran 10 ms before the WAL replay ended).
+                    up = []
                 if up and up[0]["value"][1] == "1":
                     break
                 time.sleep(0.25)
@@ -86,6 +90,10 @@ scrape_configs:
             for c in clients:
                 c.close()
     finally:
+        # Closed before the stop, also when a check failed: the stop drains, and a client
+        # still open would hold it for its 30 s and hide the failure behind a stop timeout.
+        for c in clients:
+            c.close()
         shutil.rmtree(workdir, ignore_errors=True)
         server.stop()
     return 0
