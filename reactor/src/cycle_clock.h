@@ -36,6 +36,10 @@ class CycleClock {
 #endif
   }
 
+  // The ticks from `from` to `to`, or zero when they went back (the thread moved to a CPU whose
+  // TSC is behind; ~100 ns here): unsigned, the difference would wrap to centuries.
+  static std::uint64_t elapsed(std::uint64_t from, std::uint64_t to) { return to >= from ? to - from : 0; }
+
   // A (time, ticks) pair taken together by the loop; refines the rate.
   void calibrate(TimePoint now, std::uint64_t at) {
     if (first_ticks_ == 0) {

@@ -91,12 +91,9 @@ class LoopTiming {
         maybe_ahead_ = false;
       }
     }
-    // Ticks that went back (the thread woke on a CPU whose TSC is behind; ~100 ns here) would
-    // wrap to centuries: zero instead.
-    const Duration waited = cycles_.calibrated() ? (last_ticks_ >= poll_start_ticks_
-                                                        ? cycles_.to_duration(last_ticks_ - poll_start_ticks_)
-                                                        : Duration::zero())
-                                                 : std::chrono::duration_cast<Duration>(after - poll_start_);
+    const Duration waited = cycles_.calibrated()
+                                ? cycles_.to_duration(CycleClock::elapsed(poll_start_ticks_, last_ticks_))
+                                : std::chrono::duration_cast<Duration>(after - poll_start_);
     stats_.poll_wait += waited;
     record_in(stats_.poll_wait_histogram, waited);
     last_clock_ = after;
@@ -120,8 +117,7 @@ class LoopTiming {
     Duration took;
     if (cycles_.calibrated()) {
       const std::uint64_t end = CycleClock::ticks();
-      took =
-          end >= last_ticks_ ? cycles_.to_duration(end - last_ticks_) : Duration::zero();  // as in end_poll
+      took = cycles_.to_duration(CycleClock::elapsed(last_ticks_, end));
       last_ticks_ = end;
     } else {
       const TimePoint end = read_clock();
