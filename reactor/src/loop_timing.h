@@ -26,7 +26,9 @@ class LoopTiming {
     ++stats_.iterations;
     poll_start_ticks_ = CycleClock::ticks();
     if (cycles_.calibrated() && poll_ticks_ != 0) {
-      poll_start_ = poll_clock_ + cycles_.to_duration(poll_start_ticks_ - poll_ticks_);
+      // elapsed(): ticks read on another CPU may be behind poll_ticks_ by the vCPUs' TSC
+      // offset; unguarded, the difference would wrap and put the poll's start far ahead.
+      poll_start_ = poll_clock_ + cycles_.to_duration(CycleClock::elapsed(poll_ticks_, poll_start_ticks_));
     } else {
       poll_start_ = read_clock();
       ++stats_.clock_reads;
