@@ -1,10 +1,23 @@
 #include "server/idle_tracker.h"
 
+#include <bit>
+
 namespace reactord {
+namespace {
+
+// The largest power of two of nanoseconds <= timeout / 1024, minus one (a mask).
+std::int64_t granule_mask_for(reactor::Duration timeout) {
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count() / 1024;
+  if (ns <= 1) return 0;
+  return static_cast<std::int64_t>(std::bit_floor(static_cast<std::uint64_t>(ns))) - 1;
+}
+
+}  // namespace
 
 IdleTracker::IdleTracker(reactor::EventBase& base, reactor::Duration timeout, Expired on_expired)
     : base_(base),
       timeout_(timeout),
+      granule_mask_(granule_mask_for(timeout)),
       on_expired_(std::move(on_expired)),
       timer_(reactor::Event::timer(base, [this](int, reactor::EventFlags) { on_timer(); })) {
   timer_->set_label("idle.sweep");
@@ -40,8 +53,16 @@ void IdleTracker::unlink(Hook& hook) {
   --size_;
 }
 
+reactor::TimePoint IdleTracker::round_up(reactor::TimePoint now) const {
+  const std::int64_t ticks = now.time_since_epoch().count();
+  return reactor::TimePoint(reactor::TimePoint::duration((ticks + granule_mask_) & ~granule_mask_));
+}
+
 void IdleTracker::touch(Hook& hook) {
-  hook.idle_since = base_.now();
+  const reactor::TimePoint since = round_up(base_.now());
+  // Same granule as its last touch: nothing behind it is later, so it is already in order.
+  if (since == hook.idle_since && hook.idle_linked()) return;
+  hook.idle_since = since;
   if (hook.idle_linked()) {
     if (tail_ == &hook) return;  // already the most recent
     unlink(hook);

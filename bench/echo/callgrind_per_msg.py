@@ -4,9 +4,10 @@
 Time ratios on this shared machine move by several percent from run to run; instruction
 counts do not. This runs one echo server under `valgrind --tool=callgrind`, drives it with
 reactor-bench for a bounded time, stops it, and divides the loop thread's instructions
-(reactord: `reactor::EventBase::loop` inclusive; the raw servers: `main` inclusive) by the
-messages reactor-bench counted. With --top N it also prints the N functions with the most
-exclusive instructions, per message: where the next change should look.
+(reactord: `reactor::detail::EventBaseImpl::loop` inclusive, a name the LTO build keeps; the
+raw servers: `main` inclusive) by the messages reactor-bench counted. With --top N it also
+prints the N functions with the most exclusive instructions, per message: where the next
+change should look.
 
   bench/echo/callgrind_per_msg.py --server build/release/server/reactord \
       --reactor-bench build/release/client/reactor-bench --row 1,1,64 --row 50,4,4096
@@ -32,8 +33,8 @@ def server_command(args):
     name = os.path.basename(args.server)
     if name == "reactord":
         return [args.server, "--listen", "127.0.0.1:0", "--control-listen", "127.0.0.1:0",
-                "--metrics-listen", "127.0.0.1:0", "--log-level", "info"], "reactor::EventBase::loop("
-    return [args.server, "--port", "0", "--greeting", GREETING], ":main ["
+                "--metrics-listen", "127.0.0.1:0", "--log-level", "info"], args.root or "reactor::detail::EventBaseImpl::loop("
+    return [args.server, "--port", "0", "--greeting", GREETING], args.root or ":main ["
 
 
 def run_row(args, row, workdir):
@@ -113,6 +114,8 @@ def main():
     p.add_argument("--row", type=parse_row, action="append", help="CONNS,DEPTH,SIZE (repeatable)")
     p.add_argument("--duration", type=float, default=4.0, help="seconds of echo per row (default 4)")
     p.add_argument("--top", type=int, default=0, help="also print the top N functions, exclusive Ir/msg")
+    p.add_argument("--root", help="the function whose inclusive count is the loop's (default: reactor::detail::EventBaseImpl::loop( for "
+                   "reactord, :main [ for the raw servers); another when a build inlined it (LTO)")
     p.add_argument("--keep", help="directory to keep the callgrind.out files in")
     p.add_argument("--callgrind-arg", action="append", default=[],
                    help="one more valgrind option (repeatable), e.g. --callgrind-arg=--dump-instr=yes with --keep: "
