@@ -70,11 +70,10 @@ class IdleTracker {
   void unlink(Hook& hook);
   void arm();
   void on_timer();
-
-  reactor::EventBase& base_;
   // `now` rounded up to the next granule boundary (itself when on one).
   reactor::TimePoint round_up(reactor::TimePoint now) const;
 
+  reactor::EventBase& base_;
   const reactor::Duration timeout_;
   const std::int64_t granule_mask_;  // granule - 1: the granule is a power of two
   Expired on_expired_;

@@ -31,7 +31,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run as echo  # noqa: E402  (the servers, the client and the CPU accounting)
 
 SERVERS = ("reactord", "epoll", "epoll-mt", "libevent")
-ROW = (1, 1, 64)
 
 
 def parse_args():
